@@ -1,0 +1,26 @@
+//! Compiles the proto contracts with the pure-Rust `protox` compiler, so no
+//! `protoc` has to be installed, and keeps the descriptor set for gRPC reflection.
+use std::{env, fs, path::PathBuf};
+
+const PROTOS: &[&str] = &[
+    "zoufang/common/v1/common.proto",
+    "zoufang/events/v1/registry_events.proto",
+    "zoufang/registry/v1/registry.proto",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let fds = protox::compile(PROTOS, ["."])?;
+    let out = PathBuf::from(env::var("OUT_DIR")?);
+    fs::write(
+        out.join("zoufang_descriptor.bin"),
+        prost::Message::encode_to_vec(&fds),
+    )?;
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(fds)?;
+    for proto in PROTOS {
+        println!("cargo:rerun-if-changed={proto}");
+    }
+    Ok(())
+}
