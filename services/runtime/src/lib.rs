@@ -1,0 +1,13 @@
+//! The shared runtime of every Zoufang service: configuration, telemetry,
+//! PostgreSQL, the transactional outbox and its relay, the AMQP topology,
+//! idempotent consumers (inbox), auth, personal-data protection, the error
+//! mapping and gRPC server start. It depends on no service.
+#![forbid(unsafe_code)]
+#![deny(rust_2018_idioms)]
+
+pub mod auth;
+pub mod domain;
+pub mod error;
+pub mod pii;
+
+pub use error::{ServiceError, ServiceResult};

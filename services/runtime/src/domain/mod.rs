@@ -1,0 +1,1 @@
+//! Domain value types shared by services.
