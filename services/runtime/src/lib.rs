@@ -6,8 +6,16 @@
 #![deny(rust_2018_idioms)]
 
 pub mod auth;
+pub mod bus;
+pub mod config;
+pub mod consumer;
+pub mod db;
 pub mod domain;
 pub mod error;
+pub mod metrics;
+pub mod outbox;
 pub mod pii;
+pub mod server;
+pub mod telemetry;
 
 pub use error::{ServiceError, ServiceResult};

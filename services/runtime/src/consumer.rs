@@ -1,0 +1,329 @@
+//! Idempotent event consumers: each event id is recorded in the service's
+//! `inbox` table in the same transaction as the handler's effect, so a
+//! redelivered event changes nothing.
+//!
+//! Failures: a handler error is retried through the delay queues with
+//! exponential back-off, then the message is parked; an undecodable message
+//! is parked at once. Losing PostgreSQL or RabbitMQ ends the session: the
+//! unacknowledged messages go back to the queue and the consumer reconnects.
+use std::{sync::Arc, time::Duration};
+
+use anyhow::Context as _;
+use futures::StreamExt;
+use lapin::{
+    Channel,
+    message::Delivery,
+    options::{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions},
+    types::{AMQPValue, FieldTable, LongString},
+};
+use sqlx::{PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
+
+use crate::{
+    bus::{
+        self, Backoff, Envelope, PARKING_EXCHANGE, RETRY_EXCHANGE,
+        envelope::{ATTEMPT_HEADER, ERROR_HEADER, with_header},
+        topology::{ConsumerTopology, declare_consumer},
+    },
+    metrics, telemetry,
+};
+
+/// A delivered event: its envelope and protobuf payload.
+#[derive(Debug, Clone)]
+pub struct IncomingEvent {
+    /// CloudEvents attributes, routing key, county, trace context.
+    pub envelope: Envelope,
+    /// The protobuf-encoded data.
+    pub payload: Vec<u8>,
+}
+
+impl IncomingEvent {
+    /// Decodes the payload; a payload that does not decode is parked.
+    pub fn decode<M: prost::Message + Default>(&self) -> Result<M, HandlerError> {
+        M::decode(self.payload.as_slice()).map_err(|e| {
+            HandlerError::Park(anyhow::anyhow!(
+                "payload of {} does not decode: {e}",
+                self.envelope.routing_key
+            ))
+        })
+    }
+}
+
+/// Why a handler did not apply an event.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Might work later (a conflict, a timeout): retry with back-off.
+    #[error("retry: {0:#}")]
+    Retry(anyhow::Error),
+    /// Will never work (undecodable, unknown type): park it now.
+    #[error("park: {0:#}")]
+    Park(anyhow::Error),
+    /// The database went away: end the session, the message is redelivered.
+    #[error("infrastructure: {0:#}")]
+    Infrastructure(anyhow::Error),
+}
+
+impl From<sqlx::Error> for HandlerError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Protocol(_) => Self::Infrastructure(e.into()),
+            other => Self::Retry(other.into()),
+        }
+    }
+}
+
+/// Applies events of the types bound to a service's queue.
+pub trait EventHandler: Send + Sync + 'static {
+    /// Applies `event` using `tx`, the transaction that also records the
+    /// event in the inbox. Returning an error rolls both back.
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a IncomingEvent,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a;
+}
+
+/// A service's consumer: its queues, its handler and its database.
+#[derive(Debug)]
+pub struct Consumer<H> {
+    pool: PgPool,
+    amqp_url: String,
+    topology: ConsumerTopology,
+    handler: Arc<H>,
+    prefetch: u16,
+}
+
+enum Outcome {
+    Applied,
+    Duplicate,
+    Retried,
+    Parked,
+}
+
+impl<H: EventHandler> Consumer<H> {
+    /// A consumer of `topology`'s main queue applying events with `handler`.
+    pub fn new(pool: PgPool, amqp_url: &str, topology: ConsumerTopology, handler: H) -> Self {
+        Self {
+            pool,
+            amqp_url: amqp_url.to_owned(),
+            topology,
+            handler: Arc::new(handler),
+            prefetch: 64,
+        }
+    }
+
+    /// Runs until `shutdown` is cancelled, reconnecting with back-off.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut backoff = Backoff::default();
+        while !shutdown.is_cancelled() {
+            match self.session(&shutdown, &mut backoff).await {
+                Ok(()) => break,
+                Err(e) => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(queue = %self.topology.queue(), error = format!("{e:#}"),
+                        retry_in_ms = delay.as_millis() as u64, "consumer interrupted");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = shutdown.cancelled() => break,
+                    }
+                }
+            }
+        }
+        tracing::info!(queue = %self.topology.queue(), "consumer stopped");
+    }
+
+    async fn session(
+        &self,
+        shutdown: &CancellationToken,
+        backoff: &mut Backoff,
+    ) -> anyhow::Result<()> {
+        let name = format!("{}-consumer", self.topology.service);
+        let conn = bus::connect(&self.amqp_url, &name).await?;
+        let consume_ch = conn.create_channel().await?;
+        let publish_ch = bus::confirm_channel(&conn).await?;
+        declare_consumer(&consume_ch, &self.topology).await?;
+        consume_ch
+            .basic_qos(self.prefetch, BasicQosOptions::default())
+            .await?;
+        let mut deliveries = consume_ch
+            .basic_consume(
+                self.topology.queue().into(),
+                name.into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        tracing::info!(queue = %self.topology.queue(), "consumer connected");
+        *backoff = Backoff::default();
+        loop {
+            let delivery = tokio::select! {
+                _ = shutdown.cancelled() => {
+                    let _ = conn.close(200, "shutdown".into()).await;
+                    return Ok(());
+                }
+                d = deliveries.next() => d,
+            };
+            let delivery = match delivery {
+                Some(d) => d.context("consuming")?,
+                None => anyhow::bail!("the broker cancelled the consumer"),
+            };
+            let outcome = self.process(&delivery, &publish_ch).await?;
+            delivery.ack(BasicAckOptions::default()).await?;
+            let label = match outcome {
+                Outcome::Applied => "applied",
+                Outcome::Duplicate => "duplicate",
+                Outcome::Retried => "retried",
+                Outcome::Parked => "parked",
+            };
+            metrics::CONSUMED
+                .with_label_values(&[&self.topology.queue(), label])
+                .inc();
+        }
+    }
+
+    /// Applies one delivery; Err only for infrastructure failures (the
+    /// delivery is then left unacknowledged and comes back).
+    async fn process(&self, delivery: &Delivery, publish_ch: &Channel) -> anyhow::Result<Outcome> {
+        let envelope = match Envelope::from_properties(&delivery.properties, delivery.routing_key.as_str()) {
+            Ok(e) => e,
+            Err(reason) => {
+                self.park(delivery, publish_ch, &reason).await?;
+                return Ok(Outcome::Parked);
+            }
+        };
+        let span = tracing::info_span!("consume", otel.name = %format!("consume {}", envelope.routing_key),
+            event_id = %envelope.id, queue = %self.topology.queue());
+        telemetry::set_parent_from(&span, &envelope.trace);
+        let event = IncomingEvent {
+            envelope,
+            payload: delivery.data.clone(),
+        };
+        let result = self.apply(&event).instrument(span).await;
+        match result {
+            Ok(true) => {
+                let lag = (chrono::Utc::now() - event.envelope.time).num_milliseconds();
+                metrics::CONSUMER_LAG
+                    .with_label_values(&[&self.topology.queue()])
+                    .observe(lag.max(0) as f64 / 1000.0);
+                Ok(Outcome::Applied)
+            }
+            Ok(false) => Ok(Outcome::Duplicate),
+            Err(HandlerError::Infrastructure(e)) => Err(e),
+            Err(HandlerError::Park(e)) => {
+                tracing::warn!(event_id = %event.envelope.id, error = format!("{e:#}"), "parking event");
+                self.park(delivery, publish_ch, &format!("{e:#}")).await?;
+                Ok(Outcome::Parked)
+            }
+            Err(HandlerError::Retry(e)) => {
+                let attempt = event.envelope.attempt as usize;
+                let reason = format!("{e:#}");
+                match self.topology.retry_delays.get(attempt) {
+                    Some(delay) => {
+                        tracing::warn!(event_id = %event.envelope.id, attempt = attempt + 1,
+                            error = %reason, "retrying event");
+                        let key = self.topology.retry_queue(*delay);
+                        let props = with_header(
+                            with_header(
+                                delivery.properties.clone(),
+                                ATTEMPT_HEADER,
+                                AMQPValue::LongUInt(event.envelope.attempt + 1),
+                            ),
+                            ERROR_HEADER,
+                            AMQPValue::LongString(LongString::from(reason.as_str())),
+                        );
+                        publish_confirmed(publish_ch, RETRY_EXCHANGE, &key, &delivery.data, props)
+                            .await?;
+                        Ok(Outcome::Retried)
+                    }
+                    None => {
+                        tracing::error!(event_id = %event.envelope.id, error = %reason,
+                            "retries exhausted, parking event");
+                        self.park(delivery, publish_ch, &reason).await?;
+                        Ok(Outcome::Parked)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records the event in the inbox and applies it, in one transaction.
+    /// Ok(false) when the inbox already had it.
+    async fn apply(&self, event: &IncomingEvent) -> Result<bool, HandlerError> {
+        let mut tx = self.pool.begin().await?;
+        let county = if event.envelope.county.len() == 6 {
+            event.envelope.county.as_str()
+        } else {
+            "000000"
+        };
+        let fresh = sqlx::query(
+            "INSERT INTO inbox (county, event_id, routing_key) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(county)
+        .bind(event.envelope.id)
+        .bind(&event.envelope.routing_key)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !fresh {
+            tracing::debug!(event_id = %event.envelope.id, "duplicate event ignored");
+            return Ok(false);
+        }
+        self.handler.handle(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn park(&self, delivery: &Delivery, ch: &Channel, reason: &str) -> anyhow::Result<()> {
+        let props = with_header(
+            delivery.properties.clone(),
+            ERROR_HEADER,
+            AMQPValue::LongString(LongString::from(reason)),
+        );
+        publish_confirmed(
+            ch,
+            PARKING_EXCHANGE,
+            &self.topology.service,
+            &delivery.data,
+            props,
+        )
+        .await
+    }
+}
+
+async fn publish_confirmed(
+    ch: &Channel,
+    exchange: &str,
+    key: &str,
+    data: &[u8],
+    props: lapin::BasicProperties,
+) -> anyhow::Result<()> {
+    let confirm = ch
+        .basic_publish(
+            exchange.into(),
+            key.into(),
+            BasicPublishOptions {
+                mandatory: true,
+                ..Default::default()
+            },
+            data,
+            props,
+        )
+        .await?
+        .await?;
+    anyhow::ensure!(
+        confirm.is_ack() && confirm.take_message().is_none(),
+        "broker did not take the message on {exchange}/{key}"
+    );
+    Ok(())
+}
+
+/// Retry delays used by services unless configured otherwise: 1 s, 2 s, 4 s, 8 s, 16 s.
+pub fn default_retry_delays() -> Vec<Duration> {
+    ConsumerTopology::exponential(Duration::from_secs(1), 5)
+}

@@ -1,0 +1,287 @@
+//! The transactional outbox: a service writes its events into its own
+//! `outbox` table in the same transaction as the state change ([`enqueue`]);
+//! the [`OutboxRelay`] publishes them with publisher confirms and marks a row
+//! sent only after the broker acknowledged it.
+//!
+//! Order: one relay at a time works a schema's outbox (a transaction-level
+//! advisory lock), publishing rows in `seq` order on one channel, so the
+//! events of a township leave in commit order. A crash between publish and
+//! mark publishes the row again: delivery is at-least-once and consumers
+//! deduplicate through their inbox.
+use std::{collections::HashMap, time::Duration};
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use lapin::{Channel, options::BasicPublishOptions};
+use sqlx::{PgConnection, PgPool, postgres::PgListener};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::{
+    bus::{self, Backoff, EVENTS_EXCHANGE, Envelope},
+    metrics, telemetry,
+};
+
+/// An event to publish once the surrounding transaction commits.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// `<service>.<entity>.<verb>`.
+    pub routing_key: &'static str,
+    /// Region code the event belongs to (at least the 6-digit county part).
+    pub region_code: String,
+    /// CloudEvents subject, e.g. `visits/<uuid>`.
+    pub subject: String,
+    /// Protobuf-encoded payload.
+    pub payload: Vec<u8>,
+}
+
+impl NewEvent {
+    /// An event carrying a protobuf message.
+    pub fn new(
+        routing_key: &'static str,
+        region_code: &str,
+        subject: String,
+        message: &impl prost::Message,
+    ) -> Self {
+        Self {
+            routing_key,
+            region_code: region_code.to_owned(),
+            subject,
+            payload: message.encode_to_vec(),
+        }
+    }
+}
+
+/// Writes `event` into the outbox on `conn` (call it inside the transaction
+/// of the state change). Returns the event id. The current span's trace
+/// context is stored with it, so consumers continue the same trace.
+pub async fn enqueue(conn: &mut PgConnection, event: NewEvent) -> sqlx::Result<Uuid> {
+    let id = Uuid::now_v7();
+    let county: String = event.region_code.chars().take(6).collect();
+    let trace = serde_json::to_value(telemetry::current_trace_headers()).unwrap_or_default();
+    sqlx::query(
+        "INSERT INTO outbox (county, event_id, routing_key, subject, payload, trace_headers)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(format!("{county:0<6}"))
+    .bind(id)
+    .bind(event.routing_key)
+    .bind(&event.subject)
+    .bind(&event.payload)
+    .bind(trace)
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+/// How a relay runs.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// The service's schema (the outbox table and the NOTIFY channel live there).
+    pub schema: String,
+    /// CloudEvents source, e.g. `/zoufang/registry`.
+    pub source: String,
+    /// Rows published per transaction.
+    pub batch_size: i64,
+    /// Poll even without a notification this often (a lost NOTIFY, a restart).
+    pub poll_interval: Duration,
+}
+
+impl RelayConfig {
+    /// Defaults for a service's schema.
+    pub fn for_service(schema: &str) -> Self {
+        Self {
+            schema: schema.to_owned(),
+            source: format!("/zoufang/{schema}"),
+            batch_size: 500,
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Publishes the outbox of one schema to RabbitMQ, forever, reconnecting
+/// with back-off whenever the broker or the database goes away.
+#[derive(Debug, Clone)]
+pub struct OutboxRelay {
+    pool: PgPool,
+    amqp_url: String,
+    config: RelayConfig,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    seq: i64,
+    county: String,
+    event_id: Uuid,
+    routing_key: String,
+    subject: String,
+    payload: Vec<u8>,
+    trace_headers: serde_json::Value,
+    created_at: DateTime<Utc>,
+}
+
+impl OutboxRelay {
+    /// A relay for `config.schema`'s outbox.
+    pub fn new(pool: PgPool, amqp_url: &str, config: RelayConfig) -> Self {
+        Self {
+            pool,
+            amqp_url: amqp_url.to_owned(),
+            config,
+        }
+    }
+
+    /// Runs until `shutdown` is cancelled.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut backoff = Backoff::default();
+        while !shutdown.is_cancelled() {
+            match self.session(&shutdown, &mut backoff).await {
+                Ok(()) => break,
+                Err(e) => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(schema = %self.config.schema, error = format!("{e:#}"),
+                        retry_in_ms = delay.as_millis() as u64, "outbox relay interrupted");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = shutdown.cancelled() => break,
+                    }
+                }
+            }
+        }
+        tracing::info!(schema = %self.config.schema, "outbox relay stopped");
+    }
+
+    /// One connection's lifetime: returns Ok on shutdown, Err to reconnect.
+    async fn session(
+        &self,
+        shutdown: &CancellationToken,
+        backoff: &mut Backoff,
+    ) -> anyhow::Result<()> {
+        let conn = bus::connect(&self.amqp_url, &format!("{}-outbox", self.config.schema)).await?;
+        let ch = bus::confirm_channel(&conn).await?;
+        bus::topology::declare_exchanges(&ch).await?;
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener
+            .listen(&format!("{}_outbox", self.config.schema))
+            .await?;
+        tracing::info!(schema = %self.config.schema, "outbox relay connected");
+        *backoff = Backoff::default();
+        loop {
+            let published = self.publish_pending(&ch).await?;
+            if published as i64 >= self.config.batch_size {
+                continue;
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => {
+                    let _ = conn.close(200, "shutdown".into()).await;
+                    return Ok(());
+                }
+                n = listener.recv() => { n.context("listening for outbox notifications")?; }
+                _ = tokio::time::sleep(self.config.poll_interval) => {}
+            }
+            if !conn.status().connected() {
+                anyhow::bail!("RabbitMQ connection lost");
+            }
+        }
+    }
+
+    /// Publishes one batch of pending rows and marks the confirmed ones sent.
+    /// Returns how many were published (0 when another relay holds the lock).
+    pub async fn publish_pending(&self, ch: &Channel) -> anyhow::Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let lock_key = format!("zoufang.outbox.{}", self.config.schema);
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtext($1))")
+            .bind(&lock_key)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !locked {
+            return Ok(0);
+        }
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT seq, county, event_id, routing_key, subject, payload, trace_headers, created_at
+             FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1",
+        )
+        .bind(self.config.batch_size)
+        .fetch_all(&mut *tx)
+        .await?;
+        metrics::OUTBOX_BACKLOG
+            .with_label_values(&[&self.config.schema])
+            .set(rows.len() as i64);
+        if rows.is_empty() {
+            return Ok(0);
+        }
+
+        let mut confirms = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let envelope = Envelope {
+                id: row.event_id,
+                source: self.config.source.clone(),
+                routing_key: row.routing_key.clone(),
+                subject: row.subject.clone(),
+                time: row.created_at,
+                county: row.county.clone(),
+                trace: serde_json::from_value::<HashMap<String, String>>(row.trace_headers.clone())
+                    .unwrap_or_default(),
+                attempt: 0,
+            };
+            let confirm = ch
+                .basic_publish(
+                    EVENTS_EXCHANGE.into(),
+                    row.routing_key.clone().into(),
+                    BasicPublishOptions {
+                        mandatory: true,
+                        ..Default::default()
+                    },
+                    &row.payload,
+                    envelope.to_properties(),
+                )
+                .await?;
+            confirms.push(confirm);
+        }
+
+        // Mark the longest prefix the broker confirmed; stop at the first nack
+        // so the rest is published again, in order.
+        let mut sent = Vec::new();
+        let mut unroutable = Vec::new();
+        let mut failure = None;
+        for (row, confirm) in rows.iter().zip(confirms) {
+            match confirm.await {
+                Ok(c) if c.is_ack() => {
+                    if c.take_message().is_some() {
+                        tracing::warn!(routing_key = %row.routing_key, event_id = %row.event_id,
+                            "event returned unroutable: no queue is bound for it");
+                        unroutable.push(row.seq);
+                    }
+                    sent.push(row.seq);
+                }
+                Ok(_) => {
+                    failure = Some(anyhow::anyhow!("broker nacked event {}", row.event_id));
+                    break;
+                }
+                Err(e) => {
+                    failure = Some(anyhow::Error::new(e).context("waiting for a publisher confirm"));
+                    break;
+                }
+            }
+        }
+        sqlx::query(
+            "UPDATE outbox SET published_at = now(), unroutable = (seq = ANY($2))
+             WHERE seq = ANY($1)",
+        )
+        .bind(&sent)
+        .bind(&unroutable)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let schema = self.config.schema.as_str();
+        metrics::OUTBOX_PUBLISHED
+            .with_label_values(&[schema, "routed"])
+            .inc_by((sent.len() - unroutable.len()) as u64);
+        metrics::OUTBOX_PUBLISHED
+            .with_label_values(&[schema, "unroutable"])
+            .inc_by(unroutable.len() as u64);
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(sent.len()),
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Serving a service: the gRPC server (with `grpc.health.v1.Health`, server
+//! reflection, per-request spans continuing the caller's trace and RPC
+//! metrics), the admin HTTP endpoints, background tasks (outbox relay,
+//! consumers), and graceful shutdown on SIGTERM/SIGINT with a grace period.
+use std::{
+    pin::Pin,
+    task::{Context, Poll},
+    time::{Duration, Instant},
+};
+
+use anyhow::Context as _;
+use axum::{Router, http::StatusCode, routing::get};
+use sqlx::PgPool;
+use tokio::{net::TcpListener, task::JoinSet};
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tonic::{service::Routes, transport::Server};
+use tonic_health::ServingStatus;
+
+use crate::{metrics, telemetry};
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutdown signal received");
+}
+
+/// A running service's moving parts, stopped together.
+#[derive(Debug)]
+pub struct Host {
+    /// Cancelled to stop everything.
+    pub shutdown: CancellationToken,
+    tasks: JoinSet<()>,
+    grace: Duration,
+}
+
+impl Host {
+    /// A host whose background tasks get `grace` to finish after shutdown.
+    pub fn new(shutdown: CancellationToken, grace: Duration) -> Self {
+        Self {
+            shutdown,
+            tasks: JoinSet::new(),
+            grace,
+        }
+    }
+
+    /// Runs a background task (relay, consumer) until shutdown.
+    pub fn spawn(&mut self, task: impl Future<Output = ()> + Send + 'static) {
+        self.tasks.spawn(task);
+    }
+
+    /// Serves gRPC on `grpc` and the admin endpoints on `admin` until the
+    /// shutdown token is cancelled, then drains background tasks.
+    pub async fn serve(
+        mut self,
+        grpc: TcpListener,
+        admin: TcpListener,
+        routes: Routes,
+        service_names: &[&'static str],
+        pool: PgPool,
+    ) -> anyhow::Result<()> {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        for name in service_names {
+            health
+                .set_service_status(*name, ServingStatus::Serving)
+                .await;
+        }
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(zoufang_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .context("building the reflection service")?;
+
+        let token = self.shutdown.clone();
+        let admin_task = tokio::spawn(serve_admin(admin, pool, token.clone()));
+        let grpc_token = token.clone();
+        let grpc_result = Server::builder()
+            .trace_fn(|req: &http::Request<()>| {
+                let span = tracing::info_span!("grpc", otel.name = %req.uri().path(),
+                    rpc.method = %req.uri().path(), otel.kind = "server");
+                telemetry::set_parent_from_http(&span, req.headers());
+                span
+            })
+            .layer(tower::layer::layer_fn(|inner| MetricsService { inner }))
+            .add_routes(routes)
+            .add_service(health_service)
+            .add_service(reflection)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), async move {
+                grpc_token.cancelled().await;
+                for name in service_names {
+                    health
+                        .set_service_status(*name, ServingStatus::NotServing)
+                        .await;
+                }
+            })
+            .await;
+        token.cancel();
+        let drained = tokio::time::timeout(self.grace, async {
+            while self.tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!("background tasks did not stop within the grace period");
+            self.tasks.abort_all();
+        }
+        let _ = admin_task.await;
+        grpc_result.context("gRPC server")
+    }
+}
+
+async fn serve_admin(listener: TcpListener, pool: PgPool, token: CancellationToken) {
+    let app = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(move || {
+                let pool = pool.clone();
+                async move {
+                    let ping = tokio::time::timeout(
+                        Duration::from_secs(2),
+                        sqlx::query("SELECT 1").execute(&pool),
+                    )
+                    .await;
+                    match ping {
+                        Ok(Ok(_)) => (StatusCode::OK, "ready".to_owned()),
+                        Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, format!("database: {e}")),
+                        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database: timeout".into()),
+                    }
+                }
+            }),
+        )
+        .route("/metrics", get(|| async { metrics::render() }));
+    if let Err(e) = axum::serve(listener, app)
+        .with_graceful_shutdown(async move { token.cancelled().await })
+        .await
+    {
+        tracing::error!(error = %e, "admin server failed");
+    }
+}
+
+/// Counts requests by method and status and times them.
+#[derive(Debug, Clone)]
+pub struct MetricsService<S> {
+    inner: S,
+}
+
+impl<S, B, R> tower::Service<http::Request<B>> for MetricsService<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<R>> + Send,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send + 'static>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let method = req.uri().path().to_owned();
+        let start = Instant::now();
+        let fut = self.inner.call(req);
+        Box::pin(async move {
+            let res = fut.await;
+            let code = match &res {
+                // Errors travel as trailers-only responses: grpc-status in the headers.
+                Ok(r) => r
+                    .headers()
+                    .get("grpc-status")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("0")
+                    .to_owned(),
+                Err(_) => "transport".to_owned(),
+            };
+            metrics::GRPC_REQUESTS
+                .with_label_values(&[&method, &code])
+                .inc();
+            metrics::GRPC_LATENCY
+                .with_label_values(&[&method])
+                .observe(start.elapsed().as_secs_f64());
+            res
+        })
+    }
+}
+
+/// Binds a listener, naming the address in the error (a port in use is the
+/// commonest start failure).
+pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))
+}

@@ -1,0 +1,141 @@
+//! Logs and traces: `tracing` with JSON output; OpenTelemetry spans exported
+//! over OTLP when an endpoint is configured; W3C trace context carried across
+//! gRPC metadata, AMQP headers and outbox rows so one trace spans every hop.
+use std::collections::HashMap;
+
+use opentelemetry::{
+    Context, global,
+    propagation::{Extractor, Injector},
+    trace::TracerProvider as _,
+};
+use opentelemetry_sdk::{Resource, propagation::TraceContextPropagator, trace::SdkTracerProvider};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::{EnvFilter, layer::SubscriberExt, util::SubscriberInitExt};
+
+/// Keeps the tracer provider alive; flushes spans when dropped.
+#[derive(Debug)]
+pub struct TelemetryGuard {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        if let Some(p) = self.provider.take() {
+            let _ = p.shutdown();
+        }
+    }
+}
+
+/// Installs the global subscriber: JSON logs filtered by `RUST_LOG` (default
+/// `info`) and, when `otlp_endpoint` is set, an OTLP span exporter.
+///
+/// Safe to call more than once (tests): later calls keep the first subscriber.
+pub fn init(service: &'static str, otlp_endpoint: Option<&str>) -> anyhow::Result<TelemetryGuard> {
+    global::set_text_map_propagator(TraceContextPropagator::new());
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let fmt = tracing_subscriber::fmt::layer()
+        .json()
+        .with_current_span(true)
+        .with_target(true);
+    let provider = match otlp_endpoint {
+        Some(endpoint) => {
+            use opentelemetry_otlp::WithExportConfig;
+            let exporter = opentelemetry_otlp::SpanExporter::builder()
+                .with_tonic()
+                .with_endpoint(endpoint)
+                .build()?;
+            let provider = SdkTracerProvider::builder()
+                .with_batch_exporter(exporter)
+                .with_resource(Resource::builder().with_service_name(service).build())
+                .build();
+            global::set_tracer_provider(provider.clone());
+            Some(provider)
+        }
+        None => None,
+    };
+    let otel = provider
+        .as_ref()
+        .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer(service)));
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt)
+        .with(otel)
+        .try_init();
+    Ok(TelemetryGuard { provider })
+}
+
+/// The current span's trace context as W3C headers (`traceparent`, `tracestate`).
+pub fn current_trace_headers() -> HashMap<String, String> {
+    let cx = tracing::Span::current().context();
+    let mut map = HashMap::new();
+    global::get_text_map_propagator(|p| p.inject_context(&cx, &mut MapInjector(&mut map)));
+    map
+}
+
+/// Makes the trace context in `headers` the parent of `span`.
+pub fn set_parent_from(span: &tracing::Span, headers: &HashMap<String, String>) {
+    let cx: Context = global::get_text_map_propagator(|p| p.extract(&MapExtractor(headers)));
+    let _ = span.set_parent(cx);
+}
+
+/// Extracts the trace context from HTTP/gRPC headers and parents `span` on it.
+pub fn set_parent_from_http(span: &tracing::Span, headers: &http::HeaderMap) {
+    let map: HashMap<String, String> = headers
+        .iter()
+        .filter(|(k, _)| k.as_str() == "traceparent" || k.as_str() == "tracestate")
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
+    set_parent_from(span, &map);
+}
+
+/// Adds the current trace context to outgoing gRPC metadata.
+pub fn inject_into_metadata(metadata: &mut tonic::metadata::MetadataMap) {
+    for (k, v) in current_trace_headers() {
+        if let (Ok(key), Ok(val)) = (
+            tonic::metadata::MetadataKey::from_bytes(k.as_bytes()),
+            v.parse(),
+        ) {
+            metadata.insert(key, val);
+        }
+    }
+}
+
+struct MapInjector<'a>(&'a mut HashMap<String, String>);
+
+impl Injector for MapInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+}
+
+struct MapExtractor<'a>(&'a HashMap<String, String>);
+
+impl Extractor for MapExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(String::as_str).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::trace::TraceContextExt;
+
+    #[test]
+    fn trace_context_round_trips_through_headers() {
+        global::set_text_map_propagator(TraceContextPropagator::new());
+        let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let headers = HashMap::from([("traceparent".to_owned(), tp.to_owned())]);
+        let cx = global::get_text_map_propagator(|p| p.extract(&MapExtractor(&headers)));
+        assert_eq!(
+            cx.span().span_context().trace_id().to_string(),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        let mut out = HashMap::new();
+        global::get_text_map_propagator(|p| p.inject_context(&cx, &mut MapInjector(&mut out)));
+        assert_eq!(out.get("traceparent").map(String::as_str), Some(tp));
+    }
+}
