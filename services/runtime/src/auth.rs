@@ -1,1 +1,486 @@
-//! Placeholder; see helper.
+//! Bearer-token authentication (DESIGN.md §3 "Conventions").
+//!
+//! Tokens are JWTs carrying `sub`, `roles`, `scope` (a prefix of the 12-digit
+//! region code, `""` = everything) and `exp`. Servers wrap their services in
+//! [`AuthInterceptor`], which verifies the token and leaves the [`Claims`] in
+//! the request extensions for handlers to read with [`claims`]; clients add
+//! the header with [`BearerInterceptor`].
+use std::{fmt, sync::Arc};
+
+use anyhow::Context as _;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+use serde::{Deserialize, Serialize};
+use tonic::{Request, Status, service::Interceptor};
+
+use crate::error::{ServiceError, ServiceResult};
+
+/// The publicly known HS256 secret used when `ZF_JWT_SECRET` is unset.
+/// Anyone can forge tokens with it, so everything that falls back to it warns.
+pub const DEV_JWT_SECRET: &str = "zoufang-dev-secret";
+
+/// Seconds of clock skew tolerated on `exp`: field tablets keep poor time.
+const LEEWAY_SECS: u64 = 30;
+
+/// Role names as they appear in the `roles` claim.
+pub mod roles {
+    /// Village cadre doing household visits.
+    pub const CADRE: &str = "cadre";
+    /// Administrator of one township.
+    pub const TOWNSHIP_ADMIN: &str = "township_admin";
+    /// Supervisor checking visit quality.
+    pub const SUPERVISOR: &str = "supervisor";
+    /// A county department that receives and handles issues.
+    pub const DEPARTMENT: &str = "department";
+    /// Administrator of the whole county.
+    pub const COUNTY_ADMIN: &str = "county_admin";
+    /// The petition (xinfang) bureau.
+    pub const PETITION_BUREAU: &str = "petition_bureau";
+    /// Another Zoufang service calling this one.
+    pub const SERVICE: &str = "service";
+    /// Every known role, for validating input such as `zfctl --roles`.
+    pub const ALL: &[&str] = &[
+        CADRE,
+        TOWNSHIP_ADMIN,
+        SUPERVISOR,
+        DEPARTMENT,
+        COUNTY_ADMIN,
+        PETITION_BUREAU,
+        SERVICE,
+    ];
+}
+
+/// What a verified token says about its bearer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// User id.
+    pub sub: String,
+    /// Role names (see [`roles`]); missing means none, which grants nothing.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Region-code prefix the bearer may act in; `""` is everything. Required
+    /// in the token: defaulting a missing scope to "everything" would widen access.
+    pub scope: String,
+    /// Expiry, seconds since the Unix epoch.
+    pub exp: i64,
+}
+
+impl Claims {
+    /// Whether the bearer has `role`.
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+
+    /// Whether the bearer has at least one of `roles`.
+    pub fn has_any_role(&self, roles: &[&str]) -> bool {
+        roles.iter().any(|r| self.has_role(r))
+    }
+
+    /// Whether `region_code` (or a prefix of one) lies inside the bearer's scope.
+    pub fn covers(&self, region_code: &str) -> bool {
+        region_code.starts_with(&self.scope)
+    }
+
+    /// PermissionDenied naming the roles needed unless the bearer has one.
+    pub fn require_any_role(&self, roles: &[&str]) -> ServiceResult<()> {
+        if self.has_any_role(roles) {
+            return Ok(());
+        }
+        let (need, have) = (roles.join(", "), self.roles.join(", "));
+        Err(denied(format!(
+            "this operation needs one of the roles [{need}]; you have [{have}]"
+        )))
+    }
+
+    /// PermissionDenied unless `region_code` is inside the bearer's scope.
+    pub fn require_scope(&self, region_code: &str) -> ServiceResult<()> {
+        if self.covers(region_code) {
+            return Ok(());
+        }
+        Err(denied(format!(
+            "region {region_code} is outside your scope {}",
+            self.scope
+        )))
+    }
+
+    /// The region prefix a list query filters on: the narrower of `requested`
+    /// and the scope, so an empty request means "all I may see" and nobody
+    /// sees past their scope. InvalidArgument (field `region_code`) unless
+    /// `requested` is at most 12 digits, which also makes the result safe in
+    /// a `LIKE prefix || '%'` filter; PermissionDenied when the two are disjoint.
+    pub fn effective_prefix(&self, requested: &str) -> ServiceResult<String> {
+        if !is_region_prefix(requested) {
+            let why = "must be a region code prefix of at most 12 digits";
+            return Err(ServiceError::invalid("region_code", why));
+        }
+        if requested.starts_with(&self.scope) {
+            Ok(requested.to_owned())
+        } else if self.scope.starts_with(requested) {
+            Ok(self.scope.clone())
+        } else {
+            Err(denied(format!(
+                "region {requested} is outside your scope {}",
+                self.scope
+            )))
+        }
+    }
+}
+
+fn denied(reason: String) -> ServiceError {
+    ServiceError::PermissionDenied(reason)
+}
+
+fn is_region_prefix(s: &str) -> bool {
+    s.len() <= 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Rules beyond the signature; shared by `mint` and `verify` so we never
+/// mint a token we would then refuse.
+fn check_shape(c: &Claims) -> Result<(), String> {
+    if c.sub.trim().is_empty() {
+        return Err("token has an empty sub".into());
+    }
+    if !is_region_prefix(&c.scope) {
+        return Err(format!(
+            "token scope {:?} is not a region code prefix (at most 12 digits)",
+            c.scope
+        ));
+    }
+    Ok(())
+}
+
+/// Keys that sign and verify tokens, with the one algorithm they accept.
+pub struct JwtKeys {
+    /// `None` for verify-only keys (a service holding only the public key).
+    encoding: Option<EncodingKey>,
+    decoding: DecodingKey,
+    /// Pins exactly one algorithm, so a token cannot choose another (the
+    /// classic HS256-signed-with-the-public-key confusion).
+    validation: Validation,
+}
+
+impl fmt::Debug for JwtKeys {
+    // Hand-written: jsonwebtoken's `DecodingKey` Debug prints an HS256 secret.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (alg, can_sign) = (self.validation.algorithms[0], self.encoding.is_some());
+        write!(f, "JwtKeys {{ algorithm: {alg:?}, can_sign: {can_sign} }}")
+    }
+}
+
+impl JwtKeys {
+    /// HS256 with a shared secret (`ZF_JWT_SECRET`), the default setup.
+    pub fn hs256(secret: &[u8]) -> anyhow::Result<Self> {
+        anyhow::ensure!(!secret.is_empty(), "ZF_JWT_SECRET must not be empty");
+        let encoding = Some(EncodingKey::from_secret(secret)?);
+        Ok(Self::new(
+            Algorithm::HS256,
+            encoding,
+            DecodingKey::from_secret(secret)?,
+        ))
+    }
+
+    /// ES256 (P-256) from PEM: the private key as PKCS#8 (`BEGIN PRIVATE KEY`),
+    /// the public key as SPKI (`BEGIN PUBLIC KEY`). Without a private key the
+    /// keys only verify, which is all a service but the issuer should hold.
+    pub fn from_pem_es256(private_pem: Option<&[u8]>, public_pem: &[u8]) -> anyhow::Result<Self> {
+        let encoding = private_pem
+            .map(EncodingKey::from_ec_pem)
+            .transpose()
+            .context("JWT private key is not a PKCS#8 PEM EC key")?;
+        let decoding = DecodingKey::from_ec_pem(public_pem)
+            .context("JWT public key is not a PEM EC public key")?;
+        Ok(Self::new(Algorithm::ES256, encoding, decoding))
+    }
+
+    fn new(alg: Algorithm, encoding: Option<EncodingKey>, decoding: DecodingKey) -> Self {
+        let mut validation = Validation::new(alg);
+        validation.leeway = LEEWAY_SECS;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        Self {
+            encoding,
+            decoding,
+            validation,
+        }
+    }
+
+    /// Checks signature, expiry (30 s leeway) and claim shape.
+    pub fn verify(&self, token: &str) -> ServiceResult<Claims> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| ServiceError::Unauthenticated(describe(&e)))?;
+        check_shape(&data.claims).map_err(ServiceError::Unauthenticated)?;
+        Ok(data.claims)
+    }
+
+    /// Signs `claims`; fails for verify-only keys and malformed claims.
+    pub fn mint(&self, claims: &Claims) -> anyhow::Result<String> {
+        let key = self
+            .encoding
+            .as_ref()
+            .context("these JWT keys only verify: no private key was configured")?;
+        check_shape(claims).map_err(anyhow::Error::msg)?;
+        let header = Header::new(self.validation.algorithms[0]);
+        Ok(jsonwebtoken::encode(&header, claims, key)?)
+    }
+
+    /// Signs a token for `sub` that expires `ttl` from now.
+    pub fn mint_for(
+        &self,
+        sub: &str,
+        roles: &[&str],
+        scope: &str,
+        ttl: chrono::Duration,
+    ) -> anyhow::Result<String> {
+        self.mint(&Claims {
+            sub: sub.to_owned(),
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            scope: scope.to_owned(),
+            exp: (chrono::Utc::now() + ttl).timestamp(),
+        })
+    }
+}
+
+/// A reason the caller can act on, without echoing the token.
+fn describe(e: &jsonwebtoken::errors::Error) -> String {
+    match e.kind() {
+        ErrorKind::ExpiredSignature => "token expired".into(),
+        ErrorKind::InvalidSignature => "bad token signature".into(),
+        ErrorKind::InvalidAlgorithm => "token algorithm is not the one this service accepts".into(),
+        _ => format!("malformed token: {e}"),
+    }
+}
+
+/// Server-side interceptor: verifies `authorization: Bearer <token>` and
+/// stores the [`Claims`] in the request extensions.
+#[derive(Debug, Clone)]
+pub struct AuthInterceptor {
+    /// Keys to verify with; shared by every clone of the service.
+    pub keys: Arc<JwtKeys>,
+}
+
+impl Interceptor for AuthInterceptor {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        let claims = self.keys.verify(bearer_token(&request)?)?;
+        request.extensions_mut().insert(claims);
+        Ok(request)
+    }
+}
+
+fn bearer_token<T>(request: &Request<T>) -> ServiceResult<&str> {
+    let unauth = |m: &str| ServiceError::Unauthenticated(m.to_owned());
+    let Some(value) = request.metadata().get("authorization") else {
+        return Err(unauth(
+            "missing authorization metadata: send `authorization: Bearer <token>`",
+        ));
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| unauth("authorization metadata is not ASCII"))?;
+    // The scheme is case-insensitive (RFC 7235).
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim())
+        }
+        _ => Err(unauth("authorization metadata must be `Bearer <token>`")),
+    }
+}
+
+/// The verified claims of `req`, cloned. Unauthenticated when absent, which
+/// means the service was not wrapped in [`AuthInterceptor`].
+pub fn claims<T>(req: &Request<T>) -> Result<Claims, Status> {
+    req.extensions().get::<Claims>().cloned().ok_or_else(|| {
+        Status::unauthenticated("no verified claims: the service is not wrapped in AuthInterceptor")
+    })
+}
+
+/// Client-side interceptor adding `authorization: Bearer <token>`, for
+/// services calling each other and for tests.
+#[derive(Clone)]
+pub struct BearerInterceptor(pub String);
+
+impl fmt::Debug for BearerInterceptor {
+    // The token is a credential; keep it out of logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BearerInterceptor([redacted])")
+    }
+}
+
+impl Interceptor for BearerInterceptor {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        let value = format!("Bearer {}", self.0).parse().map_err(|_| {
+            Status::unauthenticated("bearer token has characters not allowed in metadata")
+        })?;
+        request.metadata_mut().insert("authorization", value);
+        Ok(request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+    use serde_json::json;
+    use tonic::Code;
+
+    const EC_PRIVATE: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgnsTbSbtCDxDpntF/
+DIVh7CiCc9TH05u4lDIU1H6PYGKhRANCAAQfY7aYR/yq75mEw+Fooy/BPZProC4L
+G1w3trhlFdmt8sr907KYv0QV//r2QV/kYh4xOTeM/f/e0U8QpZWDdRPO
+-----END PRIVATE KEY-----";
+    const EC_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEH2O2mEf8qu+ZhMPhaKMvwT2T66Au
+CxtcN7a4ZRXZrfLK/dOymL9EFf/69kFf5GIeMTk3jP3/3tFPEKWVg3UTzg==
+-----END PUBLIC KEY-----";
+
+    fn dev() -> JwtKeys {
+        JwtKeys::hs256(DEV_JWT_SECRET.as_bytes()).unwrap()
+    }
+
+    /// A token for `u1` in `scope` expiring `secs` from now.
+    fn tok(k: &JwtKeys, roles: &[&str], scope: &str, secs: i64) -> String {
+        k.mint_for("u1", roles, scope, Duration::seconds(secs))
+            .unwrap()
+    }
+
+    /// The Unauthenticated reason `token` is refused with.
+    fn refusal(k: &JwtKeys, token: &str) -> String {
+        match k.verify(token) {
+            Err(ServiceError::Unauthenticated(m)) => m,
+            other => panic!("expected Unauthenticated, got {other:?}"),
+        }
+    }
+
+    fn with_scope(scope: &str) -> Claims {
+        let (sub, roles) = ("u1".into(), vec![roles::CADRE.into()]);
+        Claims {
+            sub,
+            roles,
+            scope: scope.into(),
+            exp: 0,
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let k = dev();
+        let c = k.verify(&tok(&k, &[roles::CADRE, roles::SUPERVISOR], "370102", 3600));
+        let c = c.unwrap();
+        assert_eq!((c.sub.as_str(), c.scope.as_str()), ("u1", "370102"));
+        assert!(c.has_role(roles::SUPERVISOR) && !c.has_role(roles::COUNTY_ADMIN));
+        assert!(c.has_any_role(&[roles::COUNTY_ADMIN, roles::CADRE]));
+    }
+
+    #[test]
+    fn expired_wrong_secret_and_garbage_are_refused() {
+        let k = dev();
+        assert_eq!(refusal(&k, &tok(&k, &[], "", -120)), "token expired");
+        // Within the 30 s leeway a just-expired token still passes.
+        assert!(k.verify(&tok(&k, &[], "", -5)).is_ok());
+        let other = JwtKeys::hs256(b"another-secret-of-enough-length").unwrap();
+        assert_eq!(
+            refusal(&k, &tok(&other, &[], "", 60)),
+            "bad token signature"
+        );
+        assert!(refusal(&k, "not.a.jwt").starts_with("malformed token"));
+        assert!(JwtKeys::hs256(b"").is_err());
+    }
+
+    #[test]
+    fn claim_shape_is_enforced() {
+        let (k, header) = (dev(), Header::new(Algorithm::HS256));
+        let ek = EncodingKey::from_secret(DEV_JWT_SECRET.as_bytes()).unwrap();
+        let exp = chrono::Utc::now().timestamp() + 3600;
+        let forge = |v: serde_json::Value| jsonwebtoken::encode(&header, &v, &ek).unwrap();
+        let empty_sub = forge(json!({"sub": "", "roles": [], "scope": "", "exp": exp}));
+        assert!(refusal(&k, &empty_sub).contains("empty sub"));
+        let bad_scope = forge(json!({"sub": "u", "scope": "37a", "exp": exp}));
+        assert!(refusal(&k, &bad_scope).contains("scope"));
+        let no_scope = forge(json!({"sub": "u", "roles": [], "exp": exp}));
+        assert!(refusal(&k, &no_scope).contains("scope"));
+        let thirteen_digits = Claims {
+            exp,
+            ..with_scope("3701020010011")
+        };
+        assert!(k.mint(&thirteen_digits).is_err());
+    }
+
+    #[test]
+    fn es256_signs_verifies_and_rejects_hs256() {
+        let k = JwtKeys::from_pem_es256(Some(EC_PRIVATE.as_bytes()), EC_PUBLIC.as_bytes());
+        let t = tok(&k.unwrap(), &[roles::SERVICE], "", 60);
+        let verify_only = JwtKeys::from_pem_es256(None, EC_PUBLIC.as_bytes()).unwrap();
+        assert_eq!(verify_only.verify(&t).unwrap().sub, "u1");
+        let c = with_scope("");
+        assert!(verify_only.mint(&Claims { exp: i64::MAX, ..c }).is_err());
+        assert!(refusal(&verify_only, &tok(&dev(), &[], "", 60)).contains("algorithm"));
+        assert!(JwtKeys::from_pem_es256(None, b"junk").is_err());
+        assert!(!format!("{verify_only:?}").contains("PUBLIC"));
+    }
+
+    #[test]
+    fn scope_and_role_checks() {
+        let c = with_scope("370103");
+        assert!(c.covers("370103001001") && !c.covers("370102001001"));
+        assert!(c.require_scope("370103001").is_ok());
+        let err = c.require_scope("370102001001").unwrap_err();
+        let want = "permission denied: region 370102001001 is outside your scope 370103";
+        assert_eq!(err.to_string(), want);
+        assert!(with_scope("").covers("110000000000"));
+        let err = c.require_any_role(&[roles::SUPERVISOR, roles::COUNTY_ADMIN]);
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .contains("[supervisor, county_admin]")
+        );
+        assert!(c.require_any_role(&[roles::CADRE]).is_ok());
+    }
+
+    #[test]
+    fn effective_prefix_cases() {
+        let (c, all) = (with_scope("3701"), with_scope(""));
+        for (claims, requested, want) in [
+            (&c, "", "3701"),
+            (&c, "37", "3701"),
+            (&c, "3701", "3701"),
+            (&c, "370102", "370102"),
+            (&all, "", ""),
+            (&all, "3702", "3702"),
+        ] {
+            assert_eq!(
+                claims.effective_prefix(requested).unwrap(),
+                want,
+                "{requested}"
+            );
+        }
+        let disjoint = c.effective_prefix("3702");
+        assert!(matches!(disjoint, Err(ServiceError::PermissionDenied(_))));
+        let wildcard = all.effective_prefix("37%");
+        assert!(matches!(wildcard, Err(ServiceError::InvalidArgument(_))));
+    }
+
+    #[test]
+    fn interceptor_with_and_without_metadata() {
+        let keys = Arc::new(dev());
+        let mut auth = AuthInterceptor { keys: keys.clone() };
+        let err = auth.call(Request::new(())).unwrap_err();
+        assert_eq!(err.code(), Code::Unauthenticated);
+        assert!(err.message().contains("missing authorization"));
+        let unwrapped = claims(&Request::new(())).unwrap_err();
+        assert_eq!(unwrapped.code(), Code::Unauthenticated);
+
+        let mut bearer = BearerInterceptor(tok(&keys, &[roles::CADRE], "3701", 60));
+        let req = auth.call(bearer.call(Request::new(())).unwrap()).unwrap();
+        assert_eq!(claims(&req).unwrap().scope, "3701");
+
+        let mut basic = Request::new(());
+        let value = "Basic dTpw".parse().unwrap();
+        basic.metadata_mut().insert("authorization", value);
+        assert!(auth.call(basic).unwrap_err().message().contains("Bearer"));
+        let bad = BearerInterceptor("x.y.z".into()).call(Request::new(()));
+        assert_eq!(
+            auth.call(bad.unwrap()).unwrap_err().code(),
+            Code::Unauthenticated
+        );
+        assert_eq!(format!("{bearer:?}"), "BearerInterceptor([redacted])");
+    }
+}
