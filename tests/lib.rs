@@ -1,0 +1,324 @@
+//! Helpers for the end-to-end tests: a fresh database per test, real
+//! services on port 0, tokens, gRPC clients, and cleanup of what earlier
+//! runs left behind (old test databases and queues).
+#![forbid(unsafe_code)]
+
+use std::{
+    sync::Once,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use tokio_util::sync::CancellationToken;
+use tonic::{service::interceptor::InterceptedService, transport::Channel};
+use zoufang_proto::registry::v1::registry_service_client::RegistryServiceClient;
+use zoufang_registry::{app::Application, config::Config};
+use zoufang_runtime::{
+    auth::{BearerInterceptor, DEV_JWT_SECRET, JwtKeys},
+    config::{CommonConfig, DEFAULT_AMQP_URL},
+    pii::DEV_PII_KEY_HEX,
+};
+
+pub mod fixtures;
+
+/// PostgreSQL server the tests use (DATABASE_URL without a database name).
+pub fn pg_server() -> String {
+    std::env::var("TEST_PG_SERVER").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// RabbitMQ URL the tests use.
+pub fn amqp_url() -> String {
+    std::env::var("AMQP_URL").unwrap_or_else(|_| DEFAULT_AMQP_URL.into())
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+}
+
+/// A name unique to this test run: `<prefix><unix secs>x<random>`; the time
+/// lets later runs clean up what a crashed run left.
+pub fn unique_name(prefix: &str) -> String {
+    format!("{prefix}{}x{}", unix_now(), &uuid::Uuid::new_v4().simple().to_string()[..8])
+}
+
+/// Drops test databases and deletes test queues older than an hour (once per process).
+pub fn cleanup_old_runs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let cutoff = unix_now().saturating_sub(3600);
+        let old = |name: &str, prefix: &str| {
+            name.strip_prefix(prefix)
+                .and_then(|rest| rest.split('x').next())
+                .and_then(|secs| secs.parse::<u64>().ok())
+                .is_some_and(|secs| secs < cutoff)
+        };
+        if let Ok(out) = std::process::Command::new("psql")
+            .args([&format!("{}/postgres", pg_server()), "-Atc", "SELECT datname FROM pg_database WHERE datname LIKE 'zft%'"])
+            .output()
+        {
+            for db in String::from_utf8_lossy(&out.stdout).lines().filter(|d| old(d, "zft")) {
+                let _ = std::process::Command::new("psql")
+                    .args([&format!("{}/postgres", pg_server()), "-qc", &format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)")])
+                    .output();
+            }
+        }
+        if let Ok(out) = std::process::Command::new("rabbitmqctl").args(["-q", "list_queues", "name"]).output() {
+            for q in String::from_utf8_lossy(&out.stdout).lines().filter(|q| old(q, "zft")) {
+                let _ = std::process::Command::new("rabbitmqctl").args(["-q", "delete_queue", q]).output();
+            }
+        }
+    });
+}
+
+/// The common configuration for a service under test on its own database.
+pub fn common_config(database: &str) -> CommonConfig {
+    CommonConfig {
+        database_url: format!("{}/{database}", pg_server()),
+        db_max_connections: 8,
+        amqp_url: amqp_url(),
+        jwt_secret: DEV_JWT_SECRET.into(),
+        pii_key: DEV_PII_KEY_HEX.into(),
+        otlp_endpoint: None,
+        admin_addr: Some("127.0.0.1:0".parse().expect("addr")),
+        shutdown_grace_secs: 5,
+    }
+}
+
+/// An authenticated registry client.
+pub type Registry = RegistryServiceClient<InterceptedService<Channel, BearerInterceptor>>;
+
+/// A registry running on port 0 against a fresh database.
+pub struct TestRegistry {
+    /// The database this instance owns.
+    pub database: String,
+    /// Its pool (search_path = registry), to check what was written.
+    pub pool: sqlx::PgPool,
+    /// Its gRPC port.
+    pub grpc_port: u16,
+    /// Its admin (HTTP) port.
+    pub admin_port: u16,
+    /// Cancel to stop it.
+    pub shutdown: CancellationToken,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl TestRegistry {
+    /// Starts a registry on a new database.
+    pub async fn spawn() -> Self {
+        Self::spawn_on(&unique_name("zft")).await
+    }
+
+    /// Starts a registry on the named database (created when missing).
+    pub async fn spawn_on(database: &str) -> Self {
+        let config = Config { grpc_addr: "127.0.0.1:0".parse().expect("addr"), common: common_config(database) };
+        Self::spawn_with(config, database).await
+    }
+
+    /// Starts a registry with a given configuration.
+    pub async fn spawn_with(config: Config, database: &str) -> Self {
+        cleanup_old_runs();
+        let app = Application::build(config).await.expect("registry builds");
+        let (grpc_port, admin_port, pool, shutdown) = (app.grpc_port(), app.admin_port(), app.pool(), app.shutdown_token());
+        let handle = tokio::spawn(app.run_until_stopped());
+        Self { database: database.to_owned(), pool, grpc_port, admin_port, shutdown, handle }
+    }
+
+    /// A client acting as `sub` with `roles` and `scope`.
+    pub async fn client(&self, sub: &str, roles: &[&str], scope: &str) -> Registry {
+        let channel = Channel::from_shared(format!("http://127.0.0.1:{}", self.grpc_port))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connect to registry");
+        RegistryServiceClient::with_interceptor(channel, BearerInterceptor(token(sub, roles, scope)))
+    }
+
+    /// Stops the service and waits for it.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.handle).await;
+    }
+}
+
+/// A development token.
+pub fn token(sub: &str, roles: &[&str], scope: &str) -> String {
+    JwtKeys::hs256(DEV_JWT_SECRET.as_bytes())
+        .expect("keys")
+        .mint_for(sub, roles, scope, chrono::Duration::hours(1))
+        .expect("mint")
+}
+
+/// Polls `check` every 50 ms until it returns Some or `timeout` passes.
+pub async fn eventually<T, F, Fut>(timeout: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return Some(v);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A consumer built on the runtime's inbox that records each visit it applies.
+pub mod consumer {
+    use std::time::Duration;
+
+    use sqlx::PgConnection;
+    use zoufang_proto::events::v1::VisitRecorded;
+    use zoufang_runtime::{
+        bus::topology::ConsumerTopology,
+        consumer::{Consumer, EventHandler, HandlerError, IncomingEvent},
+    };
+
+    /// Migrations of the test consumer's schema (the `applied` table).
+    pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+    /// Records every `registry.visit.recorded` it applies.
+    #[derive(Debug, Clone, Copy)]
+    pub struct RecordApplied;
+
+    impl EventHandler for RecordApplied {
+        async fn handle(&self, tx: &mut PgConnection, event: &IncomingEvent) -> Result<(), HandlerError> {
+            let visit: VisitRecorded = event.decode()?;
+            let visit_id = uuid::Uuid::parse_str(&visit.visit_id)
+                .map_err(|e| HandlerError::Park(anyhow::anyhow!("bad visit id: {e}")))?;
+            sqlx::query("INSERT INTO applied (event_id, visit_id) VALUES ($1, $2)")
+                .bind(event.envelope.id)
+                .bind(visit_id)
+                .execute(tx)
+                .await?;
+            Ok(())
+        }
+    }
+
+    /// A test consumer service: its own schema in `database`, its own queues.
+    pub struct TestConsumer {
+        /// Queue prefix (service name) of this consumer.
+        pub service: String,
+        /// Pool on the consumer's schema.
+        pub pool: sqlx::PgPool,
+    }
+
+    impl TestConsumer {
+        /// Connects, migrates and returns the consumer ready to run.
+        pub async fn new(database: &str) -> (Self, Consumer<RecordApplied>) {
+            let service = crate::unique_name("zft");
+            let pool = zoufang_runtime::db::connect_and_migrate(
+                &format!("{}/{database}", crate::pg_server()),
+                "testconsumer",
+                4,
+                &MIGRATOR,
+            )
+            .await
+            .expect("consumer database");
+            let topology = ConsumerTopology {
+                service: service.clone(),
+                bindings: vec!["registry.visit.recorded".into()],
+                retry_delays: ConsumerTopology::exponential(Duration::from_millis(200), 3),
+            };
+            let consumer = Consumer::new(pool.clone(), &crate::amqp_url(), topology, RecordApplied);
+            (Self { service, pool }, consumer)
+        }
+
+        /// How many times the visit was applied.
+        pub async fn applied(&self, visit_id: &str) -> i64 {
+            sqlx::query_scalar("SELECT count(*) FROM applied WHERE visit_id = $1::uuid")
+                .bind(visit_id)
+                .fetch_one(&self.pool)
+                .await
+                .expect("count applied")
+        }
+
+        /// Visit ids in the order they were applied.
+        pub async fn applied_order(&self) -> Vec<String> {
+            sqlx::query_scalar("SELECT visit_id::text FROM applied ORDER BY seq")
+                .fetch_all(&self.pool)
+                .await
+                .expect("applied order")
+        }
+
+        /// Deletes this consumer's queues from the broker.
+        pub async fn delete_queues(&self) {
+            let Ok(conn) = zoufang_runtime::bus::connect(&crate::amqp_url(), "test-cleanup").await else { return };
+            let Ok(ch) = conn.create_channel().await else { return };
+            for q in [format!("{}.events", self.service), format!("{}.parking", self.service)] {
+                let _ = ch.queue_delete(q.into(), Default::default()).await;
+            }
+            for ms in [200, 400, 800] {
+                let _ = ch.queue_delete(format!("{}.retry.{ms}ms", self.service).into(), Default::default()).await;
+            }
+        }
+    }
+}
+
+/// A raw queue on the events exchange, to see exactly what was published.
+pub mod tap {
+    use std::time::Duration;
+
+    use futures::StreamExt;
+    use lapin::{
+        Connection,
+        options::{BasicAckOptions, BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions},
+        types::FieldTable,
+    };
+    use zoufang_runtime::bus::{EVENTS_EXCHANGE, Envelope, topology::declare_exchanges};
+
+    /// An exclusive, auto-deleted queue bound to one routing key.
+    pub struct Tap {
+        _conn: Connection,
+        consumer: lapin::Consumer,
+    }
+
+    /// A message seen on the tap.
+    #[derive(Debug, Clone)]
+    pub struct Seen {
+        /// Its envelope.
+        pub envelope: Envelope,
+        /// Its payload.
+        pub payload: Vec<u8>,
+    }
+
+    impl Tap {
+        /// Binds a new tap to `routing_key`.
+        pub async fn bind(routing_key: &str) -> Self {
+            let conn = zoufang_runtime::bus::connect(&crate::amqp_url(), "test-tap").await.expect("amqp");
+            let ch = conn.create_channel().await.expect("channel");
+            declare_exchanges(&ch).await.expect("exchanges");
+            let q = ch
+                .queue_declare("".into(), QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() }, FieldTable::default())
+                .await
+                .expect("queue");
+            ch.queue_bind(q.name().clone(), EVENTS_EXCHANGE.into(), routing_key.into(), QueueBindOptions::default(), FieldTable::default())
+                .await
+                .expect("bind");
+            let consumer = ch
+                .basic_consume(q.name().clone(), "tap".into(), BasicConsumeOptions::default(), FieldTable::default())
+                .await
+                .expect("consume");
+            Self { _conn: conn, consumer }
+        }
+
+        /// Collects messages for which `keep` holds, until `count` are seen or `timeout` passes.
+        pub async fn collect(&mut self, count: usize, timeout: Duration, keep: impl Fn(&Seen) -> bool) -> Vec<Seen> {
+            let mut out = Vec::new();
+            let deadline = tokio::time::Instant::now() + timeout;
+            while out.len() < count {
+                let next = tokio::time::timeout_at(deadline, self.consumer.next()).await;
+                let Ok(Some(Ok(d))) = next else { break };
+                let _ = d.ack(BasicAckOptions::default()).await;
+                let envelope = Envelope::from_properties(&d.properties, d.routing_key.as_str()).expect("envelope");
+                let seen = Seen { envelope, payload: d.data.clone() };
+                if keep(&seen) {
+                    out.push(seen);
+                }
+            }
+            out
+        }
+    }
+}

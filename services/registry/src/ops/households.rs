@@ -1,0 +1,359 @@
+//! Households (户): registration, reads with masking and audited reveal,
+//! search by ID number through its keyed hash, tag updates.
+
+use uuid::Uuid;
+use zoufang_proto::{
+    events::v1::HouseholdRegistered,
+    registry::v1::{
+        FindHouseholdRequest, FindHouseholdResponse, GetHouseholdRequest, GetHouseholdResponse,
+        Household, ListHouseholdsRequest, ListHouseholdsResponse, RegisterHouseholdRequest,
+        RegisterHouseholdResponse, UpdateHouseholdTagsRequest, UpdateHouseholdTagsResponse,
+    },
+};
+use zoufang_runtime::{
+    ServiceError, ServiceResult,
+    auth::{Claims, roles},
+    domain::{IdNumber, MobilePhone, RegionCode, RegionLevel, mask_id_number, mask_phone},
+    outbox::{self, NewEvent},
+};
+
+use super::{State, page_size, parse_uuid, require_text, to_timestamp};
+use crate::{
+    routing,
+    store::{
+        self, audit,
+        households::{HouseholdRow, NewHousehold, TagColumns},
+    },
+    tags,
+};
+
+/// Roles that may see personal data in full (with a stated purpose, audited).
+pub const REVEAL_ROLES: &[&str] = &[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN, roles::SUPERVISOR];
+
+const WRITE_ROLES: &[&str] = &[
+    roles::TOWNSHIP_ADMIN,
+    roles::COUNTY_ADMIN,
+    roles::CADRE,
+    roles::SERVICE,
+];
+
+/// Registers a household; the same id and body again returns it unchanged.
+pub async fn register(
+    state: &State,
+    claims: &Claims,
+    req: RegisterHouseholdRequest,
+) -> ServiceResult<RegisterHouseholdResponse> {
+    claims.require_any_role(WRITE_ROLES)?;
+    let household_id = parse_uuid("household_id", &req.household_id)?;
+    let village = RegionCode::parse("village_code", &req.village_code)?;
+    if village.level() != RegionLevel::Village {
+        return Err(ServiceError::invalid(
+            "village_code",
+            format!("{village} is not a village code (村/社区)"),
+        ));
+    }
+    claims.require_scope(village.as_str())?;
+    let head_name = require_text("head_name", &req.head_name, 50)?;
+    let id_number = IdNumber::parse("id_number", &req.id_number)?;
+    let phone = match req.phone.trim() {
+        "" => None,
+        p => Some(MobilePhone::parse("phone", p)?),
+    };
+    if !(1..=50).contains(&req.member_count) {
+        return Err(ServiceError::invalid(
+            "member_count",
+            "must be between 1 and 50",
+        ));
+    }
+    let all_tags = tags::normalize("tags", &req.tags)?;
+    if !store::regions::exists(&state.pool, village.as_str()).await? {
+        return Err(ServiceError::invalid(
+            "village_code",
+            format!("{village} is not in the region table; import the region codes first"),
+        ));
+    }
+
+    let county = village.county().to_owned();
+    let row = NewHousehold {
+        county: county.clone(),
+        household_id,
+        village_code: village.as_str().to_owned(),
+        group_name: req.group_name.trim().to_owned(),
+        address: req.address.trim().to_owned(),
+        head_name,
+        id_number_cipher: state.pii.encrypt(id_number.as_str()),
+        id_number_hash: state.pii.keyed_hash("id_number", id_number.as_str()),
+        phone_cipher: phone.as_ref().map(|p| state.pii.encrypt(p.as_str())),
+        phone_hash: phone
+            .as_ref()
+            .map(|p| state.pii.keyed_hash("phone", p.as_str())),
+        member_count: req.member_count,
+        tags: tag_columns(state, &all_tags),
+        body_hash: state.body_hash(&req),
+    };
+
+    let mut tx = state.pool.begin().await?;
+    let inserted = match store::households::insert(&mut tx, &row).await {
+        Ok(inserted) => inserted,
+        Err(e) if zoufang_runtime::db::is_unique_violation(&e, "households_id_number_unique") => {
+            return Err(ServiceError::AlreadyExists(
+                "id_number: a household with this ID number is already registered in this county"
+                    .into(),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if inserted {
+        let event = HouseholdRegistered {
+            household_id: household_id.to_string(),
+            village_code: row.village_code.clone(),
+            group_name: row.group_name.clone(),
+            member_count: row.member_count,
+            tags: row.tags.open_tags.clone(),
+        };
+        outbox::enqueue(
+            &mut tx,
+            NewEvent::new(
+                routing::HOUSEHOLD_REGISTERED,
+                &row.village_code,
+                format!("households/{household_id}"),
+                &event,
+            ),
+        )
+        .await?;
+    }
+    let stored = store::households::get(&mut *tx, &county, household_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("household vanished after insert"))?;
+    if !inserted && stored.body_hash != row.body_hash {
+        return Err(ServiceError::AlreadyExists(format!(
+            "household_id {household_id} is already registered with different details"
+        )));
+    }
+    tx.commit().await?;
+    Ok(RegisterHouseholdResponse {
+        household: Some(view(state, &stored, false)?),
+    })
+}
+
+/// Reads a household, masked unless `reveal` is asked by an allowed role
+/// with a purpose; a reveal is audited in the same transaction.
+pub async fn get(
+    state: &State,
+    claims: &Claims,
+    req: GetHouseholdRequest,
+) -> ServiceResult<GetHouseholdResponse> {
+    let household_id = parse_uuid("household_id", &req.household_id)?;
+    if req.reveal {
+        claims.require_any_role(REVEAL_ROLES)?;
+        if req.purpose.trim().is_empty() {
+            return Err(ServiceError::invalid(
+                "purpose",
+                "say why personal data is needed; the read is audited",
+            ));
+        }
+    }
+    let mut tx = state.pool.begin().await?;
+    let row = find_in_scope(&mut tx, claims, household_id).await?;
+    if req.reveal {
+        audit::record(
+            &mut tx,
+            &audit::PiiRead {
+                county: &row.county,
+                actor: &claims.sub,
+                roles: &claims.roles,
+                subject_kind: "household",
+                subject_id: household_id,
+                fields: &["id_number", "phone", "tags"],
+                purpose: req.purpose.trim(),
+            },
+        )
+        .await?;
+    }
+    let household = view(state, &row, req.reveal)?;
+    tx.commit().await?;
+    Ok(GetHouseholdResponse {
+        household: Some(household),
+    })
+}
+
+/// Finds a household by ID number (keyed hash), within the caller's scope.
+pub async fn find(
+    state: &State,
+    claims: &Claims,
+    req: FindHouseholdRequest,
+) -> ServiceResult<FindHouseholdResponse> {
+    claims.require_any_role(&[
+        roles::TOWNSHIP_ADMIN,
+        roles::COUNTY_ADMIN,
+        roles::SUPERVISOR,
+        roles::PETITION_BUREAU,
+        roles::SERVICE,
+    ])?;
+    let id_number = IdNumber::parse("id_number", &req.id_number)?;
+    let hash = state.pii.keyed_hash("id_number", id_number.as_str());
+    let rows = store::households::find_by_id_hash(&state.pool, &hash).await?;
+    let row = rows
+        .into_iter()
+        .find(|r| claims.covers(&r.village_code))
+        .ok_or_else(|| ServiceError::NotFound("no household with this ID number in your scope".into()))?;
+    Ok(FindHouseholdResponse {
+        household: Some(view(state, &row, false)?),
+    })
+}
+
+/// A page of households in a region, masked; optionally only those with a tag.
+pub async fn list(
+    state: &State,
+    claims: &Claims,
+    req: ListHouseholdsRequest,
+) -> ServiceResult<ListHouseholdsResponse> {
+    let prefix = claims.effective_prefix(req.region_code.trim())?;
+    let after = match req.page_token.trim() {
+        "" => None,
+        t => Some(parse_uuid("page_token", t)?),
+    };
+    let tag_hash = match req.tag.trim() {
+        "" => None,
+        t => Some(state.pii.keyed_hash("tag", t)),
+    };
+    let limit = page_size(req.page_size);
+    let rows =
+        store::households::list(&state.pool, &prefix, tag_hash.as_deref(), after, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    let rows = &rows[..rows.len().min(limit as usize)];
+    let households = rows
+        .iter()
+        .map(|r| view(state, r, false))
+        .collect::<ServiceResult<Vec<_>>>()?;
+    Ok(ListHouseholdsResponse {
+        next_page_token: if more {
+            rows.last().map(|r| r.household_id.to_string()).unwrap_or_default()
+        } else {
+            String::new()
+        },
+        households,
+    })
+}
+
+/// Adds and removes tags (e.g. the petition bridge adds 重点信访).
+pub async fn update_tags(
+    state: &State,
+    claims: &Claims,
+    req: UpdateHouseholdTagsRequest,
+) -> ServiceResult<UpdateHouseholdTagsResponse> {
+    claims.require_any_role(&[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN, roles::SERVICE])?;
+    let household_id = parse_uuid("household_id", &req.household_id)?;
+    let add = tags::normalize("add", &req.add)?;
+    let remove = tags::normalize("remove", &req.remove)?;
+    let mut tx = state.pool.begin().await?;
+    let row = find_in_scope(&mut tx, claims, household_id).await?;
+    let row = store::households::lock(&mut tx, &row.county, household_id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("household {household_id}")))?;
+    let mut current = all_tags(state, &row)?;
+    current.retain(|t| !remove.contains(t));
+    for t in add {
+        if !current.contains(&t) {
+            current.push(t);
+        }
+    }
+    store::households::update_tags(&mut tx, &row.county, household_id, &tag_columns(state, &current))
+        .await?;
+    let updated = store::households::get(&mut *tx, &row.county, household_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("household vanished during update"))?;
+    tx.commit().await?;
+    Ok(UpdateHouseholdTagsResponse {
+        household: Some(view(state, &updated, false)?),
+    })
+}
+
+/// Loads a household the caller may see; outside the scope reads as not found.
+pub async fn find_in_scope(
+    conn: &mut sqlx::PgConnection,
+    claims: &Claims,
+    household_id: Uuid,
+) -> ServiceResult<HouseholdRow> {
+    let not_found = || ServiceError::NotFound(format!("household {household_id}"));
+    // The id alone does not name the county: look it up across counties
+    // (one index probe per county shard under Citus; rare outside tests).
+    let county = sqlx::query_scalar::<_, String>(
+        "SELECT county FROM households WHERE household_id = $1 LIMIT 1",
+    )
+    .bind(household_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(not_found)?;
+    let row = store::households::get(&mut *conn, &county, household_id)
+        .await?
+        .ok_or_else(not_found)?;
+    if !claims.covers(&row.village_code) {
+        return Err(ServiceError::PermissionDenied(format!(
+            "household {household_id} is outside your scope {:?}",
+            claims.scope
+        )));
+    }
+    Ok(row)
+}
+
+fn tag_columns(state: &State, all: &[String]) -> TagColumns {
+    let (open, sensitive) = tags::split(all);
+    TagColumns {
+        tag_hashes: all.iter().map(|t| state.pii.keyed_hash("tag", t)).collect(),
+        is_key: !all.is_empty(),
+        sensitive_tags_cipher: (!sensitive.is_empty()).then(|| {
+            state
+                .pii
+                .encrypt(&serde_json::to_string(&sensitive).unwrap_or_default())
+        }),
+        open_tags: open,
+    }
+}
+
+fn sensitive_tags(state: &State, row: &HouseholdRow) -> ServiceResult<Vec<String>> {
+    match &row.sensitive_tags_cipher {
+        None => Ok(vec![]),
+        Some(blob) => {
+            let json = state.pii.decrypt(blob)?;
+            Ok(serde_json::from_str(&json).map_err(anyhow::Error::from)?)
+        }
+    }
+}
+
+fn all_tags(state: &State, row: &HouseholdRow) -> ServiceResult<Vec<String>> {
+    let mut all = row.open_tags.clone();
+    all.extend(sensitive_tags(state, row)?);
+    Ok(all)
+}
+
+/// The household as the caller sees it: masked, or in full when revealed.
+pub fn view(state: &State, row: &HouseholdRow, reveal: bool) -> ServiceResult<Household> {
+    let id_number = state.pii.decrypt(&row.id_number_cipher)?;
+    let phone = match &row.phone_cipher {
+        Some(c) => state.pii.decrypt(c)?,
+        None => String::new(),
+    };
+    let sensitive = sensitive_tags(state, row)?;
+    Ok(Household {
+        household_id: row.household_id.to_string(),
+        village_code: row.village_code.clone(),
+        group_name: row.group_name.clone(),
+        address: row.address.clone(),
+        head_name: row.head_name.clone(),
+        id_number: if reveal { id_number } else { mask_id_number(&id_number) },
+        phone: if reveal || phone.is_empty() { phone } else { mask_phone(&phone) },
+        member_count: row.member_count,
+        tags: if reveal {
+            let mut all = row.open_tags.clone();
+            all.extend(sensitive);
+            all
+        } else {
+            tags::masked(&row.open_tags, sensitive.len())
+        },
+        revealed: reveal,
+        registered_at: Some(to_timestamp(row.registered_at)),
+    })
+}
+
+

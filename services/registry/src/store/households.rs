@@ -1,0 +1,184 @@
+//! Households: personal data arrives here already encrypted and hashed.
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+/// A household row as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HouseholdRow {
+    pub county: String,
+    pub household_id: Uuid,
+    pub village_code: String,
+    pub group_name: String,
+    pub address: String,
+    pub head_name: String,
+    pub id_number_cipher: Vec<u8>,
+    pub phone_cipher: Option<Vec<u8>>,
+    pub member_count: i32,
+    pub open_tags: Vec<String>,
+    pub sensitive_tags_cipher: Option<Vec<u8>>,
+    pub is_key: bool,
+    pub body_hash: Vec<u8>,
+    pub registered_at: DateTime<Utc>,
+}
+
+macro_rules! columns {
+    () => {
+        "county, household_id, village_code, group_name, address, head_name, \
+         id_number_cipher, phone_cipher, member_count, open_tags, sensitive_tags_cipher, is_key, \
+         body_hash, registered_at"
+    };
+}
+
+/// A household to insert.
+#[derive(Debug, Clone)]
+pub struct NewHousehold {
+    pub county: String,
+    pub household_id: Uuid,
+    pub village_code: String,
+    pub group_name: String,
+    pub address: String,
+    pub head_name: String,
+    pub id_number_cipher: Vec<u8>,
+    pub id_number_hash: Vec<u8>,
+    pub phone_cipher: Option<Vec<u8>>,
+    pub phone_hash: Option<Vec<u8>>,
+    pub member_count: i32,
+    pub tags: TagColumns,
+    pub body_hash: Vec<u8>,
+}
+
+/// The tag columns, derived together.
+#[derive(Debug, Clone)]
+pub struct TagColumns {
+    pub open_tags: Vec<String>,
+    pub sensitive_tags_cipher: Option<Vec<u8>>,
+    pub tag_hashes: Vec<Vec<u8>>,
+    pub is_key: bool,
+}
+
+/// Inserts unless the id exists; true when inserted.
+pub async fn insert(conn: &mut PgConnection, h: &NewHousehold) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO households (county, household_id, village_code, group_name, address, head_name,
+            id_number_cipher, id_number_hash, phone_cipher, phone_hash, member_count,
+            open_tags, sensitive_tags_cipher, tag_hashes, is_key, body_hash)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
+         ON CONFLICT (county, household_id) DO NOTHING",
+    )
+    .bind(&h.county)
+    .bind(h.household_id)
+    .bind(&h.village_code)
+    .bind(&h.group_name)
+    .bind(&h.address)
+    .bind(&h.head_name)
+    .bind(&h.id_number_cipher)
+    .bind(&h.id_number_hash)
+    .bind(&h.phone_cipher)
+    .bind(&h.phone_hash)
+    .bind(h.member_count)
+    .bind(&h.tags.open_tags)
+    .bind(&h.tags.sensitive_tags_cipher)
+    .bind(&h.tags.tag_hashes)
+    .bind(h.tags.is_key)
+    .bind(&h.body_hash)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// One household by id.
+pub async fn get(
+    ex: impl PgExecutor<'_>,
+    county: &str,
+    household_id: Uuid,
+) -> sqlx::Result<Option<HouseholdRow>> {
+    sqlx::query_as(concat!(
+        "SELECT ", columns!(), " FROM households WHERE county = $1 AND household_id = $2"
+    ))
+    .bind(county)
+    .bind(household_id)
+    .fetch_optional(ex)
+    .await
+}
+
+/// Households with this ID-number hash, in any county.
+pub async fn find_by_id_hash(
+    ex: impl PgExecutor<'_>,
+    id_number_hash: &[u8],
+) -> sqlx::Result<Vec<HouseholdRow>> {
+    sqlx::query_as(concat!(
+        "SELECT ", columns!(), " FROM households WHERE id_number_hash = $1"
+    ))
+    .bind(id_number_hash)
+    .fetch_all(ex)
+    .await
+}
+
+/// A page of households whose village code starts with `prefix`.
+pub async fn list(
+    ex: impl PgExecutor<'_>,
+    prefix: &str,
+    tag_hash: Option<&[u8]>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> sqlx::Result<Vec<HouseholdRow>> {
+    sqlx::query_as(concat!(
+        "SELECT ", columns!(), " FROM households
+         WHERE village_code LIKE $1
+           AND ($2::bytea IS NULL OR tag_hashes @> ARRAY[$2::bytea])
+           AND ($3::uuid IS NULL OR household_id > $3)
+         ORDER BY household_id LIMIT $4"
+    ))
+    .bind(super::like_prefix(prefix))
+    .bind(tag_hash)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
+/// Replaces a household's tags.
+pub async fn update_tags(
+    conn: &mut PgConnection,
+    county: &str,
+    household_id: Uuid,
+    tags: &TagColumns,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE households SET open_tags = $3, sensitive_tags_cipher = $4, tag_hashes = $5, is_key = $6
+         WHERE county = $1 AND household_id = $2",
+    )
+    .bind(county)
+    .bind(household_id)
+    .bind(&tags.open_tags)
+    .bind(&tags.sensitive_tags_cipher)
+    .bind(&tags.tag_hashes)
+    .bind(tags.is_key)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Locks a household row for an update.
+pub async fn lock(
+    conn: &mut PgConnection,
+    county: &str,
+    household_id: Uuid,
+) -> sqlx::Result<Option<HouseholdRow>> {
+    sqlx::query_as(concat!(
+        "SELECT ", columns!(), " FROM households WHERE county = $1 AND household_id = $2 FOR UPDATE"
+    ))
+    .bind(county)
+    .bind(household_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Households of a village (or any prefix), counted.
+pub async fn count_in(ex: impl PgExecutor<'_>, prefix: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM households WHERE village_code LIKE $1")
+        .bind(super::like_prefix(prefix))
+        .fetch_one(ex)
+        .await
+}

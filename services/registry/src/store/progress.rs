@@ -1,0 +1,1 @@
+//! Progress queries (filled in next).

@@ -1,0 +1,179 @@
+//! Test data: a small county modelled on the seeds' 祁东县白鹤铺镇, valid ID
+//! numbers, and complete visit records.
+use prost_types::Timestamp;
+use uuid::Uuid;
+use zoufang_proto::{
+    common::v1::{GeoPoint, Help, ItemKind, MaterialHandout, RaisedItem, VisitMode},
+    registry::v1::*,
+};
+
+use crate::Registry;
+
+/// County 祁东县 (made-up codes in the real layout).
+pub const COUNTY: &str = "430426";
+/// 白鹤铺镇 (a town: township digits 100–199).
+pub const TOWNSHIP: &str = "430426104000";
+/// Another town of the county, for scope tests.
+pub const OTHER_TOWNSHIP: &str = "430426105000";
+/// Villages of 白鹤铺镇.
+pub const VILLAGES: [&str; 3] = ["430426104201", "430426104202", "430426104203"];
+/// A village of the other town.
+pub const OTHER_VILLAGE: &str = "430426105201";
+
+/// The region table of the test county as CSV (code,name,level,pcode).
+pub fn region_csv() -> String {
+    [
+        "code,name,level,pcode",
+        "430000000000,湖南省,1,",
+        "430400000000,衡阳市,2,430000000000",
+        "430426000000,祁东县,3,430400000000",
+        "430426104000,白鹤铺镇,4,430426000000",
+        "430426104201,黄龙村,5,430426104000",
+        "430426104202,肖家村,5,430426104000",
+        "430426104203,桃源村,5,430426104000",
+        "430426105000,太和堂镇,4,430426000000",
+        "430426105201,新塘村,5,430426105000",
+    ]
+    .join("\n")
+}
+
+/// A valid 18-digit ID number (GB 11643 check digit) for a birth date and serial.
+pub fn id_number(birth: &str, serial: u32) -> String {
+    let body = format!("430426{birth}{:03}", serial % 1000);
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body.chars().zip(W).map(|(c, w)| c.to_digit(10).expect("digit") * w).sum();
+    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    format!("{body}{check}")
+}
+
+/// Seconds since the epoch as a timestamp.
+pub fn ts(secs: i64) -> Timestamp {
+    Timestamp { seconds: secs, nanos: 0 }
+}
+
+/// Now, as a timestamp, minus `ago` seconds.
+pub fn ago(ago: i64) -> Timestamp {
+    ts(chrono::Utc::now().timestamp() - ago)
+}
+
+/// What `seed` created.
+#[derive(Debug, Clone)]
+pub struct Seed {
+    pub campaign_id: String,
+    pub cadre_id: String,
+    pub household_ids: Vec<String>,
+}
+
+/// Imports the regions, registers a township-office cadre, a campaign over
+/// the town and one household per village. `admin` must be a county admin.
+pub async fn seed(admin: &mut Registry) -> Seed {
+    admin
+        .import_regions(ImportRegionsRequest { csv: region_csv().into_bytes() })
+        .await
+        .expect("import regions");
+    let cadre_id = Uuid::new_v4().to_string();
+    admin
+        .register_cadre(RegisterCadreRequest {
+            cadre_id: cadre_id.clone(),
+            name: "周飞好".into(),
+            phone: "13807340001".into(),
+            unit: CadreUnit::TownshipOffice as i32,
+            position: "工作队员".into(),
+            region_code: "430426104".into(),
+            roles: vec!["cadre".into()],
+        })
+        .await
+        .expect("register cadre");
+    let campaign_id = Uuid::new_v4().to_string();
+    admin
+        .create_campaign(CreateCampaignRequest {
+            campaign_id: campaign_id.clone(),
+            region_code: TOWNSHIP.into(),
+            name: "白鹤铺镇大走访".into(),
+            starts_at: ago(30 * 86400),
+            ends_at: ago(-30 * 86400),
+            themes: vec!["信访维稳".into(), "民生工程".into()],
+            status: CampaignStatus::Active as i32,
+            completeness_policy: CompletenessPolicy::Refuse as i32,
+            quotas: vec![
+                Quota { position: "工作队员".into(), metric: QuotaMetric::HouseholdsVisited as i32, target: 60, min_amount_fen: 0 },
+                Quota { position: "工作队员".into(), metric: QuotaMetric::OvernightStays as i32, target: 10, min_amount_fen: 0 },
+                Quota { position: "工作队员".into(), metric: QuotaMetric::HouseholdsHelped as i32, target: 5, min_amount_fen: 10000 },
+            ],
+        })
+        .await
+        .expect("create campaign");
+    let mut household_ids = Vec::new();
+    for (i, village) in VILLAGES.iter().enumerate() {
+        let id = Uuid::new_v4().to_string();
+        admin
+            .register_household(household_request(&id, village, i as u32))
+            .await
+            .expect("register household");
+        household_ids.push(id);
+    }
+    Seed { campaign_id, cadre_id, household_ids }
+}
+
+/// A household registration with a valid ID number and phone.
+pub fn household_request(household_id: &str, village: &str, n: u32) -> RegisterHouseholdRequest {
+    RegisterHouseholdRequest {
+        household_id: household_id.into(),
+        village_code: village.into(),
+        group_name: "肖家组".into(),
+        address: format!("{n}号"),
+        head_name: "唐怀珠".into(),
+        id_number: id_number("19600312", 100 + n + (rand_u16() as u32 % 800)),
+        phone: format!("139{:08}", 10_000_000 + n + rand_u16() as u32 * 100),
+        member_count: 4,
+        tags: vec!["低保".into(), "留守".into()],
+    }
+}
+
+fn rand_u16() -> u16 {
+    let b = Uuid::new_v4().into_bytes();
+    u16::from_le_bytes([b[0], b[1]])
+}
+
+/// A complete door-to-door visit with one problem solved on the spot and one dispute.
+pub fn visit_request(seed: &Seed, household_id: &str) -> RecordVisitRequest {
+    RecordVisitRequest {
+        visit_id: Uuid::new_v4().to_string(),
+        campaign_id: seed.campaign_id.clone(),
+        household_id: household_id.into(),
+        cadre_ids: vec![seed.cadre_id.clone()],
+        started_at: ago(3 * 3600),
+        ended_at: ago(2 * 3600),
+        mode: VisitMode::DoorToDoor as i32,
+        overnight_stay: false,
+        location: Some(GeoPoint { latitude: 26.79, longitude: 112.11 }),
+        situation: "一家四口，户主务农，子女外出务工".into(),
+        narrative: "户主反映肖家组至桃源组道路难行，雨天泥泞，希望硬化；邻里因宅基地边界有争执。".into(),
+        policies_explained: vec!["低保政策".into()],
+        materials: vec![MaterialHandout { name: "惠民政策宣传资料".into(), quantity: 3 }],
+        help: Some(Help { cash_fen: 20000, goods_description: "化肥两袋".into(), goods_value_fen: 15000 }),
+        photo_refs: vec!["photos/2026/11/visit-1.jpg".into()],
+        items: vec![
+            RaisedItem {
+                item_no: 1,
+                kind: ItemKind::Problem as i32,
+                category: "城镇建设".into(),
+                description: "肖家组至桃源组道路需硬化".into(),
+                households_involved: 0,
+                resolved_on_spot: false,
+                resolution_note: String::new(),
+                urgent: false,
+            },
+            RaisedItem {
+                item_no: 2,
+                kind: ItemKind::Dispute as i32,
+                category: "矛盾纠纷".into(),
+                description: "宅基地边界争执".into(),
+                households_involved: 2,
+                resolved_on_spot: true,
+                resolution_note: "现场丈量，双方认可".into(),
+                urgent: false,
+            },
+        ],
+    }
+}
