@@ -1,1 +1,11 @@
-//! Domain value types shared by services.
+//! Domain value types shared by services — parse, don't validate: holding
+//! one of these means the value is valid.
+pub mod id_number;
+pub mod mask;
+pub mod phone;
+pub mod region;
+
+pub use id_number::IdNumber;
+pub use mask::{mask_id_number, mask_phone};
+pub use phone::MobilePhone;
+pub use region::{RegionCode, RegionLevel, RegionScope, TownshipKind, VillageKind};
