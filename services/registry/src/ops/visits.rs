@@ -160,7 +160,6 @@ pub async fn record(state: &State, claims: &Claims, req: RecordVisitRequest) -> 
         .await?
         .ok_or_else(|| anyhow::anyhow!("visit vanished after insert"))?;
     let visit = view(&stored, &items);
-    let (open_tags, _) = crate::tags::split(&household.open_tags);
     let event = VisitRecorded {
         visit_id: visit.visit_id.clone(),
         campaign_id: visit.campaign_id.clone(),
@@ -178,7 +177,7 @@ pub async fn record(state: &State, claims: &Claims, req: RecordVisitRequest) -> 
         complete: stored.complete,
         missing_fields: stored.missing_fields.clone(),
         recorded_at: visit.recorded_at,
-        household_tags: open_tags,
+        household_tags: household.open_tags.clone(),
         key_household: household.is_key,
     };
     outbox::enqueue(
