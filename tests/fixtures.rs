@@ -51,9 +51,9 @@ pub fn ts(secs: i64) -> Timestamp {
     Timestamp { seconds: secs, nanos: 0 }
 }
 
-/// Now, as a timestamp, minus `ago` seconds.
-pub fn ago(ago: i64) -> Timestamp {
-    ts(chrono::Utc::now().timestamp() - ago)
+/// Now minus `ago` seconds, as an optional proto timestamp field.
+pub fn ago(ago: i64) -> Option<Timestamp> {
+    Some(ts(chrono::Utc::now().timestamp() - ago))
 }
 
 /// What `seed` created.
