@@ -222,6 +222,11 @@ pub mod consumer {
                 bindings: vec!["registry.visit.recorded".into()],
                 retry_delays: ConsumerTopology::exponential(Duration::from_millis(200), 3),
             };
+            // Declare the queues now, so nothing published from here on is missed.
+            let conn = zoufang_runtime::bus::connect(&crate::amqp_url(), "test-declare").await.expect("amqp");
+            let ch = conn.create_channel().await.expect("channel");
+            zoufang_runtime::bus::topology::declare_consumer(&ch, &topology).await.expect("declare");
+            let _ = conn.close(200, "declared".into()).await;
             let consumer = Consumer::new(pool.clone(), &crate::amqp_url(), topology, RecordApplied);
             (Self { service, pool }, consumer)
         }

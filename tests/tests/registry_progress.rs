@@ -30,11 +30,11 @@ async fn record_visits(admin: &mut Registry) -> Seed {
     let mut overnight = fixtures::visit_request(&seed, &h[0]);
     overnight.overnight_stay = true;
     overnight.mode = VisitMode::LiveIn as i32;
-    overnight.started_at = Some(fixtures::ago(30 * 3600));
-    overnight.ended_at = Some(fixtures::ago(16 * 3600));
+    overnight.started_at = fixtures::ago(30 * 3600);
+    overnight.ended_at = fixtures::ago(16 * 3600);
     let mut again = fixtures::visit_request(&seed, &h[0]);
-    again.started_at = Some(fixtures::ago(8 * 3600));
-    again.ended_at = Some(fixtures::ago(7 * 3600));
+    again.started_at = fixtures::ago(8 * 3600);
+    again.ended_at = fixtures::ago(7 * 3600);
     let mut second_village = fixtures::visit_request(&seed, &h[1]);
     second_village.materials.push(MaterialHandout {
         name: MANUAL.into(),
