@@ -9,7 +9,7 @@ use zoufang_proto::{
     common::v1::MaterialHandout,
     registry::v1::{
         GetCadreProgressRequest, GetCadreProgressResponse, GetRegionProgressRequest,
-        GetRegionProgressResponse, ModeCount, Quota, RegionLevel as ProtoLevel, RegionProgress,
+        GetRegionProgressResponse, ModeCount, Quota, RegionProgress,
     },
 };
 use zoufang_runtime::{
@@ -156,6 +156,11 @@ pub async fn region(
     })
 }
 
+/// A level as the regions table stores it (1 province … 5 village).
+fn stored_level(level: RegionLevel) -> i16 {
+    i16::try_from(level.as_i32()).unwrap_or_default()
+}
+
 /// The row of `key`, created empty when the key is not a known child (a
 /// village missing from the region table still counts in the total).
 fn tally(rows: &mut BTreeMap<String, (String, Tally)>, key: String) -> &mut Tally {
@@ -213,15 +218,17 @@ async fn resolve(
         )),
         (_, "") => {
             let region = RegionCode::parse("region_code", req.region_code.trim())?;
-            let (key_len, child_level) = match region.level() {
-                RegionLevel::County => (9, Some(ProtoLevel::Township)),
-                RegionLevel::Township => (12, Some(ProtoLevel::Village)),
-                RegionLevel::Village => (12, None),
+            let child_level = match region.level() {
+                RegionLevel::County => Some(RegionLevel::Township),
+                RegionLevel::Township => Some(RegionLevel::Village),
+                RegionLevel::Village => None,
                 _ => {
                     let why = "progress is by village, township or county";
                     return Err(ServiceError::invalid("region_code", why));
                 }
             };
+            // Children are keyed by their significant digits; a village is its own key.
+            let key_len = child_level.unwrap_or(RegionLevel::Village).prefix_len() as i32;
             claims.require_scope(region.as_str())?;
             if !overlaps(region.prefix()) {
                 let why = format!(
@@ -245,7 +252,7 @@ async fn resolve(
                         &state.pool,
                         &county,
                         &prefix,
-                        level as i16,
+                        stored_level(level),
                         None,
                     )
                     .await?
@@ -280,12 +287,11 @@ async fn resolve(
             }
             let prefix = narrower(township.prefix());
             let villages = zone.village_codes;
-            let level = ProtoLevel::Village as i16;
             let children = store::progress::regions_under(
                 &state.pool,
                 &county,
                 &prefix,
-                level,
+                stored_level(RegionLevel::Village),
                 Some(&villages),
             )
             .await?;
