@@ -41,14 +41,21 @@ pub fn region_csv() -> String {
 pub fn id_number(birth: &str, serial: u32) -> String {
     let body = format!("430426{birth}{:03}", serial % 1000);
     const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body.chars().zip(W).map(|(c, w)| c.to_digit(10).expect("digit") * w).sum();
+    let sum: u32 = body
+        .chars()
+        .zip(W)
+        .map(|(c, w)| c.to_digit(10).expect("digit") * w)
+        .sum();
     let check = b"10X98765432"[(sum % 11) as usize] as char;
     format!("{body}{check}")
 }
 
 /// Seconds since the epoch as a timestamp.
 pub fn ts(secs: i64) -> Timestamp {
-    Timestamp { seconds: secs, nanos: 0 }
+    Timestamp {
+        seconds: secs,
+        nanos: 0,
+    }
 }
 
 /// Now minus `ago` seconds, as an optional proto timestamp field.
@@ -68,7 +75,9 @@ pub struct Seed {
 /// the town and one household per village. `admin` must be a county admin.
 pub async fn seed(admin: &mut Registry) -> Seed {
     admin
-        .import_regions(ImportRegionsRequest { csv: region_csv().into_bytes() })
+        .import_regions(ImportRegionsRequest {
+            csv: region_csv().into_bytes(),
+        })
         .await
         .expect("import regions");
     let cadre_id = Uuid::new_v4().to_string();
@@ -96,9 +105,24 @@ pub async fn seed(admin: &mut Registry) -> Seed {
             status: CampaignStatus::Active as i32,
             completeness_policy: CompletenessPolicy::Refuse as i32,
             quotas: vec![
-                Quota { position: "工作队员".into(), metric: QuotaMetric::HouseholdsVisited as i32, target: 60, min_amount_fen: 0 },
-                Quota { position: "工作队员".into(), metric: QuotaMetric::OvernightStays as i32, target: 10, min_amount_fen: 0 },
-                Quota { position: "工作队员".into(), metric: QuotaMetric::HouseholdsHelped as i32, target: 5, min_amount_fen: 10000 },
+                Quota {
+                    position: "工作队员".into(),
+                    metric: QuotaMetric::HouseholdsVisited as i32,
+                    target: 60,
+                    min_amount_fen: 0,
+                },
+                Quota {
+                    position: "工作队员".into(),
+                    metric: QuotaMetric::OvernightStays as i32,
+                    target: 10,
+                    min_amount_fen: 0,
+                },
+                Quota {
+                    position: "工作队员".into(),
+                    metric: QuotaMetric::HouseholdsHelped as i32,
+                    target: 5,
+                    min_amount_fen: 10000,
+                },
             ],
         })
         .await
@@ -112,7 +136,11 @@ pub async fn seed(admin: &mut Registry) -> Seed {
             .expect("register household");
         household_ids.push(id);
     }
-    Seed { campaign_id, cadre_id, household_ids }
+    Seed {
+        campaign_id,
+        cadre_id,
+        household_ids,
+    }
 }
 
 /// A household registration with a valid ID number and phone.
@@ -146,12 +174,23 @@ pub fn visit_request(seed: &Seed, household_id: &str) -> RecordVisitRequest {
         ended_at: ago(2 * 3600),
         mode: VisitMode::DoorToDoor as i32,
         overnight_stay: false,
-        location: Some(GeoPoint { latitude: 26.79, longitude: 112.11 }),
+        location: Some(GeoPoint {
+            latitude: 26.79,
+            longitude: 112.11,
+        }),
         situation: "一家四口，户主务农，子女外出务工".into(),
-        narrative: "户主反映肖家组至桃源组道路难行，雨天泥泞，希望硬化；邻里因宅基地边界有争执。".into(),
+        narrative: "户主反映肖家组至桃源组道路难行，雨天泥泞，希望硬化；邻里因宅基地边界有争执。"
+            .into(),
         policies_explained: vec!["低保政策".into()],
-        materials: vec![MaterialHandout { name: "惠民政策宣传资料".into(), quantity: 3 }],
-        help: Some(Help { cash_fen: 20000, goods_description: "化肥两袋".into(), goods_value_fen: 15000 }),
+        materials: vec![MaterialHandout {
+            name: "惠民政策宣传资料".into(),
+            quantity: 3,
+        }],
+        help: Some(Help {
+            cash_fen: 20000,
+            goods_description: "化肥两袋".into(),
+            goods_value_fen: 15000,
+        }),
         photo_refs: vec!["photos/2026/11/visit-1.jpg".into()],
         items: vec![
             RaisedItem {

@@ -31,13 +31,20 @@ pub fn amqp_url() -> String {
 }
 
 fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
 }
 
 /// A name unique to this test run: `<prefix><unix secs>x<random>`; the time
 /// lets later runs clean up what a crashed run left.
 pub fn unique_name(prefix: &str) -> String {
-    format!("{prefix}{}x{}", unix_now(), &uuid::Uuid::new_v4().simple().to_string()[..8])
+    format!(
+        "{prefix}{}x{}",
+        unix_now(),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
 }
 
 /// Drops test databases and deletes test queues older than an hour (once per process).
@@ -52,18 +59,37 @@ pub fn cleanup_old_runs() {
                 .is_some_and(|secs| secs < cutoff)
         };
         if let Ok(out) = std::process::Command::new("psql")
-            .args([&format!("{}/postgres", pg_server()), "-Atc", "SELECT datname FROM pg_database WHERE datname LIKE 'zft%'"])
+            .args([
+                &format!("{}/postgres", pg_server()),
+                "-Atc",
+                "SELECT datname FROM pg_database WHERE datname LIKE 'zft%'",
+            ])
             .output()
         {
-            for db in String::from_utf8_lossy(&out.stdout).lines().filter(|d| old(d, "zft")) {
+            for db in String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|d| old(d, "zft"))
+            {
                 let _ = std::process::Command::new("psql")
-                    .args([&format!("{}/postgres", pg_server()), "-qc", &format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)")])
+                    .args([
+                        &format!("{}/postgres", pg_server()),
+                        "-qc",
+                        &format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"),
+                    ])
                     .output();
             }
         }
-        if let Ok(out) = std::process::Command::new("rabbitmqctl").args(["-q", "list_queues", "name"]).output() {
-            for q in String::from_utf8_lossy(&out.stdout).lines().filter(|q| old(q, "zft")) {
-                let _ = std::process::Command::new("rabbitmqctl").args(["-q", "delete_queue", q]).output();
+        if let Ok(out) = std::process::Command::new("rabbitmqctl")
+            .args(["-q", "list_queues", "name"])
+            .output()
+        {
+            for q in String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|q| old(q, "zft"))
+            {
+                let _ = std::process::Command::new("rabbitmqctl")
+                    .args(["-q", "delete_queue", q])
+                    .output();
             }
         }
     });
@@ -109,7 +135,10 @@ impl TestRegistry {
 
     /// Starts a registry on the named database (created when missing).
     pub async fn spawn_on(database: &str) -> Self {
-        let config = Config { grpc_addr: "127.0.0.1:0".parse().expect("addr"), common: common_config(database) };
+        let config = Config {
+            grpc_addr: "127.0.0.1:0".parse().expect("addr"),
+            common: common_config(database),
+        };
         Self::spawn_with(config, database).await
     }
 
@@ -117,9 +146,21 @@ impl TestRegistry {
     pub async fn spawn_with(config: Config, database: &str) -> Self {
         cleanup_old_runs();
         let app = Application::build(config).await.expect("registry builds");
-        let (grpc_port, admin_port, pool, shutdown) = (app.grpc_port(), app.admin_port(), app.pool(), app.shutdown_token());
+        let (grpc_port, admin_port, pool, shutdown) = (
+            app.grpc_port(),
+            app.admin_port(),
+            app.pool(),
+            app.shutdown_token(),
+        );
         let handle = tokio::spawn(app.run_until_stopped());
-        Self { database: database.to_owned(), pool, grpc_port, admin_port, shutdown, handle }
+        Self {
+            database: database.to_owned(),
+            pool,
+            grpc_port,
+            admin_port,
+            shutdown,
+            handle,
+        }
     }
 
     /// A client acting as `sub` with `roles` and `scope`.
@@ -129,7 +170,10 @@ impl TestRegistry {
             .connect()
             .await
             .expect("connect to registry");
-        RegistryServiceClient::with_interceptor(channel, BearerInterceptor(token(sub, roles, scope)))
+        RegistryServiceClient::with_interceptor(
+            channel,
+            BearerInterceptor(token(sub, roles, scope)),
+        )
     }
 
     /// Stops the service and waits for it.
@@ -184,7 +228,11 @@ pub mod consumer {
     pub struct RecordApplied;
 
     impl EventHandler for RecordApplied {
-        async fn handle(&self, tx: &mut PgConnection, event: &IncomingEvent) -> Result<(), HandlerError> {
+        async fn handle(
+            &self,
+            tx: &mut PgConnection,
+            event: &IncomingEvent,
+        ) -> Result<(), HandlerError> {
             let visit: VisitRecorded = event.decode()?;
             let visit_id = uuid::Uuid::parse_str(&visit.visit_id)
                 .map_err(|e| HandlerError::Park(anyhow::anyhow!("bad visit id: {e}")))?;
@@ -223,9 +271,13 @@ pub mod consumer {
                 retry_delays: ConsumerTopology::exponential(Duration::from_millis(200), 3),
             };
             // Declare the queues now, so nothing published from here on is missed.
-            let conn = zoufang_runtime::bus::connect(&crate::amqp_url(), "test-declare").await.expect("amqp");
+            let conn = zoufang_runtime::bus::connect(&crate::amqp_url(), "test-declare")
+                .await
+                .expect("amqp");
             let ch = conn.create_channel().await.expect("channel");
-            zoufang_runtime::bus::topology::declare_consumer(&ch, &topology).await.expect("declare");
+            zoufang_runtime::bus::topology::declare_consumer(&ch, &topology)
+                .await
+                .expect("declare");
             let _ = conn.close(200, "declared".into()).await;
             let consumer = Consumer::new(pool.clone(), &crate::amqp_url(), topology, RecordApplied);
             (Self { service, pool }, consumer)
@@ -250,13 +302,26 @@ pub mod consumer {
 
         /// Deletes this consumer's queues from the broker.
         pub async fn delete_queues(&self) {
-            let Ok(conn) = zoufang_runtime::bus::connect(&crate::amqp_url(), "test-cleanup").await else { return };
-            let Ok(ch) = conn.create_channel().await else { return };
-            for q in [format!("{}.events", self.service), format!("{}.parking", self.service)] {
+            let Ok(conn) = zoufang_runtime::bus::connect(&crate::amqp_url(), "test-cleanup").await
+            else {
+                return;
+            };
+            let Ok(ch) = conn.create_channel().await else {
+                return;
+            };
+            for q in [
+                format!("{}.events", self.service),
+                format!("{}.parking", self.service),
+            ] {
                 let _ = ch.queue_delete(q.into(), Default::default()).await;
             }
             for ms in [200, 400, 800] {
-                let _ = ch.queue_delete(format!("{}.retry.{ms}ms", self.service).into(), Default::default()).await;
+                let _ = ch
+                    .queue_delete(
+                        format!("{}.retry.{ms}ms", self.service).into(),
+                        Default::default(),
+                    )
+                    .await;
             }
         }
     }
@@ -292,33 +357,66 @@ pub mod tap {
     impl Tap {
         /// Binds a new tap to `routing_key`.
         pub async fn bind(routing_key: &str) -> Self {
-            let conn = zoufang_runtime::bus::connect(&crate::amqp_url(), "test-tap").await.expect("amqp");
+            let conn = zoufang_runtime::bus::connect(&crate::amqp_url(), "test-tap")
+                .await
+                .expect("amqp");
             let ch = conn.create_channel().await.expect("channel");
             declare_exchanges(&ch).await.expect("exchanges");
             let q = ch
-                .queue_declare("".into(), QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() }, FieldTable::default())
+                .queue_declare(
+                    "".into(),
+                    QueueDeclareOptions {
+                        exclusive: true,
+                        auto_delete: true,
+                        ..Default::default()
+                    },
+                    FieldTable::default(),
+                )
                 .await
                 .expect("queue");
-            ch.queue_bind(q.name().clone(), EVENTS_EXCHANGE.into(), routing_key.into(), QueueBindOptions::default(), FieldTable::default())
-                .await
-                .expect("bind");
+            ch.queue_bind(
+                q.name().clone(),
+                EVENTS_EXCHANGE.into(),
+                routing_key.into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .expect("bind");
             let consumer = ch
-                .basic_consume(q.name().clone(), "tap".into(), BasicConsumeOptions::default(), FieldTable::default())
+                .basic_consume(
+                    q.name().clone(),
+                    "tap".into(),
+                    BasicConsumeOptions::default(),
+                    FieldTable::default(),
+                )
                 .await
                 .expect("consume");
-            Self { _conn: conn, consumer }
+            Self {
+                _conn: conn,
+                consumer,
+            }
         }
 
         /// Collects messages for which `keep` holds, until `count` are seen or `timeout` passes.
-        pub async fn collect(&mut self, count: usize, timeout: Duration, keep: impl Fn(&Seen) -> bool) -> Vec<Seen> {
+        pub async fn collect(
+            &mut self,
+            count: usize,
+            timeout: Duration,
+            keep: impl Fn(&Seen) -> bool,
+        ) -> Vec<Seen> {
             let mut out = Vec::new();
             let deadline = tokio::time::Instant::now() + timeout;
             while out.len() < count {
                 let next = tokio::time::timeout_at(deadline, self.consumer.next()).await;
                 let Ok(Some(Ok(d))) = next else { break };
                 let _ = d.ack(BasicAckOptions::default()).await;
-                let envelope = Envelope::from_properties(&d.properties, d.routing_key.as_str()).expect("envelope");
-                let seen = Seen { envelope, payload: d.data.clone() };
+                let envelope = Envelope::from_properties(&d.properties, d.routing_key.as_str())
+                    .expect("envelope");
+                let seen = Seen {
+                    envelope,
+                    payload: d.data.clone(),
+                };
                 if keep(&seen) {
                     out.push(seen);
                 }

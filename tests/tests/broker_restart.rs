@@ -10,14 +10,23 @@ use tokio_util::sync::CancellationToken;
 use zoufang_e2e::{TestRegistry, consumer::TestConsumer, eventually, fixtures};
 
 fn rabbitmqctl(args: &[&str]) {
-    let out = Command::new("rabbitmqctl").args(args).output().expect("rabbitmqctl runs");
-    assert!(out.status.success(), "rabbitmqctl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("rabbitmqctl")
+        .args(args)
+        .output()
+        .expect("rabbitmqctl runs");
+    assert!(
+        out.status.success(),
+        "rabbitmqctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_restart_mid_stream_loses_and_doubles_nothing() {
     let registry = TestRegistry::spawn().await;
-    let mut admin = registry.client("admin-1", &["county_admin"], fixtures::COUNTY).await;
+    let mut admin = registry
+        .client("admin-1", &["county_admin"], fixtures::COUNTY)
+        .await;
     let seed = fixtures::seed(&mut admin).await;
     let (consumer, runner) = TestConsumer::new(&registry.database).await;
     let stop = CancellationToken::new();
@@ -46,16 +55,18 @@ async fn broker_restart_mid_stream_loses_and_doubles_nothing() {
         (order.len() >= VISITS).then_some(order)
     })
     .await;
-    let order = all_applied.unwrap_or_else(|| {
-        panic!("not every visit was applied within 90 s")
-    });
+    let order = all_applied.unwrap_or_else(|| panic!("not every visit was applied within 90 s"));
     println!("recorded {VISITS} visits, applied {} events", order.len());
     assert_eq!(order.len(), VISITS, "nothing applied twice");
-    assert_eq!(order, recorded, "applied in the order recorded, each exactly once");
-    let unpublished: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-        .fetch_one(&registry.pool)
-        .await
-        .unwrap();
+    assert_eq!(
+        order, recorded,
+        "applied in the order recorded, each exactly once"
+    );
+    let unpublished: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            .fetch_one(&registry.pool)
+            .await
+            .unwrap();
     assert_eq!(unpublished, 0, "every outbox row marked sent");
 
     stop.cancel();

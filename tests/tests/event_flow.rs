@@ -35,10 +35,18 @@ async fn recorded_visit_reaches_a_bound_queue_as_a_cloudevent() {
     assert_eq!(env.subject, format!("visits/{visit_id}"));
     assert_eq!(env.county, fixtures::COUNTY);
     let event = VisitRecorded::decode(seen[0].payload.as_slice()).expect("payload");
-    assert_eq!(event.items.len(), 2, "the items raised travel with the event");
+    assert_eq!(
+        event.items.len(),
+        2,
+        "the items raised travel with the event"
+    );
     assert_eq!(event.items[1].households_involved, 2);
     assert!(event.key_household);
-    assert_eq!(event.household_tags, vec!["留守"], "sensitive tags never leave the registry");
+    assert_eq!(
+        event.household_tags,
+        vec!["留守"],
+        "sensitive tags never leave the registry"
+    );
     registry.stop().await;
 }
 
@@ -67,8 +75,15 @@ async fn inbox_applies_once_when_the_relay_dies_between_publish_and_mark() {
 
     // Block the relay's "mark sent" step: SHARE mode lets it read, not update.
     let mut lock = registry.pool.begin().await.unwrap();
-    sqlx::query("LOCK TABLE outbox IN SHARE MODE").execute(&mut *lock).await.unwrap();
-    let relay = OutboxRelay::new(registry.pool.clone(), &zoufang_e2e::amqp_url(), RelayConfig::for_service("registry"));
+    sqlx::query("LOCK TABLE outbox IN SHARE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let relay = OutboxRelay::new(
+        registry.pool.clone(),
+        &zoufang_e2e::amqp_url(),
+        RelayConfig::for_service("registry"),
+    );
     let relay_task = tokio::spawn(relay.clone().run(CancellationToken::new()));
 
     let is_ours = |s: &zoufang_e2e::tap::Seen| {
@@ -77,7 +92,11 @@ async fn inbox_applies_once_when_the_relay_dies_between_publish_and_mark() {
     let first = tap.collect(1, Duration::from_secs(10), is_ours).await;
     assert_eq!(first.len(), 1, "published once before the relay died");
     assert!(
-        eventually(Duration::from_secs(10), || async { (consumer.applied(&visit_id).await == 1).then_some(()) }).await.is_some(),
+        eventually(Duration::from_secs(10), || async {
+            (consumer.applied(&visit_id).await == 1).then_some(())
+        })
+        .await
+        .is_some(),
         "the consumer applied the event"
     );
 
@@ -96,7 +115,10 @@ async fn inbox_applies_once_when_the_relay_dies_between_publish_and_mark() {
     let relay_task = tokio::spawn(relay.run(relay_stop.clone()));
     let second = tap.collect(1, Duration::from_secs(10), is_ours).await;
     assert_eq!(second.len(), 1, "published again after the crash");
-    assert_eq!(second[0].envelope.id, first[0].envelope.id, "same event id both times");
+    assert_eq!(
+        second[0].envelope.id, first[0].envelope.id,
+        "same event id both times"
+    );
     let marked = eventually(Duration::from_secs(10), || async {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
             .fetch_one(&registry.pool)

@@ -8,7 +8,10 @@ use zoufang_proto::registry::v1::*;
 const ADMIN: &[&str] = &["county_admin"];
 
 async fn count(pool: &sqlx::PgPool, sql: &'static str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(pool).await.expect("count")
+    sqlx::query_scalar(sql)
+        .fetch_one(pool)
+        .await
+        .expect("count")
 }
 
 #[tokio::test]
@@ -18,14 +21,38 @@ async fn the_same_visit_twice_is_one_visit() {
     let seed = fixtures::seed(&mut admin).await;
     let req = fixtures::visit_request(&seed, &seed.household_ids[0]);
 
-    let first = admin.record_visit(req.clone()).await.expect("first").into_inner();
-    let again = admin.record_visit(req.clone()).await.expect("retry").into_inner();
+    let first = admin
+        .record_visit(req.clone())
+        .await
+        .expect("first")
+        .into_inner();
+    let again = admin
+        .record_visit(req.clone())
+        .await
+        .expect("retry")
+        .into_inner();
     assert!(first.created);
     assert!(!again.created, "a retry does not create");
-    assert_eq!(first.visit, again.visit, "the retry answers with the stored visit");
-    assert_eq!(count(&registry.pool, "SELECT count(*) FROM visits").await, 1);
-    assert_eq!(count(&registry.pool, "SELECT count(*) FROM visit_items").await, 2);
-    assert_eq!(count(&registry.pool, "SELECT count(*) FROM outbox WHERE routing_key = 'registry.visit.recorded'").await, 1);
+    assert_eq!(
+        first.visit, again.visit,
+        "the retry answers with the stored visit"
+    );
+    assert_eq!(
+        count(&registry.pool, "SELECT count(*) FROM visits").await,
+        1
+    );
+    assert_eq!(
+        count(&registry.pool, "SELECT count(*) FROM visit_items").await,
+        2
+    );
+    assert_eq!(
+        count(
+            &registry.pool,
+            "SELECT count(*) FROM outbox WHERE routing_key = 'registry.visit.recorded'"
+        )
+        .await,
+        1
+    );
 
     // The same id with another body is refused and changes nothing.
     let mut other = req.clone();
@@ -33,9 +60,20 @@ async fn the_same_visit_twice_is_one_visit() {
     let err = admin.record_visit(other).await.expect_err("different body");
     assert_eq!(err.code(), Code::AlreadyExists);
     assert!(err.message().contains("visit_id"), "{}", err.message());
-    assert_eq!(count(&registry.pool, "SELECT count(*) FROM visits").await, 1);
+    assert_eq!(
+        count(&registry.pool, "SELECT count(*) FROM visits").await,
+        1
+    );
 
-    let stored = admin.get_visit(GetVisitRequest { visit_id: req.visit_id.clone() }).await.unwrap().into_inner().visit.unwrap();
+    let stored = admin
+        .get_visit(GetVisitRequest {
+            visit_id: req.visit_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .visit
+        .unwrap();
     assert_eq!(stored.items.len(), 2);
     assert_eq!(stored.help.unwrap().cash_fen, 20000);
     assert!(stored.completeness.unwrap().complete);
@@ -52,7 +90,9 @@ async fn concurrent_retries_of_one_visit_store_it_once() {
     for _ in 0..8 {
         let mut c = admin.clone();
         let r = req.clone();
-        tasks.push(tokio::spawn(async move { c.record_visit(r).await.map(|r| r.into_inner().created) }));
+        tasks.push(tokio::spawn(async move {
+            c.record_visit(r).await.map(|r| r.into_inner().created)
+        }));
     }
     let mut created = 0;
     for t in tasks {
@@ -61,8 +101,18 @@ async fn concurrent_retries_of_one_visit_store_it_once() {
         }
     }
     assert_eq!(created, 1, "exactly one call created the visit");
-    assert_eq!(count(&registry.pool, "SELECT count(*) FROM visits").await, 1);
-    assert_eq!(count(&registry.pool, "SELECT count(*) FROM outbox WHERE routing_key = 'registry.visit.recorded'").await, 1);
+    assert_eq!(
+        count(&registry.pool, "SELECT count(*) FROM visits").await,
+        1
+    );
+    assert_eq!(
+        count(
+            &registry.pool,
+            "SELECT count(*) FROM outbox WHERE routing_key = 'registry.visit.recorded'"
+        )
+        .await,
+        1
+    );
     registry.stop().await;
 }
 
@@ -78,9 +128,16 @@ async fn incomplete_records_are_refused_or_flagged_by_campaign_policy() {
     let err = admin.record_visit(req.clone()).await.expect_err("refused");
     assert_eq!(err.code(), Code::InvalidArgument);
     for field in ["situation", "photo_refs", "items[0].category"] {
-        assert!(err.message().contains(field), "names {field}: {}", err.message());
+        assert!(
+            err.message().contains(field),
+            "names {field}: {}",
+            err.message()
+        );
     }
-    assert_eq!(count(&registry.pool, "SELECT count(*) FROM visits").await, 0);
+    assert_eq!(
+        count(&registry.pool, "SELECT count(*) FROM visits").await,
+        0
+    );
 
     // A campaign that flags instead accepts the record and lists what is missing.
     let flag_campaign = Uuid::new_v4().to_string();
@@ -97,10 +154,19 @@ async fn incomplete_records_are_refused_or_flagged_by_campaign_policy() {
         .await
         .unwrap();
     req.campaign_id = flag_campaign;
-    let visit = admin.record_visit(req).await.expect("flagged").into_inner().visit.unwrap();
+    let visit = admin
+        .record_visit(req)
+        .await
+        .expect("flagged")
+        .into_inner()
+        .visit
+        .unwrap();
     let completeness = visit.completeness.unwrap();
     assert!(!completeness.complete);
-    assert_eq!(completeness.missing_fields, vec!["situation", "photo_refs", "items[0].category"]);
+    assert_eq!(
+        completeness.missing_fields,
+        vec!["situation", "photo_refs", "items[0].category"]
+    );
     registry.stop().await;
 }
 
@@ -109,20 +175,43 @@ async fn a_cadre_records_only_their_own_visits_and_disputes_are_flagged_once() {
     let registry = TestRegistry::spawn().await;
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = fixtures::seed(&mut admin).await;
-    let mut cadre = registry.client(&seed.cadre_id, &["cadre"], "430426104").await;
+    let mut cadre = registry
+        .client(&seed.cadre_id, &["cadre"], "430426104")
+        .await;
     let req = fixtures::visit_request(&seed, &seed.household_ids[0]);
     cadre.record_visit(req.clone()).await.expect("own visit");
 
-    let mut someone_else = registry.client(&Uuid::new_v4().to_string(), &["cadre"], "430426104").await;
-    let err = someone_else.record_visit(fixtures::visit_request(&seed, &seed.household_ids[0])).await.expect_err("not theirs");
+    let mut someone_else = registry
+        .client(&Uuid::new_v4().to_string(), &["cadre"], "430426104")
+        .await;
+    let err = someone_else
+        .record_visit(fixtures::visit_request(&seed, &seed.household_ids[0]))
+        .await
+        .expect_err("not theirs");
     assert_eq!(err.code(), Code::PermissionDenied);
 
     let mut supervisor = registry.client("sup-1", &["supervisor"], "430426").await;
-    let flag = FlagVisitDisputedRequest { visit_id: req.visit_id.clone(), reason: "回访户主称未见走访干部".into() };
-    let v = supervisor.flag_visit_disputed(flag.clone()).await.unwrap().into_inner().visit.unwrap();
+    let flag = FlagVisitDisputedRequest {
+        visit_id: req.visit_id.clone(),
+        reason: "回访户主称未见走访干部".into(),
+    };
+    let v = supervisor
+        .flag_visit_disputed(flag.clone())
+        .await
+        .unwrap()
+        .into_inner()
+        .visit
+        .unwrap();
     assert!(v.disputed);
     supervisor.flag_visit_disputed(flag).await.unwrap();
-    assert_eq!(count(&registry.pool, "SELECT count(*) FROM outbox WHERE routing_key = 'registry.visit.disputed'").await, 1);
+    assert_eq!(
+        count(
+            &registry.pool,
+            "SELECT count(*) FROM outbox WHERE routing_key = 'registry.visit.disputed'"
+        )
+        .await,
+        1
+    );
     registry.stop().await;
 }
 
@@ -132,16 +221,21 @@ async fn villages_without_township_staff_are_listed() {
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = fixtures::seed(&mut admin).await;
     let uncovered = |mut c: zoufang_e2e::Registry, campaign: String| async move {
-        c.list_uncovered_villages(ListUncoveredVillagesRequest { campaign_id: campaign })
-            .await
-            .unwrap()
-            .into_inner()
-            .villages
-            .into_iter()
-            .map(|v| v.code)
-            .collect::<Vec<_>>()
+        c.list_uncovered_villages(ListUncoveredVillagesRequest {
+            campaign_id: campaign,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .villages
+        .into_iter()
+        .map(|v| v.code)
+        .collect::<Vec<_>>()
     };
-    assert_eq!(uncovered(admin.clone(), seed.campaign_id.clone()).await, fixtures::VILLAGES.to_vec());
+    assert_eq!(
+        uncovered(admin.clone(), seed.campaign_id.clone()).await,
+        fixtures::VILLAGES.to_vec()
+    );
 
     admin
         .create_assignment(CreateAssignmentRequest {
@@ -176,6 +270,9 @@ async fn villages_without_township_staff_are_listed() {
         })
         .await
         .unwrap();
-    assert_eq!(uncovered(admin.clone(), seed.campaign_id.clone()).await, fixtures::VILLAGES[1..].to_vec());
+    assert_eq!(
+        uncovered(admin.clone(), seed.campaign_id.clone()).await,
+        fixtures::VILLAGES[1..].to_vec()
+    );
     registry.stop().await;
 }

@@ -60,7 +60,10 @@ impl Application {
 
     /// The port of /healthz, /readyz and /metrics.
     pub fn admin_port(&self) -> u16 {
-        self.admin.local_addr().map(|a| a.port()).unwrap_or_default()
+        self.admin
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
     }
 
     /// Cancel it to stop the service gracefully.

@@ -8,7 +8,15 @@ use zoufang_runtime::{ServiceError, ServiceResult};
 
 /// Tags that reveal poverty or health status.
 pub const SENSITIVE_TAGS: &[&str] = &[
-    "低保", "特困", "五保", "残疾", "脱贫监测", "大病", "重病", "精神障碍", "贫困",
+    "低保",
+    "特困",
+    "五保",
+    "残疾",
+    "脱贫监测",
+    "大病",
+    "重病",
+    "精神障碍",
+    "贫困",
 ];
 
 /// How a masked sensitive tag is shown.
@@ -85,6 +93,9 @@ mod tests {
         let (open, sensitive) = split(&tags);
         assert_eq!(open, vec!["留守"]);
         assert_eq!(sensitive, vec!["低保", "残疾"]);
-        assert_eq!(masked(&open, sensitive.len()), vec!["留守", MASKED_TAG, MASKED_TAG]);
+        assert_eq!(
+            masked(&open, sensitive.len()),
+            vec!["留守", MASKED_TAG, MASKED_TAG]
+        );
     }
 }

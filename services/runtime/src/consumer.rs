@@ -188,13 +188,14 @@ impl<H: EventHandler> Consumer<H> {
     /// Applies one delivery; Err only for infrastructure failures (the
     /// delivery is then left unacknowledged and comes back).
     async fn process(&self, delivery: &Delivery, publish_ch: &Channel) -> anyhow::Result<Outcome> {
-        let envelope = match Envelope::from_properties(&delivery.properties, delivery.routing_key.as_str()) {
-            Ok(e) => e,
-            Err(reason) => {
-                self.park(delivery, publish_ch, &reason).await?;
-                return Ok(Outcome::Parked);
-            }
-        };
+        let envelope =
+            match Envelope::from_properties(&delivery.properties, delivery.routing_key.as_str()) {
+                Ok(e) => e,
+                Err(reason) => {
+                    self.park(delivery, publish_ch, &reason).await?;
+                    return Ok(Outcome::Parked);
+                }
+            };
         let span = tracing::info_span!("consume", otel.name = %format!("consume {}", envelope.routing_key),
             event_id = %envelope.id, queue = %self.topology.queue());
         telemetry::set_parent_from(&span, &envelope.trace);

@@ -49,7 +49,9 @@ pub async fn connect_and_migrate(
 async fn create_schema(pool: &PgPool, schema: &str) -> anyhow::Result<()> {
     // Two replicas starting together may race; the loser sees a unique violation.
     match pool
-        .execute(AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {schema}")))
+        .execute(AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema}"
+        )))
         .await
     {
         Ok(_) => Ok(()),

@@ -55,7 +55,10 @@ pub static OUTBOX_BACKLOG: LazyLock<IntGaugeVec> = LazyLock::new(|| {
 pub static OUTBOX_PUBLISHED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     register(
         IntCounterVec::new(
-            Opts::new("zf_outbox_published_total", "events confirmed by the broker"),
+            Opts::new(
+                "zf_outbox_published_total",
+                "events confirmed by the broker",
+            ),
             &["schema", "outcome"],
         )
         .expect("metric"),
@@ -77,9 +80,9 @@ pub static CONSUMED: LazyLock<IntCounterVec> = LazyLock::new(|| {
 pub static CONSUMER_LAG: LazyLock<HistogramVec> = LazyLock::new(|| {
     register(
         HistogramVec::new(
-            HistogramOpts::new("zf_consumer_lag_seconds", "event age when applied").buckets(
-                vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0],
-            ),
+            HistogramOpts::new("zf_consumer_lag_seconds", "event age when applied").buckets(vec![
+                0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+            ]),
             &["queue"],
         )
         .expect("metric"),

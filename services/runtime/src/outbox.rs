@@ -258,7 +258,8 @@ impl OutboxRelay {
                     break;
                 }
                 Err(e) => {
-                    failure = Some(anyhow::Error::new(e).context("waiting for a publisher confirm"));
+                    failure =
+                        Some(anyhow::Error::new(e).context("waiting for a publisher confirm"));
                     break;
                 }
             }

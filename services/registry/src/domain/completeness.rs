@@ -41,10 +41,11 @@ pub fn check_completeness(req: &RecordVisitRequest) -> Vec<String> {
             missing.push(format!("items[{i}].resolution_note"));
         }
     }
-    if let Some(help) = &req.help {
-        if help.goods_value_fen > 0 && help.goods_description.trim().is_empty() {
-            missing.push("help.goods_description".to_owned());
-        }
+    if let Some(help) = &req.help
+        && help.goods_value_fen > 0
+        && help.goods_description.trim().is_empty()
+    {
+        missing.push("help.goods_description".to_owned());
     }
     missing
 }
@@ -59,9 +60,15 @@ mod tests {
             mode: VisitMode::DoorToDoor as i32,
             situation: "一家四口".into(),
             narrative: "户主反映肖家组至桃源组道路难行，希望硬化".into(),
-            location: Some(GeoPoint { latitude: 26.8, longitude: 112.1 }),
+            location: Some(GeoPoint {
+                latitude: 26.8,
+                longitude: 112.1,
+            }),
             photo_refs: vec!["p1.jpg".into()],
-            items: vec![RaisedItem { category: "城镇建设".into(), ..Default::default() }],
+            items: vec![RaisedItem {
+                category: "城镇建设".into(),
+                ..Default::default()
+            }],
             ..Default::default()
         }
     }
@@ -80,10 +87,21 @@ mod tests {
         r.photo_refs.clear();
         r.items[0].category.clear();
         r.items[0].resolved_on_spot = true;
-        r.help = Some(Help { goods_value_fen: 100, ..Default::default() });
+        r.help = Some(Help {
+            goods_value_fen: 100,
+            ..Default::default()
+        });
         assert_eq!(
             check_completeness(&r),
-            vec!["situation", "narrative", "location", "photo_refs", "items[0].category", "items[0].resolution_note", "help.goods_description"]
+            vec![
+                "situation",
+                "narrative",
+                "location",
+                "photo_refs",
+                "items[0].category",
+                "items[0].resolution_note",
+                "help.goods_description"
+            ]
         );
     }
 

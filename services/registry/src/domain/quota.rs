@@ -19,7 +19,10 @@ pub struct CadreActuals {
 /// The quotas that apply to `position`: position-specific ones, plus
 /// everyone's (empty position) for metrics the position has no quota of.
 pub fn applicable_quotas(quotas: &[Quota], position: &str) -> Vec<Quota> {
-    let specific: Vec<&Quota> = quotas.iter().filter(|q| !q.position.is_empty() && q.position == position).collect();
+    let specific: Vec<&Quota> = quotas
+        .iter()
+        .filter(|q| !q.position.is_empty() && q.position == position)
+        .collect();
     let mut out: Vec<Quota> = specific.iter().map(|q| (*q).clone()).collect();
     for q in quotas.iter().filter(|q| q.position.is_empty()) {
         if !specific.iter().any(|s| s.metric == q.metric) {
@@ -39,13 +42,20 @@ pub fn evaluate(quotas: &[Quota], position: &str, actuals: &CadreActuals) -> Vec
                 QuotaMetric::HouseholdsVisited => actuals.households_visited,
                 QuotaMetric::OvernightStays => actuals.overnight_stays,
                 QuotaMetric::KeyHouseholdsVisited => actuals.key_households_visited,
-                QuotaMetric::HouseholdsHelped => {
-                    actuals.help_per_household_fen.iter().filter(|&&f| f > 0 && f >= q.min_amount_fen).count() as i64
-                }
+                QuotaMetric::HouseholdsHelped => actuals
+                    .help_per_household_fen
+                    .iter()
+                    .filter(|&&f| f > 0 && f >= q.min_amount_fen)
+                    .count() as i64,
                 QuotaMetric::Visits => actuals.visits,
                 QuotaMetric::Unspecified => 0,
             };
-            QuotaProgress { metric: q.metric, target: q.target, actual, met: actual >= q.target }
+            QuotaProgress {
+                metric: q.metric,
+                target: q.target,
+                actual,
+                met: actual >= q.target,
+            }
         })
         .collect()
 }
@@ -64,17 +74,28 @@ pub fn validate_quotas(field: &str, quotas: &[Quota]) -> ServiceResult<()> {
     let mut seen = HashSet::new();
     for (i, q) in quotas.iter().enumerate() {
         let f = |name: &str| format!("{field}[{i}].{name}");
-        if QuotaMetric::try_from(q.metric).unwrap_or(QuotaMetric::Unspecified) == QuotaMetric::Unspecified {
-            return Err(ServiceError::invalid(f("metric"), "choose what the quota counts"));
+        if QuotaMetric::try_from(q.metric).unwrap_or(QuotaMetric::Unspecified)
+            == QuotaMetric::Unspecified
+        {
+            return Err(ServiceError::invalid(
+                f("metric"),
+                "choose what the quota counts",
+            ));
         }
         if q.target < 0 {
             return Err(ServiceError::invalid(f("target"), "cannot be negative"));
         }
         if q.min_amount_fen < 0 {
-            return Err(ServiceError::invalid(f("min_amount_fen"), "cannot be negative"));
+            return Err(ServiceError::invalid(
+                f("min_amount_fen"),
+                "cannot be negative",
+            ));
         }
         if !seen.insert((q.position.trim().to_owned(), q.metric)) {
-            return Err(ServiceError::invalid(f("metric"), "this position already has a quota of this metric"));
+            return Err(ServiceError::invalid(
+                f("metric"),
+                "this position already has a quota of this metric",
+            ));
         }
     }
     Ok(())
@@ -85,7 +106,12 @@ mod tests {
     use super::*;
 
     fn quota(position: &str, metric: QuotaMetric, target: i64, min: i64) -> Quota {
-        Quota { position: position.into(), metric: metric as i32, target, min_amount_fen: min }
+        Quota {
+            position: position.into(),
+            metric: metric as i32,
+            target,
+            min_amount_fen: min,
+        }
     }
 
     /// The seeds' 白鹤铺镇 work-team rules: ≥60 households, ≥10 nights,
@@ -103,7 +129,10 @@ mod tests {
     #[test]
     fn position_quotas_override_everyones() {
         let q = applicable_quotas(&seeds_quotas(), "工作队员");
-        let nights: Vec<_> = q.iter().filter(|q| q.metric == QuotaMetric::OvernightStays as i32).collect();
+        let nights: Vec<_> = q
+            .iter()
+            .filter(|q| q.metric == QuotaMetric::OvernightStays as i32)
+            .collect();
         assert_eq!(nights.len(), 1);
         assert_eq!(nights[0].target, 10);
         assert_eq!(q.len(), 4);
@@ -120,9 +149,21 @@ mod tests {
             help_per_household_fen: vec![10_000, 20_000, 9_999, 10_000, 50_000, 0],
         };
         let p = evaluate(&seeds_quotas(), "工作队员", &actuals);
-        let by = |m: QuotaMetric| p.iter().find(|x| x.metric == m as i32).unwrap().clone();
-        assert_eq!((by(QuotaMetric::HouseholdsHelped).actual, by(QuotaMetric::HouseholdsHelped).met), (4, false));
-        assert_eq!((by(QuotaMetric::OvernightStays).actual, by(QuotaMetric::OvernightStays).met), (9, false));
+        let by = |m: QuotaMetric| *p.iter().find(|x| x.metric == m as i32).unwrap();
+        assert_eq!(
+            (
+                by(QuotaMetric::HouseholdsHelped).actual,
+                by(QuotaMetric::HouseholdsHelped).met
+            ),
+            (4, false)
+        );
+        assert_eq!(
+            (
+                by(QuotaMetric::OvernightStays).actual,
+                by(QuotaMetric::OvernightStays).met
+            ),
+            (9, false)
+        );
         assert!(by(QuotaMetric::KeyHouseholdsVisited).met);
         assert!(by(QuotaMetric::HouseholdsVisited).met);
     }
@@ -140,11 +181,26 @@ mod tests {
         assert!(validate_quotas("quotas", &seeds_quotas()).is_ok());
         let mut q = seeds_quotas();
         q[1].target = -1;
-        assert!(validate_quotas("quotas", &q).unwrap_err().to_string().contains("quotas[1].target"));
+        assert!(
+            validate_quotas("quotas", &q)
+                .unwrap_err()
+                .to_string()
+                .contains("quotas[1].target")
+        );
         let mut q = seeds_quotas();
         q.push(quota("工作队员", QuotaMetric::OvernightStays, 3, 0));
-        assert!(validate_quotas("quotas", &q).unwrap_err().to_string().contains("quotas[5].metric"));
+        assert!(
+            validate_quotas("quotas", &q)
+                .unwrap_err()
+                .to_string()
+                .contains("quotas[5].metric")
+        );
         let q = vec![quota("", QuotaMetric::Unspecified, 1, 0)];
-        assert!(validate_quotas("quotas", &q).unwrap_err().to_string().contains("quotas[0].metric"));
+        assert!(
+            validate_quotas("quotas", &q)
+                .unwrap_err()
+                .to_string()
+                .contains("quotas[0].metric")
+        );
     }
 }

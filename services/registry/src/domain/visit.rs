@@ -33,7 +33,10 @@ struct Collector(Vec<FieldViolation>);
 
 impl Collector {
     fn add(&mut self, field: impl Into<String>, reason: impl Into<String>) {
-        self.0.push(FieldViolation { field: field.into(), reason: reason.into() });
+        self.0.push(FieldViolation {
+            field: field.into(),
+            reason: reason.into(),
+        });
     }
 
     fn uuid(&mut self, field: &str, value: &str) -> Uuid {
@@ -96,7 +99,10 @@ pub fn validate_visit(req: &RecordVisitRequest, now: DateTime<Utc>) -> ServiceRe
 
     let mode = VisitMode::try_from(req.mode).unwrap_or(VisitMode::Unspecified);
     if mode == VisitMode::Unspecified {
-        c.add("mode", "choose how the visit was made (入户走访, 电话, 集中接访, 带案下访, 同吃同住)");
+        c.add(
+            "mode",
+            "choose how the visit was made (入户走访, 电话, 集中接访, 带案下访, 同吃同住)",
+        );
     }
     if req.narrative.trim().is_empty() {
         c.add("narrative", "the visit diary (民情日记) is empty");
@@ -109,7 +115,10 @@ pub fn validate_visit(req: &RecordVisitRequest, now: DateTime<Utc>) -> ServiceRe
             c.add("location.longitude", "must be between -180 and 180");
         }
         if loc.latitude == 0.0 && loc.longitude == 0.0 {
-            c.add("location", "0,0 is not a place in China: the phone had no fix");
+            c.add(
+                "location",
+                "0,0 is not a place in China: the phone had no fix",
+            );
         }
     }
     for (i, m) in req.materials.iter().enumerate() {
@@ -130,7 +139,10 @@ pub fn validate_visit(req: &RecordVisitRequest, now: DateTime<Utc>) -> ServiceRe
     }
     for (i, p) in req.photo_refs.iter().enumerate() {
         if p.trim().is_empty() || p.len() > 512 {
-            c.add(format!("photo_refs[{i}]"), "must be a non-empty reference of at most 512 characters");
+            c.add(
+                format!("photo_refs[{i}]"),
+                "must be a non-empty reference of at most 512 characters",
+            );
         }
     }
 
@@ -147,13 +159,22 @@ pub fn validate_visit(req: &RecordVisitRequest, now: DateTime<Utc>) -> ServiceRe
         if item.households_involved < 0 {
             c.add(f("households_involved"), "cannot be negative");
         } else if kind == ItemKind::Dispute && item.households_involved < 1 {
-            c.add(f("households_involved"), "a dispute involves at least one household (涉及户数)");
+            c.add(
+                f("households_involved"),
+                "a dispute involves at least one household (涉及户数)",
+            );
         }
         let n = i32::try_from(i + 1).unwrap_or(i32::MAX);
         if item.item_no != 0 && item.item_no != n {
-            c.add(f("item_no"), format!("must be {n} (or 0 to let the server number items)"));
+            c.add(
+                f("item_no"),
+                format!("must be {n} (or 0 to let the server number items)"),
+            );
         }
-        items.push(RaisedItem { item_no: n, ..item.clone() });
+        items.push(RaisedItem {
+            item_no: n,
+            ..item.clone()
+        });
     }
 
     if !c.0.is_empty() {
@@ -187,7 +208,10 @@ mod tests {
     use zoufang_proto::common::v1::GeoPoint;
 
     fn ts(dt: DateTime<Utc>) -> prost_types::Timestamp {
-        prost_types::Timestamp { seconds: dt.timestamp(), nanos: 0 }
+        prost_types::Timestamp {
+            seconds: dt.timestamp(),
+            nanos: 0,
+        }
     }
 
     fn good(now: DateTime<Utc>) -> RecordVisitRequest {
@@ -200,8 +224,16 @@ mod tests {
             ended_at: Some(ts(now - Duration::hours(1))),
             mode: VisitMode::DoorToDoor as i32,
             narrative: "户主反映道路难行".into(),
-            location: Some(GeoPoint { latitude: 26.8, longitude: 112.1 }),
-            items: vec![RaisedItem { kind: ItemKind::Dispute as i32, description: "宅基地".into(), households_involved: 2, ..Default::default() }],
+            location: Some(GeoPoint {
+                latitude: 26.8,
+                longitude: 112.1,
+            }),
+            items: vec![RaisedItem {
+                kind: ItemKind::Dispute as i32,
+                description: "宅基地".into(),
+                households_involved: 2,
+                ..Default::default()
+            }],
             ..Default::default()
         }
     }
@@ -234,7 +266,15 @@ mod tests {
         r.items[0].description.clear();
         assert_eq!(
             fields(&r, now),
-            vec!["visit_id", "cadre_ids", "ended_at", "mode", "narrative", "items[0].description", "items[0].households_involved"]
+            vec![
+                "visit_id",
+                "cadre_ids",
+                "ended_at",
+                "mode",
+                "narrative",
+                "items[0].description",
+                "items[0].households_involved"
+            ]
         );
     }
 
@@ -243,10 +283,19 @@ mod tests {
         let now = Utc::now();
         let mut r = good(now);
         r.ended_at = Some(ts(now + Duration::hours(1)));
-        r.location = Some(GeoPoint { latitude: 0.0, longitude: 0.0 });
-        r.help = Some(zoufang_proto::common::v1::Help { cash_fen: -1, ..Default::default() });
+        r.location = Some(GeoPoint {
+            latitude: 0.0,
+            longitude: 0.0,
+        });
+        r.help = Some(zoufang_proto::common::v1::Help {
+            cash_fen: -1,
+            ..Default::default()
+        });
         r.cadre_ids.push(r.cadre_ids[0].clone());
-        assert_eq!(fields(&r, now), vec!["cadre_ids[1]", "ended_at", "location", "help.cash_fen"]);
+        assert_eq!(
+            fields(&r, now),
+            vec!["cadre_ids[1]", "ended_at", "location", "help.cash_fen"]
+        );
         let mut r = good(now);
         r.started_at = Some(ts(now - Duration::hours(100)));
         assert_eq!(fields(&r, now), vec!["ended_at"]);

@@ -22,7 +22,11 @@ const KNOWN_ROLES: &[&str] = &[
 ];
 
 /// Registers a cadre (idempotent by cadre_id).
-pub async fn register(state: &State, claims: &Claims, req: RegisterCadreRequest) -> ServiceResult<RegisterCadreResponse> {
+pub async fn register(
+    state: &State,
+    claims: &Claims,
+    req: RegisterCadreRequest,
+) -> ServiceResult<RegisterCadreResponse> {
     claims.require_any_role(&[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN])?;
     let cadre_id = parse_uuid("cadre_id", &req.cadre_id)?;
     let name = require_text("name", &req.name, 50)?;
@@ -33,16 +37,27 @@ pub async fn register(state: &State, claims: &Claims, req: RegisterCadreRequest)
     let unit = CadreUnit::try_from(req.unit)
         .ok()
         .filter(|u| *u != CadreUnit::Unspecified)
-        .ok_or_else(|| ServiceError::invalid("unit", "choose the cadre's unit (township office, village committee or county department)"))?;
+        .ok_or_else(|| {
+            ServiceError::invalid(
+                "unit",
+                "choose the cadre's unit (township office, village committee or county department)",
+            )
+        })?;
     let position = require_text("position", &req.position, 50)?;
     let scope = RegionScope::parse("region_code", req.region_code.trim())?;
     if scope.as_str().len() < 6 {
-        return Err(ServiceError::invalid("region_code", "a cadre works within a county: give at least its 6 digits"));
+        return Err(ServiceError::invalid(
+            "region_code",
+            "a cadre works within a county: give at least its 6 digits",
+        ));
     }
     claims.require_scope(scope.as_str())?;
     for (i, r) in req.roles.iter().enumerate() {
         if !KNOWN_ROLES.contains(&r.as_str()) {
-            return Err(ServiceError::invalid(format!("roles[{i}]"), format!("unknown role {r:?}")));
+            return Err(ServiceError::invalid(
+                format!("roles[{i}]"),
+                format!("unknown role {r:?}"),
+            ));
         }
     }
     let row = CadreRow {
@@ -56,25 +71,38 @@ pub async fn register(state: &State, claims: &Claims, req: RegisterCadreRequest)
         roles: req.roles.clone(),
         body_hash: state.body_hash(&req),
     };
-    let phone_hash = phone.as_ref().map(|p| state.pii.keyed_hash("phone", p.as_str()));
+    let phone_hash = phone
+        .as_ref()
+        .map(|p| state.pii.keyed_hash("phone", p.as_str()));
     let mut tx = state.pool.begin().await?;
     store::cadres::insert(&mut tx, &row, phone_hash.as_deref()).await?;
     let stored = store::cadres::get(&mut *tx, &row.county, cadre_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("cadre vanished after insert"))?;
     if stored.body_hash != row.body_hash {
-        return Err(ServiceError::AlreadyExists(format!("cadre_id {cadre_id} is already registered with different details")));
+        return Err(ServiceError::AlreadyExists(format!(
+            "cadre_id {cadre_id} is already registered with different details"
+        )));
     }
     tx.commit().await?;
-    Ok(RegisterCadreResponse { cadre: Some(view(state, &stored)?) })
+    Ok(RegisterCadreResponse {
+        cadre: Some(view(state, &stored)?),
+    })
 }
 
 /// Cadres within a region (and the caller's scope).
-pub async fn list(state: &State, claims: &Claims, req: ListCadresRequest) -> ServiceResult<ListCadresResponse> {
+pub async fn list(
+    state: &State,
+    claims: &Claims,
+    req: ListCadresRequest,
+) -> ServiceResult<ListCadresResponse> {
     let prefix = claims.effective_prefix(req.region_code.trim())?;
     let rows = store::cadres::list(&state.pool, &prefix).await?;
     Ok(ListCadresResponse {
-        cadres: rows.iter().map(|r| view(state, r)).collect::<ServiceResult<_>>()?,
+        cadres: rows
+            .iter()
+            .map(|r| view(state, r))
+            .collect::<ServiceResult<_>>()?,
     })
 }
 

@@ -29,29 +29,54 @@ const ADMIN_ROLES: &[&str] = &[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN];
 const PERIOD_SLACK_DAYS: i64 = 1;
 
 /// Creates a campaign over a county or a township (idempotent by campaign_id).
-pub async fn create(state: &State, claims: &Claims, req: CreateCampaignRequest) -> ServiceResult<CreateCampaignResponse> {
+pub async fn create(
+    state: &State,
+    claims: &Claims,
+    req: CreateCampaignRequest,
+) -> ServiceResult<CreateCampaignResponse> {
     claims.require_any_role(ADMIN_ROLES)?;
     let campaign_id = parse_uuid("campaign_id", &req.campaign_id)?;
     let region = RegionCode::parse("region_code", &req.region_code)?;
     if !matches!(region.level(), RegionLevel::County | RegionLevel::Township) {
-        return Err(ServiceError::invalid("region_code", "a campaign covers a county or a township"));
+        return Err(ServiceError::invalid(
+            "region_code",
+            "a campaign covers a county or a township",
+        ));
     }
     claims.require_scope(region.as_str())?;
     let name = require_text("name", &req.name, 100)?;
-    let starts_at = req.starts_at.as_ref().and_then(to_chrono).ok_or_else(|| ServiceError::invalid("starts_at", "is required"))?;
-    let ends_at = req.ends_at.as_ref().and_then(to_chrono).ok_or_else(|| ServiceError::invalid("ends_at", "is required"))?;
+    let starts_at = req
+        .starts_at
+        .as_ref()
+        .and_then(to_chrono)
+        .ok_or_else(|| ServiceError::invalid("starts_at", "is required"))?;
+    let ends_at = req
+        .ends_at
+        .as_ref()
+        .and_then(to_chrono)
+        .ok_or_else(|| ServiceError::invalid("ends_at", "is required"))?;
     if ends_at <= starts_at {
         return Err(ServiceError::invalid("ends_at", "must be after starts_at"));
     }
     let status = match CampaignStatus::try_from(req.status) {
         Ok(CampaignStatus::Unspecified) => CampaignStatus::Active,
         Ok(s) => s,
-        Err(_) => return Err(ServiceError::invalid("status", format!("unknown status {}", req.status))),
+        Err(_) => {
+            return Err(ServiceError::invalid(
+                "status",
+                format!("unknown status {}", req.status),
+            ));
+        }
     };
     let policy = match CompletenessPolicy::try_from(req.completeness_policy) {
         Ok(CompletenessPolicy::Unspecified) => CompletenessPolicy::Flag,
         Ok(p) => p,
-        Err(_) => return Err(ServiceError::invalid("completeness_policy", format!("unknown policy {}", req.completeness_policy))),
+        Err(_) => {
+            return Err(ServiceError::invalid(
+                "completeness_policy",
+                format!("unknown policy {}", req.completeness_policy),
+            ));
+        }
     };
     validate_quotas("quotas", &req.quotas)?;
     let mut themes: Vec<String> = Vec::new();
@@ -63,7 +88,12 @@ pub async fn create(state: &State, claims: &Claims, req: CreateCampaignRequest) 
     }
     // Normalise defaults into the body before hashing, so a retry that spells
     // a default explicitly is still the same campaign.
-    let normalized = CreateCampaignRequest { status: status as i32, completeness_policy: policy as i32, themes: themes.clone(), ..req.clone() };
+    let normalized = CreateCampaignRequest {
+        status: status as i32,
+        completeness_policy: policy as i32,
+        themes: themes.clone(),
+        ..req.clone()
+    };
     let row = CampaignRow {
         county: region.county().to_owned(),
         campaign_id,
@@ -79,7 +109,12 @@ pub async fn create(state: &State, claims: &Claims, req: CreateCampaignRequest) 
     let quotas: Vec<QuotaRow> = req
         .quotas
         .iter()
-        .map(|q| QuotaRow { position: q.position.trim().to_owned(), metric: q.metric as i16, target: q.target, min_amount_fen: q.min_amount_fen })
+        .map(|q| QuotaRow {
+            position: q.position.trim().to_owned(),
+            metric: q.metric as i16,
+            target: q.target,
+            min_amount_fen: q.min_amount_fen,
+        })
         .collect();
     let mut tx = state.pool.begin().await?;
     store::campaigns::insert(&mut tx, &row, &quotas).await?;
@@ -87,29 +122,50 @@ pub async fn create(state: &State, claims: &Claims, req: CreateCampaignRequest) 
         .await?
         .ok_or_else(|| anyhow::anyhow!("campaign vanished after insert"))?;
     if stored.body_hash != row.body_hash {
-        return Err(ServiceError::AlreadyExists(format!("campaign_id {campaign_id} already exists with different details")));
+        return Err(ServiceError::AlreadyExists(format!(
+            "campaign_id {campaign_id} already exists with different details"
+        )));
     }
     let quotas = store::campaigns::quotas(&mut *tx, &row.county, campaign_id).await?;
     tx.commit().await?;
-    Ok(CreateCampaignResponse { campaign: Some(view(&stored, &quotas)) })
+    Ok(CreateCampaignResponse {
+        campaign: Some(view(&stored, &quotas)),
+    })
 }
 
 /// Reads a campaign in scope.
-pub async fn get(state: &State, claims: &Claims, req: GetCampaignRequest) -> ServiceResult<GetCampaignResponse> {
+pub async fn get(
+    state: &State,
+    claims: &Claims,
+    req: GetCampaignRequest,
+) -> ServiceResult<GetCampaignResponse> {
     let campaign_id = parse_uuid("campaign_id", &req.campaign_id)?;
     let campaign = find_in_scope(state, claims, campaign_id).await?;
     let quotas = store::campaigns::quotas(&state.pool, &campaign.county, campaign_id).await?;
-    Ok(GetCampaignResponse { campaign: Some(view(&campaign, &quotas)) })
+    Ok(GetCampaignResponse {
+        campaign: Some(view(&campaign, &quotas)),
+    })
 }
 
 /// Loads a campaign the caller may see: its region within the caller's scope,
 /// or the caller's scope within its region (a township admin sees the county's campaign).
-pub async fn find_in_scope(state: &State, claims: &Claims, campaign_id: Uuid) -> ServiceResult<CampaignRow> {
+pub async fn find_in_scope(
+    state: &State,
+    claims: &Claims,
+    campaign_id: Uuid,
+) -> ServiceResult<CampaignRow> {
     let not_found = || ServiceError::NotFound(format!("campaign {campaign_id}"));
-    let county = store::campaigns::county_of(&state.pool, campaign_id).await?.ok_or_else(not_found)?;
-    let c = store::campaigns::get(&state.pool, &county, campaign_id).await?.ok_or_else(not_found)?;
+    let county = store::campaigns::county_of(&state.pool, campaign_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let c = store::campaigns::get(&state.pool, &county, campaign_id)
+        .await?
+        .ok_or_else(not_found)?;
     if !claims.covers(&c.region_code) && !claims.scope.starts_with(&c.region_code) {
-        return Err(ServiceError::PermissionDenied(format!("campaign {campaign_id} is outside your scope {:?}", claims.scope)));
+        return Err(ServiceError::PermissionDenied(format!(
+            "campaign {campaign_id} is outside your scope {:?}",
+            claims.scope
+        )));
     }
     Ok(c)
 }
@@ -117,28 +173,44 @@ pub async fn find_in_scope(state: &State, claims: &Claims, campaign_id: Uuid) ->
 /// Refuses visits to closed campaigns and visits far outside the period.
 pub fn ensure_accepts_visits(c: &CampaignRow, started_at: DateTime<Utc>) -> ServiceResult<()> {
     if c.status == CampaignStatus::Closed as i16 {
-        return Err(ServiceError::FailedPrecondition(format!("campaign {} is closed", c.campaign_id)));
+        return Err(ServiceError::FailedPrecondition(format!(
+            "campaign {} is closed",
+            c.campaign_id
+        )));
     }
     let slack = Duration::days(PERIOD_SLACK_DAYS);
     if started_at < c.starts_at - slack || started_at > c.ends_at + slack {
         return Err(ServiceError::invalid(
             "started_at",
-            format!("{started_at} is outside the campaign period {} – {}", c.starts_at, c.ends_at),
+            format!(
+                "{started_at} is outside the campaign period {} – {}",
+                c.starts_at, c.ends_at
+            ),
         ));
     }
     Ok(())
 }
 
 /// Assigns a cadre to a zone, village or household of a campaign.
-pub async fn assign(state: &State, claims: &Claims, req: CreateAssignmentRequest) -> ServiceResult<CreateAssignmentResponse> {
+pub async fn assign(
+    state: &State,
+    claims: &Claims,
+    req: CreateAssignmentRequest,
+) -> ServiceResult<CreateAssignmentResponse> {
     claims.require_any_role(ADMIN_ROLES)?;
     let assignment_id = parse_uuid("assignment_id", &req.assignment_id)?;
     let campaign_id = parse_uuid("campaign_id", &req.campaign_id)?;
     let cadre_id = parse_uuid("cadre_id", &req.cadre_id)?;
     let campaign = find_in_scope(state, claims, campaign_id).await?;
     let county = campaign.county.clone();
-    if store::cadres::get(&state.pool, &county, cadre_id).await?.is_none() {
-        return Err(ServiceError::invalid("cadre_id", format!("no cadre {cadre_id} is registered in county {county}")));
+    if store::cadres::get(&state.pool, &county, cadre_id)
+        .await?
+        .is_none()
+    {
+        return Err(ServiceError::invalid(
+            "cadre_id",
+            format!("no cadre {cadre_id} is registered in county {county}"),
+        ));
     }
     let target = AssignmentTarget::try_from(req.target)
         .ok()
@@ -149,13 +221,20 @@ pub async fn assign(state: &State, claims: &Claims, req: CreateAssignmentRequest
             let zone_id = parse_uuid("target_id", &req.target_id)?;
             let zone = store::regions::get_zone(&state.pool, &county, zone_id)
                 .await?
-                .ok_or_else(|| ServiceError::invalid("target_id", format!("no work zone {zone_id}")))?;
+                .ok_or_else(|| {
+                    ServiceError::invalid("target_id", format!("no work zone {zone_id}"))
+                })?;
             (zone_id.to_string(), zone.township_code)
         }
         AssignmentTarget::Village => {
             let village = RegionCode::parse("target_id", &req.target_id)?;
-            if village.level() != RegionLevel::Village || !store::regions::exists(&state.pool, village.as_str()).await? {
-                return Err(ServiceError::invalid("target_id", format!("{village} is not a village in the region table")));
+            if village.level() != RegionLevel::Village
+                || !store::regions::exists(&state.pool, village.as_str()).await?
+            {
+                return Err(ServiceError::invalid(
+                    "target_id",
+                    format!("{village} is not a village in the region table"),
+                ));
             }
             (village.as_str().to_owned(), village.as_str().to_owned())
         }
@@ -163,21 +242,42 @@ pub async fn assign(state: &State, claims: &Claims, req: CreateAssignmentRequest
             let household_id = parse_uuid("target_id", &req.target_id)?;
             let h = store::households::get(&state.pool, &county, household_id)
                 .await?
-                .ok_or_else(|| ServiceError::invalid("target_id", format!("no household {household_id} in county {county}")))?;
+                .ok_or_else(|| {
+                    ServiceError::invalid(
+                        "target_id",
+                        format!("no household {household_id} in county {county}"),
+                    )
+                })?;
             (household_id.to_string(), h.village_code)
         }
         AssignmentTarget::Unspecified => unreachable!("filtered above"),
     };
     if !region_code.starts_with(&campaign.region_code) {
-        return Err(ServiceError::invalid("target_id", format!("{region_code} is outside the campaign's region {}", campaign.region_code)));
+        return Err(ServiceError::invalid(
+            "target_id",
+            format!(
+                "{region_code} is outside the campaign's region {}",
+                campaign.region_code
+            ),
+        ));
     }
     claims.require_scope(&region_code)?;
-    let row = AssignmentRow { county: county.clone(), assignment_id, campaign_id, cadre_id, target: target as i16, target_id, region_code };
+    let row = AssignmentRow {
+        county: county.clone(),
+        assignment_id,
+        campaign_id,
+        cadre_id,
+        target: target as i16,
+        target_id,
+        region_code,
+    };
     let mut tx = state.pool.begin().await?;
     match store::campaigns::insert_assignment(&mut tx, &row).await {
         Ok(_) => {}
         Err(e) if zoufang_runtime::db::is_unique_violation(&e, "assignments_target_unique") => {
-            return Err(ServiceError::AlreadyExists("this cadre is already assigned to this target in the campaign".into()));
+            return Err(ServiceError::AlreadyExists(
+                "this cadre is already assigned to this target in the campaign".into(),
+            ));
         }
         Err(e) => return Err(e.into()),
     }
@@ -185,29 +285,46 @@ pub async fn assign(state: &State, claims: &Claims, req: CreateAssignmentRequest
         .await?
         .ok_or_else(|| anyhow::anyhow!("assignment vanished after insert"))?;
     if stored != row {
-        return Err(ServiceError::AlreadyExists(format!("assignment_id {assignment_id} already exists with different details")));
+        return Err(ServiceError::AlreadyExists(format!(
+            "assignment_id {assignment_id} already exists with different details"
+        )));
     }
     tx.commit().await?;
-    Ok(CreateAssignmentResponse { assignment: Some(assignment_view(stored)) })
+    Ok(CreateAssignmentResponse {
+        assignment: Some(assignment_view(stored)),
+    })
 }
 
 /// A campaign's assignments (optionally one cadre's), within the caller's scope.
-pub async fn list_assignments(state: &State, claims: &Claims, req: ListAssignmentsRequest) -> ServiceResult<ListAssignmentsResponse> {
+pub async fn list_assignments(
+    state: &State,
+    claims: &Claims,
+    req: ListAssignmentsRequest,
+) -> ServiceResult<ListAssignmentsResponse> {
     let campaign_id = parse_uuid("campaign_id", &req.campaign_id)?;
     let cadre_id = match req.cadre_id.trim() {
         "" => None,
         c => Some(parse_uuid("cadre_id", c)?),
     };
     let campaign = find_in_scope(state, claims, campaign_id).await?;
-    let rows = store::campaigns::assignments(&state.pool, &campaign.county, campaign_id, cadre_id).await?;
+    let rows =
+        store::campaigns::assignments(&state.pool, &campaign.county, campaign_id, cadre_id).await?;
     Ok(ListAssignmentsResponse {
-        assignments: rows.into_iter().filter(|a| claims.covers(&a.region_code)).map(assignment_view).collect(),
+        assignments: rows
+            .into_iter()
+            .filter(|a| claims.covers(&a.region_code))
+            .map(assignment_view)
+            .collect(),
     })
 }
 
 /// Villages with no township office staff member responsible (联系村) —
 /// the seeds' rule "确保每个村都有一名镇机关工作人员负责".
-pub async fn uncovered_villages(state: &State, claims: &Claims, req: ListUncoveredVillagesRequest) -> ServiceResult<ListUncoveredVillagesResponse> {
+pub async fn uncovered_villages(
+    state: &State,
+    claims: &Claims,
+    req: ListUncoveredVillagesRequest,
+) -> ServiceResult<ListUncoveredVillagesResponse> {
     let campaign_id = parse_uuid("campaign_id", &req.campaign_id)?;
     let campaign = find_in_scope(state, claims, campaign_id).await?;
     let prefix = claims.effective_prefix(&campaign.region_code)?;
@@ -220,7 +337,9 @@ pub async fn uncovered_villages(state: &State, claims: &Claims, req: ListUncover
         CadreUnit::TownshipOffice as i16,
     )
     .await?;
-    Ok(ListUncoveredVillagesResponse { villages: rows.into_iter().map(super::regions::region_view).collect() })
+    Ok(ListUncoveredVillagesResponse {
+        villages: rows.into_iter().map(super::regions::region_view).collect(),
+    })
 }
 
 /// The proto view of a campaign.
@@ -236,7 +355,12 @@ pub fn view(c: &CampaignRow, quotas: &[QuotaRow]) -> Campaign {
         completeness_policy: i32::from(c.completeness_policy),
         quotas: quotas
             .iter()
-            .map(|q| Quota { position: q.position.clone(), metric: i32::from(q.metric), target: q.target, min_amount_fen: q.min_amount_fen })
+            .map(|q| Quota {
+                position: q.position.clone(),
+                metric: i32::from(q.metric),
+                target: q.target,
+                min_amount_fen: q.min_amount_fen,
+            })
             .collect(),
     }
 }

@@ -28,7 +28,11 @@ use crate::{
 };
 
 /// Roles that may see personal data in full (with a stated purpose, audited).
-pub const REVEAL_ROLES: &[&str] = &[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN, roles::SUPERVISOR];
+pub const REVEAL_ROLES: &[&str] = &[
+    roles::TOWNSHIP_ADMIN,
+    roles::COUNTY_ADMIN,
+    roles::SUPERVISOR,
+];
 
 const WRITE_ROLES: &[&str] = &[
     roles::TOWNSHIP_ADMIN,
@@ -196,7 +200,9 @@ pub async fn find(
     let row = rows
         .into_iter()
         .find(|r| claims.covers(&r.village_code))
-        .ok_or_else(|| ServiceError::NotFound("no household with this ID number in your scope".into()))?;
+        .ok_or_else(|| {
+            ServiceError::NotFound("no household with this ID number in your scope".into())
+        })?;
     Ok(FindHouseholdResponse {
         household: Some(view(state, &row, false)?),
     })
@@ -218,8 +224,8 @@ pub async fn list(
         t => Some(state.pii.keyed_hash("tag", t)),
     };
     let limit = page_size(req.page_size);
-    let rows =
-        store::households::list(&state.pool, &prefix, tag_hash.as_deref(), after, limit + 1).await?;
+    let rows = store::households::list(&state.pool, &prefix, tag_hash.as_deref(), after, limit + 1)
+        .await?;
     let more = rows.len() as i64 > limit;
     let rows = &rows[..rows.len().min(limit as usize)];
     let households = rows
@@ -228,7 +234,9 @@ pub async fn list(
         .collect::<ServiceResult<Vec<_>>>()?;
     Ok(ListHouseholdsResponse {
         next_page_token: if more {
-            rows.last().map(|r| r.household_id.to_string()).unwrap_or_default()
+            rows.last()
+                .map(|r| r.household_id.to_string())
+                .unwrap_or_default()
         } else {
             String::new()
         },
@@ -258,8 +266,13 @@ pub async fn update_tags(
             current.push(t);
         }
     }
-    store::households::update_tags(&mut tx, &row.county, household_id, &tag_columns(state, &current))
-        .await?;
+    store::households::update_tags(
+        &mut tx,
+        &row.county,
+        household_id,
+        &tag_columns(state, &current),
+    )
+    .await?;
     let updated = store::households::get(&mut *tx, &row.county, household_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("household vanished during update"))?;
@@ -341,8 +354,16 @@ pub fn view(state: &State, row: &HouseholdRow, reveal: bool) -> ServiceResult<Ho
         group_name: row.group_name.clone(),
         address: row.address.clone(),
         head_name: row.head_name.clone(),
-        id_number: if reveal { id_number } else { mask_id_number(&id_number) },
-        phone: if reveal || phone.is_empty() { phone } else { mask_phone(&phone) },
+        id_number: if reveal {
+            id_number
+        } else {
+            mask_id_number(&id_number)
+        },
+        phone: if reveal || phone.is_empty() {
+            phone
+        } else {
+            mask_phone(&phone)
+        },
         member_count: row.member_count,
         tags: if reveal {
             let mut all = row.open_tags.clone();
@@ -355,5 +376,3 @@ pub fn view(state: &State, row: &HouseholdRow, reveal: bool) -> ServiceResult<Ho
         registered_at: Some(to_timestamp(row.registered_at)),
     })
 }
-
-

@@ -2,8 +2,8 @@
 //! validation, and the transactions that change state and write events.
 //! Each function takes the caller's claims and a request message and returns
 //! a response message, so the gRPC layer stays a thin mapping.
-pub mod campaigns;
 pub mod cadres;
+pub mod campaigns;
 pub mod households;
 pub mod progress;
 pub mod regions;

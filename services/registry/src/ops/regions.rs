@@ -7,8 +7,8 @@ use zoufang_proto::registry::v1::{
 use zoufang_runtime::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
-    error::FieldViolation,
     domain::{RegionCode, RegionLevel},
+    error::FieldViolation,
 };
 
 use super::{State, parse_uuid, require_text};
@@ -49,12 +49,15 @@ pub fn parse_csv(claims: &Claims, csv_bytes: &[u8]) -> ServiceResult<Vec<NewRegi
         .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
         .collect::<Vec<_>>();
     let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| ServiceError::invalid("csv", format!("header has no {name:?} column (expected code,name,level,pcode)")))
+        headers.iter().position(|h| h == name).ok_or_else(|| {
+            ServiceError::invalid(
+                "csv",
+                format!("header has no {name:?} column (expected code,name,level,pcode)"),
+            )
+        })
     };
-    let (c_code, c_name, c_level, c_pcode) = (col("code")?, col("name")?, col("level")?, col("pcode")?);
+    let (c_code, c_name, c_level, c_pcode) =
+        (col("code")?, col("name")?, col("level")?, col("pcode")?);
     let mut rows = Vec::new();
     let mut errors: Vec<FieldViolation> = Vec::new();
     for (i, record) in reader.records().enumerate() {
@@ -62,12 +65,22 @@ pub fn parse_csv(claims: &Claims, csv_bytes: &[u8]) -> ServiceResult<Vec<NewRegi
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                errors.push(FieldViolation { field: format!("csv[row {line}]"), reason: e.to_string() });
+                errors.push(FieldViolation {
+                    field: format!("csv[row {line}]"),
+                    reason: e.to_string(),
+                });
                 continue;
             }
         };
         let get = |c: usize| record.get(c).unwrap_or("").to_owned();
-        match parse_row(claims, line, &get(c_code), &get(c_name), &get(c_level), &get(c_pcode)) {
+        match parse_row(
+            claims,
+            line,
+            &get(c_code),
+            &get(c_name),
+            &get(c_level),
+            &get(c_pcode),
+        ) {
             Ok(r) => rows.push(r),
             Err(ServiceError::InvalidArgument(vs)) => errors.extend(vs),
             Err(e) => return Err(e),
@@ -112,7 +125,9 @@ fn parse_row(
         ("", _) | ("0", _) => parent.map(|p| p.as_str().to_owned()),
         (p, Some(expected)) if p == expected.as_str() => Some(p.to_owned()),
         (p, _) => {
-            let expected = parent.map(|p| p.as_str().to_owned()).unwrap_or_else(|| "none".into());
+            let expected = parent
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "none".into());
             return Err(ServiceError::invalid(
                 f("pcode"),
                 format!("{p} is not the parent of {region} (expected {expected})"),
@@ -190,22 +205,34 @@ pub async fn create_zone(
     let zone_id = parse_uuid("zone_id", &req.zone_id)?;
     let township = RegionCode::parse("township_code", &req.township_code)?;
     if township.level() != RegionLevel::Township {
-        return Err(ServiceError::invalid("township_code", format!("{township} is not a township code")));
+        return Err(ServiceError::invalid(
+            "township_code",
+            format!("{township} is not a township code"),
+        ));
     }
     claims.require_scope(township.as_str())?;
     let name = require_text("name", &req.name, 50)?;
     if req.village_codes.is_empty() {
-        return Err(ServiceError::invalid("village_codes", "a work zone needs at least one village"));
+        return Err(ServiceError::invalid(
+            "village_codes",
+            "a work zone needs at least one village",
+        ));
     }
     let mut villages = Vec::new();
     for (i, v) in req.village_codes.iter().enumerate() {
         let field = format!("village_codes[{i}]");
         let code = RegionCode::parse(&field, v)?;
         if code.parent().as_ref() != Some(&township) {
-            return Err(ServiceError::invalid(field, format!("{code} is not a village of {township}")));
+            return Err(ServiceError::invalid(
+                field,
+                format!("{code} is not a village of {township}"),
+            ));
         }
         if !store::regions::exists(&state.pool, code.as_str()).await? {
-            return Err(ServiceError::invalid(field, format!("{code} is not in the region table")));
+            return Err(ServiceError::invalid(
+                field,
+                format!("{code} is not in the region table"),
+            ));
         }
         if !villages.contains(&code.as_str().to_owned()) {
             villages.push(code.as_str().to_owned());
@@ -218,9 +245,24 @@ pub async fn create_zone(
         ..req.clone()
     });
     let mut tx = state.pool.begin().await?;
-    match store::regions::insert_zone(&mut tx, &county, zone_id, township.as_str(), &name, &villages, &body_hash).await {
+    match store::regions::insert_zone(
+        &mut tx,
+        &county,
+        zone_id,
+        township.as_str(),
+        &name,
+        &villages,
+        &body_hash,
+    )
+    .await
+    {
         Ok(_) => {}
-        Err(e) if zoufang_runtime::db::is_unique_violation(&e, "work_zone_villages_village_unique") => {
+        Err(e)
+            if zoufang_runtime::db::is_unique_violation(
+                &e,
+                "work_zone_villages_village_unique",
+            ) =>
+        {
             return Err(ServiceError::AlreadyExists(
                 "village_codes: a village already belongs to another work zone".into(),
             ));
@@ -236,7 +278,9 @@ pub async fn create_zone(
         )));
     }
     tx.commit().await?;
-    Ok(CreateWorkZoneResponse { zone: Some(zone_view(zone)) })
+    Ok(CreateWorkZoneResponse {
+        zone: Some(zone_view(zone)),
+    })
 }
 
 /// The work zones of a township.
@@ -248,7 +292,9 @@ pub async fn list_zones(
     let township = RegionCode::parse("township_code", &req.township_code)?;
     claims.require_scope(township.as_str())?;
     let zones = store::regions::zones_of(&state.pool, township.as_str()).await?;
-    Ok(ListWorkZonesResponse { zones: zones.into_iter().map(zone_view).collect() })
+    Ok(ListWorkZonesResponse {
+        zones: zones.into_iter().map(zone_view).collect(),
+    })
 }
 
 /// The proto view of a zone.

@@ -8,7 +8,7 @@ use zoufang_proto::{
     common::v1::{GeoPoint, Help, MaterialHandout, RaisedItem},
     events::v1::{VisitDisputed, VisitRecorded},
     registry::v1::{
-        CompletenessPolicy, Completeness, FlagVisitDisputedRequest, FlagVisitDisputedResponse,
+        Completeness, CompletenessPolicy, FlagVisitDisputedRequest, FlagVisitDisputedResponse,
         GetVisitRequest, GetVisitResponse, ListVisitsRequest, ListVisitsResponse,
         RecordVisitRequest, RecordVisitResponse, Visit,
     },
@@ -32,7 +32,11 @@ use crate::{
 
 /// Records a visit. The same id with the same body returns the stored visit
 /// (`created = false`); the same id with another body is refused.
-pub async fn record(state: &State, claims: &Claims, req: RecordVisitRequest) -> ServiceResult<RecordVisitResponse> {
+pub async fn record(
+    state: &State,
+    claims: &Claims,
+    req: RecordVisitRequest,
+) -> ServiceResult<RecordVisitResponse> {
     claims.require_any_role(&[roles::CADRE, roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN])?;
     let valid = validate_visit(&req, Utc::now())?;
     let is_admin = claims.has_any_role(&[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN]);
@@ -44,12 +48,17 @@ pub async fn record(state: &State, claims: &Claims, req: RecordVisitRequest) -> 
             ));
         }
     }
-    let body_hash = state.pii.keyed_hash("visit_body", &hex::encode(fingerprint(&req)));
+    let body_hash = state
+        .pii
+        .keyed_hash("visit_body", &hex::encode(fingerprint(&req)));
 
     let mut tx = state.pool.begin().await?;
     let household = match households::find_in_scope(&mut tx, claims, valid.household_id).await {
         Err(ServiceError::NotFound(_)) => {
-            return Err(ServiceError::invalid("household_id", format!("no household {} is registered", valid.household_id)));
+            return Err(ServiceError::invalid(
+                "household_id",
+                format!("no household {} is registered", valid.household_id),
+            ));
         }
         other => other?,
     };
@@ -60,7 +69,10 @@ pub async fn record(state: &State, claims: &Claims, req: RecordVisitRequest) -> 
     if let Some(existing) = store::visits::get(&mut *tx, &county, valid.visit_id).await? {
         return if existing.body_hash == body_hash {
             let visit = load_view(&mut tx, existing).await?;
-            Ok(RecordVisitResponse { visit: Some(visit), created: false })
+            Ok(RecordVisitResponse {
+                visit: Some(visit),
+                created: false,
+            })
         } else {
             Err(ServiceError::AlreadyExists(format!(
                 "visit_id {} was already used for a different visit",
@@ -71,11 +83,22 @@ pub async fn record(state: &State, claims: &Claims, req: RecordVisitRequest) -> 
 
     let campaign = store::campaigns::get(&mut *tx, &county, valid.campaign_id)
         .await?
-        .ok_or_else(|| ServiceError::invalid("campaign_id", format!("no campaign {} in county {county}", valid.campaign_id)))?;
-    if !household.village_code.starts_with(campaign.region_code.as_str()) {
+        .ok_or_else(|| {
+            ServiceError::invalid(
+                "campaign_id",
+                format!("no campaign {} in county {county}", valid.campaign_id),
+            )
+        })?;
+    if !household
+        .village_code
+        .starts_with(campaign.region_code.as_str())
+    {
         return Err(ServiceError::invalid(
             "household_id",
-            format!("the household's village {} is outside the campaign's region {}", household.village_code, campaign.region_code),
+            format!(
+                "the household's village {} is outside the campaign's region {}",
+                household.village_code, campaign.region_code
+            ),
         ));
     }
     super::campaigns::ensure_accepts_visits(&campaign, valid.started_at)?;
@@ -85,7 +108,10 @@ pub async fn record(state: &State, claims: &Claims, req: RecordVisitRequest) -> 
         .iter()
         .enumerate()
         .filter(|(_, id)| !known.contains(id))
-        .map(|(i, id)| FieldViolation { field: format!("cadre_ids[{i}]"), reason: format!("no cadre {id} is registered in county {county}") })
+        .map(|(i, id)| FieldViolation {
+            field: format!("cadre_ids[{i}]"),
+            reason: format!("no cadre {id} is registered in county {county}"),
+        })
         .collect();
     if !unknown.is_empty() {
         return Err(ServiceError::InvalidArgument(unknown));
@@ -96,7 +122,11 @@ pub async fn record(state: &State, claims: &Claims, req: RecordVisitRequest) -> 
         return Err(ServiceError::InvalidArgument(
             missing
                 .iter()
-                .map(|f| FieldViolation { field: f.clone(), reason: "is missing: the campaign refuses incomplete records (记录不完整)".into() })
+                .map(|f| FieldViolation {
+                    field: f.clone(),
+                    reason: "is missing: the campaign refuses incomplete records (记录不完整)"
+                        .into(),
+                })
                 .collect(),
         ));
     }
@@ -116,7 +146,12 @@ pub async fn record(state: &State, claims: &Claims, req: RecordVisitRequest) -> 
         longitude: req.location.map(|l| l.longitude),
         situation: req.situation.trim().to_owned(),
         narrative: req.narrative.trim().to_owned(),
-        policies_explained: req.policies_explained.iter().map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect(),
+        policies_explained: req
+            .policies_explained
+            .iter()
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect(),
         materials: serde_json::Value::Array(
             req.materials
                 .iter()
@@ -124,7 +159,10 @@ pub async fn record(state: &State, claims: &Claims, req: RecordVisitRequest) -> 
                 .collect(),
         ),
         help_cash_fen: req.help.as_ref().map_or(0, |h| h.cash_fen),
-        help_goods_description: req.help.as_ref().map_or(String::new(), |h| h.goods_description.trim().to_owned()),
+        help_goods_description: req
+            .help
+            .as_ref()
+            .map_or(String::new(), |h| h.goods_description.trim().to_owned()),
         help_goods_value_fen: req.help.as_ref().map_or(0, |h| h.goods_value_fen),
         photo_refs: req.photo_refs.clone(),
         complete: missing.is_empty(),
@@ -182,15 +220,27 @@ pub async fn record(state: &State, claims: &Claims, req: RecordVisitRequest) -> 
     };
     outbox::enqueue(
         &mut tx,
-        NewEvent::new(routing::VISIT_RECORDED, &stored.village_code, format!("visits/{}", stored.visit_id), &event),
+        NewEvent::new(
+            routing::VISIT_RECORDED,
+            &stored.village_code,
+            format!("visits/{}", stored.visit_id),
+            &event,
+        ),
     )
     .await?;
     tx.commit().await?;
-    Ok(RecordVisitResponse { visit: Some(visit), created: true })
+    Ok(RecordVisitResponse {
+        visit: Some(visit),
+        created: true,
+    })
 }
 
 /// Reads one visit within the caller's scope.
-pub async fn get(state: &State, claims: &Claims, req: GetVisitRequest) -> ServiceResult<GetVisitResponse> {
+pub async fn get(
+    state: &State,
+    claims: &Claims,
+    req: GetVisitRequest,
+) -> ServiceResult<GetVisitResponse> {
     let visit_id = parse_uuid("visit_id", &req.visit_id)?;
     let mut conn = state.pool.acquire().await?;
     let row = find_in_scope(&mut conn, claims, visit_id).await?;
@@ -199,7 +249,11 @@ pub async fn get(state: &State, claims: &Claims, req: GetVisitRequest) -> Servic
 }
 
 /// A page of visits, filtered by region, household, cadre or campaign.
-pub async fn list(state: &State, claims: &Claims, req: ListVisitsRequest) -> ServiceResult<ListVisitsResponse> {
+pub async fn list(
+    state: &State,
+    claims: &Claims,
+    req: ListVisitsRequest,
+) -> ServiceResult<ListVisitsResponse> {
     let opt_uuid = |field: &str, v: &str| -> ServiceResult<Option<Uuid>> {
         match v.trim() {
             "" => Ok(None),
@@ -208,7 +262,10 @@ pub async fn list(state: &State, claims: &Claims, req: ListVisitsRequest) -> Ser
     };
     let household_id = opt_uuid("household_id", &req.household_id)?;
     if req.region_code.trim().is_empty() && household_id.is_none() && claims.scope.is_empty() {
-        return Err(ServiceError::invalid("region_code", "give a region or a household to list visits of"));
+        return Err(ServiceError::invalid(
+            "region_code",
+            "give a region or a household to list visits of",
+        ));
     }
     let limit = page_size(req.page_size);
     let filter = VisitFilter {
@@ -223,17 +280,35 @@ pub async fn list(state: &State, claims: &Claims, req: ListVisitsRequest) -> Ser
     let rows = store::visits::list(&mut *conn, &filter).await?;
     let more = rows.len() as i64 > limit;
     let rows: Vec<VisitRow> = rows.into_iter().take(limit as usize).collect();
-    let next_page_token = if more { rows.last().map(|r| r.visit_id.to_string()).unwrap_or_default() } else { String::new() };
+    let next_page_token = if more {
+        rows.last()
+            .map(|r| r.visit_id.to_string())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
     let mut visits = Vec::with_capacity(rows.len());
     for row in rows {
         visits.push(load_view(&mut conn, row).await?);
     }
-    Ok(ListVisitsResponse { visits, next_page_token })
+    Ok(ListVisitsResponse {
+        visits,
+        next_page_token,
+    })
 }
 
 /// Flags a visit disputed (once; flagging again changes nothing).
-pub async fn flag_disputed(state: &State, claims: &Claims, req: FlagVisitDisputedRequest) -> ServiceResult<FlagVisitDisputedResponse> {
-    claims.require_any_role(&[roles::SUPERVISOR, roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN, roles::SERVICE])?;
+pub async fn flag_disputed(
+    state: &State,
+    claims: &Claims,
+    req: FlagVisitDisputedRequest,
+) -> ServiceResult<FlagVisitDisputedResponse> {
+    claims.require_any_role(&[
+        roles::SUPERVISOR,
+        roles::TOWNSHIP_ADMIN,
+        roles::COUNTY_ADMIN,
+        roles::SERVICE,
+    ])?;
     let visit_id = parse_uuid("visit_id", &req.visit_id)?;
     let reason = require_text("reason", &req.reason, 500)?;
     let mut tx = state.pool.begin().await?;
@@ -251,7 +326,16 @@ pub async fn flag_disputed(state: &State, claims: &Claims, req: FlagVisitDispute
             reason: reason.clone(),
             flagged_by: claims.sub.clone(),
         };
-        outbox::enqueue(&mut tx, NewEvent::new(routing::VISIT_DISPUTED, &row.village_code, format!("visits/{visit_id}"), &event)).await?;
+        outbox::enqueue(
+            &mut tx,
+            NewEvent::new(
+                routing::VISIT_DISPUTED,
+                &row.village_code,
+                format!("visits/{visit_id}"),
+                &event,
+            ),
+        )
+        .await?;
     }
     let row = store::visits::get(&mut *tx, &row.county, visit_id)
         .await?
@@ -261,10 +345,18 @@ pub async fn flag_disputed(state: &State, claims: &Claims, req: FlagVisitDispute
     Ok(FlagVisitDisputedResponse { visit: Some(visit) })
 }
 
-async fn find_in_scope(conn: &mut sqlx::PgConnection, claims: &Claims, visit_id: Uuid) -> ServiceResult<VisitRow> {
+async fn find_in_scope(
+    conn: &mut sqlx::PgConnection,
+    claims: &Claims,
+    visit_id: Uuid,
+) -> ServiceResult<VisitRow> {
     let not_found = || ServiceError::NotFound(format!("visit {visit_id}"));
-    let county = store::visits::county_of(&mut *conn, visit_id).await?.ok_or_else(not_found)?;
-    let row = store::visits::get(&mut *conn, &county, visit_id).await?.ok_or_else(not_found)?;
+    let county = store::visits::county_of(&mut *conn, visit_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let row = store::visits::get(&mut *conn, &county, visit_id)
+        .await?
+        .ok_or_else(not_found)?;
     claims.require_scope(&row.village_code)?;
     Ok(row)
 }
@@ -283,7 +375,10 @@ pub fn view(row: &VisitRow, items: &[ItemRow]) -> Visit {
             a.iter()
                 .map(|m| MaterialHandout {
                     name: m["name"].as_str().unwrap_or_default().to_owned(),
-                    quantity: m["quantity"].as_i64().and_then(|q| i32::try_from(q).ok()).unwrap_or_default(),
+                    quantity: m["quantity"]
+                        .as_i64()
+                        .and_then(|q| i32::try_from(q).ok())
+                        .unwrap_or_default(),
                 })
                 .collect()
         })
@@ -299,7 +394,10 @@ pub fn view(row: &VisitRow, items: &[ItemRow]) -> Visit {
         mode: i32::from(row.mode),
         overnight_stay: row.overnight_stay,
         location: match (row.latitude, row.longitude) {
-            (Some(latitude), Some(longitude)) => Some(GeoPoint { latitude, longitude }),
+            (Some(latitude), Some(longitude)) => Some(GeoPoint {
+                latitude,
+                longitude,
+            }),
             _ => None,
         },
         situation: row.situation.clone(),
@@ -326,7 +424,10 @@ pub fn view(row: &VisitRow, items: &[ItemRow]) -> Visit {
                 urgent: i.urgent,
             })
             .collect(),
-        completeness: Some(Completeness { complete: row.complete, missing_fields: row.missing_fields.clone() }),
+        completeness: Some(Completeness {
+            complete: row.complete,
+            missing_fields: row.missing_fields.clone(),
+        }),
         disputed: row.disputed,
         dispute_reason: row.dispute_reason.clone(),
         recorded_at: Some(to_timestamp(row.recorded_at)),

@@ -40,10 +40,16 @@ pub async fn record(conn: &mut PgConnection, read: &PiiRead<'_>) -> sqlx::Result
 }
 
 /// How many unmasked reads of `subject_id` were recorded.
-pub async fn count_for(conn: &mut PgConnection, county: &str, subject_id: Uuid) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM pii_access_audit WHERE county = $1 AND subject_id = $2")
-        .bind(county)
-        .bind(subject_id)
-        .fetch_one(conn)
-        .await
+pub async fn count_for(
+    conn: &mut PgConnection,
+    county: &str,
+    subject_id: Uuid,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pii_access_audit WHERE county = $1 AND subject_id = $2",
+    )
+    .bind(county)
+    .bind(subject_id)
+    .fetch_one(conn)
+    .await
 }

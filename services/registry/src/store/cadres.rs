@@ -23,7 +23,11 @@ macro_rules! columns {
 }
 
 /// Inserts unless the id exists; true when inserted.
-pub async fn insert(conn: &mut PgConnection, c: &CadreRow, phone_hash: Option<&[u8]>) -> sqlx::Result<bool> {
+pub async fn insert(
+    conn: &mut PgConnection,
+    c: &CadreRow,
+    phone_hash: Option<&[u8]>,
+) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "INSERT INTO cadres (county, cadre_id, name, phone_cipher, phone_hash, unit, position,
                              region_code, roles, body_hash)
@@ -45,18 +49,28 @@ pub async fn insert(conn: &mut PgConnection, c: &CadreRow, phone_hash: Option<&[
 }
 
 /// One cadre.
-pub async fn get(ex: impl PgExecutor<'_>, county: &str, cadre_id: Uuid) -> sqlx::Result<Option<CadreRow>> {
-    sqlx::query_as(concat!("SELECT ", columns!(), " FROM cadres WHERE county = $1 AND cadre_id = $2"))
-        .bind(county)
-        .bind(cadre_id)
-        .fetch_optional(ex)
-        .await
+pub async fn get(
+    ex: impl PgExecutor<'_>,
+    county: &str,
+    cadre_id: Uuid,
+) -> sqlx::Result<Option<CadreRow>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM cadres WHERE county = $1 AND cadre_id = $2"
+    ))
+    .bind(county)
+    .bind(cadre_id)
+    .fetch_optional(ex)
+    .await
 }
 
 /// Cadres whose region starts with `prefix`.
 pub async fn list(ex: impl PgExecutor<'_>, prefix: &str) -> sqlx::Result<Vec<CadreRow>> {
     sqlx::query_as(concat!(
-        "SELECT ", columns!(), " FROM cadres WHERE region_code LIKE $1 ORDER BY name, cadre_id"
+        "SELECT ",
+        columns!(),
+        " FROM cadres WHERE region_code LIKE $1 ORDER BY name, cadre_id"
     ))
     .bind(super::like_prefix(prefix))
     .fetch_all(ex)
@@ -64,7 +78,11 @@ pub async fn list(ex: impl PgExecutor<'_>, prefix: &str) -> sqlx::Result<Vec<Cad
 }
 
 /// Which of `ids` are registered cadres of the county.
-pub async fn existing_ids(ex: impl PgExecutor<'_>, county: &str, ids: &[Uuid]) -> sqlx::Result<Vec<Uuid>> {
+pub async fn existing_ids(
+    ex: impl PgExecutor<'_>,
+    county: &str,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar("SELECT cadre_id FROM cadres WHERE county = $1 AND cadre_id = ANY($2)")
         .bind(county)
         .bind(ids)

@@ -30,7 +30,11 @@ pub struct QuotaRow {
 }
 
 /// Inserts a campaign and its quotas unless the id exists; true when inserted.
-pub async fn insert(conn: &mut PgConnection, c: &CampaignRow, quotas: &[QuotaRow]) -> sqlx::Result<bool> {
+pub async fn insert(
+    conn: &mut PgConnection,
+    c: &CampaignRow,
+    quotas: &[QuotaRow],
+) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "INSERT INTO campaigns (county, campaign_id, region_code, name, starts_at, ends_at, themes,
                                 status, completeness_policy, body_hash)
@@ -67,7 +71,11 @@ pub async fn insert(conn: &mut PgConnection, c: &CampaignRow, quotas: &[QuotaRow
 }
 
 /// One campaign.
-pub async fn get(ex: impl PgExecutor<'_>, county: &str, campaign_id: Uuid) -> sqlx::Result<Option<CampaignRow>> {
+pub async fn get(
+    ex: impl PgExecutor<'_>,
+    county: &str,
+    campaign_id: Uuid,
+) -> sqlx::Result<Option<CampaignRow>> {
     sqlx::query_as(
         "SELECT county, campaign_id, region_code, name, starts_at, ends_at, themes, status,
                 completeness_policy, body_hash
@@ -88,7 +96,11 @@ pub async fn county_of(ex: impl PgExecutor<'_>, campaign_id: Uuid) -> sqlx::Resu
 }
 
 /// A campaign's quotas.
-pub async fn quotas(ex: impl PgExecutor<'_>, county: &str, campaign_id: Uuid) -> sqlx::Result<Vec<QuotaRow>> {
+pub async fn quotas(
+    ex: impl PgExecutor<'_>,
+    county: &str,
+    campaign_id: Uuid,
+) -> sqlx::Result<Vec<QuotaRow>> {
     sqlx::query_as(
         "SELECT position, metric, target, min_amount_fen FROM campaign_quotas
          WHERE county = $1 AND campaign_id = $2 ORDER BY position, metric",
@@ -130,7 +142,11 @@ pub async fn insert_assignment(conn: &mut PgConnection, a: &AssignmentRow) -> sq
 }
 
 /// One assignment.
-pub async fn get_assignment(ex: impl PgExecutor<'_>, county: &str, id: Uuid) -> sqlx::Result<Option<AssignmentRow>> {
+pub async fn get_assignment(
+    ex: impl PgExecutor<'_>,
+    county: &str,
+    id: Uuid,
+) -> sqlx::Result<Option<AssignmentRow>> {
     sqlx::query_as(
         "SELECT county, assignment_id, campaign_id, cadre_id, target, target_id, region_code
          FROM assignments WHERE county = $1 AND assignment_id = $2",

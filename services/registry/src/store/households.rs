@@ -94,7 +94,9 @@ pub async fn get(
     household_id: Uuid,
 ) -> sqlx::Result<Option<HouseholdRow>> {
     sqlx::query_as(concat!(
-        "SELECT ", columns!(), " FROM households WHERE county = $1 AND household_id = $2"
+        "SELECT ",
+        columns!(),
+        " FROM households WHERE county = $1 AND household_id = $2"
     ))
     .bind(county)
     .bind(household_id)
@@ -108,7 +110,9 @@ pub async fn find_by_id_hash(
     id_number_hash: &[u8],
 ) -> sqlx::Result<Vec<HouseholdRow>> {
     sqlx::query_as(concat!(
-        "SELECT ", columns!(), " FROM households WHERE id_number_hash = $1"
+        "SELECT ",
+        columns!(),
+        " FROM households WHERE id_number_hash = $1"
     ))
     .bind(id_number_hash)
     .fetch_all(ex)
@@ -124,7 +128,9 @@ pub async fn list(
     limit: i64,
 ) -> sqlx::Result<Vec<HouseholdRow>> {
     sqlx::query_as(concat!(
-        "SELECT ", columns!(), " FROM households
+        "SELECT ",
+        columns!(),
+        " FROM households
          WHERE village_code LIKE $1
            AND ($2::bytea IS NULL OR tag_hashes @> ARRAY[$2::bytea])
            AND ($3::uuid IS NULL OR household_id > $3)
@@ -167,7 +173,9 @@ pub async fn lock(
     household_id: Uuid,
 ) -> sqlx::Result<Option<HouseholdRow>> {
     sqlx::query_as(concat!(
-        "SELECT ", columns!(), " FROM households WHERE county = $1 AND household_id = $2 FOR UPDATE"
+        "SELECT ",
+        columns!(),
+        " FROM households WHERE county = $1 AND household_id = $2 FOR UPDATE"
     ))
     .bind(county)
     .bind(household_id)

@@ -1,8 +1,8 @@
 //! All of the registry's SQL, one module per aggregate. Functions take an
 //! executor so callers decide the transaction.
 pub mod audit;
-pub mod campaigns;
 pub mod cadres;
+pub mod campaigns;
 pub mod households;
 pub mod progress;
 pub mod regions;

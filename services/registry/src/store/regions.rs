@@ -41,7 +41,12 @@ pub async fn upsert(conn: &mut PgConnection, rows: &[NewRegion]) -> sqlx::Result
         .bind(chunk.iter().map(|r| r.code.clone()).collect::<Vec<_>>())
         .bind(chunk.iter().map(|r| r.name.clone()).collect::<Vec<_>>())
         .bind(chunk.iter().map(|r| r.level).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|r| r.parent_code.clone()).collect::<Vec<_>>())
+        .bind(
+            chunk
+                .iter()
+                .map(|r| r.parent_code.clone())
+                .collect::<Vec<_>>(),
+        )
         .bind(chunk.iter().map(|r| r.kind.clone()).collect::<Vec<_>>())
         .fetch_all(&mut *conn)
         .await?;
@@ -77,7 +82,10 @@ pub async fn get(ex: impl PgExecutor<'_>, code: &str) -> sqlx::Result<Option<Reg
 }
 
 /// Direct children of a region (or the top level when `parent` is None).
-pub async fn children(ex: impl PgExecutor<'_>, parent: Option<&str>) -> sqlx::Result<Vec<RegionRow>> {
+pub async fn children(
+    ex: impl PgExecutor<'_>,
+    parent: Option<&str>,
+) -> sqlx::Result<Vec<RegionRow>> {
     sqlx::query_as(
         "SELECT code, name, level, parent_code, kind FROM regions
          WHERE parent_code IS NOT DISTINCT FROM $1 ORDER BY code",

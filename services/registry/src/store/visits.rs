@@ -97,7 +97,11 @@ pub async fn insert(conn: &mut PgConnection, v: &VisitRow) -> sqlx::Result<bool>
 }
 
 /// Inserts a visit's items.
-pub async fn insert_items(conn: &mut PgConnection, county: &str, items: &[ItemRow]) -> sqlx::Result<()> {
+pub async fn insert_items(
+    conn: &mut PgConnection,
+    county: &str,
+    items: &[ItemRow],
+) -> sqlx::Result<()> {
     if items.is_empty() {
         return Ok(());
     }
@@ -112,10 +116,25 @@ pub async fn insert_items(conn: &mut PgConnection, county: &str, items: &[ItemRo
     .bind(items.iter().map(|i| i.item_no).collect::<Vec<_>>())
     .bind(items.iter().map(|i| i.kind).collect::<Vec<_>>())
     .bind(items.iter().map(|i| i.category.clone()).collect::<Vec<_>>())
-    .bind(items.iter().map(|i| i.description.clone()).collect::<Vec<_>>())
-    .bind(items.iter().map(|i| i.households_involved).collect::<Vec<_>>())
+    .bind(
+        items
+            .iter()
+            .map(|i| i.description.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        items
+            .iter()
+            .map(|i| i.households_involved)
+            .collect::<Vec<_>>(),
+    )
     .bind(items.iter().map(|i| i.resolved_on_spot).collect::<Vec<_>>())
-    .bind(items.iter().map(|i| i.resolution_note.clone()).collect::<Vec<_>>())
+    .bind(
+        items
+            .iter()
+            .map(|i| i.resolution_note.clone())
+            .collect::<Vec<_>>(),
+    )
     .bind(items.iter().map(|i| i.urgent).collect::<Vec<_>>())
     .execute(conn)
     .await?;
@@ -123,18 +142,32 @@ pub async fn insert_items(conn: &mut PgConnection, county: &str, items: &[ItemRo
 }
 
 /// One visit.
-pub async fn get(ex: impl PgExecutor<'_>, county: &str, visit_id: Uuid) -> sqlx::Result<Option<VisitRow>> {
-    sqlx::query_as(concat!("SELECT ", columns!(), " FROM visits WHERE county = $1 AND visit_id = $2"))
-        .bind(county)
-        .bind(visit_id)
-        .fetch_optional(ex)
-        .await
+pub async fn get(
+    ex: impl PgExecutor<'_>,
+    county: &str,
+    visit_id: Uuid,
+) -> sqlx::Result<Option<VisitRow>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM visits WHERE county = $1 AND visit_id = $2"
+    ))
+    .bind(county)
+    .bind(visit_id)
+    .fetch_optional(ex)
+    .await
 }
 
 /// Locks one visit for an update.
-pub async fn lock(conn: &mut PgConnection, county: &str, visit_id: Uuid) -> sqlx::Result<Option<VisitRow>> {
+pub async fn lock(
+    conn: &mut PgConnection,
+    county: &str,
+    visit_id: Uuid,
+) -> sqlx::Result<Option<VisitRow>> {
     sqlx::query_as(concat!(
-        "SELECT ", columns!(), " FROM visits WHERE county = $1 AND visit_id = $2 FOR UPDATE"
+        "SELECT ",
+        columns!(),
+        " FROM visits WHERE county = $1 AND visit_id = $2 FOR UPDATE"
     ))
     .bind(county)
     .bind(visit_id)
@@ -151,7 +184,11 @@ pub async fn county_of(ex: impl PgExecutor<'_>, visit_id: Uuid) -> sqlx::Result<
 }
 
 /// Items of the given visits, in visit and item order.
-pub async fn items_of(ex: impl PgExecutor<'_>, county: &str, visit_ids: &[Uuid]) -> sqlx::Result<Vec<ItemRow>> {
+pub async fn items_of(
+    ex: impl PgExecutor<'_>,
+    county: &str,
+    visit_ids: &[Uuid],
+) -> sqlx::Result<Vec<ItemRow>> {
     sqlx::query_as(
         "SELECT visit_id, item_no, kind, category, description, households_involved,
                 resolved_on_spot, resolution_note, urgent
@@ -177,7 +214,9 @@ pub struct VisitFilter {
 /// A page of visits.
 pub async fn list(ex: impl PgExecutor<'_>, f: &VisitFilter) -> sqlx::Result<Vec<VisitRow>> {
     sqlx::query_as(concat!(
-        "SELECT ", columns!(), " FROM visits
+        "SELECT ",
+        columns!(),
+        " FROM visits
          WHERE village_code LIKE $1
            AND ($2::uuid IS NULL OR household_id = $2)
            AND ($3::uuid IS NULL OR cadre_ids @> ARRAY[$3::uuid])
@@ -196,7 +235,12 @@ pub async fn list(ex: impl PgExecutor<'_>, f: &VisitFilter) -> sqlx::Result<Vec<
 }
 
 /// Marks a visit disputed.
-pub async fn set_disputed(conn: &mut PgConnection, county: &str, visit_id: Uuid, reason: &str) -> sqlx::Result<()> {
+pub async fn set_disputed(
+    conn: &mut PgConnection,
+    county: &str,
+    visit_id: Uuid,
+    reason: &str,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE visits SET disputed = true, dispute_reason = $3 WHERE county = $1 AND visit_id = $2")
         .bind(county)
         .bind(visit_id)

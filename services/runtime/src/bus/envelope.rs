@@ -91,7 +91,8 @@ impl Envelope {
             .map(|s| s.as_str().to_owned())
             .or_else(|| headers.get("ce-id").cloned())
             .ok_or("message has no id")?;
-        let id = Uuid::parse_str(&id).map_err(|e| format!("message id {id:?} is not a UUID: {e}"))?;
+        let id =
+            Uuid::parse_str(&id).map_err(|e| format!("message id {id:?} is not a UUID: {e}"))?;
         let routing_key = headers
             .get(ROUTING_KEY_HEADER)
             .cloned()

@@ -28,7 +28,11 @@ pub const PARKING_EXCHANGE: &str = "zoufang.parking";
 /// Opens a connection named after the service (visible in the management UI).
 pub async fn connect(amqp_url: &str, name: &str) -> anyhow::Result<Connection> {
     let props = ConnectionProperties::default().with_connection_name(name.to_owned().into());
-    match tokio::time::timeout(Duration::from_secs(10), Connection::connect(amqp_url, props)).await
+    match tokio::time::timeout(
+        Duration::from_secs(10),
+        Connection::connect(amqp_url, props),
+    )
+    .await
     {
         Ok(conn) => Ok(conn?),
         Err(_) => anyhow::bail!("timed out connecting to RabbitMQ"),

@@ -43,7 +43,11 @@ pub async fn list(ch: &Channel, service: &str, limit: usize) -> lapin::Result<Ve
             .map(headers_to_map)
             .unwrap_or_default();
         out.push(ParkedMessage {
-            message_id: d.properties.message_id().as_ref().map(|s| s.as_str().to_owned()),
+            message_id: d
+                .properties
+                .message_id()
+                .as_ref()
+                .map(|s| s.as_str().to_owned()),
             routing_key: headers
                 .get(super::envelope::ROUTING_KEY_HEADER)
                 .cloned()

@@ -98,7 +98,8 @@ pub async fn declare_consumer(ch: &Channel, t: &ConsumerTopology) -> lapin::Resu
     main_args.insert("x-dead-letter-exchange".into(), str_arg(PARKING_EXCHANGE));
     main_args.insert("x-dead-letter-routing-key".into(), str_arg(&t.service));
     main_args.insert("x-delivery-limit".into(), AMQPValue::LongInt(20));
-    ch.queue_declare(t.queue().into(), durable, main_args).await?;
+    ch.queue_declare(t.queue().into(), durable, main_args)
+        .await?;
     for key in &t.bindings {
         ch.queue_bind(
             t.queue().into(),
@@ -150,7 +151,11 @@ mod tests {
         let names: Vec<_> = t.retry_delays.iter().map(|d| t.retry_queue(*d)).collect();
         assert_eq!(
             names,
-            vec!["issues.retry.500ms", "issues.retry.1000ms", "issues.retry.2000ms"]
+            vec![
+                "issues.retry.500ms",
+                "issues.retry.1000ms",
+                "issues.retry.2000ms"
+            ]
         );
     }
 }

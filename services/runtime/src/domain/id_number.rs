@@ -44,7 +44,9 @@ impl IdNumber {
             return Err(bad("the last character must be a digit or X".into()));
         }
         if &body[..6] == "000000" {
-            return Err(bad("the address code (first 6 digits) cannot be 000000".into()));
+            return Err(bad(
+                "the address code (first 6 digits) cannot be 000000".into()
+            ));
         }
         let birth = &body[6..14];
         let date = NaiveDate::parse_from_str(birth, "%Y%m%d")
@@ -57,7 +59,9 @@ impl IdNumber {
         }
         let expected = check_char(body).unwrap_or('?');
         if expected != last {
-            return Err(bad(format!("checksum digit should be {expected}, not {last}")));
+            return Err(bad(format!(
+                "checksum digit should be {expected}, not {last}"
+            )));
         }
         Ok(Self(s))
     }
@@ -102,7 +106,10 @@ mod tests {
     fn valid_numbers_parse() {
         let id = IdNumber::parse("id_number", "11010519491231002x").unwrap();
         assert_eq!(id.as_str(), "11010519491231002X");
-        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
+        assert_eq!(
+            id.birth_date(),
+            NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
+        );
         assert_eq!(id.masked(), "110105********002X");
         assert_eq!(format!("{id:?}"), "IdNumber(110105********002X)");
         let body = "43042619600312123";

@@ -14,7 +14,11 @@ impl MobilePhone {
         let digits: String = s.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
         let digits = digits
             .strip_prefix("+86")
-            .or_else(|| (digits.len() == 13).then(|| digits.strip_prefix("86")).flatten())
+            .or_else(|| {
+                (digits.len() == 13)
+                    .then(|| digits.strip_prefix("86"))
+                    .flatten()
+            })
             .unwrap_or(&digits);
         let valid = digits.len() == 11
             && digits.bytes().all(|b| b.is_ascii_digit())
@@ -58,15 +62,34 @@ mod tests {
 
     #[test]
     fn accepts_common_spellings() {
-        for s in ["13812345678", "+86 138 1234 5678", "86-138-1234-5678", "138-1234-5678"] {
-            assert_eq!(MobilePhone::parse("phone", s).unwrap().as_str(), "13812345678", "{s}");
+        for s in [
+            "13812345678",
+            "+86 138 1234 5678",
+            "86-138-1234-5678",
+            "138-1234-5678",
+        ] {
+            assert_eq!(
+                MobilePhone::parse("phone", s).unwrap().as_str(),
+                "13812345678",
+                "{s}"
+            );
         }
-        assert_eq!(format!("{:?}", MobilePhone::parse("phone", "13812345678").unwrap()), "MobilePhone(138****5678)");
+        assert_eq!(
+            format!("{:?}", MobilePhone::parse("phone", "13812345678").unwrap()),
+            "MobilePhone(138****5678)"
+        );
     }
 
     #[test]
     fn refuses_non_mobiles_naming_the_field() {
-        for s in ["12345678901", "1381234567", "138123456789", "0734-1234567", "1381234567a", ""] {
+        for s in [
+            "12345678901",
+            "1381234567",
+            "138123456789",
+            "0734-1234567",
+            "1381234567a",
+            "",
+        ] {
             let e = MobilePhone::parse("phone", s).unwrap_err().to_string();
             assert!(e.contains("phone"), "{s}: {e}");
         }

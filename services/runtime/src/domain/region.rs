@@ -120,14 +120,23 @@ impl RegionCode {
             return Err(ServiceError::invalid(field, "is required"));
         }
         if !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ServiceError::invalid(field, format!("{s:?} must contain digits only")));
+            return Err(ServiceError::invalid(
+                field,
+                format!("{s:?} must contain digits only"),
+            ));
         }
         let n = s.len();
         if n != 12 {
-            return Err(ServiceError::invalid(field, format!("must be 12 digits, got {n}")));
+            return Err(ServiceError::invalid(
+                field,
+                format!("must be 12 digits, got {n}"),
+            ));
         }
         if &s[..2] == "00" {
-            return Err(ServiceError::invalid(field, "the province part cannot be 00"));
+            return Err(ServiceError::invalid(
+                field,
+                "the province part cannot be 00",
+            ));
         }
         // Codes may skip a level (东莞 and 中山 have townships right under
         // the city: 441900003000), so zero groups above non-zero ones are allowed.
@@ -225,7 +234,12 @@ impl RegionCode {
         } else {
             Err(ServiceError::invalid(
                 field,
-                format!("level {} does not match code {}, which is level {}", declared.as_i32(), self.0, self.level().as_i32()),
+                format!(
+                    "level {} does not match code {}, which is level {}",
+                    declared.as_i32(),
+                    self.0,
+                    self.level().as_i32()
+                ),
             ))
         }
     }
@@ -246,10 +260,16 @@ impl RegionScope {
     pub fn parse(field: &str, s: &str) -> ServiceResult<Self> {
         let s = s.trim();
         if !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ServiceError::invalid(field, format!("{s:?} must contain digits only")));
+            return Err(ServiceError::invalid(
+                field,
+                format!("{s:?} must contain digits only"),
+            ));
         }
         if s.len() > 12 {
-            return Err(ServiceError::invalid(field, format!("must be at most 12 digits, got {}", s.len())));
+            return Err(ServiceError::invalid(
+                field,
+                format!("must be at most 12 digits, got {}", s.len()),
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -306,7 +326,10 @@ mod tests {
         assert_eq!(township.level(), RegionLevel::Township);
         assert_eq!(township.prefix(), "430426104");
         assert_eq!(township.parent().unwrap().as_str(), "430426000000");
-        assert_eq!(code("430400000000").parent().unwrap().as_str(), "430000000000");
+        assert_eq!(
+            code("430400000000").parent().unwrap().as_str(),
+            "430000000000"
+        );
         assert_eq!(code("430000000000").parent(), None);
         assert!(village.is_within(&township));
         assert!(!township.is_within(&village));
@@ -314,21 +337,49 @@ mod tests {
 
     #[test]
     fn type_rules_of_the_code() {
-        assert_eq!(code("430426004000").township_kind(), Some(TownshipKind::Subdistrict));
-        assert_eq!(code("430426104000").township_kind(), Some(TownshipKind::Town));
-        assert_eq!(code("430426204000").township_kind(), Some(TownshipKind::Township));
-        assert_eq!(code("430426404000").township_kind(), Some(TownshipKind::Other));
-        assert_eq!(code("430426104001").village_kind(), Some(VillageKind::ResidentsCommittee));
-        assert_eq!(code("430426104201").village_kind(), Some(VillageKind::VillageCommittee));
-        assert_eq!(code("430426104401").village_kind(), Some(VillageKind::ResidentsLike));
-        assert_eq!(code("430426104501").village_kind(), Some(VillageKind::VillageLike));
+        assert_eq!(
+            code("430426004000").township_kind(),
+            Some(TownshipKind::Subdistrict)
+        );
+        assert_eq!(
+            code("430426104000").township_kind(),
+            Some(TownshipKind::Town)
+        );
+        assert_eq!(
+            code("430426204000").township_kind(),
+            Some(TownshipKind::Township)
+        );
+        assert_eq!(
+            code("430426404000").township_kind(),
+            Some(TownshipKind::Other)
+        );
+        assert_eq!(
+            code("430426104001").village_kind(),
+            Some(VillageKind::ResidentsCommittee)
+        );
+        assert_eq!(
+            code("430426104201").village_kind(),
+            Some(VillageKind::VillageCommittee)
+        );
+        assert_eq!(
+            code("430426104401").village_kind(),
+            Some(VillageKind::ResidentsLike)
+        );
+        assert_eq!(
+            code("430426104501").village_kind(),
+            Some(VillageKind::VillageLike)
+        );
         assert_eq!(VillageKind::VillageCommittee.label_zh(), "村委会");
         assert_eq!(code("430426104201").township_kind(), None);
     }
 
     #[test]
     fn bad_codes_name_the_problem() {
-        let err = |s: &str| RegionCode::parse("village_code", s).unwrap_err().to_string();
+        let err = |s: &str| {
+            RegionCode::parse("village_code", s)
+                .unwrap_err()
+                .to_string()
+        };
         assert!(err("4304261042011").contains("12 digits, got 13"));
         assert!(err("43042610420").contains("got 11"));
         assert!(err("43042610420x").contains("digits only"));
@@ -339,8 +390,16 @@ mod tests {
 
     #[test]
     fn declared_level_must_match() {
-        assert!(code("430426104000").check_level("level", RegionLevel::Township).is_ok());
-        assert!(code("430426104000").check_level("level", RegionLevel::Village).is_err());
+        assert!(
+            code("430426104000")
+                .check_level("level", RegionLevel::Township)
+                .is_ok()
+        );
+        assert!(
+            code("430426104000")
+                .check_level("level", RegionLevel::Village)
+                .is_err()
+        );
         assert_eq!(RegionLevel::from_csv_level(5), Some(RegionLevel::Village));
         assert_eq!(RegionLevel::from_csv_level(6), None);
     }
@@ -353,9 +412,16 @@ mod tests {
         assert_eq!(s.narrowest("430426104").as_deref(), Some("430426104"));
         assert_eq!(s.narrowest("43").as_deref(), Some("430426"));
         assert_eq!(s.narrowest("430427"), None);
-        assert!(RegionScope::parse("scope", "").unwrap().covers("110101000000"));
+        assert!(
+            RegionScope::parse("scope", "")
+                .unwrap()
+                .covers("110101000000")
+        );
         assert!(RegionScope::parse("scope", "1234567890123").is_err());
         assert!(RegionScope::parse("scope", "43%").is_err());
-        assert_eq!(RegionScope::for_code(&code("430426104000")).as_str(), "430426104");
+        assert_eq!(
+            RegionScope::for_code(&code("430426104000")).as_str(),
+            "430426104"
+        );
     }
 }
