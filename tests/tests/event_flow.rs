@@ -148,3 +148,40 @@ async fn inbox_applies_once_when_the_relay_dies_between_publish_and_mark() {
 async fn spawn_with(config: zoufang_registry::config::Config, database: &str) -> TestRegistry {
     TestRegistry::spawn_with(config, database).await
 }
+
+#[tokio::test]
+async fn the_callers_trace_continues_into_the_published_event() {
+    let _telemetry = zoufang_runtime::telemetry::init("e2e", None).unwrap();
+    let mut tap = Tap::bind("registry.visit.recorded").await;
+    let registry = TestRegistry::spawn().await;
+    let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
+    let seed = fixtures::seed(&mut admin).await;
+    let req = fixtures::visit_request(&seed, &seed.household_ids[0]);
+    let visit_id = req.visit_id.clone();
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let mut request = tonic::Request::new(req);
+    request.metadata_mut().insert(
+        "traceparent",
+        format!("00-{trace_id}-00f067aa0ba902b7-01")
+            .parse()
+            .unwrap(),
+    );
+    admin.record_visit(request).await.expect("record visit");
+    let seen = tap
+        .collect(1, Duration::from_secs(10), |s| {
+            VisitRecorded::decode(s.payload.as_slice()).is_ok_and(|v| v.visit_id == visit_id)
+        })
+        .await;
+    assert_eq!(seen.len(), 1);
+    let traceparent = seen[0]
+        .envelope
+        .trace
+        .get("traceparent")
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        traceparent.contains(trace_id),
+        "the event carries the caller's trace: {traceparent:?}"
+    );
+    registry.stop().await;
+}

@@ -311,6 +311,9 @@ impl Interceptor for BearerInterceptor {
             Status::unauthenticated("bearer token has characters not allowed in metadata")
         })?;
         request.metadata_mut().insert("authorization", value);
+        // Every call between services is authenticated, so this is also where
+        // the caller's trace context joins the request (W3C traceparent).
+        crate::telemetry::inject_into_metadata(request.metadata_mut());
         Ok(request)
     }
 }

@@ -2,9 +2,14 @@
 //!
 //! `zfctl token --sub U --roles cadre,supervisor --scope 370102` prints a
 //! signed bearer token for calling the services by hand or from scripts.
+//! `zfctl parking list|replay --service issues` shows the messages a
+//! service's consumer parked and moves them back into its queue.
 use anyhow::{Context as _, ensure};
 use clap::{Args, Parser, Subcommand};
-use zoufang_runtime::auth::{DEV_JWT_SECRET, JwtKeys, roles};
+use zoufang_runtime::{
+    auth::{DEV_JWT_SECRET, JwtKeys, roles},
+    bus::{self, parking},
+};
 
 /// Zoufang development and test tool.
 #[derive(Debug, Parser)]
@@ -18,6 +23,30 @@ struct Cli {
 enum Command {
     /// Print a signed bearer token (send as `authorization: Bearer <token>`).
     Token(TokenArgs),
+    /// Inspect or replay a service's parking queue.
+    #[command(subcommand)]
+    Parking(ParkingCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ParkingCommand {
+    /// List parked messages (they stay parked).
+    List(ParkingArgs),
+    /// Move parked messages back into the service's main queue.
+    Replay(ParkingArgs),
+}
+
+#[derive(Debug, Args)]
+struct ParkingArgs {
+    /// The consuming service whose parking queue to use (issues, supervision …).
+    #[arg(long)]
+    service: String,
+    /// At most this many messages.
+    #[arg(long, default_value_t = 100)]
+    limit: usize,
+    /// RabbitMQ URL.
+    #[arg(long, env = "AMQP_URL", default_value = zoufang_runtime::config::DEFAULT_AMQP_URL)]
+    amqp_url: String,
 }
 
 #[derive(Debug, Args)]
@@ -43,6 +72,7 @@ struct TokenArgs {
 fn main() {
     let result = match Cli::parse().command {
         Command::Token(args) => token(&args),
+        Command::Parking(cmd) => parking(cmd),
     };
     // Print the cause chain on one line rather than anyhow's Debug report
     // (which adds a backtrace whenever RUST_BACKTRACE is set).
@@ -85,6 +115,40 @@ fn token(args: &TokenArgs) -> anyhow::Result<()> {
         .context("cannot mint the token")?;
     println!("{token}");
     Ok(())
+}
+
+fn parking(cmd: ParkingCommand) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let (args, replay) = match &cmd {
+            ParkingCommand::List(a) => (a, false),
+            ParkingCommand::Replay(a) => (a, true),
+        };
+        let conn = bus::connect(&args.amqp_url, "zfctl").await?;
+        let ch = bus::confirm_channel(&conn).await?;
+        if replay {
+            let moved = parking::replay(&ch, &args.service, args.limit).await?;
+            println!("replayed {moved} message(s) into {}.events", args.service);
+        } else {
+            let parked = parking::list(&ch, &args.service, args.limit).await?;
+            println!(
+                "{} parked message(s) in {}.parking",
+                parked.len(),
+                args.service
+            );
+            for m in parked {
+                println!(
+                    "{}\t{}\t{} bytes\t{}",
+                    m.message_id.as_deref().unwrap_or("-"),
+                    m.routing_key,
+                    m.payload_len,
+                    m.error.as_deref().unwrap_or("-")
+                );
+            }
+        }
+        let _ = conn.close(200, "done".into()).await;
+        Ok(())
+    })
 }
 
 #[cfg(test)]

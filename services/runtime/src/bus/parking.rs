@@ -3,8 +3,11 @@
 //! the service's main queue once the cause is fixed (`zfctl parking …`).
 use lapin::{
     BasicProperties, Channel,
-    options::{BasicAckOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions},
-    types::AMQPValue,
+    options::{
+        BasicAckOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions,
+        QueueDeclareOptions,
+    },
+    types::{AMQPValue, FieldTable},
 };
 
 use super::envelope::{ATTEMPT_HEADER, ERROR_HEADER, headers_to_map, with_header};
@@ -77,6 +80,20 @@ pub async fn list(ch: &Channel, service: &str, limit: usize) -> lapin::Result<Ve
 pub async fn replay(ch: &Channel, service: &str, limit: usize) -> anyhow::Result<usize> {
     let queue = parking_queue(service);
     let main = format!("{service}.events");
+    // Only what is parked now: a message that fails again after the replay
+    // is parked anew and must not be replayed in a loop.
+    let parked_now = ch
+        .queue_declare(
+            queue.clone().into(),
+            QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await?
+        .message_count() as usize;
+    let limit = limit.min(parked_now);
     let mut moved = 0;
     while moved < limit {
         let Some(msg) = ch
