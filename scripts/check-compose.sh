@@ -1,63 +1,257 @@
 #!/usr/bin/env bash
-# Validates docker-compose.yml: with `docker compose config` where a Docker
-# engine answers, and always by parsing it and checking that every Zoufang
-# service it names is a binary of this workspace on its conventional port.
+# Validates docker-compose.yml.
+#
+# Where a Docker engine with the compose plugin answers: `docker compose
+# config -q`. Always (the engine does not check our conventions): parses the
+# file with Python and PyYAML (installed with pip when missing) and checks
+#   - every service has `build` or `image`, and a `build` names a Dockerfile
+#     that exists;
+#   - every Zoufang service (registry, issues, supervision, notify, petition,
+#     gateway, or anything built from this repository or using a zoufang*
+#     image) runs, by `command`, its own binary (registry runs `registry`),
+#     a binary of this workspace: a [[bin]], src/main.rs or src/bin/*.rs of a
+#     services/*/Cargo.toml;
+#   - published ports are the convention ports of that service (gRPC or HTTP
+#     port, admin port = that + 1000; 5432 for postgres; 5672 and 15672 for
+#     rabbitmq), its GRPC_ADDR/HTTP_ADDR and ADMIN_ADDR use them, and its
+#     healthcheck asks its own /readyz;
+#   - settings that must not be empty (DATABASE_URL, AMQP_URL, ZF_JWT_SECRET,
+#     ZF_PII_KEY) do not come out empty when the variable they interpolate is
+#     unset (the services refuse an empty ZF_PII_KEY);
+#   - depends_on targets exist, and `service_healthy` targets have a
+#     healthcheck; bind-mounted host files exist.
 set -euo pipefail
+file=${1:-docker-compose.yml}
+case $file in /*) ;; *) [ -z "${1:-}" ] || file="$PWD/$file" ;; esac
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
-  docker compose config -q
-  log "docker compose config: valid"
+need python3 "install Python 3"
+
+[ -f "$file" ] || die "$file not found"
+
+if command -v docker >/dev/null 2>&1 && timeout 20 docker info >/dev/null 2>&1 &&
+  docker compose version >/dev/null 2>&1; then
+  docker compose -f "$file" config -q || die "docker compose config rejects $file"
+  log "docker compose config: $file is valid"
+else
+  log "no Docker engine with compose here: checking $file with Python only"
 fi
-python3 - <<'PY'
-import json, pathlib, re, sys
 
-def load_yaml(text):
-    try:
-        import yaml  # PyYAML, when installed
-        return yaml.safe_load(text)
-    except ImportError:
-        pass
-    # A minimal reader for the subset this compose file uses is not worth
-    # its bugs: fall back to pip, which this machine's registries reach.
-    import subprocess
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "pyyaml"], check=True)
-    import yaml
-    return yaml.safe_load(text)
+if ! python3 -c 'import yaml' 2>/dev/null; then
+  log "installing PyYAML with pip"
+  python3 -m pip install --quiet --disable-pip-version-check pyyaml ||
+    die "PyYAML is missing and 'pip install pyyaml' failed"
+fi
 
-compose = load_yaml(pathlib.Path("docker-compose.yml").read_text())
-services = compose.get("services") or {}
-conventions = {"registry": 50051, "issues": 50052, "supervision": 50053,
-               "notify": 50054, "petition": 50055, "gateway": 8080}
-binaries = set()
-for manifest in pathlib.Path("services").glob("*/Cargo.toml"):
-    text = manifest.read_text()
-    binaries.update(re.findall(r'\[\[bin\]\]\s*name\s*=\s*"([^"]+)"', text))
+python3 - "$file" <<'PY'
+import pathlib
+import re
+import sys
+import tomllib
+
+import yaml
+
+path = pathlib.Path(sys.argv[1])
+base = path.parent  # compose resolves relative paths from the file's folder
 errors = []
-for name, svc in services.items():
-    if "image" not in svc and "build" not in svc:
-        errors.append(f"{name}: neither image nor build")
-    for dep in (svc.get("depends_on") or {}):
-        if dep not in services:
-            errors.append(f"{name}: depends on unknown service {dep}")
-    if name in conventions:
-        command = svc.get("command") or []
-        binary = command[0] if isinstance(command, list) and command else str(command).split()[0] if command else ""
-        if binary not in binaries:
-            errors.append(f"{name}: command {binary!r} is not a binary of the workspace ({sorted(binaries)})")
-        port = conventions[name]
-        published = [str(p).split(":")[-1] for p in svc.get("ports", [])]
-        if str(port) not in published:
-            errors.append(f"{name}: port {port} is not published")
-        env = svc.get("environment") or {}
-        addr = env.get("HTTP_ADDR" if name == "gateway" else "GRPC_ADDR", "")
-        if not addr.endswith(f":{port}"):
-            errors.append(f"{name}: listen address {addr!r} is not on port {port}")
-        if env.get("ADMIN_ADDR", "").split(":")[-1] != str(port + 1000):
-            errors.append(f"{name}: ADMIN_ADDR should use port {port + 1000}")
-for e in errors:
-    print("docker-compose.yml:", e, file=sys.stderr)
-if errors:
+
+
+def err(msg):
+    errors.append(msg)
+
+
+# The conventions of DESIGN.md §3: service -> (listen variable, port).
+ZOUFANG = {
+    "registry": ("GRPC_ADDR", 50051),
+    "issues": ("GRPC_ADDR", 50052),
+    "supervision": ("GRPC_ADDR", 50053),
+    "notify": ("GRPC_ADDR", 50054),
+    "petition": ("GRPC_ADDR", 50055),
+    "gateway": ("HTTP_ADDR", 8080),
+}
+INFRA_PORTS = {"postgres": {5432}, "rabbitmq": {5672, 15672}}
+NOT_EMPTY = ("DATABASE_URL", "AMQP_URL", "ZF_JWT_SECRET", "ZF_PII_KEY")
+
+
+def workspace_binaries():
+    """Binary name -> manifest, from services/*/Cargo.toml as cargo finds them."""
+    bins = {}
+    for manifest in sorted(pathlib.Path("services").glob("*/Cargo.toml")):
+        crate = manifest.parent
+        data = tomllib.loads(manifest.read_text())
+        package = data.get("package", {})
+        declared = data.get("bin", [])
+        paths = set()
+        for b in declared:
+            if "name" in b:
+                bins[b["name"]] = str(manifest)
+            paths.add(b.get("path", ""))
+        if package.get("autobins", True):
+            if (crate / "src/main.rs").is_file() and "src/main.rs" not in paths:
+                bins[package.get("name", crate.name)] = str(manifest)
+            for f in sorted((crate / "src/bin").glob("*.rs")):
+                rel = str(f.relative_to(crate))
+                if rel not in paths:
+                    bins[f.stem] = str(manifest)
+            for f in sorted((crate / "src/bin").glob("*/main.rs")):
+                rel = str(f.relative_to(crate))
+                if rel not in paths:
+                    bins[f.parent.name] = str(manifest)
+    return bins
+
+
+def interpolate_unset(value):
+    """The value compose would give when every variable it names is unset."""
+    if not isinstance(value, str):
+        return "" if value is None else str(value)
+
+    def repl(m):
+        inner = m.group(1) or m.group(2) or ""
+        for op in (":-", "-"):
+            if op in inner:
+                return inner.split(op, 1)[1]
+        if ":?" in inner or "?" in inner:
+            return "<required>"
+        return ""
+
+    return re.sub(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)", repl, value.replace("$$", "\0"))
+
+
+def environment(svc):
+    env = svc.get("environment") or {}
+    if isinstance(env, list):
+        out = {}
+        for item in env:
+            k, sep, v = str(item).partition("=")
+            out[k] = v if sep else None
+        return out
+    return {k: (None if v is None else str(v)) for k, v in env.items()}
+
+
+def port_of(addr):
+    m = re.search(r":(\d+)$", interpolate_unset(addr or ""))
+    return int(m.group(1)) if m else None
+
+
+def published_ports(name, svc):
+    """(host port or None, container port) pairs."""
+    pairs = []
+    for p in svc.get("ports") or []:
+        if isinstance(p, dict):
+            host = p.get("published")
+            pairs.append((int(host) if host not in (None, "") else None, int(p["target"])))
+            continue
+        if isinstance(p, int):
+            err(f"{name}: port {p!r} is a bare number; quote port mappings "
+                "(YAML reads some unquoted a:b as base-60 numbers)")
+            pairs.append((None, p))
+            continue
+        spec = str(p).split("/")[0]
+        parts = spec.split(":")
+        try:
+            container = int(parts[-1])
+            host = int(parts[-2]) if len(parts) >= 2 and parts[-2] else None
+        except ValueError:
+            err(f"{name}: cannot read port mapping {p!r} (ranges are not used here)")
+            continue
+        pairs.append((host, container))
+    return pairs
+
+
+try:
+    compose = yaml.safe_load(path.read_text())
+except yaml.YAMLError as e:
+    print(f"{path}: not valid YAML: {e}", file=sys.stderr)
     sys.exit(1)
-print(f"docker-compose.yml: {len(services)} services checked")
+if not isinstance(compose, dict) or not isinstance(compose.get("services"), dict) or not compose["services"]:
+    print(f"{path}: no services", file=sys.stderr)
+    sys.exit(1)
+services = compose["services"]
+binaries = workspace_binaries()
+
+for name, svc in services.items():
+    svc = svc or {}
+    build = svc.get("build")
+    if "image" not in svc and build is None:
+        err(f"{name}: has neither build nor image")
+    if build is not None:
+        context = base / (build if isinstance(build, str) else build.get("context", "."))
+        dockerfile = "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
+        if not (context / dockerfile).is_file():
+            err(f"{name}: build file {dockerfile} (in context {context}) does not exist")
+
+    # depends_on: a list of names or a map of name -> {condition}.
+    deps = svc.get("depends_on") or {}
+    for dep in deps:
+        if dep not in services:
+            err(f"{name}: depends_on names {dep!r}, which is not a service of this file")
+            continue
+        cond = deps[dep].get("condition", "service_started") if isinstance(deps, dict) else "service_started"
+        if cond not in ("service_started", "service_healthy", "service_completed_successfully"):
+            err(f"{name}: depends_on {dep}: unknown condition {cond!r}")
+        if cond == "service_healthy" and not (services[dep] or {}).get("healthcheck"):
+            err(f"{name}: waits for {dep} to be healthy, but {dep} has no healthcheck")
+
+    # Bind mounts of files of this repository must exist.
+    for v in svc.get("volumes") or []:
+        source = v.get("source", "") if isinstance(v, dict) else str(v).split(":")[0]
+        if source.startswith(("./", "../")) and not (base / source).exists():
+            err(f"{name}: mounts {source}, which does not exist")
+
+    env = environment(svc)
+    for key in NOT_EMPTY:
+        if key in env and not interpolate_unset(env[key]):
+            err(f"{name}: {key} is empty when it is not set in the environment "
+                f"({env[key]!r}); give it a default (${{{key}:-...}}) or leave it out")
+
+    ports = published_ports(name, svc)
+    if name in INFRA_PORTS:
+        for host, container in ports:
+            if container not in INFRA_PORTS[name] or host not in (None, container):
+                err(f"{name}: publishes {host}:{container}; expected {sorted(INFRA_PORTS[name])}")
+        continue
+
+    ours = build is not None or str(svc.get("image", "")).startswith("zoufang")
+    if name not in ZOUFANG and not ours:
+        continue  # some other image; nothing of ours to check
+    if name not in ZOUFANG:
+        err(f"{name}: built from this repository but has no port convention "
+            f"(known: {', '.join(ZOUFANG)}); add it to DESIGN.md and this check")
+        continue
+
+    command = svc.get("command")
+    if isinstance(command, str):
+        command = command.split()
+    binary = command[0] if command else None
+    if binary is None:
+        err(f"{name}: has no command; it must name its binary ({name})")
+    elif binary not in binaries:
+        err(f"{name}: command runs {binary!r}, which is not a binary of services/*/Cargo.toml "
+            f"(binaries: {', '.join(sorted(binaries))})")
+    elif binary != name:
+        err(f"{name}: command runs {binary!r}; the {name} service's binary is {name!r} (DESIGN.md §3)")
+
+    listen_var, port = ZOUFANG[name]
+    admin = port + 1000
+    for host, container in ports:
+        if container not in (port, admin) or host not in (None, container):
+            err(f"{name}: publishes {host}:{container}; {name} uses {port} and admin {admin}, same on both sides")
+    if port not in {c for _, c in ports}:
+        err(f"{name}: does not publish its port {port}")
+    if port_of(env.get(listen_var)) != port:
+        err(f"{name}: {listen_var}={env.get(listen_var)!r} does not listen on {port}")
+    if port_of(env.get("ADMIN_ADDR")) != admin:
+        err(f"{name}: ADMIN_ADDR={env.get('ADMIN_ADDR')!r} does not listen on {admin}")
+    test = (svc.get("healthcheck") or {}).get("test")
+    test = " ".join(test) if isinstance(test, list) else str(test or "")
+    if f":{admin}/readyz" not in test:
+        err(f"{name}: healthcheck {test!r} does not ask its /readyz on port {admin}")
+
+for e in errors:
+    print(f"{path}: {e}", file=sys.stderr)
+if errors:
+    print(f"{path}: {len(errors)} problem(s)", file=sys.stderr)
+    sys.exit(1)
+print(f"{path}: {len(services)} services checked ({', '.join(services)}); "
+      f"workspace binaries: {', '.join(sorted(binaries))}")
 PY

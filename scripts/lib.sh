@@ -1,41 +1,93 @@
-# Shared shell helpers for Zoufang's scripts: logging and making sure the
-# local PostgreSQL and RabbitMQ are up (they are on this kind of machine;
-# these start them when they are not).
 # shellcheck shell=bash
+# Shared helpers for Zoufang's scripts; source it, do not run it:
+#
+#   source scripts/lib.sh
+#
+#   log MESSAGE...     one time-stamped line on stderr
+#   die MESSAGE...     log "error: ..." and exit 1
+#   need TOOL HINT     die with HINT unless TOOL is on PATH
+#   ensure_postgres    make sure PostgreSQL answers on 127.0.0.1:5432,
+#                      starting the local cluster if it does not
+#   ensure_rabbitmq    make sure the local RabbitMQ node runs with its
+#                      application started, starting it if it does not
+#
+# The ensure_* functions print exactly one line saying what they did, or die
+# with a message saying what failed and where to look.
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-need() { command -v "$1" >/dev/null 2>&1 || die "$1 is not installed ($2)"; }
+die() {
+  log "error: $*"
+  exit 1
+}
+need() {
+  command -v "$1" >/dev/null 2>&1 || die "'$1' is not on PATH: $2"
+}
+
+ZF_PG_HOST=127.0.0.1
+ZF_PG_PORT=5432
 
 ensure_postgres() {
-  need pg_isready "Debian package postgresql-client"
-  if pg_isready -q -h 127.0.0.1 -p 5432; then
-    log "PostgreSQL is up"
-    return
+  need pg_isready "install Debian's postgresql-client"
+  if pg_isready -q -h "$ZF_PG_HOST" -p "$ZF_PG_PORT"; then
+    log "postgres: already up on $ZF_PG_HOST:$ZF_PG_PORT"
+    return 0
   fi
-  need pg_ctlcluster "Debian package postgresql"
-  log "starting PostgreSQL"
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
-  for _ in $(seq 1 60); do
-    pg_isready -q -h 127.0.0.1 -p 5432 && { log "PostgreSQL is up"; return; }
+  need pg_ctlcluster "install Debian's postgresql (or start PostgreSQL on $ZF_PG_HOST:$ZF_PG_PORT yourself)"
+  local version out t0=$SECONDS
+  # One directory per installed major version; take the newest.
+  # shellcheck disable=SC2012 # version numbers only
+  version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1) || true
+  [ -n "$version" ] || die "postgres: down, and no cluster under /etc/postgresql to start"
+  # Exit status 2 means "already running" (e.g. still starting up): the wait
+  # below decides.
+  out=$(pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>&1) || true
+  while [ $((SECONDS - t0)) -lt 60 ]; do
+    if pg_isready -q -h "$ZF_PG_HOST" -p "$ZF_PG_PORT"; then
+      log "postgres: was down; started cluster $version/main, up on $ZF_PG_HOST:$ZF_PG_PORT after $((SECONDS - t0)) s"
+      return 0
+    fi
     sleep 1
   done
-  die "PostgreSQL did not come up within 60 s"
+  die "postgres: cluster $version/main did not accept connections on $ZF_PG_HOST:$ZF_PG_PORT within 60 s" \
+    "(pg_ctlcluster said: ${out:-nothing}; see /var/log/postgresql/postgresql-$version-main.log)"
 }
 
 ensure_rabbitmq() {
-  need rabbitmqctl "Debian package rabbitmq-server"
-  if timeout 20 rabbitmqctl -q status >/dev/null 2>&1; then
-    # The node may run with the app stopped (rabbitmqctl stop_app).
-    if ! timeout 20 rabbitmqctl -q await_startup --timeout 5 >/dev/null 2>&1; then
-      log "starting the RabbitMQ application"
-      rabbitmqctl -q start_app
+  need rabbitmqctl "install Debian's rabbitmq-server"
+  need rabbitmq-diagnostics "install Debian's rabbitmq-server"
+  local t0=$SECONDS
+  if timeout 30 rabbitmq-diagnostics -q ping >/dev/null 2>&1; then
+    # The node answers, but its application may be stopped (a test stops and
+    # starts it with rabbitmqctl stop_app/start_app; a crash in between leaves
+    # it stopped).
+    if timeout 30 rabbitmq-diagnostics -q check_running >/dev/null 2>&1; then
+      log "rabbitmq: already up (node running, application started)"
+      return 0
     fi
-    log "RabbitMQ is up"
-    return
+    # start_app fails when the application is already booting; the wait
+    # below decides.
+    timeout 60 rabbitmqctl -q start_app >/dev/null 2>&1 || true
+    _zf_await_rabbitmq "$t0" ||
+      die "rabbitmq: the node answers but its application did not start within 120 s ('rabbitmqctl start_app'); see /var/log/rabbitmq/"
+    log "rabbitmq: node was up with its application stopped; started the application ($((SECONDS - t0)) s)"
+    return 0
   fi
-  log "starting RabbitMQ"
-  rabbitmq-server -detached
-  timeout 120 rabbitmqctl -q await_startup || die "RabbitMQ did not come up within 120 s"
-  log "RabbitMQ is up"
+  need rabbitmq-server "install Debian's rabbitmq-server"
+  # Detached: returns at once. If a node is already booting, this second start
+  # fails harmlessly and the wait below picks up the booting node.
+  rabbitmq-server -detached >/dev/null 2>&1 || true
+  _zf_await_rabbitmq "$t0" ||
+    die "rabbitmq: did not start within 120 s; see /var/log/rabbitmq/ (startup_log, startup_err, rabbit@*.log)"
+  log "rabbitmq: was down; started it with rabbitmq-server -detached, up after $((SECONDS - t0)) s"
+}
+
+# Waits until 120 s after $1 (a $SECONDS value) for the RabbitMQ application.
+# Right after a start the node may not be reachable yet, and await_startup
+# then fails at once instead of waiting: retry until the deadline.
+_zf_await_rabbitmq() {
+  while [ $((SECONDS - $1)) -lt 120 ]; do
+    timeout 30 rabbitmqctl -q await_startup --timeout 20 >/dev/null 2>&1 && return 0
+    sleep 2
+  done
+  return 1
 }

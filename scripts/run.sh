@@ -1,74 +1,187 @@
 #!/usr/bin/env bash
-# Runs Zoufang on this machine: makes sure PostgreSQL and RabbitMQ are up,
-# builds, starts every service binary that exists with its log under
-# .run/logs/, waits until each is ready, prints where to look and a
-# development token, and stops everything on Ctrl-C.
+# Runs Zoufang on this machine, without containers:
+#   1. makes sure the local PostgreSQL and RabbitMQ are up (starts them if not);
+#   2. builds every binary (release);
+#   3. starts each service binary that exists (registry, issues, supervision,
+#      notify, petition, gateway), logging to .run/logs/<name>.log, and waits
+#      until its /readyz answers;
+#   4. prints what runs where and a development token, then waits.
+# Ctrl-C (or SIGTERM) stops every service and waits for them; if a service
+# dies on start or later, the end of its log is printed and everything stops
+# with a non-zero exit.
+#
+# Environment, passed through to the services (DESIGN.md §3): DATABASE_URL,
+# AMQP_URL, ZF_JWT_SECRET, ZF_PII_KEY, RUST_LOG, OTEL_EXPORTER_OTLP_ENDPOINT.
+# Unset (or empty) ZF_JWT_SECRET / ZF_PII_KEY mean the public development
+# defaults, which the services and zfctl share and warn about.
+# READY_TIMEOUT (seconds per service, default 60) bounds the start-up wait.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
+need cargo "install the Rust toolchain (rustup)"
+need curl "install Debian's curl"
 
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/zoufang}"
 export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
 export RUST_LOG="${RUST_LOG:-info}"
+for var in ZF_JWT_SECRET ZF_PII_KEY OTEL_EXPORTER_OTLP_ENDPOINT; do
+  if [ -n "${!var:-}" ]; then export "${var?}"; else unset "$var"; fi
+done
+ready_timeout=${READY_TIMEOUT:-60}
+# A service gets SHUTDOWN_GRACE_SECS (default 20) to finish in-flight work.
+stop_timeout=$((${SHUTDOWN_GRACE_SECS:-20} + 10))
 
-# name:grpc-port (admin port = grpc port + 1000; the gateway speaks HTTP).
-SERVICES="registry:50051 issues:50052 supervision:50053 notify:50054 petition:50055 gateway:8080"
+# name:port — the gRPC port (HTTP for the gateway); admin port = port + 1000.
+SERVICES=(registry:50051 issues:50052 supervision:50053 notify:50054 petition:50055 gateway:8080)
+
+names=()
+pids=()
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# shellcheck disable=SC2317 # stop_all and on_exit run from traps
+stop_all() {
+  [ "${#pids[@]}" -gt 0 ] || return 0
+  local i pid t0=$SECONDS live=()
+  for i in "${!pids[@]}"; do
+    if kill -0 "${pids[$i]}" 2>/dev/null; then live+=("${names[$i]}"); fi
+  done
+  log "stopping ${live[*]:-nothing (all exited)}"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  while [ $((SECONDS - t0)) -lt "$stop_timeout" ]; do
+    local alive=0
+    for pid in "${pids[@]}"; do
+      if kill -0 "$pid" 2>/dev/null; then alive=1; fi
+    done
+    [ "$alive" -eq 1 ] || break
+    sleep 0.2
+  done
+  for pid in "${pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      log "pid $pid did not stop within $stop_timeout s: killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  pids=()
+  log "stopped"
+}
+
+# shellcheck disable=SC2317
+on_exit() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_all
+  exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+show_log_tail() {
+  log "the end of .run/logs/$1.log:"
+  tail -n 40 ".run/logs/$1.log" >&2 || true
+}
 
 ensure_postgres
 ensure_rabbitmq
-log "building (release)"
+
+log "cargo build --release --locked --bins"
 cargo build --release --locked --bins
 
 mkdir -p .run/logs
-pids=()
-stop_all() {
-  trap - INT TERM EXIT
-  log "stopping"
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  log "stopped"
-}
-trap stop_all INT TERM EXIT
-
-table=()
-for entry in $SERVICES; do
-  name=${entry%%:*}; port=${entry##*:}
-  bin="target/release/$name"
-  [ -x "$bin" ] || continue
+rows=()
+for entry in "${SERVICES[@]}"; do
+  name=${entry%%:*}
+  port=${entry##*:}
   admin=$((port + 1000))
+  bin=target/release/$name
+  [ -x "$bin" ] || continue
+
+  for p in "$port" "$admin"; do
+    if port_busy "$p"; then
+      die "$name: port $p on 127.0.0.1 is already in use (another scripts/run.sh, or a service started by hand?)"
+    fi
+  done
+
   if [ "$name" = gateway ]; then
-    HTTP_ADDR="127.0.0.1:$port" ADMIN_ADDR="127.0.0.1:$admin" "$bin" >".run/logs/$name.log" 2>&1 &
+    listen=(HTTP_ADDR="127.0.0.1:$port")
+    address="http://127.0.0.1:$port"
   else
-    GRPC_ADDR="127.0.0.1:$port" ADMIN_ADDR="127.0.0.1:$admin" "$bin" >".run/logs/$name.log" 2>&1 &
+    listen=(GRPC_ADDR="127.0.0.1:$port")
+    address="127.0.0.1:$port"
   fi
+  logfile=.run/logs/$name.log
+  # Whether or not the terminal's Ctrl-C reaches a service directly, on_exit
+  # sends it SIGTERM and waits for it.
+  env "${listen[@]}" ADMIN_ADDR="127.0.0.1:$admin" "$bin" >"$logfile" 2>&1 &
   pid=$!
+  names+=("$name")
   pids+=("$pid")
-  ready=""
-  for _ in $(seq 1 60); do
+
+  t0=$SECONDS
+  until curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$admin/readyz" 2>/dev/null; do
     if ! kill -0 "$pid" 2>/dev/null; then
-      log "$name exited on start; the end of its log:"
-      tail -n 30 ".run/logs/$name.log" >&2
+      wait "$pid" && rc=0 || rc=$?
+      log "$name exited on start (status $rc)"
+      show_log_tail "$name"
       exit 1
     fi
-    if curl -fsS "http://127.0.0.1:$admin/readyz" >/dev/null 2>&1; then ready=1; break; fi
-    sleep 0.5
+    if [ $((SECONDS - t0)) -ge "$ready_timeout" ]; then
+      log "$name is not ready after $ready_timeout s (http://127.0.0.1:$admin/readyz)"
+      show_log_tail "$name"
+      exit 1
+    fi
+    sleep 0.3
   done
-  [ -n "$ready" ] || { log "$name is not ready after 30 s"; tail -n 30 ".run/logs/$name.log" >&2; exit 1; }
-  table+=("$(printf '%-12s 127.0.0.1:%-6s http://127.0.0.1:%s/metrics   .run/logs/%s.log' "$name" "$port" "$admin" "$name")")
+  log "$name ready in $((SECONDS - t0)) s (pid $pid)"
+  rows+=("$(printf '%-12s %-24s %-24s %s' "$name" "$address" "http://127.0.0.1:$admin" "$logfile")")
 done
 
-token=$(ZF_JWT_SECRET="${ZF_JWT_SECRET:-zoufang-dev-secret}" target/release/zfctl token \
-  --sub dev-admin --roles county_admin,township_admin --scope "" 2>/dev/null)
+[ "${#pids[@]}" -gt 0 ] || die "no service binary in target/release (looked for: ${SERVICES[*]%%:*})"
+
+token=""
+if [ -x target/release/zfctl ]; then
+  token_err=$(mktemp)
+  if ! token=$(target/release/zfctl token --sub dev-admin --roles county_admin,township_admin --scope "" 2>"$token_err"); then
+    log "zfctl could not mint a token: $(cat "$token_err")"
+    token=""
+  fi
+  rm -f "$token_err"
+else
+  log "target/release/zfctl is missing: no development token"
+fi
 
 echo
-echo "Zoufang is running:"
-printf '%-12s %-16s %-38s %s\n' service address metrics log
-for row in "${table[@]}"; do echo "$row"; done
+echo "Zoufang is running (admin: /healthz /readyz /metrics):"
+printf '%-12s %-24s %-24s %s\n' service "gRPC (gateway: HTTP)" admin log
+for row in "${rows[@]}"; do echo "$row"; done
 echo
-echo "A development token (county_admin, whole country), valid 12 hours:"
-echo "  $token"
-echo "Try:  grpcurl -plaintext -H \"authorization: Bearer \$TOKEN\" 127.0.0.1:50051 list"
-echo "RabbitMQ management (when the plugin is enabled): http://127.0.0.1:15672 (guest/guest)"
+# Without passwords: scrollback and screen shares keep them.
+hide_password() { sed -E 's#(://[^:/@]*):[^@/]*@#\1:***@#' <<<"$1"; }
+echo "PostgreSQL: $(hide_password "$DATABASE_URL")"
+echo "RabbitMQ:   $(hide_password "$AMQP_URL")"
+if [ -n "$token" ]; then
+  echo
+  signed="ZF_JWT_SECRET"
+  [ -n "${ZF_JWT_SECRET:-}" ] || signed="the PUBLIC development secret (ZF_JWT_SECRET unset)"
+  echo "Development token (sub dev-admin, roles county_admin,township_admin, every region; 12 h),"
+  echo "signed with $signed:"
+  echo
+  echo "  export TOKEN=$token"
+  echo
+  echo "  grpcurl -plaintext -H \"authorization: Bearer \$TOKEN\" 127.0.0.1:50051 list"
+fi
+echo
 echo "Ctrl-C stops everything."
-wait -n "${pids[@]}" || true
-log "a service exited; see .run/logs/"
+
+# Wait until a service exits (a crash) or a signal arrives (the traps).
+wait -n "${pids[@]}" && rc=0 || rc=$?
+for i in "${!pids[@]}"; do
+  if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+    log "${names[$i]} exited (status $rc) while running"
+    show_log_tail "${names[$i]}"
+  fi
+done
+exit 1

@@ -1,18 +1,47 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace against the local PostgreSQL and RabbitMQ.
-# Test binaries run one after another (plain `cargo test`): one of them
-# restarts RabbitMQ to prove that nothing is lost.
+# Runs every unit and integration test of the workspace against the local
+# PostgreSQL and RabbitMQ (started here when they are down). Arguments go to
+# `cargo test`, e.g. `scripts/test.sh -p zoufang-registry` or
+# `scripts/test.sh --no-fail-fast`.
+#
+# Plain `cargo test` on purpose (not nextest): it runs the test binaries one
+# after another, and one of them stops and starts the RabbitMQ application,
+# which would break tests running beside it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
+need cargo "install the Rust toolchain (rustup)"
+
 ensure_postgres
 ensure_rabbitmq
-log "running the tests"
+
+log "cargo test --workspace --locked $*"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
+t0=$SECONDS
 status=0
-cargo test --workspace --locked "$@" 2>&1 | tee "$out" || status=$?
-# One closing line for the whole run, summed over every test binary.
-awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     END { printf "%d passed, %d failed\n", p, f }' "$out"
+cargo test --workspace --locked "$@" 2>&1 | tee "$out" || status=${PIPESTATUS[0]}
+
+# One closing line summed over every test binary (unit, integration, doc).
+# "test result:" lines look like
+#   test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s
+summary=$(awk '
+  /^[[:space:]]*Running / || /^[[:space:]]*Doc-tests / { binaries++ }
+  /^test result:/ {
+    for (i = 3; i <= NF; i++) {
+      n = $(i - 1) + 0
+      if ($i ~ /^passed/) passed += n
+      if ($i ~ /^failed/) failed += n
+      if ($i ~ /^ignored/) ignored += n
+    }
+  }
+  END { printf "%d passed, %d failed, %d ignored in %d test binaries", passed, failed, ignored, binaries }
+' "$out")
+elapsed=$((SECONDS - t0))
+echo
+if [ "$status" -eq 0 ]; then
+  echo "scripts/test.sh: PASSED: $summary ($elapsed s)"
+else
+  echo "scripts/test.sh: FAILED (cargo test exited $status): $summary ($elapsed s)"
+fi
 exit "$status"

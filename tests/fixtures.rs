@@ -151,11 +151,24 @@ pub fn household_request(household_id: &str, village: &str, n: u32) -> RegisterH
         group_name: "肖家组".into(),
         address: format!("{n}号"),
         head_name: "唐怀珠".into(),
-        id_number: id_number("19600312", 100 + n + (rand_u16() as u32 % 800)),
-        phone: format!("139{:08}", 10_000_000 + n + rand_u16() as u32 * 100),
+        id_number: random_id_number(),
+        phone: format!("139{:08}", (u32::from(rand_u16()) << 8 | n) % 100_000_000),
         member_count: 4,
         tags: vec!["低保".into(), "留守".into()],
     }
+}
+
+/// A valid ID number with a random birth date (1940–1994) and serial, so
+/// thousands of test households do not collide.
+pub fn random_id_number() -> String {
+    let b = Uuid::new_v4().into_bytes();
+    let days = u32::from_le_bytes([b[0], b[1], b[2], 0]) % 20_000;
+    let birth = chrono::NaiveDate::from_ymd_opt(1940, 1, 1).expect("date")
+        + chrono::Days::new(u64::from(days));
+    id_number(
+        &birth.format("%Y%m%d").to_string(),
+        u32::from(u16::from_le_bytes([b[3], b[4]])),
+    )
 }
 
 fn rand_u16() -> u16 {

@@ -187,3 +187,9 @@ CREATE TABLE pii_access_audit (
 );
 CREATE INDEX pii_access_audit_subject ON pii_access_audit (county, subject_id);
 CREATE INDEX households_id_number_hash ON households (id_number_hash);
+
+-- Lookups by id alone (the API takes ids without their county). Under Citus
+-- these fan out to every shard; callers that know the county avoid that.
+CREATE INDEX households_by_id ON households (household_id);
+CREATE INDEX visits_by_id ON visits (visit_id);
+CREATE INDEX campaigns_by_id ON campaigns (campaign_id);

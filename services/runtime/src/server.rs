@@ -12,9 +12,11 @@ use anyhow::Context as _;
 use axum::{Router, http::StatusCode, routing::get};
 use sqlx::PgPool;
 use tokio::{net::TcpListener, task::JoinSet};
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
-use tonic::{service::Routes, transport::Server};
+use tonic::{
+    service::Routes,
+    transport::{Server, server::TcpIncoming},
+};
 use tonic_health::ServingStatus;
 
 use crate::{metrics, telemetry};
@@ -99,14 +101,18 @@ impl Host {
             .add_routes(routes)
             .add_service(health_service)
             .add_service(reflection)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), async move {
-                grpc_token.cancelled().await;
-                for name in service_names {
-                    health
-                        .set_service_status(*name, ServingStatus::NotServing)
-                        .await;
-                }
-            })
+            .serve_with_incoming_shutdown(
+                // Without TCP_NODELAY small responses wait out delayed ACKs (~40 ms each).
+                TcpIncoming::from(grpc).with_nodelay(Some(true)),
+                async move {
+                    grpc_token.cancelled().await;
+                    for name in service_names {
+                        health
+                            .set_service_status(*name, ServingStatus::NotServing)
+                            .await;
+                    }
+                },
+            )
             .await;
         token.cancel();
         let drained = tokio::time::timeout(self.grace, async {

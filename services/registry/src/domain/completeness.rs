@@ -3,9 +3,11 @@
 //! as the campaign decides:
 //!
 //! - `situation` (家庭情况) is filled in;
-//! - `narrative` (民情日记) has at least 20 characters;
+//! - `narrative` (民情日记) has at least 20 characters — chars, not bytes,
+//!   since a Chinese character is three bytes; surrounding blanks not counted;
 //! - in-person visits (入户走访, 带案下访, 同吃同住) carry a `location` and at
-//!   least one photo (`photo_refs`);
+//!   least one non-blank photo (`photo_refs`); phone calls and office
+//!   receptions (电话, 集中接访) need neither;
 //! - every item has a `category`, and a `resolution_note` when it was
 //!   resolved on the spot;
 //! - help in goods says what the goods were (`help.goods_description`).
@@ -106,11 +108,70 @@ mod tests {
     }
 
     #[test]
-    fn phone_visits_need_no_location_or_photo() {
+    fn in_person_modes_need_location_and_photo() {
+        for mode in [
+            VisitMode::DoorToDoor,
+            VisitMode::LiveIn,
+            VisitMode::CaseVisit,
+        ] {
+            let mut r = complete();
+            r.mode = mode as i32;
+            r.location = None;
+            r.photo_refs = vec![" ".into()];
+            assert_eq!(
+                check_completeness(&r),
+                vec!["location", "photo_refs"],
+                "{mode:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn remote_modes_need_no_location_or_photo() {
+        for mode in [
+            VisitMode::Phone,
+            VisitMode::Reception,
+            VisitMode::Unspecified,
+        ] {
+            let mut r = complete();
+            r.mode = mode as i32;
+            r.location = None;
+            r.photo_refs.clear();
+            assert!(check_completeness(&r).is_empty(), "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn items_are_named_by_index() {
         let mut r = complete();
-        r.mode = VisitMode::Phone as i32;
-        r.location = None;
-        r.photo_refs.clear();
+        r.items.push(RaisedItem {
+            category: "民生工程".into(),
+            resolved_on_spot: true,
+            resolution_note: "当场联系电工修复".into(),
+            ..Default::default()
+        });
+        r.items.push(RaisedItem {
+            category: " ".into(),
+            resolved_on_spot: true,
+            ..Default::default()
+        });
+        let expected = ["items[2].category", "items[2].resolution_note"];
+        assert_eq!(check_completeness(&r), expected);
+    }
+
+    #[test]
+    fn goods_need_a_description_cash_does_not() {
+        let mut r = complete();
+        r.help = Some(Help {
+            cash_fen: 20_000,
+            ..Default::default()
+        });
+        assert!(check_completeness(&r).is_empty());
+        r.help = Some(Help {
+            goods_value_fen: 15_000,
+            goods_description: "大米一袋、食用油一桶".into(),
+            ..Default::default()
+        });
         assert!(check_completeness(&r).is_empty());
     }
 
@@ -121,5 +182,8 @@ mod tests {
         assert_eq!(check_completeness(&r), vec!["narrative"]);
         r.narrative.push('字');
         assert!(check_completeness(&r).is_empty());
+        // Padding does not make a diary longer.
+        r.narrative = format!("{}{}", "字".repeat(10), " ".repeat(30));
+        assert_eq!(check_completeness(&r), vec!["narrative"]);
     }
 }

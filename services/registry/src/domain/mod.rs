@@ -1,9 +1,16 @@
-//! The registry's pure rules: visit validation and fingerprints, the
-//! completeness check, and quota arithmetic. No I/O here.
+//! The registry's pure rules: visit and item validation, body fingerprints,
+//! the completeness check, and quota arithmetic. No I/O here: the `ops` layer
+//! reads the clock and the database and passes what these need.
 pub mod completeness;
+pub mod fingerprint;
+pub mod items;
 pub mod quota;
+pub mod violations;
 pub mod visit;
 
-pub use completeness::check_completeness;
-pub use quota::{CadreActuals, coverage_bp, evaluate, validate_quotas};
-pub use visit::{ValidVisit, fingerprint, validate_visit};
+pub use completeness::{MIN_NARRATIVE_CHARS, check_completeness};
+pub use fingerprint::fingerprint;
+pub use items::{item_no, validate_items};
+pub use quota::{CadreActuals, applicable_quotas, coverage_bp, evaluate, validate_quotas};
+pub use violations::Violations;
+pub use visit::{ValidVisit, validate_visit};

@@ -1,52 +1,74 @@
 //! Quota arithmetic (任务指标): which of a campaign's quotas apply to a
-//! cadre's position, and how far their recorded visits meet them.
+//! cadre's position, how far the cadre's recorded visits meet them, and
+//! coverage in basis points.
+//!
+//! A quota with a position applies to cadres of that position; a quota with
+//! an empty position applies to everyone, unless the cadre's position has
+//! its own quota of the same metric — the specific rule overrides the
+//! general one (工作队员 stay 10 nights even if everyone else stays 2).
+//! Positions compare trimmed, as the campaign store saves them trimmed.
 use std::collections::HashSet;
 
 use zoufang_proto::registry::v1::{Quota, QuotaMetric, QuotaProgress};
-use zoufang_runtime::{ServiceError, ServiceResult};
+use zoufang_runtime::ServiceResult;
+
+use super::violations::Violations;
 
 /// What a cadre has done in a campaign (disputed visits excluded).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CadreActuals {
+    /// Visits recorded.
     pub visits: i64,
+    /// Distinct households visited (走访群众户数).
     pub households_visited: i64,
+    /// Nights stayed in households (住宿).
     pub overnight_stays: i64,
+    /// Distinct tagged (key-group) households visited (专访重点户).
     pub key_households_visited: i64,
-    /// Total help (cash + goods, fen) per household helped.
+    /// Total help (cash + goods, fen) given to each household helped, one
+    /// entry per household: the per-household minimum is applied to totals.
     pub help_per_household_fen: Vec<i64>,
 }
 
-/// The quotas that apply to `position`: position-specific ones, plus
-/// everyone's (empty position) for metrics the position has no quota of.
+fn metric(q: &Quota) -> QuotaMetric {
+    QuotaMetric::try_from(q.metric).unwrap_or(QuotaMetric::Unspecified)
+}
+
+/// The quotas that apply to `position`, ordered by metric: the position's
+/// own, plus everyone's (empty position) for metrics it has none of.
 pub fn applicable_quotas(quotas: &[Quota], position: &str) -> Vec<Quota> {
-    let specific: Vec<&Quota> = quotas
+    let position = position.trim();
+    let is_mine = |q: &&Quota| !position.is_empty() && q.position.trim() == position;
+    let mine: Vec<&Quota> = quotas.iter().filter(is_mine).collect();
+    let everyones = quotas
         .iter()
-        .filter(|q| !q.position.is_empty() && q.position == position)
-        .collect();
-    let mut out: Vec<Quota> = specific.iter().map(|q| (*q).clone()).collect();
-    for q in quotas.iter().filter(|q| q.position.is_empty()) {
-        if !specific.iter().any(|s| s.metric == q.metric) {
-            out.push(q.clone());
-        }
-    }
+        .filter(|q| q.position.trim().is_empty())
+        .filter(|q| !mine.iter().any(|m| m.metric == q.metric));
+    let mut out: Vec<Quota> = mine.iter().copied().chain(everyones).cloned().collect();
+    // Stable: quotas of one metric (which validation forbids) keep their order.
     out.sort_by_key(|q| q.metric);
     out
 }
 
-/// Progress against each applicable quota.
+/// Progress against each quota that applies to `position`.
 pub fn evaluate(quotas: &[Quota], position: &str, actuals: &CadreActuals) -> Vec<QuotaProgress> {
     applicable_quotas(quotas, position)
         .into_iter()
         .map(|q| {
-            let actual = match QuotaMetric::try_from(q.metric).unwrap_or(QuotaMetric::Unspecified) {
+            let actual = match metric(&q) {
                 QuotaMetric::HouseholdsVisited => actuals.households_visited,
                 QuotaMetric::OvernightStays => actuals.overnight_stays,
                 QuotaMetric::KeyHouseholdsVisited => actuals.key_households_visited,
-                QuotaMetric::HouseholdsHelped => actuals
-                    .help_per_household_fen
-                    .iter()
-                    .filter(|&&f| f > 0 && f >= q.min_amount_fen)
-                    .count() as i64,
+                // A household given nothing is not helped, even when the
+                // minimum is 0.
+                QuotaMetric::HouseholdsHelped => {
+                    let helped = actuals
+                        .help_per_household_fen
+                        .iter()
+                        .filter(|&&fen| fen > 0 && fen >= q.min_amount_fen)
+                        .count();
+                    i64::try_from(helped).unwrap_or(i64::MAX)
+                }
                 QuotaMetric::Visits => actuals.visits,
                 QuotaMetric::Unspecified => 0,
             };
@@ -60,50 +82,52 @@ pub fn evaluate(quotas: &[Quota], position: &str, actuals: &CadreActuals) -> Vec
         .collect()
 }
 
-/// Coverage in basis points (10000 = 100%), rounded down and capped.
+/// Coverage in basis points (10000 = 100%): 0 when there is nothing to
+/// cover, rounded down (99.99% is not "all"), capped at 10000.
 pub fn coverage_bp(visited: i64, total: i64) -> i32 {
     if total <= 0 {
         return 0;
     }
-    let bp = visited.max(0).saturating_mul(10_000) / total;
+    // i128: visited × 10000 cannot overflow, so huge inputs stay exact.
+    let bp = i128::from(visited.max(0)) * 10_000 / i128::from(total);
     i32::try_from(bp.min(10_000)).unwrap_or(10_000)
 }
 
-/// Checks a campaign's quotas, naming `quotas[i].<field>`.
+/// Checks a campaign's quotas, reporting every violation as
+/// `{field}[i].metric`, `{field}[i].target` or `{field}[i].min_amount_fen`.
 pub fn validate_quotas(field: &str, quotas: &[Quota]) -> ServiceResult<()> {
+    let mut v = Violations::new();
     let mut seen = HashSet::new();
     for (i, q) in quotas.iter().enumerate() {
         let f = |name: &str| format!("{field}[{i}].{name}");
-        if QuotaMetric::try_from(q.metric).unwrap_or(QuotaMetric::Unspecified)
-            == QuotaMetric::Unspecified
-        {
-            return Err(ServiceError::invalid(
-                f("metric"),
-                "choose what the quota counts",
-            ));
-        }
-        if q.target < 0 {
-            return Err(ServiceError::invalid(f("target"), "cannot be negative"));
-        }
-        if q.min_amount_fen < 0 {
-            return Err(ServiceError::invalid(
-                f("min_amount_fen"),
-                "cannot be negative",
-            ));
-        }
-        if !seen.insert((q.position.trim().to_owned(), q.metric)) {
-            return Err(ServiceError::invalid(
+        let m = metric(q);
+        if m == QuotaMetric::Unspecified {
+            v.add(f("metric"), "choose what the quota counts");
+        } else if !seen.insert((q.position.trim(), m)) {
+            v.add(
                 f("metric"),
                 "this position already has a quota of this metric",
-            ));
+            );
+        }
+        if q.target < 0 {
+            v.add(f("target"), "cannot be negative");
+        }
+        if q.min_amount_fen < 0 {
+            v.add(f("min_amount_fen"), "cannot be negative");
+        } else if q.min_amount_fen > 0 && m != QuotaMetric::HouseholdsHelped {
+            // Most likely meant for a households-helped quota: say so.
+            let reason = "applies only to HOUSEHOLDS_HELPED quotas";
+            v.add(f("min_amount_fen"), reason);
         }
     }
-    Ok(())
+    v.finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use QuotaMetric::*;
+    use zoufang_runtime::ServiceError;
 
     fn quota(position: &str, metric: QuotaMetric, target: i64, min: i64) -> Quota {
         Quota {
@@ -114,29 +138,50 @@ mod tests {
         }
     }
 
-    /// The seeds' 白鹤铺镇 work-team rules: ≥60 households, ≥10 nights,
-    /// ≥5 households helped with ≥100 yuan each.
+    /// The seeds' 白鹤铺镇 work-team rules: ≥60 (key) households, ≥10 nights,
+    /// ≥5 households helped with ≥100 yuan each; plus rules for everyone.
     fn seeds_quotas() -> Vec<Quota> {
         vec![
-            quota("工作队员", QuotaMetric::KeyHouseholdsVisited, 60, 0),
-            quota("工作队员", QuotaMetric::OvernightStays, 10, 0),
-            quota("工作队员", QuotaMetric::HouseholdsHelped, 5, 10_000),
-            quota("", QuotaMetric::HouseholdsVisited, 50, 0),
-            quota("", QuotaMetric::OvernightStays, 2, 0),
+            quota("工作队员", KeyHouseholdsVisited, 60, 0),
+            quota("工作队员", OvernightStays, 10, 0),
+            quota("工作队员", HouseholdsHelped, 5, 10_000),
+            quota("", HouseholdsVisited, 50, 0),
+            quota("", OvernightStays, 2, 0),
         ]
+    }
+
+    fn by(p: &[QuotaProgress], m: QuotaMetric) -> (i64, i64, bool) {
+        let q = p.iter().find(|x| x.metric == m as i32).expect("metric");
+        (q.target, q.actual, q.met)
     }
 
     #[test]
     fn position_quotas_override_everyones() {
         let q = applicable_quotas(&seeds_quotas(), "工作队员");
-        let nights: Vec<_> = q
+        let metrics: Vec<i32> = q.iter().map(|q| q.metric).collect();
+        let expected = [
+            HouseholdsVisited,
+            OvernightStays,
+            KeyHouseholdsVisited,
+            HouseholdsHelped,
+        ];
+        assert_eq!(metrics, expected.map(|m| m as i32));
+        let nights = q
             .iter()
-            .filter(|q| q.metric == QuotaMetric::OvernightStays as i32)
-            .collect();
-        assert_eq!(nights.len(), 1);
-        assert_eq!(nights[0].target, 10);
-        assert_eq!(q.len(), 4);
-        assert_eq!(applicable_quotas(&seeds_quotas(), "村干部").len(), 2);
+            .find(|q| q.metric == OvernightStays as i32)
+            .unwrap();
+        assert_eq!(nights.target, 10);
+        // Positions compare trimmed.
+        assert_eq!(applicable_quotas(&seeds_quotas(), " 工作队员 "), q);
+    }
+
+    #[test]
+    fn other_positions_get_everyones_quotas_only() {
+        let q = applicable_quotas(&seeds_quotas(), "村干部");
+        assert_eq!(q.len(), 2);
+        assert!(q.iter().all(|q| q.position.is_empty()));
+        assert_eq!(applicable_quotas(&seeds_quotas(), "").len(), 2);
+        assert!(applicable_quotas(&[], "工作队员").is_empty());
     }
 
     #[test]
@@ -149,58 +194,97 @@ mod tests {
             help_per_household_fen: vec![10_000, 20_000, 9_999, 10_000, 50_000, 0],
         };
         let p = evaluate(&seeds_quotas(), "工作队员", &actuals);
-        let by = |m: QuotaMetric| *p.iter().find(|x| x.metric == m as i32).unwrap();
-        assert_eq!(
-            (
-                by(QuotaMetric::HouseholdsHelped).actual,
-                by(QuotaMetric::HouseholdsHelped).met
-            ),
-            (4, false)
-        );
-        assert_eq!(
-            (
-                by(QuotaMetric::OvernightStays).actual,
-                by(QuotaMetric::OvernightStays).met
-            ),
-            (9, false)
-        );
-        assert!(by(QuotaMetric::KeyHouseholdsVisited).met);
-        assert!(by(QuotaMetric::HouseholdsVisited).met);
+        assert_eq!(p.len(), 4);
+        assert_eq!(by(&p, HouseholdsHelped), (5, 4, false));
+        assert_eq!(by(&p, OvernightStays), (10, 9, false));
+        assert_eq!(by(&p, KeyHouseholdsVisited), (60, 61, true));
+        assert_eq!(by(&p, HouseholdsVisited), (50, 64, true));
+    }
+
+    #[test]
+    fn meeting_a_target_exactly_counts() {
+        let mut actuals = CadreActuals {
+            overnight_stays: 10,
+            key_households_visited: 60,
+            help_per_household_fen: vec![10_000; 5],
+            ..Default::default()
+        };
+        let p = evaluate(&seeds_quotas(), "工作队员", &actuals);
+        assert_eq!(by(&p, HouseholdsHelped), (5, 5, true));
+        assert_eq!(by(&p, OvernightStays), (10, 10, true));
+        assert_eq!(by(&p, KeyHouseholdsVisited), (60, 60, true));
+        assert_eq!(by(&p, HouseholdsVisited), (50, 0, false));
+        // With no minimum, any help counts, but no help does not.
+        actuals.help_per_household_fen = vec![1, 0, 0];
+        let q = [quota("", HouseholdsHelped, 1, 0), quota("", Visits, 0, 0)];
+        let p = evaluate(&q, "村干部", &actuals);
+        assert_eq!(by(&p, HouseholdsHelped), (1, 1, true));
+        assert_eq!(by(&p, Visits), (0, 0, true), "a zero target is met");
     }
 
     #[test]
     fn coverage_in_basis_points() {
         assert_eq!(coverage_bp(420, 500), 8400);
         assert_eq!(coverage_bp(1, 3), 3333);
+        assert_eq!(coverage_bp(9999, 10_000), 9999);
+        assert_eq!(coverage_bp(2, 3), 6666, "rounded down");
         assert_eq!(coverage_bp(5, 0), 0);
+        assert_eq!(coverage_bp(0, 0), 0);
         assert_eq!(coverage_bp(7, 5), 10_000);
+        assert_eq!(coverage_bp(-1, 5), 0);
+        assert_eq!(coverage_bp(i64::MAX, i64::MAX), 10_000);
+        assert_eq!(
+            coverage_bp(i64::MAX / 2, i64::MAX),
+            4999,
+            "exact, then down"
+        );
+    }
+
+    fn violations(q: &[Quota]) -> Vec<String> {
+        match validate_quotas("quotas", q) {
+            Err(ServiceError::InvalidArgument(vs)) => vs.into_iter().map(|v| v.field).collect(),
+            other => panic!("expected invalid, got {other:?}"),
+        }
     }
 
     #[test]
     fn quotas_are_validated_by_field() {
         assert!(validate_quotas("quotas", &seeds_quotas()).is_ok());
+        assert!(validate_quotas("quotas", &[]).is_ok());
         let mut q = seeds_quotas();
         q[1].target = -1;
-        assert!(
-            validate_quotas("quotas", &q)
-                .unwrap_err()
-                .to_string()
-                .contains("quotas[1].target")
+        q[2].min_amount_fen = -1;
+        q.push(quota(" 工作队员", OvernightStays, 3, 0));
+        q.push(quota("", Unspecified, 1, 0));
+        q.push(quota("村干部", Visits, 1, 500));
+        assert_eq!(
+            violations(&q),
+            vec![
+                "quotas[1].target",
+                "quotas[2].min_amount_fen",
+                "quotas[5].metric",
+                "quotas[6].metric",
+                "quotas[7].min_amount_fen",
+            ]
         );
-        let mut q = seeds_quotas();
-        q.push(quota("工作队员", QuotaMetric::OvernightStays, 3, 0));
-        assert!(
-            validate_quotas("quotas", &q)
-                .unwrap_err()
-                .to_string()
-                .contains("quotas[5].metric")
-        );
-        let q = vec![quota("", QuotaMetric::Unspecified, 1, 0)];
-        assert!(
-            validate_quotas("quotas", &q)
-                .unwrap_err()
-                .to_string()
-                .contains("quotas[0].metric")
+        let e = validate_quotas("campaign.quotas", &q[6..7])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("campaign.quotas[0].metric"), "{e}");
+    }
+
+    #[test]
+    fn same_metric_for_different_positions_is_fine() {
+        let q = [
+            quota("工作队员", OvernightStays, 10, 0),
+            quota("班子成员", OvernightStays, 5, 0),
+            quota("", OvernightStays, 2, 0),
+            quota("", HouseholdsVisited, 50, 0),
+        ];
+        assert!(validate_quotas("quotas", &q).is_ok());
+        assert_eq!(
+            violations(&[q[2].clone(), q[2].clone()]),
+            vec!["quotas[1].metric"]
         );
     }
 }

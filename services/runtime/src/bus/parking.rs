@@ -70,8 +70,25 @@ pub async fn list(ch: &Channel, service: &str, limit: usize) -> lapin::Result<Ve
             },
         )
         .await?;
+        // basic.nack has no reply: a synchronous call on the same channel
+        // makes sure the broker has put the messages back before we return.
+        message_count(ch, &queue).await?;
     }
     Ok(out)
+}
+
+async fn message_count(ch: &Channel, queue: &str) -> lapin::Result<usize> {
+    Ok(ch
+        .queue_declare(
+            queue.into(),
+            QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await?
+        .message_count() as usize)
 }
 
 /// Moves up to `limit` parked messages of `service` back into its main queue
@@ -82,17 +99,7 @@ pub async fn replay(ch: &Channel, service: &str, limit: usize) -> anyhow::Result
     let main = format!("{service}.events");
     // Only what is parked now: a message that fails again after the replay
     // is parked anew and must not be replayed in a loop.
-    let parked_now = ch
-        .queue_declare(
-            queue.clone().into(),
-            QueueDeclareOptions {
-                passive: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await?
-        .message_count() as usize;
+    let parked_now = message_count(ch, &queue).await?;
     let limit = limit.min(parked_now);
     let mut moved = 0;
     while moved < limit {

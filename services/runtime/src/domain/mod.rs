@@ -4,8 +4,10 @@ pub mod id_number;
 pub mod mask;
 pub mod phone;
 pub mod region;
+pub mod scope;
 
 pub use id_number::IdNumber;
 pub use mask::{mask_id_number, mask_phone};
 pub use phone::MobilePhone;
-pub use region::{RegionCode, RegionLevel, RegionScope, TownshipKind, VillageKind};
+pub use region::{RegionCode, RegionLevel, TownshipKind, VillageKind};
+pub use scope::RegionScope;

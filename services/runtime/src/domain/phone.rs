@@ -1,44 +1,54 @@
-//! Mainland China mobile numbers (手机号码).
+//! Mainland China mobile numbers (手机号码): 11 digits, `1[3-9]` then 9 more.
+//! Landlines are refused on purpose: callbacks (回访) and SMS need a mobile.
 use std::fmt;
 
 use super::mask::mask_phone;
 use crate::error::{ServiceError, ServiceResult};
 
-/// A valid 11-digit mobile number. `Debug` and `Display` show it masked.
+/// A valid 11-digit mobile number. `Debug` and `Display` show it masked
+/// (3+4), so it cannot leak into logs by accident; `as_str` gives it whole.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct MobilePhone(String);
 
 impl MobilePhone {
-    /// Parses a mobile number; spaces, dashes and a +86/86 prefix are accepted.
+    /// Parses a mobile number as people type it: spaces and dashes are
+    /// dropped and a `+86` or `86` country prefix is accepted.
+    /// `field` names the input in errors.
     pub fn parse(field: &str, s: &str) -> ServiceResult<Self> {
-        let digits: String = s.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-        let digits = digits
-            .strip_prefix("+86")
-            .or_else(|| {
-                (digits.len() == 13)
-                    .then(|| digits.strip_prefix("86"))
-                    .flatten()
-            })
-            .unwrap_or(&digits);
-        let valid = digits.len() == 11
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && digits.starts_with('1')
-            && matches!(digits.as_bytes()[1], b'3'..=b'9');
-        if !valid {
-            return Err(ServiceError::invalid(
-                field,
-                "must be an 11-digit mainland mobile number starting 13–19",
-            ));
+        let bad = |reason: String| Err(ServiceError::invalid(field, reason));
+        let compact: String = s
+            .chars()
+            .filter(|c| !(c.is_whitespace() || *c == '-'))
+            .collect();
+        if compact.is_empty() {
+            return bad("is required".into());
+        }
+        // "86" is only a prefix when 11 digits follow it; otherwise it could
+        // be the start of a (wrong-length) number and is left for the checks.
+        let digits = match compact.strip_prefix("+86") {
+            Some(rest) => rest,
+            None if compact.len() == 13 => compact.strip_prefix("86").unwrap_or(&compact),
+            None => &compact,
+        };
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return bad("must contain digits only (spaces, dashes and +86 are allowed)".into());
+        }
+        if digits.len() != 11 {
+            return bad(format!("must be 11 digits, got {}", digits.len()));
+        }
+        if !(digits.starts_with('1') && matches!(digits.as_bytes()[1], b'3'..=b'9')) {
+            return bad("is not a mainland mobile number: it must start with 13–19".into());
         }
         Ok(Self(digits.to_owned()))
     }
 
-    /// The 11 digits (for encryption and keyed hashing only).
+    /// The 11 digits (for encryption, keyed hashing and sending SMS; never
+    /// for display).
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
-    /// Masked form (3+4).
+    /// Masked form, first 3 and last 4 kept: `138****5678`.
     pub fn masked(&self) -> String {
         mask_phone(&self.0)
     }
@@ -60,38 +70,50 @@ impl fmt::Display for MobilePhone {
 mod tests {
     use super::*;
 
+    fn err(s: &str) -> String {
+        MobilePhone::parse("phone", s).unwrap_err().to_string()
+    }
+
     #[test]
     fn accepts_common_spellings() {
         for s in [
             "13812345678",
+            " 13812345678 ",
             "+86 138 1234 5678",
+            "+8613812345678",
+            "8613812345678",
             "86-138-1234-5678",
             "138-1234-5678",
         ] {
-            assert_eq!(
-                MobilePhone::parse("phone", s).unwrap().as_str(),
-                "13812345678",
-                "{s}"
-            );
+            let p = MobilePhone::parse("phone", s).expect(s);
+            assert_eq!(p.as_str(), "13812345678", "{s}");
         }
-        assert_eq!(
-            format!("{:?}", MobilePhone::parse("phone", "13812345678").unwrap()),
-            "MobilePhone(138****5678)"
-        );
+        for s in ["13012345678", "19912345678", "16612345678"] {
+            assert!(MobilePhone::parse("phone", s).is_ok(), "{s}");
+        }
     }
 
     #[test]
-    fn refuses_non_mobiles_naming_the_field() {
-        for s in [
-            "12345678901",
-            "1381234567",
-            "138123456789",
-            "0734-1234567",
-            "1381234567a",
-            "",
-        ] {
-            let e = MobilePhone::parse("phone", s).unwrap_err().to_string();
-            assert!(e.contains("phone"), "{s}: {e}");
-        }
+    fn shown_masked_everywhere() {
+        let p = MobilePhone::parse("phone", "13812345678").unwrap();
+        assert_eq!(p.masked(), "138****5678");
+        assert_eq!(format!("{p:?}"), "MobilePhone(138****5678)");
+        assert_eq!(p.to_string(), "138****5678");
+    }
+
+    #[test]
+    fn each_failure_has_its_reason() {
+        assert!(err("").contains("phone: is required"));
+        assert!(err(" - ").contains("is required"));
+        assert!(err("1381234567").contains("must be 11 digits, got 10"));
+        assert!(err("138123456789").contains("got 12"));
+        assert!(err("+86138123456").contains("got 9"));
+        assert!(err("1381234567a").contains("digits only"));
+        assert!(err("0734-1234567").contains("must start with 13–19"));
+        assert!(err("12345678901").contains("must start with 13–19"));
+        assert!(err("23812345678").contains("must start with 13–19"));
+        // 86 followed by 9 digits is not a prefix: the whole is 11 digits.
+        assert!(err("86138123456").contains("must start with 13–19"));
+        assert!(err("１３８12345678").contains("digits only"));
     }
 }

@@ -1,0 +1,192 @@
+//! Benchmark: RecordVisit calls per second through gRPC with N concurrent
+//! clients, against a baseline measured in the same run on the same machine
+//! — pgbench single-row INSERTs at the same client count — so the figure is
+//! a ratio that survives a noisy, shared machine.
+//!
+//! ```sh
+//! cargo run --release -p zoufang-e2e --bin bench-record-visit -- --clients 16 --seconds 15
+//! ```
+use std::{
+    process::Command,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use clap::Parser;
+use uuid::Uuid;
+use zoufang_e2e::{TestRegistry, fixtures, pg_server, unique_name};
+
+/// Measures RecordVisit throughput and latency against a pgbench baseline.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Concurrent clients (each with its own HTTP/2 connection).
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Seconds each measurement runs.
+    #[arg(long, default_value_t = 15)]
+    seconds: u64,
+    /// Households to spread the visits over.
+    #[arg(long, default_value_t = 200)]
+    households: usize,
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+/// pgbench: single-row INSERTs (with a uuid key, like a visit) at `clients`.
+fn pgbench_baseline(database: &str, clients: usize, seconds: u64) -> anyhow::Result<f64> {
+    let url = format!("{}/{database}", pg_server());
+    let psql = Command::new("psql")
+        .args([&url, "-qc", "CREATE TABLE IF NOT EXISTS public.bench_baseline (county char(6), id uuid, body text, at timestamptz DEFAULT now(), PRIMARY KEY (county, id))"])
+        .output()?;
+    anyhow::ensure!(
+        psql.status.success(),
+        "psql: {}",
+        String::from_utf8_lossy(&psql.stderr)
+    );
+    let script = std::env::temp_dir().join(format!("{}.sql", unique_name("zfbench")));
+    std::fs::write(
+        &script,
+        "INSERT INTO public.bench_baseline (county, id, body) VALUES ('430426', gen_random_uuid(), repeat('x', 200));\n",
+    )?;
+    let out = Command::new("pgbench")
+        .args([
+            "-n",
+            "-c",
+            &clients.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &seconds.to_string(),
+            "-f",
+        ])
+        .arg(&script)
+        .arg(&url)
+        .output()?;
+    let _ = std::fs::remove_file(&script);
+    anyhow::ensure!(
+        out.status.success(),
+        "pgbench: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| {
+            l.trim_start_matches("tps = ")
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .ok_or_else(|| anyhow::anyhow!("no tps in pgbench output: {text}"))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let database = unique_name("zft");
+    let mut config = zoufang_registry::config::Config {
+        grpc_addr: "127.0.0.1:0".parse()?,
+        common: zoufang_e2e::common_config(&database),
+    };
+    config.common.db_max_connections = u32::try_from(args.clients)?.max(4) + 4;
+    let registry = TestRegistry::spawn_with(config, &database).await;
+    let mut admin = registry
+        .client("bench-admin", &["county_admin"], fixtures::COUNTY)
+        .await;
+    let seed = fixtures::seed(&mut admin).await;
+    let mut households = seed.household_ids.clone();
+    for i in 0..args.households {
+        let id = Uuid::new_v4().to_string();
+        let village = fixtures::VILLAGES[i % fixtures::VILLAGES.len()];
+        admin
+            .register_household(fixtures::household_request(&id, village, 1000 + i as u32))
+            .await?;
+        households.push(id);
+    }
+    let households = Arc::new(households);
+    let seed = Arc::new(seed);
+
+    // Warm up, then measure.
+    let run = |seconds: u64| {
+        let households = households.clone();
+        let seed = seed.clone();
+        let registry_clients = (0..args.clients)
+            .map(|_| registry.client("bench-admin", &["county_admin"], fixtures::COUNTY))
+            .collect::<Vec<_>>();
+        async move {
+            let stop = Arc::new(AtomicBool::new(false));
+            let mut tasks = Vec::new();
+            for (n, client) in futures::future::join_all(registry_clients)
+                .await
+                .into_iter()
+                .enumerate()
+            {
+                let (stop, households, seed) = (stop.clone(), households.clone(), seed.clone());
+                tasks.push(tokio::spawn(async move {
+                    let mut client = client;
+                    let mut latencies = Vec::new();
+                    let mut i = n;
+                    while !stop.load(Ordering::Relaxed) {
+                        let req = fixtures::visit_request(&seed, &households[i % households.len()]);
+                        let t = Instant::now();
+                        client.record_visit(req).await.expect("record visit");
+                        latencies.push(t.elapsed().as_micros() as u64);
+                        i += args.clients;
+                    }
+                    latencies
+                }));
+            }
+            let started = Instant::now();
+            tokio::time::sleep(Duration::from_secs(seconds)).await;
+            stop.store(true, Ordering::Relaxed);
+            let mut all = Vec::new();
+            for t in tasks {
+                all.extend(t.await.expect("client task"));
+            }
+            (all, started.elapsed())
+        }
+    };
+    let _ = run(2).await;
+    let (mut latencies, elapsed) = run(args.seconds).await;
+    latencies.sort_unstable();
+    let rate = latencies.len() as f64 / elapsed.as_secs_f64();
+    let backlog: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        .fetch_one(&registry.pool)
+        .await?;
+
+    let baseline = pgbench_baseline(&registry.database, args.clients, args.seconds)?;
+    println!(
+        "RecordVisit, {} clients, {} s: {} visits",
+        args.clients,
+        args.seconds,
+        latencies.len()
+    );
+    println!("  throughput      {rate:>10.1} visits/s");
+    println!(
+        "  latency ms      p50 {:.2}  p95 {:.2}  p99 {:.2}",
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.95),
+        percentile(&latencies, 0.99)
+    );
+    println!("  outbox backlog  {backlog} unpublished at the end");
+    println!(
+        "baseline: pgbench single-row INSERT, {} clients: {baseline:.1} tx/s",
+        args.clients
+    );
+    println!(
+        "ratio: RecordVisit / pgbench insert = {:.2}",
+        rate / baseline
+    );
+    registry.stop().await;
+    Ok(())
+}
