@@ -44,4 +44,9 @@ if [ "$status" -eq 0 ]; then
 else
   echo "scripts/test.sh: FAILED (cargo test exited $status): $summary ($elapsed s)"
 fi
+# The plain closing line test harnesses read: "tests: N passed, N failed".
+closing=$(printf '%s\n' "$summary" | sed -E 's/^([0-9]+ passed, [0-9]+ failed).*/tests: \1/')
+mkdir -p .run
+echo "$closing" > .run/test-summary
+echo "$closing"
 exit "$status"
