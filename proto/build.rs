@@ -6,6 +6,8 @@ const PROTOS: &[&str] = &[
     "zoufang/common/v1/common.proto",
     "zoufang/events/v1/registry_events.proto",
     "zoufang/registry/v1/registry.proto",
+    "zoufang/events/v1/issue_events.proto",
+    "zoufang/issues/v1/issues.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

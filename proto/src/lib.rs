@@ -24,3 +24,9 @@ pub mod registry {
         tonic::include_proto!("zoufang.registry.v1");
     }
 }
+
+pub mod issues {
+    pub mod v1 {
+        tonic::include_proto!("zoufang.issues.v1");
+    }
+}
