@@ -112,8 +112,38 @@ pub fn common_config(database: &str) -> CommonConfig {
 /// An authenticated registry client.
 pub type Registry = RegistryServiceClient<InterceptedService<Channel, BearerInterceptor>>;
 
-/// A registry running on port 0 against a fresh database.
-pub struct TestRegistry {
+/// An authenticated ledger client.
+pub type Issues = zoufang_proto::issues::v1::issue_service_client::IssueServiceClient<
+    InterceptedService<Channel, BearerInterceptor>,
+>;
+
+/// Both service kinds start the same way: build, read the ports, run.
+macro_rules! launch {
+    ($app:expr, $database:expr) => {{
+        let app = $app;
+        let (grpc_port, admin_port, pool, shutdown) = (
+            app.grpc_port(),
+            app.admin_port(),
+            app.pool(),
+            app.shutdown_token(),
+        );
+        let handle = tokio::spawn(app.run_until_stopped());
+        TestService {
+            database: $database.to_owned(),
+            pool,
+            grpc_port,
+            admin_port,
+            shutdown,
+            handle,
+        }
+    }};
+}
+
+/// The registry under test (most tests use only it).
+pub type TestRegistry = TestService;
+
+/// A service running on port 0 against its own database.
+pub struct TestService {
     /// The database this instance owns.
     pub database: String,
     /// Its pool (search_path = registry), to check what was written.
@@ -127,7 +157,7 @@ pub struct TestRegistry {
     handle: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
-impl TestRegistry {
+impl TestService {
     /// Starts a registry on a new database.
     pub async fn spawn() -> Self {
         Self::spawn_on(&unique_name("zft")).await
@@ -145,33 +175,53 @@ impl TestRegistry {
     /// Starts a registry with a given configuration.
     pub async fn spawn_with(config: Config, database: &str) -> Self {
         cleanup_old_runs();
-        let app = Application::build(config).await.expect("registry builds");
-        let (grpc_port, admin_port, pool, shutdown) = (
-            app.grpc_port(),
-            app.admin_port(),
-            app.pool(),
-            app.shutdown_token(),
-        );
-        let handle = tokio::spawn(app.run_until_stopped());
-        Self {
-            database: database.to_owned(),
-            pool,
-            grpc_port,
-            admin_port,
-            shutdown,
-            handle,
-        }
+        launch!(
+            Application::build(config).await.expect("registry builds"),
+            database
+        )
     }
 
-    /// A client acting as `sub` with `roles` and `scope`.
-    pub async fn client(&self, sub: &str, roles: &[&str], scope: &str) -> Registry {
-        let channel = Channel::from_shared(format!("http://127.0.0.1:{}", self.grpc_port))
+    /// Starts the ledger on the named database, sweeping every `sweep_secs`.
+    /// Its queues are named `consumer_queue` (unique per test: parallel
+    /// tests must not take each other's events).
+    pub async fn spawn_issues_on(database: &str, consumer_queue: &str, sweep_secs: u64) -> Self {
+        cleanup_old_runs();
+        let config = zoufang_issues::config::Config {
+            grpc_addr: "127.0.0.1:0".parse().expect("addr"),
+            sweep_interval_secs: sweep_secs,
+            due_soon_hours: 24,
+            max_rectification_loops: 2,
+            consumer_queue: consumer_queue.to_owned(),
+            common: common_config(database),
+        };
+        launch!(
+            zoufang_issues::app::Application::build(config)
+                .await
+                .expect("issues builds"),
+            database
+        )
+    }
+
+    async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://127.0.0.1:{}", self.grpc_port))
             .expect("uri")
             .connect()
             .await
-            .expect("connect to registry");
+            .expect("connect to the service")
+    }
+
+    /// A registry client acting as `sub` with `roles` and `scope`.
+    pub async fn client(&self, sub: &str, roles: &[&str], scope: &str) -> Registry {
         RegistryServiceClient::with_interceptor(
-            channel,
+            self.channel().await,
+            BearerInterceptor(token(sub, roles, scope)),
+        )
+    }
+
+    /// A ledger client acting as `sub` with `roles` and `scope`.
+    pub async fn issues_client(&self, sub: &str, roles: &[&str], scope: &str) -> Issues {
+        zoufang_proto::issues::v1::issue_service_client::IssueServiceClient::with_interceptor(
+            self.channel().await,
             BearerInterceptor(token(sub, roles, scope)),
         )
     }
@@ -181,6 +231,28 @@ impl TestRegistry {
         self.shutdown.cancel();
         let _ = tokio::time::timeout(Duration::from_secs(10), self.handle).await;
     }
+}
+
+/// Deletes a consuming service's queues (main, parking, retry delays).
+pub async fn delete_consumer_queues(service: &str, retry_delays: &[Duration]) {
+    let Ok(conn) = zoufang_runtime::bus::connect(&amqp_url(), "test-cleanup").await else {
+        return;
+    };
+    let Ok(ch) = conn.create_channel().await else {
+        return;
+    };
+    for q in [format!("{service}.events"), format!("{service}.parking")] {
+        let _ = ch.queue_delete(q.into(), Default::default()).await;
+    }
+    for d in retry_delays {
+        let _ = ch
+            .queue_delete(
+                format!("{service}.retry.{}ms", d.as_millis()).into(),
+                Default::default(),
+            )
+            .await;
+    }
+    let _ = conn.close(200, "cleanup".into()).await;
 }
 
 /// A development token.
@@ -302,27 +374,11 @@ pub mod consumer {
 
         /// Deletes this consumer's queues from the broker.
         pub async fn delete_queues(&self) {
-            let Ok(conn) = zoufang_runtime::bus::connect(&crate::amqp_url(), "test-cleanup").await
-            else {
-                return;
-            };
-            let Ok(ch) = conn.create_channel().await else {
-                return;
-            };
-            for q in [
-                format!("{}.events", self.service),
-                format!("{}.parking", self.service),
-            ] {
-                let _ = ch.queue_delete(q.into(), Default::default()).await;
-            }
-            for ms in [200, 400, 800] {
-                let _ = ch
-                    .queue_delete(
-                        format!("{}.retry.{ms}ms", self.service).into(),
-                        Default::default(),
-                    )
-                    .await;
-            }
+            crate::delete_consumer_queues(
+                &self.service,
+                &ConsumerTopology::exponential(Duration::from_millis(200), 3),
+            )
+            .await;
         }
     }
 }

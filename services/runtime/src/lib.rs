@@ -12,6 +12,7 @@ pub mod consumer;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod fields;
 pub mod metrics;
 pub mod outbox;
 pub mod pii;

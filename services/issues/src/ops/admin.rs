@@ -1,0 +1,93 @@
+//! The category taxonomy and a campaign's SLA rules.
+use zoufang_proto::issues::v1::*;
+use zoufang_runtime::{
+    ServiceError, ServiceResult,
+    auth::{Claims, roles},
+    domain::RegionCode,
+    fields::{county_of, parse_uuid, require_text},
+};
+
+use super::State;
+use crate::{
+    domain::sla::{self, SlaRule},
+    store,
+};
+
+const ADMINS: &[&str] = &[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN];
+
+fn county_of_scope(claims: &Claims) -> ServiceResult<String> {
+    if claims.scope.len() < 6 {
+        return Err(ServiceError::PermissionDenied(
+            "categories belong to a county: use a token scoped to one".into(),
+        ));
+    }
+    Ok(county_of(&claims.scope))
+}
+
+/// The built-in categories and the county's own.
+pub async fn list_categories(
+    state: &State,
+    claims: &Claims,
+    _req: ListCategoriesRequest,
+) -> ServiceResult<ListCategoriesResponse> {
+    let county = if claims.scope.len() >= 6 {
+        county_of(&claims.scope)
+    } else {
+        "000000".into()
+    };
+    let rows = store::categories::list(&state.pool, &county).await?;
+    Ok(ListCategoriesResponse {
+        categories: rows
+            .into_iter()
+            .map(|r| Category {
+                name: r.name,
+                builtin: r.builtin,
+            })
+            .collect(),
+    })
+}
+
+/// Adds a county category.
+pub async fn create_category(
+    state: &State,
+    claims: &Claims,
+    req: CreateCategoryRequest,
+) -> ServiceResult<CreateCategoryResponse> {
+    claims.require_any_role(ADMINS)?;
+    let name = require_text("name", &req.name, 32)?;
+    let county = county_of_scope(claims)?;
+    store::categories::add(&state.pool, &county, &name).await?;
+    Ok(CreateCategoryResponse {
+        category: Some(Category {
+            name,
+            builtin: false,
+        }),
+    })
+}
+
+/// Replaces a campaign's SLA rules.
+pub async fn set_sla_rules(
+    state: &State,
+    claims: &Claims,
+    req: SetSlaRulesRequest,
+) -> ServiceResult<SetSlaRulesResponse> {
+    claims.require_any_role(ADMINS)?;
+    let campaign_id = parse_uuid("campaign_id", &req.campaign_id)?;
+    let region = RegionCode::parse("region_code", &req.region_code)?;
+    claims.require_scope(region.as_str())?;
+    let rules: Vec<SlaRule> = req
+        .rules
+        .iter()
+        .map(|r| SlaRule {
+            kind: r.kind,
+            category: r.category.trim().to_owned(),
+            priority: r.priority,
+            days: r.days,
+        })
+        .collect();
+    sla::validate_rules("rules", &rules)?;
+    let mut tx = state.pool.begin().await?;
+    store::sla::replace(&mut tx, region.county(), campaign_id, &rules).await?;
+    tx.commit().await?;
+    Ok(SetSlaRulesResponse { rules: req.rules })
+}

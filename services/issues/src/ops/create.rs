@@ -1,0 +1,308 @@
+//! New ledger entries: one per item raised on a visit (from the registry's
+//! event), or one from walk-in reception (开门接访) or a hotline.
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
+use uuid::Uuid;
+use zoufang_proto::{
+    common::v1::ItemKind,
+    events::v1::VisitRecorded,
+    issues::v1::{CreateIssueRequest, CreateIssueResponse, Disposition, IssueSource, Priority},
+};
+use zoufang_runtime::{
+    ServiceError, ServiceResult,
+    auth::{Claims, roles},
+    domain::{RegionCode, RegionLevel},
+    fields::{parse_optional_uuid, parse_uuid, require_text, to_chrono},
+};
+
+use super::{SYSTEM, State, lifecycle::record, view};
+use crate::{
+    domain::{sla, state::State as IssueState},
+    store::{self, issues::IssueRow},
+};
+
+/// Names ledger entries made from visit items: the same visit item always
+/// gets the same issue id, whoever replays the event.
+const VISIT_ITEM_NAMESPACE: Uuid = Uuid::from_u128(0x5a0f_1c2e_7d4b_4e8a_9c61_3b2f_0e7d_a1c4);
+
+/// The issue id of item `item_no` of `visit_id`.
+pub fn visit_item_issue_id(visit_id: Uuid, item_no: i32) -> Uuid {
+    Uuid::new_v5(
+        &VISIT_ITEM_NAMESPACE,
+        format!("{visit_id}:{item_no}").as_bytes(),
+    )
+}
+
+/// Default priority: urgent items first, then disputes and petitions.
+pub fn default_priority(kind: ItemKind, urgent: bool) -> Priority {
+    match (urgent, kind) {
+        (true, _) => Priority::Urgent,
+        (false, ItemKind::Dispute | ItemKind::Petition) => Priority::High,
+        _ => Priority::Normal,
+    }
+}
+
+fn hash(parts: &[&str]) -> Vec<u8> {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    h.finalize().to_vec()
+}
+
+/// A fresh row with the SLA deadline of its campaign (or the defaults).
+#[allow(clippy::too_many_arguments)]
+async fn new_row(
+    conn: &mut PgConnection,
+    issue_id: Uuid,
+    source: IssueSource,
+    region_code: &str,
+    campaign_id: Option<Uuid>,
+    kind: ItemKind,
+    category: &str,
+    priority: Priority,
+    now: DateTime<Utc>,
+) -> ServiceResult<IssueRow> {
+    let county = zoufang_runtime::fields::county_of(region_code);
+    let rules = store::sla::of(&mut *conn, &county, campaign_id).await?;
+    let days = sla::deadline_days(&rules, kind, category, priority);
+    Ok(IssueRow {
+        county,
+        issue_id,
+        source: source as i16,
+        visit_id: None,
+        item_no: 0,
+        campaign_id,
+        household_id: None,
+        region_code: region_code.to_owned(),
+        kind: kind as i16,
+        category: category.to_owned(),
+        description: String::new(),
+        households_involved: 0,
+        priority: priority as i16,
+        disposition: Disposition::Unspecified as i16,
+        state: IssueState::Open.as_str().to_owned(),
+        responsible_cadre_id: String::new(),
+        department: String::new(),
+        assisting_departments: vec![],
+        deadline: Some(now + Duration::days(i64::from(days))),
+        resolution: String::new(),
+        explanation: String::new(),
+        resident_acknowledged: false,
+        reopen_count: 0,
+        rectification_round: 1,
+        escalation_level: 0,
+        merged_into: None,
+        concerned_cadre_ids: vec![],
+        supervised: false,
+        sign_deadline: None,
+        signed_at: None,
+        resolved_in_time: None,
+        ever_escalated: false,
+        version: 1,
+        body_hash: vec![],
+        created_at: now,
+        updated_at: now,
+        resolved_at: None,
+    })
+}
+
+/// Creates the entries of a recorded visit inside the consumer's transaction.
+/// Items resolved on the spot arrive resolved (当即解决). Returns how many
+/// entries were new.
+pub async fn from_visit(conn: &mut PgConnection, visit: &VisitRecorded) -> anyhow::Result<usize> {
+    let visit_id = Uuid::parse_str(&visit.visit_id)?;
+    let campaign_id = Uuid::parse_str(&visit.campaign_id).ok();
+    let household_id = Uuid::parse_str(&visit.household_id).ok();
+    let recorded_at = visit
+        .recorded_at
+        .as_ref()
+        .and_then(to_chrono)
+        .unwrap_or_else(Utc::now);
+    let mut created = 0;
+    for item in &visit.items {
+        let kind = ItemKind::try_from(item.kind).unwrap_or(ItemKind::Problem);
+        let issue_id = visit_item_issue_id(visit_id, item.item_no);
+        let category = if item.category.trim().is_empty() {
+            "其他"
+        } else {
+            item.category.trim()
+        };
+        let priority = default_priority(kind, item.urgent);
+        let mut row = new_row(
+            conn,
+            issue_id,
+            IssueSource::Visit,
+            &visit.village_code,
+            campaign_id,
+            kind,
+            category,
+            priority,
+            recorded_at,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        row.visit_id = Some(visit_id);
+        row.item_no = item.item_no;
+        row.household_id = household_id;
+        row.description = item.description.clone();
+        row.households_involved = item.households_involved;
+        row.body_hash = hash(&[&visit.visit_id, &item.item_no.to_string()]);
+        if item.resolved_on_spot {
+            row.state = IssueState::Resolved.as_str().to_owned();
+            row.disposition = Disposition::OnSpot as i16;
+            row.resolution = item.resolution_note.clone();
+            row.responsible_cadre_id = visit.cadre_ids.first().cloned().unwrap_or_default();
+            row.resolved_at = Some(recorded_at);
+            row.resolved_in_time = Some(true);
+        }
+        if !store::issues::insert(conn, &row).await? {
+            continue; // already in the ledger
+        }
+        created += 1;
+        record(conn, &row, "", SYSTEM, "create", "created", "", None)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if item.resolved_on_spot {
+            // Resolved issues are what supervision samples for callbacks.
+            record(
+                conn,
+                &row,
+                IssueState::Resolved.as_str(),
+                SYSTEM,
+                "resolve",
+                "resolved",
+                "当即解决",
+                None,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    }
+    Ok(created)
+}
+
+/// Creates an entry from walk-in reception or a hotline (idempotent by issue_id).
+pub async fn create(
+    state: &State,
+    claims: &Claims,
+    req: CreateIssueRequest,
+) -> ServiceResult<CreateIssueResponse> {
+    claims.require_any_role(&[
+        roles::CADRE,
+        roles::TOWNSHIP_ADMIN,
+        roles::COUNTY_ADMIN,
+        roles::PETITION_BUREAU,
+        roles::SERVICE,
+    ])?;
+    let issue_id = parse_uuid("issue_id", &req.issue_id)?;
+    let source = IssueSource::try_from(req.source).unwrap_or(IssueSource::Unspecified);
+    if matches!(source, IssueSource::Unspecified | IssueSource::Visit) {
+        return Err(ServiceError::invalid(
+            "source",
+            "choose reception (开门接访), hotline or petition; visit items come from recorded visits",
+        ));
+    }
+    let region = RegionCode::parse("region_code", &req.region_code)?;
+    if !matches!(region.level(), RegionLevel::Township | RegionLevel::Village) {
+        return Err(ServiceError::invalid(
+            "region_code",
+            "give the village (or township) the issue belongs to",
+        ));
+    }
+    claims.require_scope(region.as_str())?;
+    let kind = ItemKind::try_from(req.kind).unwrap_or(ItemKind::Unspecified);
+    if kind == ItemKind::Unspecified {
+        return Err(ServiceError::invalid(
+            "kind",
+            "choose problem, suggestion, dispute or petition",
+        ));
+    }
+    let category = require_text("category", &req.category, 32)?;
+    let description = require_text("description", &req.description, 2000)?;
+    if req.households_involved < 0 || (kind == ItemKind::Dispute && req.households_involved < 1) {
+        return Err(ServiceError::invalid(
+            "households_involved",
+            "a dispute involves at least one household",
+        ));
+    }
+    let household_id = parse_optional_uuid("household_id", &req.household_id)?;
+    let campaign_id = parse_optional_uuid("campaign_id", &req.campaign_id)?;
+    for (i, c) in req.concerned_cadre_ids.iter().enumerate() {
+        if c.trim().is_empty() {
+            return Err(ServiceError::invalid(
+                format!("concerned_cadre_ids[{i}]"),
+                "is empty",
+            ));
+        }
+    }
+    let mut tx = state.pool.begin().await?;
+    if !store::categories::exists(&mut *tx, region.county(), &category).await? {
+        return Err(ServiceError::invalid(
+            "category",
+            format!("{category:?} is not in the category list; an admin can add it"),
+        ));
+    }
+    let body_hash = hash(&[
+        &req.source.to_string(),
+        region.as_str(),
+        &req.household_id,
+        &req.campaign_id,
+        &req.kind.to_string(),
+        &category,
+        &description,
+        &req.households_involved.to_string(),
+        &req.urgent.to_string(),
+        &req.concerned_cadre_ids.join(","),
+    ]);
+    let mut row = new_row(
+        &mut tx,
+        issue_id,
+        source,
+        region.as_str(),
+        campaign_id,
+        kind,
+        &category,
+        default_priority(kind, req.urgent),
+        Utc::now(),
+    )
+    .await?;
+    row.household_id = household_id;
+    row.description = description;
+    row.households_involved = req.households_involved;
+    row.concerned_cadre_ids = req
+        .concerned_cadre_ids
+        .iter()
+        .map(|c| c.trim().to_owned())
+        .collect();
+    row.body_hash = body_hash.clone();
+    let created = store::issues::insert(&mut tx, &row).await?;
+    let stored = store::issues::get(&mut *tx, &row.county, issue_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("issue vanished after insert"))?;
+    if stored.body_hash != body_hash {
+        return Err(ServiceError::AlreadyExists(format!(
+            "issue_id {issue_id} was already used for a different issue"
+        )));
+    }
+    if created {
+        record(
+            &mut tx,
+            &stored,
+            "",
+            &claims.sub,
+            "create",
+            "created",
+            "",
+            None,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(CreateIssueResponse {
+        issue: Some(view::issue(&stored)),
+        created,
+    })
+}

@@ -1,0 +1,114 @@
+//! Proto views of stored issues, and the event payload of a change.
+use zoufang_proto::{
+    events::v1::IssueChanged,
+    issues::v1::{Issue, TimelineEntry},
+};
+use zoufang_runtime::fields::to_timestamp;
+
+use crate::{
+    domain::state::State as IssueState,
+    store::{issues::IssueRow, timeline::EntryRow},
+};
+
+fn state_proto(s: &str) -> i32 {
+    IssueState::parse(s).map_or(0, |s| s.to_proto() as i32)
+}
+
+/// The proto view of an issue.
+pub fn issue(r: &IssueRow) -> Issue {
+    Issue {
+        issue_id: r.issue_id.to_string(),
+        source: i32::from(r.source),
+        visit_id: r.visit_id.map(|v| v.to_string()).unwrap_or_default(),
+        item_no: r.item_no,
+        campaign_id: r.campaign_id.map(|v| v.to_string()).unwrap_or_default(),
+        household_id: r.household_id.map(|v| v.to_string()).unwrap_or_default(),
+        region_code: r.region_code.clone(),
+        kind: i32::from(r.kind),
+        category: r.category.clone(),
+        description: r.description.clone(),
+        households_involved: r.households_involved,
+        priority: i32::from(r.priority),
+        disposition: i32::from(r.disposition),
+        state: state_proto(&r.state),
+        responsible_cadre_id: r.responsible_cadre_id.clone(),
+        department: r.department.clone(),
+        assisting_departments: r.assisting_departments.clone(),
+        deadline: r.deadline.map(to_timestamp),
+        resolution: r.resolution.clone(),
+        explanation: r.explanation.clone(),
+        resident_acknowledged: r.resident_acknowledged,
+        reopen_count: r.reopen_count,
+        rectification_round: r.rectification_round,
+        escalation_level: r.escalation_level,
+        merged_into: r.merged_into.map(|v| v.to_string()).unwrap_or_default(),
+        concerned_cadre_ids: r.concerned_cadre_ids.clone(),
+        supervised: r.supervised,
+        sign_deadline: r.sign_deadline.map(to_timestamp),
+        signed_at: r.signed_at.map(to_timestamp),
+        version: r.version,
+        created_at: Some(to_timestamp(r.created_at)),
+        updated_at: Some(to_timestamp(r.updated_at)),
+        resolved_at: r.resolved_at.map(to_timestamp),
+    }
+}
+
+/// A timeline entry's proto view.
+pub fn entry(e: &EntryRow) -> TimelineEntry {
+    TimelineEntry {
+        at: Some(to_timestamp(e.at)),
+        actor: e.actor.clone(),
+        action: e.action.clone(),
+        from_state: state_proto(&e.from_state),
+        to_state: state_proto(&e.to_state),
+        note: e.note.clone(),
+        related_issue_id: e
+            .related_issue_id
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+fn priority_name(p: i16) -> &'static str {
+    match p {
+        3 => "urgent",
+        2 => "high",
+        _ => "normal",
+    }
+}
+
+fn source_name(s: i16) -> &'static str {
+    match s {
+        1 => "visit",
+        2 => "reception",
+        3 => "hotline",
+        4 => "petition",
+        _ => "unknown",
+    }
+}
+
+/// The event payload of a change, carrying what a notifier needs.
+pub fn event(r: &IssueRow, change: &str, actor: &str, note: &str) -> IssueChanged {
+    IssueChanged {
+        issue_id: r.issue_id.to_string(),
+        change: change.to_owned(),
+        region_code: r.region_code.clone(),
+        state: r.state.clone(),
+        kind: i32::from(r.kind),
+        category: r.category.clone(),
+        priority: priority_name(r.priority).to_owned(),
+        responsible_cadre_id: r.responsible_cadre_id.clone(),
+        department: r.department.clone(),
+        deadline: r.deadline.map(to_timestamp),
+        campaign_id: r.campaign_id.map(|v| v.to_string()).unwrap_or_default(),
+        household_id: r.household_id.map(|v| v.to_string()).unwrap_or_default(),
+        visit_id: r.visit_id.map(|v| v.to_string()).unwrap_or_default(),
+        actor: actor.to_owned(),
+        note: note.to_owned(),
+        reopen_count: r.reopen_count,
+        urgent: r.priority == 3,
+        merged_into: r.merged_into.map(|v| v.to_string()).unwrap_or_default(),
+        source: source_name(r.source).to_owned(),
+        description: r.description.clone(),
+    }
+}
