@@ -576,8 +576,6 @@ async fn an_overdue_item_is_announced_once_across_sweeps_and_sweepers() {
         b.unwrap();
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let events = "SELECT count(*) FROM outbox WHERE subject = 'issues/' || $1 AND routing_key = ";
-    let _ = events;
     let overdue = stack.count("SELECT count(*) FROM outbox WHERE subject = 'issues/' || $1 AND routing_key = 'issues.issue.overdue'", &late.issue_id).await;
     let due_soon = stack.count("SELECT count(*) FROM outbox WHERE subject = 'issues/' || $1 AND routing_key = 'issues.issue.due_soon'", &soon.issue_id).await;
     assert_eq!((overdue, due_soon), (1, 1), "exactly one announcement each");

@@ -40,6 +40,8 @@ CREATE TABLE issues (
     -- event per threshold and deadline, however many sweeps run.
     due_soon_emitted_for   timestamptz,
     overdue_emitted_for    timestamptz,
+    -- The sign deadline an unsigned-escalation event was emitted for.
+    sign_overdue_emitted_for timestamptz,
     version                bigint      NOT NULL DEFAULT 1,
     body_hash              bytea       NOT NULL,
     created_at             timestamptz NOT NULL DEFAULT now(),

@@ -47,6 +47,7 @@ pub fn routing_key(verb: &str) -> &'static str {
         "merged" => "issues.issue.merged",
         "due_soon" => "issues.issue.due_soon",
         "overdue" => "issues.issue.overdue",
+        "sign_overdue" => "issues.issue.sign_overdue",
         _ => "issues.issue.changed",
     }
 }

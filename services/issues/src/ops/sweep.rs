@@ -1,5 +1,6 @@
 //! The deadline sweeper: emits `issues.issue.due_soon` and `.overdue` once
-//! per threshold and deadline. Claiming and marking happen in one statement
+//! per threshold and deadline, and `.sign_overdue` once for an escalation
+//! its department did not sign for (签收) in time. Claiming and marking happen in one statement
 //! with SKIP LOCKED, in the transaction that writes the events, so two
 //! replicas sweeping at once never announce the same crossing twice.
 use std::time::Duration;
@@ -22,10 +23,14 @@ use crate::{
 /// Rows claimed per transaction.
 const BATCH: i64 = 500;
 
-/// Sweeps once; returns (due_soon, overdue) events written.
-pub async fn sweep_once(state: &State) -> anyhow::Result<(usize, usize)> {
-    let mut counts = (0, 0);
-    for (mark, verb) in [(Mark::Overdue, "overdue"), (Mark::DueSoon, "due_soon")] {
+/// Sweeps once; returns (due_soon, overdue, sign_overdue) events written.
+pub async fn sweep_once(state: &State) -> anyhow::Result<(usize, usize, usize)> {
+    let mut counts = (0, 0, 0);
+    for (mark, verb) in [
+        (Mark::Overdue, "overdue"),
+        (Mark::DueSoon, "due_soon"),
+        (Mark::SignOverdue, "sign_overdue"),
+    ] {
         loop {
             let now = Utc::now();
             let mut tx = state.pool.begin().await?;
@@ -48,6 +53,7 @@ pub async fn sweep_once(state: &State) -> anyhow::Result<(usize, usize)> {
             tx.commit().await?;
             match mark {
                 Mark::Overdue => counts.1 += rows.len(),
+                Mark::SignOverdue => counts.2 += rows.len(),
                 Mark::DueSoon => counts.0 += rows.len(),
             }
             if (rows.len() as i64) < BATCH {
@@ -62,8 +68,10 @@ pub async fn sweep_once(state: &State) -> anyhow::Result<(usize, usize)> {
 pub async fn run(state: State, interval: Duration, shutdown: CancellationToken) {
     loop {
         match sweep_once(&state).await {
-            Ok((0, 0)) => {}
-            Ok((due_soon, overdue)) => tracing::info!(due_soon, overdue, "deadline sweep"),
+            Ok((0, 0, 0)) => {}
+            Ok((due_soon, overdue, sign_overdue)) => {
+                tracing::info!(due_soon, overdue, sign_overdue, "deadline sweep")
+            }
             Err(e) => tracing::warn!(error = format!("{e:#}"), "deadline sweep failed"),
         }
         tokio::select! {
@@ -80,9 +88,10 @@ pub async fn sweep_rpc(
     _req: SweepDeadlinesRequest,
 ) -> ServiceResult<SweepDeadlinesResponse> {
     claims.require_any_role(&[roles::COUNTY_ADMIN, roles::SERVICE])?;
-    let (due_soon, overdue) = sweep_once(state).await?;
+    let (due_soon, overdue, sign_overdue) = sweep_once(state).await?;
     Ok(SweepDeadlinesResponse {
         due_soon: due_soon as i32,
         overdue: overdue as i32,
+        sign_overdue: sign_overdue as i32,
     })
 }

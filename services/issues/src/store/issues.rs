@@ -184,6 +184,8 @@ pub enum Mark {
     DueSoon,
     /// `overdue_emitted_for`.
     Overdue,
+    /// `sign_overdue_emitted_for`: escalated, not signed for in time.
+    SignOverdue,
 }
 
 /// Claims up to `limit` open issues that crossed a threshold and were not yet
@@ -216,6 +218,17 @@ pub async fn claim_crossed(
                  AND state IN ('open', 'assigned', 'in_progress', 'escalated', 'reopened')
                  AND due_soon_emitted_for IS DISTINCT FROM deadline
                ORDER BY deadline LIMIT $3 FOR UPDATE SKIP LOCKED)
+             RETURNING ",
+            columns!()
+        ),
+        Mark::SignOverdue => concat!(
+            "UPDATE issues SET sign_overdue_emitted_for = sign_deadline
+             WHERE (county, issue_id) IN (
+               SELECT county, issue_id FROM issues
+               WHERE state = 'escalated' AND signed_at IS NULL AND sign_deadline < $1
+                 AND sign_overdue_emitted_for IS DISTINCT FROM sign_deadline
+                 AND $2::timestamptz IS NOT NULL
+               ORDER BY sign_deadline LIMIT $3 FOR UPDATE SKIP LOCKED)
              RETURNING ",
             columns!()
         ),
