@@ -31,6 +31,10 @@ struct Args {
     /// Households to spread the visits over.
     #[arg(long, default_value_t = 200)]
     households: usize,
+    /// Also run the issue ledger and report the lag from a visit's commit to
+    /// its ledger entries (p50/p95/p99) under the same load.
+    #[arg(long)]
+    ledger: bool,
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -100,6 +104,12 @@ async fn main() -> anyhow::Result<()> {
     };
     config.common.db_max_connections = u32::try_from(args.clients)?.max(4) + 4;
     let registry = TestRegistry::spawn_with(config, &database).await;
+    let ledger_queue = unique_name("zft");
+    let ledger = if args.ledger {
+        Some(zoufang_e2e::TestService::spawn_issues_on(&database, &ledger_queue, 3600).await)
+    } else {
+        None
+    };
     let mut admin = registry
         .client("bench-admin", &["county_admin"], fixtures::COUNTY)
         .await;
@@ -164,6 +174,10 @@ async fn main() -> anyhow::Result<()> {
         .fetch_one(&registry.pool)
         .await?;
 
+    let lag = match &ledger {
+        Some(ledger) => Some(ledger_lag(&registry.pool, &ledger.pool).await?),
+        None => None,
+    };
     let baseline = pgbench_baseline(&registry.database, args.clients, args.seconds)?;
     println!(
         "RecordVisit, {} clients, {} s: {} visits",
@@ -179,6 +193,11 @@ async fn main() -> anyhow::Result<()> {
         percentile(&latencies, 0.99)
     );
     println!("  outbox backlog  {backlog} unpublished at the end");
+    if let Some((items, p50, p95, p99)) = lag {
+        println!(
+            "  ledger lag ms   p50 {p50:.1}  p95 {p95:.1}  p99 {p99:.1}  (visit commit → ledger entry, {items} entries)"
+        );
+    }
     println!(
         "baseline: pgbench single-row INSERT, {} clients: {baseline:.1} tx/s",
         args.clients
@@ -187,6 +206,47 @@ async fn main() -> anyhow::Result<()> {
         "ratio: RecordVisit / pgbench insert = {:.2}",
         rate / baseline
     );
+    if let Some(ledger) = ledger {
+        ledger.stop().await;
+        zoufang_e2e::delete_consumer_queues(
+            &ledger_queue,
+            &zoufang_runtime::consumer::default_retry_delays(),
+        )
+        .await;
+    }
     registry.stop().await;
     Ok(())
+}
+
+/// Waits until every item of every visit is in the ledger, then returns
+/// (entries, p50, p95, p99) of entry creation minus visit commit, in ms.
+/// Both clocks are the one PostgreSQL server's.
+async fn ledger_lag(
+    registry: &sqlx::PgPool,
+    ledger: &sqlx::PgPool,
+) -> anyhow::Result<(i64, f64, f64, f64)> {
+    let expected: i64 = sqlx::query_scalar("SELECT count(*) FROM visit_items")
+        .fetch_one(registry)
+        .await?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM issues WHERE source = 1")
+            .fetch_one(ledger)
+            .await?;
+        if n >= expected || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let row: (i64, f64, f64, f64) = sqlx::query_as(
+        "SELECT count(*),
+                percentile_cont(0.50) WITHIN GROUP (ORDER BY ms),
+                percentile_cont(0.95) WITHIN GROUP (ORDER BY ms),
+                percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)
+         FROM (SELECT extract(epoch FROM (i.created_at - v.recorded_at)) * 1000 AS ms
+               FROM issues.issues i JOIN registry.visits v ON v.visit_id = i.visit_id) lags",
+    )
+    .fetch_one(ledger)
+    .await?;
+    Ok(row)
 }

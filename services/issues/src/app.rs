@@ -10,7 +10,7 @@ use zoufang_proto::issues::v1::issue_service_server::IssueServiceServer;
 use zoufang_runtime::{
     auth::{AuthInterceptor, JwtKeys},
     bus::topology::ConsumerTopology,
-    consumer::{Consumer, default_retry_delays},
+    consumer::{Consumer, Ordering, default_retry_delays},
     db,
     outbox::{OutboxRelay, RelayConfig},
     server::{self, Host},
@@ -124,6 +124,9 @@ impl Application {
             topology,
             events,
         );
+        // Each visit and each issue is its own subject: their events stay in
+        // order, while different visits are applied side by side.
+        let consumer = consumer.with_lanes(8, Ordering::Subject);
         host.spawn(consumer.run(shutdown.clone()));
         host.spawn(sweep::run(
             state.clone(),

@@ -95,6 +95,38 @@ pub struct Consumer<H> {
     topology: ConsumerTopology,
     handler: Arc<H>,
     prefetch: u16,
+    lanes: usize,
+    ordering: Ordering,
+}
+
+/// Which events must be applied in the order they were published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ordering {
+    /// All events of one county, in order (one lane per county).
+    County,
+    /// All events of one subject (one visit, one issue …), in order; events
+    /// of different subjects of a county may overtake each other.
+    Subject,
+}
+
+impl Ordering {
+    /// The lane a delivery belongs to.
+    fn lane_of(self, delivery: &Delivery, lanes: usize) -> usize {
+        use std::hash::{Hash, Hasher};
+        let headers = delivery
+            .properties
+            .headers()
+            .as_ref()
+            .map(bus::headers_to_map)
+            .unwrap_or_default();
+        let key = match self {
+            Self::County => headers.get(bus::envelope::COUNTY_HEADER),
+            Self::Subject => headers.get("ce-subject"),
+        };
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut h);
+        (h.finish() % lanes.max(1) as u64) as usize
+    }
 }
 
 enum Outcome {
@@ -113,7 +145,16 @@ impl<H: EventHandler> Consumer<H> {
             topology,
             handler: Arc::new(handler),
             prefetch: 64,
+            lanes: 8,
+            ordering: Ordering::County,
         }
+    }
+
+    /// Applies events concurrently across `lanes`, keeping `ordering`.
+    pub fn with_lanes(mut self, lanes: usize, ordering: Ordering) -> Self {
+        self.lanes = lanes.max(1);
+        self.ordering = ordering;
+        self
     }
 
     /// Runs until `shutdown` is cancelled, reconnecting with back-off.
@@ -157,21 +198,52 @@ impl<H: EventHandler> Consumer<H> {
                 FieldTable::default(),
             )
             .await?;
-        tracing::info!(queue = %self.topology.queue(), "consumer connected");
+        tracing::info!(queue = %self.topology.queue(), lanes = self.lanes, "consumer connected");
         *backoff = Backoff::default();
-        loop {
-            let delivery = tokio::select! {
-                _ = shutdown.cancelled() => {
-                    let _ = conn.close(200, "shutdown".into()).await;
-                    return Ok(());
-                }
-                d = deliveries.next() => d,
-            };
-            let delivery = match delivery {
-                Some(d) => d.context("consuming")?,
-                None => anyhow::bail!("the broker cancelled the consumer"),
-            };
-            let outcome = self.process(&delivery, &publish_ch).await?;
+
+        // Deliveries run in lanes: the same ordering key always takes the same
+        // lane (so its events stay in order), different keys run concurrently.
+        let (senders, receivers): (Vec<_>, Vec<_>) = (0..self.lanes.max(1))
+            .map(|_| tokio::sync::mpsc::channel::<Delivery>(usize::from(self.prefetch)))
+            .unzip();
+        let lanes = futures::future::try_join_all(
+            receivers.into_iter().map(|rx| self.lane(rx, &publish_ch)),
+        );
+        let dispatch = async {
+            loop {
+                let delivery = tokio::select! {
+                    _ = shutdown.cancelled() => return Ok(()),
+                    d = deliveries.next() => d,
+                };
+                let delivery = match delivery {
+                    Some(d) => d.context("consuming")?,
+                    None => anyhow::bail!("the broker cancelled the consumer"),
+                };
+                let lane = self.ordering.lane_of(&delivery, senders.len());
+                senders[lane]
+                    .send(delivery)
+                    .await
+                    .map_err(|_| anyhow::anyhow!("a consumer lane stopped"))?;
+            }
+        };
+        let result = tokio::select! {
+            r = lanes => r.map(|_| ()),
+            r = dispatch => r,
+        };
+        if result.is_ok() {
+            let _ = conn.close(200, "shutdown".into()).await;
+        }
+        result
+    }
+
+    /// Processes one lane's deliveries in order, acknowledging each.
+    async fn lane(
+        &self,
+        mut rx: tokio::sync::mpsc::Receiver<Delivery>,
+        publish_ch: &Channel,
+    ) -> anyhow::Result<()> {
+        while let Some(delivery) = rx.recv().await {
+            let outcome = self.process(&delivery, publish_ch).await?;
             delivery.ack(BasicAckOptions::default()).await?;
             let label = match outcome {
                 Outcome::Applied => "applied",
@@ -183,6 +255,7 @@ impl<H: EventHandler> Consumer<H> {
                 .with_label_values(&[&self.topology.queue(), label])
                 .inc();
         }
+        Ok(())
     }
 
     /// Applies one delivery; Err only for infrastructure failures (the
