@@ -52,10 +52,10 @@ fn hash(parts: &[&str]) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
-/// A fresh row with the SLA deadline of its campaign (or the defaults).
+/// A fresh row with the SLA deadline from `rules` (its campaign's, or the defaults).
 #[allow(clippy::too_many_arguments)]
-async fn new_row(
-    conn: &mut PgConnection,
+fn new_row(
+    rules: &[sla::SlaRule],
     issue_id: Uuid,
     source: IssueSource,
     region_code: &str,
@@ -64,11 +64,10 @@ async fn new_row(
     category: &str,
     priority: Priority,
     now: DateTime<Utc>,
-) -> ServiceResult<IssueRow> {
+) -> IssueRow {
     let county = zoufang_runtime::fields::county_of(region_code);
-    let rules = store::sla::of(&mut *conn, &county, campaign_id).await?;
-    let days = sla::deadline_days(&rules, kind, category, priority);
-    Ok(IssueRow {
+    let days = sla::deadline_days(rules, kind, category, priority);
+    IssueRow {
         county,
         issue_id,
         source: source as i16,
@@ -106,7 +105,7 @@ async fn new_row(
         created_at: now,
         updated_at: now,
         resolved_at: None,
-    })
+    }
 }
 
 /// Creates the entries of a recorded visit inside the consumer's transaction.
@@ -121,6 +120,8 @@ pub async fn from_visit(conn: &mut PgConnection, visit: &VisitRecorded) -> anyho
         .as_ref()
         .and_then(to_chrono)
         .unwrap_or_else(Utc::now);
+    let county = zoufang_runtime::fields::county_of(&visit.village_code);
+    let rules = store::sla::of(&mut *conn, &county, campaign_id).await?;
     let mut created = 0;
     for item in &visit.items {
         let kind = ItemKind::try_from(item.kind).unwrap_or(ItemKind::Problem);
@@ -132,7 +133,7 @@ pub async fn from_visit(conn: &mut PgConnection, visit: &VisitRecorded) -> anyho
         };
         let priority = default_priority(kind, item.urgent);
         let mut row = new_row(
-            conn,
+            &rules,
             issue_id,
             IssueSource::Visit,
             &visit.village_code,
@@ -141,9 +142,7 @@ pub async fn from_visit(conn: &mut PgConnection, visit: &VisitRecorded) -> anyho
             category,
             priority,
             recorded_at,
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        );
         row.visit_id = Some(visit_id);
         row.item_no = item.item_no;
         row.household_id = household_id;
@@ -257,8 +256,9 @@ pub async fn create(
         &req.urgent.to_string(),
         &req.concerned_cadre_ids.join(","),
     ]);
+    let rules = store::sla::of(&mut *tx, region.county(), campaign_id).await?;
     let mut row = new_row(
-        &mut tx,
+        &rules,
         issue_id,
         source,
         region.as_str(),
@@ -267,8 +267,7 @@ pub async fn create(
         &category,
         default_priority(kind, req.urgent),
         Utc::now(),
-    )
-    .await?;
+    );
     row.household_id = household_id;
     row.description = description;
     row.households_involved = req.households_involved;
