@@ -112,6 +112,15 @@ pub fn common_config(database: &str) -> CommonConfig {
 /// An authenticated registry client.
 pub type Registry = RegistryServiceClient<InterceptedService<Channel, BearerInterceptor>>;
 
+/// A registry configuration on `database`, on port 0, with its own queue.
+pub fn registry_config(database: &str) -> Config {
+    Config {
+        grpc_addr: "127.0.0.1:0".parse().expect("addr"),
+        consumer_queue: unique_name("zft"),
+        common: common_config(database),
+    }
+}
+
 /// An authenticated ledger client.
 pub type Issues = zoufang_proto::issues::v1::issue_service_client::IssueServiceClient<
     InterceptedService<Channel, BearerInterceptor>,
@@ -135,6 +144,7 @@ macro_rules! launch {
             admin_port,
             shutdown,
             handle,
+            queue: None,
         }
     }};
 }
@@ -154,6 +164,8 @@ pub struct TestService {
     pub admin_port: u16,
     /// Cancel to stop it.
     pub shutdown: CancellationToken,
+    /// Its consumer queue name, deleted when it stops.
+    pub queue: Option<String>,
     handle: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
@@ -165,20 +177,20 @@ impl TestService {
 
     /// Starts a registry on the named database (created when missing).
     pub async fn spawn_on(database: &str) -> Self {
-        let config = Config {
-            grpc_addr: "127.0.0.1:0".parse().expect("addr"),
-            common: common_config(database),
-        };
+        let config = registry_config(database);
         Self::spawn_with(config, database).await
     }
 
     /// Starts a registry with a given configuration.
     pub async fn spawn_with(config: Config, database: &str) -> Self {
         cleanup_old_runs();
-        launch!(
+        let queue = config.consumer_queue.clone();
+        let mut service = launch!(
             Application::build(config).await.expect("registry builds"),
             database
-        )
+        );
+        service.queue = Some(queue);
+        service
     }
 
     /// Starts the ledger on the named database, sweeping every `sweep_secs`.
@@ -230,6 +242,9 @@ impl TestService {
     pub async fn stop(self) {
         self.shutdown.cancel();
         let _ = tokio::time::timeout(Duration::from_secs(10), self.handle).await;
+        if let Some(queue) = &self.queue {
+            delete_consumer_queues(queue, &zoufang_runtime::consumer::default_retry_delays()).await;
+        }
     }
 }
 

@@ -98,10 +98,7 @@ fn pgbench_baseline(database: &str, clients: usize, seconds: u64) -> anyhow::Res
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let database = unique_name("zft");
-    let mut config = zoufang_registry::config::Config {
-        grpc_addr: "127.0.0.1:0".parse()?,
-        common: zoufang_e2e::common_config(&database),
-    };
+    let mut config = zoufang_e2e::registry_config(&database);
     config.common.db_max_connections = u32::try_from(args.clients)?.max(4) + 4;
     let registry = TestRegistry::spawn_with(config, &database).await;
     let ledger_queue = unique_name("zft");

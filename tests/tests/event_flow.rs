@@ -55,10 +55,7 @@ async fn inbox_applies_once_when_the_relay_dies_between_publish_and_mark() {
     // A registry whose own relay cannot reach the broker: the event waits in the outbox.
     let database = unique_name("zft");
     let registry = {
-        let mut config = zoufang_registry::config::Config {
-            grpc_addr: "127.0.0.1:0".parse().unwrap(),
-            common: zoufang_e2e::common_config(&database),
-        };
+        let mut config = zoufang_e2e::registry_config(&database);
         config.common.amqp_url = "amqp://guest:guest@127.0.0.1:1/%2f".into();
         spawn_with(config, &database).await
     };

@@ -276,3 +276,145 @@ async fn villages_without_township_staff_are_listed() {
     );
     registry.stop().await;
 }
+
+#[tokio::test]
+async fn a_callback_that_cannot_confirm_a_visit_flags_it_disputed_once() {
+    use lapin::options::BasicPublishOptions;
+    use prost::Message;
+    use zoufang_proto::events::v1::{CallbackCompleted, Satisfaction};
+    use zoufang_runtime::bus;
+
+    let registry = TestRegistry::spawn().await;
+    let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
+    let seed = fixtures::seed(&mut admin).await;
+    let confirmed = fixtures::visit_request(&seed, &seed.household_ids[0]);
+    let denied = fixtures::visit_request(&seed, &seed.household_ids[1]);
+    let unreachable = fixtures::visit_request(&seed, &seed.household_ids[2]);
+    for v in [&confirmed, &denied, &unreachable] {
+        admin.record_visit(v.clone()).await.unwrap();
+    }
+
+    let conn = bus::connect(&zoufang_e2e::amqp_url(), "test-supervision")
+        .await
+        .unwrap();
+    let ch = bus::confirm_channel(&conn).await.unwrap();
+    let queue = format!("{}.events", registry.queue.clone().unwrap());
+    // The registry declares its queue when it connects.
+    zoufang_e2e::eventually(std::time::Duration::from_secs(10), || {
+        let (ch, queue) = (ch.clone(), queue.clone());
+        async move {
+            ch.queue_declare(
+                queue.into(),
+                lapin::options::QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                },
+                Default::default(),
+            )
+            .await
+            .ok()
+        }
+    })
+    .await
+    .expect("registry queue");
+    let ch = bus::confirm_channel(&conn).await.unwrap();
+    let mut envelopes = Vec::new();
+    for (visit, reached, ok) in [
+        (&confirmed, true, true),
+        (&denied, true, false),
+        (&unreachable, false, false),
+    ] {
+        let payload = CallbackCompleted {
+            callback_id: Uuid::new_v4().to_string(),
+            visit_id: visit.visit_id.clone(),
+            reached,
+            visit_confirmed: ok,
+            satisfaction: Satisfaction::Unspecified as i32,
+            comment: "户主称没见过走访干部".into(),
+            supervisor_id: "sup-1".into(),
+            ..Default::default()
+        };
+        let env = bus::Envelope {
+            id: Uuid::now_v7(),
+            source: "/zoufang/supervision".into(),
+            routing_key: "supervision.callback.completed".into(),
+            subject: format!("callbacks/{}", payload.callback_id),
+            time: chrono::Utc::now(),
+            county: fixtures::COUNTY.into(),
+            trace: Default::default(),
+            attempt: 0,
+        };
+        envelopes.push((env.clone(), payload.encode_to_vec()));
+        ch.basic_publish(
+            "".into(),
+            queue.clone().into(),
+            BasicPublishOptions::default(),
+            &payload.encode_to_vec(),
+            env.to_properties(),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    }
+    let disputed = zoufang_e2e::eventually(std::time::Duration::from_secs(10), || {
+        let mut c = admin.clone();
+        let id = denied.visit_id.clone();
+        async move {
+            let v = c
+                .get_visit(GetVisitRequest { visit_id: id })
+                .await
+                .ok()?
+                .into_inner()
+                .visit?;
+            v.disputed.then_some(v)
+        }
+    })
+    .await
+    .expect("the denied visit is disputed");
+    assert!(disputed.dispute_reason.contains("回访未能确认"));
+    // Redeliver the same event: nothing more happens.
+    let (env, payload) = &envelopes[1];
+    ch.basic_publish(
+        "".into(),
+        queue.clone().into(),
+        BasicPublishOptions::default(),
+        payload,
+        env.to_properties(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    for (v, want) in [(&confirmed, false), (&unreachable, false)] {
+        let got = admin
+            .get_visit(GetVisitRequest {
+                visit_id: v.visit_id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .visit
+            .unwrap();
+        assert_eq!(got.disputed, want);
+    }
+    assert_eq!(
+        count(
+            &registry.pool,
+            "SELECT count(*) FROM outbox WHERE routing_key = 'registry.visit.disputed'"
+        )
+        .await,
+        1
+    );
+    let progress = admin
+        .get_cadre_progress(GetCadreProgressRequest {
+            campaign_id: seed.campaign_id.clone(),
+            cadre_id: seed.cadre_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(progress.disputed_visits, 1, "it counts against the cadre");
+    registry.stop().await;
+}

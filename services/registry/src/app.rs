@@ -9,6 +9,8 @@ use tonic::service::{Routes, interceptor::InterceptedService};
 use zoufang_proto::registry::v1::registry_service_server::RegistryServiceServer;
 use zoufang_runtime::{
     auth::{AuthInterceptor, JwtKeys},
+    bus::topology::ConsumerTopology,
+    consumer::{Consumer, default_retry_delays},
     db,
     outbox::{OutboxRelay, RelayConfig},
     pii::{PiiCipher, PiiKey},
@@ -96,6 +98,18 @@ impl Application {
             RelayConfig::for_service(SCHEMA),
         );
         host.spawn(relay.run(shutdown.clone()));
+        let topology = ConsumerTopology {
+            service: config.consumer_queue.clone(),
+            bindings: vec![crate::events::CALLBACK_COMPLETED.into()],
+            retry_delays: default_retry_delays(),
+        };
+        let consumer = Consumer::new(
+            state.pool.clone(),
+            &config.common.amqp_url,
+            topology,
+            crate::events::RegistryEvents,
+        );
+        host.spawn(consumer.run(shutdown.clone()));
 
         let keys = Arc::new(JwtKeys::hs256(config.common.jwt_secret.as_bytes())?);
         let pool = state.pool.clone();

@@ -11,6 +11,9 @@ pub struct Config {
     /// gRPC listen address.
     #[arg(long, env = "GRPC_ADDR", default_value = "127.0.0.1:50051")]
     pub grpc_addr: SocketAddr,
+    /// Name of this service's queues (`<name>.events`, `.retry.*`, `.parking`).
+    #[arg(long, env = "CONSUMER_QUEUE", default_value = "registry")]
+    pub consumer_queue: String,
     #[command(flatten)]
     pub common: CommonConfig,
 }

@@ -11,6 +11,7 @@
 pub mod app;
 pub mod config;
 pub mod domain;
+pub mod events;
 pub mod grpc;
 pub mod ops;
 pub mod store;

@@ -313,36 +313,50 @@ pub async fn flag_disputed(
     let reason = require_text("reason", &req.reason, 500)?;
     let mut tx = state.pool.begin().await?;
     let row = find_in_scope(&mut tx, claims, visit_id).await?;
-    let row = store::visits::lock(&mut tx, &row.county, visit_id)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound(format!("visit {visit_id}")))?;
-    if !row.disputed {
-        store::visits::set_disputed(&mut tx, &row.county, visit_id, &reason).await?;
-        let event = VisitDisputed {
-            visit_id: visit_id.to_string(),
-            household_id: row.household_id.to_string(),
-            village_code: row.village_code.clone(),
-            cadre_ids: row.cadre_ids.iter().map(Uuid::to_string).collect(),
-            reason: reason.clone(),
-            flagged_by: claims.sub.clone(),
-        };
-        outbox::enqueue(
-            &mut tx,
-            NewEvent::new(
-                routing::VISIT_DISPUTED,
-                &row.village_code,
-                format!("visits/{visit_id}"),
-                &event,
-            ),
-        )
-        .await?;
-    }
+    flag_in(&mut tx, &row.county, visit_id, &reason, &claims.sub).await?;
     let row = store::visits::get(&mut *tx, &row.county, visit_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("visit vanished"))?;
     let visit = load_view(&mut tx, row).await?;
     tx.commit().await?;
     Ok(FlagVisitDisputedResponse { visit: Some(visit) })
+}
+
+/// Flags a visit disputed once, with its event; flagging again changes
+/// nothing. Also used when a callback could not confirm the visit.
+pub async fn flag_in(
+    conn: &mut sqlx::PgConnection,
+    county: &str,
+    visit_id: Uuid,
+    reason: &str,
+    flagged_by: &str,
+) -> ServiceResult<()> {
+    let row = store::visits::lock(conn, county, visit_id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("visit {visit_id}")))?;
+    if row.disputed {
+        return Ok(());
+    }
+    store::visits::set_disputed(conn, county, visit_id, reason).await?;
+    let event = VisitDisputed {
+        visit_id: visit_id.to_string(),
+        household_id: row.household_id.to_string(),
+        village_code: row.village_code.clone(),
+        cadre_ids: row.cadre_ids.iter().map(Uuid::to_string).collect(),
+        reason: reason.to_owned(),
+        flagged_by: flagged_by.to_owned(),
+    };
+    outbox::enqueue(
+        conn,
+        NewEvent::new(
+            routing::VISIT_DISPUTED,
+            &row.village_code,
+            format!("visits/{visit_id}"),
+            &event,
+        ),
+    )
+    .await?;
+    Ok(())
 }
 
 async fn find_in_scope(
