@@ -8,6 +8,7 @@ const PROTOS: &[&str] = &[
     "zoufang/registry/v1/registry.proto",
     "zoufang/events/v1/issue_events.proto",
     "zoufang/issues/v1/issues.proto",
+    "zoufang/supervision/v1/supervision.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

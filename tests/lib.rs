@@ -126,6 +126,44 @@ pub type Issues = zoufang_proto::issues::v1::issue_service_client::IssueServiceC
     InterceptedService<Channel, BearerInterceptor>,
 >;
 
+/// An authenticated supervision client.
+pub type Supervision =
+    zoufang_proto::supervision::v1::supervision_service_client::SupervisionServiceClient<
+        InterceptedService<Channel, BearerInterceptor>,
+    >;
+
+/// Waits until a consuming service has declared its main queue.
+pub async fn wait_for_queue(service_queue: &str) {
+    let q = format!("{service_queue}.events");
+    let found = eventually(Duration::from_secs(15), || {
+        let q = q.clone();
+        async move {
+            let conn = zoufang_runtime::bus::connect(&amqp_url(), "probe")
+                .await
+                .ok()?;
+            let ch = conn.create_channel().await.ok()?;
+            let ok = ch
+                .queue_declare(
+                    q.into(),
+                    lapin::options::QueueDeclareOptions {
+                        passive: true,
+                        ..Default::default()
+                    },
+                    Default::default(),
+                )
+                .await
+                .is_ok();
+            let _ = conn.close(200, "probe".into()).await;
+            ok.then_some(())
+        }
+    })
+    .await;
+    assert!(
+        found.is_some(),
+        "queue {service_queue}.events was never declared"
+    );
+}
+
 /// Both service kinds start the same way: build, read the ports, run.
 macro_rules! launch {
     ($app:expr, $database:expr) => {{
@@ -211,6 +249,32 @@ impl TestService {
                 .await
                 .expect("issues builds"),
             database
+        )
+    }
+
+    /// Starts the supervision service on the named database with its own queues.
+    pub async fn spawn_supervision_on(database: &str, consumer_queue: &str) -> Self {
+        cleanup_old_runs();
+        let config = zoufang_supervision::config::Config {
+            grpc_addr: "127.0.0.1:0".parse().expect("addr"),
+            consumer_queue: consumer_queue.to_owned(),
+            common: common_config(database),
+        };
+        let mut service = launch!(
+            zoufang_supervision::app::Application::build(config)
+                .await
+                .expect("supervision builds"),
+            database
+        );
+        service.queue = Some(consumer_queue.to_owned());
+        service
+    }
+
+    /// A supervision client acting as `sub` with `roles` and `scope`.
+    pub async fn supervision_client(&self, sub: &str, roles: &[&str], scope: &str) -> Supervision {
+        zoufang_proto::supervision::v1::supervision_service_client::SupervisionServiceClient::with_interceptor(
+            self.channel().await,
+            BearerInterceptor(token(sub, roles, scope)),
         )
     }
 

@@ -30,3 +30,9 @@ pub mod issues {
         tonic::include_proto!("zoufang.issues.v1");
     }
 }
+
+pub mod supervision {
+    pub mod v1 {
+        tonic::include_proto!("zoufang.supervision.v1");
+    }
+}

@@ -1,10 +1,41 @@
 //! Supervision callbacks (督查回访): which resolved items and which visits get
-//! a callback, the fabrication signals computed from the records themselves,
-//! and (to come) the callback worklist, attempts, outcomes and assessments.
+//! a callback (deterministic sampling by policy), the supervisors' worklist
+//! (blind: it never shows which cadre made a sampled visit), attempts and
+//! outcomes, and the `supervision.callback.completed` event through which the
+//! ledger reopens or verifies items and the registry flags denied visits.
 //!
-//! This first part holds the pure rules; the service around them is issue 4's
-//! remaining work.
+//! Layers: `domain` (pure rules), `store` (all SQL), `ops` (authorization,
+//! validation, transactions), `events` (what it consumes), `grpc`, `app`.
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 
+pub mod app;
+pub mod config;
 pub mod domain;
+pub mod events;
+pub mod grpc;
+pub mod ops;
+pub mod store;
+
+/// The schema the service's tables live in.
+pub const SCHEMA: &str = "supervision";
+/// Fully qualified gRPC service name.
+pub const SERVICE_NAME: &str = "zoufang.supervision.v1.SupervisionService";
+
+/// Routing keys the service consumes.
+pub mod inputs {
+    /// A ledger item was resolved.
+    pub const ISSUE_RESOLVED: &str = "issues.issue.resolved";
+    /// A ledger item was closed with an explanation.
+    pub const ISSUE_EXPLAINED: &str = "issues.issue.explained";
+    /// A visit was recorded.
+    pub const VISIT_RECORDED: &str = "registry.visit.recorded";
+}
+
+/// Routing keys the service publishes.
+pub mod outputs {
+    /// A callback reached its outcome.
+    pub const CALLBACK_COMPLETED: &str = "supervision.callback.completed";
+    /// A callback closed after too many failed attempts.
+    pub const CALLBACK_UNREACHABLE: &str = "supervision.callback.unreachable";
+}

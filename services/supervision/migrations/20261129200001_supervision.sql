@@ -1,0 +1,88 @@
+-- Supervision callbacks (督查回访). Keys lead with the 6-digit county code.
+
+CREATE TABLE teams (
+    county       char(6)     NOT NULL,
+    team_id      uuid        NOT NULL,
+    name         text        NOT NULL,
+    region_code  varchar(12) NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (county, team_id)
+);
+
+CREATE TABLE team_members (
+    county         char(6) NOT NULL,
+    team_id        uuid    NOT NULL,
+    supervisor_id  text    NOT NULL,
+    PRIMARY KEY (county, team_id, supervisor_id),
+    FOREIGN KEY (county, team_id) REFERENCES teams (county, team_id)
+);
+
+-- Every version of a campaign's policy is kept: an event is sampled by the
+-- version in force when it happened, so replays decide the same way.
+CREATE TABLE sampling_policies (
+    county                    char(6)     NOT NULL,
+    campaign_id               uuid        NOT NULL,
+    version                   integer     NOT NULL,
+    item_share_bp             integer     NOT NULL,
+    visit_share_bp            integer     NOT NULL,
+    min_visits_per_cadre      integer     NOT NULL,
+    high_risk_threshold       integer     NOT NULL,
+    high_risk_visit_share_bp  integer     NOT NULL,
+    due_days                  integer     NOT NULL,
+    max_attempts              integer     NOT NULL,
+    created_at                timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (county, campaign_id, version)
+);
+
+CREATE TABLE callbacks (
+    county           char(6)     NOT NULL,
+    callback_id      uuid        NOT NULL,
+    subject          smallint    NOT NULL,
+    issue_id         uuid,
+    visit_id         uuid,
+    household_id     uuid,
+    region_code      varchar(12) NOT NULL,
+    campaign_id      uuid,
+    supervisor_id    text        NOT NULL DEFAULT '',
+    state            text        NOT NULL DEFAULT 'open',
+    due_at           timestamptz NOT NULL,
+    attempts         integer     NOT NULL DEFAULT 0,
+    max_attempts     integer     NOT NULL,
+    summary          text        NOT NULL DEFAULT '',
+    policy_version   integer     NOT NULL DEFAULT 0,
+    -- Who made the visit or answers for the item: kept for statistics,
+    -- never shown on the worklist (blind verification).
+    cadre_ids        text[]      NOT NULL DEFAULT '{}',
+    reached          boolean     NOT NULL DEFAULT false,
+    visit_confirmed  boolean     NOT NULL DEFAULT false,
+    fix_confirmed    boolean     NOT NULL DEFAULT false,
+    satisfaction     smallint    NOT NULL DEFAULT 0,
+    comment          text        NOT NULL DEFAULT '',
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    completed_at     timestamptz,
+    PRIMARY KEY (county, callback_id)
+);
+CREATE INDEX callbacks_by_id ON callbacks (callback_id);
+CREATE INDEX callbacks_worklist ON callbacks (county, supervisor_id, due_at) WHERE state = 'open';
+CREATE INDEX callbacks_issue ON callbacks (county, issue_id);
+
+CREATE TABLE callback_attempts (
+    county       char(6)     NOT NULL,
+    callback_id  uuid        NOT NULL,
+    attempt_no   integer     NOT NULL,
+    method       smallint    NOT NULL,
+    reached      boolean     NOT NULL,
+    actor        text        NOT NULL,
+    at           timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (county, callback_id, attempt_no)
+);
+
+-- Visits selected per cadre per period (ISO week), for the per-cadre minimum.
+CREATE TABLE cadre_sampling (
+    county       char(6) NOT NULL,
+    campaign_id  uuid    NOT NULL,
+    cadre_id     text    NOT NULL,
+    period       date    NOT NULL,
+    selected     integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (county, campaign_id, cadre_id, period)
+);

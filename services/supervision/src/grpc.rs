@@ -1,0 +1,43 @@
+//! The gRPC layer: a thin mapping from each RPC to its operation.
+use tonic::{Request, Response, Status};
+use zoufang_proto::supervision::v1::{supervision_service_server::SupervisionService, *};
+use zoufang_runtime::auth;
+
+use crate::ops::{self, State};
+
+/// Implements `zoufang.supervision.v1.SupervisionService`.
+#[derive(Debug, Clone)]
+pub struct SupervisionGrpc {
+    state: State,
+}
+
+impl SupervisionGrpc {
+    /// Serves operations over `state`.
+    pub fn new(state: State) -> Self {
+        Self { state }
+    }
+}
+
+/// Each RPC takes the claims, runs its operation and maps the error.
+macro_rules! rpcs {
+    ($($name:ident($req:ty) -> $resp:ty => $op:path;)*) => {
+        #[tonic::async_trait]
+        impl SupervisionService for SupervisionGrpc {
+            $(
+                async fn $name(&self, request: Request<$req>) -> Result<Response<$resp>, Status> {
+                    let claims = auth::claims(&request)?;
+                    Ok(Response::new($op(&self.state, &claims, request.into_inner()).await?))
+                }
+            )*
+        }
+    };
+}
+
+rpcs! {
+    create_team(CreateTeamRequest) -> CreateTeamResponse => ops::setup::create_team;
+    list_teams(ListTeamsRequest) -> ListTeamsResponse => ops::setup::list_teams;
+    set_sampling_policy(SetSamplingPolicyRequest) -> SetSamplingPolicyResponse => ops::setup::set_policy;
+    list_worklist(ListWorklistRequest) -> ListWorklistResponse => ops::callbacks::worklist;
+    get_callback(GetCallbackRequest) -> GetCallbackResponse => ops::callbacks::get;
+    record_attempt(RecordAttemptRequest) -> RecordAttemptResponse => ops::callbacks::record_attempt;
+}

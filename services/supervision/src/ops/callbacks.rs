@@ -1,0 +1,167 @@
+//! The supervisor's side: the worklist (due first, blind), one callback, and
+//! attempts with their outcome — which leaves as `supervision.callback.completed`.
+use chrono::Utc;
+use zoufang_proto::{
+    events::v1::{CallbackCompleted, Satisfaction},
+    supervision::v1::*,
+};
+use zoufang_runtime::{
+    ServiceError, ServiceResult,
+    auth::{Claims, roles},
+    fields::{page_size, parse_uuid, to_timestamp},
+    outbox::{self, NewEvent},
+};
+
+use super::{State, view};
+use crate::{
+    outputs,
+    store::{self, callbacks::CallbackRow},
+};
+
+const ADMINS: &[&str] = &[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN];
+
+/// The caller's open callbacks, due first.
+pub async fn worklist(
+    state: &State,
+    claims: &Claims,
+    req: ListWorklistRequest,
+) -> ServiceResult<ListWorklistResponse> {
+    claims.require_any_role(&[roles::SUPERVISOR])?;
+    let overdue_at = req.overdue_only.then(Utc::now);
+    let rows = store::callbacks::worklist(
+        &state.pool,
+        &claims.sub,
+        overdue_at,
+        page_size(req.page_size),
+    )
+    .await?;
+    Ok(ListWorklistResponse {
+        callbacks: rows
+            .iter()
+            .filter(|r| claims.covers(&r.region_code))
+            .map(view::callback)
+            .collect(),
+    })
+}
+
+async fn load(
+    conn: &mut sqlx::PgConnection,
+    claims: &Claims,
+    callback_id: uuid::Uuid,
+    for_update: bool,
+) -> ServiceResult<CallbackRow> {
+    let row = store::callbacks::find(conn, callback_id, for_update)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("callback {callback_id}")))?;
+    claims.require_scope(&row.region_code)?;
+    let assigned = claims.has_role(roles::SUPERVISOR) && row.supervisor_id == claims.sub;
+    if !assigned && !claims.has_any_role(ADMINS) {
+        return Err(ServiceError::PermissionDenied(format!(
+            "callback {callback_id} is assigned to another supervisor"
+        )));
+    }
+    Ok(row)
+}
+
+/// One callback.
+pub async fn get(
+    state: &State,
+    claims: &Claims,
+    req: GetCallbackRequest,
+) -> ServiceResult<GetCallbackResponse> {
+    let callback_id = parse_uuid("callback_id", &req.callback_id)?;
+    let mut conn = state.pool.acquire().await?;
+    let row = load(&mut conn, claims, callback_id, false).await?;
+    Ok(GetCallbackResponse {
+        callback: Some(view::callback(&row)),
+    })
+}
+
+/// One attempt; when reached, the outcome closes the callback and is published.
+pub async fn record_attempt(
+    state: &State,
+    claims: &Claims,
+    req: RecordAttemptRequest,
+) -> ServiceResult<RecordAttemptResponse> {
+    let callback_id = parse_uuid("callback_id", &req.callback_id)?;
+    let method = Method::try_from(req.method).unwrap_or(Method::Unspecified);
+    if method == Method::Unspecified {
+        return Err(ServiceError::invalid(
+            "method",
+            "choose phone (电话) or on site (上门)",
+        ));
+    }
+    let satisfaction =
+        Satisfaction::try_from(req.satisfaction).unwrap_or(Satisfaction::Unspecified);
+    if req.comment.chars().count() > 1000 {
+        return Err(ServiceError::invalid(
+            "comment",
+            "is longer than 1000 characters",
+        ));
+    }
+    let mut tx = state.pool.begin().await?;
+    let mut row = load(&mut tx, claims, callback_id, true).await?;
+    if row.state != "open" {
+        return Err(ServiceError::FailedPrecondition(format!(
+            "callback {callback_id} is already {}",
+            row.state
+        )));
+    }
+    let is_issue = row.subject == CallbackSubject::Issue as i16;
+    if req.reached && is_issue && satisfaction == Satisfaction::Unspecified {
+        return Err(ServiceError::invalid(
+            "satisfaction",
+            "record 满意, 基本满意 or 不满意",
+        ));
+    }
+    let now = Utc::now();
+    row.attempts += 1;
+    row.reached = req.reached;
+    let routing = if req.reached {
+        row.state = "done".into();
+        row.visit_confirmed = req.visit_confirmed;
+        row.fix_confirmed = req.fix_confirmed;
+        row.satisfaction = satisfaction as i16;
+        row.comment = req.comment.trim().to_owned();
+        row.completed_at = Some(now);
+        Some(outputs::CALLBACK_COMPLETED)
+    } else if row.attempts >= row.max_attempts {
+        row.state = "unreachable".into();
+        row.comment = req.comment.trim().to_owned();
+        row.completed_at = Some(now);
+        Some(outputs::CALLBACK_UNREACHABLE)
+    } else {
+        None
+    };
+    store::callbacks::record_attempt(&mut tx, &row, method as i16, &claims.sub).await?;
+    if let Some(key) = routing {
+        let event = CallbackCompleted {
+            callback_id: callback_id.to_string(),
+            issue_id: row.issue_id.map(|u| u.to_string()).unwrap_or_default(),
+            visit_id: row.visit_id.map(|u| u.to_string()).unwrap_or_default(),
+            household_id: row.household_id.map(|u| u.to_string()).unwrap_or_default(),
+            region_code: row.region_code.clone(),
+            reached: row.reached,
+            visit_confirmed: row.visit_confirmed,
+            fix_confirmed: row.fix_confirmed,
+            satisfaction: i32::from(row.satisfaction),
+            comment: row.comment.clone(),
+            supervisor_id: claims.sub.clone(),
+            completed_at: Some(to_timestamp(now)),
+        };
+        outbox::enqueue(
+            &mut tx,
+            NewEvent::new(
+                key,
+                &row.region_code,
+                format!("callbacks/{callback_id}"),
+                &event,
+            ),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(RecordAttemptResponse {
+        callback: Some(view::callback(&row)),
+    })
+}

@@ -1,0 +1,223 @@
+//! Callback tasks made from events: resolved or explained ledger items and
+//! recorded visits, sampled by the campaign's policy in force when the event
+//! happened. A task's id derives from the event's id, so a replayed event
+//! makes no second task.
+use chrono::{Datelike, Duration, NaiveDate, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+use zoufang_proto::{
+    common::v1::{ItemKind, VisitMode},
+    events::v1::{IssueChanged, VisitRecorded},
+    supervision::v1::CallbackSubject,
+};
+use zoufang_runtime::{bus::Envelope, fields::county_of};
+
+use super::setup::policy_row;
+use crate::{
+    domain::sampling::{self, SamplingPolicy},
+    store::{self, callbacks::CallbackRow, policies::PolicyRow},
+};
+
+/// Names callback tasks after the events that made them.
+const TASK_NAMESPACE: Uuid = Uuid::from_u128(0x3c1e_9b0a_44f2_4d6b_8a1e_6f2d_95c7_0b13);
+/// Days a task is due when the campaign set no policy.
+const DEFAULT_DUE_DAYS: u32 = 7;
+/// Failed attempts before a task closes as unreachable, without a policy.
+const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
+/// The task id made from an event id.
+pub fn task_id(event_id: Uuid) -> Uuid {
+    Uuid::new_v5(&TASK_NAMESPACE, event_id.as_bytes())
+}
+
+fn as_policy(p: &PolicyRow) -> SamplingPolicy {
+    let u = |v: i32| u32::try_from(v).unwrap_or(0);
+    SamplingPolicy {
+        item_share_bp: u(p.item_share_bp),
+        visit_share_bp: u(p.visit_share_bp),
+        min_visits_per_cadre: u(p.min_visits_per_cadre),
+        high_risk_threshold: u(p.high_risk_threshold),
+        high_risk_visit_share_bp: u(p.high_risk_visit_share_bp),
+        ..SamplingPolicy::default()
+    }
+}
+
+async fn policy_at(
+    conn: &mut PgConnection,
+    county: &str,
+    campaign_id: Option<Uuid>,
+    env: &Envelope,
+) -> anyhow::Result<PolicyRow> {
+    let found = match campaign_id {
+        Some(c) => store::policies::in_force(&mut *conn, county, c, env.time).await?,
+        None => None,
+    };
+    Ok(found.unwrap_or_else(|| {
+        policy_row(
+            &SamplingPolicy::default(),
+            DEFAULT_DUE_DAYS,
+            DEFAULT_MAX_ATTEMPTS,
+        )
+    }))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn create(
+    conn: &mut PgConnection,
+    env: &Envelope,
+    policy: &PolicyRow,
+    subject: CallbackSubject,
+    region_code: &str,
+    campaign_id: Option<Uuid>,
+    household_id: Option<Uuid>,
+    issue_id: Option<Uuid>,
+    visit_id: Option<Uuid>,
+    summary: String,
+    cadre_ids: Vec<String>,
+) -> anyhow::Result<bool> {
+    let county = county_of(region_code);
+    let supervisor = store::teams::least_loaded_member(&mut *conn, &county, region_code)
+        .await?
+        .unwrap_or_default();
+    let row = CallbackRow {
+        county,
+        callback_id: task_id(env.id),
+        subject: subject as i16,
+        issue_id,
+        visit_id,
+        household_id,
+        region_code: region_code.to_owned(),
+        campaign_id,
+        supervisor_id: supervisor,
+        state: "open".into(),
+        due_at: Utc::now() + Duration::days(i64::from(policy.due_days.max(1))),
+        attempts: 0,
+        max_attempts: policy.max_attempts.max(1),
+        summary,
+        policy_version: policy.version,
+        cadre_ids,
+        reached: false,
+        visit_confirmed: false,
+        fix_confirmed: false,
+        satisfaction: 0,
+        comment: String::new(),
+        created_at: Utc::now(),
+        completed_at: None,
+    };
+    Ok(store::callbacks::insert(conn, &row).await?)
+}
+
+/// A resolved or explained item: always for urgent, dispute and petition
+/// items, a sampled share of the rest. True when a task was created.
+pub async fn from_issue(
+    conn: &mut PgConnection,
+    env: &Envelope,
+    issue: &IssueChanged,
+) -> anyhow::Result<bool> {
+    let issue_id = Uuid::parse_str(&issue.issue_id)?;
+    let campaign_id = Uuid::parse_str(&issue.campaign_id).ok();
+    let county = county_of(&issue.region_code);
+    let policy = policy_at(conn, &county, campaign_id, env).await?;
+    let kind = ItemKind::try_from(issue.kind).unwrap_or(ItemKind::Problem);
+    if !sampling::item_needs_callback(&as_policy(&policy), env.id, kind, issue.urgent) {
+        return Ok(false);
+    }
+    let summary = format!(
+        "{}：{}｜处理：{}",
+        issue.category, issue.description, issue.note
+    );
+    let cadres = vec![issue.responsible_cadre_id.clone()]
+        .into_iter()
+        .filter(|c| !c.is_empty())
+        .collect();
+    create(
+        conn,
+        env,
+        &policy,
+        CallbackSubject::Issue,
+        &issue.region_code,
+        campaign_id,
+        Uuid::parse_str(&issue.household_id).ok(),
+        Some(issue_id),
+        None,
+        summary,
+        cadres,
+    )
+    .await
+}
+
+fn week_of(date: NaiveDate) -> NaiveDate {
+    date - Duration::days(i64::from(date.weekday().num_days_from_monday()))
+}
+
+fn mode_zh(mode: i32) -> &'static str {
+    match VisitMode::try_from(mode).unwrap_or(VisitMode::Unspecified) {
+        VisitMode::DoorToDoor => "入户走访",
+        VisitMode::Phone => "电话走访",
+        VisitMode::Reception => "集中接访",
+        VisitMode::CaseVisit => "带案下访",
+        VisitMode::LiveIn => "同吃同住",
+        VisitMode::Unspecified => "走访",
+    }
+}
+
+/// A recorded visit: a sampled share per cadre, with a minimum per cadre and week.
+pub async fn from_visit(
+    conn: &mut PgConnection,
+    env: &Envelope,
+    visit: &VisitRecorded,
+) -> anyhow::Result<bool> {
+    let visit_id = Uuid::parse_str(&visit.visit_id)?;
+    let Ok(campaign_id) = Uuid::parse_str(&visit.campaign_id) else {
+        return Ok(false);
+    };
+    let county = county_of(&visit.village_code);
+    let policy = policy_at(conn, &county, Some(campaign_id), env).await?;
+    let Some(cadre) = visit.cadre_ids.first() else {
+        return Ok(false);
+    };
+    let started = visit
+        .started_at
+        .as_ref()
+        .and_then(zoufang_runtime::fields::to_chrono)
+        .unwrap_or(env.time);
+    let period = week_of(started.date_naive());
+    let selected_so_far =
+        store::policies::cadre_selected(&mut *conn, &county, campaign_id, cadre, period).await?;
+    // Fabrication signals will raise a cadre's risk here; until they are
+    // computed every cadre counts as risk 0.
+    let risk = 0;
+    let chosen = sampling::visit_needs_verification(
+        &as_policy(&policy),
+        env.id,
+        risk,
+        u32::try_from(selected_so_far).unwrap_or(0),
+    );
+    if !chosen {
+        return Ok(false);
+    }
+    let summary = format!(
+        "{} {}，核实是否走访",
+        started.format("%Y-%m-%d"),
+        mode_zh(visit.mode)
+    );
+    let created = create(
+        conn,
+        env,
+        &policy,
+        CallbackSubject::Visit,
+        &visit.village_code,
+        Some(campaign_id),
+        Uuid::parse_str(&visit.household_id).ok(),
+        None,
+        Some(visit_id),
+        summary,
+        visit.cadre_ids.clone(),
+    )
+    .await?;
+    if created {
+        store::policies::bump_cadre_selected(conn, &county, campaign_id, cadre, period, true)
+            .await?;
+    }
+    Ok(created)
+}
