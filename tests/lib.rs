@@ -253,10 +253,16 @@ impl TestService {
     }
 
     /// Starts the supervision service on the named database with its own queues.
-    pub async fn spawn_supervision_on(database: &str, consumer_queue: &str) -> Self {
+    /// It reads phone numbers from the registry listening on `registry_port`.
+    pub async fn spawn_supervision_on(
+        database: &str,
+        consumer_queue: &str,
+        registry_port: u16,
+    ) -> Self {
         cleanup_old_runs();
         let config = zoufang_supervision::config::Config {
             grpc_addr: "127.0.0.1:0".parse().expect("addr"),
+            registry_url: format!("http://127.0.0.1:{registry_port}"),
             consumer_queue: consumer_queue.to_owned(),
             common: common_config(database),
         };

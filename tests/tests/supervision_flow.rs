@@ -28,7 +28,8 @@ async fn callbacks_reopen_unsatisfied_items_and_dispute_denied_visits() {
     let issues_queue = unique_name("zft");
     let issues = TestService::spawn_issues_on(&database, &issues_queue, 3600).await;
     let sup_queue = unique_name("zft");
-    let supervision = TestService::spawn_supervision_on(&database, &sup_queue).await;
+    let supervision =
+        TestService::spawn_supervision_on(&database, &sup_queue, registry.grpc_port).await;
     for q in [
         registry.queue.clone().unwrap(),
         issues_queue.clone(),
@@ -167,6 +168,39 @@ async fn callbacks_reopen_unsatisfied_items_and_dispute_denied_visits() {
     assert!(
         county_list.iter().all(|c| c.issue_id != problem.issue_id),
         "not on another team's list"
+    );
+
+    // The number to call comes from the registry, read in the supervisor's name.
+    let full = sup
+        .get_callback(GetCallbackRequest {
+            callback_id: item_cb.callback_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .callback
+        .unwrap();
+    let household = reg
+        .get_household(zoufang_proto::registry::v1::GetHouseholdRequest {
+            household_id: seed.household_ids[0].clone(),
+            reveal: true,
+            purpose: "测试核对".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .household
+        .unwrap();
+    assert_eq!(full.phone, household.phone, "{full:?}");
+    assert_eq!(full.phone.len(), 11, "in full, for dialling");
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM registry.pii_access_audit WHERE actor = 'sup-town' AND purpose LIKE '督查回访%'")
+        .fetch_one(&registry.pool)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1, "the registry audited the supervisor's read");
+    assert!(
+        item_cb.phone.is_empty(),
+        "the worklist itself shows no numbers"
     );
 
     // 不满意 → the item is reopened, still with its cadre.

@@ -50,7 +50,12 @@ impl Application {
         Ok(Self {
             grpc,
             admin,
-            state: State { pool },
+            state: State {
+                pool,
+                registry: tonic::transport::Channel::from_shared(config.registry_url.clone())?
+                    .connect_lazy(),
+                keys: Arc::new(JwtKeys::hs256(config.common.jwt_secret.as_bytes())?),
+            },
             config,
             shutdown: CancellationToken::new(),
         })

@@ -11,6 +11,9 @@ pub struct Config {
     /// gRPC listen address.
     #[arg(long, env = "GRPC_ADDR", default_value = "127.0.0.1:50053")]
     pub grpc_addr: SocketAddr,
+    /// The registry's gRPC endpoint (household phone numbers come from there).
+    #[arg(long, env = "REGISTRY_URL", default_value = "http://127.0.0.1:50051")]
+    pub registry_url: String,
     /// Name of this service's queues (`<name>.events`, `.retry.*`, `.parking`).
     #[arg(long, env = "CONSUMER_QUEUE", default_value = "supervision")]
     pub consumer_queue: String,

@@ -63,7 +63,9 @@ async fn load(
     Ok(row)
 }
 
-/// One callback.
+/// One callback. For the assigned supervisor of an open callback it carries
+/// the household's phone from the registry, read in the supervisor's name
+/// (the registry audits it) — never a number the checked cadre supplied.
 pub async fn get(
     state: &State,
     claims: &Claims,
@@ -72,9 +74,51 @@ pub async fn get(
     let callback_id = parse_uuid("callback_id", &req.callback_id)?;
     let mut conn = state.pool.acquire().await?;
     let row = load(&mut conn, claims, callback_id, false).await?;
+    drop(conn);
+    let mut callback = view::callback(&row);
+    let assigned = claims.has_role(roles::SUPERVISOR) && row.supervisor_id == claims.sub;
+    if let (true, "open", Some(household_id)) = (assigned, row.state.as_str(), row.household_id) {
+        callback.phone = household_phone(state, claims, household_id, callback_id).await?;
+    }
     Ok(GetCallbackResponse {
-        callback: Some(view::callback(&row)),
+        callback: Some(callback),
     })
+}
+
+/// Reads the household's phone from the registry with a two-minute token
+/// that acts for the caller.
+async fn household_phone(
+    state: &State,
+    claims: &Claims,
+    household_id: uuid::Uuid,
+    callback_id: uuid::Uuid,
+) -> ServiceResult<String> {
+    use zoufang_proto::registry::v1::{
+        GetHouseholdRequest, registry_service_client::RegistryServiceClient,
+    };
+    let roles: Vec<&str> = claims.roles.iter().map(String::as_str).collect();
+    let token = state.keys.mint_for(
+        &claims.sub,
+        &roles,
+        &claims.scope,
+        chrono::Duration::minutes(2),
+    )?;
+    let mut registry = RegistryServiceClient::with_interceptor(
+        state.registry.clone(),
+        zoufang_runtime::auth::BearerInterceptor(token),
+    );
+    let household = registry
+        .get_household(GetHouseholdRequest {
+            household_id: household_id.to_string(),
+            reveal: true,
+            purpose: format!("督查回访 {callback_id}"),
+        })
+        .await
+        .map_err(|s| anyhow::anyhow!("registry refused the household's phone: {}", s.message()))?
+        .into_inner()
+        .household
+        .ok_or_else(|| anyhow::anyhow!("registry returned no household"))?;
+    Ok(household.phone)
 }
 
 /// One attempt; when reached, the outcome closes the callback and is published.

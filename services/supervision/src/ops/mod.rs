@@ -5,9 +5,19 @@ pub mod setup;
 pub mod tasks;
 pub mod view;
 
+use std::sync::Arc;
+
+use tonic::transport::Channel;
+use zoufang_runtime::auth::JwtKeys;
+
 /// What every operation needs.
 #[derive(Debug, Clone)]
 pub struct State {
     /// The service's database pool (search_path = supervision).
     pub pool: sqlx::PgPool,
+    /// A lazily connected channel to the registry.
+    pub registry: Channel,
+    /// Signs short-lived tokens that act for the calling supervisor, so the
+    /// registry audits a phone read under the supervisor's own name.
+    pub keys: Arc<JwtKeys>,
 }

@@ -44,5 +44,6 @@ pub fn callback(c: &CallbackRow) -> Callback {
         comment: c.comment.clone(),
         created_at: Some(to_timestamp(c.created_at)),
         completed_at: c.completed_at.map(to_timestamp),
+        phone: String::new(),
     }
 }
