@@ -247,6 +247,9 @@ async fn callbacks_reopen_unsatisfied_items_and_dispute_denied_visits() {
         reached: true,
         visit_confirmed: false,
         comment: "户主说没人来过".into(),
+        // The back-check: the diary says four members and 350 yuan of help.
+        answered_member_count: Some(2),
+        answered_help_fen: Some(0),
         ..Default::default()
     })
     .await
@@ -275,6 +278,43 @@ async fn callbacks_reopen_unsatisfied_items_and_dispute_denied_visits() {
         .unwrap()
         .into_inner();
     assert_eq!(progress.disputed_visits, 1);
+
+    // The cadre's confirmation rate drops, and they are listed.
+    let stats = sup_admin
+        .get_callback_statistics(GetCallbackStatisticsRequest {
+            region_code: "430426104".into(),
+            campaign_id: seed.campaign_id.clone(),
+            failure_threshold_bp: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mine = stats
+        .by_cadre
+        .iter()
+        .find(|c| c.cadre_id == seed.cadre_id)
+        .expect("the cadre's row")
+        .totals
+        .unwrap();
+    assert_eq!(
+        (
+            mine.visits_checked,
+            mine.visits_not_confirmed,
+            mine.visit_confirmation_rate_bp
+        ),
+        (1, 1, 0)
+    );
+    assert_eq!(
+        mine.backcheck_mismatches, 2,
+        "size and help contradict the diary"
+    );
+    assert_eq!(stats.suspect_cadre_ids, vec![seed.cadre_id.clone()]);
+    let totals = stats.totals.unwrap();
+    assert_eq!(
+        totals.satisfaction_rate_bp, 0,
+        "the one answered item was 不满意"
+    );
+    assert_eq!(totals.reach_rate_bp, 10_000);
 
     // Replaying a resolved event makes no second task.
     let count = || async {

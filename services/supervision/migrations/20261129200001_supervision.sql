@@ -58,6 +58,15 @@ CREATE TABLE callbacks (
     fix_confirmed    boolean     NOT NULL DEFAULT false,
     satisfaction     smallint    NOT NULL DEFAULT 0,
     comment          text        NOT NULL DEFAULT '',
+    -- Back-check (visit callbacks): what the diary recorded …
+    recorded_member_count  integer,
+    recorded_help_fen      bigint,
+    recorded_visit_date    date,
+    -- … what the resident answered, and how many answers contradict it.
+    answered_member_count  integer,
+    answered_help_fen      bigint,
+    answered_visit_date    date,
+    backcheck_mismatches   integer     NOT NULL DEFAULT 0,
     created_at       timestamptz NOT NULL DEFAULT now(),
     completed_at     timestamptz,
     PRIMARY KEY (county, callback_id)

@@ -40,4 +40,5 @@ rpcs! {
     list_worklist(ListWorklistRequest) -> ListWorklistResponse => ops::callbacks::worklist;
     get_callback(GetCallbackRequest) -> GetCallbackResponse => ops::callbacks::get;
     record_attempt(RecordAttemptRequest) -> RecordAttemptResponse => ops::callbacks::record_attempt;
+    get_callback_statistics(GetCallbackStatisticsRequest) -> GetCallbackStatisticsResponse => ops::stats::statistics;
 }

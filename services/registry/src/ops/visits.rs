@@ -217,6 +217,7 @@ pub async fn record(
         recorded_at: visit.recorded_at,
         household_tags: household.open_tags.clone(),
         key_household: household.is_key,
+        household_member_count: household.member_count,
     };
     outbox::enqueue(
         &mut tx,

@@ -14,6 +14,7 @@ use zoufang_runtime::{
 
 use super::{State, view};
 use crate::{
+    domain::backcheck::{self, Answered, Recorded},
     outputs,
     store::{self, callbacks::CallbackRow},
 };
@@ -143,6 +144,32 @@ pub async fn record_attempt(
             "is longer than 1000 characters",
         ));
     }
+    let answered_date = match req.answered_visit_date.trim() {
+        "" => None,
+        d => Some(
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                ServiceError::invalid(
+                    "answered_visit_date",
+                    format!("{d:?} is not a date (YYYY-MM-DD)"),
+                )
+            })?,
+        ),
+    };
+    if req
+        .answered_member_count
+        .is_some_and(|n| !(1..=50).contains(&n))
+    {
+        return Err(ServiceError::invalid(
+            "answered_member_count",
+            "must be between 1 and 50",
+        ));
+    }
+    if req.answered_help_fen.is_some_and(|f| f < 0) {
+        return Err(ServiceError::invalid(
+            "answered_help_fen",
+            "cannot be negative",
+        ));
+    }
     let mut tx = state.pool.begin().await?;
     let mut row = load(&mut tx, claims, callback_id, true).await?;
     if row.state != "open" {
@@ -168,6 +195,23 @@ pub async fn record_attempt(
         row.satisfaction = satisfaction as i16;
         row.comment = req.comment.trim().to_owned();
         row.completed_at = Some(now);
+        if !is_issue {
+            let answered = Answered {
+                member_count: req.answered_member_count,
+                help_fen: req.answered_help_fen,
+                visit_date: answered_date,
+            };
+            let recorded = Recorded {
+                member_count: row.recorded_member_count,
+                help_fen: row.recorded_help_fen,
+                visit_date: row.recorded_visit_date,
+            };
+            row.answered_member_count = answered.member_count;
+            row.answered_help_fen = answered.help_fen;
+            row.answered_visit_date = answered.visit_date;
+            row.backcheck_mismatches =
+                i32::try_from(backcheck::mismatches(&recorded, &answered).len()).unwrap_or(0);
+        }
         Some(outputs::CALLBACK_COMPLETED)
     } else if row.attempts >= row.max_attempts {
         row.state = "unreachable".into();

@@ -2,6 +2,7 @@
 //! transactions that change state and write events together.
 pub mod callbacks;
 pub mod setup;
+pub mod stats;
 pub mod tasks;
 pub mod view;
 

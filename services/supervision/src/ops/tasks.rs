@@ -14,7 +14,10 @@ use zoufang_runtime::{bus::Envelope, fields::county_of};
 
 use super::setup::policy_row;
 use crate::{
-    domain::sampling::{self, SamplingPolicy},
+    domain::{
+        backcheck::Recorded,
+        sampling::{self, SamplingPolicy},
+    },
     store::{self, callbacks::CallbackRow, policies::PolicyRow},
 };
 
@@ -74,6 +77,7 @@ async fn create(
     visit_id: Option<Uuid>,
     summary: String,
     cadre_ids: Vec<String>,
+    recorded: Recorded,
 ) -> anyhow::Result<bool> {
     let county = county_of(region_code);
     let supervisor = store::teams::least_loaded_member(&mut *conn, &county, region_code)
@@ -101,6 +105,13 @@ async fn create(
         fix_confirmed: false,
         satisfaction: 0,
         comment: String::new(),
+        recorded_member_count: recorded.member_count,
+        recorded_help_fen: recorded.help_fen,
+        recorded_visit_date: recorded.visit_date,
+        answered_member_count: None,
+        answered_help_fen: None,
+        answered_visit_date: None,
+        backcheck_mismatches: 0,
         created_at: Utc::now(),
         completed_at: None,
     };
@@ -142,6 +153,7 @@ pub async fn from_issue(
         None,
         summary,
         cadres,
+        Recorded::default(),
     )
     .await
 }
@@ -213,6 +225,17 @@ pub async fn from_visit(
         Some(visit_id),
         summary,
         visit.cadre_ids.clone(),
+        Recorded {
+            member_count: (visit.household_member_count > 0)
+                .then_some(visit.household_member_count),
+            help_fen: Some(
+                visit
+                    .help
+                    .as_ref()
+                    .map_or(0, |h| h.cash_fen + h.goods_value_fen),
+            ),
+            visit_date: Some(started.date_naive()),
+        },
     )
     .await?;
     if created {

@@ -27,6 +27,13 @@ pub struct CallbackRow {
     pub fix_confirmed: bool,
     pub satisfaction: i16,
     pub comment: String,
+    pub recorded_member_count: Option<i32>,
+    pub recorded_help_fen: Option<i64>,
+    pub recorded_visit_date: Option<chrono::NaiveDate>,
+    pub answered_member_count: Option<i32>,
+    pub answered_help_fen: Option<i64>,
+    pub answered_visit_date: Option<chrono::NaiveDate>,
+    pub backcheck_mismatches: i32,
     pub created_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
 }
@@ -35,7 +42,9 @@ macro_rules! columns {
     () => {
         "county, callback_id, subject, issue_id, visit_id, household_id, region_code, campaign_id, \
          supervisor_id, state, due_at, attempts, max_attempts, summary, policy_version, cadre_ids, \
-         reached, visit_confirmed, fix_confirmed, satisfaction, comment, created_at, completed_at"
+         reached, visit_confirmed, fix_confirmed, satisfaction, comment, recorded_member_count, \
+         recorded_help_fen, recorded_visit_date, answered_member_count, answered_help_fen, \
+         answered_visit_date, backcheck_mismatches, created_at, completed_at"
     };
 }
 
@@ -43,8 +52,9 @@ macro_rules! columns {
 pub async fn insert(conn: &mut PgConnection, c: &CallbackRow) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "INSERT INTO callbacks (county, callback_id, subject, issue_id, visit_id, household_id,
-            region_code, campaign_id, supervisor_id, due_at, max_attempts, summary, policy_version, cadre_ids)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT DO NOTHING",
+            region_code, campaign_id, supervisor_id, due_at, max_attempts, summary, policy_version, cadre_ids,
+            recorded_member_count, recorded_help_fen, recorded_visit_date)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) ON CONFLICT DO NOTHING",
     )
     .bind(&c.county)
     .bind(c.callback_id)
@@ -60,6 +70,9 @@ pub async fn insert(conn: &mut PgConnection, c: &CallbackRow) -> sqlx::Result<bo
     .bind(&c.summary)
     .bind(c.policy_version)
     .bind(&c.cadre_ids)
+    .bind(c.recorded_member_count)
+    .bind(c.recorded_help_fen)
+    .bind(c.recorded_visit_date)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -132,7 +145,9 @@ pub async fn record_attempt(
     .await?;
     sqlx::query(
         "UPDATE callbacks SET state = $3, attempts = $4, reached = $5, visit_confirmed = $6,
-            fix_confirmed = $7, satisfaction = $8, comment = $9, completed_at = $10
+            fix_confirmed = $7, satisfaction = $8, comment = $9, completed_at = $10,
+            answered_member_count = $11, answered_help_fen = $12, answered_visit_date = $13,
+            backcheck_mismatches = $14
          WHERE county = $1 AND callback_id = $2",
     )
     .bind(&c.county)
@@ -145,7 +160,83 @@ pub async fn record_attempt(
     .bind(c.satisfaction)
     .bind(&c.comment)
     .bind(c.completed_at)
+    .bind(c.answered_member_count)
+    .bind(c.answered_help_fen)
+    .bind(c.answered_visit_date)
+    .bind(c.backcheck_mismatches)
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Callback figures of a region (and campaign), in total and per cadre.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct Totals {
+    /// The cadre, or "" for the region's total.
+    pub cadre_id: String,
+    pub callbacks: i64,
+    pub done: i64,
+    pub unreachable: i64,
+    pub open: i64,
+    pub overdue: i64,
+    pub attempted: i64,
+    pub reached: i64,
+    pub items_answered: i64,
+    pub items_satisfied: i64,
+    pub visits_checked: i64,
+    pub visits_not_confirmed: i64,
+    pub backcheck_mismatches: i64,
+}
+
+macro_rules! aggregates {
+    () => {
+        "count(*) AS callbacks,
+            count(*) FILTER (WHERE state = 'done') AS done,
+            count(*) FILTER (WHERE state = 'unreachable') AS unreachable,
+            count(*) FILTER (WHERE state = 'open') AS open,
+            count(*) FILTER (WHERE state = 'open' AND due_at < $3) AS overdue,
+            count(*) FILTER (WHERE attempts > 0) AS attempted,
+            count(*) FILTER (WHERE reached) AS reached,
+            count(*) FILTER (WHERE reached AND subject = 1) AS items_answered,
+            count(*) FILTER (WHERE reached AND subject = 1 AND satisfaction IN (1, 2)) AS items_satisfied,
+            count(*) FILTER (WHERE reached AND subject = 2) AS visits_checked,
+            count(*) FILTER (WHERE reached AND subject = 2 AND NOT visit_confirmed) AS visits_not_confirmed,
+            COALESCE(sum(backcheck_mismatches), 0)::bigint AS backcheck_mismatches"
+    };
+}
+
+/// The region's totals (cadre_id ""), then one row per cadre (a callback
+/// about a visit made by two cadres counts for each of them).
+pub async fn totals(
+    ex: &sqlx::PgPool,
+    prefix: &str,
+    campaign_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<Totals>> {
+    let mut rows: Vec<Totals> = sqlx::query_as(concat!(
+        "SELECT '' AS cadre_id, ",
+        aggregates!(),
+        " FROM callbacks
+         WHERE region_code LIKE $1 AND ($2::uuid IS NULL OR campaign_id = $2)"
+    ))
+    .bind(super::like_prefix(prefix))
+    .bind(campaign_id)
+    .bind(now)
+    .fetch_all(ex)
+    .await?;
+    rows.extend(
+        sqlx::query_as::<_, Totals>(concat!(
+            "SELECT cadre AS cadre_id, ",
+            aggregates!(),
+            " FROM callbacks, unnest(cadre_ids) AS cadre
+             WHERE region_code LIKE $1 AND ($2::uuid IS NULL OR campaign_id = $2)
+             GROUP BY cadre ORDER BY cadre"
+        ))
+        .bind(super::like_prefix(prefix))
+        .bind(campaign_id)
+        .bind(now)
+        .fetch_all(ex)
+        .await?,
+    );
+    Ok(rows)
 }

@@ -1,0 +1,86 @@
+//! Callback statistics by region and by cadre, and the cadres whose visits
+//! fail verification too often (the made-up-visit signal).
+use chrono::Utc;
+use zoufang_proto::supervision::v1::*;
+use zoufang_runtime::{
+    ServiceError, ServiceResult,
+    auth::{Claims, roles},
+    fields::parse_optional_uuid,
+};
+
+use super::State;
+use crate::{
+    domain::backcheck::rate_bp,
+    store::{self, callbacks::Totals},
+};
+
+/// Verification failure rate above which a cadre is listed, by default (20%).
+pub const DEFAULT_FAILURE_THRESHOLD_BP: u32 = 2_000;
+
+fn totals(t: &Totals) -> CallbackTotals {
+    CallbackTotals {
+        callbacks: t.callbacks,
+        done: t.done,
+        unreachable: t.unreachable,
+        open: t.open,
+        overdue: t.overdue,
+        reach_rate_bp: rate_bp(t.reached, t.attempted),
+        satisfaction_rate_bp: rate_bp(t.items_satisfied, t.items_answered),
+        visit_confirmation_rate_bp: rate_bp(
+            t.visits_checked - t.visits_not_confirmed,
+            t.visits_checked,
+        ),
+        visits_checked: t.visits_checked,
+        visits_not_confirmed: t.visits_not_confirmed,
+        backcheck_mismatches: t.backcheck_mismatches,
+    }
+}
+
+/// The figures of a region (and campaign).
+pub async fn statistics(
+    state: &State,
+    claims: &Claims,
+    req: GetCallbackStatisticsRequest,
+) -> ServiceResult<GetCallbackStatisticsResponse> {
+    claims.require_any_role(&[
+        roles::SUPERVISOR,
+        roles::TOWNSHIP_ADMIN,
+        roles::COUNTY_ADMIN,
+    ])?;
+    let prefix = claims.effective_prefix(req.region_code.trim())?;
+    let campaign_id = parse_optional_uuid("campaign_id", &req.campaign_id)?;
+    if req.failure_threshold_bp > 10_000 {
+        return Err(ServiceError::invalid(
+            "failure_threshold_bp",
+            "is at most 10000",
+        ));
+    }
+    let threshold = if req.failure_threshold_bp == 0 {
+        DEFAULT_FAILURE_THRESHOLD_BP
+    } else {
+        req.failure_threshold_bp
+    };
+    let rows = store::callbacks::totals(&state.pool, &prefix, campaign_id, Utc::now()).await?;
+    let (total, cadres) = rows
+        .split_first()
+        .map(|(t, c)| (t.clone(), c.to_vec()))
+        .unwrap_or_default();
+    let suspects = cadres
+        .iter()
+        .filter(|c| {
+            c.visits_checked > 0 && rate_bp(c.visits_not_confirmed, c.visits_checked) > threshold
+        })
+        .map(|c| c.cadre_id.clone())
+        .collect();
+    Ok(GetCallbackStatisticsResponse {
+        totals: Some(totals(&total)),
+        by_cadre: cadres
+            .iter()
+            .map(|c| CadreCallbackStatistics {
+                cadre_id: c.cadre_id.clone(),
+                totals: Some(totals(c)),
+            })
+            .collect(),
+        suspect_cadre_ids: suspects,
+    })
+}
