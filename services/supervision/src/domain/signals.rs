@@ -385,4 +385,6 @@ pub fn risk_score(visits: usize, flagged_visits: usize, signals: &[Signal]) -> u
 }
 
 #[cfg(test)]
+mod risk_tests;
+#[cfg(test)]
 mod tests;
