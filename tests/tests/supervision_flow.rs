@@ -355,3 +355,78 @@ async fn callbacks_reopen_unsatisfied_items_and_dispute_denied_visits() {
     registry.stop().await;
     delete_consumer_queues(&issues_queue, &default_retry_delays()).await;
 }
+
+#[tokio::test]
+async fn records_that_cannot_be_true_raise_the_cadres_risk() {
+    let database = unique_name("zft");
+    let registry = TestService::spawn_on(&database).await;
+    let sup_queue = unique_name("zft");
+    let supervision =
+        TestService::spawn_supervision_on(&database, &sup_queue, registry.grpc_port).await;
+    wait_for_queue(&sup_queue).await;
+    let mut reg = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
+    let seed = fixtures::seed(&mut reg).await;
+
+    // Two visits ten minutes apart, a hundred kilometres apart, with one photo.
+    let mut first = fixtures::visit_request(&seed, &seed.household_ids[0]);
+    first.started_at = fixtures::ago(3 * 3600);
+    first.ended_at = fixtures::ago(2 * 3600);
+    let mut second = fixtures::visit_request(&seed, &seed.household_ids[1]);
+    second.started_at = fixtures::ago(2 * 3600 - 600);
+    second.ended_at = fixtures::ago(3600);
+    second.location = Some(zoufang_proto::common::v1::GeoPoint {
+        latitude: 27.69,
+        longitude: 112.11,
+    });
+    second.photo_refs = first.photo_refs.clone();
+    reg.record_visit(first.clone()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    reg.record_visit(second.clone()).await.unwrap();
+
+    let signals = eventually(Duration::from_secs(15), || {
+        let pool = supervision.pool.clone();
+        let id = second.visit_id.clone();
+        async move {
+            sqlx::query_scalar::<_, serde_json::Value>(
+                "SELECT signals FROM supervision.visit_facts WHERE visit_id = $1::uuid",
+            )
+            .bind(id)
+            .fetch_optional(&pool)
+            .await
+            .ok()
+            .flatten()
+        }
+    })
+    .await
+    .expect("the second visit's facts were read");
+    let codes: Vec<&str> = signals
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"impossible_travel"), "{signals}");
+    assert!(codes.contains(&"photo_reused"), "{signals}");
+
+    let mut admin = supervision
+        .supervision_client("admin-1", ADMIN, fixtures::COUNTY)
+        .await;
+    let stats = admin
+        .get_callback_statistics(GetCallbackStatisticsRequest {
+            region_code: fixtures::COUNTY.into(),
+            campaign_id: seed.campaign_id.clone(),
+            failure_threshold_bp: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let cadre = stats
+        .by_cadre
+        .iter()
+        .find(|c| c.cadre_id == seed.cadre_id)
+        .expect("the cadre's row");
+    assert_eq!((cadre.visits_recorded, cadre.flagged_visits), (2, 1));
+    assert!(cadre.risk_score >= 60, "high risk: {}", cadre.risk_score);
+    supervision.stop().await;
+    registry.stop().await;
+}

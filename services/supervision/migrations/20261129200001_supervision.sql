@@ -95,3 +95,34 @@ CREATE TABLE cadre_sampling (
     selected     integer NOT NULL DEFAULT 0,
     PRIMARY KEY (county, campaign_id, cadre_id, period)
 );
+
+-- Every recorded visit's facts and the fabrication signals read from them
+-- (no callback needed): the input of a cadre's risk score.
+CREATE TABLE visit_facts (
+    county        char(6)     NOT NULL,
+    visit_id      uuid        NOT NULL,
+    campaign_id   uuid        NOT NULL,
+    cadre_ids     text[]      NOT NULL,
+    household_id  uuid        NOT NULL,
+    started_at    timestamptz NOT NULL,
+    ended_at      timestamptz NOT NULL,
+    mode          smallint    NOT NULL,
+    latitude      double precision,
+    longitude     double precision,
+    photo_refs    text[]      NOT NULL DEFAULT '{}',
+    signals       jsonb       NOT NULL DEFAULT '[]',
+    PRIMARY KEY (county, visit_id)
+);
+CREATE INDEX visit_facts_cadres ON visit_facts USING gin (cadre_ids);
+CREATE INDEX visit_facts_photos ON visit_facts USING gin (photo_refs);
+
+-- Running totals per cadre and campaign; the score follows from them.
+CREATE TABLE cadre_risk (
+    county          char(6) NOT NULL,
+    campaign_id     uuid    NOT NULL,
+    cadre_id        text    NOT NULL,
+    visits          integer NOT NULL DEFAULT 0,
+    flagged_visits  integer NOT NULL DEFAULT 0,
+    total_weight    bigint  NOT NULL DEFAULT 0,
+    PRIMARY KEY (county, campaign_id, cadre_id)
+);

@@ -371,16 +371,22 @@ pub fn signals_for(
 /// most [`MAX_SIGNAL_WEIGHT`], so one visit overlapping many others cannot
 /// alone condemn a cadre. Saturates at 100; 0 when there are no visits.
 pub fn risk_score(visits: usize, flagged_visits: usize, signals: &[Signal]) -> u32 {
+    let total = signals
+        .iter()
+        .map(|s| u64::from(s.weight()))
+        .fold(0, u64::saturating_add);
+    risk_from_totals(visits, flagged_visits, total)
+}
+
+/// [`risk_score`] from running totals (visits, flagged visits, summed signal
+/// weights), so a service can keep the totals instead of every signal.
+pub fn risk_from_totals(visits: usize, flagged_visits: usize, total_weight: u64) -> u32 {
     if visits == 0 {
         return 0;
     }
     let as_u64 = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
     let flagged = as_u64(flagged_visits.min(visits));
-    let total = signals
-        .iter()
-        .map(|s| u64::from(s.weight()))
-        .fold(0, u64::saturating_add);
-    let weighted = total.min(flagged.saturating_mul(u64::from(MAX_SIGNAL_WEIGHT)));
+    let weighted = total_weight.min(flagged.saturating_mul(u64::from(MAX_SIGNAL_WEIGHT)));
     u32::try_from((weighted / as_u64(visits)).min(100)).unwrap_or(100)
 }
 

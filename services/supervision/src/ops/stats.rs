@@ -5,10 +5,10 @@ use zoufang_proto::supervision::v1::*;
 use zoufang_runtime::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
-    fields::parse_optional_uuid,
+    fields::{county_of, parse_optional_uuid},
 };
 
-use super::State;
+use super::{State, tasks};
 use crate::{
     domain::backcheck::rate_bp,
     store::{self, callbacks::Totals},
@@ -72,15 +72,38 @@ pub async fn statistics(
         })
         .map(|c| c.cadre_id.clone())
         .collect();
+    let mut by_cadre: Vec<CadreCallbackStatistics> = cadres
+        .iter()
+        .map(|c| CadreCallbackStatistics {
+            cadre_id: c.cadre_id.clone(),
+            totals: Some(totals(c)),
+            ..Default::default()
+        })
+        .collect();
+    // Risk totals are kept per county and campaign: shown to county-wide callers.
+    if prefix.len() == 6 {
+        for (cadre_id, risk) in
+            store::facts::risks(&state.pool, &county_of(&prefix), campaign_id).await?
+        {
+            let row = match by_cadre.iter_mut().position(|c| c.cadre_id == cadre_id) {
+                Some(i) => &mut by_cadre[i],
+                None => {
+                    by_cadre.push(CadreCallbackStatistics {
+                        cadre_id,
+                        totals: Some(totals(&Totals::default())),
+                        ..Default::default()
+                    });
+                    by_cadre.last_mut().expect("just pushed")
+                }
+            };
+            row.risk_score = tasks::score_of(risk);
+            row.visits_recorded = i64::from(risk.visits);
+            row.flagged_visits = i64::from(risk.flagged_visits);
+        }
+    }
     Ok(GetCallbackStatisticsResponse {
         totals: Some(totals(&total)),
-        by_cadre: cadres
-            .iter()
-            .map(|c| CadreCallbackStatistics {
-                cadre_id: c.cadre_id.clone(),
-                totals: Some(totals(c)),
-            })
-            .collect(),
+        by_cadre,
         suspect_cadre_ids: suspects,
     })
 }

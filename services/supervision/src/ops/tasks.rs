@@ -17,6 +17,7 @@ use crate::{
     domain::{
         backcheck::Recorded,
         sampling::{self, SamplingPolicy},
+        signals::{Thresholds, VisitFacts, risk_from_totals, signals_for},
     },
     store::{self, callbacks::CallbackRow, policies::PolicyRow},
 };
@@ -158,6 +159,82 @@ pub async fn from_issue(
     .await
 }
 
+/// Reads the visit's fabrication signals against the same cadres' other
+/// visits, stores them, adds the visit to its cadres' risk totals, and
+/// returns the highest risk score among its cadres.
+async fn read_signals(
+    conn: &mut PgConnection,
+    county: &str,
+    campaign_id: Uuid,
+    visit: &VisitRecorded,
+    started: chrono::DateTime<Utc>,
+) -> anyhow::Result<u32> {
+    let facts = VisitFacts {
+        visit_id: Uuid::parse_str(&visit.visit_id)?,
+        cadre_ids: visit
+            .cadre_ids
+            .iter()
+            .filter_map(|c| Uuid::parse_str(c).ok())
+            .collect(),
+        household_id: Uuid::parse_str(&visit.household_id)?,
+        started_at: started,
+        ended_at: visit
+            .ended_at
+            .as_ref()
+            .and_then(zoufang_runtime::fields::to_chrono)
+            .unwrap_or(started),
+        mode: VisitMode::try_from(visit.mode).unwrap_or_default(),
+        location: visit.location.map(|l| (l.latitude, l.longitude)),
+        photo_refs: visit.photo_refs.clone(),
+        household_phone_hash: None,
+    };
+    let others = store::facts::neighbours(&mut *conn, county, &facts).await?;
+    // Shared phones need the registry's keyed phone hashes: not read here yet.
+    let signals = signals_for(&facts, &others, 0, &Thresholds::default());
+    if !store::facts::insert(
+        conn,
+        county,
+        campaign_id,
+        &facts,
+        &serde_json::to_value(&signals)?,
+    )
+    .await?
+    {
+        // Already read (the same visit under another event id): its cadres'
+        // totals already count it.
+        let mut risk = 0;
+        for cadre in &visit.cadre_ids {
+            let t = store::facts::risk_of(&mut *conn, county, campaign_id, cadre).await?;
+            risk = risk.max(score_of(t));
+        }
+        return Ok(risk);
+    }
+    let weight: i64 = signals.iter().map(|s| i64::from(s.weight())).sum();
+    let mut risk = 0;
+    for cadre in &visit.cadre_ids {
+        let t = store::facts::add_to_risk(
+            conn,
+            county,
+            campaign_id,
+            cadre,
+            !signals.is_empty(),
+            weight,
+        )
+        .await?;
+        risk = risk.max(score_of(t));
+    }
+    Ok(risk)
+}
+
+/// The risk score of a cadre's totals.
+pub fn score_of(t: store::facts::RiskTotals) -> u32 {
+    risk_from_totals(
+        usize::try_from(t.visits).unwrap_or(0),
+        usize::try_from(t.flagged_visits).unwrap_or(0),
+        u64::try_from(t.total_weight).unwrap_or(0),
+    )
+}
+
 fn week_of(date: NaiveDate) -> NaiveDate {
     date - Duration::days(i64::from(date.weekday().num_days_from_monday()))
 }
@@ -196,9 +273,7 @@ pub async fn from_visit(
     let period = week_of(started.date_naive());
     let selected_so_far =
         store::policies::cadre_selected(&mut *conn, &county, campaign_id, cadre, period).await?;
-    // Fabrication signals will raise a cadre's risk here; until they are
-    // computed every cadre counts as risk 0.
-    let risk = 0;
+    let risk = read_signals(conn, &county, campaign_id, visit, started).await?;
     let chosen = sampling::visit_needs_verification(
         &as_policy(&policy),
         env.id,

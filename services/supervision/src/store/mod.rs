@@ -1,5 +1,6 @@
 //! All of the supervision service's SQL.
 pub mod callbacks;
+pub mod facts;
 pub mod policies;
 pub mod teams;
 

@@ -1,0 +1,179 @@
+//! Visit facts, their fabrication signals, and cadres' running risk totals.
+use chrono::{DateTime, Duration, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+use zoufang_proto::common::v1::VisitMode;
+
+use crate::domain::signals::VisitFacts;
+
+#[derive(sqlx::FromRow)]
+struct FactRow {
+    visit_id: Uuid,
+    cadre_ids: Vec<String>,
+    household_id: Uuid,
+    started_at: DateTime<Utc>,
+    ended_at: DateTime<Utc>,
+    mode: i16,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    photo_refs: Vec<String>,
+}
+
+impl From<FactRow> for VisitFacts {
+    fn from(r: FactRow) -> Self {
+        VisitFacts {
+            visit_id: r.visit_id,
+            cadre_ids: r
+                .cadre_ids
+                .iter()
+                .filter_map(|c| Uuid::parse_str(c).ok())
+                .collect(),
+            household_id: r.household_id,
+            started_at: r.started_at,
+            ended_at: r.ended_at,
+            mode: VisitMode::try_from(i32::from(r.mode)).unwrap_or_default(),
+            location: r.latitude.zip(r.longitude),
+            photo_refs: r.photo_refs,
+            household_phone_hash: None,
+        }
+    }
+}
+
+/// Visits to compare a new one with: the same cadres' visits within a day of
+/// it, and any visit sharing a photo reference.
+pub async fn neighbours(
+    ex: impl PgExecutor<'_>,
+    county: &str,
+    v: &VisitFacts,
+) -> sqlx::Result<Vec<VisitFacts>> {
+    let cadres: Vec<String> = v.cadre_ids.iter().map(Uuid::to_string).collect();
+    let rows: Vec<FactRow> = sqlx::query_as(
+        "SELECT visit_id, cadre_ids, household_id, started_at, ended_at, mode, latitude, longitude, photo_refs
+         FROM visit_facts
+         WHERE county = $1 AND visit_id <> $2
+           AND ((cadre_ids && $3 AND started_at < $5 AND ended_at > $4) OR photo_refs && $6)
+         ORDER BY started_at, visit_id LIMIT 500",
+    )
+    .bind(county)
+    .bind(v.visit_id)
+    .bind(&cadres)
+    .bind(v.started_at - Duration::days(1))
+    .bind(v.ended_at + Duration::days(1))
+    .bind(&v.photo_refs)
+    .fetch_all(ex)
+    .await?;
+    Ok(rows.into_iter().map(VisitFacts::from).collect())
+}
+
+/// Stores a visit's facts and signals; false when it was already stored.
+pub async fn insert(
+    conn: &mut PgConnection,
+    county: &str,
+    campaign_id: Uuid,
+    v: &VisitFacts,
+    signals: &serde_json::Value,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO visit_facts (county, visit_id, campaign_id, cadre_ids, household_id, started_at,
+            ended_at, mode, latitude, longitude, photo_refs, signals)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT DO NOTHING",
+    )
+    .bind(county)
+    .bind(v.visit_id)
+    .bind(campaign_id)
+    .bind(v.cadre_ids.iter().map(Uuid::to_string).collect::<Vec<_>>())
+    .bind(v.household_id)
+    .bind(v.started_at)
+    .bind(v.ended_at)
+    .bind(v.mode as i16)
+    .bind(v.location.map(|l| l.0))
+    .bind(v.location.map(|l| l.1))
+    .bind(&v.photo_refs)
+    .bind(signals)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A cadre's running risk totals.
+#[derive(Debug, Clone, Copy, Default, sqlx::FromRow)]
+pub struct RiskTotals {
+    pub visits: i32,
+    pub flagged_visits: i32,
+    pub total_weight: i64,
+}
+
+/// Adds one visit to a cadre's totals and returns the new totals.
+pub async fn add_to_risk(
+    conn: &mut PgConnection,
+    county: &str,
+    campaign_id: Uuid,
+    cadre_id: &str,
+    flagged: bool,
+    weight: i64,
+) -> sqlx::Result<RiskTotals> {
+    sqlx::query_as(
+        "INSERT INTO cadre_risk (county, campaign_id, cadre_id, visits, flagged_visits, total_weight)
+         VALUES ($1, $2, $3, 1, $4::int, $5)
+         ON CONFLICT (county, campaign_id, cadre_id) DO UPDATE SET
+           visits = cadre_risk.visits + 1,
+           flagged_visits = cadre_risk.flagged_visits + EXCLUDED.flagged_visits,
+           total_weight = cadre_risk.total_weight + EXCLUDED.total_weight
+         RETURNING visits, flagged_visits, total_weight",
+    )
+    .bind(county)
+    .bind(campaign_id)
+    .bind(cadre_id)
+    .bind(i32::from(flagged))
+    .bind(weight)
+    .fetch_one(conn)
+    .await
+}
+
+/// One cadre's totals in a campaign (zero when none).
+pub async fn risk_of(
+    ex: impl PgExecutor<'_>,
+    county: &str,
+    campaign_id: Uuid,
+    cadre_id: &str,
+) -> sqlx::Result<RiskTotals> {
+    Ok(sqlx::query_as(
+        "SELECT visits, flagged_visits, total_weight FROM cadre_risk
+         WHERE county = $1 AND campaign_id = $2 AND cadre_id = $3",
+    )
+    .bind(county)
+    .bind(campaign_id)
+    .bind(cadre_id)
+    .fetch_optional(ex)
+    .await?
+    .unwrap_or_default())
+}
+
+/// Risk totals of a region's cadres in a campaign, by cadre.
+pub async fn risks(
+    ex: impl PgExecutor<'_>,
+    county: &str,
+    campaign_id: Option<Uuid>,
+) -> sqlx::Result<Vec<(String, RiskTotals)>> {
+    let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT cadre_id, sum(visits)::bigint, sum(flagged_visits)::bigint, sum(total_weight)::bigint FROM cadre_risk
+         WHERE county = $1 AND ($2::uuid IS NULL OR campaign_id = $2) GROUP BY cadre_id ORDER BY cadre_id",
+    )
+    .bind(county)
+    .bind(campaign_id)
+    .fetch_all(ex)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(c, v, f, w)| {
+            (
+                c,
+                RiskTotals {
+                    visits: i32::try_from(v).unwrap_or(i32::MAX),
+                    flagged_visits: i32::try_from(f).unwrap_or(i32::MAX),
+                    total_weight: w,
+                },
+            )
+        })
+        .collect())
+}
