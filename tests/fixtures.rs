@@ -178,8 +178,10 @@ fn rand_u16() -> u16 {
 
 /// A complete door-to-door visit with one problem solved on the spot and one dispute.
 pub fn visit_request(seed: &Seed, household_id: &str) -> RecordVisitRequest {
+    let visit_id = Uuid::new_v4().to_string();
     RecordVisitRequest {
-        visit_id: Uuid::new_v4().to_string(),
+        photo_refs: vec![format!("photos/2026/11/{visit_id}.jpg")],
+        visit_id,
         campaign_id: seed.campaign_id.clone(),
         household_id: household_id.into(),
         cadre_ids: vec![seed.cadre_id.clone()],
@@ -204,7 +206,6 @@ pub fn visit_request(seed: &Seed, household_id: &str) -> RecordVisitRequest {
             goods_description: "化肥两袋".into(),
             goods_value_fen: 15000,
         }),
-        photo_refs: vec!["photos/2026/11/visit-1.jpg".into()],
         items: vec![
             RaisedItem {
                 item_no: 1,

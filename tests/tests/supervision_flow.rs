@@ -430,3 +430,101 @@ async fn records_that_cannot_be_true_raise_the_cadres_risk() {
     supervision.stop().await;
     registry.stop().await;
 }
+
+#[tokio::test]
+async fn inspections_are_recorded_rectified_and_closed() {
+    let database = unique_name("zft");
+    let sup_queue = unique_name("zft");
+    let supervision = TestService::spawn_supervision_on(&database, &sup_queue, 1).await;
+    let mut sup = supervision
+        .supervision_client("sup-1", &["supervisor"], "430426104")
+        .await;
+    let cadre = Uuid::new_v4().to_string();
+    let req = CreateInspectionRequest {
+        inspection_id: Uuid::new_v4().to_string(),
+        cadre_id: cadre.clone(),
+        region_code: fixtures::VILLAGES[0].into(),
+        kind: FindingKind::DiaryIncomplete as i32,
+        finding: "民情日记记录不详细、不规范".into(),
+        rectify_within_days: 7,
+    };
+    let i = sup
+        .create_inspection(req.clone())
+        .await
+        .unwrap()
+        .into_inner()
+        .inspection
+        .unwrap();
+    assert!(!i.closed && !i.overdue);
+    sup.create_inspection(req.clone())
+        .await
+        .expect("idempotent");
+    let other = CreateInspectionRequest {
+        finding: "另一个问题".into(),
+        ..req.clone()
+    };
+    assert_eq!(
+        sup.create_inspection(other).await.unwrap_err().code(),
+        tonic::Code::AlreadyExists
+    );
+    let bad = CreateInspectionRequest {
+        inspection_id: Uuid::new_v4().to_string(),
+        rectify_within_days: 0,
+        ..req.clone()
+    };
+    let err = sup.create_inspection(bad).await.unwrap_err();
+    assert!(err.message().contains("rectify_within_days"));
+    let outside = CreateInspectionRequest {
+        inspection_id: Uuid::new_v4().to_string(),
+        region_code: fixtures::OTHER_VILLAGE.into(),
+        ..req.clone()
+    };
+    assert_eq!(
+        sup.create_inspection(outside).await.unwrap_err().code(),
+        tonic::Code::PermissionDenied
+    );
+
+    let open = sup
+        .list_inspections(ListInspectionsRequest {
+            open_only: true,
+            cadre_id: cadre.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .inspections;
+    assert_eq!(open.len(), 1);
+    let closed = sup
+        .close_inspection(CloseInspectionRequest {
+            inspection_id: i.inspection_id.clone(),
+            note: "已补全日记".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .inspection
+        .unwrap();
+    assert!(closed.closed);
+    assert_eq!(
+        sup.close_inspection(CloseInspectionRequest {
+            inspection_id: i.inspection_id.clone(),
+            note: "再次".into()
+        })
+        .await
+        .unwrap_err()
+        .code(),
+        tonic::Code::FailedPrecondition
+    );
+    let open = sup
+        .list_inspections(ListInspectionsRequest {
+            open_only: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .inspections;
+    assert!(open.is_empty());
+    supervision.stop().await;
+}

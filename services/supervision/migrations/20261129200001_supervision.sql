@@ -126,3 +126,22 @@ CREATE TABLE cadre_risk (
     total_weight    bigint  NOT NULL DEFAULT 0,
     PRIMARY KEY (county, campaign_id, cadre_id)
 );
+
+-- Inspections (督查记录) with their rectification date and close-out.
+CREATE TABLE inspections (
+    county         char(6)     NOT NULL,
+    inspection_id  uuid        NOT NULL,
+    cadre_id       text        NOT NULL DEFAULT '',
+    region_code    varchar(12) NOT NULL,
+    kind           smallint    NOT NULL,
+    finding        text        NOT NULL,
+    inspector_id   text        NOT NULL,
+    rectify_by     timestamptz NOT NULL,
+    closed_at      timestamptz,
+    close_note     text        NOT NULL DEFAULT '',
+    body_hash      bytea       NOT NULL,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (county, inspection_id)
+);
+CREATE INDEX inspections_by_id ON inspections (inspection_id);
+CREATE INDEX inspections_region ON inspections (county, region_code);

@@ -122,9 +122,9 @@ impl Application {
             topology,
             events,
         );
-        // Each visit and each issue is its own subject: tasks for different
-        // subjects are made side by side.
-        let consumer = consumer.with_lanes(8, Ordering::Subject);
+        // A county's events in order: a visit's fabrication signals are read
+        // against the same cadre's earlier visits, which must be stored first.
+        let consumer = consumer.with_lanes(8, Ordering::County);
         host.spawn(consumer.run(shutdown.clone()));
 
         let keys = Arc::new(JwtKeys::hs256(config.common.jwt_secret.as_bytes())?);

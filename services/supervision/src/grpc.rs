@@ -41,4 +41,7 @@ rpcs! {
     get_callback(GetCallbackRequest) -> GetCallbackResponse => ops::callbacks::get;
     record_attempt(RecordAttemptRequest) -> RecordAttemptResponse => ops::callbacks::record_attempt;
     get_callback_statistics(GetCallbackStatisticsRequest) -> GetCallbackStatisticsResponse => ops::stats::statistics;
+    create_inspection(CreateInspectionRequest) -> CreateInspectionResponse => ops::inspections::create;
+    close_inspection(CloseInspectionRequest) -> CloseInspectionResponse => ops::inspections::close;
+    list_inspections(ListInspectionsRequest) -> ListInspectionsResponse => ops::inspections::list;
 }

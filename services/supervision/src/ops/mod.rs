@@ -1,6 +1,7 @@
 //! The supervision service's operations: authorization, validation, and the
 //! transactions that change state and write events together.
 pub mod callbacks;
+pub mod inspections;
 pub mod setup;
 pub mod stats;
 pub mod tasks;

@@ -1,6 +1,7 @@
 //! All of the supervision service's SQL.
 pub mod callbacks;
 pub mod facts;
+pub mod inspections;
 pub mod policies;
 pub mod teams;
 
