@@ -19,6 +19,7 @@ use zoufang_runtime::{
 };
 
 pub mod fixtures;
+pub mod ledger;
 
 /// PostgreSQL server the tests use (DATABASE_URL without a database name).
 pub fn pg_server() -> String {

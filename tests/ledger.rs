@@ -1,0 +1,103 @@
+//! The ledger stack the issue tests share: a registry and a ledger on one
+//! database, and helpers to make and move issues.
+use uuid::Uuid;
+use zoufang_proto::{common::v1::ItemKind, issues::v1::*};
+use zoufang_runtime::consumer::default_retry_delays;
+
+use crate::{Issues, TestService, delete_consumer_queues, fixtures, unique_name, wait_for_queue};
+
+/// A registry and a ledger on one database (separate schemas), the ledger
+/// with its own queue.
+pub struct Stack {
+    /// The registry.
+    pub registry: TestService,
+    /// The ledger.
+    pub issues: TestService,
+    /// The ledger's queue name.
+    pub queue: String,
+}
+
+impl Stack {
+    /// Starts both, the ledger sweeping every `sweep_secs`.
+    pub async fn start(sweep_secs: u64) -> Self {
+        let database = unique_name("zft");
+        let registry = TestService::spawn_on(&database).await;
+        let queue = unique_name("zft");
+        let issues = TestService::spawn_issues_on(&database, &queue, sweep_secs).await;
+        wait_for_queue(&queue).await;
+        Self {
+            registry,
+            issues,
+            queue,
+        }
+    }
+
+    /// Stops both and deletes the ledger's queues.
+    pub async fn stop(self) {
+        self.issues.stop().await;
+        self.registry.stop().await;
+        delete_consumer_queues(&self.queue, &default_retry_delays()).await;
+    }
+
+    /// Runs a count query with one text parameter on the ledger's database.
+    pub async fn count(&self, sql: &'static str, id: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .bind(id)
+            .fetch_one(&self.issues.pool)
+            .await
+            .expect("count")
+    }
+}
+
+/// One issue with its timeline.
+pub async fn issue(c: &mut Issues, id: &str) -> (Issue, Vec<TimelineEntry>) {
+    let r = c
+        .get_issue(GetIssueRequest {
+            issue_id: id.into(),
+        })
+        .await
+        .expect("get issue")
+        .into_inner();
+    (r.issue.unwrap(), r.timeline)
+}
+
+/// The state of an issue.
+pub fn state_of(i: &Issue) -> IssueState {
+    IssueState::try_from(i.state).unwrap()
+}
+
+/// A reception (开门接访) issue in the first village.
+pub async fn reception_issue(c: &mut Issues, kind: ItemKind, concerned: Vec<String>) -> Issue {
+    c.create_issue(CreateIssueRequest {
+        issue_id: Uuid::new_v4().to_string(),
+        source: IssueSource::Reception as i32,
+        region_code: fixtures::VILLAGES[0].into(),
+        kind: kind as i32,
+        category: "民生工程".into(),
+        description: "村里自来水时断时续".into(),
+        households_involved: if kind == ItemKind::Dispute { 3 } else { 0 },
+        concerned_cadre_ids: concerned,
+        ..Default::default()
+    })
+    .await
+    .expect("create issue")
+    .into_inner()
+    .issue
+    .unwrap()
+}
+
+/// Assigns an issue to a cadre, returning it.
+pub async fn assigned(c: &mut Issues, i: Issue) -> Issue {
+    c.assign_issue(AssignIssueRequest {
+        issue_id: i.issue_id.clone(),
+        expected_version: i.version,
+        cadre_id: Uuid::new_v4().to_string(),
+        deadline_days: 7,
+        note: String::new(),
+    })
+    .await
+    .expect("assign")
+    .into_inner()
+    .issue
+    .unwrap()
+}
