@@ -316,6 +316,43 @@ async fn callbacks_reopen_unsatisfied_items_and_dispute_denied_visits() {
     );
     assert_eq!(totals.reach_rate_bp, 10_000);
 
+    // The assessment (考核) shows each component and the weighted score.
+    let assessed = eventually(Duration::from_secs(15), || {
+        let mut a = sup_admin.clone();
+        let campaign = seed.campaign_id.clone();
+        let cadre = seed.cadre_id.clone();
+        async move {
+            let r = a
+                .get_cadre_assessment(GetCadreAssessmentRequest {
+                    campaign_id: campaign,
+                    region_code: "430426104".into(),
+                    weights: None,
+                })
+                .await
+                .ok()?
+                .into_inner();
+            r.cadres
+                .into_iter()
+                .find(|c| c.cadre_id == cadre && c.items_in_time == 2)
+        }
+    })
+    .await
+    .expect("the cadre is assessed");
+    // The one visit was disputed, so no quota counts it; both items were
+    // resolved in time; the visit was not confirmed, two of three facts
+    // contradicted the diary, and the one answered item was 不满意.
+    assert_eq!(
+        (
+            assessed.coverage,
+            assessed.timeliness,
+            assessed.verification,
+            assessed.backcheck,
+            assessed.satisfaction
+        ),
+        (0, 100, 0, 33, 0)
+    );
+    assert_eq!(assessed.score, (100 * 25 + 33 * 10) / 100);
+
     // Replaying a resolved event makes no second task.
     let count = || async {
         sqlx::query_scalar::<_, i64>(

@@ -145,3 +145,15 @@ CREATE TABLE inspections (
 );
 CREATE INDEX inspections_by_id ON inspections (inspection_id);
 CREATE INDEX inspections_region ON inspections (county, region_code);
+
+-- How each responsible cadre's ledger items ended, from the ledger's events:
+-- the timeliness part of the assessment (考核).
+CREATE TABLE cadre_ledger (
+    county        char(6) NOT NULL,
+    campaign_id   uuid    NOT NULL,
+    cadre_id      text    NOT NULL,
+    in_time       integer NOT NULL DEFAULT 0,
+    late          integer NOT NULL DEFAULT 0,
+    overdue       integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (county, campaign_id, cadre_id)
+);

@@ -110,6 +110,7 @@ impl Application {
                 inputs::VISIT_RECORDED.into(),
                 inputs::ISSUE_RESOLVED.into(),
                 inputs::ISSUE_EXPLAINED.into(),
+                inputs::ISSUE_OVERDUE.into(),
             ],
             retry_delays: default_retry_delays(),
         };

@@ -27,9 +27,19 @@ impl EventHandler for SupervisionEvents {
         let created = match env.routing_key.as_str() {
             inputs::ISSUE_RESOLVED | inputs::ISSUE_EXPLAINED => {
                 let issue: IssueChanged = event.decode()?;
+                tasks::count_outcome(tx, env, &issue)
+                    .await
+                    .map_err(HandlerError::Retry)?;
                 tasks::from_issue(tx, env, &issue)
                     .await
                     .map_err(HandlerError::Retry)?
+            }
+            inputs::ISSUE_OVERDUE => {
+                let issue: IssueChanged = event.decode()?;
+                tasks::count_outcome(tx, env, &issue)
+                    .await
+                    .map_err(HandlerError::Retry)?;
+                false
             }
             inputs::VISIT_RECORDED => {
                 let visit: VisitRecorded = event.decode()?;

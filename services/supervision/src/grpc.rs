@@ -44,4 +44,5 @@ rpcs! {
     create_inspection(CreateInspectionRequest) -> CreateInspectionResponse => ops::inspections::create;
     close_inspection(CloseInspectionRequest) -> CloseInspectionResponse => ops::inspections::close;
     list_inspections(ListInspectionsRequest) -> ListInspectionsResponse => ops::inspections::list;
+    get_cadre_assessment(GetCadreAssessmentRequest) -> GetCadreAssessmentResponse => ops::assessment::assess;
 }

@@ -28,6 +28,8 @@ pub mod inputs {
     pub const ISSUE_RESOLVED: &str = "issues.issue.resolved";
     /// A ledger item was closed with an explanation.
     pub const ISSUE_EXPLAINED: &str = "issues.issue.explained";
+    /// A ledger item passed its deadline.
+    pub const ISSUE_OVERDUE: &str = "issues.issue.overdue";
     /// A visit was recorded.
     pub const VISIT_RECORDED: &str = "registry.visit.recorded";
 }

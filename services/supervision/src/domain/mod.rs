@@ -2,6 +2,7 @@
 //! a callback, [`signals`] reads fabrication signals and a cadre's risk score
 //! from the visit records themselves, [`backcheck`] compares a resident's
 //! answers with the diary.
+pub mod assessment;
 pub mod backcheck;
 pub mod sampling;
 pub mod signals;

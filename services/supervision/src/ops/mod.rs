@@ -1,5 +1,6 @@
 //! The supervision service's operations: authorization, validation, and the
 //! transactions that change state and write events together.
+pub mod assessment;
 pub mod callbacks;
 pub mod inspections;
 pub mod setup;

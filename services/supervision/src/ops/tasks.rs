@@ -13,6 +13,7 @@ use zoufang_proto::{
 use zoufang_runtime::{bus::Envelope, fields::county_of};
 
 use super::setup::policy_row;
+use crate::store::ledger::Outcome;
 use crate::{
     domain::{
         backcheck::Recorded,
@@ -233,6 +234,43 @@ pub fn score_of(t: store::facts::RiskTotals) -> u32 {
         usize::try_from(t.flagged_visits).unwrap_or(0),
         u64::try_from(t.total_weight).unwrap_or(0),
     )
+}
+
+/// Counts how a ledger item ended for its responsible cadre (考核 timeliness):
+/// resolved or explained by its deadline, after it, or overdue.
+pub async fn count_outcome(
+    conn: &mut PgConnection,
+    env: &Envelope,
+    issue: &IssueChanged,
+) -> anyhow::Result<()> {
+    let (Ok(campaign_id), false) = (
+        Uuid::parse_str(&issue.campaign_id),
+        issue.responsible_cadre_id.is_empty(),
+    ) else {
+        return Ok(());
+    };
+    let outcome = if issue.change == "overdue" {
+        Outcome::Overdue
+    } else {
+        match issue
+            .deadline
+            .as_ref()
+            .and_then(zoufang_runtime::fields::to_chrono)
+        {
+            Some(deadline) if env.time > deadline => Outcome::Late,
+            _ => Outcome::InTime,
+        }
+    };
+    let county = county_of(&issue.region_code);
+    store::ledger::add(
+        conn,
+        &county,
+        campaign_id,
+        &issue.responsible_cadre_id,
+        outcome,
+    )
+    .await?;
+    Ok(())
 }
 
 fn week_of(date: NaiveDate) -> NaiveDate {

@@ -2,6 +2,7 @@
 pub mod callbacks;
 pub mod facts;
 pub mod inspections;
+pub mod ledger;
 pub mod policies;
 pub mod teams;
 
