@@ -464,6 +464,44 @@ async fn records_that_cannot_be_true_raise_the_cadres_risk() {
         .expect("the cadre's row");
     assert_eq!((cadre.visits_recorded, cadre.flagged_visits), (2, 1));
     assert!(cadre.risk_score >= 60, "high risk: {}", cadre.risk_score);
+
+    // One phone number on three households of the county.
+    let mut sharing = Vec::new();
+    for n in 0..3 {
+        let id = Uuid::new_v4().to_string();
+        let mut h = fixtures::household_request(&id, fixtures::VILLAGES[2], 500 + n);
+        h.phone = "13807341234".into();
+        reg.register_household(h).await.unwrap();
+        sharing.push(id);
+    }
+    let mut third = fixtures::visit_request(&seed, &sharing[0]);
+    third.started_at = fixtures::ago(20 * 3600);
+    third.ended_at = fixtures::ago(19 * 3600);
+    reg.record_visit(third.clone()).await.unwrap();
+    let signals = eventually(Duration::from_secs(15), || {
+        let pool = supervision.pool.clone();
+        let id = third.visit_id.clone();
+        async move {
+            sqlx::query_scalar::<_, serde_json::Value>(
+                "SELECT signals FROM supervision.visit_facts WHERE visit_id = $1::uuid",
+            )
+            .bind(id)
+            .fetch_optional(&pool)
+            .await
+            .ok()
+            .flatten()
+        }
+    })
+    .await
+    .expect("the third visit's facts were read");
+    assert!(
+        signals
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["code"] == "shared_phone"),
+        "{signals}"
+    );
     supervision.stop().await;
     registry.stop().await;
 }

@@ -198,6 +198,8 @@ pub async fn record(
         .await?
         .ok_or_else(|| anyhow::anyhow!("visit vanished after insert"))?;
     let visit = view(&stored, &items);
+    let phone_sharers =
+        store::households::phone_sharers(&mut *tx, &county, household.household_id).await?;
     let event = VisitRecorded {
         visit_id: visit.visit_id.clone(),
         campaign_id: visit.campaign_id.clone(),
@@ -218,6 +220,7 @@ pub async fn record(
         household_tags: household.open_tags.clone(),
         key_household: household.is_key,
         household_member_count: household.member_count,
+        phone_shared_households: i32::try_from(phone_sharers).unwrap_or(i32::MAX),
     };
     outbox::enqueue(
         &mut tx,

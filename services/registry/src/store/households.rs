@@ -190,3 +190,21 @@ pub async fn count_in(ex: impl PgExecutor<'_>, prefix: &str) -> sqlx::Result<i64
         .fetch_one(ex)
         .await
 }
+
+/// How many households of the county share this household's phone number
+/// (by keyed hash); 0 when it has none.
+pub async fn phone_sharers(
+    ex: impl PgExecutor<'_>,
+    county: &str,
+    household_id: Uuid,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM households o
+         JOIN households h ON h.county = o.county AND h.phone_hash = o.phone_hash
+         WHERE h.county = $1 AND h.household_id = $2",
+    )
+    .bind(county)
+    .bind(household_id)
+    .fetch_one(ex)
+    .await
+}

@@ -190,8 +190,8 @@ async fn read_signals(
         household_phone_hash: None,
     };
     let others = store::facts::neighbours(&mut *conn, county, &facts).await?;
-    // Shared phones need the registry's keyed phone hashes: not read here yet.
-    let signals = signals_for(&facts, &others, 0, &Thresholds::default());
+    let phone_households = usize::try_from(visit.phone_shared_households).unwrap_or(0);
+    let signals = signals_for(&facts, &others, phone_households, &Thresholds::default());
     if !store::facts::insert(
         conn,
         county,
