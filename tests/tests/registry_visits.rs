@@ -297,26 +297,9 @@ async fn a_callback_that_cannot_confirm_a_visit_flags_it_disputed_once() {
     let conn = bus::connect(&zoufang_e2e::amqp_url(), "test-supervision")
         .await
         .unwrap();
-    let ch = bus::confirm_channel(&conn).await.unwrap();
     let queue = format!("{}.events", registry.queue.clone().unwrap());
     // The registry declares its queue when it connects.
-    zoufang_e2e::eventually(std::time::Duration::from_secs(10), || {
-        let (ch, queue) = (ch.clone(), queue.clone());
-        async move {
-            ch.queue_declare(
-                queue.into(),
-                lapin::options::QueueDeclareOptions {
-                    passive: true,
-                    ..Default::default()
-                },
-                Default::default(),
-            )
-            .await
-            .ok()
-        }
-    })
-    .await
-    .expect("registry queue");
+    zoufang_e2e::wait_for_queue(&registry.queue.clone().unwrap()).await;
     let ch = bus::confirm_channel(&conn).await.unwrap();
     let mut envelopes = Vec::new();
     for (visit, reached, ok) in [
