@@ -464,6 +464,27 @@ async fn records_that_cannot_be_true_raise_the_cadres_risk() {
         .expect("the cadre's row");
     assert_eq!((cadre.visits_recorded, cadre.flagged_visits), (2, 1));
     assert!(cadre.risk_score >= 60, "high risk: {}", cadre.risk_score);
+    let flagged = admin
+        .list_visit_signals(ListVisitSignalsRequest {
+            campaign_id: seed.campaign_id.clone(),
+            region_code: fixtures::TOWNSHIP.into(),
+            cadre_id: seed.cadre_id.clone(),
+            flagged_only: true,
+            page_size: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .visits;
+    assert_eq!(flagged.len(), 1);
+    assert_eq!(flagged[0].visit_id, second.visit_id);
+    let travel = flagged[0]
+        .signals
+        .iter()
+        .find(|s| s.code == "impossible_travel")
+        .expect("travel signal");
+    assert_eq!(travel.other_visit_id, first.visit_id);
+    assert!(travel.detail.contains("公里"), "{}", travel.detail);
 
     // One phone number on three households of the county.
     let mut sharing = Vec::new();

@@ -45,4 +45,5 @@ rpcs! {
     close_inspection(CloseInspectionRequest) -> CloseInspectionResponse => ops::inspections::close;
     list_inspections(ListInspectionsRequest) -> ListInspectionsResponse => ops::inspections::list;
     get_cadre_assessment(GetCadreAssessmentRequest) -> GetCadreAssessmentResponse => ops::assessment::assess;
+    list_visit_signals(ListVisitSignalsRequest) -> ListVisitSignalsResponse => ops::signals::list;
 }

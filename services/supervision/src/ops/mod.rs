@@ -4,6 +4,7 @@ pub mod assessment;
 pub mod callbacks;
 pub mod inspections;
 pub mod setup;
+pub mod signals;
 pub mod stats;
 pub mod tasks;
 pub mod view;

@@ -177,3 +177,37 @@ pub async fn risks(
         })
         .collect())
 }
+
+/// A stored visit with its signals.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SignalsRow {
+    pub visit_id: Uuid,
+    pub cadre_ids: Vec<String>,
+    pub started_at: DateTime<Utc>,
+    pub signals: serde_json::Value,
+}
+
+/// A campaign's visits with their signals, newest first.
+pub async fn signals_of(
+    ex: impl PgExecutor<'_>,
+    county: &str,
+    campaign_id: Uuid,
+    cadre_id: Option<&str>,
+    flagged_only: bool,
+    limit: i64,
+) -> sqlx::Result<Vec<SignalsRow>> {
+    sqlx::query_as(
+        "SELECT visit_id, cadre_ids, started_at, signals FROM visit_facts
+         WHERE county = $1 AND campaign_id = $2
+           AND ($3::text IS NULL OR $3 = ANY(cadre_ids))
+           AND (NOT $4 OR jsonb_array_length(signals) > 0)
+         ORDER BY started_at DESC, visit_id LIMIT $5",
+    )
+    .bind(county)
+    .bind(campaign_id)
+    .bind(cadre_id)
+    .bind(flagged_only)
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
