@@ -1,20 +1,12 @@
-//! Wiring: binds the listeners first (so tests can start on port 0 and ask
-//! for the port), connects and migrates the database, starts the outbox
-//! relay, and serves until the shutdown token is cancelled.
-use std::{sync::Arc, time::Duration};
+//! Wiring: the shared service base (listeners, migrated schema, relay,
+//! auth), the consumer of visits and callback outcomes, the deadline
+//! sweeper, and the gRPC service.
+use std::time::Duration;
 
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::service::{Routes, interceptor::InterceptedService};
 use zoufang_proto::issues::v1::issue_service_server::IssueServiceServer;
-use zoufang_runtime::{
-    auth::{AuthInterceptor, JwtKeys},
-    bus::topology::ConsumerTopology,
-    consumer::{Consumer, Ordering, default_retry_delays},
-    db,
-    outbox::{OutboxRelay, RelayConfig},
-    server::{self, Host},
-};
+use zoufang_runtime::{consumer::Ordering, server::Base};
 
 use crate::{
     SCHEMA, SERVICE_NAME,
@@ -31,116 +23,86 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// A built, not yet running, ledger service.
 #[derive(Debug)]
 pub struct Application {
-    grpc: TcpListener,
-    admin: TcpListener,
+    base: Base,
     state: State,
     config: Config,
-    shutdown: CancellationToken,
 }
 
 impl Application {
     /// Binds, connects and migrates; fails with a clear reason.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let grpc = server::bind(config.grpc_addr).await?;
-        let admin_addr = config.common.admin_addr_for(grpc.local_addr()?);
-        let admin = server::bind(admin_addr).await?;
-        let pool = db::connect_and_migrate(
-            &config.common.database_url,
-            SCHEMA,
-            config.common.db_max_connections,
-            &MIGRATOR,
-        )
-        .await?;
+        let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
         let settings = Settings {
             due_soon: chrono::Duration::hours(config.due_soon_hours.max(1)),
             max_loops: config.max_rectification_loops.max(1),
         };
+        let state = State {
+            pool: base.pool(),
+            settings,
+        };
         Ok(Self {
-            grpc,
-            admin,
-            state: State { pool, settings },
+            base,
+            state,
             config,
-            shutdown: CancellationToken::new(),
         })
     }
 
     /// The port gRPC listens on (useful with port 0).
     pub fn grpc_port(&self) -> u16 {
-        self.grpc.local_addr().map(|a| a.port()).unwrap_or_default()
+        self.base.grpc_port()
     }
 
     /// The port of /healthz, /readyz and /metrics.
     pub fn admin_port(&self) -> u16 {
-        self.admin
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or_default()
+        self.base.admin_port()
     }
 
     /// Cancel it to stop the service gracefully.
     pub fn shutdown_token(&self) -> CancellationToken {
-        self.shutdown.clone()
+        self.base.shutdown_token()
     }
 
     /// The database pool (tests inspect what was written).
     pub fn pool(&self) -> sqlx::PgPool {
-        self.state.pool.clone()
+        self.base.pool()
     }
 
     /// Serves until the shutdown token is cancelled.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Self {
-            grpc,
-            admin,
+            base,
             state,
             config,
-            shutdown,
         } = self;
-        tracing::info!(grpc = %grpc.local_addr()?, admin = %admin.local_addr()?, "issues listening");
-        let mut host = Host::new(
-            shutdown.clone(),
-            Duration::from_secs(config.common.shutdown_grace_secs),
-        );
-        let relay = OutboxRelay::new(
-            state.pool.clone(),
-            &config.common.amqp_url,
-            RelayConfig::for_service(SCHEMA),
-        );
-        host.spawn(relay.run(shutdown.clone()));
-        let topology = ConsumerTopology {
-            service: config.consumer_queue.clone(),
-            bindings: vec![
-                inputs::VISIT_RECORDED.into(),
-                inputs::CALLBACK_COMPLETED.into(),
-            ],
-            retry_delays: default_retry_delays(),
-        };
-        let events = LedgerEvents {
-            state: state.clone(),
-        };
-        let consumer = Consumer::new(
-            state.pool.clone(),
-            &config.common.amqp_url,
-            topology,
-            events,
-        );
         // Each visit and each issue is its own subject: their events stay in
         // order, while different visits are applied side by side.
-        let consumer = consumer.with_lanes(8, Ordering::Subject);
-        host.spawn(consumer.run(shutdown.clone()));
-        host.spawn(sweep::run(
+        let consumer = base
+            .consumer(
+                &config.consumer_queue,
+                &[inputs::VISIT_RECORDED, inputs::CALLBACK_COMPLETED],
+                LedgerEvents {
+                    state: state.clone(),
+                },
+            )
+            .with_lanes(8, Ordering::Subject);
+        let sweeper = sweep::run(
             state.clone(),
             Duration::from_secs(config.sweep_interval_secs.max(1)),
-            shutdown.clone(),
-        ));
-
-        let keys = Arc::new(JwtKeys::hs256(config.common.jwt_secret.as_bytes())?);
-        let pool = state.pool.clone();
-        let service = InterceptedService::new(
-            IssueServiceServer::new(IssueGrpc::new(state)),
-            AuthInterceptor { keys },
+            base.shutdown_token(),
         );
-        let routes = Routes::new(service);
-        host.serve(grpc, admin, routes, &[SERVICE_NAME], pool).await
+        base.serve(
+            &[SERVICE_NAME],
+            |host, shutdown| {
+                host.spawn(consumer.run(shutdown));
+                host.spawn(sweeper);
+            },
+            |auth| {
+                Routes::new(InterceptedService::new(
+                    IssueServiceServer::new(IssueGrpc::new(state)),
+                    auth,
+                ))
+            },
+        )
+        .await
     }
 }

@@ -1,23 +1,14 @@
-//! Wiring: binds the listeners first (so tests can start on port 0 and ask
-//! for the port), connects and migrates the database, starts the outbox
-//! relay, and serves until the shutdown token is cancelled.
-use std::{sync::Arc, time::Duration};
-
-use tokio::net::TcpListener;
+//! Wiring: the shared service base (listeners, migrated schema, relay,
+//! auth), the consumer of callback outcomes, and the gRPC service.
 use tokio_util::sync::CancellationToken;
 use tonic::service::{Routes, interceptor::InterceptedService};
 use zoufang_proto::registry::v1::registry_service_server::RegistryServiceServer;
 use zoufang_runtime::{
-    auth::{AuthInterceptor, JwtKeys},
-    bus::topology::ConsumerTopology,
-    consumer::{Consumer, default_retry_delays},
-    db,
-    outbox::{OutboxRelay, RelayConfig},
     pii::{PiiCipher, PiiKey},
-    server::{self, Host},
+    server::Base,
 };
 
-use crate::{SCHEMA, SERVICE_NAME, config::Config, grpc::RegistryGrpc, ops::State};
+use crate::{SCHEMA, SERVICE_NAME, config::Config, events, grpc::RegistryGrpc, ops::State};
 
 /// Embedded migrations of the registry schema.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -25,99 +16,66 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// A built, not yet running, registry.
 #[derive(Debug)]
 pub struct Application {
-    grpc: TcpListener,
-    admin: TcpListener,
+    base: Base,
     state: State,
     config: Config,
-    shutdown: CancellationToken,
 }
 
 impl Application {
     /// Binds, connects and migrates; fails with a clear reason.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let grpc = server::bind(config.grpc_addr).await?;
-        let admin_addr = config.common.admin_addr_for(grpc.local_addr()?);
-        let admin = server::bind(admin_addr).await?;
-        let pool = db::connect_and_migrate(
-            &config.common.database_url,
-            SCHEMA,
-            config.common.db_max_connections,
-            &MIGRATOR,
-        )
-        .await?;
+        let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
         let pii = PiiCipher::new(&PiiKey::from_hex(&config.common.pii_key)?);
+        let state = State::new(base.pool(), pii);
         Ok(Self {
-            grpc,
-            admin,
-            state: State::new(pool, pii),
+            base,
+            state,
             config,
-            shutdown: CancellationToken::new(),
         })
     }
 
     /// The port gRPC listens on (useful with port 0).
     pub fn grpc_port(&self) -> u16 {
-        self.grpc.local_addr().map(|a| a.port()).unwrap_or_default()
+        self.base.grpc_port()
     }
 
     /// The port of /healthz, /readyz and /metrics.
     pub fn admin_port(&self) -> u16 {
-        self.admin
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or_default()
+        self.base.admin_port()
     }
 
     /// Cancel it to stop the service gracefully.
     pub fn shutdown_token(&self) -> CancellationToken {
-        self.shutdown.clone()
+        self.base.shutdown_token()
     }
 
     /// The database pool (tests inspect what was written).
     pub fn pool(&self) -> sqlx::PgPool {
-        self.state.pool.clone()
+        self.base.pool()
     }
 
     /// Serves until the shutdown token is cancelled.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Self {
-            grpc,
-            admin,
+            base,
             state,
             config,
-            shutdown,
         } = self;
-        tracing::info!(grpc = %grpc.local_addr()?, admin = %admin.local_addr()?, "registry listening");
-        let mut host = Host::new(
-            shutdown.clone(),
-            Duration::from_secs(config.common.shutdown_grace_secs),
+        let consumer = base.consumer(
+            &config.consumer_queue,
+            &[events::CALLBACK_COMPLETED],
+            events::RegistryEvents,
         );
-        let relay = OutboxRelay::new(
-            state.pool.clone(),
-            &config.common.amqp_url,
-            RelayConfig::for_service(SCHEMA),
-        );
-        host.spawn(relay.run(shutdown.clone()));
-        let topology = ConsumerTopology {
-            service: config.consumer_queue.clone(),
-            bindings: vec![crate::events::CALLBACK_COMPLETED.into()],
-            retry_delays: default_retry_delays(),
-        };
-        let consumer = Consumer::new(
-            state.pool.clone(),
-            &config.common.amqp_url,
-            topology,
-            crate::events::RegistryEvents,
-        );
-        host.spawn(consumer.run(shutdown.clone()));
-
-        let keys = Arc::new(JwtKeys::hs256(config.common.jwt_secret.as_bytes())?);
-        let pool = state.pool.clone();
-        let service = InterceptedService::new(
-            RegistryServiceServer::new(RegistryGrpc::new(state)),
-            AuthInterceptor { keys },
-        );
-        let routes = Routes::new(service);
-        host.serve(grpc, admin, routes, &[SERVICE_NAME], pool).await
+        base.serve(
+            &[SERVICE_NAME],
+            |host, shutdown| host.spawn(consumer.run(shutdown)),
+            |auth| {
+                Routes::new(InterceptedService::new(
+                    RegistryServiceServer::new(RegistryGrpc::new(state)),
+                    auth,
+                ))
+            },
+        )
+        .await
     }
 }

@@ -212,3 +212,118 @@ pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))
 }
+
+/// What every service binds and connects before it serves: the listeners
+/// first (so tests start on port 0 and ask for the ports), then its migrated
+/// schema. [`Base::serve`] runs the outbox relay, the service's own tasks
+/// and the gRPC server with auth until the shutdown token is cancelled.
+#[derive(Debug)]
+pub struct Base {
+    grpc: TcpListener,
+    admin: TcpListener,
+    pool: PgPool,
+    shutdown: CancellationToken,
+    common: crate::config::CommonConfig,
+    schema: &'static str,
+    keys: std::sync::Arc<crate::auth::JwtKeys>,
+}
+
+impl Base {
+    /// Binds both listeners, connects and migrates `schema`; fails with a clear reason.
+    pub async fn start(
+        grpc_addr: std::net::SocketAddr,
+        common: &crate::config::CommonConfig,
+        schema: &'static str,
+        migrator: &sqlx::migrate::Migrator,
+    ) -> anyhow::Result<Self> {
+        let grpc = bind(grpc_addr).await?;
+        let admin = bind(common.admin_addr_for(grpc.local_addr()?)).await?;
+        let pool = crate::db::connect_and_migrate(
+            &common.database_url,
+            schema,
+            common.db_max_connections,
+            migrator,
+        )
+        .await?;
+        let keys = std::sync::Arc::new(crate::auth::JwtKeys::hs256(common.jwt_secret.as_bytes())?);
+        Ok(Self {
+            grpc,
+            admin,
+            pool,
+            shutdown: CancellationToken::new(),
+            common: common.clone(),
+            schema,
+            keys,
+        })
+    }
+
+    /// The port gRPC listens on (useful with port 0).
+    pub fn grpc_port(&self) -> u16 {
+        self.grpc.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    /// The port of /healthz, /readyz and /metrics.
+    pub fn admin_port(&self) -> u16 {
+        self.admin
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    /// Cancel it to stop the service gracefully.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// The service's database pool.
+    pub fn pool(&self) -> PgPool {
+        self.pool.clone()
+    }
+
+    /// The keys that verify (and, for calls on a caller's behalf, sign) tokens.
+    pub fn keys(&self) -> std::sync::Arc<crate::auth::JwtKeys> {
+        self.keys.clone()
+    }
+
+    /// A consumer of `bindings` on the service's queue `queue`, with the
+    /// default retry delays.
+    pub fn consumer<H: crate::consumer::EventHandler>(
+        &self,
+        queue: &str,
+        bindings: &[&str],
+        handler: H,
+    ) -> crate::consumer::Consumer<H> {
+        let topology = crate::bus::topology::ConsumerTopology {
+            service: queue.to_owned(),
+            bindings: bindings.iter().map(|b| (*b).to_owned()).collect(),
+            retry_delays: crate::consumer::default_retry_delays(),
+        };
+        crate::consumer::Consumer::new(self.pool.clone(), &self.common.amqp_url, topology, handler)
+    }
+
+    /// Serves until shutdown: the outbox relay, the tasks `spawn` adds, and
+    /// the gRPC routes `routes` builds around the auth interceptor.
+    pub async fn serve(
+        self,
+        service_names: &[&'static str],
+        spawn: impl FnOnce(&mut Host, CancellationToken),
+        routes: impl FnOnce(crate::auth::AuthInterceptor) -> Routes,
+    ) -> anyhow::Result<()> {
+        tracing::info!(service = self.schema, grpc = %self.grpc.local_addr()?,
+            admin = %self.admin.local_addr()?, "listening");
+        let mut host = Host::new(
+            self.shutdown.clone(),
+            Duration::from_secs(self.common.shutdown_grace_secs),
+        );
+        let relay = crate::outbox::OutboxRelay::new(
+            self.pool.clone(),
+            &self.common.amqp_url,
+            crate::outbox::RelayConfig::for_service(self.schema),
+        );
+        host.spawn(relay.run(self.shutdown.clone()));
+        spawn(&mut host, self.shutdown.clone());
+        let routes = routes(crate::auth::AuthInterceptor { keys: self.keys });
+        host.serve(self.grpc, self.admin, routes, service_names, self.pool)
+            .await
+    }
+}
