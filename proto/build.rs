@@ -9,6 +9,8 @@ const PROTOS: &[&str] = &[
     "zoufang/events/v1/issue_events.proto",
     "zoufang/issues/v1/issues.proto",
     "zoufang/supervision/v1/supervision.proto",
+    "zoufang/events/v1/petition_events.proto",
+    "zoufang/notify/v1/notify.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -36,3 +36,9 @@ pub mod supervision {
         tonic::include_proto!("zoufang.supervision.v1");
     }
 }
+
+pub mod notify {
+    pub mod v1 {
+        tonic::include_proto!("zoufang.notify.v1");
+    }
+}
