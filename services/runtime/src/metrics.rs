@@ -89,6 +89,22 @@ pub static CONSUMER_LAG: LazyLock<HistogramVec> = LazyLock::new(|| {
     )
 });
 
+
+/// Notification deliveries by channel (sms, wecom, dingtalk, webhook) and
+/// result (sent, retry, failed).
+pub static NOTIFY_DELIVERIES: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register(
+        IntCounterVec::new(
+            Opts::new(
+                "zf_notify_deliveries_total",
+                "Notification delivery attempts by channel and result",
+            ),
+            &["channel", "result"],
+        )
+        .expect("metric"),
+    )
+});
+
 /// The text exposition of every registered metric.
 pub fn render() -> String {
     let mut buf = Vec::new();

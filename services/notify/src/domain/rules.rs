@@ -1,0 +1,395 @@
+//! Which events concern whom (按角色和区域): each consumed event becomes
+//! zero or more facts, each with its template kind, its audience (named
+//! people, or the holders of a role whose region covers the subject), its
+//! template variables and a fact key. The fact key names the fact itself,
+//! not the event: the same fact arriving twice (a redelivery, a replay, an
+//! `assigned` after a `created` naming the same cadre) pages nobody twice.
+use prost_types::Timestamp;
+use zoufang_proto::{
+    common::v1::ItemKind,
+    events::v1::{CallbackTask, IssueChanged, PetitionCaseChanged, VisitDisputed},
+};
+use zoufang_runtime::{auth::roles, fields::to_chrono};
+
+use super::{show_time, template::Vars};
+
+/// Who a fact reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// One person by user id (a cadre's id, a supervisor's id).
+    Person(String),
+    /// Every active holder of `role` whose region covers the fact's region.
+    Role(&'static str),
+}
+
+/// Something a person must hear about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fact {
+    /// The template key.
+    pub kind: &'static str,
+    /// Names the fact; with the recipient, unique in the inbox.
+    pub fact_key: String,
+    /// issue, callback, visit, petition, digest.
+    pub subject_type: &'static str,
+    pub subject_id: String,
+    /// The subject's 12-digit region code.
+    pub region_code: String,
+    /// Urgent facts skip SMS quiet hours.
+    pub urgent: bool,
+    pub vars: Vars,
+    pub audience: Vec<Audience>,
+}
+
+/// What the service does with an issue event besides paging people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Followup {
+    /// Nothing more.
+    None,
+    /// Start the escalation ladder and list the item in the digest as overdue.
+    StartLadder,
+    /// List the item in the assignee's digest as due soon.
+    DueSoon,
+    /// The item no longer needs anyone: stop its ladder, drop it from digests.
+    Settled,
+    /// A new assignee or deadline: drop the old digest entries and ladder.
+    Reset,
+}
+
+fn ts(t: Option<&Timestamp>) -> String {
+    t.and_then(to_chrono)
+        .map(show_time)
+        .unwrap_or_else(|| "未定".into())
+}
+
+fn ts_key(t: Option<&Timestamp>) -> i64 {
+    t.map_or(0, |t| t.seconds)
+}
+
+/// 问题 / 意见建议 / 矛盾纠纷 / 信访.
+pub fn kind_zh(kind: i32) -> &'static str {
+    match ItemKind::try_from(kind).unwrap_or(ItemKind::Unspecified) {
+        ItemKind::Suggestion => "意见建议",
+        ItemKind::Dispute => "矛盾纠纷",
+        ItemKind::Petition => "信访",
+        ItemKind::Problem | ItemKind::Unspecified => "问题",
+    }
+}
+
+fn vars(pairs: Vec<(&str, String)>) -> Vars {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// The variables of an issue's templates (`link` is added by the caller).
+pub fn issue_vars(i: &IssueChanged) -> Vars {
+    vars(vec![
+        ("region_code", i.region_code.clone()),
+        ("category", non_empty(&i.category, kind_zh(i.kind))),
+        ("kind_zh", kind_zh(i.kind).into()),
+        ("description", i.description.clone()),
+        ("deadline", ts(i.deadline.as_ref())),
+        ("priority", i.priority.clone()),
+        ("responsible", non_empty(&i.responsible_cadre_id, "未指定")),
+        ("reopen_count", i.reopen_count.to_string()),
+        ("note", i.note.clone()),
+        ("state", i.state.clone()),
+    ])
+}
+
+fn non_empty(s: &str, fallback: &str) -> String {
+    if s.is_empty() {
+        fallback.into()
+    } else {
+        s.into()
+    }
+}
+
+fn issue_fact(i: &IssueChanged, kind: &'static str, key: String, who: Vec<Audience>) -> Fact {
+    Fact {
+        kind,
+        fact_key: key,
+        subject_type: "issue",
+        subject_id: i.issue_id.clone(),
+        region_code: i.region_code.clone(),
+        urgent: i.urgent || i.priority == "urgent",
+        vars: issue_vars(i),
+        audience: who,
+    }
+}
+
+/// The facts of an `issues.issue.<change>` event, and what else to do.
+pub fn from_issue(change: &str, i: &IssueChanged) -> (Vec<Fact>, Followup) {
+    let cadre = &i.responsible_cadre_id;
+    let assignee = || {
+        if cadre.is_empty() {
+            vec![]
+        } else {
+            vec![Audience::Person(cadre.clone())]
+        }
+    };
+    let deadline = ts_key(i.deadline.as_ref());
+    match change {
+        "created" | "assigned" if !cadre.is_empty() => (
+            vec![issue_fact(
+                i,
+                "issue.assigned",
+                format!("issue:{}:assigned:{cadre}:{}", i.issue_id, i.reopen_count),
+                assignee(),
+            )],
+            Followup::Reset,
+        ),
+        "reopened" => (
+            vec![issue_fact(
+                i,
+                "issue.reopened",
+                format!("issue:{}:reopened:{}", i.issue_id, i.reopen_count),
+                assignee(),
+            )],
+            Followup::Reset,
+        ),
+        "due_soon" => (
+            vec![issue_fact(
+                i,
+                "issue.due_soon",
+                format!("issue:{}:due_soon:{deadline}", i.issue_id),
+                assignee(),
+            )],
+            Followup::DueSoon,
+        ),
+        "overdue" => (
+            vec![issue_fact(
+                i,
+                "issue.overdue",
+                overdue_key(&i.issue_id, deadline, 0),
+                assignee(),
+            )],
+            Followup::StartLadder,
+        ),
+        "resolved" | "explained" | "verified" | "merged" => (vec![], Followup::Settled),
+        _ => (vec![], Followup::None),
+    }
+}
+
+/// The fact key of an overdue item's rung.
+pub fn overdue_key(issue_id: &str, deadline_secs: i64, level: u32) -> String {
+    format!("issue:{issue_id}:overdue:{deadline_secs}:{level}")
+}
+
+/// A callback task assigned to a supervisor, or overdue. An unassigned task
+/// reaches every supervisor covering its region.
+pub fn from_callback(c: &CallbackTask) -> Option<Fact> {
+    let kind = match c.change.as_str() {
+        "assigned" => "callback.assigned",
+        "overdue" => "callback.overdue",
+        _ => return None,
+    };
+    let audience = if c.supervisor_id.is_empty() {
+        vec![Audience::Role(roles::SUPERVISOR)]
+    } else {
+        vec![Audience::Person(c.supervisor_id.clone())]
+    };
+    let subject_zh = if c.subject == "visit" {
+        "走访核实"
+    } else {
+        "事项办理"
+    };
+    Some(Fact {
+        kind,
+        fact_key: format!("callback:{}:{}", c.callback_id, c.change),
+        subject_type: "callback",
+        subject_id: c.callback_id.clone(),
+        region_code: c.region_code.clone(),
+        urgent: false,
+        vars: vars(vec![
+            ("region_code", c.region_code.clone()),
+            ("subject_zh", subject_zh.into()),
+            ("summary", c.summary.clone()),
+            ("due_at", ts(c.due_at.as_ref())),
+        ]),
+        audience,
+    })
+}
+
+/// A visit flagged disputed: the township's leaders, and the cadres who
+/// recorded it.
+pub fn from_dispute(d: &VisitDisputed) -> Fact {
+    let mut audience = vec![Audience::Role(roles::TOWNSHIP_ADMIN)];
+    audience.extend(
+        d.cadre_ids
+            .iter()
+            .filter(|c| !c.is_empty())
+            .map(|c| Audience::Person(c.clone())),
+    );
+    Fact {
+        kind: "visit.disputed",
+        fact_key: format!("visit:{}:disputed", d.visit_id),
+        subject_type: "visit",
+        subject_id: d.visit_id.clone(),
+        region_code: d.village_code.clone(),
+        urgent: false,
+        vars: vars(vec![
+            ("region_code", d.village_code.clone()),
+            ("reason", non_empty(&d.reason, "回访未能核实")),
+        ]),
+        audience,
+    }
+}
+
+/// A petition case or hotline work order received: the township's leaders
+/// and the county petition bureau must decide on acceptance within the
+/// statutory time.
+pub fn from_petition(p: &PetitionCaseChanged) -> Option<Fact> {
+    if p.change != "received" {
+        return None;
+    }
+    let kind_zh = if p.kind == "hotline" {
+        "12345工单"
+    } else {
+        "信访件"
+    };
+    Some(Fact {
+        kind: "petition.received",
+        fact_key: format!("petition:{}:received", p.case_id),
+        subject_type: "petition",
+        subject_id: p.case_id.clone(),
+        region_code: p.region_code.clone(),
+        urgent: false,
+        vars: vars(vec![
+            ("region_code", p.region_code.clone()),
+            ("channel", p.channel.clone()),
+            ("source_system", p.source_system.clone()),
+            ("kind_zh", kind_zh.into()),
+            ("summary", p.summary.clone()),
+            ("due_at", ts(p.due_at.as_ref())),
+        ]),
+        audience: vec![
+            Audience::Role(roles::TOWNSHIP_ADMIN),
+            Audience::Role(roles::PETITION_BUREAU),
+        ],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issue(change: &str) -> IssueChanged {
+        IssueChanged {
+            issue_id: "0b5c".into(),
+            change: change.into(),
+            region_code: "430426104201".into(),
+            responsible_cadre_id: "cadre-1".into(),
+            category: "道路".into(),
+            kind: ItemKind::Problem as i32,
+            deadline: Some(Timestamp {
+                seconds: 1_800_000_000,
+                nanos: 0,
+            }),
+            ..IssueChanged::default()
+        }
+    }
+
+    #[test]
+    fn created_and_assigned_naming_the_same_cadre_are_one_fact() {
+        let (a, _) = from_issue("created", &issue("created"));
+        let (b, follow) = from_issue("assigned", &issue("assigned"));
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].fact_key, b[0].fact_key);
+        assert_eq!(b[0].audience, vec![Audience::Person("cadre-1".into())]);
+        assert_eq!(follow, Followup::Reset);
+    }
+
+    #[test]
+    fn a_reassignment_or_a_reopening_is_a_new_fact() {
+        let mut other = issue("assigned");
+        other.responsible_cadre_id = "cadre-2".into();
+        let (a, _) = from_issue("assigned", &issue("assigned"));
+        let (b, _) = from_issue("assigned", &other);
+        assert_ne!(a[0].fact_key, b[0].fact_key);
+        let mut again = issue("reopened");
+        let (r1, _) = from_issue("reopened", &again);
+        again.reopen_count = 1;
+        let (r2, _) = from_issue("reopened", &again);
+        assert_ne!(r1[0].fact_key, r2[0].fact_key);
+    }
+
+    #[test]
+    fn an_unassigned_creation_pages_nobody() {
+        let mut i = issue("created");
+        i.responsible_cadre_id.clear();
+        assert!(from_issue("created", &i).0.is_empty());
+    }
+
+    #[test]
+    fn overdue_starts_the_ladder_and_settling_stops_it() {
+        let (facts, follow) = from_issue("overdue", &issue("overdue"));
+        assert_eq!(facts[0].kind, "issue.overdue");
+        assert_eq!(facts[0].fact_key, overdue_key("0b5c", 1_800_000_000, 0));
+        assert_eq!(follow, Followup::StartLadder);
+        for change in ["resolved", "explained", "verified", "merged"] {
+            assert_eq!(from_issue(change, &issue(change)).1, Followup::Settled);
+        }
+    }
+
+    #[test]
+    fn urgency_comes_from_the_flag_or_the_priority() {
+        let mut i = issue("assigned");
+        assert!(!from_issue("assigned", &i).0[0].urgent);
+        i.priority = "urgent".into();
+        assert!(from_issue("assigned", &i).0[0].urgent);
+    }
+
+    #[test]
+    fn an_unassigned_callback_reaches_the_regions_supervisors() {
+        let mut c = CallbackTask {
+            callback_id: "cb".into(),
+            change: "assigned".into(),
+            region_code: "430426104201".into(),
+            subject: "visit".into(),
+            ..CallbackTask::default()
+        };
+        let fact = from_callback(&c);
+        assert_eq!(
+            fact.map(|f| f.audience),
+            Some(vec![Audience::Role(roles::SUPERVISOR)])
+        );
+        c.supervisor_id = "sup-1".into();
+        c.change = "overdue".into();
+        let fact = from_callback(&c);
+        assert_eq!(fact.as_ref().map(|f| f.kind), Some("callback.overdue"));
+        assert_eq!(
+            fact.map(|f| f.audience),
+            Some(vec![Audience::Person("sup-1".into())])
+        );
+    }
+
+    #[test]
+    fn a_dispute_reaches_the_township_and_the_cadres() {
+        let f = from_dispute(&VisitDisputed {
+            visit_id: "v".into(),
+            village_code: "430426104201".into(),
+            cadre_ids: vec!["c1".into(), "c2".into()],
+            ..VisitDisputed::default()
+        });
+        assert_eq!(f.audience.len(), 3);
+        assert_eq!(
+            f.vars.get("reason").map(String::as_str),
+            Some("回访未能核实")
+        );
+    }
+
+    #[test]
+    fn only_a_received_petition_pages() {
+        let mut p = PetitionCaseChanged {
+            case_id: "p".into(),
+            change: "received".into(),
+            kind: "hotline".into(),
+            ..PetitionCaseChanged::default()
+        };
+        assert_eq!(
+            from_petition(&p).and_then(|f| f.vars.get("kind_zh").cloned()),
+            Some("12345工单".into())
+        );
+        p.change = "accepted".into();
+        assert!(from_petition(&p).is_none());
+    }
+}

@@ -1,0 +1,199 @@
+//! The recipient directory and preferences.
+use zoufang_proto::notify::v1::*;
+use zoufang_runtime::{
+    ServiceError, ServiceResult,
+    auth::{Claims, roles},
+    domain::{MobilePhone, RegionCode, RegionScope},
+    fields::{county_of, page_size, require_text},
+};
+
+use super::{State, fanout::preferences_or_default, view};
+use crate::{
+    domain::{quiet::DAY_MINUTES, template},
+    store::{self, preferences::PreferencesRow, recipients::RecipientRow},
+};
+
+/// Who may maintain the directory and others' preferences.
+const ADMINS: &[&str] = &[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN, roles::SERVICE];
+
+/// Adds or updates a person; their phone is encrypted, shown masked.
+pub async fn upsert(
+    state: &State,
+    claims: &Claims,
+    req: UpsertRecipientRequest,
+) -> ServiceResult<UpsertRecipientResponse> {
+    claims.require_any_role(ADMINS)?;
+    let r = req
+        .recipient
+        .ok_or_else(|| ServiceError::invalid("recipient", "required"))?;
+    let recipient_id = require_text("recipient.recipient_id", &r.recipient_id, 64)?;
+    let name = require_text("recipient.name", &r.name, 50)?;
+    if r.roles.is_empty() {
+        return Err(ServiceError::invalid(
+            "recipient.roles",
+            "give at least one role",
+        ));
+    }
+    for (i, role) in r.roles.iter().enumerate() {
+        if !roles::ALL.contains(&role.as_str()) {
+            return Err(ServiceError::invalid(
+                format!("recipient.roles[{i}]"),
+                format!("unknown role {role:?}; known: {}", roles::ALL.join(", ")),
+            ));
+        }
+    }
+    let region = RegionCode::parse("recipient.region_code", &r.region_code)?;
+    claims.require_scope(region.as_str())?;
+    let (phone_enc, phone_masked) = if r.phone.is_empty() {
+        (None, String::new())
+    } else {
+        let phone = MobilePhone::parse("recipient.phone", &r.phone)?;
+        (Some(state.pii.encrypt(phone.as_str())), phone.masked())
+    };
+    let row = RecipientRow {
+        county: region.county().to_owned(),
+        recipient_id,
+        name,
+        roles: r.roles.clone(),
+        region_code: region.as_str().to_owned(),
+        scope: RegionScope::for_code(&region).as_str().to_owned(),
+        phone_enc,
+        phone_masked,
+        active: !req.deactivate,
+        updated_at: state.clock.now(),
+    };
+    let mut conn = state.pool.acquire().await?;
+    let saved = store::recipients::upsert(&mut conn, &row).await?;
+    Ok(UpsertRecipientResponse {
+        recipient: Some(view::recipient(&saved)),
+    })
+}
+
+/// The county (6+ digit prefix) a list request reads.
+pub fn county_prefix(claims: &Claims, requested: &str) -> ServiceResult<String> {
+    let prefix = claims.effective_prefix(requested)?;
+    if prefix.len() < 6 {
+        return Err(ServiceError::invalid(
+            "region_code",
+            "name a county (6 digits) or a region inside one",
+        ));
+    }
+    Ok(prefix)
+}
+
+/// A page of the directory under a region, masked.
+pub async fn list(
+    state: &State,
+    claims: &Claims,
+    req: ListRecipientsRequest,
+) -> ServiceResult<ListRecipientsResponse> {
+    claims.require_any_role(ADMINS)?;
+    let prefix = county_prefix(claims, &req.region_code)?;
+    let limit = page_size(req.page_size);
+    let rows = store::recipients::list(
+        &state.pool,
+        &county_of(&prefix),
+        &prefix,
+        &req.role,
+        &req.page_token,
+        limit + 1,
+    )
+    .await?;
+    let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    let rows: Vec<_> = rows
+        .into_iter()
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .collect();
+    Ok(ListRecipientsResponse {
+        next_page_token: if more {
+            rows.last()
+                .map(|r| r.recipient_id.clone())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        },
+        recipients: rows.iter().map(view::recipient).collect(),
+    })
+}
+
+/// The person whose preferences a request is about: the caller, or someone
+/// an admin covers.
+async fn subject(state: &State, claims: &Claims, requested: &str) -> ServiceResult<RecipientRow> {
+    let id = if requested.is_empty() {
+        claims.sub.as_str()
+    } else {
+        requested
+    };
+    let row = store::recipients::find(&state.pool, id)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::NotFound(format!(
+                "recipient {id} is not in the notification directory"
+            ))
+        })?;
+    if id != claims.sub {
+        claims.require_any_role(ADMINS)?;
+        claims.require_scope(&row.region_code)?;
+    }
+    Ok(row)
+}
+
+/// A person's preferences (the defaults when never set).
+pub async fn get_preferences(
+    state: &State,
+    claims: &Claims,
+    req: GetPreferencesRequest,
+) -> ServiceResult<GetPreferencesResponse> {
+    let who = subject(state, claims, &req.recipient_id).await?;
+    let stored = store::preferences::get(&state.pool, &who.county, &who.recipient_id).await?;
+    let prefs = preferences_or_default(&who.county, &who.recipient_id, stored);
+    Ok(GetPreferencesResponse {
+        preferences: Some(view::preferences(&prefs)),
+    })
+}
+
+/// Replaces a person's preferences.
+pub async fn set_preferences(
+    state: &State,
+    claims: &Claims,
+    req: SetPreferencesRequest,
+) -> ServiceResult<SetPreferencesResponse> {
+    let p = req
+        .preferences
+        .ok_or_else(|| ServiceError::invalid("preferences", "required"))?;
+    let minutes = 0..i32::try_from(DAY_MINUTES).unwrap_or(1440);
+    for (field, v) in [
+        ("preferences.quiet_start_minute", p.quiet_start_minute),
+        ("preferences.quiet_end_minute", p.quiet_end_minute),
+    ] {
+        if !minutes.contains(&v) {
+            return Err(ServiceError::invalid(
+                field,
+                "minutes after midnight, 0–1439",
+            ));
+        }
+    }
+    for (i, kind) in p.muted_kinds.iter().enumerate() {
+        if template::variables(kind).is_none() {
+            return Err(ServiceError::invalid(
+                format!("preferences.muted_kinds[{i}]"),
+                format!("unknown kind {kind:?}"),
+            ));
+        }
+    }
+    let who = subject(state, claims, &p.recipient_id).await?;
+    let row = PreferencesRow {
+        county: who.county.clone(),
+        recipient_id: who.recipient_id.clone(),
+        sms_enabled: p.sms_enabled,
+        digest_enabled: p.digest_enabled,
+        quiet_start_minute: p.quiet_start_minute,
+        quiet_end_minute: p.quiet_end_minute,
+        muted_kinds: p.muted_kinds.clone(),
+    };
+    let mut conn = state.pool.acquire().await?;
+    store::preferences::upsert(&mut conn, &row).await?;
+    Ok(SetPreferencesResponse {
+        preferences: Some(view::preferences(&row)),
+    })
+}

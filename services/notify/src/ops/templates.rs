@@ -1,0 +1,72 @@
+//! Message templates: read by anyone who administers notifications, edited
+//! by county admins; an edit is checked against the kind's placeholders.
+use zoufang_proto::notify::v1::*;
+use zoufang_runtime::{
+    ServiceError, ServiceResult,
+    auth::{Claims, roles},
+    fields::require_text,
+};
+
+use super::{State, view};
+use crate::{
+    domain::template,
+    store::{self, templates::TemplateRow},
+};
+
+/// Every template.
+pub async fn list(
+    state: &State,
+    claims: &Claims,
+    _req: ListTemplatesRequest,
+) -> ServiceResult<ListTemplatesResponse> {
+    claims.require_any_role(&[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN, roles::SERVICE])?;
+    let rows = store::templates::list(&state.pool).await?;
+    Ok(ListTemplatesResponse {
+        templates: rows.iter().map(view::template).collect(),
+    })
+}
+
+/// Replaces a template's texts; takes effect with the next message.
+pub async fn update(
+    state: &State,
+    claims: &Claims,
+    req: UpdateTemplateRequest,
+) -> ServiceResult<UpdateTemplateResponse> {
+    claims.require_any_role(&[roles::COUNTY_ADMIN])?;
+    let t = req
+        .template
+        .ok_or_else(|| ServiceError::invalid("template", "required"))?;
+    let kind = require_text("template.kind", &t.kind, 64)?;
+    let title = require_text("template.title", &t.title, 200)?;
+    let body = require_text("template.body", &t.body, 2000)?;
+    if t.sms_body.chars().count() > 300 {
+        return Err(ServiceError::invalid(
+            "template.sms_body",
+            "at most 300 characters",
+        ));
+    }
+    template::validate(&kind, "template.title", &title)?;
+    template::validate(&kind, "template.body", &body)?;
+    template::validate(&kind, "template.sms_body", &t.sms_body)?;
+    let row = TemplateRow {
+        kind: kind.clone(),
+        title,
+        body,
+        sms_body: t.sms_body.clone(),
+        version: 0,
+        updated_at: state.clock.now(),
+        updated_by: claims.sub.clone(),
+    };
+    match store::templates::update(&state.pool, &row, req.expected_version).await? {
+        Some(saved) => Ok(UpdateTemplateResponse {
+            template: Some(view::template(&saved)),
+        }),
+        None if store::templates::get(&state.pool, &kind).await?.is_some() => {
+            Err(ServiceError::Aborted(format!(
+                "template {kind} changed since version {}; re-read it",
+                req.expected_version
+            )))
+        }
+        None => Err(ServiceError::NotFound(format!("template {kind}"))),
+    }
+}
