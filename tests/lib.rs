@@ -18,6 +18,7 @@ use zoufang_runtime::{
     pii::DEV_PII_KEY_HEX,
 };
 
+pub mod fake_http;
 pub mod fixtures;
 pub mod ledger;
 
@@ -260,10 +261,21 @@ impl TestService {
         consumer_queue: &str,
         registry_port: u16,
     ) -> Self {
+        Self::spawn_supervision_sweeping_on(database, consumer_queue, registry_port, 60).await
+    }
+
+    /// Like [`Self::spawn_supervision_on`], sweeping for overdue callbacks every `sweep_secs`.
+    pub async fn spawn_supervision_sweeping_on(
+        database: &str,
+        consumer_queue: &str,
+        registry_port: u16,
+        sweep_secs: u64,
+    ) -> Self {
         cleanup_old_runs();
         let config = zoufang_supervision::config::Config {
             grpc_addr: "127.0.0.1:0".parse().expect("addr"),
             registry_url: format!("http://127.0.0.1:{registry_port}"),
+            sweep_interval_secs: sweep_secs,
             consumer_queue: consumer_queue.to_owned(),
             common: common_config(database),
         };
@@ -567,3 +579,7 @@ pub mod tap {
         }
     }
 }
+
+// After `launch!`, so the module can use it.
+pub mod notify;
+pub use notify::{Notify, NotifyUnderTest};

@@ -89,7 +89,6 @@ pub static CONSUMER_LAG: LazyLock<HistogramVec> = LazyLock::new(|| {
     )
 });
 
-
 /// Notification deliveries by channel (sms, wecom, dingtalk, webhook) and
 /// result (sent, retry, failed).
 pub static NOTIFY_DELIVERIES: LazyLock<IntCounterVec> = LazyLock::new(|| {

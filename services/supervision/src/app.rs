@@ -1,14 +1,20 @@
 //! Wiring: the shared service base (listeners, migrated schema, relay,
 //! auth), the consumer of resolved items and recorded visits, the registry
-//! channel, and the gRPC service.
+//! channel, the overdue sweeper, and the gRPC service.
+use std::time::Duration;
+
 use tokio_util::sync::CancellationToken;
 use tonic::service::{Routes, interceptor::InterceptedService};
 use zoufang_proto::supervision::v1::supervision_service_server::SupervisionServiceServer;
 use zoufang_runtime::{consumer::Ordering, server::Base};
 
 use crate::{
-    SCHEMA, SERVICE_NAME, config::Config, events::SupervisionEvents, grpc::SupervisionGrpc, inputs,
-    ops::State,
+    SCHEMA, SERVICE_NAME,
+    config::Config,
+    events::SupervisionEvents,
+    grpc::SupervisionGrpc,
+    inputs,
+    ops::{State, sweep},
 };
 
 /// Embedded migrations of the supervision schema.
@@ -82,9 +88,15 @@ impl Application {
                 },
             )
             .with_lanes(8, Ordering::County);
+        // Open callbacks past their due time are announced once each.
+        let sweep_state = state.clone();
+        let sweep_every = Duration::from_secs(config.sweep_interval_secs.max(1));
         base.serve(
             &[SERVICE_NAME],
-            |host, shutdown| host.spawn(consumer.run(shutdown)),
+            |host, shutdown| {
+                host.spawn(consumer.run(shutdown.clone()));
+                host.spawn(sweep::run(sweep_state, sweep_every, shutdown));
+            },
             |auth| {
                 Routes::new(InterceptedService::new(
                     SupervisionServiceServer::new(SupervisionGrpc::new(state)),

@@ -14,6 +14,10 @@ pub struct Config {
     /// The registry's gRPC endpoint (household phone numbers come from there).
     #[arg(long, env = "REGISTRY_URL", default_value = "http://127.0.0.1:50051")]
     pub registry_url: String,
+    /// Seconds between sweeps for open callbacks past their due time
+    /// (`supervision.callback.overdue`, once per task).
+    #[arg(long, env = "SWEEP_INTERVAL_SECS", default_value_t = 60)]
+    pub sweep_interval_secs: u64,
     /// Name of this service's queues (`<name>.events`, `.retry.*`, `.parking`).
     #[arg(long, env = "CONSUMER_QUEUE", default_value = "supervision")]
     pub consumer_queue: String,

@@ -3,6 +3,9 @@
 //! (blind: it never shows which cadre made a sampled visit), attempts and
 //! outcomes, and the `supervision.callback.completed` event through which the
 //! ledger reopens or verifies items and the registry flags denied visits.
+//! Notifications follow the tasks themselves: `supervision.callback.assigned`
+//! when a task lands on a worklist, `supervision.callback.overdue` once when
+//! an open task passes its due time (the sweeper).
 //!
 //! Layers: `domain` (pure rules), `store` (all SQL), `ops` (authorization,
 //! validation, transactions), `events` (what it consumes), `grpc`, `app`.
@@ -40,4 +43,8 @@ pub mod outputs {
     pub const CALLBACK_COMPLETED: &str = "supervision.callback.completed";
     /// A callback closed after too many failed attempts.
     pub const CALLBACK_UNREACHABLE: &str = "supervision.callback.unreachable";
+    /// A callback task was created (on a supervisor's worklist, or unassigned).
+    pub const CALLBACK_ASSIGNED: &str = "supervision.callback.assigned";
+    /// An open callback task passed its due time (published once per task).
+    pub const CALLBACK_OVERDUE: &str = "supervision.callback.overdue";
 }

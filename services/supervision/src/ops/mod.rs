@@ -6,6 +6,7 @@ pub mod inspections;
 pub mod setup;
 pub mod signals;
 pub mod stats;
+pub mod sweep;
 pub mod tasks;
 pub mod view;
 

@@ -1,7 +1,8 @@
 //! Callback tasks made from events: resolved or explained ledger items and
 //! recorded visits, sampled by the campaign's policy in force when the event
 //! happened. A task's id derives from the event's id, so a replayed event
-//! makes no second task.
+//! makes no second task — and announces none: `supervision.callback.assigned`
+//! is written with the task, in the same transaction, only when it is new.
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -10,9 +11,16 @@ use zoufang_proto::{
     events::v1::{IssueChanged, VisitRecorded},
     supervision::v1::CallbackSubject,
 };
-use zoufang_runtime::{bus::Envelope, fields::county_of};
+use zoufang_runtime::{
+    bus::Envelope,
+    fields::county_of,
+    outbox::{self, NewEvent},
+};
 
-use super::setup::policy_row;
+use super::{
+    setup::policy_row,
+    view::{self, TaskChange},
+};
 use crate::store::ledger::Outcome;
 use crate::{
     domain::{
@@ -117,7 +125,31 @@ async fn create(
         created_at: Utc::now(),
         completed_at: None,
     };
-    Ok(store::callbacks::insert(conn, &row).await?)
+    let created = store::callbacks::insert(&mut *conn, &row).await?;
+    if created {
+        announce(conn, &row, TaskChange::Assigned).await?;
+    }
+    Ok(created)
+}
+
+/// Writes the task event `change` of `row` into the outbox on `conn` (inside
+/// the transaction that created or marked the task).
+pub async fn announce(
+    conn: &mut PgConnection,
+    row: &CallbackRow,
+    change: TaskChange,
+) -> sqlx::Result<()> {
+    outbox::enqueue(
+        conn,
+        NewEvent::new(
+            change.routing_key(),
+            &row.region_code,
+            format!("callbacks/{}", row.callback_id),
+            &view::task_event(row, change),
+        ),
+    )
+    .await?;
+    Ok(())
 }
 
 /// A resolved or explained item: always for urgent, dispute and petition

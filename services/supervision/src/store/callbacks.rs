@@ -124,6 +124,31 @@ pub async fn worklist(
     .await
 }
 
+/// Claims up to `limit` open callbacks past their due time whose overdue
+/// notice was not yet written, marking them notified at `now` in the same
+/// statement. Row locks with SKIP LOCKED make two sweepers split the work,
+/// never share it; a row another sweeper marked and committed meanwhile is
+/// re-checked under its lock and no longer qualifies.
+pub async fn claim_overdue(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<CallbackRow>> {
+    sqlx::query_as(concat!(
+        "UPDATE callbacks SET overdue_notified_at = $1
+         WHERE (county, callback_id) IN (
+           SELECT county, callback_id FROM callbacks
+           WHERE state = 'open' AND overdue_notified_at IS NULL AND due_at < $1
+           ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING ",
+        columns!()
+    ))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
 /// Records an attempt and the task's new state and outcome.
 pub async fn record_attempt(
     conn: &mut PgConnection,

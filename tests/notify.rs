@@ -1,0 +1,126 @@
+//! The notification service under test: on a database of the test's
+//! choosing, with its own queue, a clock the test may move, and helpers to
+//! publish events straight to its queue (so other tests' services do not
+//! see them).
+use chrono::Utc;
+use lapin::options::BasicPublishOptions;
+use tonic::{service::interceptor::InterceptedService, transport::Channel};
+use uuid::Uuid;
+use zoufang_notify::{app::Application, clock::Clock, config::Config, ops::State};
+use zoufang_proto::notify::v1::notify_service_client::NotifyServiceClient;
+use zoufang_runtime::{
+    auth::BearerInterceptor,
+    bus::{self, Envelope},
+    consumer::default_retry_delays,
+};
+
+use crate::{
+    TestService, amqp_url, common_config, delete_consumer_queues, fixtures, token, unique_name,
+    wait_for_queue,
+};
+
+/// An authenticated notify client.
+pub type Notify = NotifyServiceClient<InterceptedService<Channel, BearerInterceptor>>;
+
+/// A notify configuration on `database`, on port 0, with its own queue and a
+/// quick dispatcher.
+pub fn notify_config(database: &str) -> Config {
+    Config {
+        grpc_addr: "127.0.0.1:0".parse().expect("addr"),
+        consumer_queue: unique_name("zft"),
+        link_base_url: "http://zoufang.test".into(),
+        sms_provider_url: None,
+        sms_provider_token: String::new(),
+        sms_sign_name: "走访".into(),
+        dispatch_interval_ms: 100,
+        delivery_backoff_ms: 200,
+        delivery_max_backoff_secs: 5,
+        delivery_max_attempts: 6,
+        delivery_timeout_secs: 5,
+        escalation_step_secs: 3600,
+        digest_hour: 8,
+        common: common_config(database),
+    }
+}
+
+/// A running notification service.
+pub struct NotifyUnderTest {
+    pub service: TestService,
+    /// Its operations state (its clock, its pool).
+    pub state: State,
+    pub queue: String,
+}
+
+impl NotifyUnderTest {
+    /// Starts it on `database` with `clock`, after `configure` adjusts the
+    /// test defaults, and waits for its queue.
+    pub async fn start(database: &str, clock: Clock, configure: impl FnOnce(&mut Config)) -> Self {
+        crate::cleanup_old_runs();
+        let mut config = notify_config(database);
+        configure(&mut config);
+        let queue = config.consumer_queue.clone();
+        let app = Application::build_with_clock(config, clock)
+            .await
+            .expect("notify builds");
+        let state = app.state();
+        let mut service = launch!(app, database);
+        service.queue = Some(queue.clone());
+        wait_for_queue(&queue).await;
+        Self {
+            service,
+            state,
+            queue,
+        }
+    }
+
+    /// A client acting as `sub`.
+    pub async fn client(&self, sub: &str, roles: &[&str], scope: &str) -> Notify {
+        NotifyServiceClient::with_interceptor(
+            self.service.channel().await,
+            BearerInterceptor(token(sub, roles, scope)),
+        )
+    }
+
+    /// Publishes an event (new id) to this service's queue only.
+    pub async fn publish(&self, routing_key: &str, payload: &impl prost::Message) {
+        let subject_id = Uuid::new_v4();
+        let envelope = Envelope {
+            id: Uuid::now_v7(),
+            source: "/zoufang/test".into(),
+            routing_key: routing_key.into(),
+            subject: format!("test/{subject_id}"),
+            time: Utc::now(),
+            county: fixtures::COUNTY.into(),
+            trace: Default::default(),
+            attempt: 0,
+        };
+        self.redeliver(&payload.encode_to_vec(), envelope).await;
+    }
+
+    /// Publishes `payload` under `envelope` (e.g. one seen before) to this
+    /// service's queue.
+    pub async fn redeliver(&self, payload: &[u8], envelope: Envelope) {
+        let conn = bus::connect(&amqp_url(), "test-publish")
+            .await
+            .expect("connect to the broker");
+        let ch = bus::confirm_channel(&conn).await.expect("channel");
+        ch.basic_publish(
+            "".into(),
+            format!("{}.events", self.queue).into(),
+            BasicPublishOptions::default(),
+            payload,
+            envelope.to_properties(),
+        )
+        .await
+        .expect("publish")
+        .await
+        .expect("confirm");
+        let _ = conn.close(200, "done".into()).await;
+    }
+
+    /// Stops it and deletes its queues.
+    pub async fn stop(self) {
+        self.service.stop().await;
+        delete_consumer_queues(&self.queue, &default_retry_delays()).await;
+    }
+}
