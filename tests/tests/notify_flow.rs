@@ -668,3 +668,132 @@ async fn bad_input_is_refused_naming_the_field_and_templates_are_data() {
     assert!(inbox(&mut stranger).await.is_empty());
     notify.stop().await;
 }
+
+#[tokio::test]
+async fn group_robots_get_their_vendors_formats_and_a_refusal_fails_with_its_reason() {
+    let database = zoufang_e2e::unique_name("zft");
+    let wecom = FakeHttp::start().await;
+    let dingtalk = FakeHttp::start().await;
+    let notify = NotifyUnderTest::start(&database, Clock::system(), |_| {}).await;
+    let mut admin_client = admin(&notify).await;
+    let bureau = format!("bureau-{}", Uuid::new_v4());
+    person(
+        &mut admin_client,
+        &bureau,
+        roles::PETITION_BUREAU,
+        "430426000000",
+        "",
+    )
+    .await;
+    let subscribe = |channel: Channel, url: String, secret: &str| CreateSubscriptionRequest {
+        subscription: Some(Subscription {
+            name: "信访工作群".into(),
+            channel: channel as i32,
+            region_code: fixtures::TOWNSHIP.into(),
+            url,
+            secret: secret.into(),
+            kinds: vec!["petition.received".into()],
+            request_id: Uuid::new_v4().to_string(),
+            ..Subscription::default()
+        }),
+    };
+    let ding_secret = "SEC0123456789abcdef";
+    admin_client
+        .create_subscription(subscribe(
+            Channel::Dingtalk,
+            dingtalk.url("/robot/send?access_token=tok"),
+            ding_secret,
+        ))
+        .await
+        .expect("dingtalk");
+    admin_client
+        .create_subscription(subscribe(
+            Channel::Wecom,
+            wecom.url("/cgi-bin/webhook/send?key=k"),
+            "",
+        ))
+        .await
+        .expect("wecom");
+    // The WeCom robot refuses the key: a permanent failure.
+    wecom.respond_with(
+        200,
+        serde_json::json!({"errcode": 93000, "errmsg": "invalid webhook url"}),
+    );
+
+    let case_id = Uuid::new_v4().to_string();
+    notify
+        .publish(
+            "petition.case.received",
+            &zoufang_proto::events::v1::PetitionCaseChanged {
+                case_id: case_id.clone(),
+                change: "received".into(),
+                external_id: "XF-2026-001".into(),
+                source_system: "县信访信息系统".into(),
+                channel: "网上".into(),
+                region_code: fixtures::VILLAGES[1].into(),
+                kind: "petition".into(),
+                summary: "宅基地纠纷".into(),
+                due_at: Some(to_timestamp(Utc::now() + chrono::Duration::days(15))),
+                ..Default::default()
+            },
+        )
+        .await;
+
+    // DingTalk: signed query, markdown message.
+    let ding = dingtalk
+        .wait_for_matching(1, Duration::from_secs(15), &case_id)
+        .await;
+    let query: std::collections::HashMap<_, _> = ding[0]
+        .query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .collect();
+    let ts: i64 = query["timestamp"].parse().expect("a millisecond timestamp");
+    assert_eq!(query["access_token"], "tok");
+    assert_eq!(
+        query["sign"],
+        zoufang_notify::channels::dingtalk_sign(ding_secret, ts)
+    );
+    let msg = ding[0].json();
+    assert_eq!(msg["msgtype"], "markdown");
+    assert!(
+        msg["markdown"]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("宅基地纠纷")
+    );
+
+    // WeCom: tried once, failed with the robot's reason, not retried.
+    let sent = wecom
+        .wait_for_matching(1, Duration::from_secs(15), "宅基地纠纷")
+        .await;
+    assert_eq!(sent[0].json()["msgtype"], "markdown");
+    let failed = eventually(Duration::from_secs(10), || async {
+        let mut c = admin(&notify).await;
+        c.list_deliveries(ListDeliveriesRequest {
+            region_code: fixtures::COUNTY.into(),
+            state: DeliveryState::Failed as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("list")
+        .into_inner()
+        .deliveries
+        .into_iter()
+        .find(|d| d.channel == Channel::Wecom as i32)
+    })
+    .await
+    .expect("the WeCom delivery failed");
+    assert_eq!(failed.attempts, 1);
+    assert!(failed.last_error.contains("93000"), "{}", failed.last_error);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(wecom.requests_matching("宅基地纠纷").len(), 1);
+
+    // The county petition bureau got it in the inbox (by role over the region).
+    let got = inbox_of(&notify, &bureau).await;
+    assert!(
+        got.iter()
+            .any(|n| n.kind == "petition.received" && n.subject_id == case_id)
+    );
+    notify.stop().await;
+}
