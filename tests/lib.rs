@@ -583,3 +583,4 @@ pub mod tap {
 // After `launch!`, so the module can use it.
 pub mod notify;
 pub use notify::{Notify, NotifyUnderTest};
+pub mod gateway;

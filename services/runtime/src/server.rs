@@ -128,7 +128,8 @@ impl Host {
     }
 }
 
-async fn serve_admin(listener: TcpListener, pool: PgPool, token: CancellationToken) {
+/// Serves `/healthz`, `/readyz` (database ping) and `/metrics` until `token` is cancelled.
+pub async fn serve_admin(listener: TcpListener, pool: PgPool, token: CancellationToken) {
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(

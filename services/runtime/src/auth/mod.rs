@@ -221,6 +221,24 @@ impl JwtKeys {
         Ok(jsonwebtoken::encode(&header, claims, key)?)
     }
 
+    /// Signs a claims value with more fields than [`Claims`] (the gateway
+    /// adds its session id); services read the standard ones and ignore the rest.
+    pub fn mint_extended<T: Serialize>(&self, claims: &T) -> anyhow::Result<String> {
+        let key = self
+            .encoding
+            .as_ref()
+            .context("these JWT keys only verify: no private key was configured")?;
+        let header = Header::new(self.validation.algorithms[0]);
+        Ok(jsonwebtoken::encode(&header, claims, key)?)
+    }
+
+    /// Verifies a token (signature, expiry) and reads it as `T`.
+    pub fn verify_extended<T: serde::de::DeserializeOwned>(&self, token: &str) -> ServiceResult<T> {
+        jsonwebtoken::decode::<T>(token, &self.decoding, &self.validation)
+            .map(|d| d.claims)
+            .map_err(|e| ServiceError::Unauthenticated(describe(&e)))
+    }
+
     /// Signs a token for `sub` that expires `ttl` from now.
     pub fn mint_for(
         &self,

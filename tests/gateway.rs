@@ -1,0 +1,176 @@
+//! The whole stack behind the gateway, for HTTP tests: registry, ledger,
+//! supervision and notify on one database (their own schemas), each with
+//! its own queue, and the gateway in front with a bootstrap admin.
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+use zoufang_gateway::{app::Application, config::Config};
+
+use crate::{NotifyUnderTest, TestService, common_config, unique_name, wait_for_queue};
+
+/// The bootstrap admin's password in tests.
+pub const ADMIN_PASSWORD: &str = "admin-pass-123";
+
+/// Every service and the gateway.
+pub struct GatewayStack {
+    pub database: String,
+    pub registry: TestService,
+    pub issues: TestService,
+    pub supervision: TestService,
+    pub notify: NotifyUnderTest,
+    pub port: u16,
+    pub pool: sqlx::PgPool,
+    shutdown: CancellationToken,
+    http: reqwest::Client,
+}
+
+/// A gateway configuration on `database` in front of the given ports.
+pub fn gateway_config(
+    database: &str,
+    registry: u16,
+    issues: u16,
+    supervision: u16,
+    notify: u16,
+) -> Config {
+    let url = |p: u16| format!("http://127.0.0.1:{p}");
+    Config {
+        http_addr: "127.0.0.1:0".parse().expect("addr"),
+        registry_url: url(registry),
+        issues_url: url(issues),
+        supervision_url: url(supervision),
+        notify_url: url(notify),
+        access_token_secs: 600,
+        refresh_token_days: 1,
+        lockout_threshold: 5,
+        lockout_minutes: 15,
+        bootstrap_admin_password: Some(ADMIN_PASSWORD.into()),
+        common: common_config(database),
+    }
+}
+
+impl GatewayStack {
+    /// Starts everything on a new database.
+    pub async fn start() -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let database = unique_name("zft");
+        let registry = TestService::spawn_on(&database).await;
+        let issues_queue = unique_name("zft");
+        let issues = TestService::spawn_issues_on(&database, &issues_queue, 3600).await;
+        let sup_queue = unique_name("zft");
+        let supervision =
+            TestService::spawn_supervision_on(&database, &sup_queue, registry.grpc_port).await;
+        let notify =
+            NotifyUnderTest::start(&database, zoufang_notify::clock::Clock::system(), |_| {}).await;
+        wait_for_queue(&issues_queue).await;
+        wait_for_queue(&sup_queue).await;
+        let config = gateway_config(
+            &database,
+            registry.grpc_port,
+            issues.grpc_port,
+            supervision.grpc_port,
+            notify.service.grpc_port,
+        );
+        let app = Application::build(config).await.expect("gateway builds");
+        let (port, pool, shutdown) = (app.http_port(), app.pool(), app.shutdown_token());
+        tokio::spawn(app.run_until_stopped());
+        Self {
+            database,
+            registry,
+            issues,
+            supervision,
+            notify,
+            port,
+            pool,
+            shutdown,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .build()
+                .expect("http client"),
+        }
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Signs in; the access token.
+    pub async fn sign_in(&self, username: &str, password: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/v1/auth/sign-in",
+                None,
+                json!({"username": username, "password": password}),
+            )
+            .await;
+        assert_eq!(status, 200, "sign in as {username}: {body}");
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
+    /// The bootstrap admin's token.
+    pub async fn admin_token(&self) -> String {
+        self.sign_in("admin", ADMIN_PASSWORD).await
+    }
+
+    /// Creates an account as `admin_token` and signs it in.
+    pub async fn account(
+        &self,
+        admin_token: &str,
+        username: &str,
+        roles: &[&str],
+        scope: &str,
+        user_id: &str,
+    ) -> String {
+        let password = "pass-word-123";
+        let (status, body) = self
+            .post(
+                "/v1/accounts",
+                Some(admin_token),
+                json!({"username": username, "password": password, "display_name": username,
+                       "roles": roles, "scope": scope, "user_id": user_id}),
+            )
+            .await;
+        assert_eq!(status, 201, "create account {username}: {body}");
+        self.sign_in(username, password).await
+    }
+
+    /// POSTs JSON; (status, JSON body or Null).
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        let mut req = self.http.post(self.url(path)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("POST");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// GETs; (status, JSON body or Null).
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut req = self.http.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("GET");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The raw client (uploads, downloads).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Stops everything.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.notify.stop().await;
+        self.supervision.stop().await;
+        self.issues.stop().await;
+        self.registry.stop().await;
+    }
+}
