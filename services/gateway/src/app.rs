@@ -10,7 +10,7 @@ use zoufang_runtime::{auth::JwtKeys, db, server};
 use crate::{
     SCHEMA, accounts,
     config::Config,
-    endpoints::{self, Endpoint},
+    endpoints::{self, Module},
     rpc::Catalog,
     state::{AppState, Settings, Upstreams},
 };
@@ -19,7 +19,7 @@ use crate::{
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Every endpoint the gateway serves, with the named schemas they use.
-pub fn all_endpoints(catalog: &Catalog) -> (Vec<Endpoint>, Vec<(&'static str, serde_json::Value)>) {
+pub fn all_endpoints(catalog: &Catalog) -> Module {
     let (mut list, mut schemas) = accounts::endpoints();
     list.extend(endpoints::rpc_endpoints(catalog));
     for (more, more_schemas) in extensions() {
@@ -30,7 +30,7 @@ pub fn all_endpoints(catalog: &Catalog) -> (Vec<Endpoint>, Vec<(&'static str, se
 }
 
 /// The feature modules' endpoints (import, export, reports).
-fn extensions() -> Vec<(Vec<Endpoint>, Vec<(&'static str, serde_json::Value)>)> {
+fn extensions() -> Vec<Module> {
     vec![]
 }
 
@@ -55,12 +55,12 @@ impl Application {
             &MIGRATOR,
         )
         .await?;
-        if let Some(pw) = &config.bootstrap_admin_password {
-            if accounts::bootstrap(&pool, pw).await? {
-                tracing::warn!(
-                    "created the account `admin` from BOOTSTRAP_ADMIN_PASSWORD; change its password"
-                );
-            }
+        if let Some(pw) = &config.bootstrap_admin_password
+            && accounts::bootstrap(&pool, pw).await?
+        {
+            tracing::warn!(
+                "created the account `admin` from BOOTSTRAP_ADMIN_PASSWORD; change its password"
+            );
         }
         let state = AppState {
             pool,

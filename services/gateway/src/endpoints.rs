@@ -44,6 +44,10 @@ impl Endpoint {
     }
 }
 
+/// What a feature module contributes: its endpoints and the named
+/// component schemas they reference.
+pub type Module = (Vec<Endpoint>, Vec<(&'static str, Value)>);
+
 /// A `$ref` to a component schema.
 pub fn schema_ref(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})

@@ -20,7 +20,7 @@ use zoufang_runtime::auth::{Claims, roles};
 
 use crate::{
     caller::Caller,
-    endpoints::{Endpoint, op, schema_ref},
+    endpoints::{Endpoint, Module, op, schema_ref},
     error::ApiError,
     state::AppState,
 };
@@ -499,7 +499,7 @@ fn tokens_schema() -> serde_json::Value {
 }
 
 /// The account endpoints and the schemas they use.
-pub fn endpoints() -> (Vec<Endpoint>, Vec<(&'static str, serde_json::Value)>) {
+pub fn endpoints() -> Module {
     let string = json!({"type": "string"});
     let account = json!({"type": "object", "properties": {
         "account_id": {"type": "string", "format": "uuid"}, "username": string, "user_id": string,
