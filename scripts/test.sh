@@ -15,6 +15,18 @@ need cargo "install the Rust toolchain (rustup)"
 ensure_postgres
 ensure_rabbitmq
 
+# The gateway's fuzz test drives the OpenAPI document with schemathesis
+# (PyPI), kept in a virtualenv under .run/ and reused between runs.
+SCHEMATHESIS_VERSION=4.32.5
+if [ ! -x .run/venv/bin/schemathesis ] \
+  || ! .run/venv/bin/schemathesis --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  need python3 "install Python 3"
+  log "installing schemathesis $SCHEMATHESIS_VERSION into .run/venv"
+  python3 -m venv .run/venv
+  .run/venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+export ZF_SCHEMATHESIS="$PWD/.run/venv/bin/schemathesis"
+
 log "cargo test --workspace --locked $*"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

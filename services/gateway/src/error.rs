@@ -120,7 +120,10 @@ impl From<tonic::Status> for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        Self::internal(e)
+        match zoufang_runtime::error::bad_input_reason(&e) {
+            Some(reason) => Self::invalid("request", reason),
+            None => Self::internal(e),
+        }
     }
 }
 

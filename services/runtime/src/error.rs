@@ -80,9 +80,27 @@ impl ServiceError {
     }
 }
 
+/// What the database said about input it could not take (a NUL character
+/// in text, a value too long for its column, text that is not a number),
+/// which validation upstream should have caught; such errors are the
+/// caller's, not ours, so they answer INVALID_ARGUMENT instead of INTERNAL.
+pub fn bad_input_reason(e: &sqlx::Error) -> Option<&'static str> {
+    let code = e.as_database_error()?.code()?;
+    match code.as_ref() {
+        // character_not_in_repertoire, untranslatable_character (e.g. U+0000).
+        "22021" | "22P05" => Some("text must not contain NUL or unencodable characters"),
+        "22001" => Some("a value is too long"),
+        "22P02" | "22007" | "22008" | "22003" => Some("a value is malformed or out of range"),
+        _ => None,
+    }
+}
+
 impl From<sqlx::Error> for ServiceError {
     fn from(e: sqlx::Error) -> Self {
-        Self::Internal(anyhow::Error::new(e))
+        match bad_input_reason(&e) {
+            Some(reason) => Self::invalid("request", reason),
+            None => Self::Internal(anyhow::Error::new(e)),
+        }
     }
 }
 
@@ -107,6 +125,9 @@ impl From<ServiceError> for Status {
             ServiceError::Unauthenticated(m) => Status::unauthenticated(m),
             ServiceError::PermissionDenied(m) => Status::permission_denied(m),
             ServiceError::Internal(err) => {
+                if let Some(reason) = err.downcast_ref::<sqlx::Error>().and_then(bad_input_reason) {
+                    return ServiceError::invalid("request", reason).into();
+                }
                 tracing::error!(error = format!("{err:#}"), "internal error");
                 Status::internal("internal error")
             }
