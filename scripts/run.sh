@@ -24,6 +24,9 @@ need curl "install Debian's curl"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/zoufang}"
 export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
 export RUST_LOG="${RUST_LOG:-info}"
+# The gateway creates the account `admin` with this password on its first
+# start (an empty database); set your own, and change it after signing in.
+export BOOTSTRAP_ADMIN_PASSWORD="${BOOTSTRAP_ADMIN_PASSWORD:-zoufang-admin-1}"
 for var in ZF_JWT_SECRET ZF_PII_KEY OTEL_EXPORTER_OTLP_ENDPOINT; do
   if [ -n "${!var:-}" ]; then export "${var?}"; else unset "$var"; fi
 done
@@ -172,6 +175,12 @@ if [ -n "$token" ]; then
   echo "  export TOKEN=$token"
   echo
   echo "  grpcurl -plaintext -H \"authorization: Bearer \$TOKEN\" 127.0.0.1:50051 list"
+fi
+if [ -x target/release/gateway ]; then
+  echo
+  echo "Gateway: API docs at http://127.0.0.1:8080/docs (OpenAPI: /openapi.json). Sign in:"
+  echo "  curl -s http://127.0.0.1:8080/v1/auth/sign-in -H 'content-type: application/json' \\"
+  echo "    -d '{\"username\":\"admin\",\"password\":\"<BOOTSTRAP_ADMIN_PASSWORD, default zoufang-admin-1>\"}'"
 fi
 echo
 echo "Ctrl-C stops everything."
