@@ -438,3 +438,67 @@ async fn the_openapi_document_is_true_to_the_routes() {
     assert!(page.contains("/v1/registry/ListHouseholds") && page.contains("/v1/auth/sign-in"));
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn the_inbox_streams_to_a_browser_as_server_sent_events() {
+    let stack = GatewayStack::start().await;
+    let admin = stack.admin_token().await;
+    let cadre_id = format!("cadre-{}", Uuid::new_v4());
+    let cadre = stack
+        .account(
+            &admin,
+            "sse-cadre",
+            &[roles::CADRE],
+            "430426104201",
+            &cadre_id,
+        )
+        .await;
+    let mut resp = stack
+        .http()
+        .get(stack.url("/v1/notify/inbox/stream"))
+        .bearer_auth(&cadre)
+        .send()
+        .await
+        .expect("open the stream");
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(
+        resp.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/event-stream")
+    );
+    let issue_id = Uuid::new_v4().to_string();
+    stack
+        .notify
+        .publish(
+            "issues.issue.assigned",
+            &zoufang_proto::events::v1::IssueChanged {
+                issue_id: issue_id.clone(),
+                change: "assigned".into(),
+                region_code: fixtures::VILLAGES[0].into(),
+                kind: ItemKind::Problem as i32,
+                category: "民生工程".into(),
+                responsible_cadre_id: cadre_id.clone(),
+                description: "自来水时断时续".into(),
+                ..Default::default()
+            },
+        )
+        .await;
+    let mut seen = String::new();
+    let found = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while let Some(chunk) = resp.chunk().await.expect("chunk") {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains(&issue_id) {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    assert!(found, "no notification event: {seen}");
+    assert!(seen.contains("event: notification"), "{seen}");
+    // An open event stream would hold the gateway's graceful shutdown.
+    drop(resp);
+    stack.stop().await;
+}

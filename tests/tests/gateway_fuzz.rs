@@ -48,14 +48,20 @@ async fn no_generated_request_gets_a_server_error() {
                 "examples,coverage,fuzzing",
                 "--seed",
                 "20261129",
+                // One worker: hypothesis on Python 3.11 crashes inside the
+                // fuzzer itself ("AST constructor recursion depth mismatch")
+                // when several workers generate query parameters at once.
                 "--workers",
-                "4",
+                "1",
                 "--request-timeout",
                 "30",
                 "--no-shrink",
                 // Signing out or disabling would end the fuzzer's own session.
                 "--exclude-path",
                 "/v1/auth/sign-out",
+                // The event stream never ends by itself.
+                "--exclude-path",
+                "/v1/notify/inbox/stream",
                 "--exclude-path-regex",
                 "/v1/accounts/.*/disable",
                 "--header",

@@ -81,6 +81,8 @@ fn village_1() -> RegionProgress {
         visits_by_mode: vec![mode(VisitMode::DoorToDoor, 1), mode(VisitMode::LiveIn, 1)],
         overnight_stays: 1,
         households_helped: 1,
+        // Every fixture household is tagged 低保.
+        poor_households_helped: 1,
         help_cash_fen: 40000,
         help_goods_value_fen: 30000,
         materials: vec![material(LEAFLET, 6)],
@@ -102,6 +104,8 @@ fn village_2() -> RegionProgress {
         visits_by_mode: vec![mode(VisitMode::DoorToDoor, 1)],
         overnight_stays: 0,
         households_helped: 1,
+        // Every fixture household is tagged 低保.
+        poor_households_helped: 1,
         help_cash_fen: 20000,
         help_goods_value_fen: 15000,
         materials: vec![material(MANUAL, 2), material(LEAFLET, 3)],
@@ -224,6 +228,7 @@ async fn township_progress_has_a_row_per_village() {
         visits_by_mode: vec![mode(VisitMode::DoorToDoor, 2), mode(VisitMode::LiveIn, 1)],
         overnight_stays: 1,
         households_helped: 2,
+        poor_households_helped: 2,
         help_cash_fen: 60000,
         help_goods_value_fen: 45000,
         materials: vec![material(MANUAL, 2), material(LEAFLET, 9)],

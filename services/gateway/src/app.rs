@@ -31,7 +31,12 @@ pub fn all_endpoints(catalog: &Catalog) -> Module {
 
 /// The feature modules' endpoints (import, export, reports).
 fn extensions() -> Vec<Module> {
-    vec![]
+    vec![
+        crate::report::endpoints(),
+        crate::import::endpoints(),
+        crate::export::endpoints(),
+        crate::inbox_stream::endpoints(),
+    ]
 }
 
 /// A built, not yet running, gateway.
@@ -78,12 +83,13 @@ impl Application {
                 lockout_minutes: config.lockout_minutes,
             }),
             catalog: Arc::new(Catalog::load()?),
+            shutdown: CancellationToken::new(),
         };
         Ok(Self {
             http,
             admin,
+            shutdown: state.shutdown.clone(),
             state,
-            shutdown: CancellationToken::new(),
         })
     }
 

@@ -18,6 +18,10 @@ pub mod caller;
 pub mod config;
 pub mod endpoints;
 pub mod error;
+pub mod export;
+pub mod import;
+pub mod inbox_stream;
+pub mod report;
 pub mod rpc;
 pub mod state;
 

@@ -98,4 +98,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Every service's RPCs and message types, for the JSON transcoder.
     pub catalog: Arc<Catalog>,
+    /// Cancelled when the gateway stops; long-lived responses end with it.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }

@@ -59,4 +59,5 @@ rpcs! {
     flag_visit_disputed(FlagVisitDisputedRequest) -> FlagVisitDisputedResponse => ops::visits::flag_disputed;
     get_cadre_progress(GetCadreProgressRequest) -> GetCadreProgressResponse => ops::progress::cadre;
     get_region_progress(GetRegionProgressRequest) -> GetRegionProgressResponse => ops::progress::region;
+    register_households(RegisterHouseholdsRequest) -> RegisterHouseholdsResponse => ops::households::register_many;
 }

@@ -19,6 +19,29 @@ pub const SENSITIVE_TAGS: &[&str] = &[
     "贫困",
 ];
 
+/// Tags that mark a poor household (困难群众) for the summaries' "帮扶困难群众
+/// … 户": the spellings cadres write, matched exactly through the tags'
+/// keyed hashes, so counting them never decrypts a household's tags.
+pub const POVERTY_TAGS: &[&str] = &[
+    "低保",
+    "低保户",
+    "特困",
+    "特困户",
+    "特困供养",
+    "五保",
+    "五保户",
+    "脱贫户",
+    "脱贫监测",
+    "脱贫监测户",
+    "防返贫监测户",
+    "监测户",
+    "边缘易致贫户",
+    "贫困",
+    "贫困户",
+    "建档立卡贫困户",
+    "困难户",
+];
+
 /// How a masked sensitive tag is shown.
 pub const MASKED_TAG: &str = "敏感标签";
 

@@ -74,6 +74,36 @@ pub async fn enqueue(conn: &mut PgConnection, event: NewEvent) -> sqlx::Result<U
     Ok(id)
 }
 
+/// Writes many events into the outbox in one statement (a batch import's
+/// events), in the order given; like [`enqueue`] otherwise. Returns their ids.
+pub async fn enqueue_many(conn: &mut PgConnection, events: &[NewEvent]) -> sqlx::Result<Vec<Uuid>> {
+    if events.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids: Vec<Uuid> = events.iter().map(|_| Uuid::now_v7()).collect();
+    let trace = serde_json::to_value(telemetry::current_trace_headers()).unwrap_or_default();
+    let counties: Vec<String> = events
+        .iter()
+        .map(|e| format!("{:0<6}", e.region_code.chars().take(6).collect::<String>()))
+        .collect();
+    sqlx::query(
+        "INSERT INTO outbox (county, event_id, routing_key, subject, payload, trace_headers)
+         SELECT county, event_id, routing_key, subject, payload, $6
+         FROM UNNEST($1::char(6)[], $2::uuid[], $3::text[], $4::text[], $5::bytea[])
+              WITH ORDINALITY AS e(county, event_id, routing_key, subject, payload, n)
+         ORDER BY n",
+    )
+    .bind(&counties)
+    .bind(&ids)
+    .bind(events.iter().map(|e| e.routing_key).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.subject.clone()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.payload.clone()).collect::<Vec<_>>())
+    .bind(trace)
+    .execute(conn)
+    .await?;
+    Ok(ids)
+}
+
 /// How a relay runs.
 #[derive(Debug, Clone)]
 pub struct RelayConfig {

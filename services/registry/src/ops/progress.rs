@@ -26,6 +26,7 @@ use crate::{
         campaigns::CampaignRow,
         progress::{Area, NamedRegion},
     },
+    tags::POVERTY_TAGS,
 };
 
 /// Who may read progress: everyone who visits, leads or checks visits.
@@ -108,6 +109,11 @@ pub async fn region(
     let visits = store::progress::visit_counts(&mut *tx, area).await?;
     let modes = store::progress::mode_counts(&mut *tx, area).await?;
     let materials = store::progress::material_sums(&mut *tx, area).await?;
+    let poverty: Vec<Vec<u8>> = POVERTY_TAGS
+        .iter()
+        .map(|t| state.pii.keyed_hash("tag", t))
+        .collect();
+    let poor_helped = store::progress::poor_helped_counts(&mut *tx, area, &poverty).await?;
     tx.commit().await?;
 
     // Children first from the region table, so empty ones still show.
@@ -137,6 +143,9 @@ pub async fn region(
     }
     for m in materials {
         *tally(&mut rows, m.key).materials.entry(m.name).or_default() += m.quantity;
+    }
+    for p in poor_helped {
+        tally(&mut rows, p.key).poor_households_helped = p.households;
     }
 
     let mut total = Tally::default();
@@ -319,6 +328,7 @@ struct Tally {
     by_mode: BTreeMap<i16, i64>,
     overnight_stays: i64,
     households_helped: i64,
+    poor_households_helped: i64,
     help_cash_fen: i64,
     help_goods_value_fen: i64,
     materials: BTreeMap<String, i64>,
@@ -339,6 +349,7 @@ impl Tally {
         }
         self.overnight_stays += o.overnight_stays;
         self.households_helped += o.households_helped;
+        self.poor_households_helped += o.poor_households_helped;
         self.help_cash_fen += o.help_cash_fen;
         self.help_goods_value_fen += o.help_goods_value_fen;
         for (name, q) in &o.materials {
@@ -380,6 +391,7 @@ impl Tally {
             items_raised: self.items_raised,
             items_resolved_on_spot: self.items_resolved_on_spot,
             disputed_visits: self.disputed_visits,
+            poor_households_helped: self.poor_households_helped,
         }
     }
 }

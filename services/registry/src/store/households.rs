@@ -87,6 +87,100 @@ pub async fn insert(conn: &mut PgConnection, h: &NewHousehold) -> sqlx::Result<b
     Ok(done.rows_affected() == 1)
 }
 
+/// Inserts many households in one statement, skipping any whose id or ID
+/// number is already registered; the ids actually inserted. Columns go as
+/// arrays (one bind each, whatever the batch size); the per-row arrays
+/// (tags, tag hashes) travel as JSON and comma-separated hex.
+pub async fn insert_many(
+    conn: &mut PgConnection,
+    rows: &[&NewHousehold],
+) -> sqlx::Result<Vec<Uuid>> {
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let col = |f: fn(&NewHousehold) -> String| rows.iter().map(|h| f(h)).collect::<Vec<_>>();
+    let bytes =
+        |f: fn(&NewHousehold) -> Option<Vec<u8>>| rows.iter().map(|h| f(h)).collect::<Vec<_>>();
+    sqlx::query_scalar(
+        "INSERT INTO households (county, household_id, village_code, group_name, address, head_name,
+            id_number_cipher, id_number_hash, phone_cipher, phone_hash, member_count,
+            open_tags, sensitive_tags_cipher, tag_hashes, is_key, body_hash)
+         SELECT county, household_id, village_code, group_name, address, head_name,
+            id_number_cipher, id_number_hash, phone_cipher, phone_hash, member_count,
+            ARRAY(SELECT jsonb_array_elements_text(open_tags::jsonb)), sensitive_tags_cipher,
+            ARRAY(SELECT decode(h, 'hex') FROM unnest(string_to_array(tag_hashes, ',')) AS h),
+            is_key, body_hash
+         FROM UNNEST($1::char(6)[], $2::uuid[], $3::char(12)[], $4::text[], $5::text[],
+                     $6::text[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[], $11::int[],
+                     $12::text[], $13::bytea[], $14::text[], $15::bool[], $16::bytea[])
+           AS r(county, household_id, village_code, group_name, address, head_name,
+                id_number_cipher, id_number_hash, phone_cipher, phone_hash, member_count,
+                open_tags, sensitive_tags_cipher, tag_hashes, is_key, body_hash)
+         ON CONFLICT DO NOTHING
+         RETURNING household_id",
+    )
+    .bind(col(|h| h.county.clone()))
+    .bind(rows.iter().map(|h| h.household_id).collect::<Vec<_>>())
+    .bind(col(|h| h.village_code.clone()))
+    .bind(col(|h| h.group_name.clone()))
+    .bind(col(|h| h.address.clone()))
+    .bind(col(|h| h.head_name.clone()))
+    .bind(bytes(|h| Some(h.id_number_cipher.clone())))
+    .bind(bytes(|h| Some(h.id_number_hash.clone())))
+    .bind(bytes(|h| h.phone_cipher.clone()))
+    .bind(bytes(|h| h.phone_hash.clone()))
+    .bind(rows.iter().map(|h| h.member_count).collect::<Vec<_>>())
+    .bind(col(|h| serde_json::to_string(&h.tags.open_tags).unwrap_or_else(|_| "[]".into())))
+    .bind(bytes(|h| h.tags.sensitive_tags_cipher.clone()))
+    .bind(col(|h| {
+        h.tags
+            .tag_hashes
+            .iter()
+            .map(hex::encode)
+            .collect::<Vec<_>>()
+            .join(",")
+    }))
+    .bind(rows.iter().map(|h| h.tags.is_key).collect::<Vec<_>>())
+    .bind(bytes(|h| Some(h.body_hash.clone())))
+    .fetch_all(conn)
+    .await
+}
+
+/// Of these (county, household id) pairs, those registered: id and body hash.
+pub async fn bodies_of(
+    ex: impl PgExecutor<'_>,
+    counties: &[String],
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<(Uuid, Vec<u8>)>> {
+    sqlx::query_as(
+        "SELECT h.household_id, h.body_hash FROM households h
+         JOIN UNNEST($1::char(6)[], $2::uuid[]) AS k(county, household_id)
+           ON h.county = k.county AND h.household_id = k.household_id",
+    )
+    .bind(counties)
+    .bind(ids)
+    .fetch_all(ex)
+    .await
+}
+
+/// Of these (county, ID-number hash) pairs, those registered: county, hash
+/// and the household holding it.
+pub async fn holders_of(
+    ex: impl PgExecutor<'_>,
+    counties: &[String],
+    id_number_hashes: &[Vec<u8>],
+) -> sqlx::Result<Vec<(String, Vec<u8>, Uuid)>> {
+    sqlx::query_as(
+        "SELECT h.county::text, h.id_number_hash, h.household_id FROM households h
+         JOIN UNNEST($1::char(6)[], $2::bytea[]) AS k(county, id_number_hash)
+           ON h.county = k.county AND h.id_number_hash = k.id_number_hash",
+    )
+    .bind(counties)
+    .bind(id_number_hashes)
+    .fetch_all(ex)
+    .await
+}
+
 /// One household by id.
 pub async fn get(
     ex: impl PgExecutor<'_>,

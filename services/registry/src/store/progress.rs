@@ -212,6 +212,42 @@ pub async fn visit_counts(ex: impl PgExecutor<'_>, a: &Area) -> sqlx::Result<Vec
     .await
 }
 
+/// Households of one child counted by some rule.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyCount {
+    /// Child key.
+    pub key: String,
+    /// Households.
+    pub households: i64,
+}
+
+/// Distinct households given help on a non-disputed visit whose tags
+/// include one of `tag_hashes` (keyed hashes of the poverty tags), per child.
+pub async fn poor_helped_counts(
+    ex: impl PgExecutor<'_>,
+    a: &Area,
+    tag_hashes: &[Vec<u8>],
+) -> sqlx::Result<Vec<KeyCount>> {
+    sqlx::query_as(concat!(
+        "SELECT left(v.village_code, $4) AS key, count(DISTINCT v.household_id) AS households
+         FROM visits v
+         JOIN households h ON h.county = v.county AND h.household_id = v.household_id
+         WHERE v.campaign_id = $5 AND NOT v.disputed
+           AND v.help_cash_fen + v.help_goods_value_fen > 0
+           AND h.tag_hashes && $6::bytea[] AND ",
+        area_filter!("v."),
+        " GROUP BY 1 ORDER BY 1"
+    ))
+    .bind(&a.county)
+    .bind(super::like_prefix(&a.prefix))
+    .bind(&a.villages)
+    .bind(a.key_len)
+    .bind(a.campaign_id)
+    .bind(tag_hashes)
+    .fetch_all(ex)
+    .await
+}
+
 /// Non-disputed visits per child and mode, ordered by child then mode.
 pub async fn mode_counts(ex: impl PgExecutor<'_>, a: &Area) -> sqlx::Result<Vec<ModeRow>> {
     sqlx::query_as(concat!(

@@ -70,6 +70,20 @@ pub async fn exists(ex: impl PgExecutor<'_>, code: &str) -> sqlx::Result<bool> {
         .await
 }
 
+/// Of these codes, those in the region table.
+pub async fn existing(ex: impl PgExecutor<'_>, codes: &[String]) -> sqlx::Result<Vec<String>> {
+    let counties: Vec<String> = codes.iter().map(|c| c.chars().take(6).collect()).collect();
+    sqlx::query_scalar(
+        "SELECT r.code::text FROM regions r
+         JOIN UNNEST($1::char(6)[], $2::char(12)[]) AS k(county, code)
+           ON r.county = k.county AND r.code = k.code",
+    )
+    .bind(counties)
+    .bind(codes)
+    .fetch_all(ex)
+    .await
+}
+
 /// One region.
 pub async fn get(ex: impl PgExecutor<'_>, code: &str) -> sqlx::Result<Option<RegionRow>> {
     sqlx::query_as(

@@ -1,0 +1,86 @@
+//! The inbox as Server-Sent Events for browsers: `GET /v1/notify/inbox/stream`
+//! relays the notification service's `StreamInbox` (a gRPC server stream,
+//! which the JSON transcoder does not carry) as one `notification` event per
+//! new message, with keep-alives so proxies hold the connection open.
+use std::{convert::Infallible, time::Duration};
+
+use axum::{
+    extract::State,
+    response::sse::{Event, KeepAlive, Sse},
+    routing::get,
+};
+use futures::{Stream, StreamExt};
+use serde_json::json;
+use zoufang_proto::notify::v1::StreamInboxRequest;
+
+use crate::{
+    caller::Caller,
+    endpoints::{Endpoint, Module, op},
+    error::ApiError,
+    rpc::encode_json,
+    state::AppState,
+};
+
+async fn stream(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let upstream = state
+        .upstreams
+        .notify(&caller.token)
+        .stream_inbox(StreamInboxRequest {})
+        .await?
+        .into_inner();
+    let descriptor = state
+        .catalog
+        .pool
+        .get_message_by_name("zoufang.notify.v1.Notification")
+        .ok_or_else(|| ApiError::internal("Notification is not in the descriptor set"))?;
+    let events = upstream.map(move |item| {
+        let event = match item {
+            Ok(n) => {
+                let dynamic = prost_reflect::DynamicMessage::decode(
+                    descriptor.clone(),
+                    prost::Message::encode_to_vec(&n).as_slice(),
+                );
+                match dynamic
+                    .map_err(ApiError::internal)
+                    .and_then(|m| encode_json(&m))
+                {
+                    Ok(v) => Event::default().event("notification").data(v.to_string()),
+                    Err(e) => Event::default().event("error").data(json!(e).to_string()),
+                }
+            }
+            Err(status) => Event::default()
+                .event("error")
+                .data(json!(ApiError::from(status)).to_string()),
+        };
+        Ok(event)
+    });
+    // The stream ends when the gateway stops, so shutdown does not wait on browsers.
+    let events = events.take_until(state.shutdown.clone().cancelled_owned());
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// The stream endpoint.
+pub fn endpoints() -> Module {
+    let mut operation = op(
+        "notify",
+        "The caller's new notifications as Server-Sent Events (event `notification`, data: a zoufang.notify.v1.Notification as JSON)",
+        true,
+        None,
+        json!({"type": "string"}),
+        vec![],
+    );
+    operation["responses"]["200"]["content"] =
+        json!({"text/event-stream": {"schema": {"type": "string"}}});
+    (
+        vec![Endpoint::new(
+            http::Method::GET,
+            "/v1/notify/inbox/stream",
+            get(stream),
+            operation,
+        )],
+        vec![],
+    )
+}
