@@ -320,7 +320,9 @@ async fn a_night_sms_waits_for_the_morning_unless_urgent() {
         .await
         .expect("the stream pushes the new notification")
         .expect("stream open")
-        .expect("a notification");
+        .expect("a notification")
+        .notification
+        .expect("with its notification");
     assert_eq!(
         (pushed.kind.as_str(), pushed.subject_id.as_str()),
         ("issue.assigned", routine.as_str())

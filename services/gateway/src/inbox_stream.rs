@@ -11,7 +11,7 @@ use axum::{
 };
 use futures::{Stream, StreamExt};
 use serde_json::json;
-use zoufang_proto::notify::v1::StreamInboxRequest;
+use zoufang_proto::notify::v1::{StreamInboxRequest, StreamInboxResponse};
 
 use crate::{
     caller::Caller,
@@ -38,7 +38,9 @@ async fn stream(
         .ok_or_else(|| ApiError::internal("Notification is not in the descriptor set"))?;
     let events = upstream.map(move |item| {
         let event = match item {
-            Ok(n) => {
+            Ok(StreamInboxResponse {
+                notification: Some(n),
+            }) => {
                 let dynamic = prost_reflect::DynamicMessage::decode(
                     descriptor.clone(),
                     prost::Message::encode_to_vec(&n).as_slice(),
@@ -51,6 +53,7 @@ async fn stream(
                     Err(e) => Event::default().event("error").data(json!(e).to_string()),
                 }
             }
+            Ok(StreamInboxResponse { notification: None }) => Event::default().comment("empty"),
             Err(status) => Event::default()
                 .event("error")
                 .data(json!(ApiError::from(status)).to_string()),

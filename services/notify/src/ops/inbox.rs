@@ -114,7 +114,7 @@ pub async fn unread_count(
 }
 
 /// The stream type of StreamInbox.
-pub type InboxStream = Pin<Box<dyn Stream<Item = Result<Notification, Status>> + Send>>;
+pub type InboxStream = Pin<Box<dyn Stream<Item = Result<StreamInboxResponse, Status>> + Send>>;
 
 /// The caller's new notifications as they are committed, until the client
 /// goes away or the service stops. A client that falls far behind misses
@@ -133,7 +133,11 @@ pub fn stream(state: &State, claims: &Claims) -> InboxStream {
                     return None;
                 }
                 match store::notifications::get(&pool, &me, signal.notification_id).await {
-                    Ok(row) => row.map(|n| Ok(view::notification(&n, vec![]))),
+                    Ok(row) => row.map(|n| {
+                        Ok(StreamInboxResponse {
+                            notification: Some(view::notification(&n, vec![])),
+                        })
+                    }),
                     Err(e) => Some(Err(Status::from(ServiceError::from(e)))),
                 }
             }
