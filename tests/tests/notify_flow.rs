@@ -238,21 +238,31 @@ async fn an_assignment_reaches_the_inbox_and_the_webhook_exactly_once_despite_fa
             .contains("民生工程")
     );
 
-    let deliveries = admin_client
-        .list_deliveries(ListDeliveriesRequest {
-            region_code: fixtures::COUNTY.into(),
-            channel: Channel::Webhook as i32,
-            ..Default::default()
-        })
-        .await
-        .expect("list deliveries")
-        .into_inner()
-        .deliveries;
-    let hook = deliveries
-        .iter()
-        .find(|d| d.target == sub.subscription_id)
-        .expect("the webhook delivery");
-    assert_eq!((hook.state, hook.attempts), (DeliveryState::Sent as i32, 3));
+    // The receiver has answered; the delivery's state follows a moment later.
+    let hook = eventually(Duration::from_secs(10), || {
+        let mut c = admin_client.clone();
+        let (sub_id, issue_id) = (sub.subscription_id.clone(), created.issue_id.clone());
+        async move {
+            c.list_deliveries(ListDeliveriesRequest {
+                region_code: fixtures::COUNTY.into(),
+                channel: Channel::Webhook as i32,
+                ..Default::default()
+            })
+            .await
+            .expect("list deliveries")
+            .into_inner()
+            .deliveries
+            .into_iter()
+            .find(|d| {
+                d.target == sub_id
+                    && d.fact_key.contains(&issue_id)
+                    && d.state == DeliveryState::Sent as i32
+            })
+        }
+    })
+    .await
+    .expect("the webhook delivery is sent");
+    assert_eq!(hook.attempts, 3);
 
     // Redeliver the same event, and replay it under a new event id: the
     // same fact pages nobody again.
