@@ -1,0 +1,2 @@
+//! Pure rules of the petition bridge.
+pub mod clock;
