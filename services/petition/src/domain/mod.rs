@@ -1,2 +1,3 @@
 //! Pure rules of the petition bridge.
 pub mod clock;
+pub mod inbound;
