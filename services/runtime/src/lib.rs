@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod pii;
 pub mod server;
+pub mod signing;
 pub mod telemetry;
 
 pub use error::{ServiceError, ServiceResult};

@@ -45,10 +45,7 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// Header carrying the signing time (unix seconds) of a generic webhook.
-pub const HEADER_TIMESTAMP: &str = "X-Zoufang-Timestamp";
-/// Header carrying `sha256=<hex>` of a generic webhook.
-pub const HEADER_SIGNATURE: &str = "X-Zoufang-Signature";
+pub use zoufang_runtime::signing::{HEADER_SIGNATURE, HEADER_TIMESTAMP};
 /// Header carrying the delivery id of a generic webhook.
 pub const HEADER_DELIVERY: &str = "X-Zoufang-Delivery";
 
@@ -397,20 +394,10 @@ pub fn build_request(target: &Target, msg: &Message, now: DateTime<Utc>) -> Outb
 // Signatures
 // ---------------------------------------------------------------------------
 
-fn webhook_mac(secret: &str, timestamp: i64, body: &[u8]) -> HmacSha256 {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac =
-        HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC accepts keys of any length");
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    mac
-}
-
-/// hex(HMAC-SHA256(secret, "{timestamp}.{body}")), prefixed "sha256=".
+/// hex(HMAC-SHA256(secret, "{timestamp}.{body}")), prefixed "sha256=" (the
+/// runtime's one webhook signing scheme).
 pub fn webhook_signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let tag = webhook_mac(secret, timestamp, body).finalize().into_bytes();
-    format!("sha256={}", hex::encode(tag))
+    zoufang_runtime::signing::sign(secret.as_bytes(), timestamp, body)
 }
 
 /// DingTalk's sign: urlencode(base64(HMAC-SHA256(key=secret, msg="{timestamp_ms}\n{secret}"))).
@@ -445,23 +432,15 @@ pub fn verify_webhook(
     now: DateTime<Utc>,
     tolerance_secs: i64,
 ) -> bool {
-    let Ok(timestamp) = timestamp_header.trim().parse::<i64>() else {
-        return false;
-    };
-    if now.timestamp().abs_diff(timestamp) > tolerance_secs.max(0).unsigned_abs() {
-        return false;
-    }
-    let Some(tag) = signature_header
-        .trim()
-        .strip_prefix("sha256=")
-        .and_then(|h| hex::decode(h).ok())
-    else {
-        return false;
-    };
-    // Constant-time comparison.
-    webhook_mac(secret, timestamp, body)
-        .verify_slice(&tag)
-        .is_ok()
+    zoufang_runtime::signing::verify(
+        secret.as_bytes(),
+        timestamp_header,
+        signature_header,
+        body,
+        now,
+        tolerance_secs,
+    )
+    .is_ok()
 }
 
 // ---------------------------------------------------------------------------

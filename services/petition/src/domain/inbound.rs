@@ -22,9 +22,7 @@
 //! `X-Zoufang-Signature: sha256=hex(HMAC-SHA256(secret, "{timestamp}.{body}"))`
 //! — the same scheme the notification service signs its own webhooks with.
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
 use serde::Deserialize;
-use sha2::Sha256;
 use zoufang_runtime::{
     ServiceError,
     domain::{IdNumber, MobilePhone, RegionCode},
@@ -210,46 +208,8 @@ pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Case, ServiceError> {
     }
 }
 
-/// Why a webhook request is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SignatureError {
-    #[error("missing or malformed X-Zoufang-Timestamp")]
-    BadTimestamp,
-    #[error("the request is older or newer than {0} s: a replay, or a clock far off")]
-    Stale(i64),
-    #[error("the signature does not match")]
-    Mismatch,
-}
-
-/// Checks a webhook request's signature and freshness. Replays inside the
-/// window are caught by the caller remembering signatures it has seen.
-pub fn verify(
-    secret: &[u8],
-    timestamp: &str,
-    signature: &str,
-    body: &[u8],
-    now: DateTime<Utc>,
-    window_secs: i64,
-) -> Result<(), SignatureError> {
-    let ts: i64 = timestamp
-        .trim()
-        .parse()
-        .map_err(|_| SignatureError::BadTimestamp)?;
-    if (now.timestamp() - ts).abs() > window_secs {
-        return Err(SignatureError::Stale(window_secs));
-    }
-    let given = signature
-        .trim()
-        .strip_prefix("sha256=")
-        .and_then(|h| hex::decode(h).ok())
-        .ok_or(SignatureError::Mismatch)?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|_| SignatureError::Mismatch)?;
-    mac.update(format!("{ts}.").as_bytes());
-    mac.update(body);
-    // Constant-time comparison.
-    mac.verify_slice(&given)
-        .map_err(|_| SignatureError::Mismatch)
-}
+/// The webhook's signature check: the runtime's one signing scheme.
+pub use zoufang_runtime::signing::{SignatureError, verify};
 
 #[cfg(test)]
 mod tests {
@@ -315,48 +275,6 @@ mod tests {
         assert_eq!(
             fields(parse(unknown.to_string().as_bytes(), now()).expect_err("unknown")),
             vec!["body"]
-        );
-    }
-
-    fn sign(secret: &[u8], ts: i64, body: &[u8]) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
-        mac.update(format!("{ts}.").as_bytes());
-        mac.update(body);
-        format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-    }
-
-    #[test]
-    fn signatures_must_match_and_be_fresh() {
-        let body = br#"{"a":1}"#;
-        let ts = now().timestamp();
-        let sig = sign(b"secret", ts, body);
-        assert_eq!(
-            verify(b"secret", &ts.to_string(), &sig, body, now(), 300),
-            Ok(())
-        );
-        assert_eq!(
-            verify(b"other", &ts.to_string(), &sig, body, now(), 300),
-            Err(SignatureError::Mismatch)
-        );
-        assert_eq!(
-            verify(b"secret", &ts.to_string(), &sig, br#"{"a":2}"#, now(), 300),
-            Err(SignatureError::Mismatch)
-        );
-        let old = ts - 301;
-        assert_eq!(
-            verify(
-                b"secret",
-                &old.to_string(),
-                &sign(b"secret", old, body),
-                body,
-                now(),
-                300
-            ),
-            Err(SignatureError::Stale(300))
-        );
-        assert_eq!(
-            verify(b"secret", "x", &sig, body, now(), 300),
-            Err(SignatureError::BadTimestamp)
         );
     }
 }
