@@ -11,6 +11,7 @@ const PROTOS: &[&str] = &[
     "zoufang/supervision/v1/supervision.proto",
     "zoufang/events/v1/petition_events.proto",
     "zoufang/notify/v1/notify.proto",
+    "zoufang/petition/v1/petition.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -12,8 +12,8 @@
 #     a binary of this workspace: a [[bin]], src/main.rs or src/bin/*.rs of a
 #     services/*/Cargo.toml;
 #   - published ports are the convention ports of that service (gRPC or HTTP
-#     port, admin port = that + 1000; 5432 for postgres; 5672 and 15672 for
-#     rabbitmq), its GRPC_ADDR/HTTP_ADDR and ADMIN_ADDR use them, and its
+#     port, admin port = that + 1000, the petition webhook 8085; 5432 for
+#     postgres; 5672 and 15672 for rabbitmq), its GRPC_ADDR/HTTP_ADDR and ADMIN_ADDR use them, and its
 #     healthcheck asks its own /readyz;
 #   - settings that must not be empty (DATABASE_URL, AMQP_URL, ZF_JWT_SECRET,
 #     ZF_PII_KEY) do not come out empty when the variable they interpolate is
@@ -69,6 +69,8 @@ ZOUFANG = {
     "petition": ("GRPC_ADDR", 50055),
     "gateway": ("HTTP_ADDR", 8080),
 }
+# Listeners beyond gRPC and admin: service -> (listen variable, port).
+EXTRA_PORTS = {"petition": ("WEBHOOK_ADDR", 8085)}
 INFRA_PORTS = {"postgres": {5432}, "rabbitmq": {5672, 15672}}
 NOT_EMPTY = ("DATABASE_URL", "AMQP_URL", "ZF_JWT_SECRET", "ZF_PII_KEY")
 
@@ -233,9 +235,15 @@ for name, svc in services.items():
 
     listen_var, port = ZOUFANG[name]
     admin = port + 1000
+    allowed = {port, admin}
+    if name in EXTRA_PORTS:
+        extra_var, extra = EXTRA_PORTS[name]
+        allowed.add(extra)
+        if port_of(env.get(extra_var)) != extra:
+            err(f"{name}: {extra_var}={env.get(extra_var)!r} does not listen on {extra}")
     for host, container in ports:
-        if container not in (port, admin) or host not in (None, container):
-            err(f"{name}: publishes {host}:{container}; {name} uses {port} and admin {admin}, same on both sides")
+        if container not in allowed or host not in (None, container):
+            err(f"{name}: publishes {host}:{container}; {name} uses {sorted(allowed)}, same on both sides")
     if port not in {c for _, c in ports}:
         err(f"{name}: does not publish its port {port}")
     if port_of(env.get(listen_var)) != port:

@@ -102,7 +102,10 @@ for entry in "${SERVICES[@]}"; do
   bin=target/release/$name
   [ -x "$bin" ] || continue
 
-  for p in "$port" "$admin"; do
+  extra=()
+  # The petition bridge also listens for signed webhooks from petition systems.
+  [ "$name" = petition ] && extra=(8085)
+  for p in "$port" "$admin" "${extra[@]}"; do
     if port_busy "$p"; then
       die "$name: port $p on 127.0.0.1 is already in use (another scripts/run.sh, or a service started by hand?)"
     fi
@@ -175,6 +178,11 @@ if [ -n "$token" ]; then
   echo "  export TOKEN=$token"
   echo
   echo "  grpcurl -plaintext -H \"authorization: Bearer \$TOKEN\" 127.0.0.1:50051 list"
+fi
+if [ -x target/release/petition ]; then
+  echo
+  echo "Petition bridge: petition systems post signed cases to http://127.0.0.1:8085/v1/cases"
+  echo "  (register a source first: POST /v1/petition/RegisterSource through the gateway)."
 fi
 if [ -x target/release/gateway ]; then
   echo

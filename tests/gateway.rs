@@ -1,5 +1,5 @@
 //! The whole stack behind the gateway, for HTTP tests: registry, ledger,
-//! supervision and notify on one database (their own schemas), each with
+//! supervision, notify and the petition bridge on one database (their own schemas), each with
 //! its own queue, and the gateway in front with a bootstrap admin.
 use std::time::Duration;
 
@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use zoufang_gateway::{app::Application, config::Config};
 
-use crate::{NotifyUnderTest, TestService, common_config, unique_name, wait_for_queue};
+use crate::{
+    NotifyUnderTest, PetitionUnderTest, TestService, common_config, unique_name, wait_for_queue,
+};
 
 /// The bootstrap admin's password in tests.
 pub const ADMIN_PASSWORD: &str = "admin-pass-123";
@@ -19,6 +21,7 @@ pub struct GatewayStack {
     pub issues: TestService,
     pub supervision: TestService,
     pub notify: NotifyUnderTest,
+    pub petition: PetitionUnderTest,
     pub port: u16,
     pub pool: sqlx::PgPool,
     shutdown: CancellationToken,
@@ -32,6 +35,7 @@ pub fn gateway_config(
     issues: u16,
     supervision: u16,
     notify: u16,
+    petition: u16,
 ) -> Config {
     let url = |p: u16| format!("http://127.0.0.1:{p}");
     Config {
@@ -40,6 +44,7 @@ pub fn gateway_config(
         issues_url: url(issues),
         supervision_url: url(supervision),
         notify_url: url(notify),
+        petition_url: url(petition),
         access_token_secs: 600,
         refresh_token_days: 1,
         lockout_threshold: 5,
@@ -61,7 +66,14 @@ impl GatewayStack {
         let supervision =
             TestService::spawn_supervision_on(&database, &sup_queue, registry.grpc_port).await;
         let notify =
-            NotifyUnderTest::start(&database, zoufang_notify::clock::Clock::system(), |_| {}).await;
+            NotifyUnderTest::start(&database, zoufang_runtime::clock::Clock::system(), |_| {})
+                .await;
+        let petition = PetitionUnderTest::start(
+            &database,
+            zoufang_runtime::clock::Clock::system(),
+            registry.grpc_port,
+        )
+        .await;
         wait_for_queue(&issues_queue).await;
         wait_for_queue(&sup_queue).await;
         let config = gateway_config(
@@ -70,6 +82,7 @@ impl GatewayStack {
             issues.grpc_port,
             supervision.grpc_port,
             notify.service.grpc_port,
+            petition.service.grpc_port,
         );
         let app = Application::build(config).await.expect("gateway builds");
         let (port, pool, shutdown) = (app.http_port(), app.pool(), app.shutdown_token());
@@ -80,6 +93,7 @@ impl GatewayStack {
             issues,
             supervision,
             notify,
+            petition,
             port,
             pool,
             shutdown,
@@ -168,6 +182,7 @@ impl GatewayStack {
     /// Stops everything.
     pub async fn stop(self) {
         self.shutdown.cancel();
+        self.petition.stop().await;
         self.notify.stop().await;
         self.supervision.stop().await;
         self.issues.stop().await;

@@ -1,10 +1,19 @@
 //! The ledger stack the issue tests share: a registry and a ledger on one
 //! database, and helpers to make and move issues.
+use std::time::Duration;
+
+use lapin::options::BasicPublishOptions;
 use uuid::Uuid;
 use zoufang_proto::{common::v1::ItemKind, issues::v1::*};
-use zoufang_runtime::consumer::default_retry_delays;
+use zoufang_runtime::{
+    bus::{self, Envelope},
+    consumer::default_retry_delays,
+};
 
-use crate::{Issues, TestService, delete_consumer_queues, fixtures, unique_name, wait_for_queue};
+use crate::{
+    Issues, TestService, amqp_url, delete_consumer_queues, eventually, fixtures, unique_name,
+    wait_for_queue,
+};
 
 /// A registry and a ledger on one database (separate schemas), the ledger
 /// with its own queue.
@@ -37,6 +46,59 @@ impl Stack {
         self.issues.stop().await;
         self.registry.stop().await;
         delete_consumer_queues(&self.queue, &default_retry_delays()).await;
+    }
+
+    /// Publishes an event (a new event id) under `routing_key` and `subject`
+    /// straight to the ledger's own queue, so other tests' services never
+    /// see it; returns the event id.
+    pub async fn publish(
+        &self,
+        routing_key: &str,
+        subject: &str,
+        payload: &impl prost::Message,
+    ) -> Uuid {
+        let envelope = Envelope {
+            id: Uuid::now_v7(),
+            source: "/zoufang/test".into(),
+            routing_key: routing_key.into(),
+            subject: subject.into(),
+            time: chrono::Utc::now(),
+            county: fixtures::COUNTY.into(),
+            trace: Default::default(),
+            attempt: 0,
+        };
+        let conn = bus::connect(&amqp_url(), "test-publish")
+            .await
+            .expect("connect to the broker");
+        let ch = bus::confirm_channel(&conn).await.expect("channel");
+        ch.basic_publish(
+            "".into(),
+            format!("{}.events", self.queue).into(),
+            BasicPublishOptions::default(),
+            &payload.encode_to_vec(),
+            envelope.to_properties(),
+        )
+        .await
+        .expect("publish")
+        .await
+        .expect("confirm");
+        let _ = conn.close(200, "done".into()).await;
+        envelope.id
+    }
+
+    /// Waits up to `timeout` until the ledger applied the event `event_id`
+    /// (its inbox holds it); false when it did not.
+    pub async fn applied(&self, event_id: Uuid, timeout: Duration) -> bool {
+        eventually(timeout, || async {
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox WHERE event_id = $1")
+                .bind(event_id)
+                .fetch_one(&self.issues.pool)
+                .await
+                .expect("inbox");
+            (n > 0).then_some(())
+        })
+        .await
+        .is_some()
     }
 
     /// Runs a count query with one text parameter on the ledger's database.

@@ -584,3 +584,5 @@ pub mod tap {
 pub mod notify;
 pub use notify::{Notify, NotifyUnderTest};
 pub mod gateway;
+pub mod petition;
+pub use petition::{FakePetitionSystem, PetitionUnderTest};

@@ -6,8 +6,9 @@ use chrono::Utc;
 use lapin::options::BasicPublishOptions;
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
 use uuid::Uuid;
-use zoufang_notify::{app::Application, clock::Clock, config::Config, ops::State};
+use zoufang_notify::{app::Application, config::Config, ops::State};
 use zoufang_proto::notify::v1::notify_service_client::NotifyServiceClient;
+use zoufang_runtime::clock::Clock;
 use zoufang_runtime::{
     auth::BearerInterceptor,
     bus::{self, Envelope},

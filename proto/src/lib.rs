@@ -42,3 +42,9 @@ pub mod notify {
         tonic::include_proto!("zoufang.notify.v1");
     }
 }
+
+pub mod petition {
+    pub mod v1 {
+        tonic::include_proto!("zoufang.petition.v1");
+    }
+}

@@ -12,13 +12,14 @@ use uuid::Uuid;
 use zoufang_e2e::{
     Notify, NotifyUnderTest, eventually, fake_http::FakeHttp, fixtures, ledger::Stack,
 };
-use zoufang_notify::{channels::verify_webhook, clock::Clock, domain::beijing};
+use zoufang_notify::{channels::verify_webhook, domain::beijing};
 use zoufang_proto::{
     common::v1::ItemKind,
     events::v1::IssueChanged,
     issues::v1::{AssignIssueRequest, CreateIssueRequest, IssueSource},
     notify::v1::*,
 };
+use zoufang_runtime::clock::Clock;
 use zoufang_runtime::{auth::roles, fields::to_timestamp};
 
 const SECRET: &str = "webhook-secret-0123456789";

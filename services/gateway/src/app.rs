@@ -75,6 +75,7 @@ impl Application {
                 &config.issues_url,
                 &config.supervision_url,
                 &config.notify_url,
+                &config.petition_url,
             )?,
             settings: Arc::new(Settings {
                 access_token_secs: config.access_token_secs,

@@ -27,6 +27,9 @@ pub struct Config {
     /// The notification service's gRPC endpoint.
     #[arg(long, env = "NOTIFY_URL", default_value = "http://127.0.0.1:50054")]
     pub notify_url: String,
+    /// The petition bridge's gRPC endpoint.
+    #[arg(long, env = "PETITION_URL", default_value = "http://127.0.0.1:50055")]
+    pub petition_url: String,
     /// Lifetime of an access token.
     #[arg(long, env = "ACCESS_TOKEN_SECS", default_value_t = 1800)]
     pub access_token_secs: i64,

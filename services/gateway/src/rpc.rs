@@ -27,7 +27,7 @@ use crate::{caller::Caller, error::ApiError, state::AppState};
 /// One upstream service as the gateway exposes it.
 #[derive(Debug, Clone)]
 pub struct ServiceEntry {
-    /// The path segment: registry, issues, supervision, notify.
+    /// The path segment: registry, issues, supervision, notify, petition.
     pub short: &'static str,
     /// e.g. `zoufang.registry.v1.RegistryService`.
     pub full_name: String,
@@ -67,6 +67,7 @@ pub const SERVICES: &[(&str, &str)] = &[
     ("issues", "zoufang.issues.v1.IssueService"),
     ("supervision", "zoufang.supervision.v1.SupervisionService"),
     ("notify", "zoufang.notify.v1.NotifyService"),
+    ("petition", "zoufang.petition.v1.PetitionService"),
 ];
 
 impl Catalog {
@@ -126,6 +127,7 @@ fn channel(state: &AppState, service: &str) -> Channel {
         "registry" => state.upstreams.registry.clone(),
         "issues" => state.upstreams.issues.clone(),
         "supervision" => state.upstreams.supervision.clone(),
+        "petition" => state.upstreams.petition.clone(),
         _ => state.upstreams.notify.clone(),
     }
 }

@@ -22,15 +22,17 @@ pub struct Upstreams {
     pub issues: Channel,
     pub supervision: Channel,
     pub notify: Channel,
+    pub petition: Channel,
 }
 
 impl Upstreams {
-    /// Channels to the four services; they connect on first use.
+    /// Channels to the five services; they connect on first use.
     pub fn connect_lazy(
         registry: &str,
         issues: &str,
         supervision: &str,
         notify: &str,
+        petition: &str,
     ) -> anyhow::Result<Self> {
         let lazy = |url: &str| -> anyhow::Result<Channel> {
             Ok(Channel::from_shared(url.to_owned())?.connect_lazy())
@@ -40,6 +42,7 @@ impl Upstreams {
             issues: lazy(issues)?,
             supervision: lazy(supervision)?,
             notify: lazy(notify)?,
+            petition: lazy(petition)?,
         })
     }
 

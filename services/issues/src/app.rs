@@ -1,6 +1,6 @@
 //! Wiring: the shared service base (listeners, migrated schema, relay,
-//! auth), the consumer of visits and callback outcomes, the deadline
-//! sweeper, and the gRPC service.
+//! auth), the consumer of visits, callback outcomes and petition cases, the
+//! deadline sweeper, and the gRPC service.
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -74,12 +74,12 @@ impl Application {
             state,
             config,
         } = self;
-        // Each visit and each issue is its own subject: their events stay in
-        // order, while different visits are applied side by side.
+        // Each visit, issue and petition case is its own subject: their
+        // events stay in order, while different ones are applied side by side.
         let consumer = base
             .consumer(
                 &config.consumer_queue,
-                &[inputs::VISIT_RECORDED, inputs::CALLBACK_COMPLETED],
+                &inputs::ALL,
                 LedgerEvents {
                     state: state.clone(),
                 },

@@ -1,24 +1,40 @@
 //! What the ledger consumes: recorded visits become ledger entries; callback
-//! outcomes verify or reopen them. Each event is applied in the transaction
-//! that records it in the inbox, so a redelivery changes nothing.
+//! outcomes verify or reopen them; petition cases become entries that follow
+//! their case (deadlines, answers, reviews, merges). Each event is applied
+//! in the transaction that records it in the inbox, so a redelivery changes
+//! nothing; each branch looks at the entry's state first, so a change
+//! replayed under a new event id changes nothing either.
+use anyhow::anyhow;
 use sqlx::PgConnection;
 use uuid::Uuid;
-use zoufang_proto::events::v1::{CallbackCompleted, Satisfaction, VisitRecorded};
+use zoufang_proto::events::v1::{
+    CallbackCompleted, PetitionCaseChanged, Satisfaction, VisitRecorded,
+};
 use zoufang_runtime::{
     ServiceError,
     consumer::{EventHandler, HandlerError, IncomingEvent},
+    fields::to_chrono,
 };
 
 use crate::{
-    domain::state::{Action, State as IssueState},
+    domain::{
+        petition::{self, Change, Step},
+        state::{Action, State as IssueState},
+    },
     inputs,
     ops::{
         self, SYSTEM, State,
-        lifecycle::{Actor, apply},
-        transitions::reopen_in,
+        lifecycle::{self, Actor, apply},
+        transitions::{merge_in, reopen_in},
     },
-    store,
+    store::{self, timeline::NewEntry},
 };
+
+/// The actor the timeline names for changes of petition cases.
+pub const PETITION_ACTOR: &str = "petition";
+
+/// How many merges deep a merged case's target is followed to the surviving item.
+const MAX_MERGE_HOPS: usize = 8;
 
 /// The ledger's event handler.
 #[derive(Debug, Clone)]
@@ -54,10 +70,27 @@ impl EventHandler for LedgerEvents {
                 let outcome: CallbackCompleted = event.decode()?;
                 self.callback(tx, &outcome).await
             }
-            other => Err(HandlerError::Park(anyhow::anyhow!(
-                "the ledger does not handle {other}"
-            ))),
+            other => match other.strip_prefix(inputs::PETITION_CASE_PREFIX) {
+                Some(change) => {
+                    let case: PetitionCaseChanged = event.decode()?;
+                    self.petition(tx, change, &case).await
+                }
+                None => Err(HandlerError::Park(anyhow::anyhow!(
+                    "the ledger does not handle {other}"
+                ))),
+            },
         }
+    }
+}
+
+fn not_yet(issue_id: Uuid) -> HandlerError {
+    HandlerError::Retry(anyhow!("issue {issue_id} is not in the ledger yet"))
+}
+
+fn petition_actor() -> Actor<'static> {
+    Actor {
+        name: PETITION_ACTOR,
+        expected_version: None,
     }
 }
 
@@ -101,7 +134,7 @@ impl LedgerEvents {
         match (unsatisfied, state) {
             (true, Some(IssueState::Resolved | IssueState::Explained | IssueState::Verified)) => {
                 let reason = format!("回访不满意：{}", outcome.comment.trim());
-                reopen_in(tx, &self.state, None, issue_id, actor, &reason)
+                reopen_in(tx, &self.state, None, issue_id, actor, &reason, None)
                     .await
                     .map_err(to_handler)?;
             }
@@ -115,6 +148,173 @@ impl LedgerEvents {
             }
             _ => tracing::info!(%issue_id, state = %row.state, "callback outcome needs no change"),
         }
+        Ok(())
+    }
+}
+
+impl LedgerEvents {
+    /// A change of a petition case: `received` creates its entry; every other
+    /// change moves the entry's deadline to the case's and closes, reopens or
+    /// merges it as [`petition::plan`] decides. A change the ledger does not
+    /// know is ignored; a change of a case whose entry is not there yet (out
+    /// of order) is retried.
+    async fn petition(
+        &self,
+        tx: &mut PgConnection,
+        verb: &str,
+        case: &PetitionCaseChanged,
+    ) -> Result<(), HandlerError> {
+        let Some(change) = Change::parse(verb) else {
+            tracing::info!(change = verb, case_id = %case.case_id, "petition change the ledger does not follow: ignored");
+            return Ok(());
+        };
+        if change == Change::Received {
+            let created = ops::create::from_petition(tx, PETITION_ACTOR, case)
+                .await
+                .map_err(to_handler)?;
+            tracing::info!(case_id = %case.case_id, issue_id = %case.issue_id, created, "ledger entry from a petition case");
+            return Ok(());
+        }
+        let issue_id = Uuid::parse_str(case.issue_id.trim()).map_err(|e| {
+            HandlerError::Park(anyhow!(
+                "petition case {} names no valid issue ({:?}): {e}",
+                case.case_id,
+                case.issue_id
+            ))
+        })?;
+        let Some(county) = store::issues::county_of(&mut *tx, issue_id).await? else {
+            return Err(not_yet(issue_id));
+        };
+        let Some(row) = store::issues::lock(tx, &county, issue_id).await? else {
+            return Err(not_yet(issue_id));
+        };
+        let state = IssueState::parse(&row.state).ok_or_else(|| {
+            HandlerError::Park(anyhow!(
+                "issue {issue_id} has unknown state {:?}",
+                row.state
+            ))
+        })?;
+        let due_at = case
+            .due_at
+            .as_ref()
+            .and_then(to_chrono)
+            .map(petition::stored_precision);
+        let plan = petition::plan(
+            change,
+            &case.outcome,
+            &case.note,
+            due_at,
+            state,
+            row.deadline,
+        );
+        tracing::info!(%issue_id, change = verb, state = %state, ?plan, "petition case change");
+
+        if let Step::Reopen(reason) = plan.step {
+            // A new round with the case's deadline: announce it afresh.
+            reopen_in(
+                tx,
+                &self.state,
+                None,
+                issue_id,
+                petition_actor(),
+                reason,
+                plan.deadline,
+            )
+            .await
+            .map_err(to_handler)?;
+            store::issues::clear_deadline_marks(tx, &county, issue_id).await?;
+            return Ok(());
+        }
+        if let Some(deadline) = plan.deadline
+            && let Some(moved) =
+                store::issues::set_deadline(tx, &county, issue_id, deadline).await?
+        {
+            let note = petition::deadline_note(change, deadline);
+            store::timeline::append(
+                tx,
+                &NewEntry {
+                    county: &county,
+                    issue_id,
+                    actor: PETITION_ACTOR,
+                    action: "petition_deadline",
+                    from_state: &moved.state,
+                    to_state: &moved.state,
+                    note: &note,
+                    related_issue_id: None,
+                },
+            )
+            .await?;
+        }
+        match plan.step {
+            Step::Nothing | Step::Reopen(_) => {}
+            Step::Resolve(resolution) => {
+                let change = lifecycle::answered(resolution.clone());
+                apply(
+                    tx,
+                    None,
+                    issue_id,
+                    petition_actor(),
+                    Action::Resolve,
+                    &resolution,
+                    change,
+                )
+                .await
+                .map_err(to_handler)?;
+            }
+            Step::Explain(explanation) => {
+                let change = lifecycle::explain(explanation.clone(), false);
+                apply(
+                    tx,
+                    None,
+                    issue_id,
+                    petition_actor(),
+                    Action::Explain,
+                    &explanation,
+                    change,
+                )
+                .await
+                .map_err(to_handler)?;
+            }
+            Step::Merge(note) => self.merge_case(tx, issue_id, case, &note).await?,
+        }
+        Ok(())
+    }
+
+    /// Marks the entry of a merged case a duplicate of the entry of the case
+    /// it was merged into (or of the item that one was merged into in turn).
+    async fn merge_case(
+        &self,
+        tx: &mut PgConnection,
+        issue_id: Uuid,
+        case: &PetitionCaseChanged,
+        note: &str,
+    ) -> Result<(), HandlerError> {
+        let mut into = Uuid::parse_str(case.merged_into_issue_id.trim()).map_err(|e| {
+            HandlerError::Park(anyhow!(
+                "petition case {} was merged into no valid issue ({:?}): {e}",
+                case.case_id,
+                case.merged_into_issue_id
+            ))
+        })?;
+        for _ in 0..MAX_MERGE_HOPS {
+            let Some(county) = store::issues::county_of(&mut *tx, into).await? else {
+                return Err(not_yet(into));
+            };
+            let Some(target) = store::issues::get(&mut *tx, &county, into).await? else {
+                return Err(not_yet(into));
+            };
+            match target.merged_into {
+                Some(next) if target.state == IssueState::Duplicate.as_str() => into = next,
+                _ => break,
+            }
+        }
+        if into == issue_id {
+            tracing::info!(%issue_id, "petition case merged into its own item: nothing to do");
+            return Ok(());
+        }
+        merge_in(tx, None, issue_id, into, petition_actor(), note)
+            .await
+            .map_err(to_handler)?;
         Ok(())
     }
 }

@@ -28,6 +28,14 @@ pub mod inputs {
     pub const VISIT_RECORDED: &str = "registry.visit.recorded";
     /// A supervisor's callback outcome.
     pub const CALLBACK_COMPLETED: &str = "supervision.callback.completed";
+    /// Every change of a petition case or 12345 work order from the
+    /// petition bridge (`petition.case.<change>`).
+    pub const PETITION_CASE: &str = "petition.case.*";
+    /// The prefix of those routing keys; the rest is the change.
+    pub const PETITION_CASE_PREFIX: &str = "petition.case.";
+
+    /// Everything the ledger's queue binds.
+    pub const ALL: [&str; 3] = [VISIT_RECORDED, CALLBACK_COMPLETED, PETITION_CASE];
 }
 
 /// The routing key of an issue event: `issues.issue.<verb>`.

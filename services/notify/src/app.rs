@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::service::{Routes, interceptor::InterceptedService};
 use zoufang_proto::notify::v1::notify_service_server::NotifyServiceServer;
 use zoufang_runtime::{
+    clock::Clock,
     consumer::Ordering,
     pii::{PiiCipher, PiiKey},
     server::Base,
@@ -16,7 +17,6 @@ use zoufang_runtime::{
 use crate::{
     SCHEMA, SERVICE_NAME,
     channels::Sender,
-    clock::Clock,
     config::Config,
     dispatch,
     events::NotifyEvents,

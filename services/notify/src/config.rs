@@ -5,7 +5,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use zoufang_runtime::config::CommonConfig;
 
-use crate::domain::backoff::RetryPolicy;
+use zoufang_runtime::retry::RetryPolicy;
 
 /// The notification service (通知): inbox, SMS, group robots, webhooks.
 #[derive(Debug, Clone, clap::Parser)]

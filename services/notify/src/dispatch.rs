@@ -5,11 +5,10 @@
 //! row locks and leases.
 use chrono::Duration;
 use tokio_util::sync::CancellationToken;
-use zoufang_runtime::metrics::NOTIFY_DELIVERIES;
+use zoufang_runtime::{metrics::NOTIFY_DELIVERIES, retry::AfterFailure};
 
 use crate::{
     channels::{Message, Target, build_request},
-    domain::backoff::AfterFailure,
     ops::{State, followups},
     store::{self, deliveries::DeliveryRow},
 };

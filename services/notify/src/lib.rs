@@ -13,7 +13,6 @@
 
 pub mod app;
 pub mod channels;
-pub mod clock;
 pub mod config;
 pub mod dispatch;
 pub mod domain;

@@ -1,8 +1,48 @@
-//! The petition-system bridge (信访对接), issue 7. Started: the statutory
-//! clock and the case's state machine as pure rules; the service (inbound
-//! webhook, AMQP and batch doors, matching, ledger items, outbound replies)
-//! comes next.
+//! The petition-system bridge (信访对接): petition cases (信访件) and 12345
+//! hotline work orders (工单) arrive by three doors — a signed webhook, an
+//! AMQP exchange, batch files — and each becomes one ledger item on the
+//! statutory clock (15 days to accept, 60 to handle, one extension of at
+//! most 30, review and re-review windows). Petitioners are matched to
+//! registry households by ID number (never stored here in plain text) and
+//! their households tagged 重点信访. Every change is published as a
+//! `petition.case.*` event through the outbox (the ledger follows them) and
+//! pushed back to the source system as a signed, retried webhook.
+//!
+//! Layers: `domain` (pure rules), `store` (all SQL), `ops` (authorization,
+//! validation, transactions), the doors (`webhook`, `amqp_inbound`, `grpc`
+//! for batches and handling), `events` (what it consumes from the ledger),
+//! `dispatch` (answers out), `registry` (matching), `app` (wiring).
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 
+pub mod amqp_inbound;
+pub mod app;
+pub mod config;
+pub mod dispatch;
 pub mod domain;
+pub mod events;
+pub mod grpc;
+pub mod ops;
+pub mod registry;
+pub mod store;
+pub mod webhook;
+
+/// The schema the service's tables live in.
+pub const SCHEMA: &str = "petition";
+/// Fully qualified gRPC service name.
+pub const SERVICE_NAME: &str = "zoufang.petition.v1.PetitionService";
+/// The tag matched households get.
+pub const PETITION_TAG: &str = "重点信访";
+
+/// Routing keys the service consumes.
+pub mod inputs {
+    /// A ledger item was resolved: the case is answered 支持.
+    pub const ISSUE_RESOLVED: &str = "issues.issue.resolved";
+    /// A ledger item was closed with an explanation: answered 解释.
+    pub const ISSUE_EXPLAINED: &str = "issues.issue.explained";
+
+    /// Every binding of the service's queue.
+    pub fn all() -> Vec<&'static str> {
+        vec![ISSUE_RESOLVED, ISSUE_EXPLAINED]
+    }
+}

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod bus;
+pub mod clock;
 pub mod config;
 pub mod consumer;
 pub mod db;
@@ -16,8 +17,11 @@ pub mod fields;
 pub mod metrics;
 pub mod outbox;
 pub mod pii;
+pub mod retry;
 pub mod server;
 pub mod signing;
+#[cfg(feature = "tabular")]
+pub mod tabular;
 pub mod telemetry;
 
 pub use error::{ServiceError, ServiceResult};

@@ -6,13 +6,14 @@ use std::collections::{HashMap, HashSet};
 use futures::{StreamExt, stream};
 use uuid::Uuid;
 use zoufang_proto::registry::v1::{CadreUnit, ListCadresRequest, RegisterCadreRequest};
-use zoufang_runtime::{auth::roles, domain::mask_phone};
+use zoufang_runtime::{
+    auth::roles,
+    domain::mask_phone,
+    tabular::{Mapping, Row},
+};
 
 use super::{
-    Cells, Parsed, RowError, Run, Upstream, check,
-    directory::Directory,
-    header::{CADRE_FIELDS, Mapping},
-    read::Row,
+    Cells, Parsed, RowError, Run, Upstream, check, directory::Directory, header::CADRE_FIELDS,
 };
 
 /// RegisterCadre calls in flight at once.
@@ -246,8 +247,8 @@ pub async fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{header::map_header, read::Cell};
     use zoufang_proto::registry::v1::Region;
+    use zoufang_runtime::tabular::{Cell, map_header};
 
     fn row(number: u32, cells: &[&str]) -> Row {
         Row {

@@ -2,9 +2,10 @@
 //! file. The rules are the registry's (`zoufang_runtime::domain`), so a row
 //! passing here passes there; the registry checks again anyway.
 use chrono::{NaiveDate, TimeDelta, Utc};
-use zoufang_runtime::domain::{IdNumber, MobilePhone, RegionCode, RegionLevel, id_number};
-
-use super::read::{Cell, CellKind};
+use zoufang_runtime::{
+    domain::{IdNumber, MobilePhone, RegionCode, RegionLevel, id_number},
+    tabular::{Cell, CellKind},
+};
 
 /// Full-width ASCII (ＡＢＣ１２３) as half-width, the ideographic space as a space.
 pub fn halfwidth(s: &str) -> String {

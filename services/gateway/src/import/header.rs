@@ -1,18 +1,8 @@
-//! Header mapping: the column names townships write (户主姓名, 身份证号码,
-//! 联系电话, 所属村 …, with their common variants) to the fields of an
-//! import, and finding the header row under a title row or two.
-use super::read::{Grid, Row};
-
-/// One field of an import and the column names that mean it.
-#[derive(Debug, Clone, Copy)]
-pub struct FieldSpec {
-    pub key: &'static str,
-    /// The name shown in errors and templates.
-    pub label: &'static str,
-    /// Accepted column names, the preferred first (compared normalized).
-    pub aliases: &'static [&'static str],
-    pub required: bool,
-}
+//! The columns of the gateway's imports: the names townships write (户主姓名,
+//! 身份证号码, 联系电话, 所属村 …, with their common variants) for
+//! households, cadres and the region table. Mapping them and finding the
+//! header row is `zoufang_runtime::tabular`'s.
+use zoufang_runtime::tabular::FieldSpec;
 
 const fn field(
     key: &'static str,
@@ -20,12 +10,7 @@ const fn field(
     aliases: &'static [&'static str],
     required: bool,
 ) -> FieldSpec {
-    FieldSpec {
-        key,
-        label,
-        aliases,
-        required,
-    }
+    FieldSpec::new(key, label, aliases, required)
 }
 
 /// Households (户).
@@ -262,186 +247,11 @@ pub const REGION_FIELDS: &[FieldSpec] = &[
     ),
 ];
 
-/// A column name compared loosely: no spaces, BOM, required-marks (*) or
-/// colons, full-width brackets made half-width, a "(必填)"/"(选填)" note
-/// dropped, ASCII lowercased.
-pub fn normalize(h: &str) -> String {
-    let mut s: String = h
-        .chars()
-        .map(|c| match c {
-            '（' => '(',
-            '）' => ')',
-            '／' => '/',
-            c => c,
-        })
-        .filter(|c| !(c.is_whitespace() || matches!(c, '*' | '＊' | ':' | '：' | '\u{feff}')))
-        .collect::<String>()
-        .to_lowercase();
-    for note in ["(必填)", "(选填)", "(可选)", "(可不填)"] {
-        s = s.replace(note, "");
-    }
-    s
-}
-
-/// Where each field is: column index and the header text as written.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Mapping {
-    columns: Vec<(&'static str, usize, String)>,
-}
-
-impl Mapping {
-    /// The column of `key`, if the file has it.
-    pub fn column(&self, key: &str) -> Option<usize> {
-        self.columns
-            .iter()
-            .find(|(k, _, _)| *k == key)
-            .map(|(_, c, _)| *c)
-    }
-
-    /// The header text of `key`'s column as the file writes it (for errors),
-    /// or the field's label when the file has no such column.
-    pub fn header<'a>(&'a self, specs: &'a [FieldSpec], key: &str) -> &'a str {
-        self.columns
-            .iter()
-            .find(|(k, _, _)| *k == key)
-            .map(|(_, _, h)| h.as_str())
-            .or_else(|| specs.iter().find(|s| s.key == key).map(|s| s.label))
-            .unwrap_or("")
-    }
-
-    /// How many fields were found.
-    pub fn len(&self) -> usize {
-        self.columns.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.columns.is_empty()
-    }
-}
-
-/// Maps a header row to fields: for each field, the column matching its
-/// most preferred alias (each column serves one field).
-pub fn map_header(specs: &[FieldSpec], headers: &[String]) -> Mapping {
-    let normalized: Vec<String> = headers.iter().map(|h| normalize(h)).collect();
-    let mut taken = vec![false; headers.len()];
-    let mut columns = Vec::new();
-    for spec in specs {
-        let found = spec.aliases.iter().find_map(|alias| {
-            let alias = normalize(alias);
-            normalized
-                .iter()
-                .enumerate()
-                .position(|(i, h)| !taken[i] && *h == alias)
-        });
-        if let Some(col) = found {
-            taken[col] = true;
-            columns.push((spec.key, col, headers[col].trim().to_owned()));
-        }
-    }
-    Mapping { columns }
-}
-
-/// The required fields a mapping lacks.
-pub fn missing<'a>(specs: &'a [FieldSpec], mapping: &Mapping) -> Vec<&'a FieldSpec> {
-    specs
-        .iter()
-        .filter(|s| s.required && mapping.column(s.key).is_none())
-        .collect()
-}
-
-/// The error naming missing required columns and how they may be written.
-pub fn missing_message(missing: &[&FieldSpec]) -> String {
-    let list = missing
-        .iter()
-        .map(|s| {
-            let names: Vec<&str> = s
-                .aliases
-                .iter()
-                .copied()
-                .filter(|a| !a.is_ascii())
-                .collect();
-            format!("“{}”（可写作：{}）", s.label, names.join("、"))
-        })
-        .collect::<Vec<_>>()
-        .join("；");
-    format!("表头缺少必需的列：{list}")
-}
-
-/// How many rows from the top may hold the header (title rows come first).
-const HEADER_SEARCH_ROWS: usize = 10;
-
-/// A sheet's header found: which row, the mapping, and the data rows below it.
-#[derive(Debug, Clone)]
-pub struct Located {
-    pub header_row: u32,
-    pub mapping: Mapping,
-    /// Index into the grid's rows of the first data row.
-    pub first_data: usize,
-}
-
-/// Finds the header row in the first rows of a grid: the row where the
-/// most fields are recognised; an error names the missing required columns.
-pub fn locate(specs: &[FieldSpec], grid: &Grid) -> Result<Located, String> {
-    let best = grid
-        .rows
-        .iter()
-        .take(HEADER_SEARCH_ROWS)
-        .enumerate()
-        .map(|(i, row): (usize, &Row)| {
-            let headers: Vec<String> = row.cells.iter().map(|c| c.text.clone()).collect();
-            (i, row.number, map_header(specs, &headers))
-        })
-        .max_by_key(|(i, _, m)| (m.len(), std::cmp::Reverse(*i)));
-    let Some((i, number, mapping)) = best.filter(|(_, _, m)| !m.is_empty()) else {
-        let examples: Vec<&str> = specs
-            .iter()
-            .filter(|s| s.required)
-            .map(|s| s.label)
-            .collect();
-        return Err(format!(
-            "找不到表头：前{HEADER_SEARCH_ROWS}行中没有可识别的列名（应有 {} 等列）",
-            examples.join("、")
-        ));
-    };
-    let lacking = missing(specs, &mapping);
-    if !lacking.is_empty() {
-        return Err(format!(
-            "第{number}行是表头，但{}",
-            missing_message(&lacking)
-        ));
-    }
-    Ok(Located {
-        header_row: number,
-        mapping,
-        first_data: i + 1,
-    })
-}
-
-/// The first grid whose header maps every required field; otherwise the
-/// reason the first grid does not.
-pub fn choose<'g>(specs: &[FieldSpec], grids: &'g [Grid]) -> Result<(&'g Grid, Located), String> {
-    let mut first_error = None;
-    for g in grids {
-        match locate(specs, g) {
-            Ok(located) => return Ok((g, located)),
-            Err(e) => {
-                first_error.get_or_insert_with(|| {
-                    if g.name.is_empty() {
-                        e
-                    } else {
-                        format!("工作表“{}”：{e}", g.name)
-                    }
-                });
-            }
-        }
-    }
-    Err(first_error.unwrap_or_else(|| "文件是空的".into()))
-}
-
 #[cfg(test)]
 mod tests {
+    use zoufang_runtime::tabular::{Cell, Grid, Row, choose, locate, map_header, missing};
+
     use super::*;
-    use crate::import::read::Cell;
 
     fn row(number: u32, cells: &[&str]) -> Row {
         Row {

@@ -14,12 +14,10 @@ use uuid::Uuid;
 use zoufang_proto::registry::v1::{
     RegisterHouseholdRequest, RegisterHouseholdsRequest, RegisterHouseholdsResponse,
 };
+use zoufang_runtime::tabular::{Mapping, Row};
 
 use super::{
-    Cells, Parsed, RowError, Run, Upstream, check,
-    directory::Directory,
-    header::{HOUSEHOLD_FIELDS, Mapping},
-    read::Row,
+    Cells, Parsed, RowError, Run, Upstream, check, directory::Directory, header::HOUSEHOLD_FIELDS,
 };
 
 /// Households per RegisterHouseholds call (the registry takes at most 1000).
@@ -249,9 +247,9 @@ async fn send(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{header::map_header, read::Cell};
     use zoufang_proto::registry::v1::Region;
     use zoufang_runtime::domain::id_number::check_char;
+    use zoufang_runtime::tabular::{Cell, map_header};
 
     fn row(number: u32, cells: &[&str]) -> Row {
         Row {

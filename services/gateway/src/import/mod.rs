@@ -16,16 +16,16 @@
 //! scope; rows whose village lies outside the caller's scope are refused
 //! up front, row by row, with the reason.
 //!
-//! Layers: `read` (files to cells), `header` (column names to fields),
-//! `check` (one cell, reasons in Chinese), `directory` (village names to
-//! codes), `households` / `cadres` / `regions` (rows to requests, and the
-//! writes), `store` (the SQL).
+//! Layers: `zoufang_runtime::tabular` (files to cells, finding the header
+//! row), `header` (the column names of each kind's fields), `check` (one
+//! cell, reasons in Chinese), `directory` (village names to codes),
+//! `households` / `cadres` / `regions` (rows to requests, and the writes),
+//! `store` (the SQL).
 pub mod cadres;
 pub mod check;
 pub mod directory;
 pub mod header;
 pub mod households;
-pub mod read;
 pub mod regions;
 pub mod store;
 
@@ -44,7 +44,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 use uuid::Uuid;
-use zoufang_runtime::auth::{Claims, roles};
+use zoufang_runtime::{
+    auth::{Claims, roles},
+    tabular::{self, Cell, FieldSpec, Mapping, Row},
+};
 
 use crate::{
     caller::Caller,
@@ -52,8 +55,6 @@ use crate::{
     error::ApiError,
     state::AppState,
 };
-use header::{FieldSpec, Mapping};
-use read::{Cell, Row};
 use store::Counts;
 
 /// One bad row (or cell): the row number Excel shows, the column as the
@@ -391,7 +392,7 @@ impl Run {
 /// The file and the options of a job.
 struct Input {
     body: Bytes,
-    format: read::Format,
+    format: tabular::Format,
     sheet: Option<String>,
     /// Where village names are looked up (a county or township prefix).
     area: String,
@@ -400,10 +401,10 @@ struct Input {
 /// Reads the file and finds the header: (format, sheet name, header row, mapping, data rows).
 fn read_rows(kind: Kind, input: &Input) -> Result<(String, u32, Mapping, Vec<Row>), String> {
     let grids = match input.format {
-        read::Format::Workbook => read::workbook(&input.body, input.sheet.as_deref())?,
-        read::Format::Csv => vec![read::csv(&input.body)?],
+        tabular::Format::Workbook => tabular::workbook(&input.body, input.sheet.as_deref())?,
+        tabular::Format::Csv => vec![tabular::csv(&input.body)?],
     };
-    let (grid, located) = header::choose(kind.specs(), &grids)?;
+    let (grid, located) = tabular::choose(kind.specs(), &grids)?;
     let rows: Vec<Row> = grid.rows[located.first_data..]
         .iter()
         .filter(|r| !r.is_blank())
@@ -625,7 +626,7 @@ async fn start(
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let format = read::sniff(&body, content_type).map_err(|e| ApiError::invalid("file", e))?;
+    let format = tabular::sniff(&body, content_type).map_err(|e| ApiError::invalid("file", e))?;
     let job_id = Uuid::now_v7();
     store::create(
         &state.pool,

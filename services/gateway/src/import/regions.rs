@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 
 use zoufang_proto::registry::v1::ImportRegionsRequest;
-use zoufang_runtime::{auth::Claims, domain::RegionLevel};
-
-use super::{
-    Cells, Parsed, RowError, Run, check,
-    header::{Mapping, REGION_FIELDS},
-    read::Row,
+use zoufang_runtime::{
+    auth::Claims,
+    domain::RegionLevel,
+    tabular::{Mapping, Row},
 };
+
+use super::{Cells, Parsed, RowError, Run, check, header::REGION_FIELDS};
 
 /// One region to import.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,7 +179,7 @@ fn parse_field(field: &str) -> (Option<usize>, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{header::map_header, read::Cell};
+    use zoufang_runtime::tabular::{Cell, map_header};
 
     fn row(number: u32, cells: &[&str]) -> Row {
         Row {

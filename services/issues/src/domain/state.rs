@@ -227,8 +227,11 @@ pub fn transition(from: State, action: Action) -> ServiceResult<State> {
         // Re-assigning while assigned or in progress is a hand-over.
         (Action::Assign, Open | Reopened | Assigned | InProgress) => Some(Assigned),
         (Action::Start, Assigned | Reopened) => Some(InProgress),
-        // Escalated issues are resolved by the receiving department.
-        (Action::Resolve, Assigned | InProgress | Reopened | Escalated) => Some(Resolved),
+        // Escalated issues are resolved by the receiving department. An open
+        // one may be resolved straight away when it was handled outside the
+        // ledger: a petition case the petition system answered 支持 (just as
+        // an open item may be closed with an explanation).
+        (Action::Resolve, Open | Assigned | InProgress | Reopened | Escalated) => Some(Resolved),
         (Action::Explain, Open | Assigned | InProgress | Reopened | Escalated) => Some(Explained),
         (Action::Escalate, Open | Assigned | InProgress | Reopened) => Some(Escalated),
         // Signing records receipt; the issue stays with the department.
@@ -269,7 +272,7 @@ mod tests {
         let rows: [(A, &[State], Option<State>); 11] = [
             (A::Assign,     &[Open, Reopened, Assigned, InProgress],        Some(Assigned)),
             (A::Start,      &[Assigned, Reopened],                          Some(InProgress)),
-            (A::Resolve,    &[Assigned, InProgress, Reopened, Escalated],   Some(Resolved)),
+            (A::Resolve,    &open,                                          Some(Resolved)),
             (A::Explain,    &open,                                          Some(Explained)),
             (A::Escalate,   &[Open, Assigned, InProgress, Reopened],        Some(Escalated)),
             (A::Sign,       &[Escalated],                                   None),
@@ -303,7 +306,7 @@ mod tests {
             }
         }
         assert_eq!(checked, 99);
-        assert_eq!(table.len(), 36);
+        assert_eq!(table.len(), 37);
     }
 
     fn refusal(from: State, action: Action) -> String {
@@ -321,6 +324,20 @@ mod tests {
         assert_eq!(msg, "cannot merge an issue that is duplicate (已合并)");
         let msg = refusal(State::Open, Action::Start);
         assert_eq!(msg, "cannot start an issue that is open (待办)");
+    }
+
+    #[test]
+    fn an_open_item_closes_either_way() {
+        // A petition answered outside the ledger: 支持 resolves it, anything
+        // else explains it, whether or not anyone was assigned in the ledger.
+        assert_eq!(
+            transition(State::Open, Action::Resolve).ok(),
+            Some(State::Resolved)
+        );
+        assert_eq!(
+            transition(State::Open, Action::Explain).ok(),
+            Some(State::Explained)
+        );
     }
 
     #[test]

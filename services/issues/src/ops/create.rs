@@ -1,12 +1,13 @@
 //! New ledger entries: one per item raised on a visit (from the registry's
-//! event), or one from walk-in reception (开门接访) or a hotline.
+//! event), one from walk-in reception (开门接访) or a hotline, or one per
+//! petition case the petition bridge received (from its event).
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use uuid::Uuid;
 use zoufang_proto::{
     common::v1::ItemKind,
-    events::v1::VisitRecorded,
+    events::v1::{PetitionCaseChanged, VisitRecorded},
     issues::v1::{CreateIssueRequest, CreateIssueResponse, Disposition, IssueSource, Priority},
 };
 use zoufang_runtime::{
@@ -18,7 +19,7 @@ use zoufang_runtime::{
 
 use super::{SYSTEM, State, lifecycle::record, view};
 use crate::{
-    domain::{sla, state::State as IssueState},
+    domain::{petition, sla, state::State as IssueState},
     store::{self, issues::IssueRow},
 };
 
@@ -52,10 +53,19 @@ fn hash(parts: &[&str]) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
-/// A fresh row with the SLA deadline from `rules` (its campaign's, or the defaults).
+/// How a new entry's deadline is set.
+#[derive(Debug, Clone, Copy)]
+pub enum Deadline<'a> {
+    /// By the SLA rules: its campaign's (these), or the defaults.
+    Sla(&'a [sla::SlaRule]),
+    /// Given explicitly (a petition's statutory deadline), overriding any rule.
+    At(DateTime<Utc>),
+}
+
+/// A fresh row with its deadline.
 #[allow(clippy::too_many_arguments)]
 fn new_row(
-    rules: &[sla::SlaRule],
+    deadline: Deadline<'_>,
     issue_id: Uuid,
     source: IssueSource,
     region_code: &str,
@@ -66,7 +76,13 @@ fn new_row(
     now: DateTime<Utc>,
 ) -> IssueRow {
     let county = zoufang_runtime::fields::county_of(region_code);
-    let days = sla::deadline_days(rules, kind, category, priority);
+    let deadline = match deadline {
+        Deadline::Sla(rules) => {
+            let days = sla::deadline_days(rules, kind, category, priority);
+            now + Duration::days(i64::from(days))
+        }
+        Deadline::At(at) => at,
+    };
     IssueRow {
         county,
         issue_id,
@@ -86,7 +102,7 @@ fn new_row(
         responsible_cadre_id: String::new(),
         department: String::new(),
         assisting_departments: vec![],
-        deadline: Some(now + Duration::days(i64::from(days))),
+        deadline: Some(deadline),
         resolution: String::new(),
         explanation: String::new(),
         resident_acknowledged: false,
@@ -106,6 +122,78 @@ fn new_row(
         updated_at: now,
         resolved_at: None,
     }
+}
+
+/// Inserts a new entry and, when it was new, appends its `create` timeline
+/// entry and writes its `issues.issue.created` event. False (and nothing
+/// written) when the id is already in the ledger.
+async fn insert_and_announce(
+    conn: &mut PgConnection,
+    row: &IssueRow,
+    actor: &str,
+    note: &str,
+) -> ServiceResult<bool> {
+    if !store::issues::insert(conn, row).await? {
+        return Ok(false);
+    }
+    record(conn, row, "", actor, "create", "created", note, None).await?;
+    Ok(true)
+}
+
+/// The category of items made from petition cases: the case carries none.
+pub const PETITION_CATEGORY: &str = "其他";
+
+/// Creates the entry of a petition case (信访件) or 12345 work order the
+/// petition bridge received, inside the consumer's transaction: the bridge's
+/// issue id, the case's region and household, its summary, and its statutory
+/// deadline (`due_at`) rather than an SLA default. True when it was new; a
+/// case already in the ledger is left exactly as it is.
+pub async fn from_petition(
+    conn: &mut PgConnection,
+    actor: &str,
+    case: &PetitionCaseChanged,
+) -> ServiceResult<bool> {
+    let issue_id = parse_uuid("issue_id", &case.issue_id)?;
+    let region = RegionCode::parse("region_code", &case.region_code)?;
+    let household_id = match parse_optional_uuid("household_id", &case.household_id) {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!(%issue_id, error = %e, "petition case with a bad household id: kept without one");
+            None
+        }
+    };
+    let source = petition::source_of(&case.kind);
+    let kind = ItemKind::Petition;
+    let now = Utc::now();
+    let due_at = case
+        .due_at
+        .as_ref()
+        .and_then(to_chrono)
+        .map(petition::stored_precision);
+    let deadline = match due_at {
+        Some(at) => Deadline::At(at),
+        // Without a statutory deadline the defaults apply (no campaign).
+        None => Deadline::Sla(&[]),
+    };
+    let mut row = new_row(
+        deadline,
+        issue_id,
+        source,
+        region.as_str(),
+        None,
+        kind,
+        PETITION_CATEGORY,
+        default_priority(kind, false),
+        now,
+    );
+    row.household_id = household_id;
+    row.description = match case.summary.trim() {
+        "" => "（无摘要）".to_owned(),
+        summary => summary.to_owned(),
+    };
+    row.body_hash = hash(&["petition", &case.case_id, &case.issue_id]);
+    let note = petition::received_note(source, &case.channel, &case.external_id, row.deadline);
+    insert_and_announce(conn, &row, actor, &note).await
 }
 
 /// Creates the entries of a recorded visit inside the consumer's transaction.
@@ -133,7 +221,7 @@ pub async fn from_visit(conn: &mut PgConnection, visit: &VisitRecorded) -> anyho
         };
         let priority = default_priority(kind, item.urgent);
         let mut row = new_row(
-            &rules,
+            Deadline::Sla(&rules),
             issue_id,
             IssueSource::Visit,
             &visit.village_code,
@@ -157,13 +245,13 @@ pub async fn from_visit(conn: &mut PgConnection, visit: &VisitRecorded) -> anyho
             row.resolved_at = Some(recorded_at);
             row.resolved_in_time = Some(true);
         }
-        if !store::issues::insert(conn, &row).await? {
+        if !insert_and_announce(conn, &row, SYSTEM, "")
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+        {
             continue; // already in the ledger
         }
         created += 1;
-        record(conn, &row, "", SYSTEM, "create", "created", "", None)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
         if item.resolved_on_spot {
             // Resolved issues are what supervision samples for callbacks.
             record(
@@ -258,7 +346,7 @@ pub async fn create(
     ]);
     let rules = store::sla::of(&mut *tx, region.county(), campaign_id).await?;
     let mut row = new_row(
-        &rules,
+        Deadline::Sla(&rules),
         issue_id,
         source,
         region.as_str(),
@@ -277,31 +365,68 @@ pub async fn create(
         .map(|c| c.trim().to_owned())
         .collect();
     row.body_hash = body_hash.clone();
-    let created = store::issues::insert(&mut tx, &row).await?;
+    let created = insert_and_announce(&mut tx, &row, &claims.sub, "").await?;
     let stored = store::issues::get(&mut *tx, &row.county, issue_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("issue vanished after insert"))?;
     if stored.body_hash != body_hash {
+        // Nothing was inserted (the id was taken), so nothing to roll back.
         return Err(ServiceError::AlreadyExists(format!(
             "issue_id {issue_id} was already used for a different issue"
         )));
-    }
-    if created {
-        record(
-            &mut tx,
-            &stored,
-            "",
-            &claims.sub,
-            "create",
-            "created",
-            "",
-            None,
-        )
-        .await?;
     }
     tx.commit().await?;
     Ok(CreateIssueResponse {
         issue: Some(view::issue(&stored)),
         created,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn row(deadline: Deadline<'_>, now: DateTime<Utc>) -> IssueRow {
+        new_row(
+            deadline,
+            Uuid::nil(),
+            IssueSource::Petition,
+            "430426104201",
+            None,
+            ItemKind::Petition,
+            PETITION_CATEGORY,
+            default_priority(ItemKind::Petition, false),
+            now,
+        )
+    }
+
+    #[test]
+    fn an_explicit_deadline_overrides_the_sla_rules() {
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 1, 2, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let rules = [sla::SlaRule {
+            kind: ItemKind::Petition as i32,
+            days: 5,
+            ..Default::default()
+        }];
+        assert_eq!(
+            row(Deadline::Sla(&rules), now).deadline,
+            Some(now + Duration::days(5))
+        );
+        // A petition is high priority: 7 days by default.
+        assert_eq!(
+            row(Deadline::Sla(&[]), now).deadline,
+            Some(now + Duration::days(7))
+        );
+        let due = now + Duration::days(15);
+        let r = row(Deadline::At(due), now);
+        assert_eq!(r.deadline, Some(due));
+        assert_eq!(r.county, "430426");
+        assert_eq!(r.state, "open");
+        assert_eq!(r.kind, ItemKind::Petition as i16);
+    }
 }

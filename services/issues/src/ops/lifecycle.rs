@@ -173,13 +173,29 @@ pub fn resolve(
                 row.issue_id, row.department
             )));
         }
-        if row.disposition == Disposition::Unspecified as i16 {
-            row.disposition = Disposition::TimeLimited as i16;
-        }
-        row.resolution = resolution;
-        close_round(row, now);
+        record_fix(row, resolution, now);
         Ok(())
     }
+}
+
+/// Records a fix made outside the ledger: a petition case the petition
+/// system answered 支持. The answer is a fact, so it closes the item
+/// whoever holds it (also an escalation nobody signed for yet).
+pub fn answered(
+    resolution: String,
+) -> impl FnOnce(&mut IssueRow, DateTime<Utc>) -> ServiceResult<()> {
+    move |row, now| {
+        record_fix(row, resolution, now);
+        Ok(())
+    }
+}
+
+fn record_fix(row: &mut IssueRow, resolution: String, now: DateTime<Utc>) {
+    if row.disposition == Disposition::Unspecified as i16 {
+        row.disposition = Disposition::TimeLimited as i16;
+    }
+    row.resolution = resolution;
+    close_round(row, now);
 }
 
 /// Closes with an explanation (解释说明) and the resident's acknowledgment.
@@ -238,11 +254,14 @@ pub fn supervise(
     }
 }
 
-/// Reopens for another round of rectification (二次整改) with a shorter deadline.
-/// Returns whether the loops are exhausted and the item must go one level up.
+/// Reopens for another round of rectification (二次整改) with a shorter
+/// deadline — or with `deadline` when one is given (a petition review's
+/// statutory deadline), overriding the rules. Sets `escalate_up` when the
+/// loops are exhausted and the item must go one level up.
 pub fn reopen(
     rules: Vec<SlaRule>,
     max_loops: i32,
+    deadline: Option<DateTime<Utc>>,
     escalate_up: &mut bool,
 ) -> impl FnOnce(&mut IssueRow, DateTime<Utc>) -> ServiceResult<()> + '_ {
     move |row, now| {
@@ -259,7 +278,7 @@ pub fn reopen(
             max_loops,
         );
         row.rectification_round = outcome.round;
-        row.deadline = Some(now + days(outcome.deadline_days));
+        row.deadline = Some(deadline.unwrap_or_else(|| now + days(outcome.deadline_days)));
         row.resolved_at = None;
         row.resolved_in_time = None;
         *escalate_up = outcome.escalate;

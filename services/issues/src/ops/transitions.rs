@@ -1,5 +1,6 @@
 //! The transition RPCs: who may do what, with which inputs. The moves
 //! themselves are in `lifecycle`.
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 use zoufang_proto::issues::v1::*;
@@ -390,13 +391,16 @@ pub async fn reopen(
             expected_version: Some(version),
         },
         &reason,
+        None,
     )
     .await?;
     finish!(tx, row, ReopenIssueResponse)
 }
 
 /// Reopens and, when the rectification loops are used up, escalates one
-/// level up in the same transaction (also used for unsatisfied callbacks).
+/// level up in the same transaction (also used for unsatisfied callbacks and
+/// petition reviews). The new round's deadline is `deadline` when given,
+/// else the rules' second-round deadline.
 pub async fn reopen_in(
     conn: &mut PgConnection,
     state: &State,
@@ -404,6 +408,7 @@ pub async fn reopen_in(
     issue_id: Uuid,
     actor: Actor<'_>,
     reason: &str,
+    deadline: Option<DateTime<Utc>>,
 ) -> ServiceResult<IssueRow> {
     let county = store::issues::county_of(&mut *conn, issue_id)
         .await?
@@ -420,7 +425,7 @@ pub async fn reopen_in(
         actor,
         Action::Reopen,
         reason,
-        lifecycle::reopen(rules, state.settings.max_loops, &mut escalate_up),
+        lifecycle::reopen(rules, state.settings.max_loops, deadline, &mut escalate_up),
     )
     .await?;
     if !escalate_up {
@@ -460,14 +465,52 @@ pub async fn merge(
     let issue_id = parse_uuid("issue_id", &req.issue_id)?;
     let into = parse_uuid("into_issue_id", &req.into_issue_id)?;
     let version = expected(req.expected_version)?;
+    let mut tx = state.pool.begin().await?;
+    let actor = Actor {
+        name: &claims.sub,
+        expected_version: Some(version),
+    };
+    let row = merge_in(
+        &mut tx,
+        Some(claims),
+        issue_id,
+        into,
+        actor,
+        req.note.trim(),
+    )
+    .await?;
+    finish!(tx, row, MergeIssueResponse)
+}
+
+/// Marks `issue_id` a duplicate of `into` (which must not be a duplicate
+/// itself, and lie in the same county); `into`'s timeline shows the merge
+/// too. With `claims`, both must be within the caller's sight.
+pub async fn merge_in(
+    conn: &mut PgConnection,
+    claims: Option<&Claims>,
+    issue_id: Uuid,
+    into: Uuid,
+    actor: Actor<'_>,
+    note: &str,
+) -> ServiceResult<IssueRow> {
     if into == issue_id {
         return Err(ServiceError::invalid(
             "into_issue_id",
             "an issue cannot be merged into itself",
         ));
     }
-    let mut tx = state.pool.begin().await?;
-    let target = find_in_scope(&mut tx, claims, into).await?;
+    let target = match claims {
+        Some(c) => find_in_scope(conn, c, into).await?,
+        None => {
+            let not_found = || ServiceError::NotFound(format!("issue {into}"));
+            let county = store::issues::county_of(&mut *conn, into)
+                .await?
+                .ok_or_else(not_found)?;
+            store::issues::get(&mut *conn, &county, into)
+                .await?
+                .ok_or_else(not_found)?
+        }
+    };
     if target.state == IssueState::Duplicate.as_str() {
         return Err(ServiceError::FailedPrecondition(format!(
             "issue {into} is itself a duplicate; merge into {}",
@@ -477,17 +520,14 @@ pub async fn merge(
                 .unwrap_or_default()
         )));
     }
-    let actor = Actor {
-        name: &claims.sub,
-        expected_version: Some(version),
-    };
+    let actor_name = actor.name.to_owned();
     let row = apply(
-        &mut tx,
-        Some(claims),
+        conn,
+        claims,
         issue_id,
         actor,
         Action::Merge,
-        req.note.trim(),
+        note,
         |row, _| {
             if row.county != target.county {
                 return Err(ServiceError::invalid(
@@ -503,11 +543,11 @@ pub async fn merge(
     let note = format!("合并重复诉求 {issue_id}");
     // The surviving issue's timeline shows the merge too (no second event).
     store::timeline::append(
-        &mut tx,
+        conn,
         &store::timeline::NewEntry {
             county: &target.county,
             issue_id: into,
-            actor: &claims.sub,
+            actor: &actor_name,
             action: "merge_in",
             from_state: &target.state,
             to_state: &target.state,
@@ -516,5 +556,5 @@ pub async fn merge(
         },
     )
     .await?;
-    finish!(tx, row, MergeIssueResponse)
+    Ok(row)
 }

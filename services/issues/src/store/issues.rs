@@ -177,6 +177,47 @@ pub async fn update(conn: &mut PgConnection, r: &IssueRow, expected: i64) -> sql
     Ok(done.rows_affected() == 1)
 }
 
+/// Moves an issue's deadline (bumping its version) and clears the sweeper's
+/// due-soon and overdue marks, so both fire again for the new deadline.
+/// None when the issue is missing or already has this deadline.
+pub async fn set_deadline(
+    conn: &mut PgConnection,
+    county: &str,
+    issue_id: Uuid,
+    deadline: DateTime<Utc>,
+) -> sqlx::Result<Option<IssueRow>> {
+    sqlx::query_as(concat!(
+        "UPDATE issues SET deadline = $3, due_soon_emitted_for = NULL, overdue_emitted_for = NULL,
+            version = version + 1, updated_at = now()
+         WHERE county = $1 AND issue_id = $2 AND deadline IS DISTINCT FROM $3
+         RETURNING ",
+        columns!()
+    ))
+    .bind(county)
+    .bind(issue_id)
+    .bind(deadline)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Clears the sweeper's due-soon and overdue marks of an issue (a new round
+/// whose deadline must be announced again, even if it equals an old one).
+pub async fn clear_deadline_marks(
+    conn: &mut PgConnection,
+    county: &str,
+    issue_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE issues SET due_soon_emitted_for = NULL, overdue_emitted_for = NULL
+         WHERE county = $1 AND issue_id = $2",
+    )
+    .bind(county)
+    .bind(issue_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Which threshold column a sweep marks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mark {

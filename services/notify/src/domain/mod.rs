@@ -1,5 +1,4 @@
 //! Pure rules of the notification service, free of I/O.
-pub mod backoff;
 pub mod digest;
 pub mod ladder;
 pub mod quiet;

@@ -15,7 +15,9 @@ use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 use zoufang_runtime::pii::PiiCipher;
 
-use crate::{channels::Sender, clock::Clock, domain::backoff::RetryPolicy};
+use zoufang_runtime::{clock::Clock, retry::RetryPolicy};
+
+use crate::channels::Sender;
 
 /// The SMS provider's endpoint and credentials.
 #[derive(Debug, Clone)]

@@ -21,7 +21,7 @@
 //! Webhook requests carry `X-Zoufang-Timestamp` (unix seconds) and
 //! `X-Zoufang-Signature: sha256=hex(HMAC-SHA256(secret, "{timestamp}.{body}"))`
 //! — the same scheme the notification service signs its own webhooks with.
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
 use zoufang_runtime::{
     ServiceError,
@@ -32,7 +32,7 @@ use zoufang_runtime::{
 /// The channels a case can arrive by.
 pub const CHANNELS: &[&str] = &["来信", "来访", "网上", "电话"];
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPetitioner {
     #[serde(default)]
@@ -43,7 +43,7 @@ pub struct RawPetitioner {
     pub phone: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAttachment {
     pub name: String,
@@ -51,8 +51,9 @@ pub struct RawAttachment {
     pub reference: String,
 }
 
-/// A case as received, before validation.
-#[derive(Debug, Clone, Deserialize)]
+/// A case as received, before validation (from the JSON schema above, or
+/// built from a row of a batch file).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCase {
     #[serde(default)]
@@ -120,6 +121,14 @@ fn note(violations: &mut Vec<FieldViolation>, err: ServiceError) {
 pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Case, ServiceError> {
     let raw: RawCase = serde_json::from_slice(body)
         .map_err(|e| ServiceError::invalid("body", format!("not a case: {e}")))?;
+    validate(raw, now).map_err(ServiceError::InvalidArgument)
+}
+
+/// Checks a case however it arrived; every bad field is named by its path
+/// in the JSON schema (`petitioner.id_number`, `attachments[0].ref` …).
+/// `now` decides what lies in the future (the received time, a birth date
+/// in the ID number, in China's calendar).
+pub fn validate(raw: RawCase, now: DateTime<Utc>) -> Result<Case, Vec<FieldViolation>> {
     let mut v = Vec::new();
     let external_id = text(&mut v, "external_id", &raw.external_id, 100);
     let source_system = text(&mut v, "source_system", &raw.source_system, 64);
@@ -141,18 +150,19 @@ pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Case, ServiceError> {
         });
     }
     let content = text(&mut v, "content", &raw.content, 5000);
-    let petitioner = raw.petitioner.unwrap_or(RawPetitioner {
-        name: String::new(),
-        id_number: String::new(),
-        phone: String::new(),
-    });
+    let petitioner = raw.petitioner.unwrap_or_default();
     let petitioner_name = text(&mut v, "petitioner.name", &petitioner.name, 50);
     let id_number = if petitioner.id_number.trim().is_empty() {
         None
     } else {
-        IdNumber::parse("petitioner.id_number", petitioner.id_number.trim())
-            .map_err(|e| note(&mut v, e))
-            .ok()
+        let china_today = (now + TimeDelta::hours(8)).date_naive();
+        IdNumber::parse_on(
+            "petitioner.id_number",
+            petitioner.id_number.trim(),
+            china_today,
+        )
+        .map_err(|e| note(&mut v, e))
+        .ok()
     };
     let phone = if petitioner.phone.trim().is_empty() {
         None
@@ -204,7 +214,7 @@ pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Case, ServiceError> {
             received_at,
             attachments,
         }),
-        _ => Err(ServiceError::InvalidArgument(v)),
+        _ => Err(v),
     }
 }
 
@@ -276,5 +286,46 @@ mod tests {
             fields(parse(unknown.to_string().as_bytes(), now()).expect_err("unknown")),
             vec!["body"]
         );
+    }
+
+    #[test]
+    fn a_case_built_in_code_goes_through_the_same_checks() {
+        let raw = RawCase {
+            external_id: "GD-1".into(),
+            source_system: "hotline-12345".into(),
+            kind: "hotline".into(),
+            channel: "电话".into(),
+            sequence: 2,
+            petitioner: Some(RawPetitioner {
+                name: "王某".into(),
+                id_number: "43042620260101123".into(),
+                ..RawPetitioner::default()
+            }),
+            region_code: "430426104201".into(),
+            content: "噪音扰民".into(),
+            received_at: "2026-11-29T08:00:00+08:00".into(),
+            attachments: vec![RawAttachment::default()],
+        };
+        let fields: Vec<String> = validate(raw.clone(), now())
+            .expect_err("bad")
+            .into_iter()
+            .map(|v| v.field)
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                "petitioner.id_number",
+                "attachments[0].name",
+                "attachments[0].ref"
+            ]
+        );
+        let ok = RawCase {
+            petitioner: None,
+            attachments: vec![],
+            ..raw
+        };
+        let errs = validate(ok, now()).expect_err("no petitioner name");
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].field, "petitioner.name");
     }
 }

@@ -1,4 +1,5 @@
-//! Retry timing of failed deliveries: exponential back-off with a cap.
+//! Retry timing of failed outbound deliveries (notifications, petition
+//! answers): exponential back-off with a cap.
 use std::time::Duration;
 
 /// How deliveries are retried.

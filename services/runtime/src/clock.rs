@@ -1,7 +1,7 @@
-//! The service's clock. Quiet hours, escalation steps and digests depend on
-//! the time of day, so the service reads time through this one value: the
-//! system clock in production, a settable one in tests that must see 23:00
-//! turn into 07:00 without waiting eight hours.
+//! A service's clock. Quiet hours, escalation steps, digests and statutory
+//! deadlines depend on the time, so services read it through this one value:
+//! the system clock in production, a settable one in tests that must see
+//! 23:00 turn into 07:00, or 60 days pass, without waiting.
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};

@@ -1,0 +1,80 @@
+//! The petition bridge's configuration: its listeners, the registry it
+//! matches petitioners in, the inbound AMQP exchange, the webhook's
+//! freshness window and the answer deliveries' retry timing.
+use std::{net::SocketAddr, time::Duration};
+
+use zoufang_runtime::{config::CommonConfig, retry::RetryPolicy};
+
+/// The petition-system bridge (信访对接).
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "petition", version)]
+pub struct Config {
+    /// gRPC listen address.
+    #[arg(long, env = "GRPC_ADDR", default_value = "127.0.0.1:50055")]
+    pub grpc_addr: SocketAddr,
+    /// The inbound webhook's listen address (POST /v1/cases).
+    #[arg(long, env = "WEBHOOK_ADDR", default_value = "127.0.0.1:8085")]
+    pub webhook_addr: SocketAddr,
+    /// The registry, where petitioners are matched to households.
+    #[arg(long, env = "REGISTRY_URL", default_value = "http://127.0.0.1:50051")]
+    pub registry_url: String,
+    /// Name of this service's event queues (`<name>.events`, `.retry.*`, `.parking`).
+    #[arg(long, env = "CONSUMER_QUEUE", default_value = "petition")]
+    pub consumer_queue: String,
+    /// The exchange systems on the same broker publish cases to.
+    #[arg(
+        long,
+        env = "INBOUND_EXCHANGE",
+        default_value = "zoufang.petition.inbound"
+    )]
+    pub inbound_exchange: String,
+    /// The queue the bridge reads them from (`.parking` holds bad ones).
+    #[arg(long, env = "INBOUND_QUEUE", default_value = "petition.inbound")]
+    pub inbound_queue: String,
+    /// How far a webhook's timestamp may be from now, in seconds.
+    #[arg(long, env = "SIGNATURE_WINDOW_SECS", default_value_t = 300)]
+    pub signature_window_secs: i64,
+    /// How often the dispatcher looks for due answers.
+    #[arg(long, env = "DISPATCH_INTERVAL_MS", default_value_t = 500)]
+    pub dispatch_interval_ms: u64,
+    /// Delay after an answer's first failed push; doubles after each further one.
+    #[arg(long, env = "DELIVERY_BACKOFF_MS", default_value_t = 5000)]
+    pub delivery_backoff_ms: u64,
+    /// The longest delay between two pushes of an answer.
+    #[arg(long, env = "DELIVERY_MAX_BACKOFF_SECS", default_value_t = 1800)]
+    pub delivery_max_backoff_secs: u64,
+    /// Pushes before an answer is failed with its last reason.
+    #[arg(long, env = "DELIVERY_MAX_ATTEMPTS", default_value_t = 12)]
+    pub delivery_max_attempts: u32,
+    /// Each push's time limit.
+    #[arg(long, env = "DELIVERY_TIMEOUT_SECS", default_value_t = 10)]
+    pub delivery_timeout_secs: u64,
+    #[command(flatten)]
+    pub common: CommonConfig,
+}
+
+impl Config {
+    /// Checks what clap cannot.
+    pub fn validate(&self) -> Result<(), String> {
+        self.common.validate()?;
+        if self.delivery_max_attempts == 0 {
+            return Err("DELIVERY_MAX_ATTEMPTS must be at least 1".into());
+        }
+        if self.dispatch_interval_ms == 0 {
+            return Err("DISPATCH_INTERVAL_MS must be at least 1".into());
+        }
+        if self.signature_window_secs <= 0 {
+            return Err("SIGNATURE_WINDOW_SECS must be positive".into());
+        }
+        Ok(())
+    }
+
+    /// The answer deliveries' retry policy.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            base: Duration::from_millis(self.delivery_backoff_ms),
+            cap: Duration::from_secs(self.delivery_max_backoff_secs),
+            max_attempts: self.delivery_max_attempts,
+        }
+    }
+}

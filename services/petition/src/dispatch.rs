@@ -1,0 +1,148 @@
+//! Pushing answers back to source systems: a loop that claims due answers
+//! (leases, so replicas share the work and a dead one's claims expire),
+//! posts each as signed JSON to its source's callback URL, and retries
+//! failures with back-off until the attempts run out. Receivers drop
+//! repeats by `X-Zoufang-Delivery` (the answer's id): delivery is at least
+//! once, and exactly once for a receiver that does. Retry timing runs on
+//! wall-clock time, not the service clock (which is business time).
+use chrono::{Duration, Utc};
+use tokio_util::sync::CancellationToken;
+use zoufang_runtime::{retry::AfterFailure, signing};
+
+use crate::{
+    ops::State,
+    store::{self, replies::ReplyRow},
+};
+
+/// Answers claimed per round.
+const BATCH: i64 = 32;
+/// How long a claimed answer is ours before another replica may retry it.
+const LEASE_SECS: i64 = 60;
+
+/// Runs until `shutdown`.
+pub async fn run(state: State, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(state.settings.dispatch_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            _ = tick.tick() => {}
+            () = state.wake.notified() => {}
+        }
+        if let Err(e) = run_once(&state).await {
+            tracing::warn!(error = %format!("{e:#}"), "answer dispatch round failed");
+        }
+    }
+}
+
+/// Sends every due answer.
+pub async fn run_once(state: &State) -> anyhow::Result<()> {
+    loop {
+        let now = Utc::now();
+        let claimed =
+            store::replies::claim_due(&state.pool, now, now + Duration::seconds(LEASE_SECS), BATCH)
+                .await?;
+        let results = futures::future::join_all(claimed.iter().map(|r| deliver(state, r))).await;
+        for r in results {
+            r?;
+        }
+        if (claimed.len() as i64) < BATCH {
+            return Ok(());
+        }
+    }
+}
+
+/// Why a push failed, and whether trying again can help.
+struct Failure {
+    reason: String,
+    permanent: bool,
+}
+
+async fn push(state: &State, r: &ReplyRow) -> anyhow::Result<Result<(), Failure>> {
+    let Some(source) = store::sources::by_name(&state.pool, &r.source_system).await? else {
+        return Ok(Err(Failure {
+            reason: "the source system is no longer registered".into(),
+            permanent: true,
+        }));
+    };
+    if source.callback_url.is_empty() {
+        return Ok(Err(Failure {
+            reason: "the source system has no callback URL".into(),
+            permanent: true,
+        }));
+    }
+    let secret = match &source.secret_enc {
+        Some(enc) => state.pii.decrypt(enc)?,
+        None => String::new(),
+    };
+    let body = serde_json::to_vec(&r.body)?;
+    let ts = Utc::now().timestamp();
+    let sent = state
+        .http
+        .post(&source.callback_url)
+        .header("content-type", "application/json")
+        .header("x-zoufang-source", "zoufang")
+        .header("x-zoufang-delivery", r.reply_id.to_string())
+        .header("x-zoufang-timestamp", ts.to_string())
+        .header(
+            "x-zoufang-signature",
+            signing::sign(secret.as_bytes(), ts, &body),
+        )
+        .body(body)
+        .send()
+        .await;
+    Ok(match sent {
+        Err(e) => Err(Failure {
+            reason: format!("unreachable: {e}"),
+            permanent: false,
+        }),
+        Ok(resp) if resp.status().is_success() => Ok(()),
+        Ok(resp) => {
+            let status = resp.status();
+            // 4xx says the request itself is wrong, except timeouts and throttling.
+            let permanent = status.is_client_error()
+                && status != reqwest::StatusCode::REQUEST_TIMEOUT
+                && status != reqwest::StatusCode::TOO_MANY_REQUESTS;
+            Err(Failure {
+                reason: format!("HTTP {status}"),
+                permanent,
+            })
+        }
+    })
+}
+
+async fn deliver(state: &State, r: &ReplyRow) -> anyhow::Result<()> {
+    let outcome = push(state, r).await?;
+    let now = Utc::now();
+    match outcome {
+        Ok(()) => {
+            store::replies::finish(&state.pool, &r.county, r.reply_id, "sent", now, "").await?
+        }
+        Err(f) => {
+            let attempts = u32::try_from(r.attempts).unwrap_or(u32::MAX);
+            match state.settings.retry.after_failure(attempts, f.permanent) {
+                AfterFailure::RetryIn(delay) => {
+                    let at = now + Duration::from_std(delay).unwrap_or(Duration::minutes(30));
+                    tracing::info!(reply = %r.reply_id, attempts, reason = %f.reason,
+                        "answer push failed; will retry");
+                    store::replies::retry_at(&state.pool, &r.county, r.reply_id, at, &f.reason)
+                        .await?;
+                }
+                AfterFailure::GiveUp => {
+                    tracing::warn!(reply = %r.reply_id, attempts, reason = %f.reason,
+                        "answer push failed for good");
+                    store::replies::finish(
+                        &state.pool,
+                        &r.county,
+                        r.reply_id,
+                        "failed",
+                        now,
+                        &f.reason,
+                    )
+                    .await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}

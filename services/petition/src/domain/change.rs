@@ -1,0 +1,115 @@
+//! The changes a case goes through: each is one `petition.case.<change>`
+//! event, one log line and (except receipt and updates, which came from the
+//! source) one answer pushed back to the source system.
+
+/// A change of a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Received,
+    Updated,
+    Accepted,
+    NotAccepted,
+    Extended,
+    Replied,
+    ReviewRequested,
+    Reviewed,
+    ReReviewRequested,
+    ReReviewed,
+    Returned,
+    Reassigned,
+    Merged,
+}
+
+impl Change {
+    /// The verb of the routing key and the log.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::Updated => "updated",
+            Self::Accepted => "accepted",
+            Self::NotAccepted => "not_accepted",
+            Self::Extended => "extended",
+            Self::Replied => "replied",
+            Self::ReviewRequested => "review_requested",
+            Self::Reviewed => "reviewed",
+            Self::ReReviewRequested => "rereview_requested",
+            Self::ReReviewed => "rereviewed",
+            Self::Returned => "returned",
+            Self::Reassigned => "reassigned",
+            Self::Merged => "merged",
+        }
+    }
+
+    /// `petition.case.<change>`.
+    pub fn routing_key(self) -> &'static str {
+        match self {
+            Self::Received => "petition.case.received",
+            Self::Updated => "petition.case.updated",
+            Self::Accepted => "petition.case.accepted",
+            Self::NotAccepted => "petition.case.not_accepted",
+            Self::Extended => "petition.case.extended",
+            Self::Replied => "petition.case.replied",
+            Self::ReviewRequested => "petition.case.review_requested",
+            Self::Reviewed => "petition.case.reviewed",
+            Self::ReReviewRequested => "petition.case.rereview_requested",
+            Self::ReReviewed => "petition.case.rereviewed",
+            Self::Returned => "petition.case.returned",
+            Self::Reassigned => "petition.case.reassigned",
+            Self::Merged => "petition.case.merged",
+        }
+    }
+
+    /// Whether the source system is told (it told us of receipt and updates).
+    pub fn answered_back(self) -> bool {
+        !matches!(self, Self::Received | Self::Updated)
+    }
+
+    /// 受理, 答复 … as the source system's clerks read it.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Self::Received => "收到",
+            Self::Updated => "更新",
+            Self::Accepted => "受理",
+            Self::NotAccepted => "不予受理",
+            Self::Extended => "延期",
+            Self::Replied => "答复",
+            Self::ReviewRequested => "申请复查",
+            Self::Reviewed => "复查决定",
+            Self::ReReviewRequested => "申请复核",
+            Self::ReReviewed => "复核决定",
+            Self::Returned => "退单",
+            Self::Reassigned => "改派",
+            Self::Merged => "并单",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routing_keys_carry_the_change_name() {
+        for c in [
+            Change::Received,
+            Change::Updated,
+            Change::Accepted,
+            Change::NotAccepted,
+            Change::Extended,
+            Change::Replied,
+            Change::ReviewRequested,
+            Change::Reviewed,
+            Change::ReReviewRequested,
+            Change::ReReviewed,
+            Change::Returned,
+            Change::Reassigned,
+            Change::Merged,
+        ] {
+            assert_eq!(c.routing_key(), format!("petition.case.{}", c.name()));
+            assert_eq!(
+                c.answered_back(),
+                !matches!(c, Change::Received | Change::Updated)
+            );
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! What the bridge consumes: the ledger's resolutions. When the ledger item
+//! of a case is resolved the case is answered 支持 with the resolution, and
+//! when it is closed with an explanation, 解释 (a case not yet accepted is
+//! accepted first; a case under review gets the review's decision). Any
+//! other ledger item is not the bridge's business.
+use sqlx::PgConnection;
+use uuid::Uuid;
+use zoufang_proto::events::v1::IssueChanged;
+use zoufang_runtime::{
+    ServiceError,
+    consumer::{EventHandler, HandlerError, IncomingEvent},
+};
+
+use crate::{
+    domain::clock::{Outcome, Stage},
+    inputs,
+    ops::{
+        State,
+        steps::{Step, apply},
+        view,
+    },
+    store,
+};
+
+/// The actor of steps the ledger caused.
+const LEDGER: &str = "ledger";
+
+/// The bridge's event handler.
+#[derive(Debug, Clone)]
+pub struct PetitionEvents {
+    pub state: State,
+}
+
+/// The steps a ledger outcome means for a case at `stage`.
+pub fn steps_for(stage: Stage, outcome: Outcome, text: &str) -> Vec<Step> {
+    let answer = if text.trim().is_empty() {
+        format!("已{}", outcome.zh())
+    } else {
+        text.trim().to_owned()
+    };
+    match stage {
+        Stage::Received => vec![
+            Step::Accept {
+                note: "台账办结前受理".into(),
+            },
+            Step::Reply {
+                outcome,
+                text: answer,
+            },
+        ],
+        Stage::Handling => vec![Step::Reply {
+            outcome,
+            text: answer,
+        }],
+        Stage::UnderReview | Stage::UnderReReview => vec![Step::Decide {
+            outcome,
+            text: answer,
+        }],
+        _ => vec![],
+    }
+}
+
+fn to_handler(e: ServiceError) -> HandlerError {
+    match e {
+        ServiceError::Internal(e) => HandlerError::Retry(e),
+        ServiceError::Aborted(m) => HandlerError::Retry(anyhow::anyhow!(m)),
+        other => HandlerError::Park(anyhow::anyhow!("{other}")),
+    }
+}
+
+impl EventHandler for PetitionEvents {
+    async fn handle(
+        &self,
+        tx: &mut PgConnection,
+        event: &IncomingEvent,
+    ) -> Result<(), HandlerError> {
+        let outcome = match event.envelope.routing_key.as_str() {
+            inputs::ISSUE_RESOLVED => Outcome::Supported,
+            inputs::ISSUE_EXPLAINED => Outcome::Explained,
+            other => {
+                return Err(HandlerError::Park(anyhow::anyhow!(
+                    "the petition bridge does not handle {other}"
+                )));
+            }
+        };
+        let changed: IssueChanged = event.decode()?;
+        let Ok(issue_id) = Uuid::parse_str(&changed.issue_id) else {
+            return Ok(());
+        };
+        let Some(found) = store::cases::by_issue(&mut *tx, issue_id).await? else {
+            return Ok(()); // not a petition's item
+        };
+        let Some(mut row) = store::cases::lock(tx, &found.county, found.case_id).await? else {
+            return Ok(());
+        };
+        let now = self.state.clock.now();
+        for step in steps_for(view::stage_of(&row), outcome, &changed.note) {
+            row = apply(tx, row, &step, LEDGER, now)
+                .await
+                .map_err(to_handler)?;
+        }
+        self.state.wake.notify_one();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ledger_resolution_answers_the_case_at_its_stage() {
+        let steps = steps_for(Stage::Received, Outcome::Supported, "已修好");
+        assert_eq!(steps.len(), 2);
+        assert!(matches!(steps[0], Step::Accept { .. }));
+        assert_eq!(
+            steps[1],
+            Step::Reply {
+                outcome: Outcome::Supported,
+                text: "已修好".into()
+            }
+        );
+        assert!(matches!(
+            steps_for(Stage::UnderReview, Outcome::Explained, "")[0],
+            Step::Decide { .. }
+        ));
+        assert!(steps_for(Stage::Replied(Outcome::Supported), Outcome::Supported, "x").is_empty());
+        assert!(steps_for(Stage::Merged, Outcome::Supported, "x").is_empty());
+    }
+}

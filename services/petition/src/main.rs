@@ -1,0 +1,19 @@
+//! `petition`: the petition-system bridge (信访对接). See `--help`.
+use zoufang_petition::{app::Application, config::Config};
+use zoufang_runtime::{config, server::shutdown_signal, telemetry};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config: Config = config::parse(Config::validate);
+    let _telemetry = telemetry::init("petition", config.common.otlp_endpoint.as_deref())?;
+    for warning in config.common.warnings() {
+        tracing::warn!("{warning}");
+    }
+    let app = Application::build(config).await?;
+    let shutdown = app.shutdown_token();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        shutdown.cancel();
+    });
+    app.run_until_stopped().await
+}

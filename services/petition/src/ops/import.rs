@@ -1,0 +1,97 @@
+//! The batch door: a CSV or XLSX file of cases, each row taken in like a
+//! webhook delivery. Bad rows are reported with their row and column and
+//! the good ones are taken in (a row is a case; there is nothing to gain
+//! from refusing a whole file for one bad row, and taking a row in twice
+//! changes nothing, so a corrected file can simply be sent again).
+use zoufang_proto::petition::v1::{ImportCasesRequest, ImportCasesResponse, RowError};
+use zoufang_runtime::{ServiceError, ServiceResult, auth::Claims};
+
+use super::{
+    HANDLERS, State,
+    intake::{Applied, Refused, intake},
+};
+use crate::domain::batch;
+
+/// The largest file accepted.
+const MAX_BYTES: usize = 20 * 1024 * 1024;
+
+/// Takes in every good row of the file.
+pub async fn import(
+    state: &State,
+    claims: &Claims,
+    req: ImportCasesRequest,
+) -> ServiceResult<ImportCasesResponse> {
+    claims.require_any_role(HANDLERS)?;
+    if req.content.is_empty() {
+        return Err(ServiceError::invalid("content", "the file is empty"));
+    }
+    if req.content.len() > MAX_BYTES {
+        return Err(ServiceError::invalid(
+            "content",
+            "larger than 20 MB; split the file",
+        ));
+    }
+    let parsed = batch::parse(
+        &req.content,
+        req.file_name.trim(),
+        req.source_system.trim(),
+        chrono::Utc::now(),
+    )
+    .map_err(|why| ServiceError::invalid("content", why))?;
+    let mut out = ImportCasesResponse {
+        rows: i32::try_from(parsed.rows()).unwrap_or(i32::MAX),
+        errors: parsed
+            .errors
+            .into_iter()
+            .map(|e| RowError {
+                row: e.row,
+                column: e.column,
+                reason: e.reason,
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let actor = format!("import:{}", claims.sub);
+    for (row, case) in parsed.cases {
+        if !claims.covers(case.region.as_str()) {
+            out.errors.push(RowError {
+                row,
+                column: "区划代码".into(),
+                reason: format!("{} 不在您的管辖范围内", case.region.as_str()),
+            });
+            continue;
+        }
+        match intake(state, &case, &actor, None).await {
+            Ok((_, Applied::Created)) => out.created += 1,
+            Ok((_, Applied::Updated)) => out.updated += 1,
+            Ok((_, Applied::Unchanged)) => out.unchanged += 1,
+            Err(Refused::Service(ServiceError::InvalidArgument(vs))) => {
+                out.errors.extend(vs.into_iter().map(|v| RowError {
+                    row,
+                    column: column_of(&v.field).to_owned(),
+                    reason: v.reason,
+                }));
+            }
+            Err(Refused::Service(e)) => return Err(e),
+            Err(Refused::Replay) => unreachable_replay(),
+        }
+    }
+    out.errors.sort_by_key(|e| e.row);
+    Ok(out)
+}
+
+/// Batches carry no signature, so intake cannot call them replays.
+fn unreachable_replay() {
+    tracing::error!("intake refused a batch row as a replay, which cannot happen");
+}
+
+/// The column a case field is read from, for the checks intake makes
+/// beyond the file's own (the source registered, the region in its area).
+fn column_of(field: &str) -> &str {
+    match field {
+        "source_system" => "来源系统",
+        "region_code" => "区划代码",
+        "external_id" => "外部编号",
+        _ => field,
+    }
+}

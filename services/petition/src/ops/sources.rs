@@ -1,0 +1,120 @@
+//! Registering the systems that send cases and receive answers.
+use zoufang_proto::petition::v1::{
+    ListSourcesRequest, ListSourcesResponse, RegisterSourceRequest, RegisterSourceResponse, Source,
+};
+use zoufang_runtime::{
+    ServiceError, ServiceResult,
+    auth::{Claims, roles},
+    error::FieldViolation,
+    fields::{county_of, to_timestamp},
+};
+
+use super::State;
+use crate::store::{self, sources::SourceRow};
+
+const ADMINS: &[&str] = &[roles::COUNTY_ADMIN, roles::PETITION_BUREAU, roles::SERVICE];
+
+fn view(row: &SourceRow) -> Source {
+    Source {
+        source_system: row.source_system.clone(),
+        display_name: row.display_name.clone(),
+        region_code: row.region_code.clone(),
+        callback_url: row.callback_url.clone(),
+        has_secret: row.secret_enc.is_some(),
+        created_at: Some(to_timestamp(row.created_at)),
+    }
+}
+
+fn check(req: &RegisterSourceRequest) -> Vec<FieldViolation> {
+    let mut v = Vec::new();
+    let mut bad = |field: &str, reason: &str| {
+        v.push(FieldViolation {
+            field: field.into(),
+            reason: reason.into(),
+        })
+    };
+    let name = req.source_system.trim();
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    {
+        bad("source_system", "1–64 letters, digits, - _ or .");
+    }
+    if req.display_name.trim().is_empty() {
+        bad("display_name", "required");
+    }
+    let region = req.region_code.trim();
+    if region.len() < 6 || region.len() > 12 || !region.bytes().all(|b| b.is_ascii_digit()) {
+        bad(
+            "region_code",
+            "a county code (6 digits) or a longer region code",
+        );
+    }
+    let url = req.callback_url.trim();
+    if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
+        bad("callback_url", "an http:// or https:// URL, or empty");
+    }
+    if req.secret.len() < 16 {
+        bad("secret", "at least 16 characters");
+    }
+    v
+}
+
+/// Registers a source system, or updates it (a new secret replaces the old).
+pub async fn register(
+    state: &State,
+    claims: &Claims,
+    req: RegisterSourceRequest,
+) -> ServiceResult<RegisterSourceResponse> {
+    claims.require_any_role(ADMINS)?;
+    let violations = check(&req);
+    if !violations.is_empty() {
+        return Err(ServiceError::InvalidArgument(violations));
+    }
+    let region = req.region_code.trim();
+    claims.require_scope(region)?;
+    if let Some(other) = store::sources::by_name(&state.pool, req.source_system.trim()).await?
+        && other.county != county_of(region)
+    {
+        return Err(ServiceError::invalid(
+            "source_system",
+            "already registered by another county",
+        ));
+    }
+    let row = store::sources::upsert(
+        &state.pool,
+        &SourceRow {
+            county: county_of(region),
+            source_system: req.source_system.trim().to_owned(),
+            display_name: req.display_name.trim().to_owned(),
+            region_code: region.to_owned(),
+            callback_url: req.callback_url.trim().to_owned(),
+            secret_enc: Some(state.pii.encrypt(&req.secret)),
+            created_by: claims.sub.clone(),
+            created_at: state.clock.now(),
+        },
+    )
+    .await?;
+    Ok(RegisterSourceResponse {
+        source: Some(view(&row)),
+    })
+}
+
+/// The sources in the caller's scope.
+pub async fn list(
+    state: &State,
+    claims: &Claims,
+    _req: ListSourcesRequest,
+) -> ServiceResult<ListSourcesResponse> {
+    claims.require_any_role(ADMINS)?;
+    let rows = store::sources::list(&state.pool, &claims.scope).await?;
+    Ok(ListSourcesResponse {
+        sources: rows
+            .iter()
+            .filter(|r| claims.covers(&r.region_code))
+            .map(view)
+            .collect(),
+    })
+}
