@@ -65,6 +65,7 @@ pub fn petition_config(database: &str, registry_port: u16) -> Config {
         inbound_exchange: unique_name("zft"),
         inbound_queue: unique_name("zft"),
         signature_window_secs: 300,
+        settle_interval_secs: 3600,
         dispatch_interval_ms: 100,
         delivery_backoff_ms: 200,
         delivery_max_backoff_secs: 2,

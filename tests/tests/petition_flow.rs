@@ -462,6 +462,7 @@ async fn the_15_60_30_day_clock_feeds_the_ledgers_due_soon_and_overdue() {
             case_id: c_case.clone(),
             expected_version: 1,
             note: "依法受理".into(),
+            new_facts: false,
         })
         .await
         .expect("accept")
@@ -561,6 +562,7 @@ async fn the_15_60_30_day_clock_feeds_the_ledgers_due_soon_and_overdue() {
                     case_id: a_case.clone(),
                     expected_version: 0,
                     note: String::new(),
+                    new_facts: false,
                 })
                 .await
                 .expect("accept a");
@@ -846,4 +848,297 @@ async fn cases_arrive_over_amqp_and_in_batch_files_and_bad_ones_are_parked_or_re
         .into_inner();
     assert_eq!((again.created, again.unchanged), (0, 2), "{again:?}");
     w.stop().await;
+}
+
+#[tokio::test]
+async fn hotline_orders_are_returned_reassigned_and_merged_and_the_source_hears_each_step() {
+    let w = World::start().await;
+    let hotline = |external: &str, serial: u32| {
+        let mut order = w
+            .fake
+            .case(external, 1, &petition::id_number(serial), Utc::now());
+        order["kind"] = "hotline".into();
+        order["channel"] = "电话".into();
+        order
+    };
+    let (first_ext, repeat_ext) = (unique_name("HL-"), unique_name("HL-"));
+    let first = w.fake.send(&hotline(&first_ext, 11)).await;
+    let repeat = w.fake.send(&hotline(&repeat_ext, 12)).await;
+    let (first_case, first_issue) = (
+        first.body["case_id"].as_str().expect("case").to_owned(),
+        first.body["issue_id"].as_str().expect("issue").to_owned(),
+    );
+    let (repeat_case, repeat_issue) = (
+        repeat.body["case_id"].as_str().expect("case").to_owned(),
+        repeat.body["issue_id"].as_str().expect("issue").to_owned(),
+    );
+    w.ledger_until(&first_issue, "a hotline item", |i| {
+        i.source == IssueSource::Hotline as i32
+    })
+    .await;
+    w.ledger_until(&repeat_issue, "a hotline item", |_| true)
+        .await;
+    let mut bureau = w
+        .bridge
+        .client("bureau", &["petition_bureau"], COUNTY)
+        .await;
+
+    // 退单: not ours to handle; the item closes in the ledger.
+    let returned = bureau
+        .return_order(zoufang_proto::petition::v1::ReturnOrderRequest {
+            case_id: first_case.clone(),
+            expected_version: 1,
+            reason: "不属于本镇职责，请重新派单".into(),
+        })
+        .await
+        .expect("return")
+        .into_inner()
+        .case
+        .expect("case");
+    assert_eq!(returned.stage, Stage::Returned as i32);
+    w.ledger_until(&first_issue, "explained by the return", |i| {
+        i.state == IssueState::Explained as i32 && i.explanation.contains("退单")
+    })
+    .await;
+
+    // 改派: to the right handler, whose 15 days start now; the item reopens.
+    let reassigned = bureau
+        .reassign_order(zoufang_proto::petition::v1::ReassignOrderRequest {
+            case_id: first_case.clone(),
+            expected_version: returned.version,
+            assignee: "县自然资源局".into(),
+            note: "改派县自然资源局".into(),
+        })
+        .await
+        .expect("reassign")
+        .into_inner()
+        .case
+        .expect("case");
+    assert_eq!(reassigned.stage, Stage::Received as i32);
+    assert_eq!(reassigned.assignee, "县自然资源局");
+    w.ledger_until(&first_issue, "reopened on the new deadline", |i| {
+        i.state == IssueState::Reopened as i32 && secs(&i.deadline) == secs(&reassigned.due_at)
+    })
+    .await;
+
+    // 并单: the repeat order is merged into the first; its item is a duplicate.
+    let merged = bureau
+        .merge_orders(zoufang_proto::petition::v1::MergeOrdersRequest {
+            case_id: repeat_case.clone(),
+            expected_version: 0,
+            into_case_id: first_case.clone(),
+            note: "同一诉求重复来电".into(),
+        })
+        .await
+        .expect("merge")
+        .into_inner()
+        .case
+        .expect("case");
+    assert_eq!(merged.stage, Stage::Merged as i32);
+    assert_eq!(merged.merged_into_case_id, first_case);
+    w.ledger_until(&repeat_issue, "a duplicate of the first", |i| {
+        i.state == IssueState::Duplicate as i32 && i.merged_into == first_issue
+    })
+    .await;
+    // A petition (not a hotline order) cannot be returned; the bad merge
+    // target is named.
+    let bad = bureau
+        .merge_orders(zoufang_proto::petition::v1::MergeOrdersRequest {
+            case_id: first_case.clone(),
+            expected_version: 0,
+            into_case_id: Uuid::new_v4().to_string(),
+            note: String::new(),
+        })
+        .await
+        .expect_err("merge into nothing");
+    assert_eq!(bad.code(), tonic::Code::InvalidArgument);
+    assert!(bad.message().contains("into_case_id"), "{}", bad.message());
+
+    // The source heard each step once, signed.
+    for (ext, change) in [
+        (&first_ext, "returned"),
+        (&first_ext, "reassigned"),
+        (&repeat_ext, "merged"),
+    ] {
+        w.fake
+            .answers
+            .wait_for_matching(1, Duration::from_secs(15), ext)
+            .await;
+        let got = eventually(Duration::from_secs(15), || async {
+            let a = w.fake.answers_for(ext, change);
+            (!a.is_empty()).then_some(a)
+        })
+        .await
+        .unwrap_or_else(|| panic!("no {change} answer for {ext}"));
+        assert_eq!(got.len(), 1, "{change} answered once");
+        assert!(w.fake.verify(&got[0]));
+    }
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn an_unappealed_reply_becomes_final_and_the_same_claim_is_not_accepted_again() {
+    let w = World::start().await;
+    let id_number = petition::id_number(21);
+    w.household(&id_number).await;
+    let now = Utc::now();
+    let external = unique_name("XF-");
+    let sent = w
+        .fake
+        .send(&w.fake.case(&external, 1, &id_number, now - Days::days(80)))
+        .await;
+    let case_id = sent.body["case_id"].as_str().expect("case").to_owned();
+    w.ledger_until(
+        sent.body["issue_id"].as_str().expect("issue"),
+        "exists",
+        |_| true,
+    )
+    .await;
+    let mut bureau = w
+        .bridge
+        .client("bureau", &["petition_bureau"], COUNTY)
+        .await;
+
+    // Accepted 75 days ago, answered 31 days ago, never appealed.
+    w.clock.set(now - Days::days(75));
+    bureau
+        .accept_case(AcceptCaseRequest {
+            case_id: case_id.clone(),
+            expected_version: 0,
+            note: String::new(),
+            new_facts: false,
+        })
+        .await
+        .expect("accept");
+    w.clock.set(now - Days::days(31));
+    bureau
+        .reply_case(ReplyCaseRequest {
+            case_id: case_id.clone(),
+            expected_version: 0,
+            outcome: Outcome::NotSupported as i32,
+            text: "诉求不符合政策规定".into(),
+        })
+        .await
+        .expect("reply");
+    w.clock.set(now);
+    let settled = zoufang_petition::ops::settle::settle_once(&w.bridge.state)
+        .await
+        .expect("settle");
+    assert!(settled >= 1);
+    let case = bureau
+        .get_case(GetCaseRequest {
+            case_id: case_id.clone(),
+        })
+        .await
+        .expect("case")
+        .into_inner();
+    let c = case.case.expect("case");
+    assert_eq!(c.stage, Stage::Final as i32);
+    assert_eq!(c.outcome, Outcome::NotSupported as i32);
+    assert_eq!(
+        case.log.last().map(|l| l.change.as_str()),
+        Some("finalized")
+    );
+    // Settling again changes nothing.
+    zoufang_petition::ops::settle::settle_once(&w.bridge.state)
+        .await
+        .expect("settle again");
+    let again = bureau
+        .get_case(GetCaseRequest {
+            case_id: case_id.clone(),
+        })
+        .await
+        .expect("case")
+        .into_inner();
+    assert_eq!(again.case.expect("case").version, c.version);
+    let late = bureau
+        .request_review(RequestReviewRequest {
+            case_id: case_id.clone(),
+            expected_version: 0,
+            note: String::new(),
+        })
+        .await
+        .expect_err("final");
+    assert_eq!(late.code(), tonic::Code::FailedPrecondition);
+    let finalized = eventually(Duration::from_secs(15), || async {
+        let a = w.fake.answers_for(&external, "finalized");
+        (!a.is_empty()).then_some(a)
+    })
+    .await
+    .expect("the source hears the case is final");
+    assert_eq!(finalized[0].json()["stage_zh"], "已办结");
+
+    // The same petitioner comes again: the case is taken in, flagged, and
+    // cannot be accepted unless it rests on new facts and reasons.
+    let repeat = w
+        .fake
+        .send(&w.fake.case(&unique_name("XF-"), 1, &id_number, now))
+        .await;
+    let repeat_case = repeat.body["case_id"].as_str().expect("case").to_owned();
+    let flagged = bureau
+        .get_case(GetCaseRequest {
+            case_id: repeat_case.clone(),
+        })
+        .await
+        .expect("case")
+        .into_inner();
+    assert_eq!(flagged.case.expect("case").repeat_of_case_id, case_id);
+    assert!(
+        flagged.log[0].note.contains("不再受理"),
+        "{:?}",
+        flagged.log
+    );
+    let refused = bureau
+        .accept_case(AcceptCaseRequest {
+            case_id: repeat_case.clone(),
+            expected_version: 0,
+            note: String::new(),
+            new_facts: false,
+        })
+        .await
+        .expect_err("the same claim again");
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        refused.message().contains("new_facts"),
+        "{}",
+        refused.message()
+    );
+    let accepted = bureau
+        .accept_case(AcceptCaseRequest {
+            case_id: repeat_case,
+            expected_version: 0,
+            note: "有新的事实和理由".into(),
+            new_facts: true,
+        })
+        .await
+        .expect("accepted on new facts")
+        .into_inner()
+        .case
+        .expect("case");
+    assert_eq!(accepted.stage, Stage::Handling as i32);
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn without_the_registry_a_case_is_refused_for_now_and_nothing_is_written() {
+    let w = World::start().await;
+    let before = written(&w.bridge.service.pool).await;
+    let World {
+        registry,
+        issues,
+        bridge,
+        fake,
+        queue,
+        ..
+    } = w;
+    registry.stop().await;
+    let answer = fake
+        .send(&fake.case(&unique_name("XF-"), 1, &petition::id_number(31), Utc::now()))
+        .await;
+    assert_eq!(answer.status, 503, "{:?}", answer.body);
+    assert_eq!(written(&bridge.service.pool).await[..4], before[..4]);
+    bridge.stop().await;
+    issues.stop().await;
+    zoufang_e2e::delete_consumer_queues(&queue, &zoufang_runtime::consumer::default_retry_delays())
+        .await;
 }

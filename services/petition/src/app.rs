@@ -20,7 +20,7 @@ use crate::{
     events::PetitionEvents,
     grpc::PetitionGrpc,
     inputs,
-    ops::{Settings, State},
+    ops::{Settings, State, settle},
     registry::Registry,
     store, webhook,
 };
@@ -143,6 +143,11 @@ impl Application {
                 host.spawn(amqp_inbound::run(state.clone(), door, shutdown.clone()));
                 host.spawn(dispatch::run(state.clone(), shutdown.clone()));
                 host.spawn(prune_signatures(state.pool.clone(), shutdown.clone()));
+                host.spawn(settle::run(
+                    state.clone(),
+                    Duration::from_secs(config.settle_interval_secs),
+                    shutdown.clone(),
+                ));
                 let router = webhook::router(state);
                 host.spawn(async move {
                     if let Err(e) = axum::serve(webhook, router)

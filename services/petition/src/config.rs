@@ -34,6 +34,9 @@ pub struct Config {
     /// How far a webhook's timestamp may be from now, in seconds.
     #[arg(long, env = "SIGNATURE_WINDOW_SECS", default_value_t = 300)]
     pub signature_window_secs: i64,
+    /// How often cases whose appeal window ran out are made final.
+    #[arg(long, env = "SETTLE_INTERVAL_SECS", default_value_t = 3600)]
+    pub settle_interval_secs: u64,
     /// How often the dispatcher looks for due answers.
     #[arg(long, env = "DISPATCH_INTERVAL_MS", default_value_t = 500)]
     pub dispatch_interval_ms: u64,
@@ -62,6 +65,9 @@ impl Config {
         }
         if self.dispatch_interval_ms == 0 {
             return Err("DISPATCH_INTERVAL_MS must be at least 1".into());
+        }
+        if self.settle_interval_secs == 0 {
+            return Err("SETTLE_INTERVAL_SECS must be at least 1".into());
         }
         if self.signature_window_secs <= 0 {
             return Err("SIGNATURE_WINDOW_SECS must be positive".into());

@@ -42,6 +42,7 @@ pub fn steps_for(stage: Stage, outcome: Outcome, text: &str) -> Vec<Step> {
         Stage::Received => vec![
             Step::Accept {
                 note: "台账办结前受理".into(),
+                new_facts: false,
             },
             Step::Reply {
                 outcome,
@@ -95,9 +96,17 @@ impl EventHandler for PetitionEvents {
         };
         let now = self.state.clock.now();
         for step in steps_for(view::stage_of(&row), outcome, &changed.note) {
-            row = apply(tx, row, &step, LEDGER, now)
-                .await
-                .map_err(to_handler)?;
+            row = match apply(tx, row, &step, LEDGER, now).await {
+                Ok(saved) => saved,
+                // The clock refuses (e.g. a repeat of a final claim cannot be
+                // accepted): the handler answers it by hand; nothing to retry.
+                Err(ServiceError::FailedPrecondition(why)) => {
+                    tracing::warn!(case_id = %found.case_id, reason = %why,
+                        "the ledger closed a case item the clock does not let answer");
+                    break;
+                }
+                Err(e) => return Err(to_handler(e)),
+            };
         }
         self.state.wake.notify_one();
         Ok(())

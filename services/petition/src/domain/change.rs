@@ -18,6 +18,8 @@ pub enum Change {
     Returned,
     Reassigned,
     Merged,
+    /// The appeal window ran out: the reply or review is final (办结).
+    Finalized,
 }
 
 impl Change {
@@ -37,6 +39,7 @@ impl Change {
             Self::Returned => "returned",
             Self::Reassigned => "reassigned",
             Self::Merged => "merged",
+            Self::Finalized => "finalized",
         }
     }
 
@@ -56,6 +59,7 @@ impl Change {
             Self::Returned => "petition.case.returned",
             Self::Reassigned => "petition.case.reassigned",
             Self::Merged => "petition.case.merged",
+            Self::Finalized => "petition.case.finalized",
         }
     }
 
@@ -80,6 +84,7 @@ impl Change {
             Self::Returned => "退单",
             Self::Reassigned => "改派",
             Self::Merged => "并单",
+            Self::Finalized => "办结",
         }
     }
 }
@@ -104,6 +109,7 @@ mod tests {
             Change::Returned,
             Change::Reassigned,
             Change::Merged,
+            Change::Finalized,
         ] {
             assert_eq!(c.routing_key(), format!("petition.case.{}", c.name()));
             assert_eq!(

@@ -89,6 +89,20 @@ pub enum Refusal {
     WindowClosed(DateTime<Utc>),
     #[error("only hotline work orders can be returned, reassigned or merged")]
     NotHotline,
+    #[error(
+        "the petitioner's case {0} on this claim is final (复核终结); the same claim is not \
+         accepted again — accept only with new facts and reasons (new_facts)"
+    )]
+    RepeatOfFinal(String),
+}
+
+/// Whether a case may be accepted: one that repeats a final claim only when
+/// it rests on new facts and reasons.
+pub fn may_accept(repeat_of_final: Option<&str>, new_facts: bool) -> Result<(), Refusal> {
+    match repeat_of_final {
+        Some(prior) if !new_facts => Err(Refusal::RepeatOfFinal(prior.to_owned())),
+        _ => Ok(()),
+    }
 }
 
 fn days(n: i64) -> Duration {
@@ -280,6 +294,16 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn a_repeat_of_a_final_claim_is_accepted_only_on_new_facts() {
+        assert!(may_accept(None, false).is_ok());
+        assert_eq!(
+            may_accept(Some("XF-1"), false),
+            Err(Refusal::RepeatOfFinal("XF-1".into()))
+        );
+        assert!(may_accept(Some("XF-1"), true).is_ok());
+    }
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 1, 2, 0, 0)

@@ -72,6 +72,16 @@ pub async fn import(
                     reason: v.reason,
                 }));
             }
+            Err(Refused::Service(ServiceError::Internal(e))) => {
+                // The registry or the database failed for this row: report it
+                // and go on; the file can be sent again (taken rows stay one).
+                tracing::warn!(row, error = %format!("{e:#}"), "batch row failed");
+                out.errors.push(RowError {
+                    row,
+                    column: String::new(),
+                    reason: "系统暂时无法处理该行（如户籍比对不可用），请稍后重新导入".into(),
+                });
+            }
             Err(Refused::Service(e)) => return Err(e),
             Err(Refused::Replay) => unreachable_replay(),
         }

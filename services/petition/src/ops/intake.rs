@@ -84,13 +84,25 @@ pub async fn intake(
     let existing = store::cases::get(&state.pool, id).await?;
     // Matching calls the registry, so it happens before the transaction and
     // only for a case not seen before.
+    // When the registry cannot answer, the case is refused for now (the
+    // webhook answers 503, the AMQP door requeues): the ID number is not
+    // kept, so a case taken in unmatched could never be matched later.
     let matched = match (&existing, &case.id_number) {
-        (None, Some(id_number)) => Some(
-            state
+        (None, Some(id_number)) => {
+            match state
                 .registry
                 .match_and_tag(id_number.as_str(), &county)
-                .await,
-        ),
+                .await
+            {
+                Match::Unavailable(why) => {
+                    return Err(ServiceError::Internal(anyhow::anyhow!(
+                        "household matching is unavailable: {why}"
+                    ))
+                    .into());
+                }
+                m => Some(m),
+            }
+        }
         _ => None,
     };
     let mut tx = state.pool.begin().await?;
@@ -185,6 +197,7 @@ async fn create(
         reply_text: String::new(),
         assignee: String::new(),
         merged_into: None,
+        repeat_of: None,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -195,17 +208,15 @@ async fn create(
     match matched {
         Some(Match::Household(h)) => row.household_id = Some(h),
         Some(Match::None) => notes.push("未匹配到户籍家庭".to_owned()),
-        Some(Match::Unavailable(why)) => {
-            tracing::warn!(case_id = %id, reason = %why, "household matching failed; case kept unmatched");
-            notes.push("户籍比对暂不可用，未关联家庭".to_owned());
-        }
-        None => {}
+        Some(Match::Unavailable(_)) | None => {}
     }
     if let Some(hash) = &row.id_hash
         && let Some(prior) = store::cases::final_case_of(&mut *tx, county, hash).await?
     {
-        // The regulation bars the same claim after a re-review; whether this
-        // is the same claim is for the handler to judge, so it is flagged.
+        // The regulation bars the same claim after a re-review. Whether this
+        // is the same claim is for the handler to judge: acceptance is
+        // refused unless they state it rests on new facts and reasons.
+        row.repeat_of = Some(prior.case_id);
         notes.push(format!(
             "信访人已有复核终结的信访件（{}），如为同一事实和理由，依规不再受理",
             prior.external_id

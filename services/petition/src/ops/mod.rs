@@ -5,6 +5,7 @@ pub mod import;
 pub mod intake;
 pub mod query;
 pub mod record;
+pub mod settle;
 pub mod sources;
 pub mod steps;
 pub mod view;

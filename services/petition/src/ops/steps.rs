@@ -12,7 +12,7 @@ use super::{HANDLERS, State, record::record, view};
 use crate::{
     domain::{
         change::Change,
-        clock::{Outcome, Refusal, Stage},
+        clock::{Outcome, Refusal, Stage, may_accept},
     },
     store::{self, cases::CaseRow},
 };
@@ -20,7 +20,7 @@ use crate::{
 /// One step of handling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    Accept { note: String },
+    Accept { note: String, new_facts: bool },
     Refuse { reason: String },
     Extend { days: i64, reason: String },
     Reply { outcome: Outcome, text: String },
@@ -105,7 +105,14 @@ pub async fn apply(
     let clock = view::clock_of(&row);
     let mut extras = view::Extras::default();
     let (next, change) = match step {
-        Step::Accept { note } => {
+        Step::Accept { note, new_facts } => {
+            let prior = match row.repeat_of {
+                Some(id) => store::cases::get(&mut *tx, id)
+                    .await?
+                    .map(|p| p.external_id),
+                None => None,
+            };
+            may_accept(prior.as_deref(), *new_facts).map_err(refused)?;
             extras.note = note.clone();
             (clock.accept(now).map_err(refused)?, Change::Accepted)
         }
@@ -235,7 +242,8 @@ mod tests {
         );
         assert!(
             Step::Accept {
-                note: String::new()
+                note: String::new(),
+                new_facts: false,
             }
             .validate()
             .is_ok()
@@ -294,7 +302,7 @@ pub mod rpc {
     }
 
     step_rpc! {
-        accept(AcceptCaseRequest) -> AcceptCaseResponse = |r| Step::Accept { note: r.note.trim().to_owned() };
+        accept(AcceptCaseRequest) -> AcceptCaseResponse = |r| Step::Accept { note: r.note.trim().to_owned(), new_facts: r.new_facts };
         refuse(RefuseCaseRequest) -> RefuseCaseResponse = |r| Step::Refuse { reason: r.reason.trim().to_owned() };
         extend(ExtendCaseRequest) -> ExtendCaseResponse = |r| Step::Extend { days: i64::from(r.days), reason: r.reason.trim().to_owned() };
         reply(ReplyCaseRequest) -> ReplyCaseResponse = |r| Step::Reply { outcome: outcome("outcome", r.outcome)?, text: r.text.trim().to_owned() };

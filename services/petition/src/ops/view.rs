@@ -161,6 +161,7 @@ pub fn case(row: &CaseRow) -> pb::Case {
         merged_into_case_id: text_of(row.merged_into),
         version: row.version,
         updated_at: Some(to_timestamp(row.updated_at)),
+        repeat_of_case_id: text_of(row.repeat_of),
     }
 }
 

@@ -34,6 +34,7 @@ pub struct CaseRow {
     pub reply_text: String,
     pub assignee: String,
     pub merged_into: Option<Uuid>,
+    pub repeat_of: Option<Uuid>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -46,9 +47,9 @@ pub async fn insert(conn: &mut PgConnection, row: &CaseRow) -> sqlx::Result<Opti
         "INSERT INTO cases (county, case_id, source_system, external_id, hotline, channel, sequence,
              name_enc, name_masked, id_hash, id_masked, phone_enc, phone_masked, region_code,
              content, attachments, received_at, household_id, issue_id, stage, outcome, due_at,
-             created_at, updated_at)
+             repeat_of, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22, $23, $23)
+                 $18, $19, $20, $21, $22, $23, $24, $24)
          ON CONFLICT DO NOTHING
          RETURNING *",
     )
@@ -74,6 +75,7 @@ pub async fn insert(conn: &mut PgConnection, row: &CaseRow) -> sqlx::Result<Opti
     .bind(&row.stage)
     .bind(&row.outcome)
     .bind(row.due_at)
+    .bind(row.repeat_of)
     .bind(row.created_at)
     .fetch_optional(conn)
     .await
@@ -258,5 +260,25 @@ pub async fn list(db: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Vec<CaseR
     .bind(f.after)
     .bind(f.limit)
     .fetch_all(db)
+    .await
+}
+
+/// Replied or reviewed cases answered before `answered_before` (their appeal
+/// window has run out), locked for this transaction; other replicas skip them.
+pub async fn claim_lapsed(
+    conn: &mut PgConnection,
+    answered_before: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<CaseRow>> {
+    sqlx::query_as(
+        "SELECT * FROM cases
+         WHERE stage IN ('replied', 'reviewed') AND answered_at < $1
+         ORDER BY answered_at
+         LIMIT $2
+         FOR UPDATE SKIP LOCKED",
+    )
+    .bind(answered_before)
+    .bind(limit)
+    .fetch_all(conn)
     .await
 }
