@@ -586,3 +586,4 @@ pub use notify::{Notify, NotifyUnderTest};
 pub mod gateway;
 pub mod petition;
 pub use petition::{FakePetitionSystem, PetitionUnderTest};
+pub mod procs;

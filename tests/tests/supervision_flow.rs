@@ -352,6 +352,18 @@ async fn callbacks_reopen_unsatisfied_items_and_dispute_denied_visits() {
         (0, 100, 0, 33, 0)
     );
     assert_eq!(assessed.score, (100 * 25 + 33 * 10) / 100);
+    // A campaign the registry does not know is the caller's mistake, not a
+    // server error (the gateway fuzz found it answering 500).
+    let unknown = sup_admin
+        .clone()
+        .get_cadre_assessment(GetCadreAssessmentRequest {
+            campaign_id: uuid::Uuid::new_v4().to_string(),
+            region_code: "430426104".into(),
+            weights: None,
+        })
+        .await
+        .expect_err("an unknown campaign");
+    assert_eq!(unknown.code(), tonic::Code::NotFound, "{unknown:?}");
 
     // Replaying a resolved event makes no second task.
     let count = || async {

@@ -21,6 +21,7 @@ use tonic::{
     codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder},
     transport::Channel,
 };
+use tracing::Instrument as _;
 
 use crate::{caller::Caller, error::ApiError, state::AppState};
 
@@ -188,13 +189,26 @@ pub async fn call(
 /// The route of one method.
 pub fn route(method: Arc<MethodEntry>) -> MethodRouter<AppState> {
     post(
-        move |State(state): State<AppState>, caller: Caller, body: Bytes| {
+        move |State(state): State<AppState>,
+              caller: Caller,
+              headers: http::HeaderMap,
+              body: Bytes| {
             let method = method.clone();
+            // One server span per request, continuing the HTTP caller's trace
+            // when it sent a `traceparent`. `call` runs inside it, so
+            // `inject_into_metadata` has a context to put into the upstream
+            // metadata and the service's gRPC span becomes its child: without
+            // a current span nothing was injected and every request started a
+            // new trace at the service.
+            let span = tracing::info_span!("http", otel.name = %format!("POST {}", method.http_path()),
+                otel.kind = "server", http.route = %method.http_path(), rpc.method = %method.grpc_path);
+            zoufang_runtime::telemetry::set_parent_from_http(&span, &headers);
             async move {
                 let msg = decode_json(&method.input, &body)?;
                 let reply = call(&state, &caller, &method, msg).await?;
                 Ok::<_, ApiError>(Json(encode_json(&reply)?))
             }
+            .instrument(span)
         },
     )
 }

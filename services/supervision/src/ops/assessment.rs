@@ -12,7 +12,7 @@ use zoufang_proto::{
     supervision::v1::*,
 };
 use zoufang_runtime::{
-    ServiceResult,
+    ServiceError, ServiceResult,
     auth::{BearerInterceptor, Claims, roles},
     fields::parse_uuid,
 };
@@ -22,6 +22,21 @@ use crate::{
     domain::assessment::{self, Components, Weights},
     store::{self, callbacks::Totals},
 };
+
+/// The registry's refusal as ours: what the caller got wrong stays the
+/// caller's (an unknown campaign is NotFound, not a server error); only the
+/// registry failing is internal.
+fn from_registry(s: tonic::Status) -> ServiceError {
+    let message = format!("registry: {}", s.message());
+    match s.code() {
+        tonic::Code::NotFound => ServiceError::NotFound(message),
+        // The only caller input the registry sees is the campaign id.
+        tonic::Code::InvalidArgument => ServiceError::invalid("campaign_id", message),
+        tonic::Code::PermissionDenied => ServiceError::PermissionDenied(message),
+        tonic::Code::Unauthenticated => ServiceError::Unauthenticated(message),
+        _ => ServiceError::Internal(anyhow::anyhow!(message)),
+    }
+}
 
 /// The assessment of the cadres of a region in a campaign.
 pub async fn assess(
@@ -59,7 +74,7 @@ pub async fn assess(
             region_code: prefix.clone(),
         })
         .await
-        .map_err(|s| anyhow::anyhow!("registry: {}", s.message()))?
+        .map_err(from_registry)?
         .into_inner()
         .cadres;
 
@@ -79,7 +94,7 @@ pub async fn assess(
                 cadre_id: cadre.cadre_id.clone(),
             })
             .await
-            .map_err(|s| anyhow::anyhow!("registry: {}", s.message()))?
+            .map_err(from_registry)?
             .into_inner();
         let quotas: Vec<(i64, i64)> = progress
             .quotas
