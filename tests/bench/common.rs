@@ -60,4 +60,3 @@ pub fn pgbench_baseline(database: &str, clients: usize, seconds: u64) -> anyhow:
         })
         .ok_or_else(|| anyhow::anyhow!("no tps in pgbench output: {text}"))
 }
-

@@ -177,7 +177,9 @@ async fn main() -> anyhow::Result<()> {
     println!("  {:<28} {pgbench:>9.1}/s", "baseline: pgbench INSERT");
 
     // Answer lag: resolve ledger items, time until the source has the answer.
-    let mut ledger = issues.issues_client("bench", &["county_admin"], COUNTY).await;
+    let mut ledger = issues
+        .issues_client("bench", &["county_admin"], COUNTY)
+        .await;
     let wanted = args.answers.min(created);
     let cases: Vec<(String, String)> = sqlx::query_as(
         "SELECT external_id, issue_id::text FROM petition.cases
@@ -234,8 +236,14 @@ async fn main() -> anyhow::Result<()> {
         percentile(&lags, 0.95),
         percentile(&lags, 0.99)
     );
-    println!("ratio: webhook intake / pgbench insert = {:.2}", intake / pgbench);
-    println!("ratio: webhook intake / bare HTTP POST = {:.2}", intake / echo_rate);
+    println!(
+        "ratio: webhook intake / pgbench insert = {:.2}",
+        intake / pgbench
+    );
+    println!(
+        "ratio: webhook intake / bare HTTP POST = {:.2}",
+        intake / echo_rate
+    );
 
     bridge.stop().await;
     issues.stop().await;
