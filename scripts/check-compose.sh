@@ -13,13 +13,24 @@
 #     services/*/Cargo.toml;
 #   - published ports are the convention ports of that service (gRPC or HTTP
 #     port, admin port = that + 1000, the petition webhook 8085; 5432 for
-#     postgres; 5672 and 15672 for rabbitmq), its GRPC_ADDR/HTTP_ADDR and ADMIN_ADDR use them, and its
-#     healthcheck asks its own /readyz;
+#     postgres; 5672 and 15672 for rabbitmq; 4317/4318 for otel-collector,
+#     16686 for jaeger, 9090 for prometheus, 3000 for grafana), its
+#     GRPC_ADDR/HTTP_ADDR and ADMIN_ADDR use them, and its healthcheck asks
+#     its own /readyz;
 #   - settings that must not be empty (DATABASE_URL, AMQP_URL, ZF_JWT_SECRET,
 #     ZF_PII_KEY) do not come out empty when the variable they interpolate is
 #     unset (the services refuse an empty ZF_PII_KEY);
 #   - depends_on targets exist, and `service_healthy` targets have a
-#     healthcheck; bind-mounted host files exist.
+#     healthcheck; every host file or folder the compose file mounts exists
+#     (mounted .yml/.yaml/.json files parse), every named volume is declared;
+#   - OTEL_EXPORTER_OTLP_ENDPOINT names a service of this file;
+#   - the Prometheus config (the file mounted at /etc/prometheus/
+#     prometheus.yml) scrapes exactly the Zoufang services of this file at
+#     their admin ports, each in a job named after the service, at /metrics;
+#   - every zf_* metric the Grafana dashboards' PromQL uses (without a
+#     _bucket/_sum/_count suffix) is defined in services/runtime/src/
+#     metrics.rs, the dashboards use the provisioned datasource's uid, and
+#     the dashboard provider reads the folder the dashboards are mounted at.
 set -euo pipefail
 file=${1:-docker-compose.yml}
 case $file in /*) ;; *) [ -z "${1:-}" ] || file="$PWD/$file" ;; esac
@@ -44,6 +55,7 @@ if ! python3 -c 'import yaml' 2>/dev/null; then
 fi
 
 python3 - "$file" <<'PY'
+import json
 import pathlib
 import re
 import sys
@@ -71,7 +83,16 @@ ZOUFANG = {
 }
 # Listeners beyond gRPC and admin: service -> (listen variable, port).
 EXTRA_PORTS = {"petition": ("WEBHOOK_ADDR", 8085)}
-INFRA_PORTS = {"postgres": {5432}, "rabbitmq": {5672, 15672}}
+INFRA_PORTS = {
+    "postgres": {5432},
+    "rabbitmq": {5672, 15672},
+    # Jaeger's own OTLP port stays inside the network: the collector feeds it.
+    "otel-collector": {4317, 4318},
+    "jaeger": {16686},
+    "prometheus": {9090},
+    "grafana": {3000},
+}
+METRICS_RS = pathlib.Path("services/runtime/src/metrics.rs")
 NOT_EMPTY = ("DATABASE_URL", "AMQP_URL", "ZF_JWT_SECRET", "ZF_PII_KEY")
 
 
@@ -128,6 +149,38 @@ def environment(svc):
             out[k] = v if sep else None
         return out
     return {k: (None if v is None else str(v)) for k, v in env.items()}
+
+
+def mounts(svc):
+    """(source, target) of every volume entry (short or long syntax)."""
+    out = []
+    for v in svc.get("volumes") or []:
+        if isinstance(v, dict):
+            out.append((str(v.get("source") or ""), str(v.get("target") or "")))
+        else:
+            parts = str(v).split(":")
+            out.append((parts[0], parts[1]) if len(parts) >= 2 else ("", parts[0]))
+    return out
+
+
+def is_host_path(source):
+    return source.startswith(("./", "../", "/", "~"))
+
+
+def mounted_at(svc, target):
+    """The host path mounted at `target` (a file or a folder above it)."""
+    for source, t in mounts(svc):
+        if not is_host_path(source):
+            continue
+        if t == target:
+            return base / source
+        if target.startswith(t.rstrip("/") + "/"):
+            return base / source / target[len(t.rstrip("/")) + 1:]
+    return None
+
+
+def services_by_image(prefix):
+    return [n for n, s in services.items() if str((s or {}).get("image", "")).startswith(prefix)]
 
 
 def port_of(addr):
@@ -194,11 +247,26 @@ for name, svc in services.items():
         if cond == "service_healthy" and not (services[dep] or {}).get("healthcheck"):
             err(f"{name}: waits for {dep} to be healthy, but {dep} has no healthcheck")
 
-    # Bind mounts of files of this repository must exist.
-    for v in svc.get("volumes") or []:
-        source = v.get("source", "") if isinstance(v, dict) else str(v).split(":")[0]
-        if source.startswith(("./", "../")) and not (base / source).exists():
-            err(f"{name}: mounts {source}, which does not exist")
+    # Host files and folders it mounts must exist (and parse, where we can
+    # tell their format); named volumes must be declared.
+    for source, _target in mounts(svc):
+        if is_host_path(source):
+            host = base / source
+            if not host.exists():
+                err(f"{name}: mounts {source}, which does not exist")
+            elif host.is_file() and host.suffix in (".yml", ".yaml", ".json"):
+                try:
+                    text = host.read_text()
+                    json.loads(text) if host.suffix == ".json" else yaml.safe_load(text)
+                except (ValueError, yaml.YAMLError) as e:
+                    err(f"{name}: mounts {source}, which does not parse: {e}")
+        elif source and source not in (compose.get("volumes") or {}):
+            err(f"{name}: mounts the volume {source!r}, which the top-level volumes: does not declare")
+    for env_file in ([svc["env_file"]] if isinstance(svc.get("env_file"), str) else svc.get("env_file") or []):
+        env_path = env_file.get("path", "") if isinstance(env_file, dict) else env_file
+        required = env_file.get("required", True) if isinstance(env_file, dict) else True
+        if required and not (base / env_path).is_file():
+            err(f"{name}: env_file {env_path} does not exist")
 
     env = environment(svc)
     for key in NOT_EMPTY:
@@ -254,6 +322,149 @@ for name, svc in services.items():
     test = " ".join(test) if isinstance(test, list) else str(test or "")
     if f":{admin}/readyz" not in test:
         err(f"{name}: healthcheck {test!r} does not ask its /readyz on port {admin}")
+
+# --- OTLP: the services' endpoint must be a service of this file.
+for name, svc in services.items():
+    endpoint = environment(svc or {}).get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    if endpoint is None:
+        continue
+    m = re.match(r"^[a-z]+://([^:/]+)(?::(\d+))?", interpolate_unset(endpoint))
+    if not m:
+        err(f"{name}: OTEL_EXPORTER_OTLP_ENDPOINT={endpoint!r} is not a URL")
+    elif m.group(1) not in services and m.group(1) not in ("localhost", "127.0.0.1"):
+        err(f"{name}: OTEL_EXPORTER_OTLP_ENDPOINT={endpoint!r} names {m.group(1)!r}, "
+            "which is not a service of this file")
+
+# --- Prometheus: scrape exactly our services at their admin ports.
+ours_in_file = {
+    n: ZOUFANG[n][1] + 1000
+    for n, s in services.items()
+    if n in ZOUFANG
+}
+for prom in services_by_image("prom/prometheus"):
+    config_path = mounted_at(services[prom] or {}, "/etc/prometheus/prometheus.yml")
+    if config_path is None:
+        err(f"{prom}: mounts no /etc/prometheus/prometheus.yml; mount deploy/prometheus/prometheus.yml")
+        continue
+    if not config_path.is_file():
+        continue  # reported above as a missing mount
+    config = yaml.safe_load(config_path.read_text()) or {}
+    scraped = {}  # host -> (port, job)
+    jobs = set()
+    for job in config.get("scrape_configs") or []:
+        job_name = job.get("job_name")
+        if job_name in jobs:
+            err(f"{config_path}: job {job_name!r} appears twice")
+        jobs.add(job_name)
+        metrics_path = job.get("metrics_path", "/metrics")
+        for sc in job.get("static_configs") or []:
+            for target in sc.get("targets") or []:
+                host, _, port = str(target).rpartition(":")
+                if not host or not port.isdigit():
+                    err(f"{config_path}: job {job_name}: target {target!r} is not host:port")
+                    continue
+                if host in scraped:
+                    err(f"{config_path}: {host} is scraped twice")
+                scraped[host] = (int(port), job_name)
+                if host in ZOUFANG:
+                    if metrics_path != "/metrics":
+                        err(f"{config_path}: job {job_name} scrapes {metrics_path}, not /metrics")
+                    if job_name != host:
+                        err(f"{config_path}: {host} is scraped by job {job_name!r}; name the job "
+                            f"{host!r} (the dashboard groups by job)")
+                elif host not in services:
+                    err(f"{config_path}: job {job_name} scrapes {host}, which is not a service "
+                        "of the compose file")
+    for svc_name, admin in sorted(ours_in_file.items()):
+        if svc_name not in scraped:
+            err(f"{config_path}: does not scrape {svc_name} (add {svc_name}:{admin})")
+        elif scraped[svc_name][0] != admin:
+            err(f"{config_path}: scrapes {svc_name} at port {scraped[svc_name][0]}; "
+                f"its admin port is {admin}")
+    for host in sorted(scraped):
+        if host in ZOUFANG and host not in services:
+            err(f"{config_path}: scrapes {host}, which the compose file does not run")
+
+# --- Grafana: dashboards use metrics the runtime defines, and the datasource
+# and dashboard folder the provisioning sets up.
+defined = set(re.findall(r'"(zf_[a-z0-9_]+)"', METRICS_RS.read_text())) if METRICS_RS.is_file() else set()
+if not defined:
+    err(f"{METRICS_RS}: no zf_* metric names found")
+for graf in services_by_image("grafana/grafana"):
+    gsvc = services[graf] or {}
+    datasources = mounted_at(gsvc, "/etc/grafana/provisioning/datasources")
+    providers = mounted_at(gsvc, "/etc/grafana/provisioning/dashboards")
+    uids = set()
+    if datasources is None or not datasources.is_dir():
+        err(f"{graf}: mounts no folder at /etc/grafana/provisioning/datasources")
+    else:
+        for f in sorted(datasources.glob("*.y*ml")):
+            for ds in (yaml.safe_load(f.read_text()) or {}).get("datasources") or []:
+                uids.add(ds.get("uid"))
+                if ds.get("type") == "prometheus" and not any(
+                    str(ds.get("url", "")).startswith(f"http://{p}:9090")
+                    for p in services_by_image("prom/prometheus")
+                ):
+                    err(f"{f}: datasource {ds.get('name')} points at {ds.get('url')!r}, "
+                        "not at the compose file's prometheus")
+    dashboard_dirs = []
+    if providers is None or not providers.is_dir():
+        err(f"{graf}: mounts no folder at /etc/grafana/provisioning/dashboards")
+    else:
+        for f in sorted(providers.glob("*.y*ml")):
+            for prov in (yaml.safe_load(f.read_text()) or {}).get("providers") or []:
+                where = (prov.get("options") or {}).get("path", "")
+                host_dir = mounted_at(gsvc, where)
+                if host_dir is None or not host_dir.is_dir():
+                    err(f"{f}: provider {prov.get('name')} reads {where}, where no folder is mounted")
+                else:
+                    dashboard_dirs.append(host_dir)
+    if not dashboard_dirs:
+        err(f"{graf}: provisions no dashboards")
+    used = set()
+    for folder in dashboard_dirs:
+        for f in sorted(folder.glob("*.json")):
+            try:
+                dash = json.loads(f.read_text())
+            except ValueError as e:
+                err(f"{f}: not valid JSON: {e}")
+                continue
+            exprs = []
+            bad_uids = set()
+
+            def walk(node):
+                if isinstance(node, dict):
+                    ds = node.get("datasource")
+                    if isinstance(ds, dict) and ds.get("uid") and not str(ds["uid"]).startswith("$") \
+                            and ds["uid"] not in uids and ds["uid"] != "-- Grafana --":
+                        bad_uids.add(ds["uid"])
+                    for k, v in node.items():
+                        if k in ("expr", "query") and isinstance(v, str):
+                            exprs.append(v)
+                        else:
+                            walk(v)
+                elif isinstance(node, list):
+                    for v in node:
+                        walk(v)
+
+            walk(dash)
+            for uid in sorted(bad_uids):
+                err(f"{f}: uses datasource uid {uid!r}; provisioned: {sorted(u for u in uids if u)}")
+            if not exprs:
+                err(f"{f}: has no PromQL expressions")
+            missing = set()
+            for e in exprs:
+                for metric in re.findall(r"\bzf_[a-z0-9_]+", e):
+                    base_name = re.sub(r"_(bucket|sum|count)$", "", metric)
+                    used.add(base_name)
+                    if metric not in defined and base_name not in defined:
+                        missing.add((metric, base_name))
+            for metric, base_name in sorted(missing):
+                err(f"{f}: uses {metric}, but {METRICS_RS} defines no {base_name!r} "
+                    f"(defined: {', '.join(sorted(defined))})")
+    unused = sorted(defined - used)
+    if dashboard_dirs and unused:
+        print(f"note: metrics no dashboard shows yet: {', '.join(unused)}", file=sys.stderr)
 
 for e in errors:
     print(f"{path}: {e}", file=sys.stderr)

@@ -142,6 +142,7 @@ impl Application {
                 host.spawn(consumer.run(shutdown.clone()));
                 host.spawn(amqp_inbound::run(state.clone(), door, shutdown.clone()));
                 host.spawn(dispatch::run(state.clone(), shutdown.clone()));
+                host.spawn(dispatch::listen(state.clone(), shutdown.clone()));
                 host.spawn(prune_signatures(state.pool.clone(), shutdown.clone()));
                 host.spawn(settle::run(
                     state.clone(),

@@ -7,7 +7,7 @@
 //! wall-clock time, not the service clock (which is business time).
 use chrono::{Duration, Utc};
 use tokio_util::sync::CancellationToken;
-use zoufang_runtime::{retry::AfterFailure, signing};
+use zoufang_runtime::{metrics::PETITION_ANSWERS, retry::AfterFailure, signing};
 
 use crate::{
     ops::State,
@@ -18,6 +18,36 @@ use crate::{
 const BATCH: i64 = 32;
 /// How long a claimed answer is ours before another replica may retry it.
 const LEASE_SECS: i64 = 60;
+
+/// The channel the `replies` trigger notifies at commit.
+const REPLIES_CHANNEL: &str = "petition_replies";
+
+/// Wakes the dispatcher when answers are committed (by any replica, or by
+/// the event consumer whose transaction commits after its handler returns),
+/// reconnecting after failures.
+pub async fn listen(state: State, shutdown: CancellationToken) {
+    while !shutdown.is_cancelled() {
+        let result: anyhow::Result<()> = async {
+            let mut listener = sqlx::postgres::PgListener::connect_with(&state.pool).await?;
+            listener.listen(REPLIES_CHANNEL).await?;
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => return Ok(()),
+                    note = listener.recv() => { note?; }
+                }
+                state.wake.notify_one();
+            }
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %format!("{e:#}"), "answer listener lost its connection; reconnecting");
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => {}
+            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+        }
+    }
+}
 
 /// Runs until `shutdown`.
 pub async fn run(state: State, shutdown: CancellationToken) {
@@ -116,7 +146,8 @@ async fn deliver(state: &State, r: &ReplyRow) -> anyhow::Result<()> {
     let now = Utc::now();
     match outcome {
         Ok(()) => {
-            store::replies::finish(&state.pool, &r.county, r.reply_id, "sent", now, "").await?
+            store::replies::finish(&state.pool, &r.county, r.reply_id, "sent", now, "").await?;
+            PETITION_ANSWERS.with_label_values(&["sent"]).inc();
         }
         Err(f) => {
             let attempts = u32::try_from(r.attempts).unwrap_or(u32::MAX);
@@ -127,6 +158,7 @@ async fn deliver(state: &State, r: &ReplyRow) -> anyhow::Result<()> {
                         "answer push failed; will retry");
                     store::replies::retry_at(&state.pool, &r.county, r.reply_id, at, &f.reason)
                         .await?;
+                    PETITION_ANSWERS.with_label_values(&["retry"]).inc();
                 }
                 AfterFailure::GiveUp => {
                     tracing::warn!(reply = %r.reply_id, attempts, reason = %f.reason,
@@ -140,6 +172,7 @@ async fn deliver(state: &State, r: &ReplyRow) -> anyhow::Result<()> {
                         &f.reason,
                     )
                     .await?;
+                    PETITION_ANSWERS.with_label_values(&["failed"]).inc();
                 }
             }
         }

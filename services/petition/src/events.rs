@@ -108,7 +108,7 @@ impl EventHandler for PetitionEvents {
                 Err(e) => return Err(to_handler(e)),
             };
         }
-        self.state.wake.notify_one();
+        // The dispatcher wakes on the replies trigger once this commits.
         Ok(())
     }
 }

@@ -6,6 +6,10 @@
 //! exponential back-off, then the message is parked; an undecodable message
 //! is parked at once. Losing PostgreSQL or RabbitMQ ends the session: the
 //! unacknowledged messages go back to the queue and the consumer reconnects.
+//!
+//! Metrics: outcomes by queue, the lag of applied events, and the depth of
+//! the parking queue, read from the broker every [`PARKED_POLL`] while the
+//! consumer is connected.
 use std::{sync::Arc, time::Duration};
 
 use anyhow::Context as _;
@@ -13,7 +17,10 @@ use futures::StreamExt;
 use lapin::{
     Channel,
     message::Delivery,
-    options::{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions},
+    options::{
+        BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
+        QueueDeclareOptions,
+    },
     types::{AMQPValue, FieldTable, LongString},
 };
 use sqlx::{PgConnection, PgPool};
@@ -97,7 +104,11 @@ pub struct Consumer<H> {
     prefetch: u16,
     lanes: usize,
     ordering: Ordering,
+    parked_poll: Duration,
 }
+
+/// How often a connected consumer reads its parking queue's depth.
+pub const PARKED_POLL: Duration = Duration::from_secs(10);
 
 /// Which events must be applied in the order they were published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,7 +158,15 @@ impl<H: EventHandler> Consumer<H> {
             prefetch: 64,
             lanes: 8,
             ordering: Ordering::County,
+            parked_poll: PARKED_POLL,
         }
+    }
+
+    /// Reads the parking queue's depth (`zf_consumer_parked_messages`) this
+    /// often instead of every [`PARKED_POLL`].
+    pub fn with_parked_poll(mut self, every: Duration) -> Self {
+        self.parked_poll = every.max(Duration::from_millis(10));
+        self
     }
 
     /// Applies events concurrently across `lanes`, keeping `ordering`.
@@ -229,11 +248,39 @@ impl<H: EventHandler> Consumer<H> {
         let result = tokio::select! {
             r = lanes => r.map(|_| ()),
             r = dispatch => r,
+            never = self.watch_parked(&conn) => match never {},
         };
         if result.is_ok() {
             let _ = conn.close(200, "shutdown".into()).await;
         }
         result
+    }
+
+    /// Sets `zf_consumer_parked_messages` to the parking queue's depth every
+    /// `parked_poll`, by a passive declare (no message moves) on a channel of
+    /// its own: if an operator deleted the queue, the broker closes only that
+    /// channel, and the next round opens another. Never returns.
+    async fn watch_parked(&self, conn: &lapin::Connection) -> std::convert::Infallible {
+        let gauge = metrics::CONSUMER_PARKED.with_label_values(&[&self.topology.queue()]);
+        let parking = self.topology.parking_queue();
+        let mut ch: Option<Channel> = None;
+        let mut tick = tokio::time::interval(self.parked_poll);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if ch.as_ref().is_none_or(|c| !c.status().connected()) {
+                ch = conn.create_channel().await.ok();
+            }
+            let Some(c) = &ch else { continue };
+            match queue_depth(c, &parking).await {
+                Ok(n) => gauge.set(i64::from(n)),
+                Err(e) => {
+                    tracing::debug!(queue = %parking, error = %e,
+                        "cannot read the parking queue's depth");
+                    ch = None;
+                }
+            }
+        }
     }
 
     /// Processes one lane's deliveries in order, acknowledging each.
@@ -370,6 +417,22 @@ impl<H: EventHandler> Consumer<H> {
     }
 }
 
+/// Messages ready in `queue`, by a passive declare (fails if it is missing,
+/// and the broker then closes `ch`).
+pub async fn queue_depth(ch: &Channel, queue: &str) -> lapin::Result<u32> {
+    Ok(ch
+        .queue_declare(
+            queue.into(),
+            QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await?
+        .message_count())
+}
+
 async fn publish_confirmed(
     ch: &Channel,
     exchange: &str,
@@ -400,4 +463,108 @@ async fn publish_confirmed(
 /// Retry delays used by services unless configured otherwise: 1 s, 2 s, 4 s, 8 s, 16 s.
 pub fn default_retry_delays() -> Vec<Duration> {
     ConsumerTopology::exponential(Duration::from_secs(1), 5)
+}
+
+#[cfg(test)]
+mod tests {
+    use lapin::{BasicProperties, options::QueueDeleteOptions};
+
+    use super::*;
+
+    /// Never called: nothing is published to the main queue.
+    struct Untouched;
+
+    impl EventHandler for Untouched {
+        async fn handle(
+            &self,
+            _: &mut PgConnection,
+            _: &IncomingEvent,
+        ) -> Result<(), HandlerError> {
+            Err(HandlerError::Park(anyhow::anyhow!("not in this test")))
+        }
+    }
+
+    async fn until(what: &str, mut check: impl FnMut() -> bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while !check() {
+            assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Needs the broker at AMQP_URL (default the local one).
+    #[tokio::test]
+    async fn the_parking_queue_depth_is_a_gauge_and_survives_a_deleted_queue() {
+        let amqp = std::env::var("AMQP_URL")
+            .unwrap_or_else(|_| crate::config::DEFAULT_AMQP_URL.to_owned());
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        // Named like the end-to-end tests' queues, so their clean-up deletes
+        // what a crashed run leaves.
+        let service = format!(
+            "zft{secs}x{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let topology = ConsumerTopology {
+            service: service.clone(),
+            bindings: vec![],
+            retry_delays: vec![Duration::from_secs(1)],
+        };
+        // The consumer never reaches the database: no event arrives.
+        let pool = PgPool::connect_lazy("postgres://postgres@127.0.0.1:5432/unused").unwrap();
+        let consumer = Consumer::new(pool, &amqp, topology.clone(), Untouched)
+            .with_parked_poll(Duration::from_millis(50));
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(consumer.run(shutdown.clone()));
+
+        let conn = bus::connect(&amqp, "parked-gauge-test").await.unwrap();
+        let ch = bus::confirm_channel(&conn).await.unwrap();
+        declare_consumer(&ch, &topology).await.unwrap();
+        for _ in 0..3 {
+            publish_confirmed(
+                &ch,
+                PARKING_EXCHANGE,
+                &service,
+                b"parked",
+                BasicProperties::default(),
+            )
+            .await
+            .unwrap();
+        }
+        let gauge = metrics::CONSUMER_PARKED.with_label_values(&[&topology.queue()]);
+        until("3 parked", || gauge.get() == 3).await;
+        assert!(metrics::render().contains(&format!(
+            "zf_consumer_parked_messages{{queue=\"{}\"}} 3",
+            topology.queue()
+        )));
+
+        // An operator deletes the parking queue: the watcher's channel is
+        // closed by the broker, the consumer goes on, and once the queue is
+        // back the gauge follows it again.
+        ch.queue_delete(
+            topology.parking_queue().into(),
+            QueueDeleteOptions::default(),
+        )
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        declare_consumer(&ch, &topology).await.unwrap();
+        until("0 parked after the queue came back", || gauge.get() == 0).await;
+        assert!(!task.is_finished());
+
+        shutdown.cancel();
+        task.await.unwrap();
+        for q in [
+            topology.queue(),
+            topology.parking_queue(),
+            topology.retry_queue(Duration::from_secs(1)),
+        ] {
+            ch.queue_delete(q.into(), QueueDeleteOptions::default())
+                .await
+                .unwrap();
+        }
+        let _ = conn.close(200, "done".into()).await;
+    }
 }

@@ -1,10 +1,14 @@
 //! Prometheus metrics of the runtime: RPC rate, errors and latency, outbox
-//! backlog and publishes, consumer outcomes and parked messages. Served by
-//! the admin endpoint at `/metrics`.
+//! backlog, age and publishes, consumer outcomes, lag and parked messages,
+//! notification deliveries and petition answers. Served by the admin
+//! endpoint at `/metrics`; `deploy/grafana/dashboards/zoufang.json` graphs
+//! them (and `scripts/check-compose.sh` checks that every `zf_*` name it
+//! uses is defined here).
 use std::sync::LazyLock;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 /// Every metric of this process.
@@ -16,7 +20,9 @@ fn register<C: prometheus::core::Collector + Clone + 'static>(c: C) -> C {
     c
 }
 
-/// gRPC requests by method and status code.
+/// gRPC requests by method (`/zoufang.registry.v1.RegistryService/RecordVisit`)
+/// and status code (the numeric `grpc-status`: `0` is OK, anything else an
+/// error; `transport` when no response was produced).
 pub static GRPC_REQUESTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
     register(
         IntCounterVec::new(
@@ -40,12 +46,29 @@ pub static GRPC_LATENCY: LazyLock<HistogramVec> = LazyLock::new(|| {
     )
 });
 
-/// Unpublished outbox rows seen by the relay at its last pass.
+/// Unpublished outbox rows, by service (its schema), counted by the relay
+/// when it polls. Every replica reports the whole table: aggregate with max.
 pub static OUTBOX_BACKLOG: LazyLock<IntGaugeVec> = LazyLock::new(|| {
     register(
         IntGaugeVec::new(
             Opts::new("zf_outbox_backlog", "unpublished outbox rows"),
-            &["schema"],
+            &["service"],
+        )
+        .expect("metric"),
+    )
+});
+
+/// Age in seconds of the oldest unpublished outbox row, by service; 0 when
+/// nothing waits. Updated with [`OUTBOX_BACKLOG`]. A growing value means the
+/// relay is stuck (broker down, a row the broker keeps refusing).
+pub static OUTBOX_OLDEST_UNSENT: LazyLock<GaugeVec> = LazyLock::new(|| {
+    register(
+        GaugeVec::new(
+            Opts::new(
+                "zf_outbox_oldest_unsent_seconds",
+                "age of the oldest unpublished outbox row",
+            ),
+            &["service"],
         )
         .expect("metric"),
     )
@@ -59,7 +82,7 @@ pub static OUTBOX_PUBLISHED: LazyLock<IntCounterVec> = LazyLock::new(|| {
                 "zf_outbox_published_total",
                 "events confirmed by the broker",
             ),
-            &["schema", "outcome"],
+            &["service", "outcome"],
         )
         .expect("metric"),
     )
@@ -89,6 +112,22 @@ pub static CONSUMER_LAG: LazyLock<HistogramVec> = LazyLock::new(|| {
     )
 });
 
+/// Messages waiting in the parking queue of a consumer's queue (label: the
+/// main queue, `issues.events`, like the other consumer metrics), read from
+/// the broker by every running consumer every few seconds: aggregate with max.
+pub static CONSUMER_PARKED: LazyLock<IntGaugeVec> = LazyLock::new(|| {
+    register(
+        IntGaugeVec::new(
+            Opts::new(
+                "zf_consumer_parked_messages",
+                "messages in the parking queue of this consumer's queue",
+            ),
+            &["queue"],
+        )
+        .expect("metric"),
+    )
+});
+
 /// Notification deliveries by channel (sms, wecom, dingtalk, webhook) and
 /// result (sent, retry, failed).
 pub static NOTIFY_DELIVERIES: LazyLock<IntCounterVec> = LazyLock::new(|| {
@@ -104,9 +143,92 @@ pub static NOTIFY_DELIVERIES: LazyLock<IntCounterVec> = LazyLock::new(|| {
     )
 });
 
+/// Petition answers pushed back to source systems, by result (sent, retry,
+/// failed).
+pub static PETITION_ANSWERS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register(
+        IntCounterVec::new(
+            Opts::new(
+                "zf_petition_answers_total",
+                "Petition answer pushes to source systems by result",
+            ),
+            &["result"],
+        )
+        .expect("metric"),
+    )
+});
+
 /// The text exposition of every registered metric.
 pub fn render() -> String {
     let mut buf = Vec::new();
     let _ = TextEncoder::new().encode(&REGISTRY.gather(), &mut buf);
     String::from_utf8(buf).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The exposition lines of `name` (its samples, not HELP/TYPE).
+    fn samples(name: &str) -> Vec<String> {
+        render()
+            .lines()
+            .filter(|l| l.starts_with(name) && !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn touched_metrics_appear_with_their_labels() {
+        GRPC_REQUESTS
+            .with_label_values(&["/zoufang.test.v1.TestService/Do", "3"])
+            .inc();
+        GRPC_LATENCY
+            .with_label_values(&["/zoufang.test.v1.TestService/Do"])
+            .observe(0.003);
+        OUTBOX_BACKLOG.with_label_values(&["testsvc"]).set(7);
+        OUTBOX_OLDEST_UNSENT
+            .with_label_values(&["testsvc"])
+            .set(12.5);
+        CONSUMER_PARKED
+            .with_label_values(&["testsvc.events"])
+            .set(2);
+        CONSUMER_LAG
+            .with_label_values(&["testsvc.events"])
+            .observe(0.2);
+        CONSUMED
+            .with_label_values(&["testsvc.events", "parked"])
+            .inc();
+        NOTIFY_DELIVERIES.with_label_values(&["sms", "retry"]).inc();
+        PETITION_ANSWERS.with_label_values(&["failed"]).inc_by(2);
+
+        let text = render();
+        for line in [
+            r#"zf_grpc_requests_total{code="3",method="/zoufang.test.v1.TestService/Do"} 1"#,
+            r#"zf_grpc_request_seconds_count{method="/zoufang.test.v1.TestService/Do"} 1"#,
+            r#"zf_outbox_backlog{service="testsvc"} 7"#,
+            r#"zf_outbox_oldest_unsent_seconds{service="testsvc"} 12.5"#,
+            r#"zf_consumer_parked_messages{queue="testsvc.events"} 2"#,
+            r#"zf_consumer_lag_seconds_bucket{queue="testsvc.events",le="0.25"} 1"#,
+            r#"zf_events_consumed_total{outcome="parked",queue="testsvc.events"} 1"#,
+            r#"zf_notify_deliveries_total{channel="sms",result="retry"} 1"#,
+            r#"zf_petition_answers_total{result="failed"} 2"#,
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} missing from:\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn gauges_follow_the_last_value() {
+        let g = OUTBOX_OLDEST_UNSENT.with_label_values(&["gaugesvc"]);
+        g.set(30.0);
+        g.set(0.0);
+        assert_eq!(
+            samples("zf_outbox_oldest_unsent_seconds{service=\"gaugesvc\"}"),
+            vec![r#"zf_outbox_oldest_unsent_seconds{service="gaugesvc"} 0"#]
+        );
+    }
 }

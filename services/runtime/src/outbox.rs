@@ -160,22 +160,41 @@ impl OutboxRelay {
         }
     }
 
-    /// Runs until `shutdown` is cancelled.
+    /// Runs until `shutdown` is cancelled. Beside publishing, it refreshes
+    /// the backlog gauges every poll interval, also while the broker is
+    /// away (when the oldest unsent event's age matters most).
     pub async fn run(self, shutdown: CancellationToken) {
-        let mut backoff = Backoff::default();
-        while !shutdown.is_cancelled() {
-            match self.session(&shutdown, &mut backoff).await {
-                Ok(()) => break,
-                Err(e) => {
-                    let delay = backoff.next_delay();
-                    tracing::warn!(schema = %self.config.schema, error = format!("{e:#}"),
-                        retry_in_ms = delay.as_millis() as u64, "outbox relay interrupted");
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = shutdown.cancelled() => break,
+        let relay = async {
+            let mut backoff = Backoff::default();
+            while !shutdown.is_cancelled() {
+                match self.session(&shutdown, &mut backoff).await {
+                    Ok(()) => break,
+                    Err(e) => {
+                        let delay = backoff.next_delay();
+                        tracing::warn!(schema = %self.config.schema, error = format!("{e:#}"),
+                            retry_in_ms = delay.as_millis() as u64, "outbox relay interrupted");
+                        tokio::select! {
+                            _ = tokio::time::sleep(delay) => {}
+                            _ = shutdown.cancelled() => break,
+                        }
                     }
                 }
             }
+        };
+        let gauges = async {
+            let mut tick = tokio::time::interval(self.config.poll_interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = self.refresh_gauges().await {
+                    tracing::debug!(schema = %self.config.schema, error = %e,
+                        "cannot read the outbox backlog");
+                }
+            }
+        };
+        tokio::select! {
+            () = relay => {}
+            () = gauges => {}
         }
         tracing::info!(schema = %self.config.schema, "outbox relay stopped");
     }
@@ -214,6 +233,27 @@ impl OutboxRelay {
         }
     }
 
+    /// Sets the backlog gauges of this schema: how many rows wait and the
+    /// age of the oldest (0 when none), on the database's clock. Every
+    /// replica's relay does this, also the ones another replica's lock keeps
+    /// idle, so no replica reports a stale backlog.
+    pub async fn refresh_gauges(&self) -> sqlx::Result<()> {
+        let (backlog, oldest): (i64, Option<f64>) = sqlx::query_as(
+            "SELECT count(*), EXTRACT(EPOCH FROM now() - min(created_at))::float8
+             FROM outbox WHERE published_at IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let service = self.config.schema.as_str();
+        metrics::OUTBOX_BACKLOG
+            .with_label_values(&[service])
+            .set(backlog);
+        metrics::OUTBOX_OLDEST_UNSENT
+            .with_label_values(&[service])
+            .set(oldest.unwrap_or(0.0).max(0.0));
+        Ok(())
+    }
+
     /// Publishes one batch of pending rows and marks the confirmed ones sent.
     /// Returns how many were published (0 when another relay holds the lock).
     pub async fn publish_pending(&self, ch: &Channel) -> anyhow::Result<usize> {
@@ -233,9 +273,6 @@ impl OutboxRelay {
         .bind(self.config.batch_size)
         .fetch_all(&mut *tx)
         .await?;
-        metrics::OUTBOX_BACKLOG
-            .with_label_values(&[&self.config.schema])
-            .set(rows.len() as i64);
         if rows.is_empty() {
             return Ok(0);
         }
@@ -314,5 +351,110 @@ impl OutboxRelay {
             Some(e) => Err(e),
             None => Ok(sent.len()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{Connection, Executor};
+
+    use super::*;
+
+    /// A fresh database on the test server (TEST_PG_SERVER, default the local
+    /// one), named like the end-to-end tests' so their clean-up drops what
+    /// a crashed run leaves.
+    fn scratch_db() -> (String, String) {
+        let server = std::env::var("TEST_PG_SERVER")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let name = format!("zft{secs}x{}", &Uuid::new_v4().simple().to_string()[..8]);
+        (server, name)
+    }
+
+    fn gauges(service: &str) -> (i64, f64) {
+        (
+            metrics::OUTBOX_BACKLOG.with_label_values(&[service]).get(),
+            metrics::OUTBOX_OLDEST_UNSENT
+                .with_label_values(&[service])
+                .get(),
+        )
+    }
+
+    #[tokio::test]
+    async fn gauges_show_the_backlog_and_the_age_of_the_oldest_unsent_event() {
+        let (server, db) = scratch_db();
+        let schema = "outbox_gauges";
+        let pool = crate::db::connect_and_migrate(
+            &format!("{server}/{db}"),
+            schema,
+            2,
+            &sqlx::migrate::Migrator::DEFAULT,
+        )
+        .await
+        .expect("PostgreSQL for the test");
+        // Never connects: refresh_gauges only reads the table.
+        let relay = OutboxRelay::new(
+            pool.clone(),
+            "amqp://unused",
+            RelayConfig::for_service(schema),
+        );
+
+        relay.refresh_gauges().await.unwrap();
+        assert_eq!(gauges(schema), (0, 0.0));
+
+        let mut conn = pool.acquire().await.unwrap();
+        for n in 0..3 {
+            let event = NewEvent {
+                routing_key: "test.thing.happened",
+                region_code: "430426104201".into(),
+                subject: format!("things/{n}"),
+                payload: vec![],
+            };
+            enqueue(&mut conn, event).await.unwrap();
+        }
+        // things/0 is old but sent; things/1 waits for 90 s; things/2 is new.
+        sqlx::query(
+            "UPDATE outbox SET created_at = now() - interval '120 seconds', published_at = now()
+             WHERE subject = 'things/0'",
+        )
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+        sqlx::query(
+            "UPDATE outbox SET created_at = now() - interval '90 seconds'
+             WHERE subject = 'things/1'",
+        )
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+        relay.refresh_gauges().await.unwrap();
+        let (backlog, oldest) = gauges(schema);
+        assert_eq!(backlog, 2);
+        assert!((90.0..100.0).contains(&oldest), "oldest unsent {oldest} s");
+        assert!(metrics::render().contains(&format!(
+            "zf_outbox_oldest_unsent_seconds{{service=\"{schema}\"}}"
+        )));
+
+        sqlx::query("UPDATE outbox SET published_at = now() WHERE published_at IS NULL")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        relay.refresh_gauges().await.unwrap();
+        assert_eq!(gauges(schema), (0, 0.0));
+
+        drop(conn);
+        pool.close().await;
+        let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+            .await
+            .unwrap();
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"
+            )))
+            .await
+            .unwrap();
     }
 }

@@ -195,15 +195,23 @@ where
                     .to_owned(),
                 Err(_) => "transport".to_owned(),
             };
+            let method = method_label(&method, &code);
             metrics::GRPC_REQUESTS
-                .with_label_values(&[&method, &code])
+                .with_label_values(&[method, &code])
                 .inc();
             metrics::GRPC_LATENCY
-                .with_label_values(&[&method])
+                .with_label_values(&[method])
                 .observe(start.elapsed().as_secs_f64());
             res
         })
     }
+}
+
+/// The `method` label of a request to `path` answered with `code`: the path,
+/// except that every path the server does not know (UNIMPLEMENTED, code 12)
+/// counts as `unknown`, so a client cannot mint a new series per made-up path.
+fn method_label<'a>(path: &'a str, code: &str) -> &'a str {
+    if code == "12" { "unknown" } else { path }
 }
 
 /// Binds a listener, naming the address in the error (a port in use is the
@@ -326,5 +334,76 @@ impl Base {
         let routes = routes(crate::auth::AuthInterceptor { keys: self.keys });
         host.serve(self.grpc, self.admin, routes, service_names, self.pool)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_paths_share_one_method_label() {
+        let path = "/zoufang.registry.v1.RegistryService/RecordVisit";
+        assert_eq!(method_label(path, "0"), path);
+        assert_eq!(method_label(path, "3"), path);
+        assert_eq!(method_label("/made.up/Path", "12"), "unknown");
+    }
+
+    /// Answers every request with the given `grpc-status` header (a
+    /// trailers-only response, as tonic sends errors), or none (OK).
+    #[derive(Clone)]
+    struct Answer(Option<&'static str>);
+
+    impl tower::Service<http::Request<()>> for Answer {
+        type Response = http::Response<()>;
+        type Error = std::convert::Infallible;
+        type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _: http::Request<()>) -> Self::Future {
+            let mut res = http::Response::new(());
+            if let Some(code) = self.0 {
+                res.headers_mut()
+                    .insert("grpc-status", http::HeaderValue::from_static(code));
+            }
+            std::future::ready(Ok(res))
+        }
+    }
+
+    async fn call(code: Option<&'static str>, path: &str) {
+        use tower::Service as _;
+        let mut svc = MetricsService {
+            inner: Answer(code),
+        };
+        let req = http::Request::builder().uri(path).body(()).unwrap();
+        svc.call(req).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn requests_are_counted_by_method_and_status_code() {
+        let path = "/zoufang.metricstest.v1.MetricsTestService/Do";
+        call(None, path).await;
+        call(None, path).await;
+        call(Some("7"), path).await;
+        call(
+            Some("12"),
+            "/zoufang.metricstest.v1.MetricsTestService/Nope",
+        )
+        .await;
+        let text = metrics::render();
+        for line in [
+            format!(r#"zf_grpc_requests_total{{code="0",method="{path}"}} 2"#),
+            format!(r#"zf_grpc_requests_total{{code="7",method="{path}"}} 1"#),
+            format!(r#"zf_grpc_request_seconds_count{{method="{path}"}} 3"#),
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} missing from:\n{text}"
+            );
+        }
+        assert!(!text.contains("MetricsTestService/Nope"), "{text}");
     }
 }

@@ -91,6 +91,27 @@ async fn message_count(ch: &Channel, queue: &str) -> lapin::Result<usize> {
         .message_count() as usize)
 }
 
+/// The queue's message count once it holds still. Quorum queues apply a
+/// requeue (after `list` peeked) asynchronously, so a count read at once can
+/// come up short; read until three reads 100 ms apart agree (or 2 s pass).
+async fn settled_count(ch: &Channel, queue: &str) -> lapin::Result<usize> {
+    let mut last = message_count(ch, queue).await?;
+    let mut same = 1;
+    for _ in 0..20 {
+        if same >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let now = message_count(ch, queue).await?;
+        if now == last {
+            same += 1;
+        } else {
+            (last, same) = (now, 1);
+        }
+    }
+    Ok(last)
+}
+
 /// Moves up to `limit` parked messages of `service` back into its main queue
 /// with the attempt counter reset. `ch` must be in confirm mode: a message is
 /// removed from parking only after the broker confirmed the replayed copy.
@@ -99,7 +120,7 @@ pub async fn replay(ch: &Channel, service: &str, limit: usize) -> anyhow::Result
     let main = format!("{service}.events");
     // Only what is parked now: a message that fails again after the replay
     // is parked anew and must not be replayed in a loop.
-    let parked_now = message_count(ch, &queue).await?;
+    let parked_now = settled_count(ch, &queue).await?;
     let limit = limit.min(parked_now);
     let mut moved = 0;
     while moved < limit {
