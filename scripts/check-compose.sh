@@ -17,6 +17,8 @@
 #     16686 for jaeger, 9090 for prometheus, 3000 for grafana), its
 #     GRPC_ADDR/HTTP_ADDR and ADMIN_ADDR use them, and its healthcheck asks
 #     its own /readyz;
+#   - every environment variable a Zoufang service is given is one its
+#     binary reads (`env = "…"` in its config.rs or the runtime's config);
 #   - settings that must not be empty (DATABASE_URL, AMQP_URL, ZF_JWT_SECRET,
 #     ZF_PII_KEY) do not come out empty when the variable they interpolate is
 #     unset (the services refuse an empty ZF_PII_KEY);
@@ -121,6 +123,21 @@ def workspace_binaries():
                 if rel not in paths:
                     bins[f.parent.name] = str(manifest)
     return bins
+
+
+# Read by libraries rather than our config structs.
+LIBRARY_VARIABLES = {"RUST_LOG", "RUST_BACKTRACE"}
+
+
+def config_variables(service):
+    """The environment variables a service binary reads: `env = "X"` in its
+    config.rs and the runtime's CommonConfig, plus library ones."""
+    names = set(LIBRARY_VARIABLES)
+    for f in (pathlib.Path(f"services/{service}/src/config.rs"),
+              pathlib.Path("services/runtime/src/config.rs")):
+        if f.is_file():
+            names.update(re.findall(r'env\s*=\s*"([A-Z][A-Z0-9_]*)"', f.read_text()))
+    return names
 
 
 def interpolate_unset(value):
@@ -322,6 +339,14 @@ for name, svc in services.items():
     test = " ".join(test) if isinstance(test, list) else str(test or "")
     if f":{admin}/readyz" not in test:
         err(f"{name}: healthcheck {test!r} does not ask its /readyz on port {admin}")
+
+    # Every variable given to a service must be one its binary reads: a typo
+    # (REGISTY_URL) would otherwise be ignored silently and the default used.
+    known = config_variables(name)
+    for key in env:
+        if key not in known:
+            err(f"{name}: sets {key}, which {name} does not read "
+                f"(its config: services/{name}/src/config.rs and the runtime's CommonConfig)")
 
 # --- OTLP: the services' endpoint must be a service of this file.
 for name, svc in services.items():
