@@ -5,7 +5,11 @@
 #   3. starts each service binary that exists (registry, issues, supervision,
 #      notify, petition, gateway), logging to .run/logs/<name>.log, and waits
 #      until its /readyz answers;
-#   4. prints what runs where and a development token, then waits.
+#   4. with --demo, loads a demo county and a simulated campaign into the
+#      running services (target/release/zfdemo, seed 2026 or --seed N) and
+#      keeps its totals;
+#   5. prints what runs where, a development token and (with --demo) the
+#      demo's totals and where its campaign summary is, then waits.
 # Ctrl-C (or SIGTERM) stops every service and waits for them; if a service
 # dies on start or later, the end of its log is printed and everything stops
 # with a non-zero exit.
@@ -18,6 +22,45 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
+
+usage() {
+  cat <<'USAGE'
+Usage: scripts/run.sh [--demo [--seed N]]
+
+Builds and starts every Zoufang service on this machine; Ctrl-C stops them.
+  --demo      after the services are ready, load the demo county (祁东县) and a
+              simulated campaign through their APIs, and print its totals and
+              the gateway URL of its campaign summary (the same seed again
+              changes nothing)
+  --seed N    the demo's seed (default 2026)
+USAGE
+}
+
+demo=0
+demo_seed=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --demo) demo=1 ;;
+    --seed)
+      [ $# -ge 2 ] || die "--seed needs a number"
+      demo_seed=$2
+      shift
+      ;;
+    --seed=*) demo_seed=${1#--seed=} ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *) die "unknown argument '$1' (scripts/run.sh --help)" ;;
+  esac
+  shift
+done
+if [ -n "$demo_seed" ]; then
+  [ "$demo" -eq 1 ] || die "--seed goes with --demo"
+  [[ "$demo_seed" =~ ^[0-9]{1,18}$ ]] || die "--seed must be a non-negative integer, got '$demo_seed'"
+fi
+demo_seed=${demo_seed:-2026}
+
 need cargo "install the Rust toolchain (rustup)"
 need curl "install Debian's curl"
 
@@ -159,6 +202,24 @@ else
   log "target/release/zfctl is missing: no development token"
 fi
 
+# The demo: the generator talks to the services just started, at their
+# default addresses, with the same JWT secret.
+demo_out=""
+if [ "$demo" -eq 1 ]; then
+  [ -x target/release/zfdemo ] || die "target/release/zfdemo is missing (cargo build --release --bins builds it)"
+  demo_out=.run/demo-seed-$demo_seed.txt
+  log "loading the demo county and campaign (seed $demo_seed): target/release/zfdemo --seed $demo_seed"
+  t0=$SECONDS
+  if target/release/zfdemo --seed "$demo_seed" >"$demo_out"; then
+    log "demo loaded in $((SECONDS - t0)) s"
+  else
+    rc=$?
+    log "zfdemo failed (status $rc); the services keep running. Its output:"
+    cat "$demo_out" >&2 || true
+    demo_out=""
+  fi
+fi
+
 echo
 echo "Zoufang is running (admin: /healthz /readyz /metrics):"
 printf '%-12s %-24s %-24s %s\n' service "gRPC (gateway: HTTP)" admin log
@@ -189,6 +250,21 @@ if [ -x target/release/gateway ]; then
   echo "Gateway: API docs at http://127.0.0.1:8080/docs (OpenAPI: /openapi.json). Sign in:"
   echo "  curl -s http://127.0.0.1:8080/v1/auth/sign-in -H 'content-type: application/json' \\"
   echo "    -d '{\"username\":\"admin\",\"password\":\"<BOOTSTRAP_ADMIN_PASSWORD, default zoufang-admin-1>\"}'"
+fi
+if [ -n "$demo_out" ]; then
+  echo
+  echo "Demo (seed $demo_seed; also in $demo_out):"
+  echo
+  cat "$demo_out"
+  echo
+  summary_url=$(grep -o 'http[^ ]*/v1/reports/summary?[^ ]*' "$demo_out" | head -n 1 || true)
+  if [ -n "$summary_url" ]; then
+    echo "Read its campaign summary as the admin, e.g. as Markdown:"
+    echo "  ACCESS_TOKEN=\$(curl -s http://127.0.0.1:8080/v1/auth/sign-in -H 'content-type: application/json' \\"
+    echo "    -d '{\"username\":\"admin\",\"password\":\"<BOOTSTRAP_ADMIN_PASSWORD, default zoufang-admin-1>\"}' \\"
+    echo "    | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')"
+    echo "  curl -s -H \"authorization: Bearer \$ACCESS_TOKEN\" '$summary_url&format=md'"
+  fi
 fi
 echo
 echo "Ctrl-C stops everything."

@@ -246,12 +246,17 @@ impl TestService {
             consumer_queue: consumer_queue.to_owned(),
             common: common_config(database),
         };
-        launch!(
+        let mut service = launch!(
             zoufang_issues::app::Application::build(config)
                 .await
                 .expect("issues builds"),
             database
-        )
+        );
+        // Deleted on stop: a queue left behind keeps collecting every later
+        // test's events (hundreds of thousands in one suite run), and the
+        // broker's flow control then slows everything.
+        service.queue = Some(consumer_queue.to_owned());
+        service
     }
 
     /// Starts the supervision service on the named database with its own queues.
@@ -586,4 +591,5 @@ pub use notify::{Notify, NotifyUnderTest};
 pub mod gateway;
 pub mod petition;
 pub use petition::{FakePetitionSystem, PetitionUnderTest};
+pub mod demo;
 pub mod procs;

@@ -104,6 +104,9 @@ pub async fn enqueue_many(conn: &mut PgConnection, events: &[NewEvent]) -> sqlx:
     Ok(ids)
 }
 
+/// How long one batch may wait for the broker to take and confirm it.
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How a relay runs.
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
@@ -277,6 +280,16 @@ impl OutboxRelay {
             return Ok(0);
         }
 
+        // A broker under flow control blocks publishes and withholds confirms
+        // without erroring; bound the whole batch, so the relay gives up its
+        // transaction and lock, reconnects and tries again, instead of
+        // waiting (and holding a pooled connection) forever.
+        let deadline = tokio::time::Instant::now() + PUBLISH_TIMEOUT;
+        let timed_out = || {
+            anyhow::anyhow!(
+                "the broker did not take or confirm the batch within {PUBLISH_TIMEOUT:?} (flow control?)"
+            )
+        };
         let mut confirms = Vec::with_capacity(rows.len());
         for row in &rows {
             let envelope = Envelope {
@@ -290,18 +303,19 @@ impl OutboxRelay {
                     .unwrap_or_default(),
                 attempt: 0,
             };
-            let confirm = ch
-                .basic_publish(
-                    EVENTS_EXCHANGE.into(),
-                    row.routing_key.clone().into(),
-                    BasicPublishOptions {
-                        mandatory: true,
-                        ..Default::default()
-                    },
-                    &row.payload,
-                    envelope.to_properties(),
-                )
-                .await?;
+            let publish = ch.basic_publish(
+                EVENTS_EXCHANGE.into(),
+                row.routing_key.clone().into(),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..Default::default()
+                },
+                &row.payload,
+                envelope.to_properties(),
+            );
+            let confirm = tokio::time::timeout_at(deadline, publish)
+                .await
+                .map_err(|_| timed_out())??;
             confirms.push(confirm);
         }
 
@@ -311,7 +325,11 @@ impl OutboxRelay {
         let mut unroutable = Vec::new();
         let mut failure = None;
         for (row, confirm) in rows.iter().zip(confirms) {
-            match confirm.await {
+            let Ok(confirm) = tokio::time::timeout_at(deadline, confirm).await else {
+                failure = Some(timed_out());
+                break;
+            };
+            match confirm {
                 Ok(c) if c.is_ack() => {
                     if c.take_message().is_some() {
                         tracing::warn!(routing_key = %row.routing_key, event_id = %row.event_id,
