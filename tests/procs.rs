@@ -428,6 +428,57 @@ impl Proc {
         }
     }
 
+    /// Kills it with SIGKILL (`kill -9`: no drain, no flush, as a crash or
+    /// an OOM kill would) and reaps it. Its exit status, unless it had
+    /// already been stopped.
+    pub fn kill9(&mut self) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
+        let _ = Command::new("kill")
+            .args(["-KILL", &child.id().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        child.wait().ok()
+    }
+
+    /// Starts the same binary again (after [`Proc::kill9`] or [`Proc::stop`])
+    /// with the same environment, on the same ports as before (so whoever
+    /// holds its URLs reaches the new process), its output in a new log
+    /// (`<tag>.<n>-<name>.log`). Returns once it is ready, like [`Proc::start`].
+    pub async fn restart(&mut self) {
+        if self.child.is_some() {
+            self.stop().await;
+        }
+        let mut env = self.env.clone();
+        for (key, var) in [
+            ("grpc", "GRPC_ADDR"),
+            ("admin", "ADMIN_ADDR"),
+            ("http", "HTTP_ADDR"),
+            ("webhook", "WEBHOOK_ADDR"),
+        ] {
+            if let Some(addr) = self.addrs.get(key) {
+                env.set(var, addr.to_string());
+            }
+        }
+        let file = self
+            .log
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let base = file
+            .strip_suffix(".log")
+            .unwrap_or(&file)
+            .strip_suffix(&format!("-{}", self.name))
+            .unwrap_or(&file)
+            .to_owned();
+        let tag = (1..)
+            .map(|n| format!("{base}.{n}"))
+            .find(|t| !log_dir().join(format!("{t}-{}.log", self.name)).exists())
+            .expect("a free log name");
+        let name = self.name.clone();
+        *self = Self::start(&name, &tag, env).await;
+    }
+
     /// [`Proc::stop`] without a runtime (for `Drop`).
     fn stop_blocking(&mut self) {
         let Some(mut child) = self.child.take() else {

@@ -316,7 +316,9 @@ impl<H: EventHandler> Consumer<H> {
                     return Ok(Outcome::Parked);
                 }
             };
-        let span = tracing::info_span!("consume", otel.name = %format!("consume {}", envelope.routing_key),
+        // A consumer span (OpenTelemetry messaging conventions), so trace
+        // viewers draw the queue hop as one.
+        let span = tracing::info_span!("consume", otel.name = %format!("consume {}", envelope.routing_key), otel.kind = "consumer",
             event_id = %envelope.id, queue = %self.topology.queue());
         telemetry::set_parent_from(&span, &envelope.trace);
         let event = IncomingEvent {
