@@ -104,14 +104,16 @@ impl World {
         .and_then(|r| r.into_inner().issue)
     }
 
-    /// Waits until the ledger item exists and `check` holds for it.
+    /// Waits until the ledger item exists and `check` holds for it. The
+    /// ledger retries a failed event after 1, 2, 4, 8 and 16 s, so a loaded
+    /// machine may need most of a minute.
     async fn ledger_until(
         &self,
         issue_id: &str,
         what: &str,
         check: impl Fn(&zoufang_proto::issues::v1::Issue) -> bool,
     ) -> zoufang_proto::issues::v1::Issue {
-        eventually(Duration::from_secs(20), || async {
+        eventually(Duration::from_secs(60), || async {
             self.ledger_item(issue_id).await.filter(|i| check(i))
         })
         .await
