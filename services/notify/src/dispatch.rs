@@ -20,18 +20,15 @@ const LEASE_SECS: i64 = 60;
 
 /// Runs until `shutdown`.
 pub async fn run(state: State, shutdown: CancellationToken) {
-    let mut tick = tokio::time::interval(state.settings.dispatch_interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            _ = tick.tick() => {}
-            () = state.wake.notified() => {}
-        }
-        if let Err(e) = run_once(&state).await {
-            tracing::warn!(error = %format!("{e:#}"), "notification dispatch round failed");
-        }
-    }
+    let (interval, wake) = (state.settings.dispatch_interval, state.wake.clone());
+    zoufang_runtime::server::every_or_woken(
+        interval,
+        &wake,
+        shutdown,
+        "notification dispatch round",
+        || run_once(&state),
+    )
+    .await;
 }
 
 /// One round: every due delivery, escalation and digest.

@@ -51,18 +51,15 @@ pub async fn listen(state: State, shutdown: CancellationToken) {
 
 /// Runs until `shutdown`.
 pub async fn run(state: State, shutdown: CancellationToken) {
-    let mut tick = tokio::time::interval(state.settings.dispatch_interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            _ = tick.tick() => {}
-            () = state.wake.notified() => {}
-        }
-        if let Err(e) = run_once(&state).await {
-            tracing::warn!(error = %format!("{e:#}"), "answer dispatch round failed");
-        }
-    }
+    let (interval, wake) = (state.settings.dispatch_interval, state.wake.clone());
+    zoufang_runtime::server::every_or_woken(
+        interval,
+        &wake,
+        shutdown,
+        "answer dispatch round",
+        || run_once(&state),
+    )
+    .await;
 }
 
 /// Sends every due answer.
