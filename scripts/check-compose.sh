@@ -125,8 +125,8 @@ def workspace_binaries():
     return bins
 
 
-# Read by libraries rather than our config structs.
-LIBRARY_VARIABLES = {"RUST_LOG", "RUST_BACKTRACE"}
+# Read by libraries (or the runtime's telemetry) rather than our config structs.
+LIBRARY_VARIABLES = {"RUST_LOG", "RUST_BACKTRACE", "ZF_TRACE_FILTER"}
 
 
 def config_variables(service):

@@ -83,11 +83,35 @@ pub fn log_dir() -> PathBuf {
     target_dir().join("test-logs")
 }
 
-/// The path of a service binary (debug build), built first if needed: see
-/// [`ensure_built`].
+/// Whether the harness runs release binaries (benchmarks) instead of the
+/// debug ones the tests use. Set once, before the first process starts.
+static RELEASE: OnceLock<bool> = OnceLock::new();
+
+/// Makes every process of this program a release build (`target/release`,
+/// built with `--release`): a benchmark measures what an operator runs, not
+/// the debug build. Call before the first [`Proc::start`].
+pub fn use_release_binaries() {
+    let release = *RELEASE.get_or_init(|| true);
+    assert!(
+        release,
+        "procs: use_release_binaries() after a debug binary was started"
+    );
+}
+
+/// `release` or `debug`: the profile of the binaries this program runs.
+fn profile() -> &'static str {
+    if *RELEASE.get_or_init(|| false) {
+        "release"
+    } else {
+        "debug"
+    }
+}
+
+/// The path of a service binary (debug build unless
+/// [`use_release_binaries`]), built first if needed: see [`ensure_built`].
 pub fn binary(name: &str) -> PathBuf {
     ensure_built();
-    let path = target_dir().join("debug").join(name);
+    let path = target_dir().join(profile()).join(name);
     assert!(
         path.is_file(),
         "procs: {} does not exist after building",
@@ -103,17 +127,20 @@ pub fn binary(name: &str) -> PathBuf {
 pub fn ensure_built() {
     static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
     let result = BUILT.get_or_init(|| {
-        let debug = target_dir().join("debug");
+        let dir = target_dir().join(profile());
         let missing: Vec<&str> = SERVICES
             .iter()
             .copied()
-            .filter(|s| !debug.join(s).is_file())
+            .filter(|s| !dir.join(s).is_file())
             .collect();
         if std::env::var("ZF_TEST_PREBUILT").is_ok_and(|v| v == "1") && missing.is_empty() {
             return Ok(());
         }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut args = vec!["build".to_owned(), "--bins".to_owned()];
+        if profile() == "release" {
+            args.push("--release".to_owned());
+        }
         for s in SERVICES {
             args.extend(["-p".to_owned(), format!("zoufang-{s}")]);
         }
@@ -173,7 +200,7 @@ pub fn ensure_built() {
             Err(e) if missing.is_empty() => {
                 eprintln!(
                     "procs: cannot run {cargo} ({e}); using the binaries in {}",
-                    debug.display()
+                    dir.display()
                 );
                 Ok(())
             }
@@ -266,8 +293,9 @@ impl Proc {
     /// logged its addresses and `/readyz` answers 200. Panics with the log's
     /// tail if it exits or is not ready within two minutes.
     ///
-    /// Keep `RUST_LOG` at `info` or more for `zoufang_runtime::server` and
-    /// `zoufang_gateway::app`: the addresses are read from their log lines.
+    /// Keep `RUST_LOG` at `info` or more for `zoufang_runtime::server`,
+    /// `zoufang_gateway::app` and `zoufang_petition::app`: the addresses are
+    /// read from their log lines.
     pub async fn start(name: &str, tag: &str, env: Env) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let binary = binary(name);
@@ -389,6 +417,12 @@ impl Proc {
     /// Its process id, while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
+    }
+
+    /// Its exit status if it has exited on its own (a crash, an exit after
+    /// an error); None while it runs, or once stopped by the harness.
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        self.child.as_mut()?.try_wait().ok().flatten()
     }
 
     /// The last `lines` lines of its log.
@@ -737,6 +771,18 @@ impl Stack {
             &self.notify,
             &self.petition,
             &self.gateway,
+        ]
+    }
+
+    /// Every process, in start order, to inspect or restart.
+    pub fn procs_mut(&mut self) -> [&mut Proc; 6] {
+        [
+            &mut self.registry,
+            &mut self.issues,
+            &mut self.supervision,
+            &mut self.notify,
+            &mut self.petition,
+            &mut self.gateway,
         ]
     }
 

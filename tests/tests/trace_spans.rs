@@ -170,7 +170,14 @@ async fn one_trace_spans_gateway_registry_queue_ledger_notify() {
                 format!("http://127.0.0.1:{otlp_port}"),
             )
             // Export every 200 ms instead of every 5 s.
-            .env("OTEL_BSP_SCHEDULE_DELAY", "200"),
+            .env("OTEL_BSP_SCHEDULE_DELAY", "200")
+            // Logs quieted to warnings (but for the lines the harness reads
+            // the ports from): the spans must still be exported, since
+            // RUST_LOG filters only the logs.
+            .env(
+                "RUST_LOG",
+                "warn,zoufang_runtime::server=info,zoufang_gateway::app=info,zoufang_petition::app=info",
+            ),
     )
     .await;
 
@@ -334,6 +341,17 @@ async fn one_trace_spans_gateway_registry_queue_ledger_notify() {
             .map(|s| format!("{} [{}] {}", s.service, s.kind, s.name))
             .collect::<Vec<_>>()
             .join(" → ")
+    );
+
+    // Routes of the gateway's own (not transcoded RPCs) have server spans
+    // too: the sign-in the set-up made.
+    let sign_in = receiver.named("POST /v1/auth/sign-in");
+    assert!(
+        sign_in
+            .iter()
+            .any(|s| s.service == "gateway" && s.kind == "server"),
+        "no gateway server span for the sign-in:\n{}",
+        listing(&sign_in)
     );
 
     let statuses = stack.stop().await;

@@ -12,6 +12,7 @@ use axum::{
 };
 use prost_reflect::{Kind, MessageDescriptor};
 use serde_json::{Map, Value, json};
+use tracing::Instrument as _;
 
 use crate::{
     rpc::{self, Catalog},
@@ -26,6 +27,9 @@ pub struct Endpoint {
     pub route: MethodRouter<AppState>,
     /// The OpenAPI operation object.
     pub operation: Value,
+    /// Whether the handler opens its own server span (the transcoded RPCs
+    /// do, naming the upstream method); the router gives the others one.
+    pub spans_itself: bool,
 }
 
 impl Endpoint {
@@ -40,6 +44,7 @@ impl Endpoint {
             path: path.to_owned(),
             route,
             operation,
+            spans_itself: false,
         }
     }
 }
@@ -115,6 +120,7 @@ pub fn rpc_endpoints(catalog: &Catalog) -> Vec<Endpoint> {
                     schema_ref(m.output.full_name()),
                     vec![],
                 ),
+                spans_itself: true,
             }
         })
         .collect()
@@ -140,9 +146,42 @@ pub fn router(endpoints: Vec<Endpoint>, document: Value) -> Router<AppState> {
             }),
         );
     for e in endpoints {
-        router = router.route(&e.path, e.route);
+        let route = if e.spans_itself {
+            e.route
+        } else {
+            let name: Arc<str> = format!("{} {}", e.method, e.path).into();
+            let template: Arc<str> = e.path.as_str().into();
+            e.route.layer(axum::middleware::from_fn(
+                move |request: axum::extract::Request, next: axum::middleware::Next| {
+                    in_server_span(name.clone(), template.clone(), request, next)
+                },
+            ))
+        };
+        router = router.route(&e.path, route);
     }
     router
+}
+
+/// Runs a route's handler inside one server span named `<METHOD> <route>`
+/// (the route template, not the path: ids stay out of span names),
+/// continuing the caller's trace when it sent `traceparent`, so sign-in,
+/// import, export and report requests are traced like the RPCs.
+async fn in_server_span(
+    name: Arc<str>,
+    route: Arc<str>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let span = tracing::info_span!("http", otel.name = %name, otel.kind = "server",
+        http.route = %route, http.response.status_code = tracing::field::Empty);
+    zoufang_runtime::telemetry::set_parent_from_http(&span, request.headers());
+    async move {
+        let response = next.run(request).await;
+        tracing::Span::current().record("http.response.status_code", response.status().as_u16());
+        response
+    }
+    .instrument(span)
+    .await
 }
 
 /// The OpenAPI 3.0 document of `endpoints`, with every message schema they

@@ -10,7 +10,11 @@ use opentelemetry::{
 };
 use opentelemetry_sdk::{Resource, propagation::TraceContextPropagator, trace::SdkTracerProvider};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::{EnvFilter, layer::SubscriberExt, util::SubscriberInitExt};
+use tracing_subscriber::{EnvFilter, Layer as _, layer::SubscriberExt, util::SubscriberInitExt};
+
+/// The variable that filters which spans are exported (an `EnvFilter`
+/// directive like `RUST_LOG`'s), apart from the logs' `RUST_LOG`.
+pub const TRACE_FILTER_ENV: &str = "ZF_TRACE_FILTER";
 
 /// Keeps the tracer provider alive; flushes spans when dropped.
 #[derive(Debug)]
@@ -29,11 +33,17 @@ impl Drop for TelemetryGuard {
 /// Installs the global subscriber: JSON logs filtered by `RUST_LOG` (default
 /// `info`) and, when `otlp_endpoint` is set, an OTLP span exporter.
 ///
+/// The two outputs filter separately: `RUST_LOG` quiets the logs only, and
+/// spans go to OpenTelemetry by [`TRACE_FILTER_ENV`] (default `info`), so an
+/// operator who sets `RUST_LOG=warn` to cut log volume keeps the traces.
+///
 /// Safe to call more than once (tests): later calls keep the first subscriber.
 pub fn init(service: &'static str, otlp_endpoint: Option<&str>) -> anyhow::Result<TelemetryGuard> {
     global::set_text_map_propagator(TraceContextPropagator::new());
-    let filter = EnvFilter::try_from_default_env()
+    let log_filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,lapin::returned_messages=error"));
+    let trace_filter =
+        EnvFilter::try_from_env(TRACE_FILTER_ENV).unwrap_or_else(|_| EnvFilter::new("info"));
     let fmt = tracing_subscriber::fmt::layer()
         .json()
         .with_current_span(true)
@@ -55,9 +65,8 @@ pub fn init(service: &'static str, otlp_endpoint: Option<&str>) -> anyhow::Resul
     global::set_tracer_provider(provider.clone());
     let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer(service));
     let _ = tracing_subscriber::registry()
-        .with(filter)
-        .with(fmt)
-        .with(otel)
+        .with(fmt.with_filter(log_filter))
+        .with(otel.with_filter(trace_filter))
         .try_init();
     Ok(TelemetryGuard {
         provider: Some(provider),

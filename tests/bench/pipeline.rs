@@ -1,0 +1,463 @@
+//! Benchmark: the whole pipeline under load, as an operator runs it. The
+//! release binaries of every service run as processes on a fresh database
+//! (`procs::Stack`); N gRPC clients record visits, each with two raised
+//! items, straight at the registry, for a fixed time, either as fast as
+//! they can or at a fixed total rate. It measures:
+//!
+//! - sustained visits per second and RecordVisit latency;
+//! - propagation lag, on the one PostgreSQL clock: a visit's commit →
+//!   its ledger items (issue ledger), and → the responsible cadre's
+//!   `issue.assigned` notification (notify), p50/p95/p99/max, and per
+//!   10-second window, so a pipeline that falls behind shows it;
+//! - how long the pipeline takes to drain after the load stops;
+//! - CPU (cores) and resident memory (idle, peak under load) of every
+//!   service, and the CPU of PostgreSQL, RabbitMQ and the load generator;
+//! - in the same run, the machine's own limits as baselines: pgbench
+//!   single-row INSERTs and confirmed persistent RabbitMQ publishes at the
+//!   same client count, and prints the figures as ratios to them.
+//!
+//! ```sh
+//! cargo run --release -p zoufang-e2e --bin bench-pipeline -- --clients 16 --seconds 60
+//! cargo run --release -p zoufang-e2e --bin bench-pipeline -- --clients 32 --seconds 300 --rate 1000
+//! ```
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use chrono::{DateTime, Utc};
+use clap::Parser;
+use common::{percentile, pgbench_baseline};
+use futures::StreamExt as _;
+use resources::{Sampler, Watched, pids_named, read_proc};
+use sqlx::PgPool;
+use tonic::transport::Channel;
+use uuid::Uuid;
+use zoufang_e2e::{
+    Registry,
+    fixtures::{self, Seed},
+    procs::{self, Stack, StackOptions},
+    token,
+};
+use zoufang_proto::registry::v1::registry_service_client::RegistryServiceClient;
+use zoufang_runtime::auth::BearerInterceptor;
+
+#[path = "common.rs"]
+mod common;
+#[path = "rabbit.rs"]
+mod rabbit;
+#[path = "resources.rs"]
+mod resources;
+
+/// Measures the whole pipeline: visits/s, propagation lag, resources.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Concurrent gRPC clients, each with its own HTTP/2 connection.
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Seconds of measured load (after the warm-up).
+    #[arg(long, default_value_t = 60)]
+    seconds: u64,
+    /// Seconds of load before the measurement starts.
+    #[arg(long, default_value_t = 5)]
+    warmup: u64,
+    /// Total visits per second to offer; 0 = each client as fast as it can.
+    #[arg(long, default_value_t = 0.0)]
+    rate: f64,
+    /// Households the visits spread over.
+    #[arg(long, default_value_t = 400)]
+    households: usize,
+    /// Seconds each baseline runs.
+    #[arg(long, default_value_t = 10)]
+    baseline_seconds: u64,
+    /// Seconds to wait for the pipeline to drain after the load.
+    #[arg(long, default_value_t = 600)]
+    drain_timeout: u64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let args = Args::parse();
+    procs::use_release_binaries();
+    // The registry's pool as large as the clients; the consumers' at 8
+    // (the harness's 4 suits tests). PostgreSQL's 100 connections are shared
+    // with everything else on the machine.
+    let stack = Stack::start_with(
+        StackOptions::default()
+            .env("DB_MAX_CONNECTIONS", "8")
+            .service_env(
+                "registry",
+                "DB_MAX_CONNECTIONS",
+                (args.clients + 4).to_string(),
+            ),
+    )
+    .await;
+    run(stack, &args).await
+}
+
+/// Runs the load and the measurements; stops the stack before the
+/// baselines (so they have the machine and the connections to themselves).
+async fn run(stack: Stack, args: &Args) -> anyhow::Result<()> {
+    let admin = stack.admin_token().await;
+    let seed = stack.seed(&admin).await;
+    let registry_url = stack.registry.grpc_url();
+    let households = register_households(&registry_url, &seed, args.households).await?;
+    let pool = stack.pool().await;
+
+    // Idle: the services after start-up and seeding, with nothing to do.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let idle: Vec<(String, f64)> = stack
+        .procs()
+        .iter()
+        .map(|p| {
+            let rss = p.pid().and_then(read_proc).map_or(0, |r| r.rss_kib);
+            (p.name.clone(), rss as f64 / 1024.0)
+        })
+        .collect();
+
+    let mut watched: Vec<Watched> = stack
+        .procs()
+        .iter()
+        .map(|p| Watched {
+            label: p.name.clone(),
+            pids: p.pid().into_iter().collect(),
+        })
+        .collect();
+    watched.push(Watched {
+        label: "postgresql (all backends)".into(),
+        pids: pids_named("postgres"),
+    });
+    watched.push(Watched {
+        label: "rabbitmq".into(),
+        pids: pids_named("beam.smp"),
+    });
+    watched.push(Watched {
+        label: "load generator".into(),
+        pids: vec![std::process::id()],
+    });
+
+    println!(
+        "load: {} clients, {} offered, {} s warm-up + {} s measured, {} households",
+        args.clients,
+        if args.rate > 0.0 {
+            format!("{:.0} visits/s", args.rate)
+        } else {
+            "as fast as they can".into()
+        },
+        args.warmup,
+        args.seconds,
+        households.len()
+    );
+    let clients = connect_clients(&registry_url, args.clients).await?;
+    let errors = Arc::new(AtomicU64::new(0));
+    let t0 = Instant::now();
+    let measure_from = t0 + Duration::from_secs(args.warmup);
+    let measure_until = measure_from + Duration::from_secs(args.seconds);
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .enumerate()
+        .map(|(n, client)| {
+            tokio::spawn(client_loop(ClientLoop {
+                n,
+                clients: args.clients,
+                rate: args.rate,
+                until: measure_until,
+                client,
+                seed: seed.clone(),
+                households: households.clone(),
+                errors: errors.clone(),
+            }))
+        })
+        .collect();
+    tokio::time::sleep_until(measure_from.into()).await;
+    let window_start = Utc::now();
+    let sampler = Sampler::start(watched, Duration::from_secs(1));
+    tokio::time::sleep_until(measure_until.into()).await;
+    let window_end = Utc::now();
+    let (usage, machine_busy) = sampler.finish().await;
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(
+            t.await?
+                .into_iter()
+                .filter(|(at, _)| *at >= measure_from)
+                .map(|(_, us)| us),
+        );
+    }
+    latencies.sort_unstable();
+    let load_end = Instant::now();
+
+    // Drain: every item in the ledger, every assignment paged.
+    let drained = drain(&pool, Duration::from_secs(args.drain_timeout)).await?;
+    let drain_secs = load_end.elapsed().as_secs_f64();
+
+    let visits: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM registry.visits WHERE recorded_at >= $1 AND recorded_at < $2",
+    )
+    .bind(window_start)
+    .bind(window_end)
+    .fetch_one(&pool)
+    .await?;
+    let window_secs = (window_end - window_start).num_milliseconds() as f64 / 1000.0;
+    let rate = visits as f64 / window_secs;
+    let ledger = lag(&pool, LEDGER_LAG, window_start, window_end).await?;
+    let paged = lag(&pool, NOTIFY_LAG, window_start, window_end).await?;
+    let windows = timeline(&pool, window_start, window_end).await?;
+
+    // Baselines, with the stack stopped (its connections closed).
+    let database = stack.database.clone();
+    drop(pool);
+    stack.stop().await;
+    let pgbench = pgbench_baseline(&database, args.clients, args.baseline_seconds)?;
+    let rabbit = rabbit::publish_confirm_baseline(args.clients, args.baseline_seconds).await?;
+
+    println!("\n== throughput (measured window {window_secs:.1} s)");
+    println!(
+        "  RecordVisit     {rate:>9.1} visits/s  ({visits} visits, {} errors)",
+        errors.load(Ordering::Relaxed)
+    );
+    println!(
+        "  latency ms      p50 {:.1}  p95 {:.1}  p99 {:.1}",
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.95),
+        percentile(&latencies, 0.99)
+    );
+    println!("\n== propagation lag from the visit's commit, ms");
+    print_lag("ledger items", &ledger);
+    print_lag("assignee paged", &paged);
+    println!(
+        "  drained         {} {drain_secs:.1} s after the load stopped",
+        if drained { "in" } else { "NOT within" }
+    );
+    println!("\n== per 10 s window: visits/s, ledger lag p99 ms, paged lag p99 ms");
+    for w in &windows {
+        println!(
+            "  {:>4}-{:<4} s  {:>8.1}  {:>9.0}  {:>9.0}",
+            w.0 * 10,
+            w.0 * 10 + 10,
+            w.1 as f64 / 10.0,
+            w.2,
+            w.3
+        );
+    }
+    println!("\n== resources (cores = CPU seconds per second; RSS MiB)");
+    println!(
+        "  {:<26} {:>7} {:>9} {:>9}",
+        "process", "cores", "RSS idle", "RSS peak"
+    );
+    for (label, u) in &usage {
+        let idle_rss = idle
+            .iter()
+            .find(|(n, _)| n == label)
+            .map_or("-".to_owned(), |(_, r)| format!("{r:.1}"));
+        let peak = if idle.iter().any(|(n, _)| n == label) {
+            format!("{:.1}", u.rss_peak_mib)
+        } else {
+            "-".into()
+        };
+        println!("  {label:<26} {:>7.2} {idle_rss:>9} {peak:>9}", u.cores);
+    }
+    println!(
+        "  machine busy    {:.0}% of {} cores",
+        machine_busy * 100.0,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!("\n== baselines, same run, {} clients", args.clients);
+    println!("  pgbench single-row INSERT        {pgbench:>9.1} tx/s");
+    println!("  RabbitMQ persistent + confirm    {rabbit:>9.1} msg/s");
+    println!("\n== ratios");
+    println!(
+        "  pipeline visits/s / pgbench insert    = {:.3}",
+        rate / pgbench
+    );
+    println!(
+        "  pipeline visits/s / RabbitMQ publish  = {:.3}",
+        rate / rabbit
+    );
+    Ok(())
+}
+
+/// Registers `n` more households over the seed's villages (16 at a time).
+async fn register_households(url: &str, seed: &Seed, n: usize) -> anyhow::Result<Arc<Vec<String>>> {
+    let mut households = seed.household_ids.clone();
+    let client = connect(url).await?;
+    let mut pending = futures::stream::iter((0..n).map(|i| {
+        let mut client = client.clone();
+        async move {
+            let id = Uuid::new_v4().to_string();
+            let village = fixtures::VILLAGES[i % fixtures::VILLAGES.len()];
+            client
+                .register_household(fixtures::household_request(&id, village, 1000 + i as u32))
+                .await
+                .map(|_| id)
+        }
+    }))
+    .buffer_unordered(16);
+    while let Some(id) = pending.next().await {
+        households.push(id?);
+    }
+    Ok(Arc::new(households))
+}
+
+/// A registry client acting as a county admin (who may record any visit).
+async fn connect(url: &str) -> anyhow::Result<Registry> {
+    let channel = Channel::from_shared(url.to_owned())?.connect().await?;
+    Ok(RegistryServiceClient::with_interceptor(
+        channel,
+        BearerInterceptor(token("bench-admin", &["county_admin"], fixtures::COUNTY)),
+    ))
+}
+
+async fn connect_clients(url: &str, n: usize) -> anyhow::Result<Vec<Registry>> {
+    futures::future::try_join_all((0..n).map(|_| connect(url))).await
+}
+
+struct ClientLoop {
+    n: usize,
+    clients: usize,
+    rate: f64,
+    until: Instant,
+    client: Registry,
+    seed: Seed,
+    households: Arc<Vec<String>>,
+    errors: Arc<AtomicU64>,
+}
+
+/// One client: records visits until `until`; (when, latency µs) of each.
+async fn client_loop(mut c: ClientLoop) -> Vec<(Instant, u64)> {
+    let mut done = Vec::new();
+    // Open loop at rate/clients per client, or closed loop.
+    let mut tick = (c.rate > 0.0).then(|| {
+        let period = Duration::from_secs_f64(c.clients as f64 / c.rate);
+        let mut t = tokio::time::interval_at(
+            tokio::time::Instant::now() + period.mul_f64(c.n as f64 / c.clients as f64),
+            period,
+        );
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        t
+    });
+    let mut i = c.n;
+    while Instant::now() < c.until {
+        if let Some(t) = &mut tick {
+            t.tick().await;
+        }
+        let request = fixtures::visit_request(&c.seed, &c.households[i % c.households.len()]);
+        i += c.clients;
+        let at = Instant::now();
+        match c.client.record_visit(request).await {
+            Ok(_) => done.push((at, at.elapsed().as_micros() as u64)),
+            Err(e) => {
+                if c.errors.fetch_add(1, Ordering::Relaxed) < 5 {
+                    eprintln!("RecordVisit failed: {e}");
+                }
+            }
+        }
+    }
+    done
+}
+
+/// Waits until every raised item is in the ledger and every ledger item
+/// with a responsible cadre has paged them; false on timeout.
+async fn drain(pool: &PgPool, timeout: Duration) -> anyhow::Result<bool> {
+    let deadline = Instant::now() + timeout;
+    let mut last_report = Instant::now();
+    loop {
+        let (items, ledger, assigned, paged): (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM registry.visit_items),
+                    (SELECT count(*) FROM issues.issues WHERE visit_id IS NOT NULL),
+                    (SELECT count(*) FROM issues.issues WHERE responsible_cadre_id <> ''),
+                    (SELECT count(*) FROM notify.notifications WHERE kind = 'issue.assigned')",
+        )
+        .fetch_one(pool)
+        .await?;
+        if ledger >= items && paged >= assigned {
+            return Ok(true);
+        }
+        if Instant::now() > deadline {
+            eprintln!("drain: {ledger}/{items} items in the ledger, {paged}/{assigned} paged");
+            return Ok(false);
+        }
+        if last_report.elapsed() > Duration::from_secs(10) {
+            eprintln!("drain: {ledger}/{items} items in the ledger, {paged}/{assigned} paged");
+            last_report = Instant::now();
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Ledger entries of the window's visits: ms from the visit's commit.
+const LEDGER_LAG: &str = "SELECT extract(epoch FROM i.created_at - v.recorded_at) * 1000
+     FROM registry.visits v JOIN issues.issues i ON i.visit_id = v.visit_id
+     WHERE v.recorded_at >= $1 AND v.recorded_at < $2";
+
+/// `issue.assigned` notifications of the window's visits' ledger entries.
+const NOTIFY_LAG: &str = "SELECT extract(epoch FROM n.created_at - v.recorded_at) * 1000
+     FROM registry.visits v JOIN issues.issues i ON i.visit_id = v.visit_id
+     JOIN notify.notifications n ON n.kind = 'issue.assigned' AND n.subject_id = i.issue_id::text
+     WHERE v.recorded_at >= $1 AND v.recorded_at < $2";
+
+/// (count, p50, p95, p99, max) in ms of the lags `sql` selects (one of
+/// the constants above: no outside text reaches the statement).
+async fn lag(
+    pool: &PgPool,
+    sql: &'static str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> anyhow::Result<(i64, Vec<f64>, f64)> {
+    let row: (i64, Option<Vec<f64>>, Option<f64>) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*), percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY ms),
+                max(ms)::float8
+         FROM ({sql}) AS lags(ms)"
+    )))
+    .bind(from)
+    .bind(to)
+    .fetch_one(pool)
+    .await?;
+    Ok((row.0, row.1.unwrap_or_default(), row.2.unwrap_or(0.0)))
+}
+
+fn print_lag(what: &str, (n, p, max): &(i64, Vec<f64>, f64)) {
+    let at = |i: usize| p.get(i).copied().unwrap_or(0.0);
+    println!(
+        "  {what:<15} p50 {:.0}  p95 {:.0}  p99 {:.0}  max {max:.0}  ({n} rows)",
+        at(0),
+        at(1),
+        at(2)
+    );
+}
+
+/// Per 10-second window of the measurement: (window, visits, ledger lag
+/// p99, paged lag p99).
+async fn timeline(
+    pool: &PgPool,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> anyhow::Result<Vec<(i32, i64, f64, f64)>> {
+    Ok(sqlx::query_as(
+        "WITH v AS (
+             SELECT visit_id, recorded_at,
+                    floor(extract(epoch FROM recorded_at - $1) / 10)::int AS w
+             FROM registry.visits WHERE recorded_at >= $1 AND recorded_at < $2
+         ), l AS (
+             SELECT v.w, extract(epoch FROM i.created_at - v.recorded_at) * 1000 AS ms
+             FROM v JOIN issues.issues i ON i.visit_id = v.visit_id
+         ), p AS (
+             SELECT v.w, extract(epoch FROM n.created_at - v.recorded_at) * 1000 AS ms
+             FROM v JOIN issues.issues i ON i.visit_id = v.visit_id
+             JOIN notify.notifications n
+               ON n.kind = 'issue.assigned' AND n.subject_id = i.issue_id::text
+         )
+         SELECT v.w, count(*),
+                coalesce((SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) FROM l WHERE l.w = v.w), 0)::float8,
+                coalesce((SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) FROM p WHERE p.w = v.w), 0)::float8
+         FROM v GROUP BY v.w ORDER BY v.w",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?)
+}
