@@ -5,8 +5,9 @@
 # `scripts/test.sh --no-fail-fast`.
 #
 # Plain `cargo test` on purpose (not nextest): it runs the test binaries one
-# after another, and one of them stops and starts the RabbitMQ application,
-# which would break tests running beside it.
+# after another, and one of them stops and starts the RabbitMQ application
+# and another the PostgreSQL server, which would break tests running beside
+# them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh

@@ -20,6 +20,7 @@ use zoufang_runtime::{
 
 pub mod fake_http;
 pub mod fixtures;
+pub mod fuzz_bodies;
 pub mod ledger;
 
 /// PostgreSQL server the tests use (DATABASE_URL without a database name).
@@ -592,4 +593,5 @@ pub mod gateway;
 pub mod petition;
 pub use petition::{FakePetitionSystem, PetitionUnderTest};
 pub mod demo;
+pub mod faults;
 pub mod procs;

@@ -1,10 +1,14 @@
 //! Benchmark: RecordVisit calls per second through gRPC with N concurrent
 //! clients, against a baseline measured in the same run on the same machine
 //! — pgbench single-row INSERTs at the same client count — so the figure is
-//! a ratio that survives a noisy, shared machine.
+//! a ratio that survives a noisy, shared machine. The baseline runs just
+//! before and just after the visits and the ratio takes their mean, so a
+//! neighbour's load that starts or stops mid-run skews it less; both are
+//! printed, and far apart they say the run was disturbed.
 //!
 //! ```sh
 //! cargo run --release -p zoufang-e2e --bin bench-record-visit -- --clients 16 --seconds 15
+//! cargo run --release -p zoufang-e2e --bin bench-record-visit -- --clients 4,16,32 --seconds 10
 //! ```
 use std::{
     sync::{
@@ -25,9 +29,10 @@ mod common;
 /// Measures RecordVisit throughput and latency against a pgbench baseline.
 #[derive(Debug, Parser)]
 struct Args {
-    /// Concurrent clients (each with its own HTTP/2 connection).
-    #[arg(long, default_value_t = 16)]
-    clients: usize,
+    /// Concurrent clients (each with its own HTTP/2 connection); a
+    /// comma-separated list measures each count in turn.
+    #[arg(long, value_delimiter = ',', default_value = "16")]
+    clients: Vec<usize>,
     /// Seconds each measurement runs.
     #[arg(long, default_value_t = 15)]
     seconds: u64,
@@ -43,9 +48,16 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    anyhow::ensure!(
+        !args.clients.is_empty() && !args.clients.contains(&0),
+        "--clients needs counts of at least 1"
+    );
+    let most = args.clients.iter().copied().max().unwrap_or(1);
     let database = unique_name("zft");
     let mut config = zoufang_e2e::registry_config(&database);
-    config.common.db_max_connections = u32::try_from(args.clients)?.max(4) + 4;
+    // A connection for every client and a few for the relay and the consumer,
+    // so clients never queue for the pool.
+    config.common.db_max_connections = u32::try_from(most)?.max(4) + 4;
     let registry = TestRegistry::spawn_with(config, &database).await;
     let ledger_queue = unique_name("zft");
     let ledger = if args.ledger {
@@ -69,11 +81,12 @@ async fn main() -> anyhow::Result<()> {
     let households = Arc::new(households);
     let seed = Arc::new(seed);
 
-    // Warm up, then measure.
-    let run = |seconds: u64| {
+    // `clients` concurrent callers for `seconds`: every call's latency (µs)
+    // and the time they took.
+    let run = |clients: usize, seconds: u64| {
         let households = households.clone();
         let seed = seed.clone();
-        let registry_clients = (0..args.clients)
+        let registry_clients = (0..clients)
             .map(|_| registry.client("bench-admin", &["county_admin"], fixtures::COUNTY))
             .collect::<Vec<_>>();
         async move {
@@ -94,7 +107,7 @@ async fn main() -> anyhow::Result<()> {
                         let t = Instant::now();
                         client.record_visit(req).await.expect("record visit");
                         latencies.push(t.elapsed().as_micros() as u64);
-                        i += args.clients;
+                        i += clients;
                     }
                     latencies
                 }));
@@ -109,46 +122,64 @@ async fn main() -> anyhow::Result<()> {
             (all, started.elapsed())
         }
     };
-    let _ = run(2).await;
-    let (mut latencies, elapsed) = run(args.seconds).await;
-    latencies.sort_unstable();
-    let rate = latencies.len() as f64 / elapsed.as_secs_f64();
-    let backlog: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-        .fetch_one(&registry.pool)
-        .await?;
 
-    let lag = match &ledger {
-        Some(ledger) => Some(ledger_lag(&registry.pool, &ledger.pool).await?),
-        None => None,
-    };
-    let baseline = pgbench_baseline(&registry.database, args.clients, args.seconds)?;
-    println!(
-        "RecordVisit, {} clients, {} s: {} visits",
-        args.clients,
-        args.seconds,
-        latencies.len()
-    );
-    println!("  throughput      {rate:>10.1} visits/s");
-    println!(
-        "  latency ms      p50 {:.2}  p95 {:.2}  p99 {:.2}",
-        percentile(&latencies, 0.50),
-        percentile(&latencies, 0.95),
-        percentile(&latencies, 0.99)
-    );
-    println!("  outbox backlog  {backlog} unpublished at the end");
-    if let Some((items, p50, p95, p99)) = lag {
+    let mut summary = Vec::new();
+    for &clients in &args.clients {
+        let _ = run(clients, 2).await;
+        let before = pgbench_baseline(&registry.database, clients, args.seconds)?;
+        let (mut latencies, elapsed) = run(clients, args.seconds).await;
+        // Let the ledger catch up first, so its backlog does not load the
+        // baseline that follows.
+        let lag = match &ledger {
+            Some(ledger) => Some(ledger_lag(&registry.pool, &ledger.pool).await?),
+            None => None,
+        };
+        let after = pgbench_baseline(&registry.database, clients, args.seconds)?;
+        latencies.sort_unstable();
+        let rate = latencies.len() as f64 / elapsed.as_secs_f64();
+        let baseline = (before + after) / 2.0;
+        let backlog: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                .fetch_one(&registry.pool)
+                .await?;
         println!(
-            "  ledger lag ms   p50 {p50:.1}  p95 {p95:.1}  p99 {p99:.1}  (visit commit → ledger entry, {items} entries)"
+            "RecordVisit, {clients} clients, {} s: {} visits",
+            args.seconds,
+            latencies.len()
         );
+        println!("  throughput      {rate:>10.1} visits/s");
+        println!(
+            "  latency ms      p50 {:.2}  p95 {:.2}  p99 {:.2}",
+            percentile(&latencies, 0.50),
+            percentile(&latencies, 0.95),
+            percentile(&latencies, 0.99)
+        );
+        println!("  outbox backlog  {backlog} unpublished at the end");
+        if let Some((items, p50, p95, p99)) = lag {
+            println!(
+                "  ledger lag ms   p50 {p50:.1}  p95 {p95:.1}  p99 {p99:.1}  (visit commit → ledger entry, {items} entries so far)"
+            );
+        }
+        println!(
+            "baseline: pgbench single-row INSERT, {clients} clients: {baseline:.1} tx/s \
+             (before {before:.1}, after {after:.1})"
+        );
+        println!(
+            "ratio: RecordVisit / pgbench insert = {:.2}",
+            rate / baseline
+        );
+        summary.push((clients, rate, baseline));
     }
-    println!(
-        "baseline: pgbench single-row INSERT, {} clients: {baseline:.1} tx/s",
-        args.clients
-    );
-    println!(
-        "ratio: RecordVisit / pgbench insert = {:.2}",
-        rate / baseline
-    );
+    if summary.len() > 1 {
+        println!("clients  visits/s  pgbench tx/s  ratio");
+        for (clients, rate, baseline) in &summary {
+            println!(
+                "{clients:>7}  {rate:>8.1}  {baseline:>12.1}  {:>5.2}",
+                rate / baseline
+            );
+        }
+    }
+
     if let Some(ledger) = ledger {
         ledger.stop().await;
         zoufang_e2e::delete_consumer_queues(

@@ -72,13 +72,29 @@ pub enum HandlerError {
 }
 
 impl From<sqlx::Error> for HandlerError {
+    /// A database that is away (also a session ended by a PostgreSQL
+    /// restart, 57P01) ends the session and the delivery comes back, in
+    /// order; only a failed statement goes through the retry queues, whose
+    /// attempts are counted and then parked and which let later events of
+    /// the same key overtake it.
     fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::Io(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Protocol(_) => Self::Infrastructure(e.into()),
-            other => Self::Retry(other.into()),
+        if crate::db::is_unavailable(&e) {
+            Self::Infrastructure(e.into())
+        } else {
+            Self::Retry(e.into())
+        }
+    }
+}
+
+impl HandlerError {
+    /// A handler's `Retry` whose cause is a database that is away (handlers
+    /// turn their store's errors into `Retry` wholesale) becomes
+    /// `Infrastructure`, like the consumer's own database errors: see
+    /// `From<sqlx::Error>`.
+    fn unless_unavailable(self) -> Self {
+        match self {
+            Self::Retry(e) if crate::db::is_unavailable_cause(&e) => Self::Infrastructure(e),
+            other => other,
         }
     }
 }
@@ -397,7 +413,10 @@ impl<H: EventHandler> Consumer<H> {
             tracing::debug!(event_id = %event.envelope.id, "duplicate event ignored");
             return Ok(false);
         }
-        self.handler.handle(&mut tx, event).await?;
+        self.handler
+            .handle(&mut tx, event)
+            .await
+            .map_err(HandlerError::unless_unavailable)?;
         tx.commit().await?;
         Ok(true)
     }
@@ -472,6 +491,34 @@ mod tests {
     use lapin::{BasicProperties, options::QueueDeleteOptions};
 
     use super::*;
+
+    #[test]
+    fn a_database_that_is_away_ends_the_session_instead_of_retrying() {
+        let away = |e: sqlx::Error| HandlerError::from(e);
+        assert!(matches!(
+            away(sqlx::Error::PoolTimedOut),
+            HandlerError::Infrastructure(_)
+        ));
+        assert!(matches!(
+            away(sqlx::Error::RowNotFound),
+            HandlerError::Retry(_)
+        ));
+        // A handler's own Retry, with the store's error somewhere in its chain.
+        let wrapped = HandlerError::Retry(
+            anyhow::Error::new(sqlx::Error::PoolTimedOut).context("recording the ledger entry"),
+        );
+        assert!(matches!(
+            wrapped.unless_unavailable(),
+            HandlerError::Infrastructure(_)
+        ));
+        let not_yet = HandlerError::Retry(anyhow::anyhow!("issue 1 is not in the ledger yet"));
+        assert!(matches!(
+            not_yet.unless_unavailable(),
+            HandlerError::Retry(_)
+        ));
+        let park = HandlerError::Park(anyhow::Error::new(sqlx::Error::PoolTimedOut));
+        assert!(matches!(park.unless_unavailable(), HandlerError::Park(_)));
+    }
 
     /// Never called: nothing is published to the main queue.
     struct Untouched;

@@ -90,8 +90,108 @@ async fn ensure_database(options: &PgConnectOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// True when `e` says the database is not there (a connection lost, refused
+/// or timed out, the server shutting down, crashed or still starting), as
+/// opposed to a statement that failed: the same work succeeds once the
+/// database is back, so it must wait and go again instead of counting a
+/// failure against the work. A PostgreSQL restart ends every session with
+/// 57P01 (admin_shutdown), which sqlx reports as a database error, not an
+/// I/O error.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| is_unavailable_sqlstate(&c)),
+        _ => false,
+    }
+}
+
+/// True when anything in `e`'s chain is a database that is away (see
+/// [`is_unavailable`]): a `sqlx::Error`, PostgreSQL's own error (what a
+/// `ServiceError::Internal` shows of a `sqlx::Error` in its chain), or a
+/// `ServiceError::Internal` wrapping either.
+pub fn is_unavailable_cause(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        if let Some(e) = cause.downcast_ref::<sqlx::Error>() {
+            return is_unavailable(e);
+        }
+        if let Some(e) = cause.downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+            return is_unavailable_sqlstate(e.code());
+        }
+        match cause.downcast_ref::<crate::error::ServiceError>() {
+            Some(crate::error::ServiceError::Internal(inner)) => is_unavailable_cause(inner),
+            _ => false,
+        }
+    })
+}
+
+/// SQLSTATEs of a server going away or not yet there: class 08 (connection
+/// exception), 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03
+/// cannot_connect_now.
+pub fn is_unavailable_sqlstate(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+}
+
 /// True when the error is a unique violation of the named constraint.
 pub fn is_unique_violation(err: &sqlx::Error, constraint: &str) -> bool {
     matches!(err, sqlx::Error::Database(e)
         if e.code().as_deref() == Some("23505") && e.constraint() == Some(constraint))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_going_away_is_unavailable_a_failed_statement_is_not() {
+        for code in ["57P01", "57P02", "57P03", "08000", "08006", "08P01"] {
+            assert!(is_unavailable_sqlstate(code), "{code}");
+        }
+        // serialization failure, deadlock, unique violation, syntax error,
+        // query canceled (a statement timeout): the statement's own fate.
+        for code in ["40001", "40P01", "23505", "42601", "57014"] {
+            assert!(!is_unavailable_sqlstate(code), "{code}");
+        }
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(is_unavailable(&sqlx::Error::Io(refused)));
+        assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
+        assert!(!is_unavailable(&sqlx::Error::RowNotFound));
+    }
+
+    #[test]
+    fn a_database_away_is_found_anywhere_in_a_chain() {
+        let away = || sqlx::Error::PoolTimedOut;
+        assert!(is_unavailable_cause(
+            &anyhow::Error::new(away()).context("recording the ledger entry")
+        ));
+        // A service operation's error, kept as the cause of a handler's.
+        let service = crate::error::ServiceError::from(away());
+        assert!(is_unavailable_cause(
+            &anyhow::Error::new(service).context("from a visit")
+        ));
+        assert!(!is_unavailable_cause(&anyhow::Error::new(
+            sqlx::Error::RowNotFound
+        )));
+        assert!(!is_unavailable_cause(&anyhow::anyhow!(
+            "issue 1 is not in the ledger yet"
+        )));
+    }
+
+    /// Needs the test PostgreSQL (TEST_PG_SERVER, default the local one).
+    #[tokio::test]
+    async fn a_terminated_session_is_unavailable() {
+        let server = std::env::var("TEST_PG_SERVER")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+        let mut conn = PgConnection::connect(&format!("{server}/postgres"))
+            .await
+            .expect("PostgreSQL for the test");
+        // What every session sees when the server stops (fast shutdown).
+        let err = sqlx::query("SELECT pg_terminate_backend(pg_backend_pid())")
+            .execute(&mut conn)
+            .await
+            .expect_err("the session is terminated");
+        assert!(is_unavailable(&err), "{err:?}");
+    }
 }

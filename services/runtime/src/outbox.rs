@@ -8,7 +8,10 @@
 //! events of a township leave in commit order. A crash between publish and
 //! mark publishes the row again: delivery is at-least-once and consumers
 //! deduplicate through their inbox.
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::{HashMap, HashSet, VecDeque},
+    time::Duration,
+};
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -56,22 +59,123 @@ impl NewEvent {
 /// of the state change). Returns the event id. The current span's trace
 /// context is stored with it, so consumers continue the same trace.
 pub async fn enqueue(conn: &mut PgConnection, event: NewEvent) -> sqlx::Result<Uuid> {
-    let id = Uuid::now_v7();
-    let county: String = event.region_code.chars().take(6).collect();
-    let trace = serde_json::to_value(telemetry::current_trace_headers()).unwrap_or_default();
-    sqlx::query(
+    let row = event.into_row();
+    let id = row.event_id;
+    row.bind(sqlx::query(
         "INSERT INTO outbox (county, event_id, routing_key, subject, payload, trace_headers)
          VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(format!("{county:0<6}"))
-    .bind(id)
-    .bind(event.routing_key)
-    .bind(&event.subject)
-    .bind(&event.payload)
-    .bind(trace)
+    ))
     .execute(conn)
     .await?;
     Ok(id)
+}
+
+/// The outbox row of one event, for a statement that writes the event
+/// itself as one part of a bigger statement (see [`insert_deferred_wake`]).
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    /// The 6-digit county, zero-padded.
+    pub county: String,
+    /// A v7 id, so ids sort by creation.
+    pub event_id: Uuid,
+    pub routing_key: &'static str,
+    pub subject: String,
+    pub payload: Vec<u8>,
+    /// The current span's W3C trace context.
+    pub trace_headers: serde_json::Value,
+}
+
+impl NewEvent {
+    /// The row [`enqueue`] writes for this event, with a new id and the
+    /// current span's trace context.
+    pub fn into_row(self) -> OutboxRow {
+        let county: String = self.region_code.chars().take(6).collect();
+        OutboxRow {
+            county: format!("{county:0<6}"),
+            event_id: Uuid::now_v7(),
+            routing_key: self.routing_key,
+            subject: self.subject,
+            payload: self.payload,
+            trace_headers: serde_json::to_value(telemetry::current_trace_headers())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl OutboxRow {
+    /// Binds the six values in the column order of [`enqueue`] and
+    /// [`insert_deferred_wake`].
+    pub fn bind<'q>(
+        self,
+        query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        query
+            .bind(self.county)
+            .bind(self.event_id)
+            .bind(self.routing_key)
+            .bind(self.subject)
+            .bind(self.payload)
+            .bind(self.trace_headers)
+    }
+}
+
+/// An `INSERT INTO outbox` of one [`OutboxRow`] bound at `$first` to
+/// `$first + 5`, written once for each row of the CTE `gate` (so a statement
+/// writes its event only when its state change happened), to use as a
+/// data-modifying CTE of the statement that makes the state change: one
+/// statement is one transaction, so the event still commits with the change.
+///
+/// It also asks the outbox trigger not to NOTIFY inside the transaction:
+/// the caller calls [`wake`] after the statement instead. A NOTIFY queued in
+/// a transaction takes a database-wide lock held through its commit, so
+/// every transaction that notifies commits alone, each waiting for its own
+/// WAL flush (16 clients of INSERT + pg_notify: about a tenth of the plain
+/// INSERT rate on the benchmark machine). A wake-up lost to a crash between
+/// commit and [`wake`] only delays the event to the relay's next poll.
+/// (Inside an explicit transaction the setting lasts until its end, so
+/// wake after that commit.)
+pub fn insert_deferred_wake(first: usize, gate: &str) -> String {
+    let p = |i: usize| format!("${}", first + i);
+    format!(
+        "INSERT INTO outbox (county, event_id, routing_key, subject, payload, trace_headers)
+         SELECT {}::char(6), {}::uuid, {}::text, {}::text, {}::bytea, {}::jsonb
+         FROM {gate}, (SELECT set_config('{WAKE_SETTING}', 'after_commit', true)) AS deferred_wake",
+        p(0),
+        p(1),
+        p(2),
+        p(3),
+        p(4),
+        p(5),
+    )
+}
+
+/// The transaction-local setting by which a statement tells the outbox
+/// trigger (runtime migration 0002) that its writer wakes the relays itself.
+const WAKE_SETTING: &str = "zoufang.outbox_wake";
+
+/// Wakes the relays of this schema's outbox (every replica's listens) after
+/// the commit of `event_ids`, written with [`insert_deferred_wake`]: name
+/// every event the transaction wrote, since a relay that has published all
+/// the named ones already does nothing. Run outside any transaction that
+/// writes: on its own it commits without waiting for a WAL flush, so it
+/// serializes nothing.
+pub async fn wake(ex: impl sqlx::PgExecutor<'_>, event_ids: &[Uuid]) -> sqlx::Result<()> {
+    // A payload stops at 8000 bytes; beyond 100 ids name none, which relays
+    // read as "look".
+    let payload = if event_ids.len() <= 100 {
+        event_ids
+            .iter()
+            .map(Uuid::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    } else {
+        String::new()
+    };
+    sqlx::query("SELECT pg_notify(current_schema() || '_outbox', $1)")
+        .bind(payload)
+        .execute(ex)
+        .await?;
+    Ok(())
 }
 
 /// Writes many events into the outbox in one statement (a batch import's
@@ -217,18 +321,41 @@ impl OutboxRelay {
             .await?;
         tracing::info!(schema = %self.config.schema, "outbox relay connected");
         *backoff = Backoff::default();
+        let mut recent = RecentIds::default();
         loop {
-            let published = self.publish_pending(&ch).await?;
-            if published as i64 >= self.config.batch_size {
+            let sent = self.publish_batch(&ch).await?;
+            let full = sent.len() as i64 >= self.config.batch_size;
+            recent.extend(sent);
+            if full {
                 continue;
             }
-            tokio::select! {
-                _ = shutdown.cancelled() => {
-                    let _ = conn.close(200, "shutdown".into()).await;
-                    return Ok(());
+            // Wait for a notification naming an event not published yet (or
+            // naming none, as the trigger's do), or for the poll. A writer
+            // that wakes the relay after its commit (`wake`) is often seen
+            // by a batch before its notification arrives; without this,
+            // that notification would start a batch finding nothing, about
+            // one per event under load.
+            let poll = tokio::time::sleep(self.config.poll_interval);
+            tokio::pin!(poll);
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => {
+                        let _ = conn.close(200, "shutdown".into()).await;
+                        return Ok(());
+                    }
+                    n = listener.recv() => {
+                        let n = n.context("listening for outbox notifications")?;
+                        // One batch serves every notification received so far.
+                        let mut news = !recent.covers(n.payload());
+                        while let Some(n) = listener.next_buffered() {
+                            news |= !recent.covers(n.payload());
+                        }
+                        if news {
+                            break;
+                        }
+                    }
+                    () = &mut poll => break,
                 }
-                n = listener.recv() => { n.context("listening for outbox notifications")?; }
-                _ = tokio::time::sleep(self.config.poll_interval) => {}
             }
             if !conn.status().connected() {
                 anyhow::bail!("RabbitMQ connection lost");
@@ -260,6 +387,11 @@ impl OutboxRelay {
     /// Publishes one batch of pending rows and marks the confirmed ones sent.
     /// Returns how many were published (0 when another relay holds the lock).
     pub async fn publish_pending(&self, ch: &Channel) -> anyhow::Result<usize> {
+        self.publish_batch(ch).await.map(|sent| sent.len())
+    }
+
+    /// [`Self::publish_pending`], returning the ids of the events marked sent.
+    async fn publish_batch(&self, ch: &Channel) -> anyhow::Result<Vec<Uuid>> {
         let mut tx = self.pool.begin().await?;
         let lock_key = format!("zoufang.outbox.{}", self.config.schema);
         let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtext($1))")
@@ -267,7 +399,7 @@ impl OutboxRelay {
             .fetch_one(&mut *tx)
             .await?;
         if !locked {
-            return Ok(0);
+            return Ok(vec![]);
         }
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT seq, county, event_id, routing_key, subject, payload, trace_headers, created_at
@@ -277,7 +409,7 @@ impl OutboxRelay {
         .fetch_all(&mut *tx)
         .await?;
         if rows.is_empty() {
-            return Ok(0);
+            return Ok(vec![]);
         }
 
         // A broker under flow control blocks publishes and withholds confirms
@@ -322,6 +454,7 @@ impl OutboxRelay {
         // Mark the longest prefix the broker confirmed; stop at the first nack
         // so the rest is published again, in order.
         let mut sent = Vec::new();
+        let mut sent_ids = Vec::new();
         let mut unroutable = Vec::new();
         let mut failure = None;
         for (row, confirm) in rows.iter().zip(confirms) {
@@ -337,6 +470,7 @@ impl OutboxRelay {
                         unroutable.push(row.seq);
                     }
                     sent.push(row.seq);
+                    sent_ids.push(row.event_id);
                 }
                 Ok(_) => {
                     failure = Some(anyhow::anyhow!("broker nacked event {}", row.event_id));
@@ -367,8 +501,43 @@ impl OutboxRelay {
             .inc_by(unroutable.len() as u64);
         match failure {
             Some(e) => Err(e),
-            None => Ok(sent.len()),
+            None => Ok(sent_ids),
         }
+    }
+}
+
+/// How many published event ids a relay remembers (see [`RecentIds`]).
+const RECENT_IDS: usize = 4096;
+
+/// The ids of the events a relay published lately, oldest dropped first, so
+/// a notification naming only those starts no batch.
+#[derive(Debug, Default)]
+struct RecentIds {
+    order: VecDeque<Uuid>,
+    set: HashSet<Uuid>,
+}
+
+impl RecentIds {
+    fn extend(&mut self, ids: Vec<Uuid>) {
+        for id in ids {
+            if self.set.insert(id) {
+                self.order.push_back(id);
+            }
+        }
+        while self.order.len() > RECENT_IDS {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+    }
+
+    /// True when a notification's payload names events and every one of
+    /// them was published. An empty or unreadable payload is news.
+    fn covers(&self, payload: &str) -> bool {
+        !payload.is_empty()
+            && payload
+                .split(',')
+                .all(|id| Uuid::parse_str(id).is_ok_and(|id| self.set.contains(&id)))
     }
 }
 
@@ -399,6 +568,23 @@ mod tests {
                 .with_label_values(&[service])
                 .get(),
         )
+    }
+
+    #[test]
+    fn a_notification_naming_only_published_events_is_no_news() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let mut recent = RecentIds::default();
+        recent.extend(vec![a]);
+        assert!(recent.covers(&a.to_string()));
+        assert!(!recent.covers(&format!("{a},{b}")), "b is not published");
+        assert!(!recent.covers(""), "the trigger names nothing: look");
+        assert!(!recent.covers("not-an-id"));
+        for _ in 0..RECENT_IDS {
+            recent.extend(vec![Uuid::now_v7()]);
+        }
+        assert!(!recent.covers(&a.to_string()), "forgotten, so looked for");
+        assert_eq!(recent.order.len(), RECENT_IDS);
+        assert_eq!(recent.set.len(), RECENT_IDS);
     }
 
     #[tokio::test]

@@ -77,10 +77,14 @@ pub fn id_number(cell: Option<&Cell>, today: NaiveDate) -> Result<String, String
     if n != 18 {
         return Err(format!("应为18位，实际为{n}位"));
     }
-    let (body, last) = s.split_at(17);
-    if !body.bytes().all(|b| b.is_ascii_digit()) {
+    // 18 characters, not bytes: split only where the 17th ends (a multi-byte
+    // character there made this panic; found by the fuzz target id_number).
+    let Some((body, last)) = s
+        .split_at_checked(17)
+        .filter(|(body, _)| body.bytes().all(|b| b.is_ascii_digit()))
+    else {
         return Err("前17位必须是数字".into());
-    }
+    };
     let last = last.chars().next().unwrap_or(' ');
     if !(last.is_ascii_digit() || last == 'X') {
         return Err(format!("最后一位应为数字或X，实际为“{last}”"));
@@ -279,6 +283,15 @@ mod tests {
             Err(format!("校验位错误：最后一位应为{last}，实际为{wrong}"))
         );
         assert_eq!(id_number(None, today()), Err("不能为空".into()));
+        // Multi-byte characters where the 17th ends: refused, not a panic.
+        for odd in [
+            "1234567890123456一X",
+            "12345678901234567一",
+            "一二三四五六七八九十一二三四五六七八",
+        ] {
+            let reason = id_number(Some(&t(odd)), today()).unwrap_err();
+            assert!(reason.contains("数字"), "{odd}: {reason}");
+        }
         assert_eq!(
             id_number(Some(&t("1234")), today()),
             Err("应为18位，实际为4位".into())

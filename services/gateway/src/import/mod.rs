@@ -398,11 +398,17 @@ struct Input {
     area: String,
 }
 
-/// Reads the file and finds the header: (format, sheet name, header row, mapping, data rows).
-fn read_rows(kind: Kind, input: &Input) -> Result<(String, u32, Mapping, Vec<Row>), String> {
-    let grids = match input.format {
-        tabular::Format::Workbook => tabular::workbook(&input.body, input.sheet.as_deref())?,
-        tabular::Format::Csv => vec![tabular::csv(&input.body)?],
+/// Reads the file and finds the header: (sheet name, header row, mapping,
+/// the non-blank data rows). Public for the fuzz targets (`fuzz/`).
+pub fn read_rows(
+    kind: Kind,
+    format: tabular::Format,
+    body: &[u8],
+    sheet: Option<&str>,
+) -> Result<(String, u32, Mapping, Vec<Row>), String> {
+    let grids = match format {
+        tabular::Format::Workbook => tabular::workbook(body, sheet)?,
+        tabular::Format::Csv => vec![tabular::csv(body)?],
     };
     let (grid, located) = tabular::choose(kind.specs(), &grids)?;
     let rows: Vec<Row> = grid.rows[located.first_data..]
@@ -425,7 +431,9 @@ async fn execute(run: &mut Run, input: Input) -> Result<String, String> {
     let kind = run.kind;
     let (format, area) = (input.format, input.area.clone());
     // The file is dropped once read.
-    let (sheet, header_row, mapping, rows) = blocking(move || read_rows(kind, &input)).await??;
+    let (sheet, header_row, mapping, rows) =
+        blocking(move || read_rows(kind, input.format, &input.body, input.sheet.as_deref()))
+            .await??;
     run.counts.total = rows.len() as i32;
     store::set_source(
         &run.pool,
@@ -582,8 +590,9 @@ const IMPORT_ROLES: &[&str] = &[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN];
 const WAIT: Duration = Duration::from_secs(60);
 
 /// The area village names are looked up in: the requested prefix narrowed
-/// to the caller's scope.
-fn area_of(claims: &Claims, requested: Option<&str>) -> Result<String, ApiError> {
+/// to the caller's scope (`?region=`, a county or township code). Public
+/// for the fuzz targets (`fuzz/`).
+pub fn area_of(claims: &Claims, requested: Option<&str>) -> Result<String, ApiError> {
     let Some(r) = requested.map(str::trim).filter(|r| !r.is_empty()) else {
         return Ok(claims.scope.clone());
     };

@@ -245,9 +245,12 @@ pub async fn from_visit(conn: &mut PgConnection, visit: &VisitRecorded) -> anyho
             row.resolved_at = Some(recorded_at);
             row.resolved_in_time = Some(true);
         }
+        // The error itself as the cause, not its text: the consumer tells a
+        // database that went away (wait, redeliver) from a failed statement
+        // (retry queue) by what is in the chain.
         if !insert_and_announce(conn, &row, SYSTEM, "")
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .map_err(anyhow::Error::from)?
         {
             continue; // already in the ledger
         }
@@ -265,7 +268,7 @@ pub async fn from_visit(conn: &mut PgConnection, visit: &VisitRecorded) -> anyho
                 None,
             )
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .map_err(anyhow::Error::from)?;
         }
     }
     Ok(created)

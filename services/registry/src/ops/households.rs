@@ -585,13 +585,23 @@ pub async fn find_in_scope(
     let row = store::households::get(&mut *conn, &county, household_id)
         .await?
         .ok_or_else(not_found)?;
-    if !claims.covers(&row.village_code) {
+    require_in_scope(claims, household_id, &row.village_code)?;
+    Ok(row)
+}
+
+/// PermissionDenied unless the caller's scope covers the household's village.
+pub fn require_in_scope(
+    claims: &Claims,
+    household_id: Uuid,
+    village_code: &str,
+) -> ServiceResult<()> {
+    if !claims.covers(village_code) {
         return Err(ServiceError::PermissionDenied(format!(
             "household {household_id} is outside your scope {:?}",
             claims.scope
         )));
     }
-    Ok(row)
+    Ok(())
 }
 
 fn tag_columns(state: &State, all: &[String]) -> TagColumns {

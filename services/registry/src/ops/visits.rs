@@ -3,6 +3,7 @@
 //! disputed. Recording writes the `registry.visit.recorded` event in the same
 //! transaction.
 use chrono::Utc;
+use tracing::Instrument as _;
 use uuid::Uuid;
 use zoufang_proto::{
     common::v1::{GeoPoint, Help, MaterialHandout, RaisedItem},
@@ -22,16 +23,25 @@ use zoufang_runtime::{
 
 use super::{State, households, page_size, parse_uuid, require_text, to_timestamp};
 use crate::{
-    domain::{check_completeness, fingerprint, validate_visit},
+    domain::{ValidVisit, check_completeness, fingerprint, validate_visit},
     routing,
     store::{
         self,
-        visits::{ItemRow, VisitFilter, VisitRow},
+        visits::{ItemRow, RecordContext, VisitFilter, VisitRow},
     },
 };
 
 /// Records a visit. The same id with the same body returns the stored visit
 /// (`created = false`); the same id with another body is refused.
+///
+/// Two statements on one connection: one read of everything the checks need
+/// ([`store::visits::record_context`]), then, when every check passed, one
+/// statement writing the visit, its items and its event together (a single
+/// statement is a transaction of its own), then the relay's wake-up. The
+/// reads are not locked, as they were not in the transaction this replaces
+/// (READ COMMITTED reads each statement's own snapshot): the id's unique key
+/// settles a race between two records of the same visit, and the foreign
+/// keys a vanished household or campaign.
 pub async fn record(
     state: &State,
     claims: &Claims,
@@ -52,62 +62,109 @@ pub async fn record(
         .pii
         .keyed_hash("visit_body", &hex::encode(fingerprint(&req)));
 
-    let mut tx = state.pool.begin().await?;
-    let household = match households::find_in_scope(&mut tx, claims, valid.household_id).await {
-        Err(ServiceError::NotFound(_)) => {
-            return Err(ServiceError::invalid(
-                "household_id",
-                format!("no household {} is registered", valid.household_id),
-            ));
-        }
-        other => other?,
-    };
-    let county = household.county.clone();
-
-    // A retry of a visit already stored: answer from what was stored, even if
-    // the campaign has closed since.
-    if let Some(existing) = store::visits::get(&mut *tx, &county, valid.visit_id).await? {
-        return if existing.body_hash == body_hash {
-            let visit = load_view(&mut tx, existing).await?;
-            Ok(RecordVisitResponse {
-                visit: Some(visit),
-                created: false,
-            })
-        } else {
-            Err(ServiceError::AlreadyExists(format!(
-                "visit_id {} was already used for a different visit",
-                valid.visit_id
-            )))
-        };
-    }
-
-    let campaign = store::campaigns::get(&mut *tx, &county, valid.campaign_id)
+    let mut conn = state.pool.acquire().await?;
+    loop {
+        let ctx = store::visits::record_context(
+            &mut *conn,
+            valid.household_id,
+            valid.visit_id,
+            valid.campaign_id,
+            &valid.cadre_ids,
+        )
         .await?
         .ok_or_else(|| {
             ServiceError::invalid(
-                "campaign_id",
-                format!("no campaign {} in county {county}", valid.campaign_id),
+                "household_id",
+                format!("no household {} is registered", valid.household_id),
             )
         })?;
-    if !household
-        .village_code
-        .starts_with(campaign.region_code.as_str())
-    {
+        households::require_in_scope(claims, ctx.household_id, &ctx.village_code)?;
+
+        // A retry of a visit already stored: answer from what was stored,
+        // even if the campaign has closed since.
+        if let Some(stored_hash) = &ctx.existing_body_hash {
+            if *stored_hash != body_hash {
+                return Err(ServiceError::AlreadyExists(format!(
+                    "visit_id {} was already used for a different visit",
+                    valid.visit_id
+                )));
+            }
+            let existing = store::visits::get(&mut *conn, &ctx.county, valid.visit_id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("visit {} vanished", valid.visit_id))?;
+            return Ok(RecordVisitResponse {
+                visit: Some(load_view(&mut conn, existing).await?),
+                created: false,
+            });
+        }
+
+        let missing = check_record(&req, &valid, &ctx)?;
+        let row = visit_row(&req, &valid, &ctx, missing, body_hash.clone());
+        let items = item_rows(&valid);
+        let visit = view(&row, &items);
+        let event = recorded_event(&visit, &row, &ctx);
+        let outbox_row = NewEvent::new(
+            routing::VISIT_RECORDED,
+            &row.village_code,
+            format!("visits/{}", row.visit_id),
+            &event,
+        )
+        .into_row();
+        let event_id = outbox_row.event_id;
+        if !store::visits::insert_recorded(&mut conn, &row, &items, outbox_row).await? {
+            // Lost a race with the same id, committed meanwhile (the unique
+            // key waited for it): read again and answer like a retry.
+            continue;
+        }
+        // The event is committed: the caller need not wait for the relay's
+        // wake-up, and a failed one only delays the event to the relay's
+        // next poll, so it must not fail the call either.
+        tokio::spawn(
+            async move {
+                if let Err(e) = outbox::wake(&mut *conn, &[event_id]).await {
+                    tracing::warn!(error = %e, "cannot wake the outbox relay; it will poll");
+                }
+            }
+            .in_current_span(),
+        );
+        return Ok(RecordVisitResponse {
+            visit: Some(visit),
+            created: true,
+        });
+    }
+}
+
+/// The checks of a new visit against what is stored, in the order callers
+/// see them: campaign, its region and period, cadres, then completeness.
+/// Returns the fields missing under a campaign that accepts incomplete
+/// records.
+fn check_record(
+    req: &RecordVisitRequest,
+    valid: &ValidVisit,
+    ctx: &RecordContext,
+) -> ServiceResult<Vec<String>> {
+    let county = &ctx.county;
+    let campaign = ctx.campaign.as_ref().ok_or_else(|| {
+        ServiceError::invalid(
+            "campaign_id",
+            format!("no campaign {} in county {county}", valid.campaign_id),
+        )
+    })?;
+    if !ctx.village_code.starts_with(campaign.region_code.as_str()) {
         return Err(ServiceError::invalid(
             "household_id",
             format!(
                 "the household's village {} is outside the campaign's region {}",
-                household.village_code, campaign.region_code
+                ctx.village_code, campaign.region_code
             ),
         ));
     }
-    super::campaigns::ensure_accepts_visits(&campaign, valid.started_at)?;
-    let known = store::cadres::existing_ids(&mut *tx, &county, &valid.cadre_ids).await?;
+    super::campaigns::ensure_accepts_visits(campaign, valid.started_at)?;
     let unknown: Vec<FieldViolation> = valid
         .cadre_ids
         .iter()
         .enumerate()
-        .filter(|(_, id)| !known.contains(id))
+        .filter(|(_, id)| !ctx.known_cadres.contains(id))
         .map(|(i, id)| FieldViolation {
             field: format!("cadre_ids[{i}]"),
             reason: format!("no cadre {id} is registered in county {county}"),
@@ -117,7 +174,7 @@ pub async fn record(
         return Err(ServiceError::InvalidArgument(unknown));
     }
 
-    let missing = check_completeness(&req);
+    let missing = check_completeness(req);
     if !missing.is_empty() && campaign.completeness_policy == CompletenessPolicy::Refuse as i16 {
         return Err(ServiceError::InvalidArgument(
             missing
@@ -130,13 +187,25 @@ pub async fn record(
                 .collect(),
         ));
     }
+    Ok(missing)
+}
 
-    let row = VisitRow {
-        county: county.clone(),
+/// The row of a new visit, exactly as stored, so the answer and the event
+/// are built from it without reading it back: `recorded_at` is the
+/// database's clock, read with the context.
+fn visit_row(
+    req: &RecordVisitRequest,
+    valid: &ValidVisit,
+    ctx: &RecordContext,
+    missing: Vec<String>,
+    body_hash: Vec<u8>,
+) -> VisitRow {
+    VisitRow {
+        county: ctx.county.clone(),
         visit_id: valid.visit_id,
         campaign_id: valid.campaign_id,
         household_id: valid.household_id,
-        village_code: household.village_code.clone(),
+        village_code: ctx.village_code.clone(),
         cadre_ids: valid.cadre_ids.clone(),
         started_at: valid.started_at,
         ended_at: valid.ended_at,
@@ -170,9 +239,12 @@ pub async fn record(
         disputed: false,
         dispute_reason: String::new(),
         body_hash,
-        recorded_at: Utc::now(),
-    };
-    let items: Vec<ItemRow> = valid
+        recorded_at: ctx.now,
+    }
+}
+
+fn item_rows(valid: &ValidVisit) -> Vec<ItemRow> {
+    valid
         .items
         .iter()
         .map(|i| ItemRow {
@@ -186,21 +258,12 @@ pub async fn record(
             resolution_note: i.resolution_note.trim().to_owned(),
             urgent: i.urgent,
         })
-        .collect();
+        .collect()
+}
 
-    if !store::visits::insert(&mut tx, &row).await? {
-        // Lost a race with the same id: answer like a retry.
-        tx.rollback().await?;
-        return Box::pin(record(state, claims, req)).await;
-    }
-    store::visits::insert_items(&mut tx, &county, &items).await?;
-    let stored = store::visits::get(&mut *tx, &county, valid.visit_id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("visit vanished after insert"))?;
-    let visit = view(&stored, &items);
-    let phone_sharers =
-        store::households::phone_sharers(&mut *tx, &county, household.household_id).await?;
-    let event = VisitRecorded {
+/// `registry.visit.recorded`, from the visit as stored and its household.
+fn recorded_event(visit: &Visit, row: &VisitRow, ctx: &RecordContext) -> VisitRecorded {
+    VisitRecorded {
         visit_id: visit.visit_id.clone(),
         campaign_id: visit.campaign_id.clone(),
         household_id: visit.household_id.clone(),
@@ -214,29 +277,14 @@ pub async fn record(
         help: visit.help.clone(),
         photo_refs: visit.photo_refs.clone(),
         items: visit.items.clone(),
-        complete: stored.complete,
-        missing_fields: stored.missing_fields.clone(),
+        complete: row.complete,
+        missing_fields: row.missing_fields.clone(),
         recorded_at: visit.recorded_at,
-        household_tags: household.open_tags.clone(),
-        key_household: household.is_key,
-        household_member_count: household.member_count,
-        phone_shared_households: i32::try_from(phone_sharers).unwrap_or(i32::MAX),
-    };
-    outbox::enqueue(
-        &mut tx,
-        NewEvent::new(
-            routing::VISIT_RECORDED,
-            &stored.village_code,
-            format!("visits/{}", stored.visit_id),
-            &event,
-        ),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(RecordVisitResponse {
-        visit: Some(visit),
-        created: true,
-    })
+        household_tags: ctx.open_tags.clone(),
+        key_household: ctx.is_key,
+        household_member_count: ctx.member_count,
+        phone_shared_households: i32::try_from(ctx.phone_sharers).unwrap_or(i32::MAX),
+    }
 }
 
 /// Reads one visit within the caller's scope.

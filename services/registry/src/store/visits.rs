@@ -1,7 +1,12 @@
 //! Visits (走访记录) and the items raised on them.
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor, Row as _};
 use uuid::Uuid;
+use zoufang_runtime::outbox::{self, OutboxRow};
+
+use super::campaigns::CampaignRow;
 
 /// A visit row as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -58,87 +63,233 @@ pub struct ItemRow {
     pub urgent: bool,
 }
 
-/// Inserts a visit unless its id exists; true when inserted.
-pub async fn insert(conn: &mut PgConnection, v: &VisitRow) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO visits (county, visit_id, campaign_id, household_id, village_code, cadre_ids,
-            started_at, ended_at, mode, overnight_stay, latitude, longitude, situation, narrative,
-            policies_explained, materials, help_cash_fen, help_goods_description,
-            help_goods_value_fen, photo_refs, complete, missing_fields, body_hash)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23)
-         ON CONFLICT (county, visit_id) DO NOTHING",
-    )
-    .bind(&v.county)
-    .bind(v.visit_id)
-    .bind(v.campaign_id)
-    .bind(v.household_id)
-    .bind(&v.village_code)
-    .bind(&v.cadre_ids)
-    .bind(v.started_at)
-    .bind(v.ended_at)
-    .bind(v.mode)
-    .bind(v.overnight_stay)
-    .bind(v.latitude)
-    .bind(v.longitude)
-    .bind(&v.situation)
-    .bind(&v.narrative)
-    .bind(&v.policies_explained)
-    .bind(&v.materials)
-    .bind(v.help_cash_fen)
-    .bind(&v.help_goods_description)
-    .bind(v.help_goods_value_fen)
-    .bind(&v.photo_refs)
-    .bind(v.complete)
-    .bind(&v.missing_fields)
-    .bind(&v.body_hash)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+/// What recording a visit reads before it writes, in one query: the
+/// household (found by id alone, across counties), a visit already stored
+/// under the id, the campaign and the cadres known in the household's county.
+#[derive(Debug, Clone)]
+pub struct RecordContext {
+    pub county: String,
+    pub household_id: Uuid,
+    pub village_code: String,
+    pub open_tags: Vec<String>,
+    pub is_key: bool,
+    pub member_count: i32,
+    /// Households of the county with this household's phone, itself
+    /// included (0 without a phone).
+    pub phone_sharers: i64,
+    /// The body hash of the visit already stored under the id, if any.
+    pub existing_body_hash: Option<Vec<u8>>,
+    /// The campaign, when it exists in the household's county.
+    pub campaign: Option<CampaignRow>,
+    /// Which of the asked cadre ids are registered in the county.
+    pub known_cadres: Vec<Uuid>,
+    /// The database's clock, the visit's `recorded_at`.
+    pub now: DateTime<Utc>,
 }
 
-/// Inserts a visit's items.
-pub async fn insert_items(
-    conn: &mut PgConnection,
-    county: &str,
-    items: &[ItemRow],
-) -> sqlx::Result<()> {
-    if items.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO visit_items (county, visit_id, item_no, kind, category, description,
-            households_involved, resolved_on_spot, resolution_note, urgent)
-         SELECT $1, * FROM UNNEST($2::uuid[], $3::int[], $4::smallint[], $5::text[], $6::text[],
-                                  $7::int[], $8::bool[], $9::text[], $10::bool[])",
+#[derive(sqlx::FromRow)]
+struct ContextRow {
+    county: String,
+    household_id: Uuid,
+    village_code: String,
+    open_tags: Vec<String>,
+    is_key: bool,
+    member_count: i32,
+    phone_sharers: i64,
+    existing_body_hash: Option<Vec<u8>>,
+    c_campaign_id: Option<Uuid>,
+    c_region_code: Option<String>,
+    c_name: Option<String>,
+    c_starts_at: Option<DateTime<Utc>>,
+    c_ends_at: Option<DateTime<Utc>>,
+    c_themes: Option<Vec<String>>,
+    c_status: Option<i16>,
+    c_completeness_policy: Option<i16>,
+    c_body_hash: Option<Vec<u8>>,
+    known_cadres: Vec<Uuid>,
+    now: DateTime<Utc>,
+}
+
+/// Reads the [`RecordContext`] of a visit; None when no household has the id.
+/// One round trip instead of one per lookup: recording is the hot path.
+pub async fn record_context(
+    ex: impl PgExecutor<'_>,
+    household_id: Uuid,
+    visit_id: Uuid,
+    campaign_id: Uuid,
+    cadre_ids: &[Uuid],
+) -> sqlx::Result<Option<RecordContext>> {
+    let row: Option<ContextRow> = sqlx::query_as(
+        "SELECT h.county, h.household_id, h.village_code, h.open_tags, h.is_key, h.member_count,
+                (SELECT count(*) FROM households o
+                 WHERE o.county = h.county AND o.phone_hash = h.phone_hash) AS phone_sharers,
+                v.body_hash AS existing_body_hash,
+                c.campaign_id AS c_campaign_id, c.region_code AS c_region_code, c.name AS c_name,
+                c.starts_at AS c_starts_at, c.ends_at AS c_ends_at, c.themes AS c_themes,
+                c.status AS c_status, c.completeness_policy AS c_completeness_policy,
+                c.body_hash AS c_body_hash,
+                ARRAY(SELECT k.cadre_id FROM cadres k
+                      WHERE k.county = h.county AND k.cadre_id = ANY($4)) AS known_cadres,
+                now() AS now
+         FROM households h
+         LEFT JOIN visits v ON v.county = h.county AND v.visit_id = $2
+         LEFT JOIN campaigns c ON c.county = h.county AND c.campaign_id = $3
+         WHERE h.household_id = $1
+         LIMIT 1",
     )
-    .bind(county)
-    .bind(items.iter().map(|i| i.visit_id).collect::<Vec<_>>())
-    .bind(items.iter().map(|i| i.item_no).collect::<Vec<_>>())
-    .bind(items.iter().map(|i| i.kind).collect::<Vec<_>>())
-    .bind(items.iter().map(|i| i.category.clone()).collect::<Vec<_>>())
-    .bind(
-        items
-            .iter()
-            .map(|i| i.description.clone())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        items
-            .iter()
-            .map(|i| i.households_involved)
-            .collect::<Vec<_>>(),
-    )
-    .bind(items.iter().map(|i| i.resolved_on_spot).collect::<Vec<_>>())
-    .bind(
-        items
-            .iter()
-            .map(|i| i.resolution_note.clone())
-            .collect::<Vec<_>>(),
-    )
-    .bind(items.iter().map(|i| i.urgent).collect::<Vec<_>>())
-    .execute(conn)
+    .bind(household_id)
+    .bind(visit_id)
+    .bind(campaign_id)
+    .bind(cadre_ids)
+    .fetch_optional(ex)
     .await?;
-    Ok(())
+    Ok(row.map(|r| {
+        let campaign = match (
+            r.c_campaign_id,
+            r.c_region_code,
+            r.c_name,
+            r.c_starts_at,
+            r.c_ends_at,
+            r.c_themes,
+            r.c_status,
+            r.c_completeness_policy,
+            r.c_body_hash,
+        ) {
+            (
+                Some(campaign_id),
+                Some(region_code),
+                Some(name),
+                Some(starts_at),
+                Some(ends_at),
+                Some(themes),
+                Some(status),
+                Some(completeness_policy),
+                Some(body_hash),
+            ) => Some(CampaignRow {
+                county: r.county.clone(),
+                campaign_id,
+                region_code,
+                name,
+                starts_at,
+                ends_at,
+                themes,
+                status,
+                completeness_policy,
+                body_hash,
+            }),
+            _ => None,
+        };
+        RecordContext {
+            county: r.county,
+            household_id: r.household_id,
+            village_code: r.village_code,
+            open_tags: r.open_tags,
+            is_key: r.is_key,
+            member_count: r.member_count,
+            phone_sharers: r.phone_sharers,
+            existing_body_hash: r.existing_body_hash,
+            campaign,
+            known_cadres: r.known_cadres,
+            now: r.now,
+        }
+    }))
+}
+
+/// The statement of [`insert_recorded`]: the visit, its items and its event
+/// as data-modifying CTEs of one statement. Items and event are written
+/// only when the visit was (they select from its RETURNING). Built once;
+/// the same text each time, so the connection's prepared statement is reused.
+static INSERT_RECORDED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH visit AS (
+            INSERT INTO visits (county, visit_id, campaign_id, household_id, village_code,
+                cadre_ids, started_at, ended_at, mode, overnight_stay, latitude, longitude,
+                situation, narrative, policies_explained, materials, help_cash_fen,
+                help_goods_description, help_goods_value_fen, photo_refs, complete,
+                missing_fields, body_hash, recorded_at)
+            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,
+                    $22,$23,$24)
+            ON CONFLICT (county, visit_id) DO NOTHING
+            RETURNING county, visit_id
+         ), items AS (
+            INSERT INTO visit_items (county, visit_id, item_no, kind, category, description,
+                households_involved, resolved_on_spot, resolution_note, urgent)
+            SELECT visit.county, visit.visit_id, i.*
+            FROM visit, UNNEST($25::int[], $26::smallint[], $27::text[], $28::text[], $29::int[],
+                               $30::bool[], $31::text[], $32::bool[]) AS i
+         ), event AS (
+            {}
+         )
+         SELECT count(*) FROM visit",
+        outbox::insert_deferred_wake(33, "visit")
+    )
+});
+
+/// Writes a new visit with its items and its `registry.visit.recorded` event
+/// in one statement, which PostgreSQL runs as one transaction: all or
+/// nothing, without BEGIN and COMMIT round trips. False (nothing written)
+/// when the id is taken. Call `outbox::wake` after it.
+pub async fn insert_recorded(
+    conn: &mut PgConnection,
+    v: &VisitRow,
+    items: &[ItemRow],
+    event: OutboxRow,
+) -> sqlx::Result<bool> {
+    let query = sqlx::query(INSERT_RECORDED.as_str())
+        .bind(&v.county)
+        .bind(v.visit_id)
+        .bind(v.campaign_id)
+        .bind(v.household_id)
+        .bind(&v.village_code)
+        .bind(&v.cadre_ids)
+        .bind(v.started_at)
+        .bind(v.ended_at)
+        .bind(v.mode)
+        .bind(v.overnight_stay)
+        .bind(v.latitude)
+        .bind(v.longitude)
+        .bind(&v.situation)
+        .bind(&v.narrative)
+        .bind(&v.policies_explained)
+        .bind(&v.materials)
+        .bind(v.help_cash_fen)
+        .bind(&v.help_goods_description)
+        .bind(v.help_goods_value_fen)
+        .bind(&v.photo_refs)
+        .bind(v.complete)
+        .bind(&v.missing_fields)
+        .bind(&v.body_hash)
+        .bind(v.recorded_at)
+        .bind(items.iter().map(|i| i.item_no).collect::<Vec<_>>())
+        .bind(items.iter().map(|i| i.kind).collect::<Vec<_>>())
+        .bind(
+            items
+                .iter()
+                .map(|i| i.category.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            items
+                .iter()
+                .map(|i| i.description.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            items
+                .iter()
+                .map(|i| i.households_involved)
+                .collect::<Vec<_>>(),
+        )
+        .bind(items.iter().map(|i| i.resolved_on_spot).collect::<Vec<_>>())
+        .bind(
+            items
+                .iter()
+                .map(|i| i.resolution_note.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(items.iter().map(|i| i.urgent).collect::<Vec<_>>());
+    let inserted: i64 = event.bind(query).fetch_one(conn).await?.try_get(0)?;
+    Ok(inserted == 1)
 }
 
 /// One visit.

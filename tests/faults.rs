@@ -1,0 +1,569 @@
+//! Faults under load, shared by the fault tests (`tests/tests/faults_*.rs`,
+//! `pg_restart.rs`): a steady [`Load`] of visits recorded through the
+//! gateway, each retried with the same body (so the same visit_id, an
+//! idempotent create) until it is acknowledged, and [`verify_exactly_once`],
+//! which waits until the services are quiet and then checks that every
+//! acknowledged visit is in the registry once, each of its raised items is
+//! in the ledger once, each assignment pages its cadre once, and supervision
+//! holds at most one callback per sampled subject with its per-cadre
+//! sampling counter equal to its visit callbacks.
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fmt,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use crate::{
+    eventually,
+    fixtures::{self, Seed, VILLAGES},
+    procs::{Stack, proto_json},
+};
+
+/// How long one visit may keep failing before the load gives up (and the
+/// test fails): far longer than any fault the tests inject.
+const GIVE_UP_AFTER: Duration = Duration::from_secs(60);
+/// The pause between two attempts of the same visit.
+const RETRY_PAUSE: Duration = Duration::from_millis(100);
+
+/// Seeds `stack` through the gateway (`Stack::seed`) and registers `extra`
+/// more households over the test villages; the seed and every household id
+/// the load may visit.
+pub async fn seed_households(stack: &Stack, admin: &str, extra: u32) -> (Seed, Vec<String>) {
+    let seed = stack.seed(admin).await;
+    let mut households = seed.household_ids.clone();
+    for n in 0..extra {
+        let id = Uuid::new_v4().to_string();
+        stack
+            .rpc(
+                admin,
+                "registry",
+                "RegisterHousehold",
+                &fixtures::household_request(&id, VILLAGES[n as usize % VILLAGES.len()], n + 10),
+            )
+            .await;
+        households.push(id);
+    }
+    (seed, households)
+}
+
+/// A steady load of `RecordVisit` through the gateway: `workers` tasks, each
+/// recording a visit every `period`, until [`Load::stop`].
+#[derive(Debug)]
+pub struct Load {
+    stop: Arc<AtomicBool>,
+    failures: Arc<AtomicU64>,
+    workers: Vec<JoinHandle<Recorded>>,
+    started: Instant,
+}
+
+/// What one worker recorded: each visit acknowledged by the gateway (after
+/// as many retries with the same visit_id as it took).
+#[derive(Debug, Default)]
+struct Recorded {
+    visits: Vec<Uuid>,
+    attempts: u64,
+}
+
+/// What the whole load recorded.
+#[derive(Debug)]
+pub struct Loaded {
+    /// Every visit the gateway acknowledged, each once.
+    pub visits: Vec<Uuid>,
+    /// Requests sent, retries included.
+    pub attempts: u64,
+    /// Requests that failed and were retried.
+    pub failures: u64,
+    /// How long the load ran.
+    pub secs: f64,
+}
+
+impl Loaded {
+    /// Panics unless the load recorded at least `per_sec` visits a second
+    /// on average (a load that stalled proves little).
+    pub fn assert_rate(&self, per_sec: f64) {
+        assert!(
+            self.visits.len() as f64 >= self.secs * per_sec,
+            "the load recorded only {} visits in {:.1} s",
+            self.visits.len(),
+            self.secs
+        );
+    }
+}
+
+impl Load {
+    /// Starts `workers` workers on the stack's gateway as `token`, visiting
+    /// `households` in turn, each worker once every `period`.
+    pub fn start(
+        stack: &Stack,
+        token: &str,
+        seed: &Seed,
+        households: &[String],
+        workers: usize,
+        period: Duration,
+    ) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let failures = Arc::new(AtomicU64::new(0));
+        let url = stack.url("/v1/registry/RecordVisit");
+        let workers = (0..workers)
+            .map(|w| {
+                tokio::spawn(worker(
+                    Worker {
+                        first: w,
+                        stride: workers,
+                        period,
+                        url: url.clone(),
+                        token: token.to_owned(),
+                        seed: seed.clone(),
+                        households: households.to_vec(),
+                    },
+                    stop.clone(),
+                    failures.clone(),
+                ))
+            })
+            .collect();
+        Self {
+            stop,
+            failures,
+            workers,
+            started: Instant::now(),
+        }
+    }
+
+    /// Requests that failed so far (and were retried).
+    pub fn failures(&self) -> u64 {
+        self.failures.load(Ordering::Relaxed)
+    }
+
+    /// Stops the workers, waits until each has its current visit
+    /// acknowledged, and returns what they recorded. Panics if a worker
+    /// panicked (a client error, or a visit failing for a minute), or if a
+    /// visit_id was acknowledged twice.
+    pub async fn stop(self) -> Loaded {
+        self.stop.store(true, Ordering::Relaxed);
+        let mut visits = Vec::new();
+        let mut attempts = 0;
+        for w in self.workers {
+            let r = w.await.expect("a load worker panicked");
+            visits.extend(r.visits);
+            attempts += r.attempts;
+        }
+        let distinct: BTreeSet<Uuid> = visits.iter().copied().collect();
+        assert_eq!(distinct.len(), visits.len(), "the load reused a visit_id");
+        Loaded {
+            visits,
+            attempts,
+            failures: self.failures.load(Ordering::Relaxed),
+            secs: self.started.elapsed().as_secs_f64(),
+        }
+    }
+}
+
+/// One worker's settings.
+struct Worker {
+    /// Its first household (then every `stride`-th).
+    first: usize,
+    stride: usize,
+    period: Duration,
+    url: String,
+    token: String,
+    seed: Seed,
+    households: Vec<String>,
+}
+
+/// Records visits until `stop`, retrying each failed request with the same
+/// body (so the same visit_id) until the gateway answers 200.
+async fn worker(w: Worker, stop: Arc<AtomicBool>, failures: Arc<AtomicU64>) -> Recorded {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("http client");
+    let mut recorded = Recorded::default();
+    let mut tick = tokio::time::interval(w.period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut n = w.first;
+    while !stop.load(Ordering::Relaxed) {
+        tick.tick().await;
+        let household = &w.households[n % w.households.len()];
+        n += w.stride;
+        let request = fixtures::visit_request(&w.seed, household);
+        let visit_id: Uuid = request.visit_id.parse().expect("uuid");
+        let body = proto_json("registry", "RecordVisit", &request);
+        let t0 = Instant::now();
+        loop {
+            recorded.attempts += 1;
+            let reply = http
+                .post(&w.url)
+                .bearer_auth(&w.token)
+                .json(&body)
+                .send()
+                .await;
+            match reply {
+                Ok(r) if r.status().as_u16() == 200 => break,
+                Ok(r) => {
+                    let status = r.status().as_u16();
+                    let text = r.text().await.unwrap_or_default();
+                    // A client error is the test's fault, never the fault's:
+                    // retrying would spin forever.
+                    assert!(
+                        !matches!(status, 400 | 401 | 403 | 404 | 422),
+                        "RecordVisit {visit_id}: {status} {text}"
+                    );
+                }
+                Err(_) => {}
+            }
+            failures.fetch_add(1, Ordering::Relaxed);
+            assert!(
+                t0.elapsed() < GIVE_UP_AFTER,
+                "RecordVisit {visit_id} failed for {GIVE_UP_AFTER:?}"
+            );
+            tokio::time::sleep(RETRY_PAUSE).await;
+        }
+        recorded.visits.push(visit_id);
+    }
+    recorded
+}
+
+/// What the services hold for the recorded visits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub visits: i64,
+    pub items: i64,
+    pub ledger: i64,
+    pub assigned_expected: i64,
+    pub assigned: i64,
+    pub callbacks: i64,
+    pub visit_facts: i64,
+    pub pending_outbox: i64,
+}
+
+impl Snapshot {
+    /// Every outbox published, and the ledger, notify and supervision have
+    /// applied every visit's events.
+    fn caught_up(&self) -> bool {
+        self.pending_outbox == 0
+            && self.ledger == self.items
+            && self.assigned == self.assigned_expected
+            && self.visit_facts == self.visits
+    }
+}
+
+async fn scalar(pool: &PgPool, sql: &'static str, visits: &[Uuid]) -> i64 {
+    let q = sqlx::query_scalar::<_, i64>(sql);
+    let q = if sql.contains("$1") {
+        q.bind(visits.to_vec())
+    } else {
+        q
+    };
+    q.fetch_one(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// What the services hold now for `visits`.
+pub async fn snapshot(pool: &PgPool, visits: &[Uuid]) -> Snapshot {
+    Snapshot {
+        visits: scalar(
+            pool,
+            "SELECT count(*) FROM registry.visits WHERE visit_id = ANY($1)",
+            visits,
+        )
+        .await,
+        items: scalar(
+            pool,
+            "SELECT count(*) FROM registry.visit_items WHERE visit_id = ANY($1)",
+            visits,
+        )
+        .await,
+        ledger: scalar(
+            pool,
+            "SELECT count(*) FROM issues.issues WHERE visit_id = ANY($1)",
+            visits,
+        )
+        .await,
+        assigned_expected: scalar(
+            pool,
+            "SELECT count(*) FROM issues.issues WHERE visit_id = ANY($1) AND responsible_cadre_id <> ''",
+            visits,
+        )
+        .await,
+        assigned: scalar(
+            pool,
+            "SELECT count(*) FROM notify.notifications WHERE kind = 'issue.assigned'",
+            visits,
+        )
+        .await,
+        callbacks: scalar(pool, "SELECT count(*) FROM supervision.callbacks", visits).await,
+        visit_facts: scalar(
+            pool,
+            "SELECT count(*) FROM supervision.visit_facts WHERE visit_id = ANY($1)",
+            visits,
+        )
+        .await,
+        pending_outbox: scalar(
+            pool,
+            "SELECT (SELECT count(*) FROM registry.outbox WHERE published_at IS NULL)
+                  + (SELECT count(*) FROM issues.outbox WHERE published_at IS NULL)
+                  + (SELECT count(*) FROM supervision.outbox WHERE published_at IS NULL)
+                  + (SELECT count(*) FROM notify.outbox WHERE published_at IS NULL)",
+            visits,
+        )
+        .await,
+    }
+}
+
+/// The figures [`verify_exactly_once`] checked, to print.
+#[derive(Debug, Clone)]
+pub struct Counts {
+    /// Visits acknowledged (each in the registry once).
+    pub visits: usize,
+    /// Their raised items in the registry.
+    pub items: i64,
+    /// Their ledger entries (each item once).
+    pub ledger: i64,
+    /// `issue.assigned` notifications (one per assigned ledger entry).
+    pub assigned: usize,
+    /// Notifications of every kind.
+    pub notifications: i64,
+    /// Supervision callbacks in all, of visits and of issues.
+    pub callbacks: i64,
+    pub visit_callbacks: i64,
+    pub issue_callbacks: i64,
+    /// How long the services took to become quiet after the load stopped.
+    pub quiet_secs: f64,
+}
+
+impl fmt::Display for Counts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "visits {}; items {} (ledger {}); issue.assigned {} of {} notifications; callbacks {} (visit {}, issue {})",
+            self.visits,
+            self.items,
+            self.ledger,
+            self.assigned,
+            self.notifications,
+            self.callbacks,
+            self.visit_callbacks,
+            self.issue_callbacks
+        )
+    }
+}
+
+/// Waits (up to `quiet_within`) until every outbox is published, the ledger,
+/// notify and supervision have caught up with `visits` and nothing moved for
+/// a second; then checks that nothing was lost and nothing doubled, and
+/// returns the counts. Panics naming what is wrong.
+pub async fn verify_exactly_once(pool: &PgPool, visits: &[Uuid], quiet_within: Duration) -> Counts {
+    let t_quiet = Instant::now();
+    let last = std::sync::Mutex::new(None::<Snapshot>);
+    let quiet = eventually(quiet_within, || async {
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        let now = snapshot(pool, visits).await;
+        let previous = last.lock().expect("lock").replace(now.clone());
+        (now.caught_up() && previous.as_ref() == Some(&now)).then_some(now)
+    })
+    .await;
+    let quiet_secs = t_quiet.elapsed().as_secs_f64();
+    let settled = snapshot(pool, visits).await;
+    eprintln!(
+        "faults: {} after {quiet_secs:.1} s: {settled:?}",
+        if quiet.is_some() {
+            "quiet"
+        } else {
+            "NOT quiet"
+        },
+    );
+
+    check_visits(pool, visits).await;
+    let (items, ledger) = check_ledger(pool, visits).await;
+    let assigned = check_notifications(pool, visits).await;
+    let (visit_callbacks, issue_callbacks) = check_callbacks(pool, visits).await;
+    assert_eq!(
+        settled.visit_facts,
+        visits.len() as i64,
+        "supervision did not record the facts of every visit"
+    );
+    // Last, so a more precise failure above speaks first.
+    assert!(quiet.is_some(), "the system never settled: {settled:?}");
+    Counts {
+        visits: visits.len(),
+        items,
+        ledger,
+        assigned,
+        notifications: scalar(pool, "SELECT count(*) FROM notify.notifications", visits).await,
+        callbacks: settled.callbacks,
+        visit_callbacks,
+        issue_callbacks,
+        quiet_secs,
+    }
+}
+
+/// Every visit the load recorded, exactly once, and no other.
+async fn check_visits(pool: &PgPool, visits: &[Uuid]) {
+    let rows: Vec<(Uuid, i64)> = sqlx::query_as(
+        "SELECT visit_id, count(*) FROM registry.visits WHERE visit_id = ANY($1) GROUP BY visit_id",
+    )
+    .bind(visits)
+    .fetch_all(pool)
+    .await
+    .expect("visits");
+    let in_registry: BTreeMap<Uuid, i64> = rows.into_iter().collect();
+    let lost: Vec<&Uuid> = visits
+        .iter()
+        .filter(|v| !in_registry.contains_key(v))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "visits acknowledged but not in registry.visits: {lost:?}"
+    );
+    let doubled: Vec<_> = in_registry.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(doubled.is_empty(), "visits more than once: {doubled:?}");
+    let all_visits = scalar(pool, "SELECT count(*) FROM registry.visits", visits).await;
+    assert_eq!(
+        all_visits,
+        visits.len() as i64,
+        "registry.visits holds visits the load never had acknowledged"
+    );
+}
+
+/// Every raised item of `visits`, exactly once in the ledger; (items, ledger rows).
+async fn check_ledger(pool: &PgPool, visits: &[Uuid]) -> (i64, i64) {
+    let items: Vec<(Uuid, i64)> = sqlx::query_as(
+        "SELECT visit_id, count(*) FROM registry.visit_items WHERE visit_id = ANY($1) GROUP BY visit_id",
+    )
+    .bind(visits)
+    .fetch_all(pool)
+    .await
+    .expect("visit items");
+    let items: BTreeMap<Uuid, i64> = items.into_iter().collect();
+    let ledger: Vec<(Uuid, i64, i64)> = sqlx::query_as(
+        "SELECT visit_id, count(*), count(DISTINCT item_no) FROM issues.issues
+         WHERE visit_id = ANY($1) GROUP BY visit_id",
+    )
+    .bind(visits)
+    .fetch_all(pool)
+    .await
+    .expect("ledger");
+    let ledger: BTreeMap<Uuid, (i64, i64)> =
+        ledger.into_iter().map(|(v, n, d)| (v, (n, d))).collect();
+    let mut wrong = Vec::new();
+    for v in visits {
+        let want = items.get(v).copied().unwrap_or(0);
+        let got = ledger.get(v).copied().unwrap_or((0, 0));
+        if want == 0 || got != (want, want) {
+            wrong.push(format!(
+                "visit {v}: {want} items in the registry, ledger (rows, distinct item_no) = {got:?}"
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} visits whose ledger entries are not exactly their items:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    (items.values().sum(), ledger.values().map(|(n, _)| n).sum())
+}
+
+/// No (recipient, fact) notified twice, and each ledger item with a
+/// responsible cadre pages that cadre exactly once (issue.assigned, fact key
+/// `issue:<id>:assigned:<cadre>:<reopen count>`, notify's rules), and nothing
+/// else pages anyone as assigned. The number of such pages.
+async fn check_notifications(pool: &PgPool, visits: &[Uuid]) -> usize {
+    let dup_notifications: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT recipient_id, fact_key, count(*) FROM notify.notifications
+         GROUP BY recipient_id, fact_key HAVING count(*) > 1",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("notification duplicates");
+    assert!(
+        dup_notifications.is_empty(),
+        "notified twice: {dup_notifications:?}"
+    );
+    let assigned_issues: Vec<(Uuid, String, i32)> = sqlx::query_as(
+        "SELECT issue_id, responsible_cadre_id, reopen_count FROM issues.issues
+         WHERE visit_id = ANY($1) AND responsible_cadre_id <> ''",
+    )
+    .bind(visits)
+    .fetch_all(pool)
+    .await
+    .expect("assigned issues");
+    let expected: BTreeSet<(String, String)> = assigned_issues
+        .iter()
+        .map(|(id, cadre, reopen)| {
+            (
+                cadre.clone(),
+                format!("issue:{id}:assigned:{cadre}:{reopen}"),
+            )
+        })
+        .collect();
+    let paged: Vec<(String, String)> = sqlx::query_as(
+        "SELECT DISTINCT recipient_id, fact_key FROM notify.notifications
+         WHERE kind = 'issue.assigned'",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("issue.assigned notifications");
+    let paged: BTreeSet<(String, String)> = paged.into_iter().collect();
+    let missing: Vec<_> = expected.difference(&paged).collect();
+    let extra: Vec<_> = paged.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "issue.assigned notifications differ from the ledger's assignments: {} missing {missing:?}, {} unexpected {extra:?}",
+        missing.len(),
+        extra.len()
+    );
+    assert!(
+        !expected.is_empty(),
+        "no ledger item had a responsible cadre: nothing checked"
+    );
+    paged.len()
+}
+
+/// At most one callback per sampled subject, and the per-cadre sampling
+/// counter equals the visit callbacks it selected; (visit, issue) callbacks.
+async fn check_callbacks(pool: &PgPool, visits: &[Uuid]) -> (i64, i64) {
+    let dup_callbacks: Vec<(i16, Option<Uuid>, Option<Uuid>, i64)> = sqlx::query_as(
+        "SELECT subject, issue_id, visit_id, count(*) FROM supervision.callbacks
+         GROUP BY subject, issue_id, visit_id HAVING count(*) > 1",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("callback duplicates");
+    assert!(
+        dup_callbacks.is_empty(),
+        "more than one callback for a subject: {dup_callbacks:?}"
+    );
+    let visit_callbacks = scalar(
+        pool,
+        "SELECT count(*) FROM supervision.callbacks WHERE issue_id IS NULL AND visit_id = ANY($1)",
+        visits,
+    )
+    .await;
+    let issue_callbacks = scalar(
+        pool,
+        "SELECT count(*) FROM supervision.callbacks WHERE issue_id IS NOT NULL",
+        visits,
+    )
+    .await;
+    let selected = scalar(
+        pool,
+        "SELECT coalesce(sum(selected), 0)::bigint FROM supervision.cadre_sampling",
+        visits,
+    )
+    .await;
+    assert_eq!(
+        selected, visit_callbacks,
+        "supervision counted {selected} visits selected for callbacks but holds {visit_callbacks} visit callbacks"
+    );
+    (visit_callbacks, issue_callbacks)
+}
