@@ -60,9 +60,13 @@ pub async fn seed_households(stack: &Stack, admin: &str, extra: u32) -> (Seed, V
 pub struct Load {
     stop: Arc<AtomicBool>,
     failures: Arc<AtomicU64>,
+    failed_with: FailedWith,
     workers: Vec<JoinHandle<Recorded>>,
     started: Instant,
 }
+
+/// Failed requests by answer, shared by the workers.
+type FailedWith = Arc<std::sync::Mutex<BTreeMap<String, u64>>>;
 
 /// What one worker recorded: each visit acknowledged by the gateway (after
 /// as many retries with the same visit_id as it took).
@@ -81,6 +85,9 @@ pub struct Loaded {
     pub attempts: u64,
     /// Requests that failed and were retried.
     pub failures: u64,
+    /// The failures by what the gateway answered: its HTTP status, or
+    /// `no answer` (the connection failed or timed out).
+    pub failed_with: BTreeMap<String, u64>,
     /// How long the load ran.
     pub secs: f64,
 }
@@ -111,6 +118,7 @@ impl Load {
     ) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let failures = Arc::new(AtomicU64::new(0));
+        let failed_with = FailedWith::default();
         let url = stack.url("/v1/registry/RecordVisit");
         let workers = (0..workers)
             .map(|w| {
@@ -126,12 +134,14 @@ impl Load {
                     },
                     stop.clone(),
                     failures.clone(),
+                    failed_with.clone(),
                 ))
             })
             .collect();
         Self {
             stop,
             failures,
+            failed_with,
             workers,
             started: Instant::now(),
         }
@@ -161,6 +171,7 @@ impl Load {
             visits,
             attempts,
             failures: self.failures.load(Ordering::Relaxed),
+            failed_with: self.failed_with.lock().expect("tally").clone(),
             secs: self.started.elapsed().as_secs_f64(),
         }
     }
@@ -180,7 +191,12 @@ struct Worker {
 
 /// Records visits until `stop`, retrying each failed request with the same
 /// body (so the same visit_id) until the gateway answers 200.
-async fn worker(w: Worker, stop: Arc<AtomicBool>, failures: Arc<AtomicU64>) -> Recorded {
+async fn worker(
+    w: Worker,
+    stop: Arc<AtomicBool>,
+    failures: Arc<AtomicU64>,
+    failed_with: FailedWith,
+) -> Recorded {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -205,7 +221,7 @@ async fn worker(w: Worker, stop: Arc<AtomicBool>, failures: Arc<AtomicU64>) -> R
                 .json(&body)
                 .send()
                 .await;
-            match reply {
+            let answer = match reply {
                 Ok(r) if r.status().as_u16() == 200 => break,
                 Ok(r) => {
                     let status = r.status().as_u16();
@@ -216,10 +232,16 @@ async fn worker(w: Worker, stop: Arc<AtomicBool>, failures: Arc<AtomicU64>) -> R
                         !matches!(status, 400 | 401 | 403 | 404 | 422),
                         "RecordVisit {visit_id}: {status} {text}"
                     );
+                    status.to_string()
                 }
-                Err(_) => {}
-            }
+                Err(_) => "no answer".to_owned(),
+            };
             failures.fetch_add(1, Ordering::Relaxed);
+            *failed_with
+                .lock()
+                .expect("tally")
+                .entry(answer)
+                .or_default() += 1;
             assert!(
                 t0.elapsed() < GIVE_UP_AFTER,
                 "RecordVisit {visit_id} failed for {GIVE_UP_AFTER:?}"

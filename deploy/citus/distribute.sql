@@ -65,6 +65,13 @@ SELECT create_distributed_table('registry.campaign_quotas', 'county', colocate_w
 SELECT create_distributed_table('registry.assignments', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.visits', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.visit_items', 'county', colocate_with => 'registry.regions');
+-- Progress counters, kept by triggers on households, visits and visit_items
+-- (see README.md, Triggers): colocated, so a county's counters sit on the
+-- shard of its visits.
+SELECT create_distributed_table('registry.progress_village_households', 'county', colocate_with => 'registry.regions');
+SELECT create_distributed_table('registry.progress_households', 'county', colocate_with => 'registry.regions');
+SELECT create_distributed_table('registry.progress_villages', 'county', colocate_with => 'registry.regions');
+SELECT create_distributed_table('registry.progress_helped_tags', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.pii_access_audit', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.outbox', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.inbox', 'county', colocate_with => 'registry.regions');

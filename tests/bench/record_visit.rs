@@ -39,6 +39,10 @@ struct Args {
     /// Households to spread the visits over.
     #[arg(long, default_value_t = 200)]
     households: usize,
+    /// The registry's database pool size; by default the most clients plus
+    /// 4 (the relay, the consumer, wake-ups after commit).
+    #[arg(long)]
+    pool: Option<u32>,
     /// Also run the issue ledger and report the lag from a visit's commit to
     /// its ledger entries (p50/p95/p99) under the same load.
     #[arg(long)]
@@ -55,9 +59,12 @@ async fn main() -> anyhow::Result<()> {
     let most = args.clients.iter().copied().max().unwrap_or(1);
     let database = unique_name("zft");
     let mut config = zoufang_e2e::registry_config(&database);
-    // A connection for every client and a few for the relay and the consumer,
-    // so clients never queue for the pool.
-    config.common.db_max_connections = u32::try_from(most)?.max(4) + 4;
+    // A connection for every client and a few for the relay, the consumer
+    // and the wake-ups after commit, so clients never queue for the pool.
+    config.common.db_max_connections = match args.pool {
+        Some(n) => n,
+        None => u32::try_from(most)?.max(4) + 4,
+    };
     let registry = TestRegistry::spawn_with(config, &database).await;
     let ledger_queue = unique_name("zft");
     let ledger = if args.ledger {

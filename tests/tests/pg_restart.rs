@@ -5,7 +5,8 @@
 //! visit_id). No service may exit: their pools, outbox relays, consumers,
 //! LISTEN connections and sweepers must recover by themselves. Afterwards
 //! every acknowledged visit, ledger item, assignment page and callback
-//! exists exactly once (`zoufang_e2e::faults`).
+//! exists exactly once (`zoufang_e2e::faults`). Requests that fail while the
+//! database is away answer 503 (UNAVAILABLE), never 500.
 //!
 //! This binary restarts the PostgreSQL server of this machine, so it holds
 //! one test; `cargo test` runs test binaries one after another. The server
@@ -193,6 +194,17 @@ async fn restarting_postgres_under_load_loses_and_doubles_nothing() {
         loaded.visits.len(),
         loaded.attempts,
         loaded.failures
+    );
+    eprintln!(
+        "pg_restart: failed requests by answer: {:?}",
+        loaded.failed_with
+    );
+    // A database that is away is not the request's fault: the services
+    // answer UNAVAILABLE, the gateway 503, and the client retries.
+    assert!(
+        !loaded.failed_with.contains_key("500"),
+        "requests failed with 500 while PostgreSQL restarted: {:?}",
+        loaded.failed_with
     );
     assert_all_running(&mut stack, "after the restart");
     // Lower than faults_kill's 5/s: requests wait out the whole outage.

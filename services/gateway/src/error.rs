@@ -63,6 +63,17 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
+    /// Our database is away (restarting, unreachable): not the request's
+    /// fault, so 503 and the client retries; the details go to the log.
+    pub fn unavailable(err: impl std::fmt::Display) -> Self {
+        tracing::warn!(error = %err, "database unavailable");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the service is briefly unavailable; retry shortly",
+        )
+    }
+
     /// Something failed on our side; the details go to the log only.
     pub fn internal(err: impl std::fmt::Display) -> Self {
         tracing::error!(error = %err, "internal error");
@@ -120,6 +131,9 @@ impl From<tonic::Status> for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
+        if zoufang_runtime::db::is_unavailable(&e) {
+            return Self::unavailable(e);
+        }
         match zoufang_runtime::error::bad_input_reason(&e) {
             Some(reason) => Self::invalid("request", reason),
             None => Self::internal(e),
@@ -129,6 +143,9 @@ impl From<sqlx::Error> for ApiError {
 
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
+        if zoufang_runtime::db::is_unavailable_cause(&e) {
+            return Self::unavailable(format!("{e:#}"));
+        }
         Self::internal(format!("{e:#}"))
     }
 }

@@ -29,6 +29,20 @@ pub async fn connect_and_migrate(
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
+        // sqlx pings every connection it hands out, a round trip before
+        // each call's first statement. Ping only one that sat idle for a
+        // while, which is when it may have died unseen (a server restarted
+        // while it waited): one in steady use proved itself moments ago,
+        // and sqlx pings each on release too, dropping a broken one there.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= IDLE_BEFORE_PING {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options.options([("search_path", schema)]))
         .await
         .context("connecting to PostgreSQL")?;
@@ -45,6 +59,10 @@ pub async fn connect_and_migrate(
         .context("running the service's migrations")?;
     Ok(pool)
 }
+
+/// How long a pooled connection may sit idle before it is pinged when
+/// handed out again (see `connect_and_migrate`).
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 
 async fn create_schema(pool: &PgPool, schema: &str) -> anyhow::Result<()> {
     // Two replicas starting together may race; the loser sees a unique violation.

@@ -128,6 +128,14 @@ impl From<ServiceError> for Status {
                 if let Some(reason) = err.downcast_ref::<sqlx::Error>().and_then(bad_input_reason) {
                     return ServiceError::invalid("request", reason).into();
                 }
+                // The database away (restarting, unreachable, the pool
+                // exhausted) is not a fault of the request and passes:
+                // UNAVAILABLE tells callers to retry (the gateway answers
+                // 503), where INTERNAL would say the request itself failed.
+                if crate::db::is_unavailable_cause(&err) {
+                    tracing::warn!(error = format!("{err:#}"), "database unavailable");
+                    return Status::unavailable("the database is unavailable; retry shortly");
+                }
                 tracing::error!(error = format!("{err:#}"), "internal error");
                 Status::internal("internal error")
             }
@@ -138,6 +146,19 @@ impl From<ServiceError> for Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_that_is_away_answers_unavailable_not_internal() {
+        let away: Status = ServiceError::from(sqlx::Error::PoolTimedOut).into();
+        assert_eq!(away.code(), Code::Unavailable);
+        let wrapped: Status = ServiceError::Internal(
+            anyhow::Error::new(sqlx::Error::PoolClosed).context("recording the visit"),
+        )
+        .into();
+        assert_eq!(wrapped.code(), Code::Unavailable);
+        let failed: Status = ServiceError::from(sqlx::Error::RowNotFound).into();
+        assert_eq!(failed.code(), Code::Internal);
+    }
 
     #[test]
     fn field_errors_name_the_field() {

@@ -10,6 +10,7 @@
 //! deduplicate through their inbox.
 use std::{
     collections::{HashMap, HashSet, VecDeque},
+    sync::{Arc, Mutex, PoisonError},
     time::Duration,
 };
 
@@ -154,7 +155,8 @@ pub fn insert_deferred_wake(first: usize, gate: &str) -> String {
 const WAKE_SETTING: &str = "zoufang.outbox_wake";
 
 /// Wakes the relays of this schema's outbox (every replica's listens) after
-/// the commit of `event_ids`, written with [`insert_deferred_wake`]: name
+/// the commit of `event_ids`, written with [`insert_deferred_wake`] (or let
+/// a [`Waker`] do it, off the caller's path): name
 /// every event the transaction wrote, since a relay that has published all
 /// the named ones already does nothing. Run outside any transaction that
 /// writes: on its own it commits without waiting for a WAL flush, so it
@@ -176,6 +178,79 @@ pub async fn wake(ex: impl sqlx::PgExecutor<'_>, event_ids: &[Uuid]) -> sqlx::Re
         .execute(ex)
         .await?;
     Ok(())
+}
+
+/// Wakes the relays after commits without holding up the caller, and with
+/// at most one NOTIFY in flight: the ids asked for meanwhile go in the next
+/// one. Every NOTIFY in the cluster takes one lock (transactions that write
+/// with the trigger's NOTIFY hold it through their commit), so a wake-up
+/// may wait; it waits here, on one connection, not on the caller's.
+#[derive(Debug, Clone)]
+pub struct Waker {
+    pool: PgPool,
+    state: Arc<Mutex<WakeState>>,
+}
+
+#[derive(Debug, Default)]
+struct WakeState {
+    running: bool,
+    pending: Vec<Uuid>,
+}
+
+impl Waker {
+    /// A waker sending on `pool` (the service's schema on its search path).
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            state: Arc::default(),
+        }
+    }
+
+    /// Asks for a wake-up naming `event_ids`, which must have committed;
+    /// returns at once. A failed wake-up only delays the events to the
+    /// relay's next poll, so it is logged, not returned.
+    pub fn wake(&self, event_ids: &[Uuid]) {
+        {
+            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.pending.extend_from_slice(event_ids);
+            if state.running {
+                return;
+            }
+            state.running = true;
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            // Should the task end early (a runtime shutting down), the next
+            // wake-up must start another.
+            let mut running = Running(Some(this.state.clone()));
+            loop {
+                let ids = {
+                    let mut state = this.state.lock().unwrap_or_else(PoisonError::into_inner);
+                    if state.pending.is_empty() {
+                        // Under the lock, so ids added from now on start a task.
+                        state.running = false;
+                        running.0 = None;
+                        return;
+                    }
+                    std::mem::take(&mut state.pending)
+                };
+                if let Err(e) = wake(&this.pool, &ids).await {
+                    tracing::warn!(error = %e, "cannot wake the outbox relay; it will poll");
+                }
+            }
+        });
+    }
+}
+
+/// Marks a [`Waker`]'s task ended if it is dropped before it says so.
+struct Running(Option<Arc<Mutex<WakeState>>>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(state) = &self.0 {
+            state.lock().unwrap_or_else(PoisonError::into_inner).running = false;
+        }
+    }
 }
 
 /// Writes many events into the outbox in one statement (a batch import's
@@ -650,6 +725,82 @@ mod tests {
         assert_eq!(gauges(schema), (0, 0.0));
 
         drop(conn);
+        pool.close().await;
+        let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+            .await
+            .unwrap();
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"
+            )))
+            .await
+            .unwrap();
+    }
+
+    /// An event written with `insert_deferred_wake` wakes no relay from
+    /// inside its statement (no NOTIFY, so no commit lock); `wake` does,
+    /// naming it; and the setting ends with the statement, so a plain
+    /// `enqueue` on the same connection still notifies through the trigger.
+    #[tokio::test]
+    async fn a_deferred_wake_notifies_only_when_woken() {
+        let (server, db) = scratch_db();
+        let schema = "outbox_wake";
+        let pool = crate::db::connect_and_migrate(
+            &format!("{server}/{db}"),
+            schema,
+            2,
+            &sqlx::migrate::Migrator::DEFAULT,
+        )
+        .await
+        .expect("PostgreSQL for the test");
+        let mut listener = PgListener::connect_with(&pool).await.unwrap();
+        listener.listen(&format!("{schema}_outbox")).await.unwrap();
+        let event = |n: u32| NewEvent {
+            routing_key: "test.thing.happened",
+            region_code: "430426104201".into(),
+            subject: format!("things/{n}"),
+            payload: vec![],
+        };
+        let mut conn = pool.acquire().await.unwrap();
+        let row = event(1).into_row();
+        let id = row.event_id;
+        let sql = format!(
+            "WITH gate AS (SELECT 1), event AS ({}) SELECT 1",
+            insert_deferred_wake(1, "gate")
+        );
+        row.bind(sqlx::query(sqlx::AssertSqlSafe(sql)))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let written: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE event_id = $1")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(written, 1, "the statement wrote the event");
+        assert!(
+            tokio::time::timeout(Duration::from_millis(500), listener.recv())
+                .await
+                .is_err(),
+            "no NOTIFY from the statement"
+        );
+
+        wake(&mut *conn, &[id]).await.unwrap();
+        let woken = tokio::time::timeout(Duration::from_secs(5), listener.recv())
+            .await
+            .expect("woken")
+            .unwrap();
+        assert_eq!(woken.payload(), id.to_string());
+
+        enqueue(&mut conn, event(2)).await.unwrap();
+        let notified = tokio::time::timeout(Duration::from_secs(5), listener.recv())
+            .await
+            .expect("the trigger still notifies a plain enqueue")
+            .unwrap();
+        assert_eq!(notified.payload(), "");
+
+        drop(conn);
+        drop(listener);
         pool.close().await;
         let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
             .await

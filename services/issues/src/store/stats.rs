@@ -24,16 +24,29 @@ pub struct Totals {
     pub open: i64,
 }
 
-/// Counts the ledger of a region prefix. Duplicates are not counted: they
-/// live on in the issue they were merged into.
-pub async fn totals(
-    ex: impl PgExecutor<'_>,
-    prefix: &str,
-    campaign_id: Option<Uuid>,
-    now: DateTime<Utc>,
-) -> sqlx::Result<Totals> {
-    sqlx::query_as(
-        "SELECT count(*) AS collected,
+/// The region filter of the statistics: the county (the distribution column
+/// and the first column of the `issues_stats` index) whenever the prefix
+/// names one, then the prefix itself. $1 is the LIKE pattern; the county
+/// is the parameter given, bound as text and cast to the column's char(6)
+/// (compared as text, no index leading with county would apply).
+macro_rules! region_filter {
+    (county $param:literal) => {
+        concat!("county = ", $param, "::char(6) AND region_code LIKE $1")
+    };
+    (anywhere $param:literal) => {
+        "region_code LIKE $1"
+    };
+}
+
+/// The county a prefix lies in, when it is long enough to name one.
+fn county_of(prefix: &str) -> Option<&str> {
+    prefix.get(..6)
+}
+
+macro_rules! totals_sql {
+    ($filter:tt) => {
+        concat!(
+            "SELECT count(*) AS collected,
             count(*) FILTER (WHERE kind = 1) AS problems,
             count(*) FILTER (WHERE kind = 2) AS suggestions,
             count(*) FILTER (WHERE kind = 3) AS disputes,
@@ -51,13 +64,47 @@ pub async fn totals(
             COALESCE(sum(households_involved) FILTER (WHERE kind = 3 AND state IN ('resolved', 'verified', 'explained')), 0)::bigint AS dispute_households,
             count(*) FILTER (WHERE state IN ('open', 'assigned', 'in_progress', 'escalated', 'reopened')) AS open
          FROM issues
-         WHERE region_code LIKE $1 AND ($2::uuid IS NULL OR campaign_id = $2) AND state <> 'duplicate'",
-    )
-    .bind(super::like_prefix(prefix))
-    .bind(campaign_id)
-    .bind(now)
+         WHERE ",
+            region_filter!($filter "$4"),
+            " AND ($2::uuid IS NULL OR campaign_id = $2) AND state <> 'duplicate'"
+        )
+    };
+}
+
+/// Counts the ledger of a region prefix. Duplicates are not counted: they
+/// live on in the issue they were merged into.
+pub async fn totals(
+    ex: impl PgExecutor<'_>,
+    prefix: &str,
+    campaign_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Totals> {
+    let county = county_of(prefix);
+    let sql = match county {
+        Some(_) => totals_sql!(county),
+        None => totals_sql!(anywhere),
+    };
+    let query = sqlx::query_as(sql)
+        .bind(super::like_prefix(prefix))
+        .bind(campaign_id)
+        .bind(now);
+    match county {
+        Some(county) => query.bind(county),
+        None => query,
+    }
     .fetch_one(ex)
     .await
+}
+
+macro_rules! by_category_sql {
+    ($filter:tt) => {
+        concat!(
+            "SELECT category, count(*) FROM issues WHERE ",
+            region_filter!($filter "$3"),
+            " AND ($2::uuid IS NULL OR campaign_id = $2) AND state <> 'duplicate'
+         GROUP BY category ORDER BY count(*) DESC, category"
+        )
+    };
 }
 
 /// Items per category, most first.
@@ -66,13 +113,18 @@ pub async fn by_category(
     prefix: &str,
     campaign_id: Option<Uuid>,
 ) -> sqlx::Result<Vec<(String, i64)>> {
-    sqlx::query_as(
-        "SELECT category, count(*) FROM issues
-         WHERE region_code LIKE $1 AND ($2::uuid IS NULL OR campaign_id = $2) AND state <> 'duplicate'
-         GROUP BY category ORDER BY count(*) DESC, category",
-    )
-    .bind(super::like_prefix(prefix))
-    .bind(campaign_id)
+    let county = county_of(prefix);
+    let sql = match county {
+        Some(_) => by_category_sql!(county),
+        None => by_category_sql!(anywhere),
+    };
+    let query = sqlx::query_as(sql)
+        .bind(super::like_prefix(prefix))
+        .bind(campaign_id);
+    match county {
+        Some(county) => query.bind(county),
+        None => query,
+    }
     .fetch_all(ex)
     .await
 }

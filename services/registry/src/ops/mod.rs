@@ -14,7 +14,7 @@ use std::sync::Arc;
 pub use zoufang_runtime::fields::{
     county_of, page_size, parse_uuid, require_text, to_chrono, to_timestamp,
 };
-use zoufang_runtime::pii::PiiCipher;
+use zoufang_runtime::{outbox, pii::PiiCipher};
 
 /// What every operation needs.
 #[derive(Debug, Clone)]
@@ -23,12 +23,16 @@ pub struct State {
     pub pool: sqlx::PgPool,
     /// Encrypts and hashes personal data.
     pub pii: Arc<PiiCipher>,
+    /// Wakes the outbox relays after a write that defers it (recording a
+    /// visit), off the caller's path.
+    pub outbox_waker: outbox::Waker,
 }
 
 impl State {
     /// Wraps a pool and a cipher.
     pub fn new(pool: sqlx::PgPool, pii: PiiCipher) -> Self {
         Self {
+            outbox_waker: outbox::Waker::new(pool.clone()),
             pool,
             pii: Arc::new(pii),
         }

@@ -3,7 +3,6 @@
 //! disputed. Recording writes the `registry.visit.recorded` event in the same
 //! transaction.
 use chrono::Utc;
-use tracing::Instrument as _;
 use uuid::Uuid;
 use zoufang_proto::{
     common::v1::{GeoPoint, Help, MaterialHandout, RaisedItem},
@@ -37,8 +36,8 @@ use crate::{
 /// Two statements on one connection: one read of everything the checks need
 /// ([`store::visits::record_context`]), then, when every check passed, one
 /// statement writing the visit, its items and its event together (a single
-/// statement is a transaction of its own), then the relay's wake-up. The
-/// reads are not locked, as they were not in the transaction this replaces
+/// statement is a transaction of its own); the relays are woken after, off
+/// the caller's path. The reads are not locked, as they were not in the transaction this replaces
 /// (READ COMMITTED reads each statement's own snapshot): the id's unique key
 /// settles a race between two records of the same visit, and the foreign
 /// keys a vanished household or campaign.
@@ -116,17 +115,9 @@ pub async fn record(
             // key waited for it): read again and answer like a retry.
             continue;
         }
-        // The event is committed: the caller need not wait for the relay's
-        // wake-up, and a failed one only delays the event to the relay's
-        // next poll, so it must not fail the call either.
-        tokio::spawn(
-            async move {
-                if let Err(e) = outbox::wake(&mut *conn, &[event_id]).await {
-                    tracing::warn!(error = %e, "cannot wake the outbox relay; it will poll");
-                }
-            }
-            .in_current_span(),
-        );
+        // The event is committed: wake the relays without making the caller
+        // wait for it (see outbox::Waker).
+        state.outbox_waker.wake(&[event_id]);
         return Ok(RecordVisitResponse {
             visit: Some(visit),
             created: true,

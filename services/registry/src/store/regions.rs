@@ -63,11 +63,13 @@ pub async fn upsert(conn: &mut PgConnection, rows: &[NewRegion]) -> sqlx::Result
 
 /// True when the code is in the region table.
 pub async fn exists(ex: impl PgExecutor<'_>, code: &str) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM regions WHERE county = $1 AND code = $2)")
-        .bind(&code[..6.min(code.len())])
-        .bind(code)
-        .fetch_one(ex)
-        .await
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM regions WHERE county = $1::char(6) AND code = $2::char(12))",
+    )
+    .bind(&code[..6.min(code.len())])
+    .bind(code)
+    .fetch_one(ex)
+    .await
 }
 
 /// Of these codes, those in the region table.
@@ -87,7 +89,8 @@ pub async fn existing(ex: impl PgExecutor<'_>, codes: &[String]) -> sqlx::Result
 /// One region.
 pub async fn get(ex: impl PgExecutor<'_>, code: &str) -> sqlx::Result<Option<RegionRow>> {
     sqlx::query_as(
-        "SELECT code, name, level, parent_code, kind FROM regions WHERE county = $1 AND code = $2",
+        "SELECT code, name, level, parent_code, kind FROM regions
+         WHERE county = $1::char(6) AND code = $2::char(12)",
     )
     .bind(&code[..6.min(code.len())])
     .bind(code)
