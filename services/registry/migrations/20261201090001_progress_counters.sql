@@ -23,12 +23,13 @@
 -- counter row; the queries sum the slots (a slot alone may even go
 -- negative when a visit is taken back by another backend than counted it).
 --
--- Triggers: statement-level with transition tables for inserts and
--- deletes; a statement that wrote one visit (RecordVisit) takes a path of
--- plain single-row statements, larger ones one aggregated upsert per table
--- in key order (no deadlock between concurrent batches); row-level for the
--- updates that matter (a visit disputed, a household's tags or village
--- changed). The functions run with the registry's schema as search_path,
+-- Triggers: row-level for inserted visits and items (RecordVisit writes one
+-- visit and its items per statement: plain one-row upserts with cached
+-- plans are the cheapest); statement-level with transition tables for
+-- households inserted (batch registration and import) and for deletes, one
+-- aggregated upsert per table in key order (no deadlock between
+-- concurrent batches); row-level for the updates that matter (a visit
+-- disputed, a household's tags or village changed). The functions run with the registry's schema as search_path,
 -- whoever writes. TRUNCATE is not followed: after one, or after loading
 -- with triggers disabled (session_replication_role = replica), run
 -- SELECT registry.progress_rebuild().
@@ -360,27 +361,21 @@ $$;
 
 -- ------------------------------------------------------------- visits
 
--- A visit's items come after it (in RecordVisit, in the same transaction),
--- so a new visit counts with none; the items' trigger adds them.
-CREATE FUNCTION progress_visits_inserted() RETURNS trigger
+-- A visit's items come after it (in RecordVisit, in the same statement),
+-- so a new visit counts with none; the items' trigger adds them. Row-level
+-- on purpose: the hot path (RecordVisit, one visit per statement) runs one
+-- call with cached plans, where a statement-level trigger reading its
+-- transition table cost several times more (measured with
+-- bench-record-visit and pg_stat_user_functions).
+CREATE FUNCTION progress_visit_inserted() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-DECLARE
-    n integer;
-    one visits;
 BEGIN
-    SELECT count(*) INTO n FROM added;
-    IF n = 1 THEN
-        SELECT a.* INTO one FROM added a;
-        PERFORM progress_count_visit(one, 1);
-    ELSIF n > 1 THEN
-        PERFORM progress_apply(ARRAY(SELECT progress_visit_delta(a, 1, 0, 0) FROM added a));
-    END IF;
+    PERFORM progress_count_visit(NEW, 1);
     RETURN NULL;
 END;
 $$;
-CREATE TRIGGER progress_visits_inserted AFTER INSERT ON visits
-    REFERENCING NEW TABLE AS added
-    FOR EACH STATEMENT EXECUTE FUNCTION progress_visits_inserted();
+CREATE TRIGGER progress_visit_inserted AFTER INSERT ON visits
+    FOR EACH ROW EXECUTE FUNCTION progress_visit_inserted();
 
 -- A deleted visit's items were deleted before it (foreign key), and taken
 -- back by the items' trigger then.
@@ -427,45 +422,49 @@ CREATE TRIGGER progress_visit_updated
 
 -- -------------------------------------------------------- visit items
 
--- Items change only item counts: one upsert per village, of the items of
--- non-disputed visits.
-CREATE FUNCTION progress_items_changed() RETURNS trigger
+-- A new item counts on its visit's village (unless the visit is disputed).
+-- Row-level for the same reason as the visits' insert trigger: a visit's
+-- two or three items cost two or three one-row upserts with cached plans.
+CREATE FUNCTION progress_item_inserted() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO progress_villages AS p
-               (county, campaign_id, village_code, slot, items_raised, items_resolved_on_spot)
-        SELECT v.county, v.campaign_id, v.village_code, progress_slot(), count(*),
-               count(*) FILTER (WHERE i.resolved_on_spot)
-          FROM added i JOIN visits v ON v.county = i.county AND v.visit_id = i.visit_id
-         WHERE NOT v.disputed
-         GROUP BY 1, 2, 3
-         ORDER BY 1, 2, 3
-        ON CONFLICT (county, campaign_id, village_code, slot) DO UPDATE
-           SET items_raised = p.items_raised + excluded.items_raised,
-               items_resolved_on_spot = p.items_resolved_on_spot + excluded.items_resolved_on_spot;
-    ELSE
-        INSERT INTO progress_villages AS p
-               (county, campaign_id, village_code, slot, items_raised, items_resolved_on_spot)
-        SELECT v.county, v.campaign_id, v.village_code, progress_slot(), -count(*),
-               -count(*) FILTER (WHERE i.resolved_on_spot)
-          FROM removed i JOIN visits v ON v.county = i.county AND v.visit_id = i.visit_id
-         WHERE NOT v.disputed
-         GROUP BY 1, 2, 3
-         ORDER BY 1, 2, 3
-        ON CONFLICT (county, campaign_id, village_code, slot) DO UPDATE
-           SET items_raised = p.items_raised + excluded.items_raised,
-               items_resolved_on_spot = p.items_resolved_on_spot + excluded.items_resolved_on_spot;
-    END IF;
+    INSERT INTO progress_villages AS p
+           (county, campaign_id, village_code, slot, items_raised, items_resolved_on_spot)
+    SELECT v.county, v.campaign_id, v.village_code, progress_slot(), 1,
+           CASE WHEN NEW.resolved_on_spot THEN 1 ELSE 0 END
+      FROM visits v
+     WHERE v.county = NEW.county AND v.visit_id = NEW.visit_id AND NOT v.disputed
+    ON CONFLICT (county, campaign_id, village_code, slot) DO UPDATE
+       SET items_raised = p.items_raised + excluded.items_raised,
+           items_resolved_on_spot = p.items_resolved_on_spot + excluded.items_resolved_on_spot;
     RETURN NULL;
 END;
 $$;
-CREATE TRIGGER progress_items_inserted AFTER INSERT ON visit_items
-    REFERENCING NEW TABLE AS added
-    FOR EACH STATEMENT EXECUTE FUNCTION progress_items_changed();
+CREATE TRIGGER progress_item_inserted AFTER INSERT ON visit_items
+    FOR EACH ROW EXECUTE FUNCTION progress_item_inserted();
+
+-- Deleted items (rare: a visit taken back) are taken back per statement,
+-- one upsert per village, of the items of non-disputed visits.
+CREATE FUNCTION progress_items_deleted() RETURNS trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+    INSERT INTO progress_villages AS p
+           (county, campaign_id, village_code, slot, items_raised, items_resolved_on_spot)
+    SELECT v.county, v.campaign_id, v.village_code, progress_slot(), -count(*),
+           -count(*) FILTER (WHERE i.resolved_on_spot)
+      FROM removed i JOIN visits v ON v.county = i.county AND v.visit_id = i.visit_id
+     WHERE NOT v.disputed
+     GROUP BY 1, 2, 3
+     ORDER BY 1, 2, 3
+    ON CONFLICT (county, campaign_id, village_code, slot) DO UPDATE
+       SET items_raised = p.items_raised + excluded.items_raised,
+           items_resolved_on_spot = p.items_resolved_on_spot + excluded.items_resolved_on_spot;
+    RETURN NULL;
+END;
+$$;
 CREATE TRIGGER progress_items_deleted AFTER DELETE ON visit_items
     REFERENCING OLD TABLE AS removed
-    FOR EACH STATEMENT EXECUTE FUNCTION progress_items_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION progress_items_deleted();
 
 CREATE FUNCTION progress_item_updated() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
