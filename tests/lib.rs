@@ -50,7 +50,8 @@ pub fn unique_name(prefix: &str) -> String {
     )
 }
 
-/// Drops test databases and deletes test queues older than an hour (once per process).
+/// Drops test databases and deletes test queues older than an hour, and
+/// queues nobody consumes older than ten minutes (once per process).
 pub fn cleanup_old_runs() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -82,13 +83,31 @@ pub fn cleanup_old_runs() {
                     .output();
             }
         }
+        // Queues go sooner when nobody consumes them: a crashed test's
+        // queue stays bound to the shared exchange and keeps a persistent
+        // copy of every event every later stack publishes, which slows the
+        // broker for every run after it (a benchmark found three holding
+        // 150k messages each). A live test's queues without consumers
+        // (retry, parking, a killed service's) are younger than that.
+        let idle_cutoff = unix_now().saturating_sub(600);
+        let idle_old = |name: &str| {
+            name.strip_prefix("zft")
+                .and_then(|rest| rest.split('x').next())
+                .and_then(|secs| secs.parse::<u64>().ok())
+                .is_some_and(|secs| secs < idle_cutoff)
+        };
         if let Ok(out) = std::process::Command::new("rabbitmqctl")
-            .args(["-q", "list_queues", "name"])
+            .args(["-q", "list_queues", "name", "consumers"])
             .output()
         {
             for q in String::from_utf8_lossy(&out.stdout)
                 .lines()
-                .filter(|q| old(q, "zft"))
+                .filter_map(|line| {
+                    let mut fields = line.split_whitespace();
+                    let name = fields.next()?;
+                    let consumers: u32 = fields.next()?.parse().ok()?;
+                    (old(name, "zft") || (consumers == 0 && idle_old(name))).then_some(name)
+                })
             {
                 let _ = std::process::Command::new("rabbitmqctl")
                     .args(["-q", "delete_queue", q])

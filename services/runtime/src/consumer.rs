@@ -175,7 +175,9 @@ impl<H: EventHandler> Consumer<H> {
             amqp_url: amqp_url.to_owned(),
             topology,
             handler: Arc::new(handler),
-            prefetch: 64,
+            // Room for every lane to gather a whole batch when a backlog
+            // builds up (the broker holds the rest).
+            prefetch: u16::try_from(8 * DEFAULT_BATCH).unwrap_or(u16::MAX),
             lanes: 8,
             ordering: Ordering::County,
             batch: DEFAULT_BATCH,
