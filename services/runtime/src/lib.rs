@@ -18,6 +18,8 @@ pub mod metrics;
 pub mod outbox;
 pub mod pii;
 pub mod retry;
+#[cfg(test)]
+mod scratch;
 pub mod server;
 pub mod signing;
 #[cfg(feature = "tabular")]

@@ -618,23 +618,7 @@ impl RecentIds {
 
 #[cfg(test)]
 mod tests {
-    use sqlx::{Connection, Executor};
-
     use super::*;
-
-    /// A fresh database on the test server (TEST_PG_SERVER, default the local
-    /// one), named like the end-to-end tests' so their clean-up drops what
-    /// a crashed run leaves.
-    fn scratch_db() -> (String, String) {
-        let server = std::env::var("TEST_PG_SERVER")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
-        let name = format!("zft{secs}x{}", &Uuid::new_v4().simple().to_string()[..8]);
-        (server, name)
-    }
 
     fn gauges(service: &str) -> (i64, f64) {
         (
@@ -664,16 +648,9 @@ mod tests {
 
     #[tokio::test]
     async fn gauges_show_the_backlog_and_the_age_of_the_oldest_unsent_event() {
-        let (server, db) = scratch_db();
+        let db = crate::scratch::ScratchDb::new();
         let schema = "outbox_gauges";
-        let pool = crate::db::connect_and_migrate(
-            &format!("{server}/{db}"),
-            schema,
-            2,
-            &sqlx::migrate::Migrator::DEFAULT,
-        )
-        .await
-        .expect("PostgreSQL for the test");
+        let pool = db.pool(schema, 2).await;
         // Never connects: refresh_gauges only reads the table.
         let relay = OutboxRelay::new(
             pool.clone(),
@@ -726,15 +703,7 @@ mod tests {
 
         drop(conn);
         pool.close().await;
-        let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-            .await
-            .unwrap();
-        admin
-            .execute(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"
-            )))
-            .await
-            .unwrap();
+        db.drop_now().await;
     }
 
     /// An event written with `insert_deferred_wake` wakes no relay from
@@ -743,16 +712,9 @@ mod tests {
     /// `enqueue` on the same connection still notifies through the trigger.
     #[tokio::test]
     async fn a_deferred_wake_notifies_only_when_woken() {
-        let (server, db) = scratch_db();
+        let db = crate::scratch::ScratchDb::new();
         let schema = "outbox_wake";
-        let pool = crate::db::connect_and_migrate(
-            &format!("{server}/{db}"),
-            schema,
-            2,
-            &sqlx::migrate::Migrator::DEFAULT,
-        )
-        .await
-        .expect("PostgreSQL for the test");
+        let pool = db.pool(schema, 2).await;
         let mut listener = PgListener::connect_with(&pool).await.unwrap();
         listener.listen(&format!("{schema}_outbox")).await.unwrap();
         let event = |n: u32| NewEvent {
@@ -802,14 +764,6 @@ mod tests {
         drop(conn);
         drop(listener);
         pool.close().await;
-        let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-            .await
-            .unwrap();
-        admin
-            .execute(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"
-            )))
-            .await
-            .unwrap();
+        db.drop_now().await;
     }
 }
