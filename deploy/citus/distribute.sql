@@ -95,6 +95,8 @@ SELECT create_distributed_table('supervision.callbacks', 'county', colocate_with
 SELECT create_distributed_table('supervision.callback_attempts', 'county', colocate_with => 'supervision.teams');
 SELECT create_distributed_table('supervision.cadre_sampling', 'county', colocate_with => 'supervision.teams');
 SELECT create_distributed_table('supervision.visit_facts', 'county', colocate_with => 'supervision.teams');
+SELECT create_distributed_table('supervision.visit_fact_cadres', 'county', colocate_with => 'supervision.teams');
+SELECT create_distributed_table('supervision.visit_fact_photos', 'county', colocate_with => 'supervision.teams');
 SELECT create_distributed_table('supervision.cadre_risk', 'county', colocate_with => 'supervision.teams');
 SELECT create_distributed_table('supervision.inspections', 'county', colocate_with => 'supervision.teams');
 SELECT create_distributed_table('supervision.cadre_ledger', 'county', colocate_with => 'supervision.teams');

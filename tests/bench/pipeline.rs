@@ -42,7 +42,9 @@ use zoufang_e2e::{
     procs::{self, Stack, StackOptions},
     token,
 };
-use zoufang_proto::registry::v1::registry_service_client::RegistryServiceClient;
+use zoufang_proto::registry::v1::{
+    RecordVisitRequest, registry_service_client::RegistryServiceClient,
+};
 use zoufang_runtime::auth::BearerInterceptor;
 
 #[path = "common.rs"]
@@ -70,6 +72,14 @@ struct Args {
     /// Households the visits spread over.
     #[arg(long, default_value_t = 400)]
     households: usize,
+    /// Cadres who record the visits, in turn. Each cadre's visits follow
+    /// one another 30 minutes apart from the campaign's start, as a real
+    /// cadre's day does: one cadre recording every visit at the same hour
+    /// would make every visit a fabrication suspect (supervision compares a
+    /// visit with the same cadre's visits of that day) and load the
+    /// pipeline with work no campaign gives it.
+    #[arg(long, default_value_t = 400)]
+    cadres: usize,
     /// Seconds each baseline runs.
     #[arg(long, default_value_t = 10)]
     baseline_seconds: u64,
@@ -106,6 +116,7 @@ async fn run(stack: Stack, args: &Args) -> anyhow::Result<()> {
     let seed = stack.seed(&admin).await;
     let registry_url = stack.registry.grpc_url();
     let households = register_households(&registry_url, &seed, args.households).await?;
+    let cadres = register_cadres(&registry_url, args.cadres).await?;
     let pool = stack.pool().await;
 
     // Idle: the services after start-up and seeding, with nothing to do.
@@ -141,7 +152,7 @@ async fn run(stack: Stack, args: &Args) -> anyhow::Result<()> {
     });
 
     println!(
-        "load: {} clients, {} offered, {} s warm-up + {} s measured, {} households",
+        "load: {} clients, {} offered, {} s warm-up + {} s measured, {} households, {} cadres",
         args.clients,
         if args.rate > 0.0 {
             format!("{:.0} visits/s", args.rate)
@@ -150,10 +161,12 @@ async fn run(stack: Stack, args: &Args) -> anyhow::Result<()> {
         },
         args.warmup,
         args.seconds,
-        households.len()
+        households.len(),
+        cadres.len()
     );
     let clients = connect_clients(&registry_url, args.clients).await?;
     let errors = Arc::new(AtomicU64::new(0));
+    let visits_sent = Arc::new(AtomicU64::new(0));
     let t0 = Instant::now();
     let measure_from = t0 + Duration::from_secs(args.warmup);
     let measure_until = measure_from + Duration::from_secs(args.seconds);
@@ -169,6 +182,8 @@ async fn run(stack: Stack, args: &Args) -> anyhow::Result<()> {
                 client,
                 seed: seed.clone(),
                 households: households.clone(),
+                cadres: cadres.clone(),
+                sent: visits_sent.clone(),
                 errors: errors.clone(),
             }))
         })
@@ -303,6 +318,64 @@ async fn register_households(url: &str, seed: &Seed, n: usize) -> anyhow::Result
     Ok(Arc::new(households))
 }
 
+/// Registers `n` cadres of the town (16 at a time).
+async fn register_cadres(url: &str, n: usize) -> anyhow::Result<Arc<Vec<String>>> {
+    use zoufang_proto::registry::v1::{CadreUnit, RegisterCadreRequest};
+    let client = connect(url).await?;
+    let mut pending = futures::stream::iter((0..n).map(|i| {
+        let mut client = client.clone();
+        async move {
+            let id = Uuid::new_v4().to_string();
+            client
+                .register_cadre(RegisterCadreRequest {
+                    cadre_id: id.clone(),
+                    name: format!("工作队员{i}"),
+                    phone: format!("138{:08}", 7_350_000 + i),
+                    unit: CadreUnit::TownshipOffice as i32,
+                    position: "工作队员".into(),
+                    region_code: "430426104".into(),
+                    roles: vec!["cadre".into()],
+                })
+                .await
+                .map(|_| id)
+        }
+    }))
+    .buffer_unordered(16);
+    let mut cadres = Vec::with_capacity(n);
+    while let Some(id) = pending.next().await {
+        cadres.push(id?);
+    }
+    anyhow::ensure!(!cadres.is_empty(), "--cadres needs at least 1");
+    Ok(Arc::new(cadres))
+}
+
+/// The `g`-th visit of the run, to household `h`: by cadre `g mod K`, whose
+/// visits follow one another 30 minutes apart from 29 days ago (the
+/// campaign began 30 days ago), each lasting 20 minutes. Households stand
+/// on a 20 × 20 grid 200 m apart, so no two share a place and a cadre's
+/// walk between any two is plausible: the fabrication signals stay quiet,
+/// as they do for honest records.
+fn nth_visit(
+    seed: &Seed,
+    households: &[String],
+    h: usize,
+    cadres: &[String],
+    g: u64,
+) -> RecordVisitRequest {
+    let k = cadres.len() as u64;
+    let h = h % households.len();
+    let mut visit = fixtures::visit_request(seed, &households[h]);
+    visit.location = Some(zoufang_proto::common::v1::GeoPoint {
+        latitude: 26.79 + (h % 20) as f64 * 0.0018,
+        longitude: 112.11 + (h / 20 % 20) as f64 * 0.002,
+    });
+    visit.cadre_ids = vec![cadres[(g % k) as usize].clone()];
+    let start = Utc::now().timestamp() - 29 * 86_400 + (g / k) as i64 * 1_800;
+    visit.started_at = Some(fixtures::ts(start));
+    visit.ended_at = Some(fixtures::ts(start + 1_200));
+    visit
+}
+
 /// A registry client acting as a county admin (who may record any visit).
 async fn connect(url: &str) -> anyhow::Result<Registry> {
     let channel = Channel::from_shared(url.to_owned())?.connect().await?;
@@ -324,6 +397,9 @@ struct ClientLoop {
     client: Registry,
     seed: Seed,
     households: Arc<Vec<String>>,
+    cadres: Arc<Vec<String>>,
+    /// Visits sent by all clients so far: numbers each visit (see `nth_visit`).
+    sent: Arc<AtomicU64>,
     errors: Arc<AtomicU64>,
 }
 
@@ -345,7 +421,8 @@ async fn client_loop(mut c: ClientLoop) -> Vec<(Instant, u64)> {
         if let Some(t) = &mut tick {
             t.tick().await;
         }
-        let request = fixtures::visit_request(&c.seed, &c.households[i % c.households.len()]);
+        let g = c.sent.fetch_add(1, Ordering::Relaxed);
+        let request = nth_visit(&c.seed, &c.households, i, &c.cadres, g);
         i += c.clients;
         let at = Instant::now();
         match c.client.record_visit(request).await {

@@ -559,8 +559,12 @@ impl OutboxRelay {
             }
         }
         sqlx::query(
+            // `published_at IS NULL` lets the planner find the rows through
+            // the partial index `outbox_pending` (seq is only the second
+            // column of the key): without it every batch scanned the whole
+            // outbox, a cost that grew with every event ever published.
             "UPDATE outbox SET published_at = now(), unroutable = (seq = ANY($2))
-             WHERE seq = ANY($1)",
+             WHERE published_at IS NULL AND seq = ANY($1)",
         )
         .bind(&sent)
         .bind(&unroutable)

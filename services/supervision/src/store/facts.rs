@@ -39,8 +39,14 @@ impl From<FactRow> for VisitFacts {
     }
 }
 
+/// The longest a visit lasts (the registry refuses longer ones): a visit
+/// that ended after a time started at most this long before it, so the
+/// cadre key table is searched by start time alone.
+const MAX_VISIT_HOURS: i32 = 72;
+
 /// Visits to compare a new one with: the same cadres' visits within a day of
-/// it, and any visit sharing a photo reference.
+/// it, and any visit sharing a photo reference (both found through the key
+/// tables `visit_fact_cadres` and `visit_fact_photos`).
 pub async fn neighbours(
     ex: impl PgExecutor<'_>,
     county: &str,
@@ -48,11 +54,19 @@ pub async fn neighbours(
 ) -> sqlx::Result<Vec<VisitFacts>> {
     let cadres: Vec<String> = v.cadre_ids.iter().map(Uuid::to_string).collect();
     let rows: Vec<FactRow> = sqlx::query_as(
-        "SELECT visit_id, cadre_ids, household_id, started_at, ended_at, mode, latitude, longitude, photo_refs
-         FROM visit_facts
-         WHERE county = $1 AND visit_id <> $2
-           AND ((cadre_ids && $3 AND started_at < $5 AND ended_at > $4) OR photo_refs && $6)
-         ORDER BY started_at, visit_id LIMIT 500",
+        "SELECT f.visit_id, f.cadre_ids, f.household_id, f.started_at, f.ended_at, f.mode,
+                f.latitude, f.longitude, f.photo_refs
+         FROM visit_facts f
+         WHERE f.county = $1 AND f.visit_id <> $2
+           AND f.visit_id IN (
+               SELECT c.visit_id FROM visit_fact_cadres c
+               WHERE c.county = $1 AND c.cadre_id = ANY($3)
+                 AND c.started_at > $4 - make_interval(hours => $7) AND c.started_at < $5
+               UNION
+               SELECT p.visit_id FROM visit_fact_photos p
+               WHERE p.county = $1 AND p.photo_ref = ANY($6))
+           AND ((f.cadre_ids && $3 AND f.started_at < $5 AND f.ended_at > $4) OR f.photo_refs && $6)
+         ORDER BY f.started_at, f.visit_id LIMIT 500",
     )
     .bind(county)
     .bind(v.visit_id)
@@ -60,6 +74,12 @@ pub async fn neighbours(
     .bind(v.started_at - Duration::days(1))
     .bind(v.ended_at + Duration::days(1))
     .bind(&v.photo_refs)
+    .bind(MAX_VISIT_HOURS)
+    // Planned with each call's values, not as a cached generic plan: on key
+    // tables without statistics yet (a new campaign's first minutes) the
+    // generic plan filtered the cadre instead of seeking it, 4.6 ms instead
+    // of 0.1 ms a visit. Planning costs about 0.2 ms.
+    .persistent(false)
     .fetch_all(ex)
     .await?;
     Ok(rows.into_iter().map(VisitFacts::from).collect())
@@ -73,10 +93,22 @@ pub async fn insert(
     v: &VisitFacts,
     signals: &serde_json::Value,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO visit_facts (county, visit_id, campaign_id, cadre_ids, household_id, started_at,
-            ended_at, mode, latitude, longitude, photo_refs, signals)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT DO NOTHING",
+    // One statement: the facts, and their key rows only when the facts are
+    // new (a data-modifying CTE runs whether or not it is read).
+    let inserted: i64 = sqlx::query_scalar(
+        "WITH f AS (
+             INSERT INTO visit_facts (county, visit_id, campaign_id, cadre_ids, household_id,
+                 started_at, ended_at, mode, latitude, longitude, photo_refs, signals)
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT DO NOTHING
+             RETURNING county, visit_id, cadre_ids, started_at, photo_refs
+         ), c AS (
+             INSERT INTO visit_fact_cadres (county, cadre_id, started_at, visit_id)
+             SELECT DISTINCT f.county, x, f.started_at, f.visit_id FROM f, unnest(f.cadre_ids) x
+         ), p AS (
+             INSERT INTO visit_fact_photos (county, photo_ref, visit_id)
+             SELECT DISTINCT f.county, x, f.visit_id FROM f, unnest(f.photo_refs) x
+         )
+         SELECT count(*) FROM f",
     )
     .bind(county)
     .bind(v.visit_id)
@@ -90,9 +122,9 @@ pub async fn insert(
     .bind(v.location.map(|l| l.1))
     .bind(&v.photo_refs)
     .bind(signals)
-    .execute(conn)
+    .fetch_one(conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(inserted == 1)
 }
 
 /// A cadre's running risk totals.
