@@ -94,28 +94,18 @@ pub async fn declare(ch: &lapin::Channel, door: &Door) -> lapin::Result<()> {
 
 /// Consumes until `shutdown`, reconnecting with back-off.
 pub async fn run(state: State, door: Door, shutdown: CancellationToken) {
-    let mut backoff = bus::Backoff::default();
-    while !shutdown.is_cancelled() {
-        match session(&state, &door, &shutdown, &mut backoff).await {
-            Ok(()) => break,
-            Err(e) => {
-                let delay = backoff.next_delay();
-                tracing::warn!(queue = %door.queue, error = %format!("{e:#}"),
-                    retry_in_ms = delay.as_millis() as u64, "inbound case consumer interrupted");
-                tokio::select! {
-                    () = tokio::time::sleep(delay) => {}
-                    () = shutdown.cancelled() => break,
-                }
-            }
-        }
-    }
+    let what = format!("inbound case consumer of {}", door.queue);
+    bus::reconnecting(&what, &shutdown, |connected| {
+        session(&state, &door, &shutdown, connected)
+    })
+    .await;
 }
 
 async fn session(
     state: &State,
     door: &Door,
     shutdown: &CancellationToken,
-    backoff: &mut bus::Backoff,
+    connected: bus::Connected,
 ) -> anyhow::Result<()> {
     let conn = bus::connect(&door.amqp_url, "petition-inbound").await?;
     let ch = conn.create_channel().await?;
@@ -130,7 +120,7 @@ async fn session(
         )
         .await?;
     tracing::info!(queue = %door.queue, "inbound case consumer connected");
-    *backoff = bus::Backoff::default();
+    connected.mark();
     loop {
         let next = tokio::select! {
             () = shutdown.cancelled() => break,

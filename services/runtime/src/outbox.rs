@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::{
-    bus::{self, Backoff, EVENTS_EXCHANGE, Envelope},
+    bus::{self, EVENTS_EXCHANGE, Envelope},
     metrics, telemetry,
 };
 
@@ -346,23 +346,10 @@ impl OutboxRelay {
     /// the backlog gauges every poll interval, also while the broker is
     /// away (when the oldest unsent event's age matters most).
     pub async fn run(self, shutdown: CancellationToken) {
-        let relay = async {
-            let mut backoff = Backoff::default();
-            while !shutdown.is_cancelled() {
-                match self.session(&shutdown, &mut backoff).await {
-                    Ok(()) => break,
-                    Err(e) => {
-                        let delay = backoff.next_delay();
-                        tracing::warn!(schema = %self.config.schema, error = format!("{e:#}"),
-                            retry_in_ms = delay.as_millis() as u64, "outbox relay interrupted");
-                        tokio::select! {
-                            _ = tokio::time::sleep(delay) => {}
-                            _ = shutdown.cancelled() => break,
-                        }
-                    }
-                }
-            }
-        };
+        let what = format!("outbox relay of {}", self.config.schema);
+        let relay = bus::reconnecting(&what, &shutdown, |connected| {
+            self.session(&shutdown, connected)
+        });
         let gauges = async {
             let mut tick = tokio::time::interval(self.config.poll_interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -385,7 +372,7 @@ impl OutboxRelay {
     async fn session(
         &self,
         shutdown: &CancellationToken,
-        backoff: &mut Backoff,
+        connected: bus::Connected,
     ) -> anyhow::Result<()> {
         let conn = bus::connect(&self.amqp_url, &format!("{}-outbox", self.config.schema)).await?;
         let ch = bus::confirm_channel(&conn).await?;
@@ -395,7 +382,7 @@ impl OutboxRelay {
             .listen(&format!("{}_outbox", self.config.schema))
             .await?;
         tracing::info!(schema = %self.config.schema, "outbox relay connected");
-        *backoff = Backoff::default();
+        connected.mark();
         let mut recent = RecentIds::default();
         loop {
             let sent = self.publish_batch(&ch).await?;

@@ -12,11 +12,22 @@ pub mod envelope;
 pub mod parking;
 pub mod topology;
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
-use lapin::{Channel, Connection, ConnectionProperties, options::ConfirmSelectOptions};
+use lapin::{
+    Channel, Connection, ConnectionProperties,
+    options::{ConfirmSelectOptions, QueueDeclareOptions},
+    types::FieldTable,
+};
 
 pub use envelope::{Envelope, headers_to_map};
+use tokio_util::sync::CancellationToken;
 
 /// The topic exchange every event is published on.
 pub const EVENTS_EXCHANGE: &str = "zoufang.events";
@@ -24,6 +35,22 @@ pub const EVENTS_EXCHANGE: &str = "zoufang.events";
 pub const RETRY_EXCHANGE: &str = "zoufang.retry";
 /// The direct exchange that feeds the parking queues.
 pub const PARKING_EXCHANGE: &str = "zoufang.parking";
+
+/// Messages ready in `queue`, by a passive declare (fails if it is missing,
+/// and the broker then closes `ch`).
+pub async fn queue_depth(ch: &Channel, queue: &str) -> lapin::Result<u32> {
+    Ok(ch
+        .queue_declare(
+            queue.into(),
+            QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await?
+        .message_count())
+}
 
 /// Opens a connection named after the service (visible in the management UI).
 pub async fn connect(amqp_url: &str, name: &str) -> anyhow::Result<Connection> {
@@ -72,9 +99,101 @@ impl Default for Backoff {
     }
 }
 
+/// Handed to each session of [`reconnecting`]: the session marks it once it
+/// is connected, so the failure that ends it is followed by the shortest
+/// delay again rather than the last, longest one.
+#[derive(Debug, Clone, Default)]
+pub struct Connected(Arc<AtomicBool>);
+
+impl Connected {
+    /// The session is connected and working.
+    pub fn mark(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    fn was_marked(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Runs `session` again and again until one returns Ok (it saw the
+/// shutdown) or `shutdown` is cancelled. After each failure it logs the
+/// error under `what` and waits a back-off delay: how every long-lived
+/// broker connection (consumers, outbox relays, inbound doors) survives the
+/// broker or the database going away.
+pub async fn reconnecting<F, Fut>(what: &str, shutdown: &CancellationToken, mut session: F)
+where
+    F: FnMut(Connected) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let mut backoff = Backoff::default();
+    while !shutdown.is_cancelled() {
+        let connected = Connected::default();
+        let Err(e) = session(connected.clone()).await else {
+            break;
+        };
+        if connected.was_marked() {
+            backoff = Backoff::default();
+        }
+        let delay = backoff.next_delay();
+        tracing::warn!(
+            task = what,
+            error = format!("{e:#}"),
+            retry_in_ms = delay.as_millis() as u64,
+            "interrupted; reconnecting"
+        );
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = shutdown.cancelled() => break,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn reconnecting_runs_sessions_until_one_ends_cleanly() {
+        let shutdown = CancellationToken::new();
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        reconnecting("test", &shutdown, |connected| {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n == 0 {
+                    connected.mark();
+                }
+                anyhow::ensure!(n >= 2, "broker away");
+                Ok(())
+            }
+        })
+        .await;
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn reconnecting_stops_waiting_at_shutdown() {
+        let shutdown = CancellationToken::new();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            stop.cancel();
+        });
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let t = std::time::Instant::now();
+        reconnecting("test", &shutdown, |_| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { anyhow::bail!("broker away") }
+        })
+        .await;
+        // The first delay is 200 ms: cancelled during it, no second session.
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(
+            t.elapsed() < Duration::from_millis(190),
+            "{:?}",
+            t.elapsed()
+        );
+    }
 
     #[test]
     fn backoff_doubles_up_to_cap() {

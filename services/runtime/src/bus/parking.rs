@@ -3,11 +3,8 @@
 //! the service's main queue once the cause is fixed (`zfctl parking …`).
 use lapin::{
     BasicProperties, Channel,
-    options::{
-        BasicAckOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions,
-        QueueDeclareOptions,
-    },
-    types::{AMQPValue, FieldTable},
+    options::{BasicAckOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions},
+    types::AMQPValue,
 };
 
 use super::envelope::{ATTEMPT_HEADER, ERROR_HEADER, headers_to_map, with_header};
@@ -72,44 +69,30 @@ pub async fn list(ch: &Channel, service: &str, limit: usize) -> lapin::Result<Ve
         .await?;
         // basic.nack has no reply: a synchronous call on the same channel
         // makes sure the broker has put the messages back before we return.
-        message_count(ch, &queue).await?;
+        super::queue_depth(ch, &queue).await?;
     }
     Ok(out)
-}
-
-async fn message_count(ch: &Channel, queue: &str) -> lapin::Result<usize> {
-    Ok(ch
-        .queue_declare(
-            queue.into(),
-            QueueDeclareOptions {
-                passive: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await?
-        .message_count() as usize)
 }
 
 /// The queue's message count once it holds still. Quorum queues apply a
 /// requeue (after `list` peeked) asynchronously, so a count read at once can
 /// come up short; read until three reads 100 ms apart agree (or 2 s pass).
 async fn settled_count(ch: &Channel, queue: &str) -> lapin::Result<usize> {
-    let mut last = message_count(ch, queue).await?;
+    let mut last = super::queue_depth(ch, queue).await?;
     let mut same = 1;
     for _ in 0..20 {
         if same >= 3 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        let now = message_count(ch, queue).await?;
+        let now = super::queue_depth(ch, queue).await?;
         if now == last {
             same += 1;
         } else {
             (last, same) = (now, 1);
         }
     }
-    Ok(last)
+    Ok(last as usize)
 }
 
 /// Moves up to `limit` parked messages of `service` back into its main queue

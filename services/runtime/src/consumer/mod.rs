@@ -17,10 +17,7 @@ use futures::StreamExt;
 use lapin::{
     Channel,
     message::Delivery,
-    options::{
-        BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
-        QueueDeclareOptions,
-    },
+    options::{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions},
     types::{AMQPValue, FieldTable, LongString},
 };
 use sqlx::{PgConnection, PgPool};
@@ -29,7 +26,7 @@ use tracing::Instrument as _;
 
 use crate::{
     bus::{
-        self, Backoff, Envelope, PARKING_EXCHANGE, RETRY_EXCHANGE,
+        self, Envelope, PARKING_EXCHANGE, RETRY_EXCHANGE,
         envelope::{ATTEMPT_HEADER, ERROR_HEADER, with_header},
         topology::{ConsumerTopology, declare_consumer},
     },
@@ -208,28 +205,18 @@ impl<H: EventHandler> Consumer<H> {
 
     /// Runs until `shutdown` is cancelled, reconnecting with back-off.
     pub async fn run(self, shutdown: CancellationToken) {
-        let mut backoff = Backoff::default();
-        while !shutdown.is_cancelled() {
-            match self.session(&shutdown, &mut backoff).await {
-                Ok(()) => break,
-                Err(e) => {
-                    let delay = backoff.next_delay();
-                    tracing::warn!(queue = %self.topology.queue(), error = format!("{e:#}"),
-                        retry_in_ms = delay.as_millis() as u64, "consumer interrupted");
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = shutdown.cancelled() => break,
-                    }
-                }
-            }
-        }
+        let what = format!("consumer of {}", self.topology.queue());
+        bus::reconnecting(&what, &shutdown, |connected| {
+            self.session(&shutdown, connected)
+        })
+        .await;
         tracing::info!(queue = %self.topology.queue(), "consumer stopped");
     }
 
     async fn session(
         &self,
         shutdown: &CancellationToken,
-        backoff: &mut Backoff,
+        connected: bus::Connected,
     ) -> anyhow::Result<()> {
         let name = format!("{}-consumer", self.topology.service);
         let conn = bus::connect(&self.amqp_url, &name).await?;
@@ -248,7 +235,7 @@ impl<H: EventHandler> Consumer<H> {
             )
             .await?;
         tracing::info!(queue = %self.topology.queue(), lanes = self.lanes, "consumer connected");
-        *backoff = Backoff::default();
+        connected.mark();
 
         // Deliveries run in lanes: the same ordering key always takes the same
         // lane (so its events stay in order), different keys run concurrently.
@@ -302,7 +289,7 @@ impl<H: EventHandler> Consumer<H> {
                 ch = conn.create_channel().await.ok();
             }
             let Some(c) = &ch else { continue };
-            match queue_depth(c, &parking).await {
+            match crate::bus::queue_depth(c, &parking).await {
                 Ok(n) => gauge.set(i64::from(n)),
                 Err(e) => {
                     tracing::debug!(queue = %parking, error = %e,
@@ -582,22 +569,6 @@ fn inbox_county(envelope: &Envelope) -> &str {
     } else {
         "000000"
     }
-}
-
-/// Messages ready in `queue`, by a passive declare (fails if it is missing,
-/// and the broker then closes `ch`).
-pub async fn queue_depth(ch: &Channel, queue: &str) -> lapin::Result<u32> {
-    Ok(ch
-        .queue_declare(
-            queue.into(),
-            QueueDeclareOptions {
-                passive: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await?
-        .message_count())
 }
 
 async fn publish_confirmed(
