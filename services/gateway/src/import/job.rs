@@ -1,0 +1,247 @@
+//! A running import job: reading the file, checking and writing the rows
+//! in phases, reporting progress and errors as it goes, and its end.
+use super::*;
+
+/// A running job: its counters and error report, reported as it goes.
+pub struct Run {
+    pub job_id: Uuid,
+    pub kind: Kind,
+    pub mode: Mode,
+    pub claims: Claims,
+    pub up: Upstream,
+    pub counts: Counts,
+    pool: sqlx::PgPool,
+    failed_rows: HashSet<u32>,
+    error_seq: i32,
+    phase: &'static str,
+    last_report: Instant,
+}
+
+impl Run {
+    /// A job about to start, in its first phase (checking).
+    pub fn new(job_id: Uuid, kind: Kind, mode: Mode, claims: Claims, up: Upstream) -> Self {
+        let pool = up.state.pool.clone();
+        Self {
+            job_id,
+            kind,
+            mode,
+            claims,
+            up,
+            counts: Counts::default(),
+            pool,
+            failed_rows: HashSet::new(),
+            error_seq: 0,
+            phase: "checking",
+            last_report: Instant::now(),
+        }
+    }
+
+    fn db(e: sqlx::Error) -> String {
+        tracing::error!(error = %e, "import job bookkeeping failed");
+        "内部错误（导入记录无法保存），已记录".into()
+    }
+
+    /// Stores errors and counts their rows as failed.
+    pub async fn add_errors(&mut self, errors: Vec<RowError>) -> Result<(), String> {
+        for chunk in errors.chunks(5000) {
+            store::add_errors(&self.pool, self.job_id, self.error_seq, chunk)
+                .await
+                .map_err(Self::db)?;
+            self.error_seq += chunk.len() as i32;
+        }
+        for e in &errors {
+            self.failed_rows.insert(e.row);
+        }
+        self.counts.failed = self.failed_rows.len() as i32;
+        Ok(())
+    }
+
+    /// Bad rows found while checking: final, so processed.
+    pub async fn checked(&mut self, errors: Vec<RowError>) -> Result<(), String> {
+        let before = self.failed_rows.len();
+        self.add_errors(errors).await?;
+        self.counts.processed += (self.failed_rows.len() - before) as i32;
+        self.phase = "writing";
+        self.report(true).await
+    }
+
+    /// A batch came back: `rows` processed, `imported` of them written (or
+    /// already there), the rest refused with `errors`.
+    pub async fn batch_done(
+        &mut self,
+        rows: usize,
+        imported: usize,
+        errors: Vec<RowError>,
+    ) -> Result<(), String> {
+        self.add_errors(errors).await?;
+        self.counts.processed += rows as i32;
+        self.counts.imported += imported as i32;
+        self.report(false).await
+    }
+
+    /// Saves progress, at most every 250 ms unless forced.
+    pub async fn report(&mut self, force: bool) -> Result<(), String> {
+        if force || self.last_report.elapsed() >= Duration::from_millis(250) {
+            store::progress(&self.pool, self.job_id, self.phase, self.counts)
+                .await
+                .map_err(Self::db)?;
+            self.last_report = Instant::now();
+        }
+        Ok(())
+    }
+
+    /// The reason an all-or-nothing job wrote nothing.
+    pub fn nothing_written(&self) -> String {
+        format!(
+            "有{}行有误，按“全部成功才导入”（all_or_nothing）未写入任何数据；请按错误清单修改后重新上传",
+            self.counts.failed
+        )
+    }
+}
+
+/// The file and the options of a job.
+pub(super) struct Input {
+    pub(super) body: Bytes,
+    pub(super) format: tabular::Format,
+    pub(super) sheet: Option<String>,
+    /// Where village names are looked up (a county or township prefix).
+    pub(super) area: String,
+}
+
+/// Reads the file and finds the header: (sheet name, header row, mapping,
+/// the non-blank data rows). Public for the fuzz targets (`fuzz/`).
+pub fn read_rows(
+    kind: Kind,
+    format: tabular::Format,
+    body: &[u8],
+    sheet: Option<&str>,
+) -> Result<(String, u32, Mapping, Vec<Row>), String> {
+    let grids = match format {
+        tabular::Format::Workbook => tabular::workbook(body, sheet)?,
+        tabular::Format::Csv => vec![tabular::csv(body)?],
+    };
+    let (grid, located) = tabular::choose(kind.specs(), &grids)?;
+    let rows: Vec<Row> = grid.rows[located.first_data..]
+        .iter()
+        .filter(|r| !r.is_blank())
+        .cloned()
+        .collect();
+    Ok((grid.name.clone(), located.header_row, located.mapping, rows))
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        tracing::error!(error = %e, "import task panicked");
+        "内部错误，已记录".to_owned()
+    })
+}
+
+/// The whole job; Ok is the summary, Err the reason it failed.
+async fn execute(run: &mut Run, input: Input) -> Result<String, String> {
+    let kind = run.kind;
+    let (format, area) = (input.format, input.area.clone());
+    // The file is dropped once read.
+    let (sheet, header_row, mapping, rows) =
+        blocking(move || read_rows(kind, input.format, &input.body, input.sheet.as_deref()))
+            .await??;
+    run.counts.total = rows.len() as i32;
+    store::set_source(
+        &run.pool,
+        run.job_id,
+        format.as_str(),
+        &sheet,
+        header_row,
+        run.counts.total,
+    )
+    .await
+    .map_err(Run::db)?;
+    if rows.is_empty() {
+        return Err(format!("第{header_row}行是表头，但表头下没有数据行"));
+    }
+    match kind {
+        Kind::Households => {
+            let dir = {
+                let col = mapping.column("village");
+                let codes = rows
+                    .iter()
+                    .filter_map(|r| col.and_then(|c| r.cell(c)).map(|c| c.text.as_str()));
+                let areas = directory::areas_to_load(&area, codes, &run.claims.scope);
+                directory::load(&run.up.state, &run.up.token, areas)
+                    .await
+                    .map_err(|s| status_reason(&s))?
+            };
+            let (scope, m) = (run.claims.scope.clone(), mapping.clone());
+            let parsed =
+                blocking(move || households::parse(&rows, &m, &dir, &scope, check::china_today()))
+                    .await?;
+            if gate(run, parsed.errors).await? {
+                households::write(run, &mapping, parsed.good).await?;
+            }
+        }
+        Kind::Cadres => {
+            let dir = {
+                let col = mapping.column("region");
+                let codes = rows
+                    .iter()
+                    .filter_map(|r| col.and_then(|c| r.cell(c)).map(|c| c.text.as_str()));
+                let areas = directory::areas_to_load(&area, codes, &run.claims.scope);
+                directory::load(&run.up.state, &run.up.token, areas)
+                    .await
+                    .map_err(|s| status_reason(&s))?
+            };
+            let existing = cadres::existing(&run.up, &area, &run.claims.scope).await?;
+            let (scope, m) = (run.claims.scope.clone(), mapping.clone());
+            let county_admin = run.claims.has_role(roles::COUNTY_ADMIN);
+            let parsed =
+                blocking(move || cadres::parse(&rows, &m, &dir, &scope, county_admin, &existing))
+                    .await?;
+            if gate(run, parsed.errors).await? {
+                cadres::write(run, &mapping, parsed.good).await?;
+            }
+        }
+        Kind::Regions => {
+            let (claims, m) = (run.claims.clone(), mapping.clone());
+            let parsed = blocking(move || regions::parse(&rows, &m, &claims)).await?;
+            if gate(run, parsed.errors).await? {
+                regions::write(run, &mapping, parsed.good).await?;
+            }
+        }
+    }
+    let c = run.counts;
+    Ok(if c.failed == 0 {
+        format!("共{}行，全部导入", c.total)
+    } else {
+        format!(
+            "共{}行：导入{}行，{}行有误未导入",
+            c.total, c.imported, c.failed
+        )
+    })
+}
+
+/// After checking: stores the bad rows; false (nothing to write) when
+/// there are none good, Err when all-or-nothing and some are bad.
+async fn gate(run: &mut Run, errors: Vec<RowError>) -> Result<bool, String> {
+    let bad = !errors.is_empty();
+    run.checked(errors).await?;
+    if bad && run.mode.all_or_nothing() {
+        return Err(run.nothing_written());
+    }
+    Ok(run.counts.failed < run.counts.total)
+}
+
+/// Runs a job to its end and records the outcome.
+pub(super) async fn run_job(mut run: Run, input: Input) {
+    let outcome = execute(&mut run, input).await;
+    let (state, message) = match &outcome {
+        Ok(summary) => ("done", summary.as_str()),
+        Err(reason) => ("failed", reason.as_str()),
+    };
+    if outcome.is_err() && run.mode.all_or_nothing() {
+        // Nothing of an all-or-nothing job counts as imported when it fails
+        // before writing; what a failed write already wrote stays counted.
+        run.counts.processed = run.counts.total;
+    }
+    if let Err(e) = store::finish(&run.pool, run.job_id, state, message, run.counts).await {
+        tracing::error!(error = %e, job_id = %run.job_id, "could not record the end of an import");
+    }
+}
