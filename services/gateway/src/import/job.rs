@@ -1,5 +1,9 @@
 //! A running import job: reading the file, checking and writing the rows
 //! in phases, reporting progress and errors as it goes, and its end.
+use std::collections::HashSet;
+
+use tokio::time::Instant;
+
 use super::*;
 
 /// A running job: its counters and error report, reported as it goes.

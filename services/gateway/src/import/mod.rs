@@ -31,7 +31,7 @@ pub mod regions;
 pub mod store;
 mod upstream;
 
-use std::{collections::HashSet, future::Future, time::Duration};
+use std::time::Duration;
 
 use axum::{
     Json,
@@ -44,7 +44,6 @@ use chrono::{DateTime, Utc};
 use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tokio::time::Instant;
 use uuid::Uuid;
 use zoufang_runtime::{
     auth::{Claims, roles},

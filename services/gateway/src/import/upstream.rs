@@ -1,5 +1,7 @@
 //! The registry as an import job reaches it: the caller's own token, and
 //! the registry's refusals turned into row reasons in Chinese.
+use std::future::Future;
+
 use super::*;
 
 /// The caller's way to the registry, for a job's background task.
