@@ -1,13 +1,14 @@
 //! Accounts and sign-in (登录): argon2id passwords, sessions whose id rides
 //! in the access token, rotating refresh tokens, lock-out after repeated
-//! failures, password change, and admins disabling accounts (their tokens
-//! stop working at once).
+//! failures, password change; and, in `admin`, admins creating, listing
+//! and disabling accounts (their tokens stop working at once).
+mod admin;
 pub mod password;
 pub mod store;
 
 use axum::{
     Json,
-    extract::{Path, Query, State},
+    extract::State,
     routing::{get, post},
 };
 use chrono::{DateTime, Duration, Utc};
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
-use zoufang_runtime::auth::{Claims, roles};
+use zoufang_runtime::auth::roles;
 
 use crate::{
     caller::Caller,
@@ -25,6 +26,9 @@ use crate::{
     state::AppState,
 };
 use store::AccountRow;
+
+pub use admin::{AccountView, ListQuery, NewAccount, bootstrap};
+use admin::{create_account, disable_account, enable_account, list_accounts};
 
 /// The rule of lock-out: after `threshold` failures in a row the account
 /// locks for `minutes`; returns the new count and the lock.
@@ -62,26 +66,6 @@ pub struct ChangePassword {
     pub new_password: String,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewAccount {
-    pub username: String,
-    pub password: String,
-    pub display_name: String,
-    pub roles: Vec<String>,
-    pub scope: String,
-    /// The id the services know the person by (a cadre's id); defaults to a new id.
-    #[serde(default)]
-    pub user_id: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    #[serde(default)]
-    pub scope: Option<String>,
-}
-
 /// What a sign-in or refresh returns.
 #[derive(Debug, Serialize)]
 pub struct Tokens {
@@ -98,34 +82,6 @@ pub struct Me {
     pub user_id: String,
     pub roles: Vec<String>,
     pub scope: String,
-}
-
-/// An account as admins see it.
-#[derive(Debug, Serialize)]
-pub struct AccountView {
-    pub account_id: Uuid,
-    pub username: String,
-    pub user_id: String,
-    pub display_name: String,
-    pub roles: Vec<String>,
-    pub scope: String,
-    pub active: bool,
-    pub locked: bool,
-    pub created_at: DateTime<Utc>,
-}
-
-fn view(a: &AccountRow) -> AccountView {
-    AccountView {
-        account_id: a.account_id,
-        username: a.username.clone(),
-        user_id: a.user_id.clone(),
-        display_name: a.display_name.clone(),
-        roles: a.roles.clone(),
-        scope: a.scope.clone(),
-        active: a.active,
-        locked: a.locked_until.is_some_and(|t| t > Utc::now()),
-        created_at: a.created_at,
-    }
 }
 
 #[derive(Serialize)]
@@ -329,167 +285,6 @@ async fn change_password(
     Ok(Json(json!({"changed": true})))
 }
 
-/// Who may manage accounts: county admins anywhere in scope, township admins
-/// for cadres and supervisors of their own township.
-fn may_manage(claims: &Claims, scope: &str, roles_granted: &[String]) -> Result<(), ApiError> {
-    if !claims.has_any_role(&[roles::COUNTY_ADMIN, roles::TOWNSHIP_ADMIN]) {
-        return Err(ApiError::forbidden(
-            "managing accounts needs county_admin or township_admin",
-        ));
-    }
-    if !scope.starts_with(&claims.scope) {
-        return Err(ApiError::forbidden(format!(
-            "scope {scope} is outside your scope {}",
-            claims.scope
-        )));
-    }
-    if !claims.has_role(roles::COUNTY_ADMIN) {
-        let allowed = [roles::CADRE, roles::SUPERVISOR, roles::TOWNSHIP_ADMIN];
-        if let Some(r) = roles_granted
-            .iter()
-            .find(|r| !allowed.contains(&r.as_str()))
-        {
-            return Err(ApiError::forbidden(format!(
-                "a township admin cannot grant {r}"
-            )));
-        }
-    }
-    Ok(())
-}
-
-async fn create_account(
-    State(state): State<AppState>,
-    caller: Caller,
-    Json(req): Json<NewAccount>,
-) -> Result<(http::StatusCode, Json<AccountView>), ApiError> {
-    let username = req.username.trim().to_owned();
-    if username.is_empty() || username.chars().count() > 64 {
-        return Err(ApiError::invalid("username", "1–64 characters"));
-    }
-    if req.display_name.trim().is_empty() || req.display_name.chars().count() > 50 {
-        return Err(ApiError::invalid("display_name", "1–50 characters"));
-    }
-    if req.roles.is_empty() {
-        return Err(ApiError::invalid("roles", "give at least one role"));
-    }
-    for (i, r) in req.roles.iter().enumerate() {
-        if !roles::ALL.contains(&r.as_str()) || r == roles::SERVICE {
-            return Err(ApiError::invalid(
-                format!("roles[{i}]"),
-                format!("unknown role {r:?}"),
-            ));
-        }
-    }
-    if req.scope.len() > 12 || !req.scope.chars().all(|c| c.is_ascii_digit()) {
-        return Err(ApiError::invalid(
-            "scope",
-            "a region-code prefix of at most 12 digits",
-        ));
-    }
-    password::check_policy("password", &req.password)?;
-    may_manage(&caller.claims, &req.scope, &req.roles)?;
-    let user_id = match req.user_id.as_deref().map(str::trim) {
-        Some("") | None => Uuid::now_v7().to_string(),
-        Some(id) if id.chars().count() <= 64 => id.to_owned(),
-        Some(_) => return Err(ApiError::invalid("user_id", "at most 64 characters")),
-    };
-    let pw = req.password.clone();
-    let phc = tokio::task::spawn_blocking(move || password::hash(&pw))
-        .await
-        .map_err(ApiError::internal)??;
-    let row = AccountRow {
-        account_id: Uuid::now_v7(),
-        username,
-        user_id,
-        display_name: req.display_name.trim().to_owned(),
-        password_hash: phc,
-        roles: req.roles.clone(),
-        scope: req.scope.clone(),
-        active: true,
-        failed_attempts: 0,
-        locked_until: None,
-        created_by: caller.claims.sub.clone(),
-        created_at: Utc::now(),
-    };
-    if !store::insert(&state.pool, &row).await? {
-        return Err(ApiError::new(
-            http::StatusCode::CONFLICT,
-            "conflict",
-            "用户名或用户ID已存在",
-        ));
-    }
-    Ok((http::StatusCode::CREATED, Json(view(&row))))
-}
-
-async fn list_accounts(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query<ListQuery>,
-) -> Result<Json<Vec<AccountView>>, ApiError> {
-    let prefix = q.scope.unwrap_or_else(|| caller.claims.scope.clone());
-    may_manage(&caller.claims, &prefix, &[])?;
-    let rows = store::under(&state.pool, &prefix, 1000).await?;
-    Ok(Json(rows.iter().map(view).collect()))
-}
-
-async fn managed(state: &AppState, caller: &Caller, id: &str) -> Result<AccountRow, ApiError> {
-    let id = Uuid::parse_str(id).map_err(|_| ApiError::invalid("account_id", "not a UUID"))?;
-    let account = store::by_id(&state.pool, id)
-        .await?
-        .filter(|a| a.scope.starts_with(&caller.claims.scope))
-        .ok_or_else(|| ApiError::not_found(format!("account {id}")))?;
-    may_manage(&caller.claims, &account.scope, &account.roles)?;
-    Ok(account)
-}
-
-async fn disable_account(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<AccountView>, ApiError> {
-    let mut account = managed(&state, &caller, &id).await?;
-    store::set_active(&state.pool, account.account_id, false).await?;
-    store::revoke_all(&state.pool, account.account_id, None).await?;
-    account.active = false;
-    Ok(Json(view(&account)))
-}
-
-async fn enable_account(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<AccountView>, ApiError> {
-    let mut account = managed(&state, &caller, &id).await?;
-    store::set_active(&state.pool, account.account_id, true).await?;
-    account.active = true;
-    account.locked_until = None;
-    Ok(Json(view(&account)))
-}
-
-/// Creates the first county admin when no account exists.
-pub async fn bootstrap(pool: &sqlx::PgPool, password: &str) -> anyhow::Result<bool> {
-    if store::any(pool).await? {
-        return Ok(false);
-    }
-    let pw = password.to_owned();
-    let phc = tokio::task::spawn_blocking(move || password::hash(&pw)).await??;
-    let row = AccountRow {
-        account_id: Uuid::now_v7(),
-        username: "admin".into(),
-        user_id: "admin".into(),
-        display_name: "系统管理员".into(),
-        password_hash: phc,
-        roles: vec![roles::COUNTY_ADMIN.into()],
-        scope: String::new(),
-        active: true,
-        failed_attempts: 0,
-        locked_until: None,
-        created_by: "bootstrap".into(),
-        created_at: Utc::now(),
-    };
-    Ok(store::insert(pool, &row).await?)
-}
-
 fn tokens_schema() -> serde_json::Value {
     json!({"type": "object", "required": ["access_token", "token_type", "expires_in", "refresh_token", "user"],
         "properties": {
@@ -651,23 +446,5 @@ mod tests {
             after_failure(4, 5, 15, now),
             (0, Some(now + Duration::minutes(15)))
         );
-    }
-
-    #[test]
-    fn township_admins_manage_only_their_township_and_lesser_roles() {
-        let town = Claims {
-            sub: "t".into(),
-            roles: vec![roles::TOWNSHIP_ADMIN.into()],
-            scope: "430426104".into(),
-            exp: 0,
-        };
-        assert!(may_manage(&town, "430426104201", &[roles::CADRE.into()]).is_ok());
-        assert!(may_manage(&town, "430426105", &[roles::CADRE.into()]).is_err());
-        assert!(may_manage(&town, "430426104", &[roles::COUNTY_ADMIN.into()]).is_err());
-        let cadre = Claims {
-            roles: vec![roles::CADRE.into()],
-            ..town
-        };
-        assert!(may_manage(&cadre, "430426104", &[]).is_err());
     }
 }
