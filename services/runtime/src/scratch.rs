@@ -4,6 +4,20 @@
 //! leaves.
 use sqlx::{Connection, Executor, PgPool};
 
+/// A name no other test run uses, `zft<secs>x<random>` like the end-to-end
+/// tests' databases and queues, so their clean-up removes what a crashed
+/// run leaves.
+pub fn unique_name() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    format!(
+        "zft{secs}x{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
+}
+
 /// A database made for one test; [`ScratchDb::drop_now`] removes it.
 pub struct ScratchDb {
     server: String,
@@ -17,15 +31,10 @@ impl ScratchDb {
     pub fn new() -> Self {
         let server = std::env::var("TEST_PG_SERVER")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
-        let name = format!(
-            "zft{secs}x{}",
-            &uuid::Uuid::new_v4().simple().to_string()[..8]
-        );
-        Self { server, name }
+        Self {
+            server,
+            name: unique_name(),
+        }
     }
 
     /// A pool on `schema` of this database, with the runtime's migrations

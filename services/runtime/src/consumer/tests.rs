@@ -53,16 +53,7 @@ async fn until(what: &str, mut check: impl FnMut() -> bool) {
 async fn the_parking_queue_depth_is_a_gauge_and_survives_a_deleted_queue() {
     let amqp =
         std::env::var("AMQP_URL").unwrap_or_else(|_| crate::config::DEFAULT_AMQP_URL.to_owned());
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    // Named like the end-to-end tests' queues, so their clean-up deletes
-    // what a crashed run leaves.
-    let service = format!(
-        "zft{secs}x{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    );
+    let service = crate::scratch::unique_name();
     let topology = ConsumerTopology {
         service: service.clone(),
         bindings: vec![],
@@ -112,15 +103,7 @@ async fn the_parking_queue_depth_is_a_gauge_and_survives_a_deleted_queue() {
 
     shutdown.cancel();
     task.await.unwrap();
-    for q in [
-        topology.queue(),
-        topology.parking_queue(),
-        topology.retry_queue(Duration::from_secs(1)),
-    ] {
-        ch.queue_delete(q.into(), QueueDeleteOptions::default())
-            .await
-            .unwrap();
-    }
+    delete_queues(&ch, &topology).await;
     let _ = conn.close(200, "done".into()).await;
 }
 
@@ -307,16 +290,24 @@ async fn queued_events_apply_in_batches_exactly_once() {
 
     shutdown.cancel();
     task.await.unwrap();
-    for q in [
-        topology.queue(),
-        topology.parking_queue(),
-        topology.retry_queue(Duration::from_millis(200)),
-    ] {
+    delete_queues(&ch, &topology).await;
+    let _ = conn.close(200, "done".into()).await;
+    pool.close().await;
+    db.drop_now().await;
+}
+
+/// Deletes a test consumer's queues: main, parking and every retry queue.
+async fn delete_queues(ch: &Channel, topology: &ConsumerTopology) {
+    let retries = topology
+        .retry_delays
+        .iter()
+        .map(|d| topology.retry_queue(*d));
+    for q in [topology.queue(), topology.parking_queue()]
+        .into_iter()
+        .chain(retries)
+    {
         ch.queue_delete(q.into(), QueueDeleteOptions::default())
             .await
             .unwrap();
     }
-    let _ = conn.close(200, "done".into()).await;
-    pool.close().await;
-    db.drop_now().await;
 }
