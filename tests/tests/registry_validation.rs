@@ -2,7 +2,10 @@
 use tonic::Code;
 use uuid::Uuid;
 use zoufang_e2e::{TestRegistry, fixtures};
-use zoufang_proto::registry::v1::*;
+use zoufang_proto::{
+    common::v1::{MaterialHandout, RaisedItem},
+    registry::v1::*,
+};
 
 const ADMIN: &[&str] = &["county_admin"];
 
@@ -99,6 +102,33 @@ async fn bad_input_is_refused_by_field_and_writes_nothing() {
     for field in ["visit_id", "mode", "ended_at"] {
         assert_invalid(&err, field);
     }
+
+    // Hundreds of problems at once (the gateway's fuzzer sent such a
+    // visit): still a clear InvalidArgument naming the first fields, not a
+    // transport error from an answer too large for HTTP/2 headers.
+    let mut v = fixtures::visit_request(&seed, &seed.household_ids[0]);
+    v.mode = 0;
+    v.items = (0..200)
+        .map(|i| RaisedItem {
+            item_no: -i,
+            kind: 0,
+            category: String::new(),
+            description: String::new(),
+            households_involved: -1,
+            resolved_on_spot: true,
+            resolution_note: String::new(),
+            urgent: false,
+        })
+        .collect();
+    v.materials = (0..200)
+        .map(|_| MaterialHandout {
+            name: "化".repeat(40),
+            quantity: -1,
+        })
+        .collect();
+    let err = admin.record_visit(v).await.expect_err("hundreds");
+    assert_invalid(&err, "mode");
+    assert!(err.message().contains("more"), "{}", err.message());
 
     // Region CSV with a 13-digit code: the row and column are named.
     let csv = "code,name,level,pcode\n4304261042041,某村,5,430426104000\n";

@@ -44,12 +44,61 @@ pub enum ServiceError {
     Internal(#[from] anyhow::Error),
 }
 
+/// Bytes of violations an answer's message carries (percent-encoded in the
+/// `grpc-message` header, up to three times as long).
+const MESSAGE_BUDGET: usize = 1_000;
+/// Bytes of violations an answer's details carry (base64 in the
+/// `grpc-status-details-bin` header). Both headers together must stay well
+/// under the 16 KiB that HTTP/2 peers accept: a request with hundreds of
+/// problems once got a transport error instead of its InvalidArgument.
+const DETAILS_BUDGET: usize = 4_000;
+/// The longest field path and reason kept of one violation, in bytes.
+const MAX_FIELD_BYTES: usize = 128;
+const MAX_REASON_BYTES: usize = 300;
+
+/// `s` cut to at most `max` bytes, at a character boundary.
+fn clip(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// The leading violations that fit in `budget` bytes (always the first),
+/// each clipped, as (field, reason).
+fn reported(violations: &[FieldViolation], budget: usize) -> Vec<(&str, &str)> {
+    let mut used = 0;
+    let mut out = Vec::new();
+    for v in violations {
+        let (field, reason) = (
+            clip(&v.field, MAX_FIELD_BYTES),
+            clip(&v.reason, MAX_REASON_BYTES),
+        );
+        used += field.len() + reason.len() + 4;
+        if !out.is_empty() && used > budget {
+            break;
+        }
+        out.push((field, reason));
+    }
+    out
+}
+
+/// The violations that fit, then how many more there are.
 fn describe(violations: &[FieldViolation]) -> String {
-    violations
+    let shown = reported(violations, MESSAGE_BUDGET);
+    let mut text = shown
         .iter()
-        .map(|v| format!("{}: {}", v.field, v.reason))
+        .map(|(field, reason)| format!("{field}: {reason}"))
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("; ");
+    if shown.len() < violations.len() {
+        text.push_str(&format!("; … and {} more", violations.len() - shown.len()));
+    }
+    text
 }
 
 /// Result alias for service operations.
@@ -109,8 +158,8 @@ impl From<ServiceError> for Status {
         match e {
             ServiceError::InvalidArgument(violations) => {
                 let mut details = ErrorDetails::new();
-                for v in &violations {
-                    details.add_bad_request_violation(v.field.clone(), v.reason.clone());
+                for (field, reason) in reported(&violations, DETAILS_BUDGET) {
+                    details.add_bad_request_violation(field, reason);
                 }
                 Status::with_error_details(
                     Code::InvalidArgument,
@@ -170,6 +219,33 @@ mod tests {
         let details = status.get_error_details();
         let bad = details.bad_request().expect("bad request detail");
         assert_eq!(bad.field_violations[0].field, "household.id_number");
+    }
+
+    #[test]
+    fn hundreds_of_violations_fit_in_the_headers() {
+        let violations: Vec<FieldViolation> = (0..500)
+            .map(|i| FieldViolation {
+                field: format!("items[{i}].description"),
+                reason: "是必填项".repeat(100),
+            })
+            .collect();
+        let status: Status = ServiceError::InvalidArgument(violations).into();
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert!(
+            status
+                .message()
+                .starts_with("invalid argument: items[0].description")
+        );
+        assert!(status.message().contains("more"), "{}", status.message());
+        assert!(status.message().len() < 1_200, "{}", status.message().len());
+        let bad = status
+            .get_error_details()
+            .bad_request()
+            .expect("details")
+            .clone();
+        assert!(!bad.field_violations.is_empty() && bad.field_violations.len() < 500);
+        assert!(bad.field_violations[0].description.len() <= MAX_REASON_BYTES);
+        assert!(status.details().len() < 6_000, "{}", status.details().len());
     }
 
     #[test]
