@@ -20,11 +20,14 @@ use std::{
 
 use clap::Parser;
 use common::{percentile, pgbench_baseline};
+use resources::{Sampler, Usage, Watched, pids_named};
 use uuid::Uuid;
 use zoufang_e2e::{TestRegistry, fixtures, unique_name};
 
 #[path = "common.rs"]
 mod common;
+#[path = "resources.rs"]
+mod resources;
 
 /// Measures RecordVisit throughput and latency against a pgbench baseline.
 #[derive(Debug, Parser)]
@@ -134,14 +137,32 @@ async fn main() -> anyhow::Result<()> {
     for &clients in &args.clients {
         let _ = run(clients, 2).await;
         let before = pgbench_baseline(&registry.database, clients, args.seconds)?;
+        // Where the CPU goes while visits are recorded: this process (the
+        // gRPC clients and the registry), PostgreSQL, and the machine.
+        let sampler = Sampler::start(
+            vec![
+                Watched {
+                    label: "client and registry".into(),
+                    pids: vec![std::process::id()],
+                },
+                Watched {
+                    label: "PostgreSQL".into(),
+                    pids: pids_named("postgres"),
+                },
+            ],
+            Duration::from_secs(1),
+        );
         let (mut latencies, elapsed) = run(clients, args.seconds).await;
+        let (usage, machine_busy) = sampler.finish().await;
         // Let the ledger catch up first, so its backlog does not load the
         // baseline that follows.
         let lag = match &ledger {
             Some(ledger) => Some(ledger_lag(&registry.pool, &ledger.pool).await?),
             None => None,
         };
+        let sampler = Sampler::start(Vec::new(), Duration::from_secs(1));
         let after = pgbench_baseline(&registry.database, clients, args.seconds)?;
+        let (_, pgbench_busy) = sampler.finish().await;
         latencies.sort_unstable();
         let rate = latencies.len() as f64 / elapsed.as_secs_f64();
         let baseline = (before + after) / 2.0;
@@ -175,6 +196,17 @@ async fn main() -> anyhow::Result<()> {
             "ratio: RecordVisit / pgbench insert = {:.2}",
             rate / baseline
         );
+        print_cpu_costs(
+            &CpuCosts {
+                visits: latencies.len() as f64,
+                seconds: elapsed.as_secs_f64(),
+                usage,
+                machine_busy,
+            },
+            after,
+            pgbench_busy,
+            baseline,
+        );
         summary.push((clients, rate, baseline));
     }
     if summary.len() > 1 {
@@ -197,6 +229,56 @@ async fn main() -> anyhow::Result<()> {
     }
     registry.stop().await;
     Ok(())
+}
+
+/// The CPU a measurement used: per watched label, cores busy on average;
+/// and the machine's busy share of all its cores.
+struct CpuCosts {
+    visits: f64,
+    seconds: f64,
+    usage: Vec<(String, Usage)>,
+    machine_busy: f64,
+}
+
+/// Prints CPU milliseconds per visit (each label, and the whole machine)
+/// beside the machine's CPU per pgbench insert, and the ceiling they imply:
+/// the rate this process alone would allow if the database cost nothing.
+/// On a machine the run saturates, that ceiling bounds the ratio any
+/// database-side work could reach.
+fn print_cpu_costs(cpu: &CpuCosts, pgbench_tps: f64, pgbench_busy: f64, baseline: f64) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let per_visit_ms =
+        |share_of_one_core: f64| share_of_one_core * cpu.seconds * 1000.0 / cpu.visits;
+    let machine_ms = per_visit_ms(cpu.machine_busy * cores);
+    let parts = cpu
+        .usage
+        .iter()
+        .map(|(label, used)| format!("{label} {:.3}", per_visit_ms(used.cores)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    println!(
+        "  CPU per visit   {machine_ms:.3} ms on the machine ({:.0}% of {cores} cores busy): {parts}",
+        cpu.machine_busy * 100.0
+    );
+    println!(
+        "  CPU per insert  {:.3} ms on the machine for pgbench ({:.0}% busy)",
+        pgbench_busy * cores * 1000.0 / pgbench_tps.max(1.0),
+        pgbench_busy * 100.0
+    );
+    if let Some((label, own)) = cpu.usage.first() {
+        println!(
+            "  memory          {label}: peak {:.0} MiB resident",
+            own.rss_peak_mib
+        );
+        let own_ms = per_visit_ms(own.cores);
+        if own_ms > 0.0 {
+            let ceiling = cores * 1000.0 / own_ms;
+            println!(
+                "  ceiling         {ceiling:.0} visits/s = {:.2}× pgbench if everything but the {label} cost nothing",
+                ceiling / baseline
+            );
+        }
+    }
 }
 
 /// Waits until every item of every visit is in the ledger, then returns
