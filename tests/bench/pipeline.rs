@@ -32,7 +32,7 @@ use chrono::{DateTime, Utc};
 use clap::Parser;
 use common::{percentile, pgbench_baseline};
 use futures::StreamExt as _;
-use resources::{Sampler, Watched, pids_named, read_proc};
+use resources::{Sampler, Watched, read_proc};
 use sqlx::PgPool;
 use tonic::transport::Channel;
 use uuid::Uuid;
@@ -133,23 +133,11 @@ async fn run(stack: Stack, args: &Args) -> anyhow::Result<()> {
     let mut watched: Vec<Watched> = stack
         .procs()
         .iter()
-        .map(|p| Watched {
-            label: p.name.clone(),
-            pids: p.pid().into_iter().collect(),
-        })
+        .map(|p| Watched::pids(p.name.clone(), p.pid().into_iter().collect()))
         .collect();
-    watched.push(Watched {
-        label: "postgresql (all backends)".into(),
-        pids: pids_named("postgres"),
-    });
-    watched.push(Watched {
-        label: "rabbitmq".into(),
-        pids: pids_named("beam.smp"),
-    });
-    watched.push(Watched {
-        label: "load generator".into(),
-        pids: vec![std::process::id()],
-    });
+    watched.push(Watched::named("postgresql (all backends)", "postgres"));
+    watched.push(Watched::named("rabbitmq", "beam.smp"));
+    watched.push(Watched::pids("load generator", vec![std::process::id()]));
 
     println!(
         "load: {} clients, {} offered, {} s warm-up + {} s measured, {} households, {} cadres",
@@ -222,6 +210,8 @@ async fn run(stack: Stack, args: &Args) -> anyhow::Result<()> {
     let ledger = lag(&pool, LEDGER_LAG, window_start, window_end).await?;
     let paged = lag(&pool, NOTIFY_LAG, window_start, window_end).await?;
     let windows = timeline(&pool, window_start, window_end).await?;
+    let events_per_visit =
+        events_written(&pool, window_start, window_end).await? as f64 / (visits.max(1) as f64);
 
     // Baselines, with the stack stopped (its connections closed).
     let database = stack.database.clone();
@@ -259,11 +249,14 @@ async fn run(stack: Stack, args: &Args) -> anyhow::Result<()> {
             w.3
         );
     }
-    println!("\n== resources (cores = CPU seconds per second; RSS MiB)");
     println!(
-        "  {:<26} {:>7} {:>9} {:>9}",
-        "process", "cores", "RSS idle", "RSS peak"
+        "\n== resources (cores = CPU seconds per second; ms/visit = CPU ms per visit recorded; RSS MiB)"
     );
+    println!(
+        "  {:<26} {:>7} {:>9} {:>9} {:>9}",
+        "process", "cores", "ms/visit", "RSS idle", "RSS peak"
+    );
+    let per_visit_ms = |cores: f64| cores * 1000.0 / rate.max(1e-9);
     for (label, u) in &usage {
         let idle_rss = idle
             .iter()
@@ -274,13 +267,26 @@ async fn run(stack: Stack, args: &Args) -> anyhow::Result<()> {
         } else {
             "-".into()
         };
-        println!("  {label:<26} {:>7.2} {idle_rss:>9} {peak:>9}", u.cores);
+        println!(
+            "  {label:<26} {:>7.2} {:>9.2} {idle_rss:>9} {peak:>9}",
+            u.cores,
+            per_visit_ms(u.cores)
+        );
     }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let watched_cores: f64 = usage.iter().map(|(_, u)| u.cores).sum();
     println!(
-        "  machine busy    {:.0}% of {} cores",
-        machine_busy * 100.0,
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        "  {:<26} {watched_cores:>7.2} {:>9.2}",
+        "all of the above",
+        per_visit_ms(watched_cores)
     );
+    println!(
+        "  machine busy    {:.0}% of {cores} cores; at {:.2} CPU ms a visit they carry at most {:.0} visits/s",
+        machine_busy * 100.0,
+        per_visit_ms(watched_cores),
+        cores * rate / watched_cores.max(1e-9)
+    );
+    println!("  events          {events_per_visit:.2} written to outboxes per visit recorded");
     println!("\n== baselines, same run, {} clients", args.clients);
     println!("  pgbench single-row INSERT        {pgbench:>9.1} tx/s");
     println!("  RabbitMQ persistent + confirm    {rabbit:>9.1} msg/s");
@@ -347,6 +353,33 @@ async fn register_cadres(url: &str, n: usize) -> anyhow::Result<Arc<Vec<String>>
     }
     anyhow::ensure!(!cadres.is_empty(), "--cadres needs at least 1");
     Ok(Arc::new(cadres))
+}
+
+/// Events written to every service's outbox between `from` and `to`: what
+/// the broker carries per visit.
+async fn events_written(
+    pool: &sqlx::PgPool,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> anyhow::Result<i64> {
+    let schemas: Vec<String> = sqlx::query_scalar(
+        "SELECT table_schema::text FROM information_schema.tables WHERE table_name = 'outbox'",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut total = 0;
+    for schema in schemas {
+        let sql = format!(
+            "SELECT count(*) FROM \"{schema}\".outbox WHERE created_at >= $1 AND created_at < $2"
+        );
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(from)
+            .bind(to)
+            .fetch_one(pool)
+            .await?;
+        total += n;
+    }
+    Ok(total)
 }
 
 /// The `g`-th visit of the run, to household `h`: by cadre `g mod K`, whose

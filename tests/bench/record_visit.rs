@@ -20,7 +20,7 @@ use std::{
 
 use clap::Parser;
 use common::{percentile, pgbench_baseline};
-use resources::{Sampler, Usage, Watched, pids_named};
+use resources::{Sampler, Usage, Watched};
 use uuid::Uuid;
 use zoufang_e2e::{TestRegistry, fixtures, unique_name};
 
@@ -141,14 +141,8 @@ async fn main() -> anyhow::Result<()> {
         // gRPC clients and the registry), PostgreSQL, and the machine.
         let sampler = Sampler::start(
             vec![
-                Watched {
-                    label: "client and registry".into(),
-                    pids: vec![std::process::id()],
-                },
-                Watched {
-                    label: "PostgreSQL".into(),
-                    pids: pids_named("postgres"),
-                },
+                Watched::pids("client and registry", vec![std::process::id()]),
+                Watched::named("PostgreSQL", "postgres"),
             ],
             Duration::from_secs(1),
         );

@@ -89,16 +89,58 @@ pub fn pids_named(name: &str) -> Vec<u32> {
 pub struct Watched {
     pub label: String,
     pub pids: Vec<u32>,
+    /// Set by [`Watched::named`]: the command name, listed again at every
+    /// reading, so processes started inside the window (a pool opening
+    /// more database connections under load) count too.
+    pub name: Option<String>,
 }
 
-/// Sums the readings of `pids` (processes that are gone count nothing).
-fn read_sum(pids: &[u32]) -> ProcReading {
+impl Watched {
+    /// These processes only.
+    pub fn pids(label: impl Into<String>, pids: Vec<u32>) -> Self {
+        Self {
+            label: label.into(),
+            pids,
+            name: None,
+        }
+    }
+
+    /// Every process with the command name `name`, whenever it started.
+    pub fn named(label: impl Into<String>, name: &str) -> Self {
+        Self {
+            label: label.into(),
+            pids: pids_named(name),
+            name: Some(name.to_string()),
+        }
+    }
+
+    /// The pids to read now.
+    fn current(&self) -> Vec<u32> {
+        match &self.name {
+            Some(name) => pids_named(name),
+            None => self.pids.clone(),
+        }
+    }
+}
+
+/// Each pid's reading (processes that are gone are left out).
+fn read_each(pids: &[u32]) -> BTreeMap<u32, ProcReading> {
     pids.iter()
-        .filter_map(|p| read_proc(*p))
-        .fold(ProcReading::default(), |a, r| ProcReading {
-            cpu_ticks: a.cpu_ticks + r.cpu_ticks,
+        .filter_map(|p| Some((*p, read_proc(*p)?)))
+        .collect()
+}
+
+/// The CPU ticks used since `start` and the resident set now, summed over
+/// `now`: a process absent from `start` was born inside the window and
+/// counts all its CPU; one gone by now counts nothing.
+fn since(start: &BTreeMap<u32, ProcReading>, now: &BTreeMap<u32, ProcReading>) -> ProcReading {
+    now.iter().fold(ProcReading::default(), |a, (pid, r)| {
+        let before = start.get(pid).map_or(0, |s| s.cpu_ticks);
+        ProcReading {
+            cpu_ticks: a.cpu_ticks + r.cpu_ticks.saturating_sub(before),
             rss_kib: a.rss_kib + r.rss_kib,
-        })
+        }
+    })
 }
 
 /// Readings of one label over a window.
@@ -115,7 +157,7 @@ pub struct Sampler {
     stop: CancellationToken,
     task: tokio::task::JoinHandle<()>,
     peaks: Arc<Mutex<BTreeMap<String, u64>>>,
-    start: BTreeMap<String, ProcReading>,
+    start: BTreeMap<String, BTreeMap<u32, ProcReading>>,
     machine_start: (u64, u64),
     watched: Vec<Watched>,
     t0: Instant,
@@ -124,15 +166,15 @@ pub struct Sampler {
 impl Sampler {
     /// Starts reading `watched` every `every`.
     pub fn start(watched: Vec<Watched>, every: Duration) -> Self {
-        let start: BTreeMap<String, ProcReading> = watched
+        let start: BTreeMap<String, BTreeMap<u32, ProcReading>> = watched
             .iter()
-            .map(|w| (w.label.clone(), read_sum(&w.pids)))
+            .map(|w| (w.label.clone(), read_each(&w.current())))
             .collect();
         let peaks = Arc::new(Mutex::new(
             start
                 .iter()
-                .map(|(k, r)| (k.clone(), r.rss_kib))
-                .collect::<BTreeMap<_, _>>(),
+                .map(|(k, r)| (k.clone(), r.values().map(|r| r.rss_kib).sum()))
+                .collect::<BTreeMap<_, u64>>(),
         ));
         let stop = CancellationToken::new();
         let task = {
@@ -146,7 +188,7 @@ impl Sampler {
                     }
                     let mut peaks = peaks.lock().expect("peaks");
                     for w in &watched {
-                        let rss = read_sum(&w.pids).rss_kib;
+                        let rss = read_each(&w.current()).values().map(|r| r.rss_kib).sum();
                         let peak = peaks.entry(w.label.clone()).or_default();
                         *peak = (*peak).max(rss);
                     }
@@ -179,13 +221,15 @@ impl Sampler {
             .watched
             .iter()
             .map(|w| {
-                let start = self.start.get(&w.label).copied().unwrap_or_default();
-                let end = read_sum(&w.pids);
-                let peak = peaks.get(&w.label).copied().unwrap_or(0).max(end.rss_kib);
+                let used = since(
+                    self.start.get(&w.label).unwrap_or(&BTreeMap::new()),
+                    &read_each(&w.current()),
+                );
+                let peak = peaks.get(&w.label).copied().unwrap_or(0).max(used.rss_kib);
                 (
                     w.label.clone(),
                     Usage {
-                        cores: end.cpu_ticks.saturating_sub(start.cpu_ticks) as f64 / hz / seconds,
+                        cores: used.cpu_ticks as f64 / hz / seconds,
                         rss_peak_mib: peak as f64 / 1024.0,
                     },
                 )
