@@ -128,6 +128,8 @@ pub fn common_config(database: &str) -> CommonConfig {
         otlp_endpoint: None,
         admin_addr: Some("127.0.0.1:0".parse().expect("addr")),
         shutdown_grace_secs: 5,
+        outbox_retention_days: 7,
+        inbox_retention_days: 30,
     }
 }
 

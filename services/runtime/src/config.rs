@@ -42,12 +42,28 @@ pub struct CommonConfig {
     /// Seconds to wait for in-flight work on SIGTERM/SIGINT before stopping anyway.
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 20)]
     pub shutdown_grace_secs: u64,
+    /// Days a published event stays in the outbox before it is deleted.
+    #[arg(long, env = "OUTBOX_RETENTION_DAYS", default_value_t = 7)]
+    pub outbox_retention_days: u32,
+    /// Days an applied event's id stays in the inbox (the window in which a
+    /// redelivered copy is recognised); at least 1.
+    #[arg(long, env = "INBOX_RETENTION_DAYS", default_value_t = 30)]
+    pub inbox_retention_days: u32,
 }
 
 impl CommonConfig {
+    /// The retention of the outbox and the inbox.
+    pub fn retention(&self) -> crate::retention::RetentionConfig {
+        crate::retention::RetentionConfig::days(
+            self.outbox_retention_days,
+            self.inbox_retention_days,
+        )
+    }
+
     /// Checks values clap cannot: the key formats and the database URL.
     pub fn validate(&self) -> Result<(), String> {
         crate::pii::PiiKey::from_hex(&self.pii_key).map_err(|e| format!("{e:#}"))?;
+        self.retention().validate()?;
         if self.jwt_secret.len() < 16 {
             return Err("ZF_JWT_SECRET must be at least 16 bytes long".into());
         }

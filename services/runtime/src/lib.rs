@@ -17,6 +17,7 @@ pub mod fields;
 pub mod metrics;
 pub mod outbox;
 pub mod pii;
+pub mod retention;
 pub mod retry;
 #[cfg(test)]
 mod scratch;

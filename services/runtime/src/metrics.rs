@@ -88,6 +88,20 @@ pub static OUTBOX_PUBLISHED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     )
 });
 
+/// Outbox and inbox rows deleted by the retention sweep (see `retention`).
+pub static RETENTION_DELETED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register(
+        IntCounterVec::new(
+            Opts::new(
+                "zf_retention_deleted_total",
+                "outbox and inbox rows deleted past their retention window",
+            ),
+            &["service", "table"],
+        )
+        .expect("metric"),
+    )
+});
+
 /// Consumed events by queue and outcome (applied, duplicate, retried, parked).
 pub static CONSUMED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     register(

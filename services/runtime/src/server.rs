@@ -330,6 +330,12 @@ impl Base {
             crate::outbox::RelayConfig::for_service(self.schema),
         );
         host.spawn(relay.run(self.shutdown.clone()));
+        host.spawn(crate::retention::run(
+            self.pool.clone(),
+            self.schema,
+            self.common.retention(),
+            self.shutdown.clone(),
+        ));
         spawn(&mut host, self.shutdown.clone());
         let routes = routes(crate::auth::AuthInterceptor { keys: self.keys });
         host.serve(self.grpc, self.admin, routes, service_names, self.pool)
