@@ -61,6 +61,22 @@ async fn health_reflection_and_admin_endpoints_answer() {
     let (code, body) = http_get(registry.admin_port, "/metrics").await;
     assert_eq!(code, 200);
     assert!(body.contains("zf_grpc_requests_total"), "{body}");
+
+    // The retention sweep runs once at start (and every ten minutes): its
+    // counters appear, at zero on a fresh database.
+    let swept = r#"zf_retention_deleted_total{service="registry",table="outbox"} 0"#;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, body) = http_get(registry.admin_port, "/metrics").await;
+        if body.contains(swept) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{swept} missing:\n{body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     registry.stop().await;
 }
 
