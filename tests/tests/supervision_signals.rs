@@ -102,6 +102,37 @@ async fn records_that_cannot_be_true_raise_the_cadres_risk() {
     assert_eq!(travel.other_visit_id, first.visit_id);
     assert!(travel.detail.contains("公里"), "{}", travel.detail);
 
+    // The campaign's visits, every cadre, newest first: both of them, the
+    // flagged one (started later) first; flagged only, just that one.
+    let list = |cadre_id: &str, flagged_only: bool| ListVisitSignalsRequest {
+        campaign_id: seed.campaign_id.clone(),
+        region_code: fixtures::TOWNSHIP.into(),
+        cadre_id: cadre_id.into(),
+        flagged_only,
+        page_size: 0,
+    };
+    let ids = |visits: Vec<zoufang_proto::supervision::v1::VisitSignals>| {
+        visits.into_iter().map(|v| v.visit_id).collect::<Vec<_>>()
+    };
+    let all = admin.list_visit_signals(list("", false)).await.unwrap();
+    let newest_first = vec![second.visit_id.clone(), first.visit_id.clone()];
+    assert_eq!(ids(all.into_inner().visits), newest_first);
+    let mine = admin
+        .list_visit_signals(list(&seed.cadre_id, false))
+        .await
+        .unwrap();
+    assert_eq!(ids(mine.into_inner().visits), newest_first);
+    let flagged_anyone = admin.list_visit_signals(list("", true)).await.unwrap();
+    assert_eq!(
+        ids(flagged_anyone.into_inner().visits),
+        [second.visit_id.clone()]
+    );
+    let someone_else = admin
+        .list_visit_signals(list(&Uuid::new_v4().to_string(), false))
+        .await
+        .unwrap();
+    assert!(someone_else.into_inner().visits.is_empty());
+
     // One phone number on three households of the county.
     let mut sharing = Vec::new();
     for n in 0..3 {

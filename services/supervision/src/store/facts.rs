@@ -219,7 +219,10 @@ pub struct SignalsRow {
     pub signals: serde_json::Value,
 }
 
-/// A campaign's visits with their signals, newest first.
+/// A campaign's visits with their signals, newest first (ties by visit id,
+/// descending). Each form is one backward index range that stops at
+/// `limit`: the campaign's visits through `visit_facts_by_campaign`, or one
+/// cadre's through `visit_fact_cadres`.
 pub async fn signals_of(
     ex: impl PgExecutor<'_>,
     county: &str,
@@ -228,18 +231,29 @@ pub async fn signals_of(
     flagged_only: bool,
     limit: i64,
 ) -> sqlx::Result<Vec<SignalsRow>> {
-    sqlx::query_as(
-        "SELECT visit_id, cadre_ids, started_at, signals FROM visit_facts
-         WHERE county = $1 AND campaign_id = $2
-           AND ($3::text IS NULL OR $3 = ANY(cadre_ids))
-           AND (NOT $4 OR jsonb_array_length(signals) > 0)
-         ORDER BY started_at DESC, visit_id LIMIT $5",
-    )
-    .bind(county)
-    .bind(campaign_id)
-    .bind(cadre_id)
-    .bind(flagged_only)
-    .bind(limit)
-    .fetch_all(ex)
-    .await
+    let sql = match cadre_id {
+        None => {
+            "SELECT visit_id, cadre_ids, started_at, signals FROM visit_facts
+             WHERE county = $1 AND campaign_id = $2
+               AND (NOT $3 OR jsonb_array_length(signals) > 0)
+             ORDER BY started_at DESC, visit_id DESC LIMIT $4"
+        }
+        Some(_) => {
+            "SELECT f.visit_id, f.cadre_ids, f.started_at, f.signals
+             FROM visit_fact_cadres c
+             JOIN visit_facts f ON f.county = c.county AND f.visit_id = c.visit_id
+             WHERE c.county = $1 AND c.cadre_id = $5 AND f.campaign_id = $2
+               AND (NOT $3 OR jsonb_array_length(f.signals) > 0)
+             ORDER BY c.started_at DESC, c.visit_id DESC LIMIT $4"
+        }
+    };
+    let mut query = sqlx::query_as(sql)
+        .bind(county)
+        .bind(campaign_id)
+        .bind(flagged_only)
+        .bind(limit);
+    if let Some(cadre_id) = cadre_id {
+        query = query.bind(cadre_id);
+    }
+    query.fetch_all(ex).await
 }
