@@ -209,6 +209,7 @@ async fn run(stack: Stack, args: &Args) -> anyhow::Result<()> {
     let rate = visits as f64 / window_secs;
     let ledger = lag(&pool, LEDGER_LAG, window_start, window_end).await?;
     let paged = lag(&pool, NOTIFY_LAG, window_start, window_end).await?;
+    let checked = lag(&pool, SUPERVISION_LAG, window_start, window_end).await?;
     let windows = timeline(&pool, window_start, window_end).await?;
     let events_per_visit =
         events_written(&pool, window_start, window_end).await? as f64 / (visits.max(1) as f64);
@@ -234,6 +235,7 @@ async fn run(stack: Stack, args: &Args) -> anyhow::Result<()> {
     println!("\n== propagation lag from the visit's commit, ms");
     print_lag("ledger items", &ledger);
     print_lag("assignee paged", &paged);
+    print_lag("supervision", &checked);
     println!(
         "  drained         {} {drain_secs:.1} s after the load stopped",
         if drained { "in" } else { "NOT within" }
@@ -476,23 +478,32 @@ async fn drain(pool: &PgPool, timeout: Duration) -> anyhow::Result<bool> {
     let deadline = Instant::now() + timeout;
     let mut last_report = Instant::now();
     loop {
-        let (items, ledger, assigned, paged): (i64, i64, i64, i64) = sqlx::query_as(
-            "SELECT (SELECT count(*) FROM registry.visit_items),
+        let (items, ledger, assigned, paged, visits, checked): (i64, i64, i64, i64, i64, i64) =
+            sqlx::query_as(
+                "SELECT (SELECT count(*) FROM registry.visit_items),
                     (SELECT count(*) FROM issues.issues WHERE visit_id IS NOT NULL),
                     (SELECT count(*) FROM issues.issues WHERE responsible_cadre_id <> ''),
-                    (SELECT count(*) FROM notify.notifications WHERE kind = 'issue.assigned')",
-        )
-        .fetch_one(pool)
-        .await?;
-        if ledger >= items && paged >= assigned {
+                    (SELECT count(*) FROM notify.notifications WHERE kind = 'issue.assigned'),
+                    (SELECT count(*) FROM registry.visits),
+                    (SELECT count(*) FROM supervision.visit_facts)",
+            )
+            .fetch_one(pool)
+            .await?;
+        if ledger >= items && paged >= assigned && checked >= visits {
             return Ok(true);
         }
+        let report = || {
+            eprintln!(
+                "drain: {ledger}/{items} items in the ledger, {paged}/{assigned} paged, \
+                 {checked}/{visits} visits checked by supervision"
+            )
+        };
         if Instant::now() > deadline {
-            eprintln!("drain: {ledger}/{items} items in the ledger, {paged}/{assigned} paged");
+            report();
             return Ok(false);
         }
         if last_report.elapsed() > Duration::from_secs(10) {
-            eprintln!("drain: {ledger}/{items} items in the ledger, {paged}/{assigned} paged");
+            report();
             last_report = Instant::now();
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -502,6 +513,11 @@ async fn drain(pool: &PgPool, timeout: Duration) -> anyhow::Result<bool> {
 /// Ledger entries of the window's visits: ms from the visit's commit.
 const LEDGER_LAG: &str = "SELECT extract(epoch FROM i.created_at - v.recorded_at) * 1000
      FROM registry.visits v JOIN issues.issues i ON i.visit_id = v.visit_id
+     WHERE v.recorded_at >= $1 AND v.recorded_at < $2";
+
+/// The window's visits as stored (and checked) by supervision.
+const SUPERVISION_LAG: &str = "SELECT extract(epoch FROM f.stored_at - v.recorded_at) * 1000
+     FROM registry.visits v JOIN supervision.visit_facts f ON f.visit_id = v.visit_id
      WHERE v.recorded_at >= $1 AND v.recorded_at < $2";
 
 /// `issue.assigned` notifications of the window's visits' ledger entries.

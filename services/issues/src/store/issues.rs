@@ -103,7 +103,7 @@ pub async fn get(
     sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM issues WHERE county = $1 AND issue_id = $2"
+        " FROM issues WHERE county = $1::char(6) AND issue_id = $2"
     ))
     .bind(county)
     .bind(issue_id)
@@ -120,7 +120,7 @@ pub async fn lock(
     sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM issues WHERE county = $1 AND issue_id = $2 FOR UPDATE"
+        " FROM issues WHERE county = $1::char(6) AND issue_id = $2 FOR UPDATE"
     ))
     .bind(county)
     .bind(issue_id)
@@ -147,7 +147,7 @@ pub async fn update(conn: &mut PgConnection, r: &IssueRow, expected: i64) -> sql
             rectification_round = $15, escalation_level = $16, merged_into = $17, supervised = $18,
             sign_deadline = $19, signed_at = $20, resolved_in_time = $21, ever_escalated = $22,
             resolved_at = $23, version = version + 1, updated_at = now()
-         WHERE county = $1 AND issue_id = $2 AND version = $3",
+         WHERE county = $1::char(6) AND issue_id = $2 AND version = $3",
     )
     .bind(&r.county)
     .bind(r.issue_id)
@@ -189,7 +189,7 @@ pub async fn set_deadline(
     sqlx::query_as(concat!(
         "UPDATE issues SET deadline = $3, due_soon_emitted_for = NULL, overdue_emitted_for = NULL,
             version = version + 1, updated_at = now()
-         WHERE county = $1 AND issue_id = $2 AND deadline IS DISTINCT FROM $3
+         WHERE county = $1::char(6) AND issue_id = $2 AND deadline IS DISTINCT FROM $3
          RETURNING ",
         columns!()
     ))
@@ -209,7 +209,7 @@ pub async fn clear_deadline_marks(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE issues SET due_soon_emitted_for = NULL, overdue_emitted_for = NULL
-         WHERE county = $1 AND issue_id = $2",
+         WHERE county = $1::char(6) AND issue_id = $2",
     )
     .bind(county)
     .bind(issue_id)

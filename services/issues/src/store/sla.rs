@@ -11,7 +11,7 @@ pub async fn replace(
     campaign_id: Uuid,
     rules: &[SlaRule],
 ) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM sla_rules WHERE county = $1 AND campaign_id = $2")
+    sqlx::query("DELETE FROM sla_rules WHERE county = $1::char(6) AND campaign_id = $2")
         .bind(county)
         .bind(campaign_id)
         .execute(&mut *conn)
@@ -40,7 +40,7 @@ pub async fn of(
         return Ok(vec![]);
     };
     let rows: Vec<(i16, String, i16, i32)> = sqlx::query_as(
-        "SELECT kind, category, priority, days FROM sla_rules WHERE county = $1 AND campaign_id = $2 ORDER BY kind, category, priority",
+        "SELECT kind, category, priority, days FROM sla_rules WHERE county = $1::char(6) AND campaign_id = $2 ORDER BY kind, category, priority",
     )
     .bind(county)
     .bind(campaign_id)

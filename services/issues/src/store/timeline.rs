@@ -55,7 +55,7 @@ pub async fn of(
 ) -> sqlx::Result<Vec<EntryRow>> {
     sqlx::query_as(
         "SELECT at, actor, action, from_state, to_state, note, related_issue_id
-         FROM issue_timeline WHERE county = $1 AND issue_id = $2 ORDER BY seq",
+         FROM issue_timeline WHERE county = $1::char(6) AND issue_id = $2 ORDER BY seq",
     )
     .bind(county)
     .bind(issue_id)

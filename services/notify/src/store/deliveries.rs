@@ -110,7 +110,7 @@ pub async fn finish<'e>(
     sqlx::query(
         "UPDATE deliveries SET state = $3, locked_until = NULL, last_error = $5,
             sent_at = CASE WHEN $3 = 'sent' THEN $4 END
-         WHERE county = $1 AND delivery_id = $2",
+         WHERE county = $1::char(6) AND delivery_id = $2",
     )
     .bind(county)
     .bind(delivery_id)
@@ -132,7 +132,7 @@ pub async fn retry_at<'e>(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE deliveries SET state = 'pending', locked_until = NULL, next_at = $3, last_error = $4
-         WHERE county = $1 AND delivery_id = $2",
+         WHERE county = $1::char(6) AND delivery_id = $2",
     )
     .bind(county)
     .bind(delivery_id)
@@ -174,7 +174,7 @@ pub async fn page<'e>(
         "SELECT ",
         columns!(),
         " FROM deliveries
-         WHERE county = $1 AND starts_with(region_code, $2)
+         WHERE county = $1::char(6) AND starts_with(region_code, $2)
            AND ($3 = '' OR state = $3 OR ($3 = 'pending' AND state = 'sending'))
            AND ($4 = '' OR channel = $4)
            AND ($5::timestamptz IS NULL OR (created_at, delivery_id) < ($5, $6))

@@ -49,7 +49,7 @@ pub async fn stop_ladder(
     county: &str,
     issue_id: Uuid,
 ) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM escalations WHERE county = $1 AND issue_id = $2")
+    sqlx::query("DELETE FROM escalations WHERE county = $1::char(6) AND issue_id = $2")
         .bind(county)
         .bind(issue_id)
         .execute(conn)
@@ -86,7 +86,7 @@ pub async fn climb(
     match next_at {
         Some(at) => {
             sqlx::query(
-                "UPDATE escalations SET level = $3, next_at = $4 WHERE county = $1 AND issue_id = $2",
+                "UPDATE escalations SET level = $3, next_at = $4 WHERE county = $1::char(6) AND issue_id = $2",
             )
             .bind(county)
             .bind(issue_id)
@@ -137,7 +137,7 @@ pub async fn drop_open_item(
     county: &str,
     issue_id: Uuid,
 ) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM open_items WHERE county = $1 AND issue_id = $2")
+    sqlx::query("DELETE FROM open_items WHERE county = $1::char(6) AND issue_id = $2")
         .bind(county)
         .bind(issue_id)
         .execute(conn)
@@ -200,7 +200,7 @@ pub async fn open_items_of(
     recipient_id: &str,
 ) -> sqlx::Result<Vec<(String, String, Option<DateTime<Utc>>)>> {
     sqlx::query_as(
-        "SELECT status, title, deadline FROM open_items WHERE county = $1 AND recipient_id = $2
+        "SELECT status, title, deadline FROM open_items WHERE county = $1::char(6) AND recipient_id = $2
          ORDER BY deadline NULLS LAST",
     )
     .bind(county)

@@ -29,7 +29,7 @@ pub async fn get<'e>(
     sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM preferences WHERE county = $1 AND recipient_id = $2"
+        " FROM preferences WHERE county = $1::char(6) AND recipient_id = $2"
     ))
     .bind(county)
     .bind(recipient_id)

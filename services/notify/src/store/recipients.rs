@@ -62,7 +62,7 @@ pub async fn get<'e>(
     sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM recipients WHERE county = $1 AND recipient_id = $2"
+        " FROM recipients WHERE county = $1::char(6) AND recipient_id = $2"
     ))
     .bind(county)
     .bind(recipient_id)
@@ -81,7 +81,7 @@ pub async fn holders(
         "SELECT ",
         columns!(),
         " FROM recipients
-         WHERE county = $1 AND active AND $2 = ANY(roles) AND starts_with($3, scope)
+         WHERE county = $1::char(6) AND active AND $2 = ANY(roles) AND starts_with($3, scope)
          ORDER BY recipient_id"
     ))
     .bind(county)
@@ -104,7 +104,7 @@ pub async fn list<'e>(
         "SELECT ",
         columns!(),
         " FROM recipients
-         WHERE county = $1 AND starts_with(region_code, $2)
+         WHERE county = $1::char(6) AND starts_with(region_code, $2)
            AND ($3 = '' OR $3 = ANY(roles)) AND recipient_id > $4
          ORDER BY recipient_id LIMIT $5"
     ))

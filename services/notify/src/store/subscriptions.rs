@@ -71,7 +71,7 @@ pub async fn list<'e>(
     sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM subscriptions WHERE county = $1 AND starts_with(region_code, $2)
+        " FROM subscriptions WHERE county = $1::char(6) AND starts_with(region_code, $2)
          ORDER BY created_at DESC, subscription_id"
     ))
     .bind(county)
@@ -91,7 +91,7 @@ pub async fn matching(
         "SELECT ",
         columns!(),
         " FROM subscriptions
-         WHERE county = $1 AND active AND starts_with($2, scope)
+         WHERE county = $1::char(6) AND active AND starts_with($2, scope)
            AND (kinds = '{}' OR $3 = ANY(kinds))
          ORDER BY subscription_id"
     ))
@@ -109,7 +109,7 @@ pub async fn disable<'e>(
     id: Uuid,
 ) -> sqlx::Result<Option<SubscriptionRow>> {
     sqlx::query_as(concat!(
-        "UPDATE subscriptions SET active = false WHERE county = $1 AND subscription_id = $2
+        "UPDATE subscriptions SET active = false WHERE county = $1::char(6) AND subscription_id = $2
          RETURNING ",
         columns!()
     ))

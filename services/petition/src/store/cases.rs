@@ -87,7 +87,7 @@ pub async fn lock(
     county: &str,
     case_id: Uuid,
 ) -> sqlx::Result<Option<CaseRow>> {
-    sqlx::query_as("SELECT * FROM cases WHERE county = $1 AND case_id = $2 FOR UPDATE")
+    sqlx::query_as("SELECT * FROM cases WHERE county = $1::char(6) AND case_id = $2 FOR UPDATE")
         .bind(county)
         .bind(case_id)
         .fetch_optional(conn)
@@ -118,7 +118,7 @@ pub async fn final_case_of(
     id_hash: &[u8],
 ) -> sqlx::Result<Option<CaseRow>> {
     sqlx::query_as(
-        "SELECT * FROM cases WHERE county = $1 AND id_hash = $2 AND stage = 'final'
+        "SELECT * FROM cases WHERE county = $1::char(6) AND id_hash = $2 AND stage = 'final'
          ORDER BY updated_at DESC LIMIT 1",
     )
     .bind(county)
@@ -140,7 +140,7 @@ pub async fn save(
              due_at = $17, extended = $18, extension_reason = $19, answered_at = $20,
              reply_text = $21, assignee = $22, merged_into = $23,
              version = version + 1, updated_at = $24
-         WHERE county = $1 AND case_id = $2
+         WHERE county = $1::char(6) AND case_id = $2
          RETURNING *",
     )
     .bind(&row.county)
@@ -214,7 +214,7 @@ pub async fn log_of(
 ) -> sqlx::Result<Vec<LogRow>> {
     sqlx::query_as(
         "SELECT at, actor, change, stage, note FROM case_log
-         WHERE county = $1 AND case_id = $2 ORDER BY seq",
+         WHERE county = $1::char(6) AND case_id = $2 ORDER BY seq",
     )
     .bind(county)
     .bind(case_id)

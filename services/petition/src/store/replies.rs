@@ -80,7 +80,7 @@ pub async fn finish(
     sqlx::query(
         "UPDATE replies SET state = $3, locked_until = NULL, last_error = $5,
              sent_at = CASE WHEN $3 = 'sent' THEN $4 ELSE sent_at END
-         WHERE county = $1 AND reply_id = $2",
+         WHERE county = $1::char(6) AND reply_id = $2",
     )
     .bind(county)
     .bind(reply_id)
@@ -102,7 +102,7 @@ pub async fn retry_at(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE replies SET state = 'pending', locked_until = NULL, next_at = $3, last_error = $4
-         WHERE county = $1 AND reply_id = $2",
+         WHERE county = $1::char(6) AND reply_id = $2",
     )
     .bind(county)
     .bind(reply_id)
@@ -122,7 +122,7 @@ pub async fn of_case(
     sqlx::query_as(
         "SELECT county, reply_id, case_id, source_system, change, body, state, attempts, next_at,
                 last_error, created_at, sent_at
-         FROM replies WHERE county = $1 AND case_id = $2 ORDER BY created_at, change",
+         FROM replies WHERE county = $1::char(6) AND case_id = $2 ORDER BY created_at, change",
     )
     .bind(county)
     .bind(case_id)

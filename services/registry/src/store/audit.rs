@@ -46,7 +46,7 @@ pub async fn count_for(
     subject_id: Uuid,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar(
-        "SELECT count(*) FROM pii_access_audit WHERE county = $1 AND subject_id = $2",
+        "SELECT count(*) FROM pii_access_audit WHERE county = $1::char(6) AND subject_id = $2",
     )
     .bind(county)
     .bind(subject_id)

@@ -57,7 +57,7 @@ pub async fn get(
     sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM cadres WHERE county = $1 AND cadre_id = $2"
+        " FROM cadres WHERE county = $1::char(6) AND cadre_id = $2"
     ))
     .bind(county)
     .bind(cadre_id)
@@ -83,9 +83,11 @@ pub async fn existing_ids(
     county: &str,
     ids: &[Uuid],
 ) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar("SELECT cadre_id FROM cadres WHERE county = $1 AND cadre_id = ANY($2)")
-        .bind(county)
-        .bind(ids)
-        .fetch_all(ex)
-        .await
+    sqlx::query_scalar(
+        "SELECT cadre_id FROM cadres WHERE county = $1::char(6) AND cadre_id = ANY($2)",
+    )
+    .bind(county)
+    .bind(ids)
+    .fetch_all(ex)
+    .await
 }

@@ -79,7 +79,7 @@ pub async fn get(
     sqlx::query_as(
         "SELECT county, campaign_id, region_code, name, starts_at, ends_at, themes, status,
                 completeness_policy, body_hash
-         FROM campaigns WHERE county = $1 AND campaign_id = $2",
+         FROM campaigns WHERE county = $1::char(6) AND campaign_id = $2",
     )
     .bind(county)
     .bind(campaign_id)
@@ -103,7 +103,7 @@ pub async fn quotas(
 ) -> sqlx::Result<Vec<QuotaRow>> {
     sqlx::query_as(
         "SELECT position, metric, target, min_amount_fen FROM campaign_quotas
-         WHERE county = $1 AND campaign_id = $2 ORDER BY position, metric",
+         WHERE county = $1::char(6) AND campaign_id = $2 ORDER BY position, metric",
     )
     .bind(county)
     .bind(campaign_id)
@@ -149,7 +149,7 @@ pub async fn get_assignment(
 ) -> sqlx::Result<Option<AssignmentRow>> {
     sqlx::query_as(
         "SELECT county, assignment_id, campaign_id, cadre_id, target, target_id, region_code
-         FROM assignments WHERE county = $1 AND assignment_id = $2",
+         FROM assignments WHERE county = $1::char(6) AND assignment_id = $2",
     )
     .bind(county)
     .bind(id)
@@ -166,7 +166,7 @@ pub async fn assignments(
 ) -> sqlx::Result<Vec<AssignmentRow>> {
     sqlx::query_as(
         "SELECT county, assignment_id, campaign_id, cadre_id, target, target_id, region_code
-         FROM assignments WHERE county = $1 AND campaign_id = $2
+         FROM assignments WHERE county = $1::char(6) AND campaign_id = $2
            AND ($3::uuid IS NULL OR cadre_id = $3)
          ORDER BY target, target_id, cadre_id",
     )
@@ -189,11 +189,11 @@ pub async fn uncovered_villages(
 ) -> sqlx::Result<Vec<RegionRow>> {
     sqlx::query_as(
         "SELECT r.code, r.name, r.level, r.parent_code, r.kind FROM regions r
-         WHERE r.county = $1 AND r.level = 5 AND r.code LIKE $3
+         WHERE r.county = $1::char(6) AND r.level = 5 AND r.code LIKE $3
            AND NOT EXISTS (
              SELECT 1 FROM assignments a
              JOIN cadres c ON c.county = a.county AND c.cadre_id = a.cadre_id
-             WHERE a.county = $1 AND a.campaign_id = $2 AND a.target = $4
+             WHERE a.county = $1::char(6) AND a.campaign_id = $2 AND a.target = $4
                AND a.target_id = r.code AND c.unit = $5)
          ORDER BY r.code",
     )

@@ -190,7 +190,7 @@ pub async fn get(
     sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM households WHERE county = $1 AND household_id = $2"
+        " FROM households WHERE county = $1::char(6) AND household_id = $2"
     ))
     .bind(county)
     .bind(household_id)
@@ -247,7 +247,7 @@ pub async fn update_tags(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE households SET open_tags = $3, sensitive_tags_cipher = $4, tag_hashes = $5, is_key = $6
-         WHERE county = $1 AND household_id = $2",
+         WHERE county = $1::char(6) AND household_id = $2",
     )
     .bind(county)
     .bind(household_id)
@@ -269,7 +269,7 @@ pub async fn lock(
     sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM households WHERE county = $1 AND household_id = $2 FOR UPDATE"
+        " FROM households WHERE county = $1::char(6) AND household_id = $2 FOR UPDATE"
     ))
     .bind(county)
     .bind(household_id)
@@ -295,7 +295,7 @@ pub async fn phone_sharers(
     sqlx::query_scalar(
         "SELECT count(*) FROM households o
          JOIN households h ON h.county = o.county AND h.phone_hash = o.phone_hash
-         WHERE h.county = $1 AND h.household_id = $2",
+         WHERE h.county = $1::char(6) AND h.household_id = $2",
     )
     .bind(county)
     .bind(household_id)

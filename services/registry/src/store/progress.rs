@@ -45,10 +45,10 @@ pub async fn cadre_totals(
              SELECT household_id, overnight_stay, disputed,
                     help_cash_fen + help_goods_value_fen AS help
              FROM visits
-             WHERE county = $1 AND campaign_id = $2 AND cadre_ids @> ARRAY[$3::uuid]
+             WHERE county = $1::char(6) AND campaign_id = $2 AND cadre_ids @> ARRAY[$3::uuid]
          ), per_household AS (
              SELECT v.household_id, sum(v.help)::bigint AS help, bool_or(h.is_key) AS is_key
-             FROM v JOIN households h ON h.county = $1 AND h.household_id = v.household_id
+             FROM v JOIN households h ON h.county = $1::char(6) AND h.household_id = v.household_id
              WHERE NOT v.disputed
              GROUP BY v.household_id
          )

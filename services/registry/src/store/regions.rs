@@ -182,7 +182,7 @@ pub async fn get_zone(
     zone_id: Uuid,
 ) -> sqlx::Result<Option<ZoneRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{ZONE_SELECT} WHERE z.county = $1 AND z.zone_id = $2 GROUP BY z.zone_id, z.township_code, z.name, z.body_hash"
+        "{ZONE_SELECT} WHERE z.county = $1::char(6) AND z.zone_id = $2 GROUP BY z.zone_id, z.township_code, z.name, z.body_hash"
     )))
     .bind(county)
     .bind(zone_id)
@@ -203,7 +203,7 @@ pub async fn find_zone(ex: impl PgExecutor<'_>, zone_id: Uuid) -> sqlx::Result<O
 /// Zones of a township.
 pub async fn zones_of(ex: impl PgExecutor<'_>, township_code: &str) -> sqlx::Result<Vec<ZoneRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{ZONE_SELECT} WHERE z.county = $1 AND z.township_code = $2
+        "{ZONE_SELECT} WHERE z.county = $1::char(6) AND z.township_code = $2::char(12)
          GROUP BY z.zone_id, z.township_code, z.name, z.body_hash ORDER BY z.name"
     )))
     .bind(&township_code[..6.min(township_code.len())])

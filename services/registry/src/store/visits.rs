@@ -301,7 +301,7 @@ pub async fn get(
     sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM visits WHERE county = $1 AND visit_id = $2"
+        " FROM visits WHERE county = $1::char(6) AND visit_id = $2"
     ))
     .bind(county)
     .bind(visit_id)
@@ -318,7 +318,7 @@ pub async fn lock(
     sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM visits WHERE county = $1 AND visit_id = $2 FOR UPDATE"
+        " FROM visits WHERE county = $1::char(6) AND visit_id = $2 FOR UPDATE"
     ))
     .bind(county)
     .bind(visit_id)
@@ -343,7 +343,7 @@ pub async fn items_of(
     sqlx::query_as(
         "SELECT visit_id, item_no, kind, category, description, households_involved,
                 resolved_on_spot, resolution_note, urgent
-         FROM visit_items WHERE county = $1 AND visit_id = ANY($2) ORDER BY visit_id, item_no",
+         FROM visit_items WHERE county = $1::char(6) AND visit_id = ANY($2) ORDER BY visit_id, item_no",
     )
     .bind(county)
     .bind(visit_ids)
@@ -392,7 +392,7 @@ pub async fn set_disputed(
     visit_id: Uuid,
     reason: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE visits SET disputed = true, dispute_reason = $3 WHERE county = $1 AND visit_id = $2")
+    sqlx::query("UPDATE visits SET disputed = true, dispute_reason = $3 WHERE county = $1::char(6) AND visit_id = $2")
         .bind(county)
         .bind(visit_id)
         .bind(reason)

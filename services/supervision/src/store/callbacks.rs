@@ -173,7 +173,7 @@ pub async fn record_attempt(
             fix_confirmed = $7, satisfaction = $8, comment = $9, completed_at = $10,
             answered_member_count = $11, answered_help_fen = $12, answered_visit_date = $13,
             backcheck_mismatches = $14
-         WHERE county = $1 AND callback_id = $2",
+         WHERE county = $1::char(6) AND callback_id = $2",
     )
     .bind(&c.county)
     .bind(c.callback_id)

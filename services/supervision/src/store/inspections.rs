@@ -77,7 +77,7 @@ pub async fn close(
     id: Uuid,
     note: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE inspections SET closed_at = now(), close_note = $3 WHERE county = $1 AND inspection_id = $2")
+    sqlx::query("UPDATE inspections SET closed_at = now(), close_note = $3 WHERE county = $1::char(6) AND inspection_id = $2")
         .bind(county)
         .bind(id)
         .bind(note)

@@ -53,7 +53,7 @@ pub async fn counts(
     cadre_id: &str,
 ) -> sqlx::Result<(i64, i64, i64)> {
     Ok(sqlx::query_as::<_, (i32, i32, i32)>(
-        "SELECT in_time, late, overdue FROM cadre_ledger WHERE county = $1 AND campaign_id = $2 AND cadre_id = $3",
+        "SELECT in_time, late, overdue FROM cadre_ledger WHERE county = $1::char(6) AND campaign_id = $2 AND cadre_id = $3",
     )
     .bind(county)
     .bind(campaign_id)

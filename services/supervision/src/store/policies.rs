@@ -32,7 +32,7 @@ pub async fn add(
         "INSERT INTO sampling_policies (county, campaign_id, version, item_share_bp, visit_share_bp,
             min_visits_per_cadre, high_risk_threshold, high_risk_visit_share_bp, due_days, max_attempts)
          SELECT $1, $2, COALESCE(max(version), 0) + 1, $3, $4, $5, $6, $7, $8, $9
-         FROM sampling_policies WHERE county = $1 AND campaign_id = $2
+         FROM sampling_policies WHERE county = $1::char(6) AND campaign_id = $2
          RETURNING version",
     )
     .bind(county)
@@ -58,7 +58,7 @@ pub async fn in_force(
     sqlx::query_as(
         "SELECT version, item_share_bp, visit_share_bp, min_visits_per_cadre, high_risk_threshold,
                 high_risk_visit_share_bp, due_days, max_attempts
-         FROM sampling_policies WHERE county = $1 AND campaign_id = $2 AND created_at <= $3
+         FROM sampling_policies WHERE county = $1::char(6) AND campaign_id = $2 AND created_at <= $3
          ORDER BY version DESC LIMIT 1",
     )
     .bind(county)
@@ -102,7 +102,7 @@ pub async fn cadre_selected(
     period: chrono::NaiveDate,
 ) -> sqlx::Result<i32> {
     Ok(sqlx::query_scalar(
-        "SELECT selected FROM cadre_sampling WHERE county = $1 AND campaign_id = $2 AND cadre_id = $3 AND period = $4",
+        "SELECT selected FROM cadre_sampling WHERE county = $1::char(6) AND campaign_id = $2 AND cadre_id = $3 AND period = $4",
     )
     .bind(county)
     .bind(campaign_id)

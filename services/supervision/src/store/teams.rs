@@ -46,7 +46,7 @@ pub async fn get(
     team_id: Uuid,
 ) -> sqlx::Result<Option<TeamRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE t.county = $1 AND t.team_id = $2 GROUP BY t.team_id, t.name, t.region_code"
+        "{SELECT} WHERE t.county = $1::char(6) AND t.team_id = $2 GROUP BY t.team_id, t.name, t.region_code"
     )))
     .bind(county)
     .bind(team_id)
@@ -74,7 +74,7 @@ pub async fn least_loaded_member(
     sqlx::query_scalar(
         "SELECT m.supervisor_id FROM teams t
          JOIN team_members m ON m.county = t.county AND m.team_id = t.team_id
-         WHERE t.county = $1 AND $2 LIKE t.region_code || '%'
+         WHERE t.county = $1::char(6) AND $2 LIKE t.region_code || '%'
          ORDER BY length(t.region_code) DESC,
                   (SELECT count(*) FROM callbacks c
                    WHERE c.county = t.county AND c.supervisor_id = m.supervisor_id AND c.state = 'open'),
