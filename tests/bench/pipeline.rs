@@ -313,10 +313,16 @@ async fn register_households(url: &str, seed: &Seed, n: usize) -> anyhow::Result
         async move {
             let id = Uuid::new_v4().to_string();
             let village = fixtures::VILLAGES[i % fixtures::VILLAGES.len()];
-            client
-                .register_household(fixtures::household_request(&id, village, 1000 + i as u32))
-                .await
-                .map(|_| id)
+            // The fixtures' ID numbers are random (55 years of birth dates,
+            // 1,000 serials): among hundreds, two may meet. Draw again.
+            let mut tries = 0;
+            loop {
+                let req = fixtures::household_request(&id, village, 1000 + i as u32);
+                match client.register_household(req).await {
+                    Err(e) if e.code() == tonic::Code::AlreadyExists && tries < 3 => tries += 1,
+                    done => break done.map(|_| id),
+                }
+            }
         }
     }))
     .buffer_unordered(16);
