@@ -39,7 +39,12 @@ pub fn region_csv() -> String {
 
 /// A valid 18-digit ID number (GB 11643 check digit) for a birth date and serial.
 pub fn id_number(birth: &str, serial: u32) -> String {
-    let body = format!("430426{birth}{:03}", serial % 1000);
+    id_number_from("430426", birth, serial)
+}
+
+/// A valid ID number issued in `area` (6 digits).
+pub fn id_number_from(area: &str, birth: &str, serial: u32) -> String {
+    let body = format!("{area}{birth}{:03}", serial % 1000);
     const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     let sum: u32 = body
         .chars()
@@ -158,14 +163,20 @@ pub fn household_request(household_id: &str, village: &str, n: u32) -> RegisterH
     }
 }
 
-/// A valid ID number with a random birth date (1940–1994) and serial, so
-/// thousands of test households do not collide.
+/// A valid ID number with a random issuing area (one of Hengyang's 99
+/// codes 430401–430499: people register where they were born, not always
+/// where they live), birth date (1940–1994) and serial, so thousands of
+/// test households do not collide: ~2×10⁹ numbers, where birth date and
+/// serial alone (2×10⁷) gave two of 400 households the same number in
+/// about one run in 250.
 pub fn random_id_number() -> String {
     let b = Uuid::new_v4().into_bytes();
     let days = u32::from_le_bytes([b[0], b[1], b[2], 0]) % 20_000;
     let birth = chrono::NaiveDate::from_ymd_opt(1940, 1, 1).expect("date")
         + chrono::Days::new(u64::from(days));
-    id_number(
+    let area = format!("4304{:02}", 1 + u32::from(b[5]) % 99);
+    id_number_from(
+        &area,
         &birth.format("%Y%m%d").to_string(),
         u32::from(u16::from_le_bytes([b[3], b[4]])),
     )
