@@ -140,6 +140,25 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     })
 }
 
+/// The registry's villages and townships for the codes in `column` of
+/// `rows` (within `area` and the caller's scope), to check rows against.
+async fn load_directory(
+    run: &Run,
+    area: &str,
+    mapping: &Mapping,
+    rows: &[Row],
+    column: &str,
+) -> Result<directory::Directory, String> {
+    let col = mapping.column(column);
+    let codes = rows
+        .iter()
+        .filter_map(|r| col.and_then(|c| r.cell(c)).map(|c| c.text.as_str()));
+    let areas = directory::areas_to_load(area, codes, &run.claims.scope);
+    directory::load(&run.up.state, &run.up.token, areas)
+        .await
+        .map_err(|s| status_reason(&s))
+}
+
 /// The whole job; Ok is the summary, Err the reason it failed.
 async fn execute(run: &mut Run, input: Input) -> Result<String, String> {
     let kind = run.kind;
@@ -164,16 +183,7 @@ async fn execute(run: &mut Run, input: Input) -> Result<String, String> {
     }
     match kind {
         Kind::Households => {
-            let dir = {
-                let col = mapping.column("village");
-                let codes = rows
-                    .iter()
-                    .filter_map(|r| col.and_then(|c| r.cell(c)).map(|c| c.text.as_str()));
-                let areas = directory::areas_to_load(&area, codes, &run.claims.scope);
-                directory::load(&run.up.state, &run.up.token, areas)
-                    .await
-                    .map_err(|s| status_reason(&s))?
-            };
+            let dir = load_directory(run, &area, &mapping, &rows, "village").await?;
             let (scope, m) = (run.claims.scope.clone(), mapping.clone());
             let parsed =
                 blocking(move || households::parse(&rows, &m, &dir, &scope, check::china_today()))
@@ -183,16 +193,7 @@ async fn execute(run: &mut Run, input: Input) -> Result<String, String> {
             }
         }
         Kind::Cadres => {
-            let dir = {
-                let col = mapping.column("region");
-                let codes = rows
-                    .iter()
-                    .filter_map(|r| col.and_then(|c| r.cell(c)).map(|c| c.text.as_str()));
-                let areas = directory::areas_to_load(&area, codes, &run.claims.scope);
-                directory::load(&run.up.state, &run.up.token, areas)
-                    .await
-                    .map_err(|s| status_reason(&s))?
-            };
+            let dir = load_directory(run, &area, &mapping, &rows, "region").await?;
             let existing = cadres::existing(&run.up, &area, &run.claims.scope).await?;
             let (scope, m) = (run.claims.scope.clone(), mapping.clone());
             let county_admin = run.claims.has_role(roles::COUNTY_ADMIN);
