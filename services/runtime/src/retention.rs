@@ -36,10 +36,10 @@ pub struct RetentionConfig {
     pub every: Duration,
 }
 
-/// The shortest inbox window allowed: far beyond any redelivery.
-pub const MIN_INBOX: Duration = Duration::from_secs(24 * 3600);
-
 const DAY: Duration = Duration::from_secs(24 * 3600);
+
+/// The shortest inbox window allowed: far beyond any redelivery.
+pub const MIN_INBOX: Duration = DAY;
 
 impl RetentionConfig {
     /// Retention in days, swept every ten minutes in batches of 5,000.
