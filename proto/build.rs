@@ -10,6 +10,7 @@ const PROTOS: &[&str] = &[
     "zoufang/issues/v1/issues.proto",
     "zoufang/supervision/v1/supervision.proto",
     "zoufang/events/v1/petition_events.proto",
+    "zoufang/events/v1/session_events.proto",
     "zoufang/notify/v1/notify.proto",
     "zoufang/petition/v1/petition.proto",
 ];

@@ -351,6 +351,7 @@ fn claims(scope: &str, roles: &[&str]) -> Claims {
         roles: roles.iter().map(|r| (*r).to_owned()).collect(),
         scope: scope.into(),
         exp: 0,
+        sid: None,
     }
 }
 

@@ -1940,6 +1940,7 @@ fn claims(sub: &str, role: &str, scope: &str) -> Claims {
         roles: vec![role.to_owned()],
         scope: scope.to_owned(),
         exp: i64::MAX,
+        sid: None,
     }
 }
 

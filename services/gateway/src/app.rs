@@ -46,6 +46,7 @@ pub struct Application {
     admin: TcpListener,
     state: AppState,
     shutdown: CancellationToken,
+    common: zoufang_runtime::config::CommonConfig,
 }
 
 impl Application {
@@ -85,12 +86,14 @@ impl Application {
             }),
             catalog: Arc::new(Catalog::load()?),
             shutdown: CancellationToken::new(),
+            revoked: zoufang_runtime::auth::RevokedSessions::default(),
         };
         Ok(Self {
             http,
             admin,
             shutdown: state.shutdown.clone(),
             state,
+            common: config.common,
         })
     }
 
@@ -133,8 +136,31 @@ impl Application {
             admin,
             state,
             shutdown,
+            common,
         } = self;
         tracing::info!(http = %http.local_addr()?, admin = %admin.local_addr()?, "gateway listening");
+        // The gateway's events (sessions revoked) leave through its outbox.
+        let relay = zoufang_runtime::outbox::OutboxRelay::new(
+            state.pool.clone(),
+            &common.amqp_url,
+            zoufang_runtime::outbox::RelayConfig::for_service(SCHEMA),
+        );
+        let mut background = tokio::task::JoinSet::new();
+        background.spawn(relay.run(shutdown.clone()));
+        background.spawn(zoufang_runtime::retention::run(
+            state.pool.clone(),
+            SCHEMA,
+            common.retention(),
+            shutdown.clone(),
+        ));
+        // Declares the revocation stream, so no revocation is published
+        // before the stream exists to keep it, and follows it: inbox streams
+        // of revoked sessions end.
+        background.spawn(zoufang_runtime::auth::revocation::follow(
+            common.amqp_url.clone(),
+            state.revoked.clone(),
+            shutdown.clone(),
+        ));
         let admin_task = tokio::spawn(server::serve_admin(
             admin,
             state.pool.clone(),
@@ -147,6 +173,15 @@ impl Application {
             .await;
         shutdown.cancel();
         let _ = admin_task.await;
+        let grace = std::time::Duration::from_secs(common.shutdown_grace_secs);
+        if tokio::time::timeout(grace, async {
+            while background.join_next().await.is_some() {}
+        })
+        .await
+        .is_err()
+        {
+            background.abort_all();
+        }
         served.map_err(Into::into)
     }
 }

@@ -12,6 +12,7 @@ use axum::{
 use futures::{Stream, StreamExt};
 use serde_json::json;
 use zoufang_proto::notify::v1::{StreamInboxRequest, StreamInboxResponse};
+use zoufang_runtime::auth::revocation::until_invalid;
 
 use crate::{
     caller::Caller,
@@ -60,10 +61,44 @@ async fn stream(
         };
         Ok(event)
     });
-    // The stream ends when the gateway stops, so shutdown does not wait on browsers.
-    let events = events.take_until(state.shutdown.clone().cancelled_owned());
+    // The stream ends when the gateway stops, so shutdown does not wait on
+    // browsers; and when the caller's token stops being valid: it expired,
+    // or the session ended (signed out here or on another replica, password
+    // changed, account disabled). A browser reconnects with a fresh token.
+    let (claims, revoked, pool, sid) = (
+        caller.claims.clone(),
+        state.revoked.clone(),
+        state.pool.clone(),
+        caller.session_id,
+    );
+    let ended = async move {
+        tokio::select! {
+            () = until_invalid(&claims, &revoked) => {}
+            () = session_closed(&pool, sid) => {}
+        }
+    };
+    let events = events
+        .take_until(state.shutdown.clone().cancelled_owned())
+        .take_until(Box::pin(ended));
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
+
+/// Resolves once the session is no longer open in the gateway's table: the
+/// backstop for a revocation the stream has not brought (the broker away).
+async fn session_closed(pool: &sqlx::PgPool, session_id: uuid::Uuid) {
+    let mut tick = tokio::time::interval(SESSION_RECHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        // A database error is not a reason to cut the stream.
+        if let Ok(false) = crate::accounts::store::session_is_open(pool, session_id).await {
+            return;
+        }
+    }
+}
+
+/// How often an open inbox stream checks its session in the database.
+const SESSION_RECHECK: Duration = Duration::from_secs(30);
 
 /// The stream endpoint.
 pub fn endpoints() -> Module {

@@ -103,4 +103,7 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// Cancelled when the gateway stops; long-lived responses end with it.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// Sessions revoked anywhere (read from the revocation stream): the
+    /// inbox stream of a revoked session ends.
+    pub revoked: zoufang_runtime::auth::RevokedSessions,
 }

@@ -69,6 +69,7 @@ impl Application {
             inbox: broadcast::channel(INBOX_BUFFER).0,
             wake: Arc::new(Notify::new()),
             shutdown: base.shutdown_token(),
+            revoked: base.revoked_sessions(),
         };
         Ok(Self {
             base,

@@ -172,6 +172,18 @@ pub static PETITION_ANSWERS: LazyLock<IntCounterVec> = LazyLock::new(|| {
     )
 });
 
+/// 1 while this process reads the revocation stream (`auth::revocation`),
+/// 0 while the broker is away and revoked tokens work until they expire.
+pub static REVOCATION_FEED_UP: LazyLock<prometheus::IntGauge> = LazyLock::new(|| {
+    register(
+        prometheus::IntGauge::new(
+            "zf_revocation_feed_up",
+            "Whether the process reads the sessions-revoked stream (1) or not (0)",
+        )
+        .expect("metric"),
+    )
+});
+
 /// The text exposition of every registered metric.
 pub fn render() -> String {
     let mut buf = Vec::new();

@@ -235,6 +235,7 @@ pub struct Base {
     common: crate::config::CommonConfig,
     schema: &'static str,
     keys: std::sync::Arc<crate::auth::JwtKeys>,
+    revoked: crate::auth::RevokedSessions,
 }
 
 impl Base {
@@ -263,6 +264,7 @@ impl Base {
             common: common.clone(),
             schema,
             keys,
+            revoked: crate::auth::RevokedSessions::default(),
         })
     }
 
@@ -292,6 +294,13 @@ impl Base {
     /// The keys that verify (and, for calls on a caller's behalf, sign) tokens.
     pub fn keys(&self) -> std::sync::Arc<crate::auth::JwtKeys> {
         self.keys.clone()
+    }
+
+    /// The sessions whose tokens are refused (read from the revocation
+    /// stream once the service serves); services streaming to a person
+    /// check it to end the stream when the session ends.
+    pub fn revoked_sessions(&self) -> crate::auth::RevokedSessions {
+        self.revoked.clone()
     }
 
     /// A consumer of `bindings` on the service's queue `queue`, with the
@@ -336,8 +345,16 @@ impl Base {
             self.common.retention(),
             self.shutdown.clone(),
         ));
+        host.spawn(crate::auth::revocation::follow(
+            self.common.amqp_url.clone(),
+            self.revoked.clone(),
+            self.shutdown.clone(),
+        ));
         spawn(&mut host, self.shutdown.clone());
-        let routes = routes(crate::auth::AuthInterceptor { keys: self.keys });
+        let routes = routes(crate::auth::AuthInterceptor {
+            keys: self.keys,
+            revoked: self.revoked,
+        });
         host.serve(self.grpc, self.admin, routes, service_names, self.pool)
             .await
     }

@@ -173,7 +173,17 @@ pub(super) async fn disable_account(
 ) -> Result<Json<AccountView>, ApiError> {
     let mut account = managed(&state, &caller, &id).await?;
     store::set_active(&state.pool, account.account_id, false).await?;
-    store::revoke_all(&state.pool, account.account_id, None).await?;
+    super::revocation::end_sessions(
+        &state.pool,
+        super::revocation::Sessions::AllOf {
+            account_id: account.account_id,
+            keep: None,
+        },
+        &account.user_id,
+        &account.scope,
+        zoufang_proto::events::v1::RevocationReason::AccountDisabled,
+    )
+    .await?;
     account.active = false;
     Ok(Json(view(&account)))
 }
@@ -225,6 +235,7 @@ mod tests {
             roles: vec![roles::TOWNSHIP_ADMIN.into()],
             scope: "430426104".into(),
             exp: 0,
+            sid: None,
         };
         assert!(may_manage(&town, "430426104201", &[roles::CADRE.into()]).is_ok());
         assert!(may_manage(&town, "430426105", &[roles::CADRE.into()]).is_err());

@@ -4,6 +4,7 @@
 //! and disabling accounts (their tokens stop working at once).
 mod admin;
 pub mod password;
+pub mod revocation;
 pub mod store;
 
 use axum::{
@@ -25,7 +26,9 @@ use crate::{
     error::ApiError,
     state::AppState,
 };
+use revocation::{Sessions, end_sessions};
 use store::AccountRow;
+use zoufang_proto::events::v1::RevocationReason;
 
 pub use admin::{AccountView, ListQuery, NewAccount, bootstrap};
 use admin::{create_account, disable_account, enable_account, list_accounts};
@@ -205,7 +208,19 @@ async fn refresh(
     }
     if stored != given {
         // An old refresh token came back: someone else holds the session.
-        store::revoke(&state.pool, session_id).await?;
+        let owner = store::by_id(&state.pool, account_id).await?;
+        let (user_id, scope) = owner
+            .as_ref()
+            .map(|a| (a.user_id.as_str(), a.scope.as_str()))
+            .unwrap_or_default();
+        end_sessions(
+            &state.pool,
+            Sessions::One(session_id),
+            user_id,
+            scope,
+            RevocationReason::RefreshReused,
+        )
+        .await?;
         return Err(bad());
     }
     let account = store::by_id(&state.pool, account_id)
@@ -232,7 +247,14 @@ async fn sign_out(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    store::revoke(&state.pool, caller.session_id).await?;
+    end_sessions(
+        &state.pool,
+        Sessions::One(caller.session_id),
+        &caller.claims.sub,
+        &caller.claims.scope,
+        RevocationReason::SignedOut,
+    )
+    .await?;
     Ok(Json(json!({"signed_out": true})))
 }
 
@@ -281,7 +303,17 @@ async fn change_password(
         .map_err(ApiError::internal)??;
     store::set_password(&state.pool, account.account_id, &phc).await?;
     // Every other sign-in of this account ends; this one goes on.
-    store::revoke_all(&state.pool, account.account_id, Some(caller.session_id)).await?;
+    end_sessions(
+        &state.pool,
+        Sessions::AllOf {
+            account_id: account.account_id,
+            keep: Some(caller.session_id),
+        },
+        &account.user_id,
+        &account.scope,
+        RevocationReason::PasswordChanged,
+    )
+    .await?;
     Ok(Json(json!({"changed": true})))
 }
 

@@ -221,30 +221,30 @@ pub async fn rotate<'e>(
     Ok(done.rows_affected() == 1)
 }
 
-/// Ends one session.
-pub async fn revoke<'e>(exec: impl PgExecutor<'e>, session_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE sessions SET revoked_at = now() WHERE session_id = $1 AND revoked_at IS NULL",
+/// Ends one session; its id when it was open.
+pub async fn revoke<'e>(exec: impl PgExecutor<'e>, session_id: Uuid) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "UPDATE sessions SET revoked_at = now() WHERE session_id = $1 AND revoked_at IS NULL
+         RETURNING session_id",
     )
     .bind(session_id)
-    .execute(exec)
-    .await?;
-    Ok(())
+    .fetch_all(exec)
+    .await
 }
 
-/// Ends every session of an account except `keep`.
+/// Ends every session of an account except `keep`; the ids of those ended.
 pub async fn revoke_all<'e>(
     exec: impl PgExecutor<'e>,
     account_id: Uuid,
     keep: Option<Uuid>,
-) -> sqlx::Result<()> {
-    sqlx::query(
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
         "UPDATE sessions SET revoked_at = now()
-         WHERE account_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR session_id <> $2)",
+         WHERE account_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR session_id <> $2)
+         RETURNING session_id",
     )
     .bind(account_id)
     .bind(keep)
-    .execute(exec)
-    .await?;
-    Ok(())
+    .fetch_all(exec)
+    .await
 }

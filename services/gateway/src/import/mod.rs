@@ -538,6 +538,7 @@ mod tests {
             roles: vec![roles::TOWNSHIP_ADMIN.into()],
             scope: scope.into(),
             exp: 0,
+            sid: None,
         }
     }
 

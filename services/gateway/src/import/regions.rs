@@ -199,6 +199,7 @@ mod tests {
             roles: vec!["township_admin".into()],
             scope: "430426104".into(),
             exp: 0,
+            sid: None,
         };
         let rows = [
             row(2, &["430426104000", "白鹤铺镇", "乡镇", ""]),

@@ -117,10 +117,15 @@ pub async fn unread_count(
 pub type InboxStream = Pin<Box<dyn Stream<Item = Result<StreamInboxResponse, Status>> + Send>>;
 
 /// The caller's new notifications as they are committed, until the client
-/// goes away or the service stops. A client that falls far behind misses
+/// goes away, the service stops or the caller's token stops being valid
+/// (expired, or its session revoked). A client that falls far behind misses
 /// some and should re-list.
 pub fn stream(state: &State, claims: &Claims) -> InboxStream {
     let me = claims.sub.clone();
+    let (token, revoked) = (claims.clone(), state.revoked.clone());
+    let invalid = Box::pin(async move {
+        zoufang_runtime::auth::revocation::until_invalid(&token, &revoked).await;
+    });
     let pool = state.pool.clone();
     let signals = BroadcastStream::new(state.inbox.subscribe());
     let stop = state.shutdown.clone().cancelled_owned();
@@ -142,6 +147,7 @@ pub fn stream(state: &State, claims: &Claims) -> InboxStream {
                 }
             }
         })
-        .take_until(stop);
+        .take_until(stop)
+        .take_until(invalid);
     Box::pin(out)
 }

@@ -67,4 +67,6 @@ pub struct State {
     pub wake: Arc<Notify>,
     /// Ends inbox streams when the service stops.
     pub shutdown: CancellationToken,
+    /// Revoked sign-in sessions: their inbox streams end.
+    pub revoked: zoufang_runtime::auth::RevokedSessions,
 }

@@ -14,6 +14,9 @@ use tonic::{Request, Status, service::Interceptor};
 
 use crate::error::{ServiceError, ServiceResult};
 
+pub mod revocation;
+pub use revocation::RevokedSessions;
+
 /// The publicly known HS256 secret used when `ZF_JWT_SECRET` is unset.
 /// Anyone can forge tokens with it, so everything that falls back to it warns.
 pub const DEV_JWT_SECRET: &str = "zoufang-dev-secret";
@@ -62,6 +65,10 @@ pub struct Claims {
     pub scope: String,
     /// Expiry, seconds since the Unix epoch.
     pub exp: i64,
+    /// The sign-in session the token belongs to (tokens the gateway issues
+    /// for a person carry it); a revoked session's tokens are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 impl Claims {
@@ -252,6 +259,7 @@ impl JwtKeys {
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
             scope: scope.to_owned(),
             exp: (chrono::Utc::now() + ttl).timestamp(),
+            sid: None,
         })
     }
 }
@@ -266,17 +274,37 @@ fn describe(e: &jsonwebtoken::errors::Error) -> String {
     }
 }
 
-/// Server-side interceptor: verifies `authorization: Bearer <token>` and
-/// stores the [`Claims`] in the request extensions.
+/// Server-side interceptor: verifies `authorization: Bearer <token>`,
+/// refuses tokens of revoked sessions, and stores the [`Claims`] in the
+/// request extensions.
 #[derive(Debug, Clone)]
 pub struct AuthInterceptor {
     /// Keys to verify with; shared by every clone of the service.
     pub keys: Arc<JwtKeys>,
+    /// Sessions the gateway closed ([`revocation`]); shared likewise.
+    pub revoked: RevokedSessions,
+}
+
+impl AuthInterceptor {
+    /// The verified claims of `token`, unless its session was revoked.
+    pub fn check(&self, token: &str) -> ServiceResult<Claims> {
+        let claims = self.keys.verify(token)?;
+        if claims
+            .sid
+            .as_deref()
+            .is_some_and(|sid| self.revoked.is_revoked(sid))
+        {
+            return Err(ServiceError::Unauthenticated(
+                "the session has ended (signed out, password changed or account disabled); sign in again".into(),
+            ));
+        }
+        Ok(claims)
+    }
 }
 
 impl Interceptor for AuthInterceptor {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        let claims = self.keys.verify(bearer_token(&request)?)?;
+        let claims = self.check(bearer_token(&request)?)?;
         request.extensions_mut().insert(claims);
         Ok(request)
     }

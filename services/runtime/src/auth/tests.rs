@@ -40,6 +40,7 @@ fn with_scope(scope: &str) -> Claims {
         roles,
         scope: scope.into(),
         exp: 0,
+        sid: None,
     }
 }
 
@@ -144,7 +145,10 @@ fn effective_prefix_cases() {
 #[test]
 fn interceptor_with_and_without_metadata() {
     let keys = Arc::new(dev());
-    let mut auth = AuthInterceptor { keys: keys.clone() };
+    let mut auth = AuthInterceptor {
+        keys: keys.clone(),
+        revoked: RevokedSessions::default(),
+    };
     let err = auth.call(Request::new(())).unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);
     assert!(err.message().contains("missing authorization"));
@@ -165,4 +169,27 @@ fn interceptor_with_and_without_metadata() {
         Code::Unauthenticated
     );
     assert_eq!(format!("{bearer:?}"), "BearerInterceptor([redacted])");
+}
+
+#[test]
+fn tokens_of_a_revoked_session_are_refused() {
+    let keys = Arc::new(dev());
+    let auth = AuthInterceptor {
+        keys: keys.clone(),
+        revoked: RevokedSessions::default(),
+    };
+    let mut claims = with_scope("3701");
+    claims.exp = (chrono::Utc::now() + Duration::minutes(5)).timestamp();
+    claims.sid = Some("s-1".into());
+    let token = keys.mint(&claims).unwrap();
+    assert_eq!(auth.check(&token).unwrap().sid.as_deref(), Some("s-1"));
+    auth.revoked
+        .revoke("s-1", chrono::Utc::now().timestamp() as u64);
+    match auth.check(&token) {
+        Err(ServiceError::Unauthenticated(m)) => assert!(m.contains("session has ended"), "{m}"),
+        other => panic!("expected Unauthenticated, got {other:?}"),
+    }
+    // Tokens without a session (services acting for themselves) are not affected.
+    let service = tok(&keys, &[roles::SERVICE], "", 60);
+    assert!(auth.check(&service).is_ok());
 }
