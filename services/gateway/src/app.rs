@@ -39,6 +39,31 @@ fn extensions() -> Vec<Module> {
     ]
 }
 
+/// The largest JSON body accepted (the default of every route). The routes
+/// that take a file set their own: the imports (`import::gate`, the
+/// file's limit) and the RPCs carrying one
+/// ([`endpoints::UPLOAD_RPC_BODY_LIMIT`]).
+pub const JSON_BODY_LIMIT: usize = 1 << 20;
+
+/// axum refuses a body over its limit with a plain-text 413: answer it in
+/// the gateway's JSON error shape, in Chinese, naming the limits.
+async fn too_large_as_json(response: axum::response::Response) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let json = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if response.status() != http::StatusCode::PAYLOAD_TOO_LARGE || json {
+        return response;
+    }
+    crate::error::ApiError::new(
+        http::StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "请求体过大：普通请求不能超过 1 MB（导入文件另有上限，见导入接口说明）",
+    )
+    .into_response()
+}
+
 /// A built, not yet running, gateway.
 #[derive(Debug)]
 pub struct Application {
@@ -85,6 +110,7 @@ impl Application {
             }),
             catalog: Arc::new(Catalog::load()?),
             shutdown: CancellationToken::new(),
+            imports: Arc::default(),
         };
         Ok(Self {
             http,
@@ -122,7 +148,8 @@ impl Application {
         let (list, schemas) = all_endpoints(&state.catalog);
         let doc = endpoints::document(&list, &state.catalog, &schemas);
         endpoints::router(list, doc)
-            .layer(axum::extract::DefaultBodyLimit::max(256 << 20))
+            .layer(axum::extract::DefaultBodyLimit::max(JSON_BODY_LIMIT))
+            .layer(axum::middleware::map_response(too_large_as_json))
             .with_state(state)
     }
 

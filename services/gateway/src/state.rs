@@ -103,4 +103,6 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// Cancelled when the gateway stops; long-lived responses end with it.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// Imports running: one per account, a few in all.
+    pub imports: Arc<crate::import::gate::Gate>,
 }
