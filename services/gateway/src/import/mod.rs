@@ -325,11 +325,17 @@ async fn start(
     })
     .await
     .map_err(ApiError::internal)?;
-    if let Err(e) = &read
-        && e.is_too_large()
-    {
-        tracing::warn!(account = %caller.claims.sub, kind = kind.as_str(), reason = %e, "import refused: over a limit");
-        return Err(gate::too_large(e));
+    // A file over a limit (413) or in a format not read (400) is refused
+    // here, without a job; a file read whose content does not fit (no
+    // header, no rows) becomes a failed job with the reason, as any other.
+    if let Err(e) = &read {
+        if e.is_too_large() {
+            tracing::warn!(account = %caller.claims.sub, kind = kind.as_str(), reason = %e, "import refused: over a limit");
+            return Err(gate::too_large(e));
+        }
+        if e.is_unsupported() {
+            return Err(ApiError::invalid("file", e.message()));
+        }
     }
     let job_id = Uuid::now_v7();
     store::create(

@@ -54,24 +54,31 @@ impl Default for Limits {
     }
 }
 
-/// Why a file could not be read: it is not a file we read (`Invalid`, a
-/// 400), or it breaks one of the [`Limits`] (`TooLarge`, a 413). The
-/// message is in Chinese and names the limit.
+/// Why a file could not be read: it is broken or its content is not what
+/// an import needs (`Invalid`), it is in a format not read at all
+/// (`Unsupported`: ODS, XLSB, a zip that is no workbook; both a 400), or
+/// it breaks one of the [`Limits`] (`TooLarge`, a 413, the message naming
+/// the limit). Messages are in Chinese.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadError {
     Invalid(String),
+    Unsupported(String),
     TooLarge(String),
 }
 
 impl ReadError {
     pub fn message(&self) -> &str {
         match self {
-            Self::Invalid(m) | Self::TooLarge(m) => m,
+            Self::Invalid(m) | Self::Unsupported(m) | Self::TooLarge(m) => m,
         }
     }
 
     pub fn is_too_large(&self) -> bool {
         matches!(self, Self::TooLarge(_))
+    }
+
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, Self::Unsupported(_))
     }
 }
 
@@ -98,7 +105,7 @@ impl From<&str> for ReadError {
 impl From<ReadError> for String {
     fn from(e: ReadError) -> Self {
         match e {
-            ReadError::Invalid(m) | ReadError::TooLarge(m) => m,
+            ReadError::Invalid(m) | ReadError::Unsupported(m) | ReadError::TooLarge(m) => m,
         }
     }
 }

@@ -764,18 +764,13 @@ fn cell_value(kind: &str, style: usize, value: &str, ctx: &Context) -> Result<Ce
 /// The message for a zip that is not an XLSX workbook.
 fn not_xlsx(names: &[String]) -> ReadError {
     let has = |n: &str| names.iter().any(|x| x.eq_ignore_ascii_case(n));
-    if has("mimetype") || has("content.xml") {
-        ReadError::Invalid(
-            "不支持 ODS（OpenDocument）表格，只接受 XLSX 和 CSV 文件；请用 Excel 或 WPS 另存为 .xlsx 后重新上传".into(),
-        )
+    ReadError::Unsupported(if has("mimetype") || has("content.xml") {
+        "不支持 ODS（OpenDocument）表格，只接受 XLSX 和 CSV 文件；请用 Excel 或 WPS 另存为 .xlsx 后重新上传".into()
     } else if has("xl/workbook.bin") {
-        ReadError::Invalid(
-            "不支持 XLSB（二进制工作簿），只接受 XLSX 和 CSV 文件；请另存为 .xlsx 后重新上传"
-                .into(),
-        )
+        "不支持 XLSB（二进制工作簿），只接受 XLSX 和 CSV 文件；请另存为 .xlsx 后重新上传".into()
     } else {
-        invalid("缺少 xl/workbook.xml，不是 XLSX 工作簿；请用 Excel 另存为 .xlsx 后重新上传")
-    }
+        "文件是 zip 压缩包，但不是 XLSX 工作簿（缺少 xl/workbook.xml）；只接受 XLSX 和 CSV 文件，请用 Excel 另存为 .xlsx 后重新上传".into()
+    })
 }
 
 /// The sheets of an XLSX workbook, in order; `only` picks one by name.
