@@ -45,8 +45,13 @@ impl Run {
         "内部错误（导入记录无法保存），已记录".into()
     }
 
-    /// Stores errors and counts their rows as failed.
-    pub async fn add_errors(&mut self, errors: Vec<RowError>) -> Result<(), String> {
+    /// Stores errors and counts their rows as failed. Reasons may quote a
+    /// cell or an upstream refusal: personal numbers in them are masked
+    /// before they are stored (and so before anyone reads them).
+    pub async fn add_errors(&mut self, mut errors: Vec<RowError>) -> Result<(), String> {
+        for e in &mut errors {
+            e.reason = zoufang_runtime::domain::mask_numbers_in_text(&e.reason);
+        }
         for chunk in errors.chunks(5000) {
             store::add_errors(&self.pool, self.job_id, self.error_seq, chunk)
                 .await
