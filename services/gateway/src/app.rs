@@ -71,6 +71,7 @@ pub struct Application {
     admin: TcpListener,
     state: AppState,
     shutdown: CancellationToken,
+    import_retention_days: u32,
 }
 
 impl Application {
@@ -117,6 +118,7 @@ impl Application {
             admin,
             shutdown: state.shutdown.clone(),
             state,
+            import_retention_days: config.import_retention_days,
         })
     }
 
@@ -160,11 +162,17 @@ impl Application {
             admin,
             state,
             shutdown,
+            import_retention_days,
         } = self;
         tracing::info!(http = %http.local_addr()?, admin = %admin.local_addr()?, "gateway listening");
         let admin_task = tokio::spawn(server::serve_admin(
             admin,
             state.pool.clone(),
+            shutdown.clone(),
+        ));
+        tokio::spawn(crate::import::sweep_old_jobs(
+            state.pool.clone(),
+            import_retention_days,
             shutdown.clone(),
         ));
         let app = Self::router(state);

@@ -30,6 +30,7 @@ pub mod households;
 mod job;
 pub mod regions;
 pub mod store;
+mod sweep;
 mod upstream;
 
 use std::time::Duration;
@@ -61,6 +62,7 @@ use store::Counts;
 
 use job::{Input, run_job};
 pub use job::{ReadRows, Run, read_rows};
+pub use sweep::sweep_old_jobs;
 pub(crate) use upstream::RegistryClient;
 pub use upstream::{Upstream, first_violation, status_reason, violations};
 
