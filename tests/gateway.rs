@@ -49,6 +49,7 @@ pub fn gateway_config(
         refresh_token_days: 1,
         lockout_threshold: 5,
         lockout_minutes: 15,
+        import_retention_days: 30,
         bootstrap_admin_password: Some(ADMIN_PASSWORD.into()),
         common: common_config(database),
     }

@@ -39,6 +39,31 @@ fn extensions() -> Vec<Module> {
     ]
 }
 
+/// The largest JSON body accepted (the default of every route). The routes
+/// that take a file set their own: the imports (`import::gate`, the
+/// file's limit) and the RPCs carrying one
+/// ([`endpoints::UPLOAD_RPC_BODY_LIMIT`]).
+pub const JSON_BODY_LIMIT: usize = 1 << 20;
+
+/// axum refuses a body over its limit with a plain-text 413: answer it in
+/// the gateway's JSON error shape, in Chinese, naming the limits.
+async fn too_large_as_json(response: axum::response::Response) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let json = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if response.status() != http::StatusCode::PAYLOAD_TOO_LARGE || json {
+        return response;
+    }
+    crate::error::ApiError::new(
+        http::StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "请求体过大：普通请求不能超过 1 MB（导入文件另有上限，见导入接口说明）",
+    )
+    .into_response()
+}
+
 /// A built, not yet running, gateway.
 #[derive(Debug)]
 pub struct Application {
@@ -47,6 +72,7 @@ pub struct Application {
     state: AppState,
     shutdown: CancellationToken,
     common: zoufang_runtime::config::CommonConfig,
+    import_retention_days: u32,
 }
 
 impl Application {
@@ -87,6 +113,7 @@ impl Application {
             catalog: Arc::new(Catalog::load()?),
             shutdown: CancellationToken::new(),
             revoked: zoufang_runtime::auth::RevokedSessions::default(),
+            imports: Arc::default(),
         };
         Ok(Self {
             http,
@@ -94,6 +121,7 @@ impl Application {
             shutdown: state.shutdown.clone(),
             state,
             common: config.common,
+            import_retention_days: config.import_retention_days,
         })
     }
 
@@ -125,7 +153,8 @@ impl Application {
         let (list, schemas) = all_endpoints(&state.catalog);
         let doc = endpoints::document(&list, &state.catalog, &schemas);
         endpoints::router(list, doc)
-            .layer(axum::extract::DefaultBodyLimit::max(256 << 20))
+            .layer(axum::extract::DefaultBodyLimit::max(JSON_BODY_LIMIT))
+            .layer(axum::middleware::map_response(too_large_as_json))
             .with_state(state)
     }
 
@@ -137,6 +166,7 @@ impl Application {
             state,
             shutdown,
             common,
+            import_retention_days,
         } = self;
         tracing::info!(http = %http.local_addr()?, admin = %admin.local_addr()?, "gateway listening");
         // The gateway's events (sessions revoked) leave through its outbox.
@@ -164,6 +194,11 @@ impl Application {
         let admin_task = tokio::spawn(server::serve_admin(
             admin,
             state.pool.clone(),
+            shutdown.clone(),
+        ));
+        tokio::spawn(crate::import::sweep_old_jobs(
+            state.pool.clone(),
+            import_retention_days,
             shutdown.clone(),
         ));
         let app = Self::router(state);

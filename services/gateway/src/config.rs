@@ -42,6 +42,10 @@ pub struct Config {
     /// How long a locked account stays locked.
     #[arg(long, env = "LOCKOUT_MINUTES", default_value_t = 15)]
     pub lockout_minutes: i64,
+    /// Days an import job and its error report (which quotes rows of the
+    /// file) are kept after the job was last touched.
+    #[arg(long, env = "IMPORT_RETENTION_DAYS", default_value_t = 30)]
+    pub import_retention_days: u32,
     /// Creates the account `admin` (county admin over everything) with this
     /// password when no account exists yet; ignored afterwards.
     #[arg(long, env = "BOOTSTRAP_ADMIN_PASSWORD")]
@@ -59,6 +63,9 @@ impl Config {
         }
         if self.lockout_threshold < 1 {
             return Err("LOCKOUT_THRESHOLD must be at least 1".into());
+        }
+        if self.import_retention_days < 1 {
+            return Err("IMPORT_RETENTION_DAYS must be at least 1".into());
         }
         Ok(())
     }

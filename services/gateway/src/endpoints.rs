@@ -99,6 +99,14 @@ fn error_response(description: &str) -> Value {
 }
 
 /// The endpoints every RPC of the catalog gets.
+/// The RPCs that carry a file (as base64 in the JSON body): they accept
+/// bodies up to [`UPLOAD_RPC_BODY_LIMIT`]; every other JSON body is capped
+/// at [`crate::app::JSON_BODY_LIMIT`].
+const UPLOAD_RPCS: &[(&str, &str)] = &[("petition", "ImportCases")];
+
+/// A 4 MiB file (the services' gRPC message limit, tonic's default) in base64, and room for the rest.
+pub const UPLOAD_RPC_BODY_LIMIT: usize = 6 << 20;
+
 pub fn rpc_endpoints(catalog: &Catalog) -> Vec<Endpoint> {
     catalog
         .methods()
@@ -108,10 +116,14 @@ pub fn rpc_endpoints(catalog: &Catalog) -> Vec<Endpoint> {
             } else {
                 m.doc.clone()
             };
+            let mut route = rpc::route(Arc::new(m.clone()));
+            if UPLOAD_RPCS.contains(&(m.service, m.name.as_str())) {
+                route = route.layer(axum::extract::DefaultBodyLimit::max(UPLOAD_RPC_BODY_LIMIT));
+            }
             Endpoint {
                 method: http::Method::POST,
                 path: m.http_path(),
-                route: rpc::route(Arc::new(m.clone())),
+                route,
                 operation: op(
                     m.service,
                     &summary,

@@ -106,4 +106,6 @@ pub struct AppState {
     /// Sessions revoked anywhere (read from the revocation stream): the
     /// inbox stream of a revoked session ends.
     pub revoked: zoufang_runtime::auth::RevokedSessions,
+    /// Imports running: one per account, a few in all.
+    pub imports: Arc<crate::import::gate::Gate>,
 }

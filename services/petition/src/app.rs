@@ -72,6 +72,7 @@ impl Application {
             }),
             http,
             wake: Arc::new(Notify::new()),
+            imports: Arc::default(),
         };
         Ok(Self {
             base,

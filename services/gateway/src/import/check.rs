@@ -3,7 +3,7 @@
 //! passing here passes there; the registry checks again anyway.
 use chrono::{NaiveDate, TimeDelta, Utc};
 use zoufang_runtime::{
-    domain::{IdNumber, MobilePhone, RegionCode, RegionLevel, id_number},
+    domain::{IdNumber, MobilePhone, RegionCode, RegionLevel, id_number, mask_phone},
     tabular::{Cell, CellKind},
 };
 
@@ -91,13 +91,13 @@ pub fn id_number(cell: Option<&Cell>, today: NaiveDate) -> Result<String, String
     }
     let birth = &body[6..14];
     let Ok(date) = NaiveDate::parse_from_str(birth, "%Y%m%d") else {
-        return Err(format!("出生日期{birth}不是有效日期"));
+        return Err("出生日期（第7–14位）不是有效日期".into());
     };
     if date < NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN) {
-        return Err(format!("出生日期{birth}早于1900年"));
+        return Err("出生日期（第7–14位）早于1900年".into());
     }
     if date > today {
-        return Err(format!("出生日期{birth}晚于今天"));
+        return Err("出生日期（第7–14位）晚于今天".into());
     }
     if &body[..6] == "000000" {
         return Err("前6位地址码不能为000000".into());
@@ -128,7 +128,11 @@ pub fn mobile(cell: Option<&Cell>) -> Result<Option<String>, String> {
         None => &compact,
     };
     if !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("“{}”不是手机号：只能包含数字", cell.text.trim()));
+        // The reason is stored and shown: the number masked, as everywhere.
+        return Err(format!(
+            "“{}”不是手机号：只能包含数字",
+            mask_phone(cell.text.trim())
+        ));
     }
     if digits.starts_with('0') {
         return Err("只能填手机号（回访和短信需要手机），不能填座机号".into());
@@ -137,7 +141,10 @@ pub fn mobile(cell: Option<&Cell>) -> Result<Option<String>, String> {
         return Err(format!("手机号应为11位，实际为{}位", digits.len()));
     }
     if !(digits.starts_with('1') && matches!(digits.as_bytes()[1], b'3'..=b'9')) {
-        return Err(format!("{digits}不是有效的手机号：应以13至19开头"));
+        return Err(format!(
+            "{}不是有效的手机号：应以13至19开头",
+            mask_phone(digits)
+        ));
     }
     MobilePhone::parse("phone", digits)
         .map(|p| Some(p.as_str().to_owned()))
@@ -298,11 +305,11 @@ mod tests {
         );
         assert_eq!(
             id_number(Some(&t(&valid_id("19800230", 1))), today()),
-            Err("出生日期19800230不是有效日期".into())
+            Err("出生日期（第7–14位）不是有效日期".into())
         );
         assert_eq!(
             id_number(Some(&t(&valid_id("20300101", 1))), today()),
-            Err("出生日期20300101晚于今天".into())
+            Err("出生日期（第7–14位）晚于今天".into())
         );
         let number = Cell {
             text: "430426198001010000".into(),
@@ -337,7 +344,7 @@ mod tests {
         );
         assert_eq!(
             mobile(Some(&t("12807340001"))),
-            Err("12807340001不是有效的手机号：应以13至19开头".into())
+            Err("128****0001不是有效的手机号：应以13至19开头".into())
         );
         assert!(
             mobile(Some(&t("138abc")))

@@ -45,8 +45,13 @@ impl Run {
         "内部错误（导入记录无法保存），已记录".into()
     }
 
-    /// Stores errors and counts their rows as failed.
-    pub async fn add_errors(&mut self, errors: Vec<RowError>) -> Result<(), String> {
+    /// Stores errors and counts their rows as failed. Reasons may quote a
+    /// cell or an upstream refusal: personal numbers in them are masked
+    /// before they are stored (and so before anyone reads them).
+    pub async fn add_errors(&mut self, mut errors: Vec<RowError>) -> Result<(), String> {
+        for e in &mut errors {
+            e.reason = zoufang_runtime::domain::mask_numbers_in_text(&e.reason);
+        }
         for chunk in errors.chunks(5000) {
             store::add_errors(&self.pool, self.job_id, self.error_seq, chunk)
                 .await
@@ -103,26 +108,33 @@ impl Run {
     }
 }
 
-/// The file and the options of a job.
+/// The rows read from the file (or why they could not be) and the
+/// options of a job.
 pub(super) struct Input {
-    pub(super) body: Bytes,
+    pub(super) read: Result<ReadRows, String>,
     pub(super) format: tabular::Format,
-    pub(super) sheet: Option<String>,
     /// Where village names are looked up (a county or township prefix).
     pub(super) area: String,
+    /// The account's import slot, held until the job ends.
+    pub(super) slot: Option<super::gate::Slot>,
 }
 
-/// Reads the file and finds the header: (sheet name, header row, mapping,
-/// the non-blank data rows). Public for the fuzz targets (`fuzz/`).
+/// A file read: its sheet's name, the header row, the mapping of columns
+/// to fields and the non-blank data rows.
+pub type ReadRows = (String, u32, Mapping, Vec<Row>);
+
+/// Reads the file within `limits` and finds the header. Public for the
+/// fuzz targets (`fuzz/`).
 pub fn read_rows(
     kind: Kind,
     format: tabular::Format,
     body: &[u8],
     sheet: Option<&str>,
-) -> Result<(String, u32, Mapping, Vec<Row>), String> {
+    limits: &Limits,
+) -> Result<ReadRows, tabular::ReadError> {
     let grids = match format {
-        tabular::Format::Workbook => tabular::workbook(body, sheet)?,
-        tabular::Format::Csv => vec![tabular::csv(body)?],
+        tabular::Format::Workbook => tabular::workbook_with(body, sheet, limits)?,
+        tabular::Format::Csv => vec![tabular::csv_with(body, limits)?],
     };
     let (grid, located) = tabular::choose(kind.specs(), &grids)?;
     let rows: Vec<Row> = grid.rows[located.first_data..]
@@ -162,11 +174,8 @@ async fn load_directory(
 /// The whole job; Ok is the summary, Err the reason it failed.
 async fn execute(run: &mut Run, input: Input) -> Result<String, String> {
     let kind = run.kind;
-    let (format, area) = (input.format, input.area.clone());
-    // The file is dropped once read.
-    let (sheet, header_row, mapping, rows) =
-        blocking(move || read_rows(kind, input.format, &input.body, input.sheet.as_deref()))
-            .await??;
+    let (format, area) = (input.format, input.area);
+    let (sheet, header_row, mapping, rows) = input.read?;
     run.counts.total = rows.len() as i32;
     store::set_source(
         &run.pool,
@@ -235,8 +244,12 @@ async fn gate(run: &mut Run, errors: Vec<RowError>) -> Result<bool, String> {
 }
 
 /// Runs a job to its end and records the outcome.
-pub(super) async fn run_job(mut run: Run, input: Input) {
+pub(super) async fn run_job(mut run: Run, mut input: Input) {
+    let slot = input.slot.take();
     let outcome = execute(&mut run, input).await;
+    // The account may import again once the work is done, before the end
+    // is recorded: a caller who sees the job finished can start the next.
+    drop(slot);
     let (state, message) = match &outcome {
         Ok(summary) => ("done", summary.as_str()),
         Err(reason) => ("failed", reason.as_str()),

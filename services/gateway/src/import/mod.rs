@@ -24,18 +24,20 @@
 pub mod cadres;
 pub mod check;
 pub mod directory;
+pub mod gate;
 pub mod header;
 pub mod households;
 mod job;
 pub mod regions;
 pub mod store;
+mod sweep;
 mod upstream;
 
 use std::time::Duration;
 
 use axum::{
     Json,
-    body::Bytes,
+    body::Body,
     extract::{Path, Query, State},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -47,7 +49,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use zoufang_runtime::{
     auth::{Claims, roles},
-    tabular::{self, Cell, FieldSpec, Mapping, Row},
+    tabular::{self, Cell, FieldSpec, Limits, Mapping, Row},
 };
 
 use crate::{
@@ -59,7 +61,8 @@ use crate::{
 use store::Counts;
 
 use job::{Input, run_job};
-pub use job::{Run, read_rows};
+pub use job::{ReadRows, Run, read_rows};
+pub use sweep::sweep_old_jobs;
 pub(crate) use upstream::RegistryClient;
 pub use upstream::{Upstream, first_violation, status_reason, violations};
 
@@ -291,13 +294,18 @@ async fn start(
     caller: Caller,
     q: StartQuery,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     caller.claims.require_any_role(IMPORT_ROLES).map_err(|_| {
         ApiError::forbidden("导入需要乡镇管理员（township_admin）或县级管理员（county_admin）角色")
     })?;
     let mode = Mode::parse(q.mode.as_deref())?;
     let area = area_of(&caller.claims, q.region.as_deref())?;
+    let limits = Limits::DEFAULT;
+    // The account's slot before a byte of the file is read: a second
+    // import of the same account gets 409 without costing memory.
+    let slot = state.imports.enter(&caller.claims.sub)?;
+    let body = gate::read_body(&headers, body, &limits).await?;
     if body.is_empty() {
         return Err(ApiError::invalid(
             "file",
@@ -309,6 +317,28 @@ async fn start(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let format = tabular::sniff(&body, content_type).map_err(|e| ApiError::invalid("file", e))?;
+    // Read here, within the limits, so a file over one is answered 413
+    // and no job is created. The slot goes with the read: a caller who
+    // hangs up does not free it while the file is still being read.
+    let sheet = q.sheet.filter(|s| !s.trim().is_empty());
+    let (read, slot) = tokio::task::spawn_blocking(move || {
+        let read = read_rows(kind, format, &body, sheet.as_deref(), &limits);
+        (read, slot)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    // A file over a limit (413) or in a format not read (400) is refused
+    // here, without a job; a file read whose content does not fit (no
+    // header, no rows) becomes a failed job with the reason, as any other.
+    if let Err(e) = &read {
+        if e.is_too_large() {
+            tracing::warn!(account = %caller.claims.sub, kind = kind.as_str(), reason = %e, "import refused: over a limit");
+            return Err(gate::too_large(e));
+        }
+        if e.is_unsupported() {
+            return Err(ApiError::invalid("file", e.message()));
+        }
+    }
     let job_id = Uuid::now_v7();
     store::create(
         &state.pool,
@@ -325,10 +355,10 @@ async fn start(
     };
     let run = Run::new(job_id, kind, mode, caller.claims.clone(), up);
     let input = Input {
-        body,
+        read: read.map_err(String::from),
         format,
-        sheet: q.sheet.filter(|s| !s.trim().is_empty()),
         area,
+        slot: Some(slot),
     };
     let task = tokio::spawn(run_job(run, input));
     let finished = q.wait.unwrap_or(false) && tokio::time::timeout(WAIT, task).await.is_ok();
@@ -379,7 +409,7 @@ async fn households_route(
     caller: Caller,
     Query(q): Query<StartQuery>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     start(Kind::Households, state, caller, q, headers, body).await
 }
@@ -389,7 +419,7 @@ async fn cadres_route(
     caller: Caller,
     Query(q): Query<StartQuery>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     start(Kind::Cadres, state, caller, q, headers, body).await
 }
@@ -399,7 +429,7 @@ async fn regions_route(
     caller: Caller,
     Query(q): Query<StartQuery>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     start(Kind::Regions, state, caller, q, headers, body).await
 }

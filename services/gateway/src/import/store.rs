@@ -218,3 +218,25 @@ pub async fn errors<'e>(
         total,
     ))
 }
+
+/// Deletes the jobs last touched more than `days` days ago, with their
+/// error reports (which cascade), in batches; the number of jobs deleted.
+pub async fn expire(pool: &sqlx::PgPool, days: u32) -> sqlx::Result<u64> {
+    let mut deleted = 0;
+    loop {
+        let n = sqlx::query(
+            "DELETE FROM import_jobs WHERE job_id IN (
+                SELECT job_id FROM import_jobs
+                WHERE updated_at < now() - make_interval(days => $1)
+                LIMIT 500)",
+        )
+        .bind(i32::try_from(days).unwrap_or(i32::MAX))
+        .execute(pool)
+        .await?
+        .rows_affected();
+        deleted += n;
+        if n < 500 {
+            return Ok(deleted);
+        }
+    }
+}

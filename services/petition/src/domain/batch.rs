@@ -560,11 +560,12 @@ fn in_chinese(reason: &str) -> String {
     if r.starts_with("the address code") {
         return "前6位地址码不能为000000".into();
     }
-    if let Some((birth, what)) = r.strip_prefix("birth date ").and_then(|s| pair(s, " ")) {
+    // The birth date is not repeated: reasons go back to the caller.
+    if let Some((_birth, what)) = r.strip_prefix("birth date ").and_then(|s| pair(s, " ")) {
         match what.as_str() {
-            "is not a valid date" => return format!("出生日期{birth}不是有效日期"),
-            "is before 1900" => return format!("出生日期{birth}早于1900年"),
-            "is in the future" => return format!("出生日期{birth}晚于今天"),
+            "is not a valid date" => return "出生日期（第7–14位）不是有效日期".into(),
+            "is before 1900" => return "出生日期（第7–14位）早于1900年".into(),
+            "is in the future" => return "出生日期（第7–14位）晚于今天".into(),
             _ => {}
         }
     }
@@ -878,7 +879,7 @@ mod tests {
         );
         assert_eq!(
             in_chinese("birth date 20271301 is not a valid date"),
-            "出生日期20271301不是有效日期"
+            "出生日期（第7–14位）不是有效日期"
         );
         assert_eq!(
             in_chinese("the last character must be a digit or X, got 'Y'"),

@@ -3,6 +3,15 @@
 //! the good ones are taken in (a row is a case; there is nothing to gain
 //! from refusing a whole file for one bad row, and taking a row in twice
 //! changes nothing, so a corrected file can simply be sent again).
+//!
+//! The file is read within `tabular::Limits` (a file over one is refused
+//! naming the limit, nothing taken in) on a blocking thread, and an account
+//! runs one import at a time.
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+};
+
 use zoufang_proto::petition::v1::{ImportCasesRequest, ImportCasesResponse, RowError};
 use zoufang_runtime::{ServiceError, ServiceResult, auth::Claims};
 
@@ -12,8 +21,43 @@ use super::{
 };
 use crate::domain::batch;
 
-/// The largest file accepted.
+/// The largest file accepted. The gRPC server's message limit (tonic's
+/// default, 4 MiB) is lower still: this guards callers inside the process.
 const MAX_BYTES: usize = 20 * 1024 * 1024;
+
+/// The accounts with an import running.
+#[derive(Debug, Default)]
+pub struct Running(Mutex<HashSet<String>>);
+
+/// One running import; dropping it lets the account import again.
+#[derive(Debug)]
+struct Slot {
+    running: Arc<Running>,
+    account: String,
+}
+
+impl Running {
+    /// A slot for `account`, or Aborted (409 at the gateway) while it has one.
+    fn enter(self: &Arc<Self>, account: &str) -> ServiceResult<Slot> {
+        let mut set = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if !set.insert(account.to_owned()) {
+            return Err(ServiceError::Aborted(
+                "您已有一个信访件导入正在进行，请等它完成后再导入下一个文件（每个账号同一时间只能进行一个导入）".into(),
+            ));
+        }
+        Ok(Slot {
+            running: self.clone(),
+            account: account.to_owned(),
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut set = self.running.0.lock().unwrap_or_else(|p| p.into_inner());
+        set.remove(&self.account);
+    }
+}
 
 /// Takes in every good row of the file.
 pub async fn import(
@@ -31,12 +75,18 @@ pub async fn import(
             "larger than 20 MB; split the file",
         ));
     }
-    let parsed = batch::parse(
-        &req.content,
-        req.file_name.trim(),
-        req.source_system.trim(),
-        chrono::Utc::now(),
-    )
+    let _slot = state.imports.enter(&claims.sub)?;
+    let ImportCasesRequest {
+        source_system,
+        file_name,
+        content,
+    } = req;
+    let now = chrono::Utc::now();
+    let parsed = tokio::task::spawn_blocking(move || {
+        batch::parse(&content, file_name.trim(), source_system.trim(), now)
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(anyhow::anyhow!("batch parse panicked: {e}")))?
     .map_err(|why| ServiceError::invalid("content", why))?;
     let mut out = ImportCasesResponse {
         rows: i32::try_from(parsed.rows()).unwrap_or(i32::MAX),
@@ -87,6 +137,11 @@ pub async fn import(
         }
     }
     out.errors.sort_by_key(|e| e.row);
+    // Reasons may quote a cell or a service's refusal: no personal number
+    // goes back in full.
+    for e in &mut out.errors {
+        e.reason = zoufang_runtime::domain::mask_numbers_in_text(&e.reason);
+    }
     Ok(out)
 }
 
@@ -103,5 +158,23 @@ fn column_of(field: &str) -> &str {
         "region_code" => "区划代码",
         "external_id" => "外部编号",
         _ => field,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_account_runs_one_import_at_a_time() {
+        let running = Arc::new(Running::default());
+        let slot = running.enter("bureau").unwrap();
+        let again = running.enter("bureau").unwrap_err();
+        assert!(
+            matches!(&again, ServiceError::Aborted(m) if m.contains("同一时间只能进行一个导入"))
+        );
+        let _other = running.enter("other").unwrap();
+        drop(slot);
+        assert!(running.enter("bureau").is_ok());
     }
 }

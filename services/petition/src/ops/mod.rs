@@ -30,6 +30,8 @@ pub struct State {
     pub http: reqwest::Client,
     /// Wakes the dispatcher when an answer is queued.
     pub wake: Arc<Notify>,
+    /// The accounts with a batch import running (one each).
+    pub imports: Arc<import::Running>,
 }
 
 /// Tunables from the configuration.

@@ -35,9 +35,68 @@ pub fn mask_phone(s: &str) -> String {
     keep_ends(s.trim(), 3, 4, 4)
 }
 
+/// Masks the personal numbers inside free text (a reason written for a
+/// person, which may quote a cell): a run of 15 or more digits (an ID
+/// number, its last character may be X) as [`mask_id_number`], a mobile
+/// number (11 digits from 1, or 13 from 861) as [`mask_phone`], and an
+/// 8-digit birth date (19xxxxxx, 20xxxxxx) all stars. Region codes (6, 9
+/// or 12 digits), row numbers and counts stay as they are.
+pub fn mask_numbers_in_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let n = run.len();
+        let masked = if n >= 15 {
+            mask_id_number(run)
+        } else if (n == 11 && run.starts_with('1')) || (n == 13 && run.starts_with("861")) {
+            mask_phone(run)
+        } else if n == 8 && (run.starts_with("19") || run.starts_with("20")) {
+            "*".repeat(8)
+        } else {
+            std::mem::take(run)
+        };
+        out.push_str(&masked);
+        run.clear();
+    };
+    for c in s.chars() {
+        if c.is_ascii_digit() || (matches!(c, 'X' | 'x') && run.len() == 17) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_inside_text_are_masked_and_codes_kept() {
+        assert_eq!(
+            mask_numbers_in_text("12807340001不是有效的手机号"),
+            "128****0001不是有效的手机号"
+        );
+        assert_eq!(
+            mask_numbers_in_text("身份证号43042619800230001X已登记"),
+            "身份证号430426********001X已登记"
+        );
+        assert_eq!(
+            mask_numbers_in_text("birth date 19800230 is not a valid date"),
+            "birth date ******** is not a valid date"
+        );
+        assert_eq!(
+            mask_numbers_in_text("+8613807340001；区划代码430426104201不在第12行"),
+            "+861******0001；区划代码430426104201不在第12行"
+        );
+        assert_eq!(
+            mask_numbers_in_text("应为18位，实际为4位"),
+            "应为18位，实际为4位"
+        );
+    }
 
     #[test]
     fn masks_keep_six_four_and_three_four() {

@@ -7,7 +7,7 @@ pub mod region;
 pub mod scope;
 
 pub use id_number::IdNumber;
-pub use mask::{mask_id_number, mask_phone};
+pub use mask::{mask_id_number, mask_numbers_in_text, mask_phone};
 pub use phone::MobilePhone;
 pub use region::{RegionCode, RegionLevel, TownshipKind, VillageKind};
 pub use scope::RegionScope;

@@ -1,5 +1,5 @@
 //! Reading the spreadsheets people really have (feature `tabular`): Excel
-//! workbooks (XLSX, XLS, XLSB, ODS) and CSV in UTF-8 or GBK, as rows of text
+//! workbooks (XLSX) and CSV in UTF-8 or GBK, within [`Limits`], as rows of text
 //! cells that remember how Excel stored them; and mapping the Chinese
 //! column names people write (with their common variants, under a title row
 //! or two) to the fields of an import.
@@ -10,12 +10,17 @@
 //! cells through the [`Mapping`]. Errors are in Chinese, for the people who
 //! fix the file.
 mod header;
+mod limits;
 mod read;
+mod xlsx;
 
 pub use header::{
     FieldSpec, Located, Mapping, choose, locate, map_header, missing, missing_message, normalize,
 };
+pub use limits::{Limits, ReadError, human_bytes};
 pub use read::{
-    Cell, CellKind, Format, Grid, Row, csv, decode_text, excel_serial_datetime, number_text, read,
-    sniff, workbook,
+    Cell, CellKind, Format, Grid, Row, check_file_size, csv, csv_with, decode_text,
+    excel_serial_datetime, file_too_large, number_text, read, read_with, sniff, workbook,
+    workbook_with,
 };
+pub use xlsx::{MAX_DEPTH, MAX_XML_RUN, column_name};

@@ -1,13 +1,17 @@
-//! Reading the files people really have: Excel workbooks (XLSX, and the
-//! older XLS, XLSB and ODS that calamine also reads) and CSV in UTF-8 (with
-//! or without a BOM) or GBK/GB18030, the encoding of Excel's CSV export on
-//! Chinese Windows. Every cell becomes text, keeping whether Excel stored it
-//! as a number (an 18-digit ID number stored as a number has lost digits)
-//! or a date.
-use std::io::Cursor;
-
-use calamine::{Data, ExcelDateTime, ExcelDateTimeType, Reader};
+//! Reading the files people really have: Excel workbooks (XLSX, read by
+//! [`super::xlsx`]) and CSV in UTF-8 (with or without a BOM) or
+//! GBK/GB18030, the encoding of Excel's CSV export on Chinese Windows.
+//! Every cell becomes text, keeping whether Excel stored it as a number (an
+//! 18-digit ID number stored as a number has lost digits) or a date. Only
+//! XLSX and CSV are read: the older formats (XLS, XLSB, ODS) are refused,
+//! since their readers could not be bounded (an 826-byte ODS of one row
+//! repeated took a service down). Everything is read within [`Limits`].
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
+
+use super::{
+    limits::{Budget, Limits, ReadError, human_bytes},
+    xlsx::{column_name, read_xlsx},
+};
 
 /// How a cell was stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +72,7 @@ pub struct Grid {
 /// The file formats told apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// A workbook (zip-based XLSX/XLSB/ODS or the old XLS).
+    /// An XLSX workbook (any zip: what is not XLSX is refused when read).
     Workbook,
     Csv,
 }
@@ -85,18 +89,23 @@ impl Format {
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0];
 
-/// The format of a body: the zip or OLE magic means a workbook whatever
-/// `hint` (a Content-Type or a file name) says; otherwise a hint naming a
-/// workbook is refused (the file is not one), and anything else is CSV.
+/// The format of a body: the zip magic means a workbook whatever `hint` (a
+/// Content-Type or a file name) says; the old XLS (an OLE file) and a hint
+/// naming another workbook format are refused (only XLSX and CSV are read);
+/// anything else is CSV.
 pub fn sniff(body: &[u8], hint: &str) -> Result<Format, String> {
-    if body.starts_with(ZIP_MAGIC) || body.starts_with(OLE_MAGIC) {
+    if body.starts_with(ZIP_MAGIC) {
         return Ok(Format::Workbook);
     }
+    if body.starts_with(OLE_MAGIC) {
+        return Err("不支持旧版 Excel（.xls）文件，只接受 XLSX 和 CSV 文件；请用 Excel 另存为 .xlsx 后重新上传".into());
+    }
     let h = hint.trim().to_ascii_lowercase();
-    let workbook_type = ["spreadsheetml", "ms-excel", "opendocument.spreadsheet"]
-        .iter()
-        .any(|t| h.contains(t));
-    let workbook_name = [".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"]
+    if h.contains("opendocument") || h.ends_with(".ods") {
+        return Err("不支持 ODS（OpenDocument）表格，只接受 XLSX 和 CSV 文件；请用 Excel 或 WPS 另存为 .xlsx 后重新上传".into());
+    }
+    let workbook_type = ["spreadsheetml", "ms-excel"].iter().any(|t| h.contains(t));
+    let workbook_name = [".xlsx", ".xlsm", ".xlsb", ".xls"]
         .iter()
         .any(|e| h.ends_with(e));
     if workbook_type || workbook_name {
@@ -105,122 +114,63 @@ pub fn sniff(body: &[u8], hint: &str) -> Result<Format, String> {
     Ok(Format::Csv)
 }
 
+/// A body as grids within the default [`Limits`]: see [`read_with`].
+pub fn read(
+    body: &[u8],
+    hint: &str,
+    sheet: Option<&str>,
+) -> Result<(Format, Vec<Grid>), ReadError> {
+    read_with(body, hint, sheet, &Limits::DEFAULT)
+}
+
 /// A body as grids: [`sniff`] with `hint`, then the workbook's sheets (or
 /// only the sheet named `sheet`) or the CSV file as one grid.
-pub fn read(body: &[u8], hint: &str, sheet: Option<&str>) -> Result<(Format, Vec<Grid>), String> {
+pub fn read_with(
+    body: &[u8],
+    hint: &str,
+    sheet: Option<&str>,
+    limits: &Limits,
+) -> Result<(Format, Vec<Grid>), ReadError> {
     if body.is_empty() {
         return Err("文件是空的".into());
     }
+    check_file_size(body, limits)?;
     let format = sniff(body, hint)?;
     let grids = match format {
-        Format::Workbook => workbook(body, sheet)?,
-        Format::Csv => vec![csv(body)?],
+        Format::Workbook => read_xlsx(body, sheet, limits)?,
+        Format::Csv => vec![csv_with(body, limits)?],
     };
     Ok((format, grids))
 }
 
-/// The sheets of a workbook, in order; `only` picks one by name.
-pub fn workbook(body: &[u8], only: Option<&str>) -> Result<Vec<Grid>, String> {
-    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(body))
-        .map_err(|e| format!("无法读取 Excel 文件：{e}"))?;
-    let names = book.sheet_names();
-    if let Some(want) = only
-        && !names.iter().any(|n| n == want)
-    {
-        return Err(format!(
-            "工作簿中没有名为“{want}”的工作表（有：{}）",
-            names.join("、")
-        ));
-    }
-    let mut grids = Vec::new();
-    for name in names
-        .iter()
-        .filter(|n| only.is_none_or(|w| w == n.as_str()))
-    {
-        if let calamine::Sheets::Xlsx(xlsx) = &mut book {
-            check_extent(xlsx, name)?;
-        }
-        let range = book
-            .worksheet_range(name)
-            .map_err(|e| format!("无法读取工作表“{name}”：{e}"))?;
-        let first_row = range.start().map(|(r, _)| r).unwrap_or(0);
-        let rows = range
-            .rows()
-            .enumerate()
-            .map(|(i, cells)| Row {
-                number: first_row + i as u32 + 1,
-                cells: cells.iter().map(cell_of).collect(),
-            })
-            .collect();
-        grids.push(Grid {
-            name: name.clone(),
-            rows,
-        });
-    }
-    Ok(grids)
-}
-
-/// The most cells a sheet's used area (from its first to its last cell) may
-/// span: calamine allocates the whole area at once, so one cell far away
-/// (row 999999999) asked for 64 GB and aborted the process (found by the
-/// fuzz target import_row). 2.5 million is 100 000 rows of 25 columns.
-pub const MAX_SHEET_CELLS: u64 = 2_500_000;
-
-/// Refuses an XLSX sheet whose used area exceeds [`MAX_SHEET_CELLS`],
-/// streaming its cells before calamine builds the area.
-fn check_extent<RS: std::io::Read + std::io::Seek>(
-    xlsx: &mut calamine::Xlsx<RS>,
-    name: &str,
-) -> Result<(), String> {
-    let unreadable = |e: calamine::XlsxError| format!("无法读取工作表“{name}”：{e}");
-    let mut cells = xlsx.worksheet_cells_reader(name).map_err(unreadable)?;
-    let (mut rows, mut cols) = ((u32::MAX, 0u32), (u32::MAX, 0u32));
-    while let Some(cell) = cells.next_cell().map_err(unreadable)? {
-        let (r, c) = cell.get_position();
-        rows = (rows.0.min(r), rows.1.max(r));
-        cols = (cols.0.min(c), cols.1.max(c));
-        let area = (u64::from(rows.1 - rows.0) + 1) * (u64::from(cols.1 - cols.0) + 1);
-        if area > MAX_SHEET_CELLS {
-            return Err(format!(
-                "工作表“{name}”的数据区域过大（第{}行到第{}行、共{}列，超过{MAX_SHEET_CELLS}个单元格）；请删除远处的空白格式或多余内容后重新上传",
-                u64::from(rows.0) + 1,
-                u64::from(rows.1) + 1,
-                u64::from(cols.1 - cols.0) + 1
-            ));
-        }
+/// Refuses a file over [`Limits::max_file_bytes`].
+pub fn check_file_size(body: &[u8], limits: &Limits) -> Result<(), ReadError> {
+    if body.len() > limits.max_file_bytes {
+        return Err(file_too_large(limits));
     }
     Ok(())
 }
 
-fn cell_of(d: &Data) -> Cell {
-    let (text, kind) = match d {
-        Data::Empty => (String::new(), CellKind::Text),
-        Data::String(s) => (s.trim().to_owned(), CellKind::Text),
-        Data::Int(i) => (i.to_string(), CellKind::Number),
-        Data::Float(f) => (number_text(*f), CellKind::Number),
-        Data::Bool(b) => (if *b { "是" } else { "否" }.to_owned(), CellKind::Text),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => (s.clone(), CellKind::Text),
-        Data::DateTime(dt) if dt.is_datetime() => (number_text(serial_1900(dt)), CellKind::Date),
-        Data::DateTime(dt) => (dt.to_string(), CellKind::Text),
-        Data::Error(e) => (format!("{e}"), CellKind::Error),
-    };
-    Cell { text, kind }
+/// The error of a file over [`Limits::max_file_bytes`], in Chinese.
+pub fn file_too_large(limits: &Limits) -> ReadError {
+    ReadError::TooLarge(format!(
+        "文件过大（超过{}的上限）；请把文件拆分后分批导入",
+        human_bytes(limits.max_file_bytes as u64)
+    ))
 }
 
-/// Days between the 1900 and the 1904 date systems' day zero.
-const DAYS_1900_TO_1904: f64 = 1462.0;
+/// The sheets of an XLSX workbook, in order; `only` picks one by name.
+pub fn workbook(body: &[u8], only: Option<&str>) -> Result<Vec<Grid>, ReadError> {
+    read_xlsx(body, only, &Limits::DEFAULT)
+}
 
-/// A workbook date's serial in the 1900 date system. calamine does not say
-/// which system a workbook uses, but converts by it: a serial read as 1900
-/// that gives another day is a 1904 serial.
-fn serial_1900(dt: &ExcelDateTime) -> f64 {
-    let v = dt.as_f64();
-    let as_1900 = ExcelDateTime::new(v, ExcelDateTimeType::DateTime, false);
-    if as_1900.to_ymd_hms_milli() == dt.to_ymd_hms_milli() {
-        v
-    } else {
-        v + DAYS_1900_TO_1904
-    }
+/// [`workbook`] within `limits`.
+pub fn workbook_with(
+    body: &[u8],
+    only: Option<&str>,
+    limits: &Limits,
+) -> Result<Vec<Grid>, ReadError> {
+    read_xlsx(body, only, limits)
 }
 
 /// An Excel serial date-time in the 1900 date system (what a date cell's
@@ -277,47 +227,84 @@ pub fn decode_text(body: &[u8]) -> Result<String, String> {
 
 /// How many line breaks `a` then `b` (both only CR and LF) make: CRLF, CR
 /// or LF each one, a CRLF split between them one.
-fn line_breaks(a: &str, b: &str) -> usize {
-    let both = format!("{a}{b}");
-    both.replace("\r\n", "\n").len()
+fn line_breaks(a: &[u8], b: &[u8]) -> usize {
+    let crlf = |s: &[u8]| s.windows(2).filter(|w| w == b"\r\n").count();
+    let split = usize::from(a.last() == Some(&b'\r') && b.first() == Some(&b'\n'));
+    a.len() + b.len() - crlf(a) - crlf(b) - split
 }
 
 /// The delimiter of the first line that has one (a title line above the
 /// header may have none): comma, tab or semicolon, whichever is most frequent.
-fn delimiter(text: &str) -> u8 {
+/// Works on the bytes: in GBK and GB18030 no byte of a Chinese character is
+/// one of these, nor a quote or a line break.
+fn delimiter(body: &[u8]) -> u8 {
     const DELIMITERS: [u8; 3] = [b',', b'\t', b';'];
-    let Some(first) = text
-        .lines()
-        .find(|l| l.bytes().any(|b| DELIMITERS.contains(&b)))
+    let Some(first) = body
+        .split(|b| *b == b'\n')
+        .find(|l| l.iter().any(|b| DELIMITERS.contains(b)))
     else {
         return b',';
     };
     DELIMITERS
         .into_iter()
-        .max_by_key(|d| first.bytes().filter(|b| b == d).count())
+        .max_by_key(|d| first.iter().filter(|b| *b == d).count())
         .unwrap_or(b',')
 }
 
-/// A CSV file as one grid; a row's number is the one Excel shows opening
-/// the file: records counted, header included, a quoted cell over several
-/// lines in one row, an empty line a row of its own (not in the grid).
-pub fn csv(body: &[u8]) -> Result<Grid, String> {
-    let text = decode_text(body)?;
+/// How a CSV file's text is encoded.
+#[derive(Clone, Copy)]
+enum Encoding {
+    Utf8,
+    Gb18030,
+}
+
+fn decode_field(field: &[u8], encoding: Encoding) -> Option<String> {
+    match encoding {
+        Encoding::Utf8 => std::str::from_utf8(field).ok().map(str::to_owned),
+        Encoding::Gb18030 => encoding_rs::GB18030
+            .decode_without_bom_handling_and_without_replacement(field)
+            .map(|c| c.into_owned()),
+    }
+}
+
+/// A CSV file as one grid within the default [`Limits`]: see [`csv_with`].
+pub fn csv(body: &[u8]) -> Result<Grid, ReadError> {
+    csv_with(body, &Limits::DEFAULT)
+}
+
+/// A CSV file as one grid, read record by record (the file is never copied
+/// nor decoded whole; each cell is decoded as it is read and counted
+/// against `limits`). A row's number is the one Excel shows opening the
+/// file: records counted, header included, a quoted cell over several lines
+/// in one row, an empty line a row of its own (not in the grid).
+pub fn csv_with(body: &[u8], limits: &Limits) -> Result<Grid, ReadError> {
+    check_file_size(body, limits)?;
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    if body.starts_with(b"\xFF\xFE") || body.starts_with(b"\xFE\xFF") {
+        return Err("CSV 文件是 UTF-16 编码；请另存为“CSV UTF-8（逗号分隔）”后重新上传".into());
+    }
+    let encoding = if std::str::from_utf8(body).is_ok() {
+        Encoding::Utf8
+    } else {
+        Encoding::Gb18030
+    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .delimiter(delimiter(&text))
-        .from_reader(text.as_bytes());
+        .delimiter(delimiter(body))
+        .from_reader(body);
+    let mut budget = Budget::new(*limits);
     let mut rows = Vec::new();
-    let mut record = csv::StringRecord::new();
+    let mut record = csv::ByteRecord::new();
     let mut number = 0u32;
     // The line breaks after the previous record's content (the start of the
     // file counts as one).
-    let mut tail = "\n";
+    let mut tail: &[u8] = b"\n";
+    let is_break = |b: &u8| *b == b'\r' || *b == b'\n';
     loop {
         let start = reader.position().byte() as usize;
         let more = reader
-            .read_record(&mut record)
+            .read_byte_record(&mut record)
             .map_err(|e| format!("CSV 第{}行无法解析：{e}", number + 1))?;
         if !more {
             break;
@@ -325,20 +312,33 @@ pub fn csv(body: &[u8]) -> Result<Grid, String> {
         let end = reader.position().byte() as usize;
         // What was read: the empty lines the reader skipped, the record,
         // its line break (or part of it).
-        let raw = text.get(start..end).unwrap_or("");
-        let content = raw.trim_matches(['\r', '\n']);
-        let head = raw.len() - raw.trim_start_matches(['\r', '\n']).len();
+        let raw = body.get(start..end).unwrap_or(b"");
+        let head = raw.iter().take_while(|b| is_break(b)).count();
+        let body_end = raw.len() - raw.iter().rev().take_while(|b| is_break(b)).count();
         let breaks = line_breaks(tail, &raw[..head]);
-        number += u32::try_from(breaks).unwrap_or(u32::MAX).max(1);
-        tail = if content.is_empty() {
-            ""
+        number = number.saturating_add(u32::try_from(breaks).unwrap_or(u32::MAX).max(1));
+        tail = if head == raw.len() {
+            b""
         } else {
-            &raw[raw.trim_end_matches(['\r', '\n']).len()..]
+            &raw[body_end..]
         };
-        rows.push(Row {
-            number,
-            cells: record.iter().map(Cell::text).collect(),
-        });
+        if rows.len() >= limits.max_rows as usize {
+            return Err(budget.too_many_rows(""));
+        }
+        budget.cells(record.len() as u64)?;
+        let mut cells = Vec::with_capacity(record.len());
+        for (i, field) in record.iter().enumerate() {
+            let text = decode_field(field, encoding).ok_or_else(|| {
+                format!(
+                    "CSV 文件第{number}行既不是 UTF-8 也不是 GBK 编码，无法识别；请另存为“CSV UTF-8（逗号分隔）”后重新上传"
+                )
+            })?;
+            budget.text(&text, || {
+                format!("CSV 第{number}行第{}列", column_name(i as u32))
+            })?;
+            cells.push(Cell::text(&text));
+        }
+        rows.push(Row { number, cells });
     }
     Ok(Grid {
         name: String::new(),
@@ -422,7 +422,18 @@ mod tests {
         ] {
             assert!(sniff(b"a,b\n", hint).is_err(), "{hint}");
         }
-        assert_eq!(read(b"", "a.csv", None).unwrap_err(), "文件是空的");
+        assert_eq!(
+            read(b"", "a.csv", None).unwrap_err().message(),
+            "文件是空的"
+        );
+        for (body, hint) in [
+            (&[0xD0, 0xCF, 0x11, 0xE0, 0, 0][..], "old.xls"),
+            (b"a,b\n", "application/vnd.oasis.opendocument.spreadsheet"),
+            (b"a,b\n", "名单.ods"),
+        ] {
+            let e = sniff(body, hint).unwrap_err();
+            assert!(e.contains("只接受 XLSX 和 CSV"), "{hint}: {e}");
+        }
     }
 
     #[test]
@@ -482,19 +493,42 @@ mod tests {
         );
 
         let only = workbook(&bytes, Some("说明")).unwrap();
-        // One cell far from the others: refused, not a 64 GB allocation.
+        // One cell far from the others: refused, not a million blank rows.
         let mut far = Workbook::new();
         let sheet = far.add_worksheet();
         sheet.write_string(0, 0, "姓名").unwrap();
         sheet.write_string(1_048_575, 3, "x").unwrap();
         let far = far.save_to_buffer().unwrap();
         let e = workbook(&far, None).unwrap_err();
-        assert!(e.contains("数据区域过大"), "{e}");
+        assert!(e.is_too_large() && e.message().contains("行数过多"), "{e}");
         assert_eq!(only.len(), 1);
         assert!(
             workbook(&bytes, Some("其他"))
                 .unwrap_err()
+                .message()
                 .contains("名单、说明")
         );
+    }
+
+    #[test]
+    fn csv_is_read_within_its_limits() {
+        let limits = Limits {
+            max_file_bytes: 64,
+            max_rows: 3,
+            max_cells: 7,
+            max_cell_chars: 5,
+            ..Limits::DEFAULT
+        };
+        let e = csv_with(&[b'a'; 65], &limits).unwrap_err();
+        assert!(e.is_too_large() && e.message().contains("KB的上限"), "{e}");
+        let e = csv_with(b"a\nb\nc\nd\n", &limits).unwrap_err();
+        assert!(e.message().contains("超过3行"), "{e}");
+        let e = csv_with(b"a,b,c\nd,e,f\n,,\n", &limits).unwrap_err();
+        assert!(e.message().contains("7个单元格"), "{e}");
+        let e = csv_with("姓名,备注\n张三,六个字的备注\n".as_bytes(), &limits).unwrap_err();
+        assert!(e.message().contains("CSV 第2行第B列"), "{e}");
+        // GBK is decoded cell by cell; a byte neither UTF-8 nor GBK names its row.
+        let e = csv_with(b"a,b\nc,\x81\x20\n", &limits).unwrap_err();
+        assert!(!e.is_too_large() && e.message().contains("第2行"), "{e}");
     }
 }
