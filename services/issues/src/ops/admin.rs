@@ -3,7 +3,7 @@ use zoufang_proto::issues::v1::*;
 use zoufang_runtime::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
-    domain::RegionCode,
+    domain::{RegionCode, scope::require_covers_both},
     fields::{county_of, parse_uuid, require_text},
 };
 
@@ -74,7 +74,11 @@ pub async fn set_sla_rules(
     claims.require_any_role(ADMINS)?;
     let campaign_id = parse_uuid("campaign_id", &req.campaign_id)?;
     let region = RegionCode::parse("region_code", &req.region_code)?;
-    claims.require_scope(region.as_str())?;
+    // The rules are stored per county and campaign, whatever region the
+    // request names: replacing them needs a scope covering the county. A
+    // township admin once replaced the county campaign's rules by naming
+    // their own township.
+    require_covers_both(claims, Some(region.county()), region.as_str())?;
     let rules: Vec<SlaRule> = req
         .rules
         .iter()

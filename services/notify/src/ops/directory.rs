@@ -3,7 +3,10 @@ use zoufang_proto::notify::v1::*;
 use zoufang_runtime::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
-    domain::{MobilePhone, RegionCode, RegionScope},
+    domain::{
+        MobilePhone, RegionCode, RegionScope,
+        scope::{require_covers_both, require_visible},
+    },
     fields::{county_of, page_size, require_text},
 };
 
@@ -62,8 +65,25 @@ pub async fn upsert(
         active: !req.deactivate,
         updated_at: state.clock.now(),
     };
-    let mut conn = state.pool.acquire().await?;
-    let saved = store::recipients::upsert(&mut conn, &row).await?;
+    // The row as stored must be the caller's too: a township admin once
+    // rewrote the county leader's row (inactive, new role, new phone) by
+    // sending values inside their township.
+    let mut tx = state.pool.begin().await?;
+    let stored = store::recipients::lock(&mut tx, &row.county, &row.recipient_id).await?;
+    require_covers_both(
+        claims,
+        stored.as_ref().map(|s| s.region_code.as_str()),
+        region.as_str(),
+    )?;
+    let saved = store::recipients::upsert(&mut tx, &row, &claims.scope)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::Aborted(format!(
+                "recipient {} was written by someone else meanwhile; re-read and retry",
+                row.recipient_id
+            ))
+        })?;
+    tx.commit().await?;
     Ok(UpsertRecipientResponse {
         recipient: Some(view::recipient(&saved)),
     })
@@ -124,16 +144,21 @@ async fn subject(state: &State, claims: &Claims, requested: &str) -> ServiceResu
     } else {
         requested
     };
-    let row = store::recipients::find(&state.pool, id)
-        .await?
-        .ok_or_else(|| {
-            ServiceError::NotFound(format!(
-                "recipient {id} is not in the notification directory"
-            ))
-        })?;
+    // The role first, and out-of-scope people answer like unknown ones, so
+    // the answer never tells whether someone elsewhere is in the directory.
+    let not_found = || {
+        ServiceError::NotFound(format!(
+            "recipient {id} is not in the notification directory"
+        ))
+    };
     if id != claims.sub {
         claims.require_any_role(ADMINS)?;
-        claims.require_scope(&row.region_code)?;
+    }
+    let row = store::recipients::find(&state.pool, id)
+        .await?
+        .ok_or_else(not_found)?;
+    if id != claims.sub {
+        require_visible(claims, &row.region_code, not_found)?;
     }
     Ok(row)
 }
