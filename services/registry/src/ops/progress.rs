@@ -38,6 +38,12 @@ const READ_ROLES: &[&str] = &[
     roles::SERVICE,
 ];
 
+/// Whether the caller may see counts by poverty tag: the roles that may
+/// reveal sensitive tags, and services (which pass figures to such people).
+pub fn may_count_poverty(claims: &Claims) -> bool {
+    claims.has_any_role(crate::ops::households::REVEAL_ROLES) || claims.has_role(roles::SERVICE)
+}
+
 /// A cadre's progress in a campaign against the quotas of their position.
 /// The cadre must be in the caller's scope, or be the caller.
 pub async fn cadre(
@@ -109,11 +115,18 @@ pub async fn region(
     let visits = store::progress::visit_counts(&mut *tx, area).await?;
     let modes = store::progress::mode_counts(&mut *tx, area).await?;
     let materials = store::progress::material_sums(&mut *tx, area).await?;
-    let poverty: Vec<Vec<u8>> = POVERTY_TAGS
-        .iter()
-        .map(|t| state.pii.keyed_hash("tag", t))
-        .collect();
-    let poor_helped = store::progress::poor_helped_counts(&mut *tx, area, &poverty).await?;
+    // Counting by poverty tag is for those who may see the tags: a
+    // village's "1 poor household helped" next to the one household a
+    // cadre helped tells who is poor.
+    let poor_helped = if may_count_poverty(claims) {
+        let poverty: Vec<Vec<u8>> = POVERTY_TAGS
+            .iter()
+            .map(|t| state.pii.keyed_hash("tag", t))
+            .collect();
+        store::progress::poor_helped_counts(&mut *tx, area, &poverty).await?
+    } else {
+        Vec::new()
+    };
     tx.commit().await?;
 
     // Children first from the region table, so empty ones still show.

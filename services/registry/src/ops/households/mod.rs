@@ -236,15 +236,34 @@ pub async fn list(
         "" => None,
         t => Some(parse_uuid("page_token", t)?),
     };
-    let tag_hash = match req.tag.trim() {
-        "" => None,
-        t => Some(state.pii.keyed_hash("tag", t)),
-    };
+    let tag = req.tag.trim();
+    let audited = tags::filter_is_reveal(tag, claims.has_any_role(REVEAL_ROLES), &req.purpose)?;
+    let tag_hash = (!tag.is_empty()).then(|| state.pii.keyed_hash("tag", tag));
     let limit = page_size(req.page_size);
-    let rows = store::households::list(&state.pool, &prefix, tag_hash.as_deref(), after, limit + 1)
-        .await?;
+    let mut tx = state.pool.begin().await?;
+    let rows =
+        store::households::list(&mut *tx, &prefix, tag_hash.as_deref(), after, limit + 1).await?;
     let more = rows.len() as i64 > limit;
     let rows = &rows[..rows.len().min(limit as usize)];
+    if audited {
+        // Listed under a sensitive tag, each household's tag is revealed:
+        // audited as GetHousehold{reveal} is, in the same transaction.
+        // The tag itself is not written down (it is sensitive data).
+        let subjects: Vec<(String, Uuid)> = rows
+            .iter()
+            .map(|r| (r.county.clone(), r.household_id))
+            .collect();
+        audit::record_households(
+            &mut tx,
+            &claims.sub,
+            &claims.roles,
+            &["tags"],
+            req.purpose.trim(),
+            &subjects,
+        )
+        .await?;
+    }
+    tx.commit().await?;
     let households = rows
         .iter()
         .map(|r| view(state, r, false))
