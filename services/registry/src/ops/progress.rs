@@ -15,7 +15,7 @@ use zoufang_proto::{
 use zoufang_runtime::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
-    domain::{RegionCode, RegionLevel},
+    domain::{RegionCode, RegionLevel, scope::require_visible},
 };
 
 use super::{State, campaigns::find_in_scope, parse_uuid};
@@ -56,15 +56,16 @@ pub async fn cadre(
     let cadre_id = parse_uuid("cadre_id", &req.cadre_id)?;
     let campaign = find_in_scope(state, claims, campaign_id).await?;
     let county = &campaign.county;
+    let not_found = || {
+        ServiceError::NotFound(format!(
+            "cadre_id {cadre_id}: no such cadre in county {county}"
+        ))
+    };
     let cadre = store::cadres::get(&state.pool, county, cadre_id)
         .await?
-        .ok_or_else(|| {
-            ServiceError::NotFound(format!(
-                "cadre_id {cadre_id}: no such cadre in county {county}"
-            ))
-        })?;
+        .ok_or_else(not_found)?;
     if Uuid::parse_str(&claims.sub).ok() != Some(cadre_id) {
-        claims.require_scope(&cadre.region_code)?;
+        require_visible(claims, &cadre.region_code, not_found)?;
     }
     let totals = store::progress::cadre_totals(&state.pool, county, campaign_id, cadre_id).await?;
     let quotas: Vec<Quota> = store::campaigns::quotas(&state.pool, county, campaign_id)
@@ -291,14 +292,15 @@ async fn resolve(
         }
         ("", zone_id) => {
             let zone_id = parse_uuid("zone_id", zone_id)?;
+            let not_found = || {
+                ServiceError::NotFound(format!(
+                    "zone_id {zone_id}: no such work zone in county {county}"
+                ))
+            };
             let zone = store::regions::get_zone(&state.pool, &county, zone_id)
                 .await?
-                .ok_or_else(|| {
-                    ServiceError::NotFound(format!(
-                        "zone_id {zone_id}: no such work zone in county {county}"
-                    ))
-                })?;
-            claims.require_scope(&zone.township_code)?;
+                .ok_or_else(not_found)?;
+            require_visible(claims, &zone.township_code, not_found)?;
             let township = RegionCode::parse("zone_id", &zone.township_code)?;
             if !overlaps(township.prefix()) {
                 let why = format!(
