@@ -15,13 +15,20 @@ use crate::{
 
 const ADMINS: &[&str] = &[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN];
 
+/// The county whose taxonomy the caller may extend: their scope must be
+/// exactly one county. A county's categories are shared by its townships,
+/// so a township admin adding one would change every township's list.
 fn county_of_scope(claims: &Claims) -> ServiceResult<String> {
-    if claims.scope.len() < 6 {
-        return Err(ServiceError::PermissionDenied(
+    match claims.scope.len() {
+        6 => Ok(county_of(&claims.scope)),
+        n if n < 6 => Err(ServiceError::PermissionDenied(
             "categories belong to a county: use a token scoped to one".into(),
-        ));
+        )),
+        _ => Err(ServiceError::PermissionDenied(format!(
+            "categories are shared by the whole county: only an admin whose scope is the county may add one (yours is {:?})",
+            claims.scope
+        ))),
     }
-    Ok(county_of(&claims.scope))
 }
 
 /// The built-in categories and the county's own.
