@@ -40,7 +40,9 @@ fn recipient(id: &str, roles: &[&str], region: &str, phone: &str) -> notify::Rec
 
 /// High 3. Caught: a township admin rewrote the county leader's notify
 /// recipient row (inactive, new role, new phone) by sending values inside
-/// their township; UpsertRecipient checked only the new region.
+/// their township; UpsertRecipient checked only the new region. Also
+/// caught: a township admin registered a "county_admin" recipient inside
+/// their township.
 #[tokio::test]
 async fn a_township_admin_cannot_rewrite_the_county_leaders_recipient_row() {
     let n = NotifyUnderTest::start(&unique_name("zft"), Clock::system(), |_| {}).await;
@@ -106,6 +108,26 @@ async fn a_township_admin_cannot_rewrite_the_county_leaders_recipient_row() {
             .await
             .expect("a row of the township");
     }
+    // Nor can a township admin make one of theirs a county-wide recipient
+    // (who would receive the county's escalations about the township).
+    let err = township
+        .upsert_recipient(notify::UpsertRecipientRequest {
+            recipient: Some(recipient(
+                "c-10",
+                &[roles::COUNTY_ADMIN],
+                fixtures::TOWNSHIP,
+                "",
+            )),
+            deactivate: false,
+        })
+        .await
+        .expect_err("a county role in a township");
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert!(
+        err.message().contains("recipient.roles[0]"),
+        "{}",
+        err.message()
+    );
     n.stop().await;
 }
 
