@@ -347,7 +347,7 @@ async fn conflicts_of_interest_departments_and_statistics() {
             .await
             .unwrap_err()
             .code(),
-        Code::PermissionDenied
+        Code::NotFound
     );
     stack.stop().await;
 }

@@ -617,8 +617,10 @@ async fn bad_input_is_refused_naming_the_field_and_templates_are_data() {
     assert!(!String::from_utf8_lossy(&raw).contains("13812345678"));
 
     // A template with a misspelt placeholder is refused; a good edit is used
-    // by the next message.
-    let err = admin_client
+    // by the next message. Templates are shared by every county: only the
+    // administrator of everything edits them.
+    let mut system_admin = notify.client("root", &[roles::COUNTY_ADMIN], "").await;
+    let err = system_admin
         .update_template(UpdateTemplateRequest {
             template: Some(Template {
                 kind: "issue.assigned".into(),
@@ -635,7 +637,7 @@ async fn bad_input_is_refused_naming_the_field_and_templates_are_data() {
         "{}",
         err.message()
     );
-    let updated = admin_client
+    let updated = system_admin
         .update_template(UpdateTemplateRequest {
             template: Some(Template {
                 kind: "issue.assigned".into(),
@@ -652,7 +654,7 @@ async fn bad_input_is_refused_naming_the_field_and_templates_are_data() {
         .template
         .expect("template");
     assert_eq!(updated.version, 2);
-    let stale = admin_client
+    let stale = system_admin
         .update_template(UpdateTemplateRequest {
             template: Some(updated.clone()),
             expected_version: 1,

@@ -167,6 +167,7 @@ async fn a_batch_registers_the_good_and_names_each_bad_household() {
             tag: "低保".into(),
             page_size: 100,
             page_token: String::new(),
+            purpose: "核对批量登记".into(),
         })
         .await
         .unwrap()

@@ -183,6 +183,7 @@ async fn households_are_found_by_id_number_and_tag_without_a_plaintext_index() {
         .list_households(ListHouseholdsRequest {
             region_code: "430426104".into(),
             tag: "低保".into(),
+            purpose: "核对低保户走访".into(),
             ..Default::default()
         })
         .await
@@ -194,6 +195,7 @@ async fn households_are_found_by_id_number_and_tag_without_a_plaintext_index() {
         .list_households(ListHouseholdsRequest {
             region_code: "430426104".into(),
             tag: "五保".into(),
+            purpose: "核对五保户走访".into(),
             ..Default::default()
         })
         .await

@@ -192,7 +192,7 @@ async fn cadre_progress_counts_undisputed_visits_against_quotas() {
         .get_cadre_progress(req.clone())
         .await
         .expect_err("other township");
-    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    assert_eq!(err.code(), Code::NotFound, "{err:?}");
 
     let unknown = GetCadreProgressRequest {
         cadre_id: Uuid::new_v4().to_string(),
@@ -281,7 +281,7 @@ async fn township_progress_has_a_row_per_village() {
         .get_region_progress(req.clone())
         .await
         .expect_err("other township");
-    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    assert_eq!(err.code(), Code::NotFound, "{err:?}");
 
     let both = GetRegionProgressRequest {
         zone_id: Uuid::new_v4().to_string(),

@@ -169,7 +169,7 @@ async fn tokens_for_another_township_are_refused_and_write_nothing() {
         .record_visit(fixtures::visit_request(&seed, &seed.household_ids[0]))
         .await
         .expect_err("other township");
-    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
 
     let err = outsider
         .get_household(GetHouseholdRequest {
@@ -178,7 +178,7 @@ async fn tokens_for_another_township_are_refused_and_write_nothing() {
         })
         .await
         .expect_err("other township");
-    assert_eq!(err.code(), Code::PermissionDenied);
+    assert_eq!(err.code(), Code::NotFound);
 
     // Lists never show rows outside the scope.
     let list = outsider

@@ -50,6 +50,32 @@ pub fn is_sensitive(tag: &str) -> bool {
     SENSITIVE_TAGS.iter().any(|s| tag.contains(s))
 }
 
+/// Whether a list filtered by `tag` is a reveal, and if so whether the
+/// caller may make it: listing the households that carry a sensitive tag
+/// tells who is poor or ill as surely as showing their tags, so it takes a
+/// role that may reveal (`may_reveal`) and a purpose, and is audited.
+/// Ok(true): allowed, audit every household listed; Ok(false): an open tag
+/// (or none), nothing to audit.
+pub fn filter_is_reveal(tag: &str, may_reveal: bool, purpose: &str) -> ServiceResult<bool> {
+    if tag.is_empty() || !is_sensitive(tag) {
+        return Ok(false);
+    }
+    if !may_reveal {
+        return Err(ServiceError::PermissionDenied(
+            "filtering by a poverty or health tag reveals who carries it: it needs one of the \
+             roles allowed to reveal personal data (township_admin, county_admin, supervisor)"
+                .into(),
+        ));
+    }
+    if purpose.trim().is_empty() {
+        return Err(ServiceError::invalid(
+            "purpose",
+            "say why you filter by a sensitive tag; every household listed is audited",
+        ));
+    }
+    Ok(true)
+}
+
 /// Trims, drops empties and duplicates, keeps order; refuses odd tags.
 pub fn normalize(field: &str, tags: &[String]) -> ServiceResult<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
@@ -95,6 +121,23 @@ mod tests {
         for t in ["留守", "空巢老人", "退役军人", "重点信访"] {
             assert!(!is_sensitive(t), "{t}");
         }
+    }
+
+    #[test]
+    fn a_sensitive_filter_is_a_reveal() {
+        assert_eq!(filter_is_reveal("", false, "").ok(), Some(false));
+        assert_eq!(filter_is_reveal("留守", false, "").ok(), Some(false));
+        assert_eq!(
+            filter_is_reveal("低保户", true, "走访帮扶").ok(),
+            Some(true)
+        );
+        let denied = filter_is_reveal("特困", false, "走访").unwrap_err();
+        assert!(
+            matches!(denied, ServiceError::PermissionDenied(_)),
+            "{denied}"
+        );
+        let no_purpose = filter_is_reveal("残疾", true, "  ").unwrap_err();
+        assert!(no_purpose.to_string().contains("purpose"), "{no_purpose}");
     }
 
     #[test]

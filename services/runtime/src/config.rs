@@ -15,14 +15,31 @@ pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/zoufa
 /// Default RabbitMQ URL (DESIGN.md §3).
 pub const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
+/// The default pool size of each process. The stack's six processes that
+/// hold a pool (registry, issues, supervision, notify, petition, gateway)
+/// then use at most 36 connections, inside the budget of 40 that leaves
+/// PostgreSQL's default `max_connections = 100` room for a second stack or a
+/// test run; a 2-core server runs no more than a few statements at once
+/// anyway. Each pool also holds its LISTEN connections (one or two).
+pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 6;
+
+/// Processes of one stack that hold a database pool.
+pub const STACK_POOLS: u32 = 6;
+
+/// The connections one stack may use at most with default settings.
+pub const STACK_CONNECTION_BUDGET: u32 = 40;
+
+// Checked when compiling, too.
+const _: () = assert!(STACK_POOLS * DEFAULT_DB_MAX_CONNECTIONS <= STACK_CONNECTION_BUDGET);
+
 /// Settings every service reads.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CommonConfig {
     /// PostgreSQL URL. The service creates the database if missing and its own schema.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
-    /// Largest number of pooled PostgreSQL connections.
-    #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 16)]
+    /// Largest number of pooled PostgreSQL connections (see [`DEFAULT_DB_MAX_CONNECTIONS`]).
+    #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = DEFAULT_DB_MAX_CONNECTIONS)]
     pub db_max_connections: u32,
     /// RabbitMQ URL.
     #[arg(long, env = "AMQP_URL", default_value = DEFAULT_AMQP_URL)]
@@ -131,6 +148,16 @@ pub fn parse<T: Parser>(validate: impl FnOnce(&T) -> Result<(), String>) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_pools_of_a_stack_fit_the_connection_budget() {
+        let default = parse_args(&[]).db_max_connections;
+        assert_eq!(default, DEFAULT_DB_MAX_CONNECTIONS);
+        assert!(
+            STACK_POOLS * default <= STACK_CONNECTION_BUDGET,
+            "{STACK_POOLS} pools of {default} exceed {STACK_CONNECTION_BUDGET}"
+        );
+    }
 
     #[derive(Debug, Parser)]
     struct TestConfig {

@@ -1,7 +1,11 @@
 //! PostgreSQL: one database (created when missing), one schema per service,
 //! the runtime's own tables (outbox, inbox) and the service's migrations, both
 //! embedded and run at start.
-use std::{str::FromStr, time::Duration};
+use std::{
+    str::FromStr,
+    sync::atomic::{AtomicU32, Ordering},
+    time::Duration,
+};
 
 use anyhow::Context as _;
 use sqlx::{
@@ -26,9 +30,10 @@ pub async fn connect_and_migrate(
     let options = PgConnectOptions::from_str(database_url)
         .with_context(|| format!("DATABASE_URL {database_url:?} is not a valid URL"))?;
     ensure_database(&options).await?;
+    POOL_SIZE.store(max_connections, Ordering::Relaxed);
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         // sqlx pings every connection it hands out, a round trip before
         // each call's first statement. Ping only one that sat idle for a
         // while, which is when it may have died unseen (a server restarted
@@ -59,6 +64,68 @@ pub async fn connect_and_migrate(
         .context("running the service's migrations")?;
     Ok(pool)
 }
+
+/// How long a caller waits for a free pooled connection before its request
+/// fails as unavailable.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The size of the pool this process configured last (one per service
+/// process; tests running several services share the figure), for the log
+/// line that says the pool ran out.
+static POOL_SIZE: AtomicU32 = AtomicU32::new(0);
+
+/// Which resource ran out when the database is unavailable, for the log:
+/// our own pool (every connection busy for [`ACQUIRE_TIMEOUT`]), the
+/// server's `max_connections` (53300 too_many_connections), or the server
+/// itself. None when `e` is not about the database being away.
+pub fn unavailable_reason(e: &anyhow::Error) -> Option<String> {
+    if !is_unavailable_cause(e) {
+        return None;
+    }
+    if any_sqlx(e, &|s| matches!(s, sqlx::Error::PoolTimedOut)) {
+        return Some(pool_exhausted(
+            POOL_SIZE.load(Ordering::Relaxed),
+            ACQUIRE_TIMEOUT,
+        ));
+    }
+    let too_many = any_sqlx(
+        e,
+        &|s| matches!(s, sqlx::Error::Database(d) if d.code().as_deref() == Some(TOO_MANY_CONNECTIONS)),
+    ) || e
+        .chain()
+        .filter_map(|c| c.downcast_ref::<sqlx::postgres::PgDatabaseError>())
+        .any(|d| d.code() == TOO_MANY_CONNECTIONS);
+    if too_many {
+        return Some(
+            "PostgreSQL refused a connection: too many clients (its max_connections is reached)"
+                .into(),
+        );
+    }
+    Some("database unavailable".into())
+}
+
+/// True when a `sqlx::Error` anywhere in `e`'s chain (or inside a
+/// `ServiceError::Internal` in it) satisfies `f`.
+fn any_sqlx(e: &anyhow::Error, f: &dyn Fn(&sqlx::Error) -> bool) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<sqlx::Error>().is_some_and(f)
+            || matches!(
+                c.downcast_ref::<crate::error::ServiceError>(),
+                Some(crate::error::ServiceError::Internal(inner)) if any_sqlx(inner, f)
+            )
+    })
+}
+
+/// The log text of a pool that ran out.
+pub fn pool_exhausted(size: u32, waited: Duration) -> String {
+    format!(
+        "database pool exhausted ({size} connections, waited {}s)",
+        waited.as_secs()
+    )
+}
+
+/// SQLSTATE 53300: the server has no connection slot left.
+const TOO_MANY_CONNECTIONS: &str = "53300";
 
 /// How long a pooled connection may sit idle before it is pinged when
 /// handed out again (see `connect_and_migrate`).
@@ -147,9 +214,10 @@ pub fn is_unavailable_cause(e: &anyhow::Error) -> bool {
 
 /// SQLSTATEs of a server going away or not yet there: class 08 (connection
 /// exception), 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03
-/// cannot_connect_now.
+/// cannot_connect_now, and 53300 too_many_connections (no slot left now;
+/// one frees when another client leaves).
 pub fn is_unavailable_sqlstate(code: &str) -> bool {
-    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | TOO_MANY_CONNECTIONS)
 }
 
 /// True when the error is a unique violation of the named constraint.
@@ -176,6 +244,31 @@ mod tests {
         assert!(is_unavailable(&sqlx::Error::Io(refused)));
         assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
         assert!(!is_unavailable(&sqlx::Error::RowNotFound));
+    }
+
+    #[test]
+    fn the_log_says_which_resource_ran_out() {
+        let timed_out = crate::error::ServiceError::from(sqlx::Error::PoolTimedOut);
+        let reason = unavailable_reason(&anyhow::Error::new(timed_out).context("a visit"))
+            .expect("unavailable");
+        assert!(
+            reason.starts_with("database pool exhausted (") && reason.ends_with("waited 10s)"),
+            "{reason}"
+        );
+        assert_eq!(
+            pool_exhausted(6, Duration::from_secs(10)),
+            "database pool exhausted (6 connections, waited 10s)"
+        );
+        assert!(is_unavailable_sqlstate("53300"));
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(
+            unavailable_reason(&anyhow::Error::new(sqlx::Error::Io(refused))).as_deref(),
+            Some("database unavailable")
+        );
+        assert_eq!(
+            unavailable_reason(&anyhow::Error::new(sqlx::Error::RowNotFound)),
+            None
+        );
     }
 
     #[test]

@@ -181,8 +181,9 @@ impl From<ServiceError> for Status {
                 // exhausted) is not a fault of the request and passes:
                 // UNAVAILABLE tells callers to retry (the gateway answers
                 // 503), where INTERNAL would say the request itself failed.
-                if crate::db::is_unavailable_cause(&err) {
-                    tracing::warn!(error = format!("{err:#}"), "database unavailable");
+                // The log names what ran out: our pool, or the server's slots.
+                if let Some(reason) = crate::db::unavailable_reason(&err) {
+                    tracing::warn!(error = format!("{err:#}"), "{reason}");
                     return Status::unavailable("the database is unavailable; retry shortly");
                 }
                 tracing::error!(error = format!("{err:#}"), "internal error");

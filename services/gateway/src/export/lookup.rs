@@ -194,6 +194,7 @@ impl Lookup {
                     tag: String::new(),
                     page_size: 500,
                     page_token: page_token.clone(),
+                    purpose: String::new(),
                 })
                 .await;
             let page = seen(r)?;

@@ -3,7 +3,7 @@ use zoufang_proto::issues::v1::*;
 use zoufang_runtime::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
-    domain::RegionCode,
+    domain::{RegionCode, scope::require_covers_both},
     fields::{county_of, parse_uuid, require_text},
 };
 
@@ -15,13 +15,20 @@ use crate::{
 
 const ADMINS: &[&str] = &[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN];
 
+/// The county whose taxonomy the caller may extend: their scope must be
+/// exactly one county. A county's categories are shared by its townships,
+/// so a township admin adding one would change every township's list.
 fn county_of_scope(claims: &Claims) -> ServiceResult<String> {
-    if claims.scope.len() < 6 {
-        return Err(ServiceError::PermissionDenied(
+    match claims.scope.len() {
+        6 => Ok(county_of(&claims.scope)),
+        n if n < 6 => Err(ServiceError::PermissionDenied(
             "categories belong to a county: use a token scoped to one".into(),
-        ));
+        )),
+        _ => Err(ServiceError::PermissionDenied(format!(
+            "categories are shared by the whole county: only an admin whose scope is the county may add one (yours is {:?})",
+            claims.scope
+        ))),
     }
-    Ok(county_of(&claims.scope))
 }
 
 /// The built-in categories and the county's own.
@@ -74,7 +81,11 @@ pub async fn set_sla_rules(
     claims.require_any_role(ADMINS)?;
     let campaign_id = parse_uuid("campaign_id", &req.campaign_id)?;
     let region = RegionCode::parse("region_code", &req.region_code)?;
-    claims.require_scope(region.as_str())?;
+    // The rules are stored per county and campaign, whatever region the
+    // request names: replacing them needs a scope covering the county. A
+    // township admin once replaced the county campaign's rules by naming
+    // their own township.
+    require_covers_both(claims, Some(region.county()), region.as_str())?;
     let rules: Vec<SlaRule> = req
         .rules
         .iter()

@@ -3,7 +3,10 @@ use zoufang_proto::notify::v1::*;
 use zoufang_runtime::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
-    domain::{MobilePhone, RegionCode, RegionScope},
+    domain::{
+        MobilePhone, RegionCode, RegionLevel, RegionScope,
+        scope::{require_covers_both, require_visible},
+    },
     fields::{county_of, page_size, require_text},
 };
 
@@ -43,6 +46,7 @@ pub async fn upsert(
         }
     }
     let region = RegionCode::parse("recipient.region_code", &r.region_code)?;
+    check_roles_fit_region(&r.roles, &region)?;
     claims.require_scope(region.as_str())?;
     let (phone_enc, phone_masked) = if r.phone.is_empty() {
         (None, String::new())
@@ -62,11 +66,58 @@ pub async fn upsert(
         active: !req.deactivate,
         updated_at: state.clock.now(),
     };
-    let mut conn = state.pool.acquire().await?;
-    let saved = store::recipients::upsert(&mut conn, &row).await?;
+    // The row as stored must be the caller's too: a township admin once
+    // rewrote the county leader's row (inactive, new role, new phone) by
+    // sending values inside their township.
+    let mut tx = state.pool.begin().await?;
+    let stored = store::recipients::lock(&mut tx, &row.county, &row.recipient_id).await?;
+    require_covers_both(
+        claims,
+        stored.as_ref().map(|s| s.region_code.as_str()),
+        region.as_str(),
+    )?;
+    let saved = store::recipients::upsert(&mut tx, &row, &claims.scope)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::Aborted(format!(
+                "recipient {} was written by someone else meanwhile; re-read and retry",
+                row.recipient_id
+            ))
+        })?;
+    tx.commit().await?;
     Ok(UpsertRecipientResponse {
         recipient: Some(view::recipient(&saved)),
     })
+}
+
+/// Roles that act for a whole county: they receive the county's
+/// escalations, so they belong to someone registered at county level.
+const COUNTY_WIDE_ROLES: &[&str] = &[
+    roles::COUNTY_ADMIN,
+    roles::DEPARTMENT,
+    roles::PETITION_BUREAU,
+];
+
+/// A county-wide role needs a region at county level or above: otherwise a
+/// township admin could make someone of their township a "county admin"
+/// recipient and route the county's escalations about it to them.
+pub fn check_roles_fit_region(held: &[String], region: &RegionCode) -> ServiceResult<()> {
+    if region.level() <= RegionLevel::County {
+        return Ok(());
+    }
+    match held
+        .iter()
+        .position(|r| COUNTY_WIDE_ROLES.contains(&r.as_str()))
+    {
+        Some(i) => Err(ServiceError::invalid(
+            format!("recipient.roles[{i}]"),
+            format!(
+                "{} acts for a whole county: give the county's code as region_code, not {region}",
+                held[i]
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The county (6+ digit prefix) a list request reads.
@@ -124,16 +175,21 @@ async fn subject(state: &State, claims: &Claims, requested: &str) -> ServiceResu
     } else {
         requested
     };
-    let row = store::recipients::find(&state.pool, id)
-        .await?
-        .ok_or_else(|| {
-            ServiceError::NotFound(format!(
-                "recipient {id} is not in the notification directory"
-            ))
-        })?;
+    // The role first, and out-of-scope people answer like unknown ones, so
+    // the answer never tells whether someone elsewhere is in the directory.
+    let not_found = || {
+        ServiceError::NotFound(format!(
+            "recipient {id} is not in the notification directory"
+        ))
+    };
     if id != claims.sub {
         claims.require_any_role(ADMINS)?;
-        claims.require_scope(&row.region_code)?;
+    }
+    let row = store::recipients::find(&state.pool, id)
+        .await?
+        .ok_or_else(not_found)?;
+    if id != claims.sub {
+        require_visible(claims, &row.region_code, not_found)?;
     }
     Ok(row)
 }
@@ -196,4 +252,25 @@ pub async fn set_preferences(
     Ok(SetPreferencesResponse {
         preferences: Some(view::preferences(&row)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn county_wide_roles_need_a_county_region() {
+        let code = |s: &str| RegionCode::parse("region_code", s).expect(s);
+        let held = |r: &[&str]| r.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let county = code("430426000000");
+        let village = code("430426104201");
+        assert!(check_roles_fit_region(&held(&[roles::COUNTY_ADMIN]), &county).is_ok());
+        assert!(check_roles_fit_region(&held(&[roles::CADRE]), &village).is_ok());
+        let e = check_roles_fit_region(&held(&[roles::CADRE, roles::DEPARTMENT]), &village)
+            .unwrap_err();
+        assert!(e.to_string().contains("recipient.roles[1]"), "{e}");
+        assert!(
+            check_roles_fit_region(&held(&[roles::COUNTY_ADMIN]), &code("430426104000")).is_err()
+        );
+    }
 }

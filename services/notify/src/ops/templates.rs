@@ -1,5 +1,8 @@
 //! Message templates: read by anyone who administers notifications, edited
-//! by county admins; an edit is checked against the kind's placeholders.
+//! only by a county admin whose scope is everything (the system
+//! administrator): templates are one set shared by every county, so a
+//! county-scoped admin editing them would change what other counties'
+//! people read. An edit is checked against the kind's placeholders.
 use zoufang_proto::notify::v1::*;
 use zoufang_runtime::{
     ServiceError, ServiceResult,
@@ -12,6 +15,18 @@ use crate::{
     domain::template,
     store::{self, templates::TemplateRow},
 };
+
+/// Who may edit templates: a county admin whose scope is everything.
+pub fn require_template_editor(claims: &Claims) -> ServiceResult<()> {
+    claims.require_any_role(&[roles::COUNTY_ADMIN])?;
+    if !claims.scope.is_empty() {
+        return Err(ServiceError::PermissionDenied(format!(
+            "templates are shared by every county: only an administrator whose scope is everything may edit them (yours is {:?})",
+            claims.scope
+        )));
+    }
+    Ok(())
+}
 
 /// Every template.
 pub async fn list(
@@ -32,7 +47,7 @@ pub async fn update(
     claims: &Claims,
     req: UpdateTemplateRequest,
 ) -> ServiceResult<UpdateTemplateResponse> {
-    claims.require_any_role(&[roles::COUNTY_ADMIN])?;
+    require_template_editor(claims)?;
     let t = req
         .template
         .ok_or_else(|| ServiceError::invalid("template", "required"))?;
@@ -68,5 +83,25 @@ pub async fn update(
             )))
         }
         None => Err(ServiceError::NotFound(format!("template {kind}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(roles: &[&str], scope: &str) -> Claims {
+        serde_json::from_value(serde_json::json!({
+            "sub": "u", "roles": roles, "scope": scope, "exp": 0
+        }))
+        .expect("claims")
+    }
+
+    #[test]
+    fn only_an_admin_of_everything_edits_the_shared_templates() {
+        assert!(require_template_editor(&claims(&[roles::COUNTY_ADMIN], "")).is_ok());
+        let county = require_template_editor(&claims(&[roles::COUNTY_ADMIN], "430426"));
+        assert!(matches!(county, Err(ServiceError::PermissionDenied(_))));
+        assert!(require_template_editor(&claims(&[roles::TOWNSHIP_ADMIN], "")).is_err());
     }
 }

@@ -24,8 +24,34 @@ macro_rules! columns {
     };
 }
 
-/// Inserts or updates; a row without a phone keeps the stored one.
-pub async fn upsert(conn: &mut PgConnection, r: &RecipientRow) -> sqlx::Result<RecipientRow> {
+/// The stored row of a county's recipient, locked until the transaction ends,
+/// so the scope check and the write see the same row.
+pub async fn lock(
+    conn: &mut PgConnection,
+    county: &str,
+    recipient_id: &str,
+) -> sqlx::Result<Option<RecipientRow>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM recipients WHERE county = $1::char(6) AND recipient_id = $2 FOR UPDATE"
+    ))
+    .bind(county)
+    .bind(recipient_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Inserts or updates; a row without a phone keeps the stored one. An
+/// existing row is updated only when its stored region starts with
+/// `writer_scope` (checked in the same statement, so a row inserted by a
+/// concurrent caller after [`lock`] found none is not overwritten either);
+/// None when that refused the update.
+pub async fn upsert(
+    conn: &mut PgConnection,
+    r: &RecipientRow,
+    writer_scope: &str,
+) -> sqlx::Result<Option<RecipientRow>> {
     sqlx::query_as(concat!(
         "INSERT INTO recipients (county, recipient_id, name, roles, region_code, scope,
             phone_enc, phone_masked, active, updated_at)
@@ -37,6 +63,7 @@ pub async fn upsert(conn: &mut PgConnection, r: &RecipientRow) -> sqlx::Result<R
             phone_masked = CASE WHEN EXCLUDED.phone_enc IS NULL THEN recipients.phone_masked
                                 ELSE EXCLUDED.phone_masked END,
             active = EXCLUDED.active, updated_at = now()
+         WHERE starts_with(recipients.region_code, $10)
          RETURNING ",
         columns!()
     ))
@@ -49,7 +76,8 @@ pub async fn upsert(conn: &mut PgConnection, r: &RecipientRow) -> sqlx::Result<R
     .bind(&r.phone_enc)
     .bind(&r.phone_masked)
     .bind(r.active)
-    .fetch_one(conn)
+    .bind(writer_scope)
+    .fetch_optional(conn)
     .await
 }
 

@@ -161,11 +161,9 @@ pub async fn find_in_scope(
     let c = store::campaigns::get(&state.pool, &county, campaign_id)
         .await?
         .ok_or_else(not_found)?;
+    // Outside the scope reads exactly like unknown (no existence oracle).
     if !claims.covers(&c.region_code) && !claims.scope.starts_with(&c.region_code) {
-        return Err(ServiceError::PermissionDenied(format!(
-            "campaign {campaign_id} is outside your scope {:?}",
-            claims.scope
-        )));
+        return Err(not_found());
     }
     Ok(c)
 }

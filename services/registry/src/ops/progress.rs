@@ -15,7 +15,7 @@ use zoufang_proto::{
 use zoufang_runtime::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
-    domain::{RegionCode, RegionLevel},
+    domain::{RegionCode, RegionLevel, scope::require_visible},
 };
 
 use super::{State, campaigns::find_in_scope, parse_uuid};
@@ -38,6 +38,12 @@ const READ_ROLES: &[&str] = &[
     roles::SERVICE,
 ];
 
+/// Whether the caller may see counts by poverty tag: the roles that may
+/// reveal sensitive tags, and services (which pass figures to such people).
+pub fn may_count_poverty(claims: &Claims) -> bool {
+    claims.has_any_role(crate::ops::households::REVEAL_ROLES) || claims.has_role(roles::SERVICE)
+}
+
 /// A cadre's progress in a campaign against the quotas of their position.
 /// The cadre must be in the caller's scope, or be the caller.
 pub async fn cadre(
@@ -50,15 +56,16 @@ pub async fn cadre(
     let cadre_id = parse_uuid("cadre_id", &req.cadre_id)?;
     let campaign = find_in_scope(state, claims, campaign_id).await?;
     let county = &campaign.county;
+    let not_found = || {
+        ServiceError::NotFound(format!(
+            "cadre_id {cadre_id}: no such cadre in county {county}"
+        ))
+    };
     let cadre = store::cadres::get(&state.pool, county, cadre_id)
         .await?
-        .ok_or_else(|| {
-            ServiceError::NotFound(format!(
-                "cadre_id {cadre_id}: no such cadre in county {county}"
-            ))
-        })?;
+        .ok_or_else(not_found)?;
     if Uuid::parse_str(&claims.sub).ok() != Some(cadre_id) {
-        claims.require_scope(&cadre.region_code)?;
+        require_visible(claims, &cadre.region_code, not_found)?;
     }
     let totals = store::progress::cadre_totals(&state.pool, county, campaign_id, cadre_id).await?;
     let quotas: Vec<Quota> = store::campaigns::quotas(&state.pool, county, campaign_id)
@@ -109,11 +116,18 @@ pub async fn region(
     let visits = store::progress::visit_counts(&mut *tx, area).await?;
     let modes = store::progress::mode_counts(&mut *tx, area).await?;
     let materials = store::progress::material_sums(&mut *tx, area).await?;
-    let poverty: Vec<Vec<u8>> = POVERTY_TAGS
-        .iter()
-        .map(|t| state.pii.keyed_hash("tag", t))
-        .collect();
-    let poor_helped = store::progress::poor_helped_counts(&mut *tx, area, &poverty).await?;
+    // Counting by poverty tag is for those who may see the tags: a
+    // village's "1 poor household helped" next to the one household a
+    // cadre helped tells who is poor.
+    let poor_helped = if may_count_poverty(claims) {
+        let poverty: Vec<Vec<u8>> = POVERTY_TAGS
+            .iter()
+            .map(|t| state.pii.keyed_hash("tag", t))
+            .collect();
+        store::progress::poor_helped_counts(&mut *tx, area, &poverty).await?
+    } else {
+        Vec::new()
+    };
     tx.commit().await?;
 
     // Children first from the region table, so empty ones still show.
@@ -278,14 +292,15 @@ async fn resolve(
         }
         ("", zone_id) => {
             let zone_id = parse_uuid("zone_id", zone_id)?;
+            let not_found = || {
+                ServiceError::NotFound(format!(
+                    "zone_id {zone_id}: no such work zone in county {county}"
+                ))
+            };
             let zone = store::regions::get_zone(&state.pool, &county, zone_id)
                 .await?
-                .ok_or_else(|| {
-                    ServiceError::NotFound(format!(
-                        "zone_id {zone_id}: no such work zone in county {county}"
-                    ))
-                })?;
-            claims.require_scope(&zone.township_code)?;
+                .ok_or_else(not_found)?;
+            require_visible(claims, &zone.township_code, not_found)?;
             let township = RegionCode::parse("zone_id", &zone.township_code)?;
             if !overlaps(township.prefix()) {
                 let why = format!(

@@ -29,12 +29,39 @@ pub async fn import(
     claims.require_any_role(&[roles::COUNTY_ADMIN, roles::TOWNSHIP_ADMIN])?;
     let rows = parse_csv(claims, &req.csv)?;
     let mut tx = state.pool.begin().await?;
+    // Rows above the caller's scope (the ancestors a township's file
+    // carries) may add a missing ancestor but never change a stored one: a
+    // township admin once renamed the county this way.
+    let above: Vec<String> = rows
+        .iter()
+        .filter(|r| !claims.covers(&r.code))
+        .map(|r| r.code.clone())
+        .collect();
+    if !above.is_empty() {
+        for stored in store::regions::lock_many(&mut tx, &above).await? {
+            let new = rows.iter().find(|r| r.code == stored.code);
+            if let Some(new) = new.filter(|n| changes(&stored, n)) {
+                return Err(ServiceError::PermissionDenied(format!(
+                    "region {} ({}) is above your scope {:?}: only an admin whose scope covers it may change it",
+                    new.code, stored.name, claims.scope
+                )));
+            }
+        }
+    }
     let (inserted, updated) = store::regions::upsert(&mut tx, &rows).await?;
     tx.commit().await?;
     Ok(ImportRegionsResponse {
         imported: i32::try_from(inserted).unwrap_or(i32::MAX),
         updated: i32::try_from(updated).unwrap_or(i32::MAX),
     })
+}
+
+/// True when importing `new` would change the stored row.
+fn changes(stored: &RegionRow, new: &NewRegion) -> bool {
+    stored.name != new.name
+        || stored.level != new.level
+        || stored.parent_code != new.parent_code
+        || stored.kind != new.kind
 }
 
 /// Parses and checks every row; errors name the row (1-based, header = 1) and column.

@@ -16,11 +16,12 @@ use zoufang_proto::{
 use zoufang_runtime::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
+    domain::scope::require_visible,
     error::FieldViolation,
     outbox::{self, NewEvent},
 };
 
-use super::{State, households, page_size, parse_uuid, require_text, to_timestamp};
+use super::{State, page_size, parse_uuid, require_text, to_timestamp};
 use crate::{
     domain::{ValidVisit, check_completeness, fingerprint, validate_visit},
     routing,
@@ -61,6 +62,12 @@ pub async fn record(
         .pii
         .keyed_hash("visit_body", &hex::encode(fingerprint(&req)));
 
+    let unknown_household = || {
+        ServiceError::invalid(
+            "household_id",
+            format!("no household {} is registered", valid.household_id),
+        )
+    };
     let mut conn = state.pool.acquire().await?;
     loop {
         let ctx = store::visits::record_context(
@@ -71,13 +78,9 @@ pub async fn record(
             &valid.cadre_ids,
         )
         .await?
-        .ok_or_else(|| {
-            ServiceError::invalid(
-                "household_id",
-                format!("no household {} is registered", valid.household_id),
-            )
-        })?;
-        households::require_in_scope(claims, ctx.household_id, &ctx.village_code)?;
+        .ok_or_else(unknown_household)?;
+        // A household outside the scope is refused exactly as an unknown one.
+        require_visible(claims, &ctx.village_code, unknown_household)?;
 
         // A retry of a visit already stored: answer from what was stored,
         // even if the campaign has closed since.
@@ -414,7 +417,7 @@ async fn find_in_scope(
     let row = store::visits::get(&mut *conn, &county, visit_id)
         .await?
         .ok_or_else(not_found)?;
-    claims.require_scope(&row.village_code)?;
+    require_visible(claims, &row.village_code, not_found)?;
     Ok(row)
 }
 

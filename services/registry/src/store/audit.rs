@@ -39,6 +39,37 @@ pub async fn record(conn: &mut PgConnection, read: &PiiRead<'_>) -> sqlx::Result
     Ok(())
 }
 
+/// Records an unmasked read of `fields` of each household in `subjects`
+/// (county, id) at once: a list filtered by a sensitive tag reveals every
+/// household it shows.
+pub async fn record_households(
+    conn: &mut PgConnection,
+    actor: &str,
+    roles: &[String],
+    fields: &[&str],
+    purpose: &str,
+    subjects: &[(String, Uuid)],
+) -> sqlx::Result<()> {
+    if subjects.is_empty() {
+        return Ok(());
+    }
+    let (counties, ids): (Vec<String>, Vec<Uuid>) = subjects.iter().cloned().unzip();
+    sqlx::query(
+        "INSERT INTO pii_access_audit (county, actor, roles, subject_kind, subject_id, fields, purpose)
+         SELECT s.county, $3, $4, 'household', s.id, $5, $6
+         FROM UNNEST($1::char(6)[], $2::uuid[]) AS s(county, id)",
+    )
+    .bind(counties)
+    .bind(ids)
+    .bind(actor)
+    .bind(roles)
+    .bind(fields)
+    .bind(purpose)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// How many unmasked reads of `subject_id` were recorded.
 pub async fn count_for(
     conn: &mut PgConnection,

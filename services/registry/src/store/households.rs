@@ -163,15 +163,16 @@ pub async fn bodies_of(
     .await
 }
 
-/// Of these (county, ID-number hash) pairs, those registered: county, hash
-/// and the household holding it.
+/// Of these (county, ID-number hash) pairs, those registered: county, hash,
+/// the household holding it and its village.
 pub async fn holders_of(
     ex: impl PgExecutor<'_>,
     counties: &[String],
     id_number_hashes: &[Vec<u8>],
-) -> sqlx::Result<Vec<(String, Vec<u8>, Uuid)>> {
+) -> sqlx::Result<Vec<(String, Vec<u8>, Uuid, String)>> {
     sqlx::query_as(
-        "SELECT h.county::text, h.id_number_hash, h.household_id FROM households h
+        "SELECT h.county::text, h.id_number_hash, h.household_id, h.village_code::text
+         FROM households h
          JOIN UNNEST($1::char(6)[], $2::bytea[]) AS k(county, id_number_hash)
            ON h.county = k.county AND h.id_number_hash = k.id_number_hash",
     )

@@ -61,6 +61,22 @@ pub async fn upsert(conn: &mut PgConnection, rows: &[NewRegion]) -> sqlx::Result
     Ok((inserted, updated))
 }
 
+/// The stored rows of `codes`, locked until the transaction ends.
+pub async fn lock_many(conn: &mut PgConnection, codes: &[String]) -> sqlx::Result<Vec<RegionRow>> {
+    let counties: Vec<String> = codes.iter().map(|c| c.chars().take(6).collect()).collect();
+    sqlx::query_as(
+        "SELECT r.code::text AS code, r.name, r.level, r.parent_code::text AS parent_code, r.kind
+         FROM regions r
+         JOIN UNNEST($1::char(6)[], $2::char(12)[]) AS k(county, code)
+           ON r.county = k.county AND r.code = k.code
+         ORDER BY r.code FOR UPDATE OF r",
+    )
+    .bind(counties)
+    .bind(codes)
+    .fetch_all(conn)
+    .await
+}
+
 /// True when the code is in the region table.
 pub async fn exists(ex: impl PgExecutor<'_>, code: &str) -> sqlx::Result<bool> {
     sqlx::query_scalar(

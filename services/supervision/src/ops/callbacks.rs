@@ -8,6 +8,7 @@ use zoufang_proto::{
 use zoufang_runtime::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
+    domain::scope::require_visible,
     fields::{page_size, parse_uuid, to_timestamp},
     outbox::{self, NewEvent},
 };
@@ -51,10 +52,12 @@ async fn load(
     callback_id: uuid::Uuid,
     for_update: bool,
 ) -> ServiceResult<CallbackRow> {
+    let not_found = || ServiceError::NotFound(format!("callback {callback_id}"));
     let row = store::callbacks::find(conn, callback_id, for_update)
         .await?
-        .ok_or_else(|| ServiceError::NotFound(format!("callback {callback_id}")))?;
-    claims.require_scope(&row.region_code)?;
+        .ok_or_else(not_found)?;
+    // Outside the scope reads exactly like unknown (no existence oracle).
+    require_visible(claims, &row.region_code, not_found)?;
     let assigned = claims.has_role(roles::SUPERVISOR) && row.supervisor_id == claims.sub;
     if !assigned && !claims.has_any_role(ADMINS) {
         return Err(ServiceError::PermissionDenied(format!(

@@ -7,7 +7,7 @@ use zoufang_proto::supervision::v1::*;
 use zoufang_runtime::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
-    domain::RegionCode,
+    domain::{RegionCode, scope::require_visible},
     fields::{parse_uuid, require_text, to_timestamp},
 };
 
@@ -106,11 +106,12 @@ pub async fn close(
     claims.require_any_role(INSPECTORS)?;
     let inspection_id = parse_uuid("inspection_id", &req.inspection_id)?;
     let note = require_text("note", &req.note, 1000)?;
+    let not_found = || ServiceError::NotFound(format!("inspection {inspection_id}"));
     let mut tx = state.pool.begin().await?;
     let row = store::inspections::find(&mut tx, inspection_id, true)
         .await?
-        .ok_or_else(|| ServiceError::NotFound(format!("inspection {inspection_id}")))?;
-    claims.require_scope(&row.region_code)?;
+        .ok_or_else(not_found)?;
+    require_visible(claims, &row.region_code, not_found)?;
     if row.closed_at.is_some() {
         return Err(ServiceError::FailedPrecondition(format!(
             "inspection {inspection_id} is already closed"

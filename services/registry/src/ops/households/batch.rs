@@ -69,7 +69,17 @@ pub async fn register_many(
     }
     let mut existing = vec![false; n];
     let mut conn = state.pool.acquire().await?;
-    classify_against_register(&mut conn, &mut rows, &mut errors, &mut existing).await?;
+    let mut probes = Vec::new();
+    classify_against_register(
+        &mut conn,
+        claims,
+        &mut rows,
+        &mut errors,
+        &mut existing,
+        &mut probes,
+    )
+    .await?;
+    audit_probes(&mut conn, claims, &probes).await?;
     drop(conn);
 
     let failed = errors.iter().filter(|e| !e.is_empty()).count();
@@ -88,6 +98,7 @@ pub async fn register_many(
         .filter_map(|(r, done)| r.as_ref().filter(|_| !done))
         .collect();
     let fresh_count = fresh.len();
+    let mut late_probes = Vec::new();
     let mut tx = state.pool.begin().await?;
     let inserted: HashSet<Uuid> = store::households::insert_many(&mut tx, &fresh)
         .await?
@@ -106,7 +117,15 @@ pub async fn register_many(
             })
             .collect();
         let mut lost_errors: Vec<Vec<FieldError>> = vec![vec![]; n];
-        classify_against_register(&mut tx, &mut lost, &mut lost_errors, &mut existing).await?;
+        classify_against_register(
+            &mut tx,
+            claims,
+            &mut lost,
+            &mut lost_errors,
+            &mut existing,
+            &mut late_probes,
+        )
+        .await?;
         for (i, mut errs) in lost_errors.into_iter().enumerate() {
             if errs.is_empty() && lost[i].is_some() && !existing[i] {
                 errs.push(field_error(
@@ -121,6 +140,7 @@ pub async fn register_many(
         }
         if req.all_or_nothing && errors.iter().any(|e| !e.is_empty()) {
             drop(tx);
+            audit_probes(&mut *state.pool.acquire().await?, claims, &late_probes).await?;
             return Ok(batch_response(
                 &rows,
                 errors,
@@ -138,6 +158,11 @@ pub async fn register_many(
         .collect();
     outbox::enqueue_many(&mut tx, &events).await?;
     tx.commit().await?;
+    // Audited after the transaction, with a connection of its own: one
+    // request never holds two (a small pool would deadlock on that).
+    if !late_probes.is_empty() {
+        audit_probes(&mut *state.pool.acquire().await?, claims, &late_probes).await?;
+    }
     Ok(batch_response(&rows, errors, &existing, &inserted, true))
 }
 
@@ -189,11 +214,15 @@ fn refuse_batch_duplicates(rows: &mut [Option<NewHousehold>], errors: &mut [Vec<
 /// Marks rows already registered under their id with the same details
 /// (`existing`: a retry) and refuses rows whose id is registered with other
 /// details or whose ID number another household of the county holds.
+/// Refusals because of a household outside the caller's scope are pushed
+/// to `probes` (county, household), to be audited.
 async fn classify_against_register(
     conn: &mut sqlx::PgConnection,
+    claims: &Claims,
     rows: &mut [Option<NewHousehold>],
     errors: &mut [Vec<FieldError>],
     existing: &mut [bool],
+    probes: &mut Vec<(String, Uuid)>,
 ) -> ServiceResult<()> {
     let present: Vec<&NewHousehold> = rows.iter().flatten().collect();
     if present.is_empty() {
@@ -206,11 +235,11 @@ async fn classify_against_register(
         .await?
         .into_iter()
         .collect();
-    let holders: HashMap<(String, Vec<u8>), Uuid> =
+    let holders: HashMap<(String, Vec<u8>), (Uuid, String)> =
         store::households::holders_of(&mut *conn, &counties, &hashes)
             .await?
             .into_iter()
-            .map(|(county, hash, id)| ((county, hash), id))
+            .map(|(county, hash, id, village)| ((county, hash), (id, village)))
             .collect();
     for ((row, errs), done) in rows
         .iter_mut()
@@ -228,10 +257,12 @@ async fn classify_against_register(
                     r.household_id
                 ),
             )),
-            None if holder.is_some_and(|h| *h != r.household_id) => errs.push(field_error(
-                "id_number",
-                "a household with this ID number is already registered in this county",
-            )),
+            None if holder.is_some_and(|(h, _)| *h != r.household_id) => {
+                if let Some((h, _)) = holder.filter(|(_, v)| !claims.covers(v)) {
+                    probes.push((r.county.clone(), *h));
+                }
+                errs.push(field_error("id_number", DUPLICATE_ID_NUMBER));
+            }
             None => {}
         }
         if !errs.is_empty() {

@@ -14,7 +14,10 @@ use zoufang_proto::{
 use zoufang_runtime::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
-    domain::{IdNumber, MobilePhone, RegionCode, RegionLevel, mask_id_number, mask_phone},
+    domain::{
+        IdNumber, MobilePhone, RegionCode, RegionLevel, mask_id_number, mask_phone,
+        scope::require_visible,
+    },
     outbox::{self, NewEvent},
 };
 
@@ -34,6 +37,33 @@ pub const REVEAL_ROLES: &[&str] = &[
     roles::COUNTY_ADMIN,
     roles::SUPERVISOR,
 ];
+
+/// The one answer to a registration whose ID number another household of
+/// the county holds, wherever that household is: it names neither the
+/// household nor its village. That the number is taken cannot be hidden (a
+/// person is registered once per county), so when the holder lies outside
+/// the caller's scope the refusal is audited as a read of its ID number:
+/// probing who lives in the county leaves a trail.
+pub const DUPLICATE_ID_NUMBER: &str = "a household with this ID number is already registered in this county; \
+     ask an administrator whose scope covers it if the household has moved";
+
+/// Audits refusals caused by households (county, id) outside the caller's scope.
+async fn audit_probes(
+    conn: &mut sqlx::PgConnection,
+    claims: &Claims,
+    probes: &[(String, Uuid)],
+) -> ServiceResult<()> {
+    audit::record_households(
+        conn,
+        &claims.sub,
+        &claims.roles,
+        &["id_number"],
+        "registration refused: the ID number is registered outside the caller's scope",
+        probes,
+    )
+    .await?;
+    Ok(())
+}
 
 mod batch;
 pub use batch::{MAX_BATCH, register_many};
@@ -68,10 +98,19 @@ pub async fn register(
     let inserted = match store::households::insert(&mut tx, &row).await {
         Ok(inserted) => inserted,
         Err(e) if zoufang_runtime::db::is_unique_violation(&e, "households_id_number_unique") => {
-            return Err(ServiceError::AlreadyExists(
-                "id_number: a household with this ID number is already registered in this county"
-                    .into(),
-            ));
+            drop(tx);
+            let mut conn = state.pool.acquire().await?;
+            let holders =
+                store::households::find_by_id_hash(&mut *conn, &row.id_number_hash).await?;
+            let probes: Vec<(String, Uuid)> = holders
+                .iter()
+                .filter(|h| h.county == county && !claims.covers(&h.village_code))
+                .map(|h| (h.county.clone(), h.household_id))
+                .collect();
+            audit_probes(&mut conn, claims, &probes).await?;
+            return Err(ServiceError::AlreadyExists(format!(
+                "id_number: {DUPLICATE_ID_NUMBER}"
+            )));
         }
         Err(e) => return Err(e.into()),
     };
@@ -236,15 +275,34 @@ pub async fn list(
         "" => None,
         t => Some(parse_uuid("page_token", t)?),
     };
-    let tag_hash = match req.tag.trim() {
-        "" => None,
-        t => Some(state.pii.keyed_hash("tag", t)),
-    };
+    let tag = req.tag.trim();
+    let audited = tags::filter_is_reveal(tag, claims.has_any_role(REVEAL_ROLES), &req.purpose)?;
+    let tag_hash = (!tag.is_empty()).then(|| state.pii.keyed_hash("tag", tag));
     let limit = page_size(req.page_size);
-    let rows = store::households::list(&state.pool, &prefix, tag_hash.as_deref(), after, limit + 1)
-        .await?;
+    let mut tx = state.pool.begin().await?;
+    let rows =
+        store::households::list(&mut *tx, &prefix, tag_hash.as_deref(), after, limit + 1).await?;
     let more = rows.len() as i64 > limit;
     let rows = &rows[..rows.len().min(limit as usize)];
+    if audited {
+        // Listed under a sensitive tag, each household's tag is revealed:
+        // audited as GetHousehold{reveal} is, in the same transaction.
+        // The tag itself is not written down (it is sensitive data).
+        let subjects: Vec<(String, Uuid)> = rows
+            .iter()
+            .map(|r| (r.county.clone(), r.household_id))
+            .collect();
+        audit::record_households(
+            &mut tx,
+            &claims.sub,
+            &claims.roles,
+            &["tags"],
+            req.purpose.trim(),
+            &subjects,
+        )
+        .await?;
+    }
+    tx.commit().await?;
     let households = rows
         .iter()
         .map(|r| view(state, r, false))
@@ -318,23 +376,10 @@ pub async fn find_in_scope(
     let row = store::households::get(&mut *conn, &county, household_id)
         .await?
         .ok_or_else(not_found)?;
-    require_in_scope(claims, household_id, &row.village_code)?;
+    // Outside the scope answers exactly as unknown does: a PermissionDenied
+    // naming the household once told callers which ids existed elsewhere.
+    require_visible(claims, &row.village_code, not_found)?;
     Ok(row)
-}
-
-/// PermissionDenied unless the caller's scope covers the household's village.
-pub fn require_in_scope(
-    claims: &Claims,
-    household_id: Uuid,
-    village_code: &str,
-) -> ServiceResult<()> {
-    if !claims.covers(village_code) {
-        return Err(ServiceError::PermissionDenied(format!(
-            "household {household_id} is outside your scope {:?}",
-            claims.scope
-        )));
-    }
-    Ok(())
 }
 
 fn tag_columns(state: &State, all: &[String]) -> TagColumns {
