@@ -142,7 +142,7 @@ async fn handle(state: &State, delivery: &Delivery) -> anyhow::Result<()> {
         Err(e) => Err(e),
         Ok(case) => {
             let actor = format!("amqp:{}", case.source_system);
-            match intake(state, &case, &actor, None).await {
+            match intake(state, &case, &actor, None, None).await {
                 Ok((row, applied)) => {
                     tracing::info!(case_id = %row.case_id, result = applied.as_str(), "case from AMQP");
                     Ok(())

@@ -143,7 +143,7 @@ async fn receive(AxumState(state): AxumState<State>, headers: HeaderMap, body: B
         ));
     }
     let actor = format!("webhook:{}", source.source_system);
-    match intake(&state, &case, &actor, Some(signature)).await {
+    match intake(&state, &case, &actor, Some(signature), None).await {
         Ok((row, applied)) => {
             let status = if applied == Applied::Created {
                 StatusCode::CREATED
