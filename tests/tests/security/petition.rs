@@ -3,6 +3,7 @@
 //! callback and subscription URLs, replayed signatures. See main.rs.
 use chrono::Utc;
 use tonic::Code;
+use uuid::Uuid;
 use zoufang_e2e::{
     FakePetitionSystem, PetitionUnderTest, TestService,
     petition::{self, COUNTY, TOWNSHIP, VILLAGES},
@@ -10,7 +11,7 @@ use zoufang_e2e::{
 };
 use zoufang_proto::{
     petition::v1::{GetCaseRequest, ImportCasesRequest, RegisterSourceRequest},
-    registry::v1::ImportRegionsRequest,
+    registry::v1::{ImportRegionsRequest, RegisterHouseholdRequest},
 };
 use zoufang_runtime::clock::Clock;
 
@@ -46,6 +47,47 @@ impl World {
             bridge,
             fake,
         }
+    }
+
+    /// A household in the first village with this ID number.
+    async fn household(&self, id_number: &str) -> String {
+        let mut admin = self
+            .registry
+            .client("admin", &["county_admin"], COUNTY)
+            .await;
+        let id = Uuid::new_v4().to_string();
+        admin
+            .register_household(RegisterHouseholdRequest {
+                household_id: id.clone(),
+                village_code: VILLAGES[0].into(),
+                group_name: "新屋组".into(),
+                address: "12号".into(),
+                head_name: "唐怀珠".into(),
+                id_number: id_number.into(),
+                phone: "13907341234".into(),
+                member_count: 3,
+                tags: vec![],
+            })
+            .await
+            .expect("register household");
+        id
+    }
+
+    /// Rows a request could write: cases, their log, remembered MACs.
+    async fn written(&self) -> [i64; 3] {
+        let pool = &self.bridge.service.pool;
+        let mut out = [0; 3];
+        for (i, sql) in [
+            "SELECT count(*) FROM petition.cases",
+            "SELECT count(*) FROM petition.case_log",
+            "SELECT count(*) FROM petition.seen_signatures",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            out[i] = sqlx::query_scalar(sql).fetch_one(pool).await.expect(sql);
+        }
+        out
     }
 
     /// The stored (region, callback URL, secret) of the fake system's source.
@@ -178,4 +220,89 @@ async fn a_batch_row_cannot_rewrite_a_case_outside_the_callers_scope() {
     assert_eq!(stored.region_code, OTHER_VILLAGE);
     assert!(!stored.content.contains("改写"), "{}", stored.content);
     w.stop().await;
+}
+
+/// Low (replayed signatures). Caught: the replay store kept the signature
+/// header's text, so the same request with its MAC's hex upper-cased was
+/// taken as new (a second `unchanged`, or a replayed update applied again).
+/// Now the MAC's bytes are remembered: 409 and nothing written.
+#[tokio::test]
+async fn an_upper_cased_signature_is_refused_as_a_replay() {
+    let w = World::start().await;
+    let case = w
+        .fake
+        .case(&unique_name("XF-"), 1, &petition::id_number(12), Utc::now());
+    let body = serde_json::to_vec(&case).expect("json");
+    let ts = Utc::now().timestamp();
+    let headers = w.fake.signed_headers(&body, ts);
+    let first = w.fake.post_raw(&body, &headers).await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    let before = w.written().await;
+
+    let mut shouted = headers.clone();
+    for (name, value) in &mut shouted {
+        if name == "x-zoufang-signature" {
+            *value = format!("sha256={}", value["sha256=".len()..].to_uppercase());
+        }
+    }
+    assert_ne!(shouted, headers);
+    let again = w.fake.post_raw(&body, &shouted).await;
+    assert_eq!(again.status, 409, "{:?}", again.body);
+    assert_eq!(w.written().await, before, "a replay writes nothing");
+    w.stop().await;
+}
+
+/// Low (existence oracle). Caught: the webhook's answer said
+/// `household_matched: true/false`, telling any source whether an ID number
+/// belongs to a registered household. Now the answer has the same fields
+/// whatever the match.
+#[tokio::test]
+async fn the_webhook_answers_alike_whether_or_not_a_household_matched() {
+    let w = World::start().await;
+    let known = petition::id_number(13);
+    w.household(&known).await;
+    let matched = w
+        .fake
+        .send(&w.fake.case(&unique_name("XF-"), 1, &known, Utc::now()))
+        .await;
+    let unmatched = w
+        .fake
+        .send(
+            &w.fake
+                .case(&unique_name("XF-"), 1, &petition::id_number(14), Utc::now()),
+        )
+        .await;
+    assert_eq!(matched.status, unmatched.status);
+    let keys = |v: &serde_json::Value| {
+        v.as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    assert_eq!(keys(&matched.body), keys(&unmatched.body));
+    for field in ["result", "stage"] {
+        assert_eq!(matched.body[field], unmatched.body[field], "{field}");
+    }
+    assert!(
+        matched.body.get("household_matched").is_none(),
+        "{:?}",
+        matched.body
+    );
+    w.stop().await;
+}
+
+/// Low (replay store retention). Caught: nothing tied the freshness window
+/// to how long MACs are remembered (7 days); a window of 8 days made a
+/// captured request fresh again after the store forgot it. Now the bridge
+/// refuses to start.
+#[tokio::test]
+async fn the_bridge_refuses_a_freshness_window_past_the_replay_retention() {
+    let mut config = petition::petition_config(&unique_name("zft"), 1);
+    config.signature_window_secs = 8 * 86_400;
+    let err = zoufang_petition::app::Application::build(config)
+        .await
+        .expect_err("the bridge started with an 8-day freshness window");
+    assert!(
+        format!("{err:#}").contains("SIGNATURE_WINDOW_SECS"),
+        "{err:#}"
+    );
 }

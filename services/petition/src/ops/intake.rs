@@ -70,15 +70,15 @@ pub async fn source_for(state: &State, case: &Case) -> ServiceResult<SourceRow> 
     Ok(source)
 }
 
-/// Takes `case` in. `signature`, for signed requests (the webhook, the AMQP
-/// door), is remembered in the same transaction, and a signature seen before
+/// Takes `case` in. `signature` (the MAC's bytes), for signed requests (the
+/// webhook, the AMQP door), is remembered in the same transaction, and a signature seen before
 /// refuses the request. `caller`, for a person's batch file, must cover the
 /// case as stored when the row updates an existing one.
 pub async fn intake(
     state: &State,
     case: &Case,
     actor: &str,
-    signature: Option<&str>,
+    signature: Option<&[u8]>,
     caller: Option<&Claims>,
 ) -> Result<(CaseRow, Applied), Refused> {
     source_for(state, case).await?;
