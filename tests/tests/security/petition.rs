@@ -1,19 +1,21 @@
 //! The petition bridge and outbound webhooks (issue 18): sources and cases
 //! changed only by callers covering them as stored, the AMQP door, SSRF in
 //! callback and subscription URLs, replayed signatures. See main.rs.
+use std::time::Duration;
+
 use chrono::Utc;
 use tonic::Code;
 use uuid::Uuid;
 use zoufang_e2e::{
-    FakePetitionSystem, PetitionUnderTest, TestService,
+    FakePetitionSystem, PetitionUnderTest, TestService, eventually,
     petition::{self, COUNTY, TOWNSHIP, VILLAGES},
     unique_name,
 };
 use zoufang_proto::{
     petition::v1::{GetCaseRequest, ImportCasesRequest, RegisterSourceRequest},
-    registry::v1::{ImportRegionsRequest, RegisterHouseholdRequest},
+    registry::v1::{GetHouseholdRequest, ImportRegionsRequest, RegisterHouseholdRequest},
 };
-use zoufang_runtime::clock::Clock;
+use zoufang_runtime::{clock::Clock, signing};
 
 /// The scope of an account of [`TOWNSHIP`] (its code's prefix).
 const TOWN_SCOPE: &str = "430482100";
@@ -71,6 +73,25 @@ impl World {
             .await
             .expect("register household");
         id
+    }
+
+    /// The household's tags.
+    async fn tags(&self, household_id: &str) -> Vec<String> {
+        let mut admin = self
+            .registry
+            .client("admin", &["county_admin"], COUNTY)
+            .await;
+        admin
+            .get_household(GetHouseholdRequest {
+                household_id: household_id.into(),
+                ..Default::default()
+            })
+            .await
+            .expect("household")
+            .into_inner()
+            .household
+            .expect("household")
+            .tags
     }
 
     /// Rows a request could write: cases, their log, remembered MACs.
@@ -305,4 +326,175 @@ async fn the_bridge_refuses_a_freshness_window_past_the_replay_retention() {
         format!("{err:#}").contains("SIGNATURE_WINDOW_SECS"),
         "{err:#}"
     );
+}
+
+/// Publishes to the bridge's AMQP door (waiting for its exchange first).
+struct Door {
+    conn: lapin::Connection,
+    ch: lapin::Channel,
+    exchange: String,
+    parking: String,
+}
+
+impl Door {
+    async fn open(w: &World) -> Self {
+        let conn = zoufang_runtime::bus::connect(&zoufang_e2e::amqp_url(), "test-source")
+            .await
+            .expect("amqp");
+        let ch = zoufang_runtime::bus::confirm_channel(&conn)
+            .await
+            .expect("channel");
+        let exchange = w.bridge.config.inbound_exchange.clone();
+        eventually(Duration::from_secs(15), || async {
+            let probe = conn.create_channel().await.ok()?;
+            probe
+                .exchange_declare(
+                    exchange.clone().into(),
+                    lapin::ExchangeKind::Topic,
+                    lapin::options::ExchangeDeclareOptions {
+                        passive: true,
+                        ..Default::default()
+                    },
+                    Default::default(),
+                )
+                .await
+                .ok()
+        })
+        .await
+        .expect("the inbound exchange is declared");
+        Self {
+            conn,
+            ch,
+            exchange,
+            parking: format!("{}.parking", w.bridge.config.inbound_queue),
+        }
+    }
+
+    async fn publish(&self, body: &[u8], props: lapin::BasicProperties) {
+        self.ch
+            .basic_publish(
+                self.exchange.clone().into(),
+                "county.xinfang".into(),
+                lapin::options::BasicPublishOptions::default(),
+                body,
+                props,
+            )
+            .await
+            .expect("publish")
+            .await
+            .expect("confirm");
+    }
+
+    /// Takes every parked message's `zf-last-error`.
+    async fn parked_reasons(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some(msg) = self
+            .ch
+            .basic_get(
+                self.parking.clone().into(),
+                lapin::options::BasicGetOptions { no_ack: true },
+            )
+            .await
+            .expect("basic.get")
+        {
+            let headers = msg
+                .delivery
+                .properties
+                .headers()
+                .as_ref()
+                .map(zoufang_runtime::bus::headers_to_map)
+                .unwrap_or_default();
+            out.push(headers.get("zf-last-error").cloned().unwrap_or_default());
+        }
+        out
+    }
+
+    async fn close(self) {
+        let _ = self.conn.close(200, "done".into()).await;
+    }
+}
+
+/// Medium 6. Caught: the AMQP door took any broker user's message as a
+/// case: an unsigned one was created, matched by ID number and its household
+/// tagged 重点信访. Now each message carries the webhook's signature in AMQP
+/// headers; unsigned, forged (another secret) and stale ones are parked with
+/// the reason and write nothing, and a signed one is taken in.
+#[tokio::test]
+async fn the_amqp_door_takes_only_signed_fresh_messages() {
+    let w = World::start().await;
+    let victim_id = petition::id_number(21);
+    let victim = w.household(&victim_id).await;
+    let real_id = petition::id_number(22);
+    let real = w.household(&real_id).await;
+    let door = Door::open(&w).await;
+    let before = w.written().await;
+
+    let forged_case = w
+        .fake
+        .case(&unique_name("FORGED-"), 1, &victim_id, Utc::now());
+    let body = serde_json::to_vec(&forged_case).expect("json");
+    let now = Utc::now().timestamp();
+    // Unsigned, as any broker user could publish it.
+    door.publish(&body, lapin::BasicProperties::default()).await;
+    // Forged: the right headers, signed with a guessed secret.
+    let mut forger = w.fake.signed_properties(&body, now);
+    let mut headers = forger.headers().clone().unwrap_or_default();
+    headers.insert(
+        "x-zoufang-signature".into(),
+        lapin::types::AMQPValue::LongString(
+            signing::sign(b"guessed-secret-0123456789", now, &body)
+                .as_str()
+                .into(),
+        ),
+    );
+    forger = forger.with_headers(headers);
+    door.publish(&body, forger).await;
+    // Stale: correctly signed an hour ago (a captured message).
+    door.publish(&body, w.fake.signed_properties(&body, now - 3600))
+        .await;
+    // Signed and fresh.
+    let external = unique_name("XF-");
+    let good = serde_json::to_vec(&w.fake.case(&external, 1, &real_id, Utc::now())).expect("json");
+    door.publish(&good, w.fake.signed_properties(&good, now))
+        .await;
+
+    // The door handles messages in order: once the signed one is in, the
+    // three before it were refused.
+    let tagged = eventually(Duration::from_secs(30), || async {
+        w.tags(&real)
+            .await
+            .iter()
+            .any(|t| t == "重点信访")
+            .then_some(())
+    })
+    .await;
+    assert!(tagged.is_some(), "the signed case tagged its household");
+    assert!(
+        !w.tags(&victim).await.iter().any(|t| t == "重点信访"),
+        "a refused message tagged a household"
+    );
+    let forged_cases: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM petition.cases WHERE external_id LIKE 'FORGED-%'")
+            .fetch_one(&w.bridge.service.pool)
+            .await
+            .expect("count");
+    assert_eq!(forged_cases, 0, "a refused message created a case");
+    let after = w.written().await;
+    assert_eq!(after[0], before[0] + 1, "only the signed case was created");
+
+    let reasons = eventually(Duration::from_secs(15), || async {
+        let r = door.parked_reasons().await;
+        (!r.is_empty()).then_some(r)
+    })
+    .await
+    .unwrap_or_default();
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert!(
+        reasons.iter().all(|r| r.starts_with("unauthenticated")),
+        "{reasons:?}"
+    );
+    assert!(reasons[1].contains("does not match"), "{reasons:?}");
+    assert!(reasons[2].contains("older or newer"), "{reasons:?}");
+    door.close().await;
+    w.stop().await;
 }
