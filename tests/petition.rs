@@ -2,7 +2,8 @@
 //! it talks to: a small local HTTP server that receives the bridge's signed
 //! answers (and records them), and a client that sends it cases the way a
 //! county's petition information system would — signed, timestamped, once
-//! or many times.
+//! or many times, to the webhook or (with [`FakePetitionSystem::signed_properties`])
+//! over AMQP.
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -223,6 +224,21 @@ impl FakePetitionSystem {
                 signing::sign(self.secret.as_bytes(), ts, body),
             ),
         ]
+    }
+
+    /// The properties of an AMQP message of `body` signed at `ts`: the
+    /// webhook's three headers, as the AMQP door reads them.
+    pub fn signed_properties(&self, body: &[u8], ts: i64) -> lapin::BasicProperties {
+        let mut headers = lapin::types::FieldTable::default();
+        for (name, value) in self.signed_headers(body, ts) {
+            headers.insert(
+                name.into(),
+                lapin::types::AMQPValue::LongString(value.as_str().into()),
+            );
+        }
+        lapin::BasicProperties::default()
+            .with_delivery_mode(2)
+            .with_headers(headers)
     }
 
     /// Posts `body` with exactly `headers`.

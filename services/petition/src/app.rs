@@ -28,9 +28,6 @@ use crate::{
 /// Embedded migrations of the petition schema.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// How long accepted signatures are remembered (far past the freshness window).
-const KEEP_SIGNATURES_SECS: i64 = 7 * 86_400;
-
 /// A built, not yet running, petition bridge.
 #[derive(Debug)]
 pub struct Application {
@@ -49,6 +46,9 @@ impl Application {
     /// As `build`, reading time from `clock` (tests move it through the
     /// statutory periods).
     pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        // Also checked by `validate`; tests build from a literal config.
+        crate::config::check_signature_window(config.signature_window_secs)
+            .map_err(anyhow::Error::msg)?;
         let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
         let webhook = bind(config.webhook_addr).await?;
         // Err only means a provider is already installed, which is fine.
@@ -173,7 +173,7 @@ impl Application {
 
 async fn prune_signatures(pool: sqlx::PgPool, shutdown: CancellationToken) {
     loop {
-        match store::signatures::prune(&pool, KEEP_SIGNATURES_SECS).await {
+        match store::signatures::prune(&pool, store::signatures::RETENTION_SECS).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(pruned = n, "old webhook signatures forgotten"),
             Err(e) => tracing::warn!(error = %e, "pruning webhook signatures failed"),

@@ -31,7 +31,8 @@ pub struct Config {
     /// The queue the bridge reads them from (`.parking` holds bad ones).
     #[arg(long, env = "INBOUND_QUEUE", default_value = "petition.inbound")]
     pub inbound_queue: String,
-    /// How far a webhook's timestamp may be from now, in seconds.
+    /// How far a signed case's timestamp (webhook or AMQP) may be from now,
+    /// in seconds; well below the replay store's retention (7 days).
     #[arg(long, env = "SIGNATURE_WINDOW_SECS", default_value_t = 300)]
     pub signature_window_secs: i64,
     /// How often cases whose appeal window ran out are made final.
@@ -69,10 +70,7 @@ impl Config {
         if self.settle_interval_secs == 0 {
             return Err("SETTLE_INTERVAL_SECS must be at least 1".into());
         }
-        if self.signature_window_secs <= 0 {
-            return Err("SIGNATURE_WINDOW_SECS must be positive".into());
-        }
-        Ok(())
+        check_signature_window(self.signature_window_secs)
     }
 
     /// The answer deliveries' retry policy.
@@ -82,5 +80,34 @@ impl Config {
             cap: Duration::from_secs(self.delivery_max_backoff_secs),
             max_attempts: self.delivery_max_attempts,
         }
+    }
+}
+
+/// The freshness window must be positive and, counted either side of a
+/// timestamp, shorter than the replay store remembers MACs: otherwise a
+/// captured request becomes new again while it is still fresh.
+pub fn check_signature_window(window_secs: i64) -> Result<(), String> {
+    let keep = crate::store::signatures::RETENTION_SECS;
+    if window_secs <= 0 || window_secs.saturating_mul(2) >= keep {
+        return Err(format!(
+            "SIGNATURE_WINDOW_SECS must be positive and below {} (half the replay store's retention of {keep} s), got {window_secs}",
+            keep / 2
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_signature_window;
+
+    #[test]
+    fn the_freshness_window_stays_below_the_replay_retention() {
+        assert!(check_signature_window(300).is_ok());
+        assert!(check_signature_window(0).is_err());
+        assert!(check_signature_window(-5).is_err());
+        assert!(check_signature_window(3 * 86_400).is_ok());
+        assert!(check_signature_window(4 * 86_400).is_err());
+        assert!(check_signature_window(i64::MAX).is_err());
     }
 }

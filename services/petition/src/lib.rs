@@ -24,6 +24,7 @@ pub mod events;
 pub mod grpc;
 pub mod ops;
 pub mod registry;
+pub mod signed;
 pub mod store;
 pub mod webhook;
 

@@ -50,6 +50,20 @@ pub fn verify(
     now: DateTime<Utc>,
     window_secs: i64,
 ) -> Result<(), SignatureError> {
+    verify_mac(secret, timestamp, signature, body, now, window_secs).map(|_| ())
+}
+
+/// As [`verify`], returning the MAC's bytes: what a receiver remembers to
+/// refuse replays (the header's text has many spellings of one MAC, e.g.
+/// upper- and lower-case hex).
+pub fn verify_mac(
+    secret: &[u8],
+    timestamp: &str,
+    signature: &str,
+    body: &[u8],
+    now: DateTime<Utc>,
+    window_secs: i64,
+) -> Result<Vec<u8>, SignatureError> {
     let ts: i64 = timestamp
         .trim()
         .parse()
@@ -64,7 +78,8 @@ pub fn verify(
         .ok_or(SignatureError::Mismatch)?;
     mac(secret, ts, body)
         .verify_slice(&given)
-        .map_err(|_| SignatureError::Mismatch)
+        .map_err(|_| SignatureError::Mismatch)?;
+    Ok(given)
 }
 
 #[cfg(test)]
@@ -104,5 +119,17 @@ mod tests {
             verify(b"secret", "x", &sig, body, now, 300),
             Err(SignatureError::BadTimestamp)
         );
+    }
+
+    #[test]
+    fn spellings_of_one_mac_verify_to_the_same_bytes() {
+        let now = Utc::now();
+        let (ts, body) = (now.timestamp(), b"{}".as_slice());
+        let lower = sign(b"secret", ts, body);
+        let upper = format!("sha256={}", lower["sha256=".len()..].to_uppercase());
+        let a = verify_mac(b"secret", &ts.to_string(), &lower, body, now, 300);
+        let b = verify_mac(b"secret", &ts.to_string(), &upper, body, now, 300);
+        assert_eq!(a.as_ref().map(Vec::len), Ok(32));
+        assert_eq!(a, b);
     }
 }

@@ -111,7 +111,7 @@ pub async fn import(
             });
             continue;
         }
-        match intake(state, &case, &actor, None).await {
+        match intake(state, &case, &actor, None, Some(claims)).await {
             Ok((_, Applied::Created)) => out.created += 1,
             Ok((_, Applied::Updated)) => out.updated += 1,
             Ok((_, Applied::Unchanged)) => out.unchanged += 1,

@@ -4,7 +4,7 @@
 //! update (higher sequence) is applied; an older one is ignored, so updates
 //! land in order even when they arrive out of it.
 use sqlx::PgConnection;
-use zoufang_runtime::{ServiceError, ServiceResult, fields::county_of};
+use zoufang_runtime::{ServiceError, ServiceResult, auth::Claims, fields::county_of};
 
 use super::{State, case_id, issue_id, record::record, view};
 use crate::{
@@ -70,13 +70,16 @@ pub async fn source_for(state: &State, case: &Case) -> ServiceResult<SourceRow> 
     Ok(source)
 }
 
-/// Takes `case` in. `signature`, for webhook requests, is remembered in the
-/// same transaction, and a signature seen before refuses the request.
+/// Takes `case` in. `signature` (the MAC's bytes), for signed requests (the
+/// webhook, the AMQP door), is remembered in the same transaction, and a signature seen before
+/// refuses the request. `caller`, for a person's batch file, must cover the
+/// case as stored when the row updates an existing one.
 pub async fn intake(
     state: &State,
     case: &Case,
     actor: &str,
-    signature: Option<&str>,
+    signature: Option<&[u8]>,
+    caller: Option<&Claims>,
 ) -> Result<(CaseRow, Applied), Refused> {
     source_for(state, case).await?;
     let county = county_of(case.region.as_str());
@@ -113,7 +116,7 @@ pub async fn intake(
     }
     let result = match existing {
         None => create(&mut tx, state, case, &county, matched, actor).await?,
-        Some(_) => update(&mut tx, state, case, &county, actor).await?,
+        Some(_) => update(&mut tx, state, case, &county, actor, caller).await?,
     };
     tx.commit().await?;
     if result.1 != Applied::Unchanged {
@@ -243,11 +246,24 @@ async fn update(
     case: &Case,
     county: &str,
     actor: &str,
+    caller: Option<&Claims>,
 ) -> Result<(CaseRow, Applied), Refused> {
     let id = case_id(&case.source_system, &case.external_id);
     let current = store::cases::lock(tx, county, id)
         .await?
         .ok_or_else(|| ServiceError::invalid("region_code", "differs from the case's county"))?;
+    // A batch row rewrites the stored case (its region, its petitioner): the
+    // person sending the file must cover the case as it stands, not only the
+    // row's new region.
+    if let Some(claims) = caller
+        && !claims.covers(&current.region_code)
+    {
+        return Err(ServiceError::invalid(
+            "region_code",
+            "该信访件登记在您的管辖范围以外，不能由您更新",
+        )
+        .into());
+    }
     if i64::try_from(case.sequence).unwrap_or(i64::MAX) <= current.sequence {
         return Ok((current, Applied::Unchanged));
     }

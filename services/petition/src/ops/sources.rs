@@ -75,30 +75,46 @@ pub async fn register(
     }
     let region = req.region_code.trim();
     claims.require_scope(region)?;
-    if let Some(other) = store::sources::by_name(&state.pool, req.source_system.trim()).await?
-        && other.county != county_of(region)
+    let name = req.source_system.trim();
+    let county = county_of(region);
+    if let Some(other) = store::sources::by_name(&state.pool, name).await?
+        && other.county != county
     {
         return Err(ServiceError::invalid(
             "source_system",
             "already registered by another county",
         ));
     }
-    let row = store::sources::upsert(
-        &state.pool,
-        &SourceRow {
-            county: county_of(region),
-            source_system: req.source_system.trim().to_owned(),
-            display_name: req.display_name.trim().to_owned(),
-            region_code: region.to_owned(),
-            callback_url: req.callback_url.trim().to_owned(),
-            secret_enc: Some(state.pii.encrypt(&req.secret)),
-            created_by: claims.sub.clone(),
-            created_at: state.clock.now(),
-        },
-    )
-    .await?;
+    let row = SourceRow {
+        county: county.clone(),
+        source_system: name.to_owned(),
+        display_name: req.display_name.trim().to_owned(),
+        region_code: region.to_owned(),
+        callback_url: req.callback_url.trim().to_owned(),
+        secret_enc: Some(state.pii.encrypt(&req.secret)),
+        created_by: claims.sub.clone(),
+        created_at: state.clock.now(),
+    };
+    let mut tx = state.pool.begin().await?;
+    let saved = match store::sources::lock(&mut tx, &county, name).await? {
+        // Re-registering replaces the callback URL and the secret: only a
+        // caller whose scope covers the source as stored may do that (and so
+        // move it, since the new region was checked above).
+        Some(stored) if !claims.covers(&stored.region_code) => {
+            return Err(ServiceError::PermissionDenied(format!(
+                "source_system {name} is registered for a region outside your scope"
+            )));
+        }
+        Some(_) => store::sources::update(&mut tx, &row).await?,
+        None => store::sources::insert(&mut tx, &row)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::Aborted(format!("{name} was registered meanwhile; try again"))
+            })?,
+    };
+    tx.commit().await?;
     Ok(RegisterSourceResponse {
-        source: Some(view(&row)),
+        source: Some(view(&saved)),
     })
 }
 

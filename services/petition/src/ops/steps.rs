@@ -82,6 +82,20 @@ pub async fn apply_as(
     let row = store::cases::lock(&mut tx, &found.county, case_id)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("case {case_id}")))?;
+    // A merge writes the target's issue into this case's answer and event:
+    // the caller must cover the target as stored too (and an out-of-scope
+    // target answers like an unknown one).
+    if let Step::Merge { into, .. } = &step {
+        let covered = store::cases::get(&mut *tx, *into)
+            .await?
+            .is_some_and(|t| claims.covers(&t.region_code));
+        if !covered {
+            return Err(ServiceError::invalid(
+                "into_case_id",
+                "no such case in this county",
+            ));
+        }
+    }
     if expected_version != 0 && expected_version != row.version {
         return Err(ServiceError::Aborted(format!(
             "case {case_id} is at version {}, not {expected_version}; reload it",

@@ -1,6 +1,6 @@
 //! Source systems (信访信息系统, 12345 hotlines).
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 
 /// One source system.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -15,16 +15,27 @@ pub struct SourceRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// Registers or updates a source (its name is its key).
-pub async fn upsert(pool: &PgPool, row: &SourceRow) -> sqlx::Result<SourceRow> {
+/// The source `name` of `county`, locked until the transaction ends (so the
+/// scope checked against it is the scope of the row that gets updated).
+pub async fn lock(
+    conn: &mut PgConnection,
+    county: &str,
+    name: &str,
+) -> sqlx::Result<Option<SourceRow>> {
+    sqlx::query_as("SELECT * FROM sources WHERE county = $1 AND source_system = $2 FOR UPDATE")
+        .bind(county)
+        .bind(name)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Registers a new source; None when one of that name appeared meanwhile.
+pub async fn insert(conn: &mut PgConnection, row: &SourceRow) -> sqlx::Result<Option<SourceRow>> {
     sqlx::query_as(
         "INSERT INTO sources (county, source_system, display_name, region_code, callback_url,
                               secret_enc, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (county, source_system) DO UPDATE SET
-             display_name = EXCLUDED.display_name, region_code = EXCLUDED.region_code,
-             callback_url = EXCLUDED.callback_url,
-             secret_enc = COALESCE(EXCLUDED.secret_enc, sources.secret_enc)
+         ON CONFLICT DO NOTHING
          RETURNING *",
     )
     .bind(&row.county)
@@ -34,7 +45,25 @@ pub async fn upsert(pool: &PgPool, row: &SourceRow) -> sqlx::Result<SourceRow> {
     .bind(&row.callback_url)
     .bind(&row.secret_enc)
     .bind(&row.created_by)
-    .fetch_one(pool)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Updates a registered (and locked) source; a None secret keeps the old one.
+pub async fn update(conn: &mut PgConnection, row: &SourceRow) -> sqlx::Result<SourceRow> {
+    sqlx::query_as(
+        "UPDATE sources SET display_name = $3, region_code = $4, callback_url = $5,
+                            secret_enc = COALESCE($6, secret_enc)
+         WHERE county = $1 AND source_system = $2
+         RETURNING *",
+    )
+    .bind(&row.county)
+    .bind(&row.source_system)
+    .bind(&row.display_name)
+    .bind(&row.region_code)
+    .bind(&row.callback_url)
+    .bind(&row.secret_enc)
+    .fetch_one(conn)
     .await
 }
 
