@@ -537,7 +537,7 @@ mod tests {
             sub: "t".into(),
             roles: vec![roles::TOWNSHIP_ADMIN.into()],
             scope: scope.into(),
-            exp: 0,
+            ..Claims::default()
         }
     }
 
