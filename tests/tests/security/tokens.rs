@@ -548,3 +548,98 @@ async fn access_tokens_are_short_and_sessions_end_at_their_absolute_lifetime() {
     assert_eq!(status, 401, "{body}");
     authority.stop().await;
 }
+
+/// Runs a check script of `scripts/` on `target`; (success, stderr).
+fn check_script(script: &str, target: &std::path::Path) -> (bool, String) {
+    let out = Command::new("bash")
+        .arg(procs::workspace_root().join("scripts").join(script))
+        .arg(target)
+        .output()
+        .expect("bash");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Caught (High 2): docker-compose published every service's gRPC and
+/// admin port on all interfaces, and defaulted the secrets and the admin
+/// password to published values. Now the compose file and the k8s
+/// manifests pass their checks, and the checks fail on a published gRPC
+/// port, a defaulted secret, a NodePort Service and the signing key given
+/// to another service.
+#[test]
+fn compose_and_k8s_publish_no_grpc_port_and_default_no_secret() {
+    let root = procs::workspace_root();
+    let compose = std::fs::read_to_string(root.join("docker-compose.yml")).unwrap();
+    let (ok, why) = check_script("check-compose.sh", &root.join("docker-compose.yml"));
+    assert!(ok, "{why}");
+    for secret in [
+        "ZF_JWT_PUBLIC_KEY",
+        "ZF_JWT_PRIVATE_KEY",
+        "ZF_PII_KEY",
+        "BOOTSTRAP_ADMIN_PASSWORD",
+    ] {
+        assert!(
+            compose.contains(&format!("${{{secret}:?")),
+            "{secret} is required"
+        );
+    }
+    assert!(!compose.contains("zoufang-admin-1") && !compose.contains("zoufang-dev-secret"));
+
+    // A copy beside the real deploy/ folder, one thing changed at a time.
+    let dir = std::env::temp_dir().join(unique_name("zf-compose-"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(root.join("deploy"), dir.join("deploy")).unwrap();
+    let published = compose.replacen(
+        "      ADMIN_ADDR: 0.0.0.0:51051\n",
+        "      ADMIN_ADDR: 0.0.0.0:51051\n    ports: [\"50051:50051\"]\n",
+        1,
+    );
+    let defaulted = compose.replacen(
+        "${BOOTSTRAP_ADMIN_PASSWORD:?",
+        "${BOOTSTRAP_ADMIN_PASSWORD:-zoufang-admin-1}${UNUSED:?",
+        1,
+    );
+    for (variant, want) in [
+        (published, "publishes its gRPC port 50051"),
+        (defaulted, "BOOTSTRAP_ADMIN_PASSWORD"),
+    ] {
+        assert_ne!(variant, compose);
+        let file = dir.join("docker-compose.yml");
+        std::fs::write(&file, variant).unwrap();
+        let (ok, why) = check_script("check-compose.sh", &file);
+        assert!(!ok && why.contains(want), "{want}: {why}");
+    }
+
+    let (ok, why) = check_script("check-k8s.sh", &root.join("deploy/k8s"));
+    assert!(ok, "{why}");
+    let k8s = dir.join("k8s");
+    std::fs::create_dir_all(&k8s).unwrap();
+    for entry in std::fs::read_dir(root.join("deploy/k8s")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), k8s.join(entry.file_name())).unwrap();
+    }
+    let registry = std::fs::read_to_string(k8s.join("registry.yaml")).unwrap();
+    std::fs::write(
+        k8s.join("registry.yaml"),
+        registry.replacen("type: ClusterIP", "type: NodePort", 1),
+    )
+    .unwrap();
+    let (ok, why) = check_script("check-k8s.sh", &k8s);
+    assert!(!ok && why.contains("NodePort"), "{why}");
+    std::fs::write(k8s.join("registry.yaml"), registry).unwrap();
+    let issues = std::fs::read_to_string(k8s.join("issues.yaml")).unwrap();
+    std::fs::write(
+        k8s.join("issues.yaml"),
+        issues.replacen(
+            "                name: zoufang-secrets\n",
+            "                name: zoufang-secrets\n            - secretRef:\n                name: zoufang-gateway-keys\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let (ok, why) = check_script("check-k8s.sh", &k8s);
+    assert!(!ok && why.contains("only the gateway signs"), "{why}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
