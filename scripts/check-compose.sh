@@ -11,17 +11,21 @@
 #     image) runs, by `command`, its own binary (registry runs `registry`),
 #     a binary of this workspace: a [[bin]], src/main.rs or src/bin/*.rs of a
 #     services/*/Cargo.toml;
-#   - published ports are the convention ports of that service (gRPC or HTTP
-#     port, admin port = that + 1000, the petition webhook 8085; 5432 for
-#     postgres; 5672 and 15672 for rabbitmq; 4317/4318 for otel-collector,
-#     16686 for jaeger, 9090 for prometheus, 3000 for grafana), its
-#     GRPC_ADDR/HTTP_ADDR and ADMIN_ADDR use them, and its healthcheck asks
-#     its own /readyz;
+#   - a Zoufang service publishes only its public port: the gateway's HTTP
+#     port 8080 and the petition webhook 8085; a published gRPC or admin port
+#     (the gateway's admin port serves the token exchange) is an error, they
+#     stay on the compose network; infrastructure publishes its convention
+#     ports (5432 for postgres; 5672 and 15672 for rabbitmq; 4317/4318 for
+#     otel-collector, 16686 for jaeger, 9090 for prometheus, 3000 for
+#     grafana) on 127.0.0.1 only; GRPC_ADDR/HTTP_ADDR and ADMIN_ADDR use the
+#     convention ports, and the healthcheck asks the service's own /readyz;
 #   - every environment variable a Zoufang service is given is one its
 #     binary reads (`env = "…"` in its config.rs or the runtime's config);
-#   - settings that must not be empty (DATABASE_URL, AMQP_URL, ZF_JWT_SECRET,
-#     ZF_PII_KEY) do not come out empty when the variable they interpolate is
-#     unset (the services refuse an empty ZF_PII_KEY);
+#   - settings that must not be empty (DATABASE_URL, AMQP_URL) do not come
+#     out empty when the variable they interpolate is unset; secrets
+#     (ZF_JWT_PUBLIC_KEY, ZF_JWT_PRIVATE_KEY, ZF_PII_KEY, ZF_SERVICE_SECRET,
+#     ZF_SERVICE_CLIENTS, BOOTSTRAP_ADMIN_PASSWORD) have no default: they are
+#     `${VAR:?message}` (or a _FILE variant), and ZF_DEV_MODE is never set;
 #   - depends_on targets exist, and `service_healthy` targets have a
 #     healthcheck; every host file or folder the compose file mounts exists
 #     (mounted .yml/.yaml/.json files parse), every named volume is declared;
@@ -95,7 +99,12 @@ INFRA_PORTS = {
     "grafana": {3000},
 }
 METRICS_RS = pathlib.Path("services/runtime/src/metrics.rs")
-NOT_EMPTY = ("DATABASE_URL", "AMQP_URL", "ZF_JWT_SECRET", "ZF_PII_KEY")
+NOT_EMPTY = ("DATABASE_URL", "AMQP_URL")
+# Secrets: required from the environment, never defaulted in this file.
+SECRETS = ("ZF_JWT_PUBLIC_KEY", "ZF_JWT_PRIVATE_KEY", "ZF_PII_KEY", "ZF_SERVICE_SECRET",
+           "ZF_SERVICE_CLIENTS", "BOOTSTRAP_ADMIN_PASSWORD")
+# The only ports of Zoufang services the host may reach.
+PUBLIC_PORTS = {"gateway": {8080}, "petition": {8085}}
 
 
 def workspace_binaries():
@@ -291,11 +300,24 @@ for name, svc in services.items():
             err(f"{name}: {key} is empty when it is not set in the environment "
                 f"({env[key]!r}); give it a default (${{{key}:-...}}) or leave it out")
 
+    for key in SECRETS:
+        value = env.get(key)
+        if value is None:
+            continue
+        if not re.fullmatch(r"\$\{" + r"[A-Za-z_][A-Za-z0-9_]*:?\?[^}]*\}", value.strip()):
+            err(f"{name}: {key}={value!r} must be required from the environment, "
+                f"${{VAR:?message}}, never a value or a default in this file")
+    if "ZF_DEV_MODE" in env:
+        err(f"{name}: sets ZF_DEV_MODE; development mode (published keys) never runs from this file")
+
     ports = published_ports(name, svc)
     if name in INFRA_PORTS:
         for host, container in ports:
             if container not in INFRA_PORTS[name] or host not in (None, container):
                 err(f"{name}: publishes {host}:{container}; expected {sorted(INFRA_PORTS[name])}")
+        for p in svc.get("ports") or []:
+            if not str(p.get("host_ip", "") if isinstance(p, dict) else p).startswith("127.0.0.1:"):
+                err(f"{name}: publishes {p!r} on every interface; publish it on 127.0.0.1 only")
         continue
 
     ours = build is not None or str(svc.get("image", "")).startswith("zoufang")
@@ -326,11 +348,16 @@ for name, svc in services.items():
         allowed.add(extra)
         if port_of(env.get(extra_var)) != extra:
             err(f"{name}: {extra_var}={env.get(extra_var)!r} does not listen on {extra}")
+    public = PUBLIC_PORTS.get(name, set())
     for host, container in ports:
-        if container not in allowed or host not in (None, container):
+        if container in (port, admin) and container not in public:
+            kind = "admin" if container == admin else "gRPC"
+            err(f"{name}: publishes its {kind} port {container}; gRPC and admin ports stay "
+                "on the compose network (only the gateway and the petition webhook are public)")
+        elif container not in allowed or host not in (None, container):
             err(f"{name}: publishes {host}:{container}; {name} uses {sorted(allowed)}, same on both sides")
-    if port not in {c for _, c in ports}:
-        err(f"{name}: does not publish its port {port}")
+    for p in sorted(public - {c for _, c in ports}):
+        err(f"{name}: does not publish its public port {p}")
     if port_of(env.get(listen_var)) != port:
         err(f"{name}: {listen_var}={env.get(listen_var)!r} does not listen on {port}")
     if port_of(env.get("ADMIN_ADDR")) != admin:

@@ -18,7 +18,13 @@
 #         cpu metric and minReplicas >= 2, and a PodDisruptionBudget whose
 #         selector picks its pods;
 #       * reads ConfigMaps / Secrets that exist in the manifests, and every
-#         $(VAR) in its env is defined before use (envFrom keys or earlier env).
+#         $(VAR) in its env is defined before use (envFrom keys or earlier env);
+#   - nothing is reachable from outside the cluster but through an Ingress:
+#     every Service is ClusterIP (no NodePort, LoadBalancer or externalIPs),
+#     no container has a hostPort and no pod uses the host network;
+#   - only the gateway reads the signing key (ZF_JWT_PRIVATE_KEY): no other
+#     Deployment gets it, by env or by envFrom of a Secret holding it; and
+#     no Deployment sets ZF_DEV_MODE.
 # Where kubectl is on PATH, also `kubectl kustomize` (offline: no cluster
 # needed) must build the folder. Where `kubernetes-validate` (PyPI package
 # kubernetes-validate) is on PATH, every resource is also validated, strictly
@@ -265,6 +271,36 @@ for fname, dep in deployments:
         pspec = pdb["spec"]
         if "minAvailable" not in pspec and "maxUnavailable" not in pspec:
             err(f"{where}: PodDisruptionBudget {pdb['metadata']['name']} sets neither minAvailable nor maxUnavailable")
+
+# --- 4. Nothing public but through an Ingress; the signing key stays put. ---
+for fname, svc in of_kind("Service"):
+    sspec = svc.get("spec") or {}
+    kind = sspec.get("type", "ClusterIP")
+    if kind != "ClusterIP" or sspec.get("externalIPs"):
+        err(f"{fname}: Service {svc['metadata']['name']} is {kind}"
+            f"{' with externalIPs' if sspec.get('externalIPs') else ''}; every Service is "
+            "ClusterIP (gRPC and admin ports stay inside the cluster; expose the gateway "
+            "and the petition webhook through an Ingress)")
+holding_private = {n for (k, n), keys in config_keys.items() if "ZF_JWT_PRIVATE_KEY" in keys}
+for fname, dep in deployments:
+    name = dep["metadata"]["name"]
+    pod = (dep.get("spec") or {}).get("template", {}).get("spec") or {}
+    if pod.get("hostNetwork"):
+        err(f"{fname}: Deployment {name} uses the host network")
+    for c in pod.get("containers") or []:
+        for p in c.get("ports") or []:
+            if p.get("hostPort"):
+                err(f"{fname}: Deployment {name} publishes hostPort {p['hostPort']}")
+        reads_private = any(
+            e.get("name") == "ZF_JWT_PRIVATE_KEY" for e in c.get("env") or []
+        ) or any(
+            (src.get("secretRef") or {}).get("name") in holding_private
+            for src in c.get("envFrom") or []
+        )
+        if reads_private and name != "gateway":
+            err(f"{fname}: Deployment {name} gets ZF_JWT_PRIVATE_KEY; only the gateway signs tokens")
+        if any(e.get("name") == "ZF_DEV_MODE" for e in c.get("env") or []):
+            err(f"{fname}: Deployment {name} sets ZF_DEV_MODE (published development keys)")
 
 if errors:
     for e in errors:

@@ -15,9 +15,12 @@
 # with a non-zero exit.
 #
 # Environment, passed through to the services (DESIGN.md §3): DATABASE_URL,
-# AMQP_URL, ZF_JWT_SECRET, ZF_PII_KEY, RUST_LOG, OTEL_EXPORTER_OTLP_ENDPOINT.
-# Unset (or empty) ZF_JWT_SECRET / ZF_PII_KEY mean the public development
-# defaults, which the services and zfctl share and warn about.
+# AMQP_URL, ZF_JWT_PUBLIC_KEY, ZF_JWT_PRIVATE_KEY, ZF_PII_KEY, RUST_LOG,
+# OTEL_EXPORTER_OTLP_ENDPOINT.
+# This is a DEVELOPMENT runner: it sets ZF_DEV_MODE=1, so every key left
+# unset is the PUBLISHED development key (the services, zfctl and zfdemo
+# share them and warn loudly). Production sets real keys and no ZF_DEV_MODE
+# (the services then refuse to start without them).
 # READY_TIMEOUT (seconds per service, default 60) bounds the start-up wait.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,9 +73,12 @@ export RUST_LOG="${RUST_LOG:-info}"
 # The gateway creates the account `admin` with this password on its first
 # start (an empty database); set your own, and change it after signing in.
 export BOOTSTRAP_ADMIN_PASSWORD="${BOOTSTRAP_ADMIN_PASSWORD:-zoufang-admin-1}"
-for var in ZF_JWT_SECRET ZF_PII_KEY OTEL_EXPORTER_OTLP_ENDPOINT; do
+for var in ZF_JWT_PUBLIC_KEY ZF_JWT_PRIVATE_KEY ZF_PII_KEY OTEL_EXPORTER_OTLP_ENDPOINT; do
   if [ -n "${!var:-}" ]; then export "${var?}"; else unset "$var"; fi
 done
+# Development mode, said out loud: published keys stand in for unset ones.
+export ZF_DEV_MODE=1
+log "ZF_DEV_MODE=1: DEVELOPMENT MODE — unset keys are the PUBLISHED development keys; never use this for real data"
 ready_timeout=${READY_TIMEOUT:-60}
 # A service gets SHUTDOWN_GRACE_SECS (default 20) to finish in-flight work.
 stop_timeout=$((${SHUTDOWN_GRACE_SECS:-20} + 10))
@@ -203,7 +209,7 @@ else
 fi
 
 # The demo: the generator talks to the services just started, at their
-# default addresses, with the same JWT secret.
+# default addresses, with the same (development) signing key.
 demo_out=""
 if [ "$demo" -eq 1 ]; then
   [ -x target/release/zfdemo ] || die "target/release/zfdemo is missing (cargo build --release --bins builds it)"
@@ -231,8 +237,8 @@ echo "PostgreSQL: $(hide_password "$DATABASE_URL")"
 echo "RabbitMQ:   $(hide_password "$AMQP_URL")"
 if [ -n "$token" ]; then
   echo
-  signed="ZF_JWT_SECRET"
-  [ -n "${ZF_JWT_SECRET:-}" ] || signed="the PUBLIC development secret (ZF_JWT_SECRET unset)"
+  signed="ZF_JWT_PRIVATE_KEY"
+  [ -n "${ZF_JWT_PRIVATE_KEY:-}" ] || signed="the PUBLISHED development key (ZF_DEV_MODE=1, ZF_JWT_PRIVATE_KEY unset)"
   echo "Development token (sub dev-admin, roles county_admin,township_admin, every region; 12 h),"
   echo "signed with $signed:"
   echo

@@ -63,7 +63,9 @@ use zoufang_proto::{
         supervision_service_client::SupervisionServiceClient,
     },
 };
-use zoufang_runtime::auth::{BearerInterceptor, DEV_JWT_SECRET, JwtKeys, roles};
+use zoufang_runtime::auth::{
+    BearerInterceptor, DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM, JwtKeys, roles,
+};
 
 /// The demo county: 祁东县, Hunan (衡阳市).
 pub const COUNTY: &str = "430426";
@@ -86,8 +88,11 @@ pub struct Config {
     pub petition_url: String,
     /// Gateway HTTP URL, only to print where the summary is.
     pub gateway_url: String,
-    /// HS256 secret the services verify tokens with.
-    pub jwt_secret: String,
+    /// The sign-in authority's ES256 private key (PEM): the demo acts as an
+    /// operator holding it, as `zfctl token` does.
+    pub jwt_private_key: String,
+    /// The matching public key (PEM) the services verify with.
+    pub jwt_public_key: String,
     /// Everything generated follows from it.
     pub seed: u64,
     /// Households to register (at least 20).
@@ -99,7 +104,8 @@ pub struct Config {
 }
 
 impl Config {
-    /// The `scripts/run.sh` addresses with the development secret.
+    /// The `scripts/run.sh` addresses with the PUBLISHED development keys
+    /// (`scripts/run.sh` runs the services in development mode).
     pub fn local(seed: u64, households: usize) -> Self {
         Self {
             registry_url: "http://127.0.0.1:50051".into(),
@@ -107,7 +113,8 @@ impl Config {
             supervision_url: "http://127.0.0.1:50053".into(),
             petition_url: "http://127.0.0.1:50055".into(),
             gateway_url: "http://127.0.0.1:8080".into(),
-            jwt_secret: DEV_JWT_SECRET.into(),
+            jwt_private_key: DEV_JWT_PRIVATE_KEY_PEM.into(),
+            jwt_public_key: DEV_JWT_PUBLIC_KEY_PEM.into(),
             seed,
             households,
             timeout: Duration::from_secs(180),
@@ -2220,7 +2227,10 @@ async fn channel(what: &str, url: &str) -> anyhow::Result<Channel> {
 
 impl Clients {
     async fn connect(config: &Config) -> anyhow::Result<Self> {
-        let keys = JwtKeys::hs256(config.jwt_secret.as_bytes())?;
+        let keys = JwtKeys::from_pem_es256(
+            Some(config.jwt_private_key.as_bytes()),
+            config.jwt_public_key.as_bytes(),
+        )?;
         let admin = keys.mint_for(
             "zfdemo",
             &[roles::COUNTY_ADMIN, roles::TOWNSHIP_ADMIN],

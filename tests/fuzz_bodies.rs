@@ -350,8 +350,7 @@ fn claims(scope: &str, roles: &[&str]) -> Claims {
         sub: "fuzz".into(),
         roles: roles.iter().map(|r| (*r).to_owned()).collect(),
         scope: scope.into(),
-        exp: 0,
-        sid: None,
+        ..Claims::default()
     }
 }
 

@@ -45,14 +45,49 @@ pub fn gateway_config(
         supervision_url: url(supervision),
         notify_url: url(notify),
         petition_url: url(petition),
-        access_token_secs: 600,
+        access_token_secs: 300,
         refresh_token_days: 1,
+        session_max_days: 30,
+        jwt_private_key: Some(zoufang_runtime::auth::DEV_JWT_PRIVATE_KEY_PEM.into()),
+        jwt_private_key_file: None,
+        service_clients: Some(dev_service_clients()),
         lockout_threshold: 5,
         lockout_minutes: 15,
         import_retention_days: 30,
         bootstrap_admin_password: Some(ADMIN_PASSWORD.into()),
         common: common_config(database),
     }
+}
+
+/// The bootstrap admin's access token from the gateway on `http_port`.
+pub async fn ready_admin_token(http_port: u16) -> String {
+    let resp = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{http_port}/v1/auth/sign-in"))
+        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .expect("sign in");
+    let body: Value = resp.json().await.expect("json");
+    body["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("admin sign-in: {body}"))
+        .to_owned()
+}
+
+/// `ZF_SERVICE_CLIENTS` for the development service secrets.
+pub fn dev_service_clients() -> String {
+    use sha2::Digest as _;
+    ["supervision", "petition"]
+        .iter()
+        .map(|c| {
+            let secret = zoufang_runtime::auth::exchange::dev_service_secret(c);
+            format!(
+                "{c}={}",
+                hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 impl GatewayStack {

@@ -13,7 +13,7 @@ use tonic::{service::interceptor::InterceptedService, transport::Channel};
 use zoufang_proto::registry::v1::registry_service_client::RegistryServiceClient;
 use zoufang_registry::{app::Application, config::Config};
 use zoufang_runtime::{
-    auth::{BearerInterceptor, DEV_JWT_SECRET, JwtKeys},
+    auth::{BearerInterceptor, DEV_JWT_PUBLIC_KEY_PEM, JwtKeys},
     config::{CommonConfig, DEFAULT_AMQP_URL},
     pii::DEV_PII_KEY_HEX,
 };
@@ -117,14 +117,17 @@ pub fn cleanup_old_runs() {
     });
 }
 
-/// The common configuration for a service under test on its own database.
+/// The common configuration for a service under test on its own database:
+/// the development keys given explicitly (not development mode).
 pub fn common_config(database: &str) -> CommonConfig {
     CommonConfig {
         database_url: format!("{}/{database}", pg_server()),
         db_max_connections: 8,
         amqp_url: amqp_url(),
-        jwt_secret: DEV_JWT_SECRET.into(),
-        pii_key: DEV_PII_KEY_HEX.into(),
+        jwt_public_key: Some(DEV_JWT_PUBLIC_KEY_PEM.into()),
+        jwt_public_key_file: None,
+        pii_key: Some(DEV_PII_KEY_HEX.into()),
+        dev_mode: false,
         otlp_endpoint: None,
         admin_addr: Some("127.0.0.1:0".parse().expect("addr")),
         shutdown_grace_secs: 5,
@@ -207,6 +210,7 @@ macro_rules! launch {
             shutdown,
             handle,
             queue: None,
+            authority: None,
         }
     }};
 }
@@ -228,6 +232,8 @@ pub struct TestService {
     pub shutdown: CancellationToken,
     /// Its consumer queue name, deleted when it stops.
     pub queue: Option<String>,
+    /// The token authority it exchanges tokens with, stopped with it.
+    pub authority: Option<Authority>,
     handle: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
@@ -299,11 +305,15 @@ impl TestService {
         sweep_secs: u64,
     ) -> Self {
         cleanup_old_runs();
+        let (token_exchange_url, authority) = start_authority(database).await;
         let config = zoufang_supervision::config::Config {
             grpc_addr: "127.0.0.1:0".parse().expect("addr"),
             registry_url: format!("http://127.0.0.1:{registry_port}"),
             sweep_interval_secs: sweep_secs,
             consumer_queue: consumer_queue.to_owned(),
+            token_exchange_url,
+            service_secret: service_secret("supervision"),
+            service_secret_file: None,
             common: common_config(database),
         };
         let mut service = launch!(
@@ -313,6 +323,7 @@ impl TestService {
             database
         );
         service.queue = Some(consumer_queue.to_owned());
+        service.authority = Some(authority);
         service
     }
 
@@ -355,6 +366,9 @@ impl TestService {
         if let Some(queue) = &self.queue {
             delete_consumer_queues(queue, &zoufang_runtime::consumer::default_retry_delays()).await;
         }
+        if let Some(authority) = self.authority {
+            authority.stop().await;
+        }
     }
 }
 
@@ -380,12 +394,78 @@ pub async fn delete_consumer_queues(service: &str, retry_delays: &[Duration]) {
     let _ = conn.close(200, "cleanup".into()).await;
 }
 
-/// A development token.
+/// The development key pair (signs like the gateway), built once.
+pub fn dev_keys() -> &'static JwtKeys {
+    static KEYS: std::sync::OnceLock<JwtKeys> = std::sync::OnceLock::new();
+    KEYS.get_or_init(JwtKeys::development)
+}
+
+/// A development token (an operator's, as `zfctl token` mints: no session).
 pub fn token(sub: &str, roles: &[&str], scope: &str) -> String {
-    JwtKeys::hs256(DEV_JWT_SECRET.as_bytes())
-        .expect("keys")
+    dev_keys()
         .mint_for(sub, roles, scope, chrono::Duration::hours(1))
         .expect("mint")
+}
+
+/// A key pair nobody trusts (an impostor's): tokens it signs must be refused.
+pub fn impostor_keys() -> JwtKeys {
+    const PRIVATE: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgOpv1eFoKoG5ZTk/y
+h8KYldUcLvZZv9gKnq3p5IR0aWOhRANCAAQb1lqp7rP8b81zfp/mtmbooh9Rxg6G
+J61co9lKPRM7+zKRGmOL6LTX2BSbBlONjTSUygY66Cy+KQorXksiz9dX
+-----END PRIVATE KEY-----";
+    const PUBLIC: &str = "-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEG9Zaqe6z/G/Nc36f5rZm6KIfUcYO
+hietXKPZSj0TO/sykRpji+i019gUmwZTjY00lMoGOugsvikKK15LIs/XVw==
+-----END PUBLIC KEY-----";
+    JwtKeys::from_pem_es256(Some(PRIVATE.as_bytes()), PUBLIC.as_bytes()).expect("impostor keys")
+}
+
+/// A token exchange URL for a service under test: a gateway on `database`
+/// whose only use is the exchange (its upstreams are never called), and the
+/// handle that stops it.
+pub async fn start_authority(database: &str) -> (String, Authority) {
+    let config = gateway::gateway_config(database, 9, 9, 9, 9, 9);
+    let app = zoufang_gateway::app::Application::build(config)
+        .await
+        .expect("token authority builds");
+    let url = format!(
+        "http://127.0.0.1:{}{}",
+        app.admin_port(),
+        zoufang_runtime::auth::exchange::PATH
+    );
+    let (shutdown, http_port) = (app.shutdown_token(), app.http_port());
+    let handle = tokio::spawn(app.run_until_stopped());
+    let authority = Authority {
+        url: url.clone(),
+        http_port,
+        shutdown,
+        handle,
+    };
+    (url, authority)
+}
+
+/// A running token authority (see [`start_authority`]).
+pub struct Authority {
+    /// Its token exchange URL.
+    pub url: String,
+    /// Its HTTP port (sign-in; the bootstrap admin exists).
+    pub http_port: u16,
+    shutdown: CancellationToken,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Authority {
+    /// Stops it and waits.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.handle).await;
+    }
+}
+
+/// A service's development secret at the token exchange.
+pub fn service_secret(client: &str) -> Option<String> {
+    Some(zoufang_runtime::auth::exchange::dev_service_secret(client))
 }
 
 /// Polls `check` every 50 ms until it returns Some or `timeout` passes.

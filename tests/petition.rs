@@ -57,7 +57,8 @@ pub fn id_number(serial: u32) -> String {
 
 /// A petition configuration on `database`, on port 0, with its own queues
 /// and exchange and a quick dispatcher.
-pub fn petition_config(database: &str, registry_port: u16) -> Config {
+/// `token_exchange_url` is a token authority's (see [`crate::start_authority`]).
+pub fn petition_config(database: &str, registry_port: u16, token_exchange_url: &str) -> Config {
     Config {
         grpc_addr: "127.0.0.1:0".parse().expect("addr"),
         webhook_addr: "127.0.0.1:0".parse().expect("addr"),
@@ -73,6 +74,9 @@ pub fn petition_config(database: &str, registry_port: u16) -> Config {
         delivery_max_attempts: 10,
         delivery_timeout_secs: 5,
         common: common_config(database),
+        token_exchange_url: token_exchange_url.to_owned(),
+        service_secret: crate::service_secret("petition"),
+        service_secret_file: None,
     }
 }
 
@@ -89,13 +93,15 @@ impl PetitionUnderTest {
     /// `registry_port`, and waits for its event queue.
     pub async fn start(database: &str, clock: Clock, registry_port: u16) -> Self {
         crate::cleanup_old_runs();
-        let config = petition_config(database, registry_port);
+        let (exchange_url, authority) = crate::start_authority(database).await;
+        let config = petition_config(database, registry_port, &exchange_url);
         let app = Application::build_with_clock(config.clone(), clock)
             .await
             .expect("petition builds");
         let (state, webhook_port) = (app.state(), app.webhook_port());
         let mut service = launch!(app, database);
         service.queue = Some(config.consumer_queue.clone());
+        service.authority = Some(authority);
         wait_for_queue(&config.consumer_queue).await;
         Self {
             service,

@@ -30,7 +30,11 @@ use std::{
 };
 
 use serde_json::{Value, json};
-use zoufang_runtime::{auth::DEV_JWT_SECRET, consumer::default_retry_delays, pii::DEV_PII_KEY_HEX};
+use zoufang_runtime::{
+    auth::{DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM, exchange},
+    consumer::default_retry_delays,
+    pii::DEV_PII_KEY_HEX,
+};
 
 use crate::{amqp_url, pg_server, unique_name};
 
@@ -220,14 +224,15 @@ pub struct Env(BTreeMap<String, String>);
 
 impl Env {
     /// What every service reads: the database `database` on the test
-    /// PostgreSQL, the test RabbitMQ, the development secrets (so
-    /// [`crate::token`] mints tokens the services accept), the admin
-    /// endpoints on port 0, a small pool and a short shutdown grace.
+    /// PostgreSQL, the test RabbitMQ, the development public key and
+    /// personal-data key given explicitly (so [`crate::token`] mints tokens
+    /// the services accept, without development mode), the admin endpoints
+    /// on port 0, a small pool and a short shutdown grace.
     pub fn common(database: &str) -> Self {
         Self::default()
             .with("DATABASE_URL", format!("{}/{database}", pg_server()))
             .with("AMQP_URL", amqp_url())
-            .with("ZF_JWT_SECRET", DEV_JWT_SECRET)
+            .with("ZF_JWT_PUBLIC_KEY", DEV_JWT_PUBLIC_KEY_PEM)
             .with("ZF_PII_KEY", DEV_PII_KEY_HEX)
             .with("ADMIN_ADDR", "127.0.0.1:0")
             .with("DB_MAX_CONNECTIONS", "4")
@@ -257,6 +262,15 @@ impl Env {
             .extend(other.0.iter().map(|(k, v)| (k.clone(), v.clone())));
         self
     }
+}
+
+/// A port free at the moment (bound and released): for a process that must
+/// be told another's address before that one starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 /// The addresses a binary logs when it listens, by field name: `grpc` and
@@ -677,6 +691,16 @@ impl Stack {
 
         let registry = Proc::start("registry", &database, env_of("registry", Env::default())).await;
         let registry_url = registry.grpc_url();
+        // The gateway starts last (it needs the others' ports), but
+        // supervision and the petition bridge need its token exchange at
+        // start: its admin port is chosen now.
+        let gateway_admin = free_port();
+        let exchange_url = format!("http://127.0.0.1:{gateway_admin}{}", exchange::PATH);
+        let client = |name: &str| {
+            Env::default()
+                .with("TOKEN_EXCHANGE_URL", exchange_url.clone())
+                .with("ZF_SERVICE_SECRET", exchange::dev_service_secret(name))
+        };
         let (issues, supervision, notify, petition) = tokio::join!(
             Proc::start(
                 "issues",
@@ -688,7 +712,7 @@ impl Stack {
                 &database,
                 env_of(
                     "supervision",
-                    Env::default().with("REGISTRY_URL", registry_url.clone())
+                    client("supervision").with("REGISTRY_URL", registry_url.clone())
                 ),
             ),
             Proc::start(
@@ -708,7 +732,7 @@ impl Stack {
                 &database,
                 env_of(
                     "petition",
-                    Env::default()
+                    client("petition")
                         .with("WEBHOOK_ADDR", "127.0.0.1:0")
                         .with("REGISTRY_URL", registry_url.clone())
                         .with("INBOUND_EXCHANGE", queues.petition_inbound_exchange.clone())
@@ -731,12 +755,15 @@ impl Stack {
                 "gateway",
                 Env::default()
                     .with("HTTP_ADDR", "127.0.0.1:0")
+                    .with("ADMIN_ADDR", format!("127.0.0.1:{gateway_admin}"))
+                    .with("ZF_JWT_PRIVATE_KEY", DEV_JWT_PRIVATE_KEY_PEM)
+                    .with("ZF_SERVICE_CLIENTS", crate::gateway::dev_service_clients())
                     .with("REGISTRY_URL", registry_url)
                     .with("ISSUES_URL", issues.grpc_url())
                     .with("SUPERVISION_URL", supervision.grpc_url())
                     .with("NOTIFY_URL", notify.grpc_url())
                     .with("PETITION_URL", petition.grpc_url())
-                    .with("ACCESS_TOKEN_SECS", "600")
+                    .with("ACCESS_TOKEN_SECS", "300")
                     .with("BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD),
             ),
         )

@@ -1940,7 +1940,7 @@ fn claims(sub: &str, role: &str, scope: &str) -> Claims {
         roles: vec![role.to_owned()],
         scope: scope.to_owned(),
         exp: i64::MAX,
-        sid: None,
+        ..Claims::default()
     }
 }
 
@@ -2017,8 +2017,11 @@ async fn measure(args: &Args, database: &str, p: &Province) -> anyhow::Result<()
     let supervision = zoufang_supervision::ops::State {
         pool: supervision_pool,
         registry: tonic::transport::Channel::from_static("http://127.0.0.1:9").connect_lazy(),
-        keys: Arc::new(zoufang_runtime::auth::JwtKeys::hs256(
-            zoufang_runtime::auth::DEV_JWT_SECRET.as_bytes(),
+        // Never called here: the bench records visits, it reads no phones.
+        exchange: Arc::new(zoufang_runtime::auth::exchange::TokenExchange::new(
+            "http://127.0.0.1:9/internal/token",
+            "supervision",
+            &zoufang_runtime::auth::exchange::dev_service_secret("supervision"),
         )?),
     };
 

@@ -16,7 +16,10 @@ use zoufang_e2e::{
     eventually,
     procs::{Stack, StackOptions},
 };
-use zoufang_runtime::{auth::DEV_JWT_SECRET, signing};
+use zoufang_runtime::{
+    auth::{DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM},
+    signing,
+};
 
 fn config(stack: &Stack) -> Config {
     let url = |p: u16| format!("http://127.0.0.1:{p}");
@@ -26,7 +29,8 @@ fn config(stack: &Stack) -> Config {
         supervision_url: stack.supervision.grpc_url(),
         petition_url: stack.petition.grpc_url(),
         gateway_url: url(stack.gateway_port()),
-        jwt_secret: DEV_JWT_SECRET.into(),
+        jwt_private_key: DEV_JWT_PRIVATE_KEY_PEM.into(),
+        jwt_public_key: DEV_JWT_PUBLIC_KEY_PEM.into(),
         seed: 31,
         households: 150,
         timeout: Duration::from_secs(120),

@@ -9,7 +9,7 @@ use zoufang_e2e::{
     demo::{self, Config, Totals},
     gateway::GatewayStack,
 };
-use zoufang_runtime::auth::DEV_JWT_SECRET;
+use zoufang_runtime::auth::{DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM};
 
 fn config(stack: &GatewayStack) -> Config {
     let url = |p: u16| format!("http://127.0.0.1:{p}");
@@ -19,7 +19,8 @@ fn config(stack: &GatewayStack) -> Config {
         supervision_url: url(stack.supervision.grpc_port),
         petition_url: url(stack.petition.service.grpc_port),
         gateway_url: url(stack.port),
-        jwt_secret: DEV_JWT_SECRET.into(),
+        jwt_private_key: DEV_JWT_PRIVATE_KEY_PEM.into(),
+        jwt_public_key: DEV_JWT_PUBLIC_KEY_PEM.into(),
         seed: 7,
         households: 200,
         timeout: Duration::from_secs(90),

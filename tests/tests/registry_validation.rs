@@ -220,8 +220,7 @@ async fn calls_without_a_valid_token_are_unauthenticated() {
         .expect_err("no token");
     assert_eq!(err.code(), Code::Unauthenticated);
 
-    let forged = zoufang_runtime::auth::JwtKeys::hs256(b"some-other-secret-entirely")
-        .unwrap()
+    let forged = zoufang_e2e::impostor_keys()
         .mint_for("x", &["county_admin"], "", chrono::Duration::hours(1))
         .unwrap();
     let mut forger = registry_service_client::RegistryServiceClient::with_interceptor(

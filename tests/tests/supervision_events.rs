@@ -16,10 +16,7 @@ use zoufang_proto::{
     events::v1::{CallbackTask, VisitRecorded},
     supervision::v1::*,
 };
-use zoufang_runtime::{
-    auth::{DEV_JWT_SECRET, JwtKeys},
-    bus,
-};
+use zoufang_runtime::bus;
 use zoufang_supervision::{app::Application, ops, store};
 
 const ADMIN: &[&str] = &["county_admin"];
@@ -291,16 +288,19 @@ async fn sweeps_skip_locked_rows_and_announce_each_overdue_task_once() {
         registry_url: "http://127.0.0.1:1".into(),
         sweep_interval_secs: 3600,
         consumer_queue: unique_name("zft"),
+        token_exchange_url: "http://127.0.0.1:1/internal/token".into(),
+        service_secret: zoufang_e2e::service_secret("supervision"),
+        service_secret_file: None,
         common: common_config(&database),
     };
-    let app = Application::build(config)
+    let app = Application::build(config.clone())
         .await
         .expect("supervision builds");
     let pool = app.pool();
     let state = ops::State {
         pool: pool.clone(),
         registry: tonic::transport::Channel::from_static("http://127.0.0.1:1").connect_lazy(),
-        keys: Arc::new(JwtKeys::hs256(DEV_JWT_SECRET.as_bytes()).unwrap()),
+        exchange: Arc::new(config.exchange().unwrap()),
     };
     // Three open and overdue, one overdue but done, one open and not yet due.
     let rows = [

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use zoufang_runtime::{auth::JwtKeys, db, server};
+use zoufang_runtime::{db, server};
 
 use crate::{
     SCHEMA, accounts,
@@ -70,6 +70,8 @@ pub struct Application {
     http: TcpListener,
     admin: TcpListener,
     state: AppState,
+    /// The token exchange, served on the admin listener only.
+    exchange: crate::exchange::ExchangeState,
     shutdown: CancellationToken,
     common: zoufang_runtime::config::CommonConfig,
     import_retention_days: u32,
@@ -78,6 +80,8 @@ pub struct Application {
 impl Application {
     /// Binds, connects and migrates; fails with a clear reason.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let keys = Arc::new(config.signing_keys().map_err(anyhow::Error::msg)?);
+        let clients = Arc::new(config.clients().map_err(anyhow::Error::msg)?);
         let http = server::bind(config.http_addr).await?;
         let admin = server::bind(config.common.admin_addr_for(http.local_addr()?)).await?;
         let pool = db::connect_and_migrate(
@@ -96,7 +100,7 @@ impl Application {
         }
         let state = AppState {
             pool,
-            keys: Arc::new(JwtKeys::hs256(config.common.jwt_secret.as_bytes())?),
+            keys: keys.clone(),
             upstreams: Upstreams::connect_lazy(
                 &config.registry_url,
                 &config.issues_url,
@@ -107,6 +111,7 @@ impl Application {
             settings: Arc::new(Settings {
                 access_token_secs: config.access_token_secs,
                 refresh_token_days: config.refresh_token_days,
+                session_max_days: config.session_max_days,
                 lockout_threshold: config.lockout_threshold,
                 lockout_minutes: config.lockout_minutes,
             }),
@@ -115,6 +120,11 @@ impl Application {
             revoked: zoufang_runtime::auth::RevokedSessions::default(),
             imports: Arc::default(),
         };
+        let exchange = crate::exchange::ExchangeState {
+            pool: state.pool.clone(),
+            keys,
+            clients,
+        };
         Ok(Self {
             http,
             admin,
@@ -122,6 +132,7 @@ impl Application {
             state,
             common: config.common,
             import_retention_days: config.import_retention_days,
+            exchange,
         })
     }
 
@@ -164,6 +175,7 @@ impl Application {
             http,
             admin,
             state,
+            exchange,
             shutdown,
             common,
             import_retention_days,
@@ -191,10 +203,11 @@ impl Application {
             state.revoked.clone(),
             shutdown.clone(),
         ));
-        let admin_task = tokio::spawn(server::serve_admin(
+        let admin_task = tokio::spawn(server::serve_admin_with(
             admin,
             state.pool.clone(),
             shutdown.clone(),
+            crate::exchange::router(exchange),
         ));
         tokio::spawn(crate::import::sweep_old_jobs(
             state.pool.clone(),

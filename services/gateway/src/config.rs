@@ -1,8 +1,15 @@
 //! The gateway's configuration: where it listens, where the services are,
-//! token lifetimes and the lock-out policy, plus the common settings.
-use std::net::SocketAddr;
+//! the signing key, the service clients of the token exchange, token
+//! lifetimes and the lock-out policy, plus the common settings.
+use std::{net::SocketAddr, path::PathBuf};
 
-use zoufang_runtime::config::CommonConfig;
+use zoufang_runtime::{auth::JwtKeys, config::CommonConfig};
+
+use crate::exchange::ServiceClients;
+
+/// Longest access token the gateway issues: revocation reaches a service
+/// that cannot ask the gateway at the latest when the token expires.
+pub const MAX_ACCESS_TOKEN_SECS: i64 = 300;
 
 /// The HTTP gateway.
 #[derive(Debug, Clone, clap::Parser)]
@@ -30,12 +37,33 @@ pub struct Config {
     /// The petition bridge's gRPC endpoint.
     #[arg(long, env = "PETITION_URL", default_value = "http://127.0.0.1:50055")]
     pub petition_url: String,
-    /// Lifetime of an access token.
-    #[arg(long, env = "ACCESS_TOKEN_SECS", default_value_t = 1800)]
+    /// Lifetime of an access token (60–300 seconds; refresh for more).
+    #[arg(long, env = "ACCESS_TOKEN_SECS", default_value_t = 300)]
     pub access_token_secs: i64,
     /// Lifetime of a session (its refresh token) without use.
     #[arg(long, env = "REFRESH_TOKEN_DAYS", default_value_t = 14)]
     pub refresh_token_days: i64,
+    /// Absolute lifetime of a session: after this many days since sign-in a
+    /// refresh fails however often it was used, and the person signs in again.
+    #[arg(long, env = "SESSION_MAX_DAYS", default_value_t = 30)]
+    pub session_max_days: i64,
+    /// The ES256 private key (PKCS#8 PEM, `BEGIN PRIVATE KEY`) that signs
+    /// every token; only the gateway holds it.
+    #[arg(
+        long,
+        env = "ZF_JWT_PRIVATE_KEY",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
+    pub jwt_private_key: Option<String>,
+    /// A file holding `ZF_JWT_PRIVATE_KEY` (e.g. a mounted secret).
+    #[arg(long, env = "ZF_JWT_PRIVATE_KEY_FILE")]
+    pub jwt_private_key_file: Option<PathBuf>,
+    /// The services that may use the token exchange, as
+    /// `client=sha256hex,…` (the SHA-256 of each client's ZF_SERVICE_SECRET;
+    /// clients: supervision, petition).
+    #[arg(long, env = "ZF_SERVICE_CLIENTS", hide_env_values = true)]
+    pub service_clients: Option<String>,
     /// Failed sign-ins in a row that lock an account.
     #[arg(long, env = "LOCKOUT_THRESHOLD", default_value_t = 5)]
     pub lockout_threshold: i32,
@@ -58,8 +86,15 @@ impl Config {
     /// Checks what clap cannot.
     pub fn validate(&self) -> Result<(), String> {
         self.common.validate()?;
-        if self.access_token_secs < 60 {
-            return Err("ACCESS_TOKEN_SECS must be at least 60".into());
+        self.signing_keys()?;
+        self.clients()?;
+        if !(60..=MAX_ACCESS_TOKEN_SECS).contains(&self.access_token_secs) {
+            return Err(format!(
+                "ACCESS_TOKEN_SECS must be between 60 and {MAX_ACCESS_TOKEN_SECS}"
+            ));
+        }
+        if self.session_max_days < 1 {
+            return Err("SESSION_MAX_DAYS must be at least 1".into());
         }
         if self.lockout_threshold < 1 {
             return Err("LOCKOUT_THRESHOLD must be at least 1".into());
@@ -68,5 +103,34 @@ impl Config {
             return Err("IMPORT_RETENTION_DAYS must be at least 1".into());
         }
         Ok(())
+    }
+
+    /// The keys that sign and verify (ZF_JWT_PRIVATE_KEY and ZF_JWT_PUBLIC_KEY,
+    /// or the development pair in dev mode).
+    pub fn signing_keys(&self) -> Result<JwtKeys, String> {
+        let private = zoufang_runtime::config::secret(
+            "ZF_JWT_PRIVATE_KEY",
+            self.jwt_private_key.as_deref(),
+            self.jwt_private_key_file.as_ref(),
+        )?;
+        self.common.signing_keys(private)
+    }
+
+    /// The token exchange's clients (ZF_SERVICE_CLIENTS, or the development
+    /// secrets in dev mode).
+    pub fn clients(&self) -> Result<ServiceClients, String> {
+        match self
+            .service_clients
+            .as_deref()
+            .filter(|v| !v.trim().is_empty())
+        {
+            Some(v) => ServiceClients::parse(v),
+            None if self.common.dev_mode => Ok(ServiceClients::development()),
+            None => Err(
+                "ZF_SERVICE_CLIENTS is not set. Set it (production), or set \
+                 ZF_DEV_MODE=1 to run with the PUBLISHED development keys (never in production)"
+                    .into(),
+            ),
+        }
     }
 }

@@ -18,6 +18,7 @@ pub mod caller;
 pub mod config;
 pub mod endpoints;
 pub mod error;
+pub mod exchange;
 pub mod export;
 pub mod import;
 pub mod inbox_stream;

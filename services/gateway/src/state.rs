@@ -87,6 +87,8 @@ impl Upstreams {
 pub struct Settings {
     pub access_token_secs: i64,
     pub refresh_token_days: i64,
+    /// Absolute session lifetime: no refresh after this many days since sign-in.
+    pub session_max_days: i64,
     pub lockout_threshold: i32,
     pub lockout_minutes: i64,
 }

@@ -7,12 +7,7 @@ use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 use tonic::service::{Routes, interceptor::InterceptedService};
 use zoufang_proto::notify::v1::notify_service_server::NotifyServiceServer;
-use zoufang_runtime::{
-    clock::Clock,
-    consumer::Ordering,
-    pii::{PiiCipher, PiiKey},
-    server::Base,
-};
+use zoufang_runtime::{clock::Clock, consumer::Ordering, pii::PiiCipher, server::Base};
 
 use crate::{
     SCHEMA, SERVICE_NAME,
@@ -62,7 +57,9 @@ impl Application {
         };
         let state = State {
             pool: base.pool(),
-            pii: Arc::new(PiiCipher::new(&PiiKey::from_hex(&config.common.pii_key)?)),
+            pii: Arc::new(PiiCipher::new(
+                &config.common.pii().map_err(anyhow::Error::msg)?,
+            )),
             clock,
             settings: Arc::new(settings),
             sender: Sender::new(Duration::from_secs(config.delivery_timeout_secs))?,

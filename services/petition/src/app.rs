@@ -9,7 +9,7 @@ use tonic::service::{Routes, interceptor::InterceptedService};
 use zoufang_proto::petition::v1::petition_service_server::PetitionServiceServer;
 use zoufang_runtime::{
     clock::Clock,
-    pii::{PiiCipher, PiiKey},
+    pii::PiiCipher,
     server::{Base, bind},
 };
 
@@ -62,9 +62,14 @@ impl Application {
             .build()?;
         let state = State {
             pool: base.pool(),
-            pii: Arc::new(PiiCipher::new(&PiiKey::from_hex(&config.common.pii_key)?)),
+            pii: Arc::new(PiiCipher::new(
+                &config.common.pii().map_err(anyhow::Error::msg)?,
+            )),
             clock,
-            registry: Registry::new(&config.registry_url, base.keys())?,
+            registry: Registry::new(
+                &config.registry_url,
+                Arc::new(config.exchange().map_err(anyhow::Error::msg)?),
+            )?,
             settings: Arc::new(Settings {
                 signature_window_secs: config.signature_window_secs,
                 retry: config.retry_policy(),

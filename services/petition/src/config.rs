@@ -1,9 +1,16 @@
 //! The petition bridge's configuration: its listeners, the registry it
 //! matches petitioners in, the inbound AMQP exchange, the webhook's
 //! freshness window and the answer deliveries' retry timing.
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use zoufang_runtime::{config::CommonConfig, retry::RetryPolicy};
+use zoufang_runtime::{
+    auth::exchange::{TokenExchange, dev_service_secret},
+    config::{CommonConfig, secret},
+    retry::RetryPolicy,
+};
+
+/// This service's client id at the token exchange.
+pub const CLIENT_ID: &str = "petition";
 
 /// The petition-system bridge (信访对接).
 #[derive(Debug, Clone, clap::Parser)]
@@ -55,12 +62,28 @@ pub struct Config {
     pub delivery_timeout_secs: u64,
     #[command(flatten)]
     pub common: CommonConfig,
+    /// The gateway's token exchange (on its admin listener, private
+    /// network), which issues the bridge's short-lived registry tokens.
+    #[arg(
+        long,
+        env = "TOKEN_EXCHANGE_URL",
+        default_value = "http://127.0.0.1:9080/internal/token"
+    )]
+    pub token_exchange_url: String,
+    /// This service's secret at the token exchange (the gateway holds its
+    /// SHA-256 in ZF_SERVICE_CLIENTS).
+    #[arg(long, env = "ZF_SERVICE_SECRET", hide_env_values = true)]
+    pub service_secret: Option<String>,
+    /// A file holding `ZF_SERVICE_SECRET`.
+    #[arg(long, env = "ZF_SERVICE_SECRET_FILE")]
+    pub service_secret_file: Option<PathBuf>,
 }
 
 impl Config {
     /// Checks what clap cannot.
     pub fn validate(&self) -> Result<(), String> {
         self.common.validate()?;
+        self.exchange()?;
         if self.delivery_max_attempts == 0 {
             return Err("DELIVERY_MAX_ATTEMPTS must be at least 1".into());
         }
@@ -80,6 +103,21 @@ impl Config {
             cap: Duration::from_secs(self.delivery_max_backoff_secs),
             max_attempts: self.delivery_max_attempts,
         }
+    }
+
+    /// The token exchange client with this service's secret (the published
+    /// development one in dev mode when unset).
+    pub fn exchange(&self) -> Result<TokenExchange, String> {
+        let given = secret(
+            "ZF_SERVICE_SECRET",
+            self.service_secret.as_deref(),
+            self.service_secret_file.as_ref(),
+        )?;
+        let secret =
+            self.common
+                .or_dev("ZF_SERVICE_SECRET", given, &dev_service_secret(CLIENT_ID))?;
+        TokenExchange::new(&self.token_exchange_url, CLIENT_ID, secret.trim())
+            .map_err(|e| format!("{e:#}"))
     }
 }
 

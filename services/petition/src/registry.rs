@@ -1,6 +1,8 @@
 //! Matching petitioners to registry households. The bridge asks the
 //! registry by ID number (the registry compares keyed hashes) and tags the
-//! household 重点信访; it calls as itself, with a short-lived service token.
+//! household 重点信访; it calls as itself (no person is behind a matched
+//! case), with a short-lived token the sign-in authority issues for this
+//! purpose in the case's county (the bridge signs nothing itself).
 use std::sync::Arc;
 
 use tonic::{Code, Request, transport::Channel};
@@ -9,18 +11,15 @@ use zoufang_proto::registry::v1::{
     FindHouseholdRequest, UpdateHouseholdTagsRequest,
     registry_service_client::RegistryServiceClient,
 };
-use zoufang_runtime::auth::{JwtKeys, roles};
+use zoufang_runtime::auth::exchange::{TokenExchange, purposes};
 
 use crate::PETITION_TAG;
-
-/// The subject of the bridge's own tokens.
-const SUBJECT: &str = "service:petition";
 
 /// A lazily connected registry client.
 #[derive(Clone)]
 pub struct Registry {
     client: RegistryServiceClient<Channel>,
-    keys: Arc<JwtKeys>,
+    exchange: Arc<TokenExchange>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -42,25 +41,24 @@ pub enum Match {
 
 impl Registry {
     /// A client of `url` that connects on first use.
-    pub fn new(url: &str, keys: Arc<JwtKeys>) -> anyhow::Result<Self> {
+    pub fn new(url: &str, exchange: Arc<TokenExchange>) -> anyhow::Result<Self> {
         let channel = Channel::from_shared(url.to_owned())?
             .connect_timeout(std::time::Duration::from_secs(3))
             .timeout(std::time::Duration::from_secs(10))
             .connect_lazy();
         Ok(Self {
             client: RegistryServiceClient::new(channel),
-            keys,
+            exchange,
         })
     }
 
-    fn request<T>(&self, msg: T, county: &str) -> anyhow::Result<Request<T>> {
+    async fn request<T>(&self, msg: T, county: &str) -> anyhow::Result<Request<T>> {
         // Scoped to the case's county: the bridge never looks past it.
-        let token = self.keys.mint_for(
-            SUBJECT,
-            &[roles::SERVICE],
-            county,
-            chrono::Duration::minutes(5),
-        )?;
+        let token = self
+            .exchange
+            .for_service(purposes::PETITION_MATCH, county)
+            .await
+            .map_err(|e| anyhow::anyhow!("token exchange: {e}"))?;
         let mut req = Request::new(msg);
         req.metadata_mut()
             .insert("authorization", format!("Bearer {token}").parse()?);
@@ -78,12 +76,15 @@ impl Registry {
     async fn try_match(&self, id_number: &str, county: &str) -> anyhow::Result<Match> {
         let mut client = self.client.clone();
         let found = client
-            .find_household(self.request(
-                FindHouseholdRequest {
-                    id_number: id_number.to_owned(),
-                },
-                county,
-            )?)
+            .find_household(
+                self.request(
+                    FindHouseholdRequest {
+                        id_number: id_number.to_owned(),
+                    },
+                    county,
+                )
+                .await?,
+            )
             .await;
         let household = match found {
             Ok(r) => r.into_inner().household.unwrap_or_default(),
@@ -92,14 +93,17 @@ impl Registry {
         };
         if !household.tags.iter().any(|t| t == PETITION_TAG) {
             client
-                .update_household_tags(self.request(
-                    UpdateHouseholdTagsRequest {
-                        household_id: household.household_id.clone(),
-                        add: vec![PETITION_TAG.to_owned()],
-                        remove: vec![],
-                    },
-                    county,
-                )?)
+                .update_household_tags(
+                    self.request(
+                        UpdateHouseholdTagsRequest {
+                            household_id: household.household_id.clone(),
+                            add: vec![PETITION_TAG.to_owned()],
+                            remove: vec![],
+                        },
+                        county,
+                    )
+                    .await?,
+                )
                 .await
                 .map_err(|s| anyhow::anyhow!("registry UpdateHouseholdTags: {}", s.message()))?;
         }

@@ -3,10 +3,7 @@
 use tokio_util::sync::CancellationToken;
 use tonic::service::{Routes, interceptor::InterceptedService};
 use zoufang_proto::registry::v1::registry_service_server::RegistryServiceServer;
-use zoufang_runtime::{
-    pii::{PiiCipher, PiiKey},
-    server::Base,
-};
+use zoufang_runtime::{pii::PiiCipher, server::Base};
 
 use crate::{SCHEMA, SERVICE_NAME, config::Config, events, grpc::RegistryGrpc, ops::State};
 
@@ -25,7 +22,7 @@ impl Application {
     /// Binds, connects and migrates; fails with a clear reason.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
-        let pii = PiiCipher::new(&PiiKey::from_hex(&config.common.pii_key)?);
+        let pii = PiiCipher::new(&config.common.pii().map_err(anyhow::Error::msg)?);
         let state = State::new(base.pool(), pii);
         Ok(Self {
             base,

@@ -1,14 +1,20 @@
 //! Configuration shared by every service, read from environment variables
-//! (with `--flag` equivalents) with defaults that work on a developer machine.
+//! (with `--flag` equivalents) with defaults that work on a developer machine
+//! — except the keys: without `ZF_JWT_PUBLIC_KEY` and `ZF_PII_KEY` a service
+//! refuses to start unless `ZF_DEV_MODE=1` says to use the PUBLISHED
+//! development keys.
 //!
 //! Each service flattens [`CommonConfig`] into its own clap `Parser` that adds
 //! its listen address; [`parse`] turns a bad configuration into a clear
 //! message and exit code 64 (EX_USAGE), as operators' scripts expect.
-use std::net::SocketAddr;
+use std::{net::SocketAddr, path::PathBuf};
 
 use clap::Parser;
 
-use crate::{auth::DEV_JWT_SECRET, pii::DEV_PII_KEY_HEX};
+use crate::{
+    auth::{DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM, JwtKeys},
+    pii::{DEV_PII_KEY_HEX, PiiKey},
+};
 
 /// Default PostgreSQL URL (DESIGN.md §3).
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/zoufang";
@@ -44,12 +50,24 @@ pub struct CommonConfig {
     /// RabbitMQ URL.
     #[arg(long, env = "AMQP_URL", default_value = DEFAULT_AMQP_URL)]
     pub amqp_url: String,
-    /// HS256 secret that signs bearer tokens (a development default exists, with a warning).
-    #[arg(long, env = "ZF_JWT_SECRET", default_value = DEV_JWT_SECRET, hide_default_value = true, hide_env_values = true)]
-    pub jwt_secret: String,
+    /// The ES256 public key (PEM, `BEGIN PUBLIC KEY`) that verifies bearer tokens.
+    #[arg(
+        long,
+        env = "ZF_JWT_PUBLIC_KEY",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
+    pub jwt_public_key: Option<String>,
+    /// A file holding `ZF_JWT_PUBLIC_KEY` (e.g. a mounted secret).
+    #[arg(long, env = "ZF_JWT_PUBLIC_KEY_FILE")]
+    pub jwt_public_key_file: Option<PathBuf>,
     /// 64 hex digits: the key that encrypts and hashes personal data at rest.
-    #[arg(long, env = "ZF_PII_KEY", default_value = DEV_PII_KEY_HEX, hide_default_value = true, hide_env_values = true)]
-    pub pii_key: String,
+    #[arg(long, env = "ZF_PII_KEY", hide_env_values = true)]
+    pub pii_key: Option<String>,
+    /// Development mode: missing keys fall back to the PUBLISHED development
+    /// keys (anyone can forge tokens and read personal data). Never in production.
+    #[arg(long, env = "ZF_DEV_MODE", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
+    pub dev_mode: bool,
     /// OTLP gRPC endpoint for traces (e.g. http://127.0.0.1:4317); no export when unset.
     #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
     pub otlp_endpoint: Option<String>,
@@ -77,13 +95,12 @@ impl CommonConfig {
         )
     }
 
-    /// Checks values clap cannot: the key formats and the database URL.
+    /// Checks values clap cannot: the keys (present, or the development
+    /// flag), their formats and the URLs.
     pub fn validate(&self) -> Result<(), String> {
-        crate::pii::PiiKey::from_hex(&self.pii_key).map_err(|e| format!("{e:#}"))?;
+        self.pii()?;
+        self.verifying_keys("probe")?;
         self.retention().validate()?;
-        if self.jwt_secret.len() < 16 {
-            return Err("ZF_JWT_SECRET must be at least 16 bytes long".into());
-        }
         if !self.database_url.starts_with("postgres://")
             && !self.database_url.starts_with("postgresql://")
         {
@@ -116,14 +133,78 @@ impl CommonConfig {
     /// Warnings for development defaults that must not reach production.
     pub fn warnings(&self) -> Vec<&'static str> {
         let mut w = Vec::new();
-        if self.jwt_secret == DEV_JWT_SECRET {
-            w.push("ZF_JWT_SECRET is the public development default: tokens can be forged. Set it in production.");
-        }
-        if self.pii_key.eq_ignore_ascii_case(DEV_PII_KEY_HEX) {
-            w.push("ZF_PII_KEY is the public development default: personal data is NOT protected. Set it in production.");
+        if self.dev_mode {
+            w.push("ZF_DEV_MODE=1: DEVELOPMENT MODE. Missing keys are replaced by the PUBLISHED development keys: anyone can forge tokens and decrypt personal data. Never run this in production.");
         }
         w
     }
+
+    /// The PEM public key: configured, or the development one in dev mode.
+    pub fn jwt_public_pem(&self) -> Result<String, String> {
+        let pem = secret(
+            "ZF_JWT_PUBLIC_KEY",
+            self.jwt_public_key.as_deref(),
+            self.jwt_public_key_file.as_ref(),
+        )?;
+        self.or_dev("ZF_JWT_PUBLIC_KEY", pem, DEV_JWT_PUBLIC_KEY_PEM)
+    }
+
+    /// Keys that verify tokens for every service and those meant for
+    /// `service` alone (its schema name).
+    pub fn verifying_keys(&self, service: &str) -> Result<JwtKeys, String> {
+        let pem = self.jwt_public_pem()?;
+        let keys = JwtKeys::from_pem_es256(None, pem.as_bytes())
+            .map_err(|e| format!("ZF_JWT_PUBLIC_KEY: {e:#}"))?;
+        Ok(keys.accepting(&crate::auth::service_audience(service)))
+    }
+
+    /// Keys that sign as well (the gateway): `private_pem` (ZF_JWT_PRIVATE_KEY)
+    /// or, in dev mode, the development private key.
+    pub fn signing_keys(&self, private_pem: Option<String>) -> Result<JwtKeys, String> {
+        let private = self.or_dev("ZF_JWT_PRIVATE_KEY", private_pem, DEV_JWT_PRIVATE_KEY_PEM)?;
+        let public = self.jwt_public_pem()?;
+        JwtKeys::from_pem_es256(Some(private.as_bytes()), public.as_bytes())
+            .map_err(|e| format!("ZF_JWT_PRIVATE_KEY / ZF_JWT_PUBLIC_KEY: {e:#}"))
+    }
+
+    /// The personal-data key: configured, or the development one in dev mode.
+    pub fn pii(&self) -> Result<PiiKey, String> {
+        let hex = self.or_dev(
+            "ZF_PII_KEY",
+            self.pii_key.clone().filter(|k| !k.trim().is_empty()),
+            DEV_PII_KEY_HEX,
+        )?;
+        PiiKey::from_hex(&hex).map_err(|e| format!("{e:#}"))
+    }
+
+    /// `value`, or in dev mode `dev`; else the error naming `name`.
+    pub fn or_dev(&self, name: &str, value: Option<String>, dev: &str) -> Result<String, String> {
+        match value {
+            Some(v) => Ok(v),
+            None if self.dev_mode => Ok(dev.to_owned()),
+            None => Err(format!(
+                "{name} is not set. Set it (production), or set ZF_DEV_MODE=1 to run with the \
+                 PUBLISHED development keys (never in production)"
+            )),
+        }
+    }
+}
+
+/// A secret given inline (`name`) or as a file (`name_FILE`); empty is unset.
+pub fn secret(
+    name: &str,
+    inline: Option<&str>,
+    file: Option<&PathBuf>,
+) -> Result<Option<String>, String> {
+    if let Some(v) = inline.filter(|v| !v.trim().is_empty()) {
+        return Ok(Some(v.to_owned()));
+    }
+    let Some(path) = file else {
+        return Ok(None);
+    };
+    let v = std::fs::read_to_string(path)
+        .map_err(|e| format!("{name}_FILE {}: {e}", path.display()))?;
+    Ok(Some(v).filter(|v| !v.trim().is_empty()))
 }
 
 /// Parses a service's configuration from arguments and environment.
@@ -172,23 +253,60 @@ mod tests {
     }
 
     #[test]
-    fn defaults_validate_and_warn() {
-        let c = parse_args(&[]);
+    fn dev_mode_validates_and_warns() {
+        let c = parse_args(&["--dev-mode"]);
         assert!(c.validate().is_ok());
-        assert_eq!(c.warnings().len(), 2);
+        assert_eq!(c.warnings().len(), 1);
+        assert!(c.signing_keys(None).is_ok());
+    }
+
+    #[test]
+    fn without_keys_or_dev_mode_the_missing_key_is_named() {
+        let c = parse_args(&[]);
+        let e = c.validate().unwrap_err();
+        assert!(e.contains("ZF_PII_KEY") && e.contains("ZF_DEV_MODE"), "{e}");
+        let c = parse_args(&["--pii-key", DEV_PII_KEY_HEX]);
+        assert!(c.validate().unwrap_err().contains("ZF_JWT_PUBLIC_KEY"));
+        let c = parse_args(&["--dev-mode"]);
+        let e = c.signing_keys(Some("junk".into())).unwrap_err();
+        assert!(e.contains("ZF_JWT_PRIVATE_KEY"), "{e}");
+        let c = parse_args(&[
+            "--pii-key",
+            DEV_PII_KEY_HEX,
+            "--jwt-public-key",
+            DEV_JWT_PUBLIC_KEY_PEM,
+        ]);
+        assert!(c.validate().is_ok());
+        assert!(c.warnings().is_empty());
+        assert!(
+            c.signing_keys(None)
+                .unwrap_err()
+                .contains("ZF_JWT_PRIVATE_KEY")
+        );
+    }
+
+    #[test]
+    fn the_public_key_can_come_from_a_file() {
+        let path = std::env::temp_dir().join(format!("zf-pub-{}.pem", std::process::id()));
+        std::fs::write(&path, DEV_JWT_PUBLIC_KEY_PEM).unwrap();
+        let file = path.to_str().unwrap();
+        let c = parse_args(&["--pii-key", DEV_PII_KEY_HEX, "--jwt-public-key-file", file]);
+        assert!(c.validate().is_ok());
+        std::fs::remove_file(&path).unwrap();
+        assert!(c.validate().unwrap_err().contains("ZF_JWT_PUBLIC_KEY_FILE"));
     }
 
     #[test]
     fn bad_pii_key_is_refused_by_name() {
-        let c = parse_args(&["--pii-key", "abc"]);
+        let c = parse_args(&["--dev-mode", "--pii-key", "abc"]);
         assert!(c.validate().unwrap_err().contains("ZF_PII_KEY"));
     }
 
     #[test]
     fn bad_urls_are_refused() {
-        let c = parse_args(&["--database-url", "mysql://x"]);
+        let c = parse_args(&["--dev-mode", "--database-url", "mysql://x"]);
         assert!(c.validate().unwrap_err().contains("DATABASE_URL"));
-        let c = parse_args(&["--amqp-url", "http://x"]);
+        let c = parse_args(&["--dev-mode", "--amqp-url", "http://x"]);
         assert!(c.validate().unwrap_err().contains("AMQP_URL"));
     }
 

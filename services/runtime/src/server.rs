@@ -130,7 +130,18 @@ impl Host {
 
 /// Serves `/healthz`, `/readyz` (database ping) and `/metrics` until `token` is cancelled.
 pub async fn serve_admin(listener: TcpListener, pool: PgPool, token: CancellationToken) {
-    let app = Router::new()
+    serve_admin_with(listener, pool, token, Router::new()).await;
+}
+
+/// Like [`serve_admin`], with `extra` routes: endpoints only the private
+/// network may reach (the gateway's token exchange).
+pub async fn serve_admin_with(
+    listener: TcpListener,
+    pool: PgPool,
+    token: CancellationToken,
+    extra: Router,
+) {
+    let app = extra
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/readyz",
@@ -255,7 +266,8 @@ impl Base {
             migrator,
         )
         .await?;
-        let keys = std::sync::Arc::new(crate::auth::JwtKeys::hs256(common.jwt_secret.as_bytes())?);
+        let keys = common.verifying_keys(schema).map_err(anyhow::Error::msg)?;
+        let keys = std::sync::Arc::new(keys);
         Ok(Self {
             grpc,
             admin,
@@ -291,7 +303,7 @@ impl Base {
         self.pool.clone()
     }
 
-    /// The keys that verify (and, for calls on a caller's behalf, sign) tokens.
+    /// The keys that verify tokens (the public key only: services never sign).
     pub fn keys(&self) -> std::sync::Arc<crate::auth::JwtKeys> {
         self.keys.clone()
     }

@@ -36,7 +36,7 @@ impl Application {
             pool: base.pool(),
             registry: tonic::transport::Channel::from_shared(config.registry_url.clone())?
                 .connect_lazy(),
-            keys: base.keys(),
+            exchange: std::sync::Arc::new(config.exchange().map_err(anyhow::Error::msg)?),
         };
         Ok(Self {
             base,

@@ -4,7 +4,7 @@ use zoufang_supervision::{app::Application, config::Config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config: Config = config::parse(|c: &Config| c.common.validate());
+    let config: Config = config::parse(Config::validate);
     let _telemetry = telemetry::init("supervision", config.common.otlp_endpoint.as_deref())?;
     for warning in config.common.warnings() {
         tracing::warn!("{warning}");

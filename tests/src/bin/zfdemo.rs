@@ -11,7 +11,22 @@ use std::time::Duration;
 
 use clap::Parser;
 use zoufang_e2e::demo::{self, Config};
-use zoufang_runtime::auth::DEV_JWT_SECRET;
+use zoufang_runtime::auth::{DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM};
+
+/// `value`, or under development mode `dev`; otherwise exit 64 naming `name`.
+fn key_or_dev(name: &str, value: Option<String>, dev_mode: bool, dev: &str) -> String {
+    match value.filter(|v| !v.trim().is_empty()) {
+        Some(v) => v,
+        None if dev_mode => dev.to_owned(),
+        None => {
+            eprintln!(
+                "zfdemo: {name} is not set (or set ZF_DEV_MODE=1 for services running with the \
+                 published development keys)"
+            );
+            std::process::exit(64);
+        }
+    }
+}
 
 /// Generates a demo county and campaign against running services.
 #[derive(Debug, Parser)]
@@ -48,9 +63,27 @@ struct Args {
     /// Gateway URL, to print where the summary is.
     #[arg(long, env = "GATEWAY_URL", default_value = "http://127.0.0.1:8080")]
     gateway_url: String,
-    /// HS256 secret the services verify tokens with; defaults to the public development secret.
-    #[arg(long, env = "ZF_JWT_SECRET", default_value = DEV_JWT_SECRET, hide_default_value = true, hide_env_values = true)]
-    jwt_secret: String,
+    /// The sign-in authority's ES256 private key (PKCS#8 PEM): the demo
+    /// mints its own tokens, as an operator with `zfctl token` does.
+    #[arg(
+        long,
+        env = "ZF_JWT_PRIVATE_KEY",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
+    jwt_private_key: Option<String>,
+    /// The matching public key (PEM).
+    #[arg(
+        long,
+        env = "ZF_JWT_PUBLIC_KEY",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
+    jwt_public_key: Option<String>,
+    /// Without keys, use the PUBLISHED development pair (services started
+    /// by scripts/run.sh, which sets ZF_DEV_MODE=1).
+    #[arg(long, env = "ZF_DEV_MODE", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
+    dev_mode: bool,
     /// Seconds to wait for each asynchronous step (ledger items, callbacks).
     #[arg(long, default_value_t = 180)]
     timeout_secs: u64,
@@ -69,12 +102,18 @@ async fn main() {
         supervision_url: args.supervision_url,
         petition_url: args.petition_url,
         gateway_url: args.gateway_url,
-        // An empty ZF_JWT_SECRET means the development default, as for the services.
-        jwt_secret: if args.jwt_secret.is_empty() {
-            DEV_JWT_SECRET.into()
-        } else {
-            args.jwt_secret
-        },
+        jwt_private_key: key_or_dev(
+            "ZF_JWT_PRIVATE_KEY",
+            args.jwt_private_key,
+            args.dev_mode,
+            DEV_JWT_PRIVATE_KEY_PEM,
+        ),
+        jwt_public_key: key_or_dev(
+            "ZF_JWT_PUBLIC_KEY",
+            args.jwt_public_key,
+            args.dev_mode,
+            DEV_JWT_PUBLIC_KEY_PEM,
+        ),
         seed: args.seed,
         households: args.households,
         timeout: Duration::from_secs(args.timeout_secs),

@@ -234,8 +234,7 @@ mod tests {
             sub: "t".into(),
             roles: vec![roles::TOWNSHIP_ADMIN.into()],
             scope: "430426104".into(),
-            exp: 0,
-            sid: None,
+            ..Claims::default()
         };
         assert!(may_manage(&town, "430426104201", &[roles::CADRE.into()]).is_ok());
         assert!(may_manage(&town, "430426105", &[roles::CADRE.into()]).is_err());

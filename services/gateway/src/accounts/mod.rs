@@ -96,6 +96,11 @@ struct AccessClaims<'a> {
     sid: Uuid,
 }
 
+/// Whether a session signed in at `started` has outlived `max_days`.
+pub fn session_too_old(started: DateTime<Utc>, max_days: i64, now: DateTime<Utc>) -> bool {
+    now - started >= Duration::days(max_days)
+}
+
 fn refresh_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
@@ -199,12 +204,19 @@ async fn refresh(
         .split_once('.')
         .and_then(|(id, _)| Uuid::parse_str(id).ok())
         .ok_or_else(bad)?;
-    let (account_id, stored, open) = store::by_refresh(&state.pool, session_id)
+    let (account_id, stored, open, started) = store::by_refresh(&state.pool, session_id)
         .await?
         .ok_or_else(bad)?;
     let given = refresh_hash(&req.refresh_token);
     if !open {
         return Err(bad());
+    }
+    if session_too_old(started, state.settings.session_max_days, Utc::now()) {
+        // The absolute lifetime ends the session however often it refreshed.
+        store::revoke(&state.pool, session_id).await?;
+        return Err(ApiError::unauthenticated(
+            "登录已超过最长有效期，请重新登录",
+        ));
     }
     if stored != given {
         // An old refresh token came back: someone else holds the session.
@@ -478,5 +490,12 @@ mod tests {
             after_failure(4, 5, 15, now),
             (0, Some(now + Duration::minutes(15)))
         );
+    }
+
+    #[test]
+    fn sessions_end_at_their_absolute_lifetime() {
+        let now = Utc::now();
+        assert!(!session_too_old(now - Duration::days(29), 30, now));
+        assert!(session_too_old(now - Duration::days(30), 30, now));
     }
 }

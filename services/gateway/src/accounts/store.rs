@@ -185,13 +185,14 @@ pub async fn session_is_open<'e>(
     .await
 }
 
-/// A session found by its refresh token's hash: (session, account, still open).
+/// A session found by its refresh token's hash: (account, refresh hash,
+/// still open, signed in at).
 pub async fn by_refresh<'e>(
     exec: impl PgExecutor<'e>,
     session_id: Uuid,
-) -> sqlx::Result<Option<(Uuid, Vec<u8>, bool)>> {
+) -> sqlx::Result<Option<(Uuid, Vec<u8>, bool, DateTime<Utc>)>> {
     sqlx::query_as(
-        "SELECT account_id, refresh_hash, (revoked_at IS NULL AND expires_at > now())
+        "SELECT account_id, refresh_hash, (revoked_at IS NULL AND expires_at > now()), created_at
          FROM sessions WHERE session_id = $1",
     )
     .bind(session_id)

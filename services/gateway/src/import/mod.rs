@@ -567,8 +567,7 @@ mod tests {
             sub: "t".into(),
             roles: vec![roles::TOWNSHIP_ADMIN.into()],
             scope: scope.into(),
-            exp: 0,
-            sid: None,
+            ..Claims::default()
         }
     }
 

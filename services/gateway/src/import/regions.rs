@@ -198,8 +198,7 @@ mod tests {
             sub: "t".into(),
             roles: vec!["township_admin".into()],
             scope: "430426104".into(),
-            exp: 0,
-            sid: None,
+            ..Claims::default()
         };
         let rows = [
             row(2, &["430426104000", "白鹤铺镇", "乡镇", ""]),

@@ -1,10 +1,14 @@
 //! Bearer-token authentication (DESIGN.md §3 "Conventions").
 //!
-//! Tokens are JWTs carrying `sub`, `roles`, `scope` (a prefix of the 12-digit
-//! region code, `""` = everything) and `exp`. Servers wrap their services in
-//! [`AuthInterceptor`], which verifies the token and leaves the [`Claims`] in
-//! the request extensions for handlers to read with [`claims`]; clients add
-//! the header with [`BearerInterceptor`].
+//! Tokens are ES256 JWTs carrying `sub`, `roles`, `scope` (a prefix of the
+//! 12-digit region code, `""` = everything), `exp`, the issuer [`ISSUER`] and
+//! an audience: [`AUDIENCE`] for a person's access token, `zoufang-<service>`
+//! for a token the authority issued for one purpose at one service
+//! ([`service_audience`], see `exchange`). Only the gateway (the sign-in
+//! authority) holds the private key; services verify with the public key.
+//! Servers wrap their services in [`AuthInterceptor`], which verifies the
+//! token and leaves the [`Claims`] in the request extensions for handlers to
+//! read with [`claims`]; clients add the header with [`BearerInterceptor`].
 use std::{fmt, sync::Arc};
 
 use anyhow::Context as _;
@@ -16,10 +20,33 @@ use crate::error::{ServiceError, ServiceResult};
 
 pub mod revocation;
 pub use revocation::RevokedSessions;
+pub mod exchange;
 
-/// The publicly known HS256 secret used when `ZF_JWT_SECRET` is unset.
-/// Anyone can forge tokens with it, so everything that falls back to it warns.
-pub const DEV_JWT_SECRET: &str = "zoufang-dev-secret";
+/// The `iss` of every token: the gateway, the only holder of the private key.
+pub const ISSUER: &str = "zoufang-gateway";
+/// The `aud` of a person's access token: every service accepts it.
+pub const AUDIENCE: &str = "zoufang";
+
+/// The audience of a token meant only for `service` (its schema name, e.g.
+/// `registry`): that service accepts it, no other does.
+pub fn service_audience(service: &str) -> String {
+    format!("{AUDIENCE}-{service}")
+}
+
+/// DEVELOPMENT ONLY — PUBLISHED, NOT SECRET. The ES256 private key (PKCS#8)
+/// used under `ZF_DEV_MODE=1` and by tests. Anyone can sign tokens with it:
+/// the services refuse to start without real keys unless the development
+/// flag is set.
+pub const DEV_JWT_PRIVATE_KEY_PEM: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgnsTbSbtCDxDpntF/
+DIVh7CiCc9TH05u4lDIU1H6PYGKhRANCAAQfY7aYR/yq75mEw+Fooy/BPZProC4L
+G1w3trhlFdmt8sr907KYv0QV//r2QV/kYh4xOTeM/f/e0U8QpZWDdRPO
+-----END PRIVATE KEY-----";
+/// DEVELOPMENT ONLY — the public half of [`DEV_JWT_PRIVATE_KEY_PEM`] (SPKI).
+pub const DEV_JWT_PUBLIC_KEY_PEM: &str = "-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEH2O2mEf8qu+ZhMPhaKMvwT2T66Au
+CxtcN7a4ZRXZrfLK/dOymL9EFf/69kFf5GIeMTk3jP3/3tFPEKWVg3UTzg==
+-----END PUBLIC KEY-----";
 
 /// Seconds of clock skew tolerated on `exp`: field tablets keep poor time.
 const LEEWAY_SECS: u64 = 30;
@@ -53,7 +80,7 @@ pub mod roles {
 }
 
 /// What a verified token says about its bearer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     /// User id.
     pub sub: String,
@@ -69,6 +96,21 @@ pub struct Claims {
     /// for a person carry it); a revoked session's tokens are refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// Why the authority issued this token, for a token obtained through the
+    /// token exchange (e.g. `callback-phone`); absent on sign-in tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    /// The service acting on the person's behalf (RFC 8693 `act`), for a
+    /// delegated token; `sub` stays the person, so audits name them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Actor>,
+}
+
+/// The actor of a delegated token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// The acting service's client id (e.g. `supervision`).
+    pub sub: String,
 }
 
 impl Claims {
@@ -160,34 +202,35 @@ pub struct JwtKeys {
     /// `None` for verify-only keys (a service holding only the public key).
     encoding: Option<EncodingKey>,
     decoding: DecodingKey,
-    /// Pins exactly one algorithm, so a token cannot choose another (the
-    /// classic HS256-signed-with-the-public-key confusion).
+    /// Pins exactly one algorithm (ES256), so a token cannot choose another
+    /// (the classic HS256-signed-with-the-public-key confusion), and requires
+    /// [`ISSUER`] and one of the accepted audiences.
     validation: Validation,
 }
 
 impl fmt::Debug for JwtKeys {
-    // Hand-written: jsonwebtoken's `DecodingKey` Debug prints an HS256 secret.
+    // Hand-written: key material stays out of logs.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (alg, can_sign) = (self.validation.algorithms[0], self.encoding.is_some());
         write!(f, "JwtKeys {{ algorithm: {alg:?}, can_sign: {can_sign} }}")
     }
 }
 
-impl JwtKeys {
-    /// HS256 with a shared secret (`ZF_JWT_SECRET`), the default setup.
-    pub fn hs256(secret: &[u8]) -> anyhow::Result<Self> {
-        anyhow::ensure!(!secret.is_empty(), "ZF_JWT_SECRET must not be empty");
-        let encoding = Some(EncodingKey::from_secret(secret)?);
-        Ok(Self::new(
-            Algorithm::HS256,
-            encoding,
-            DecodingKey::from_secret(secret)?,
-        ))
-    }
+/// What is signed: the claims plus issuer and audience.
+#[derive(Serialize)]
+struct Signed<'a, T: Serialize> {
+    iss: &'static str,
+    aud: &'a str,
+    #[serde(flatten)]
+    claims: &'a T,
+}
 
+impl JwtKeys {
     /// ES256 (P-256) from PEM: the private key as PKCS#8 (`BEGIN PRIVATE KEY`),
     /// the public key as SPKI (`BEGIN PUBLIC KEY`). Without a private key the
     /// keys only verify, which is all a service but the issuer should hold.
+    /// They accept the audience [`AUDIENCE`]; add a service's own with
+    /// [`Self::accepting`].
     pub fn from_pem_es256(private_pem: Option<&[u8]>, public_pem: &[u8]) -> anyhow::Result<Self> {
         let encoding = private_pem
             .map(EncodingKey::from_ec_pem)
@@ -195,21 +238,47 @@ impl JwtKeys {
             .context("JWT private key is not a PKCS#8 PEM EC key")?;
         let decoding = DecodingKey::from_ec_pem(public_pem)
             .context("JWT public key is not a PEM EC public key")?;
-        Ok(Self::new(Algorithm::ES256, encoding, decoding))
-    }
-
-    fn new(alg: Algorithm, encoding: Option<EncodingKey>, decoding: DecodingKey) -> Self {
-        let mut validation = Validation::new(alg);
+        let mut validation = Validation::new(Algorithm::ES256);
         validation.leeway = LEEWAY_SECS;
-        validation.set_required_spec_claims(&["exp", "sub"]);
-        Self {
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        let keys = Self {
             encoding,
             decoding,
             validation,
+        };
+        if keys.encoding.is_some() {
+            // A private key that is not the public key's other half would
+            // mint tokens nobody accepts: refuse it at start.
+            let probe = keys.mint_for("probe", &[], "", chrono::Duration::minutes(1))?;
+            keys.verify(&probe).map_err(|_| {
+                anyhow::anyhow!("the JWT private key does not match the public key")
+            })?;
         }
+        Ok(keys)
     }
 
-    /// Checks signature, expiry (30 s leeway) and claim shape.
+    /// The PUBLISHED development key pair (signs and verifies): for
+    /// `ZF_DEV_MODE=1` and tests only.
+    pub fn development() -> Self {
+        Self::from_pem_es256(
+            Some(DEV_JWT_PRIVATE_KEY_PEM.as_bytes()),
+            DEV_JWT_PUBLIC_KEY_PEM.as_bytes(),
+        )
+        .expect("the development key pair is valid")
+    }
+
+    /// These keys also accept tokens whose audience is `audience` (a
+    /// service accepts [`service_audience`] of itself).
+    pub fn accepting(mut self, audience: &str) -> Self {
+        let mut all: Vec<String> = self.validation.aud.iter().flatten().cloned().collect();
+        all.push(audience.to_owned());
+        self.validation.set_audience(&all);
+        self
+    }
+
+    /// Checks signature, issuer, audience, expiry (30 s leeway) and claim shape.
     pub fn verify(&self, token: &str) -> ServiceResult<Claims> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| ServiceError::Unauthenticated(describe(&e)))?;
@@ -217,29 +286,48 @@ impl JwtKeys {
         Ok(data.claims)
     }
 
-    /// Signs `claims`; fails for verify-only keys and malformed claims.
+    /// Signs `claims` for every service ([`AUDIENCE`]); fails for
+    /// verify-only keys and malformed claims.
     pub fn mint(&self, claims: &Claims) -> anyhow::Result<String> {
-        let key = self
-            .encoding
-            .as_ref()
-            .context("these JWT keys only verify: no private key was configured")?;
+        self.mint_to(claims, AUDIENCE)
+    }
+
+    /// Signs `claims` for `audience` only.
+    pub fn mint_to(&self, claims: &Claims, audience: &str) -> anyhow::Result<String> {
         check_shape(claims).map_err(anyhow::Error::msg)?;
-        let header = Header::new(self.validation.algorithms[0]);
-        Ok(jsonwebtoken::encode(&header, claims, key)?)
+        self.sign(claims, audience)
     }
 
     /// Signs a claims value with more fields than [`Claims`] (the gateway
     /// adds its session id); services read the standard ones and ignore the rest.
     pub fn mint_extended<T: Serialize>(&self, claims: &T) -> anyhow::Result<String> {
+        self.sign(claims, AUDIENCE)
+    }
+
+    /// [`Self::mint_extended`] for `audience` only (the token exchange).
+    pub fn mint_extended_to<T: Serialize>(
+        &self,
+        claims: &T,
+        audience: &str,
+    ) -> anyhow::Result<String> {
+        self.sign(claims, audience)
+    }
+
+    fn sign<T: Serialize>(&self, claims: &T, audience: &str) -> anyhow::Result<String> {
         let key = self
             .encoding
             .as_ref()
             .context("these JWT keys only verify: no private key was configured")?;
         let header = Header::new(self.validation.algorithms[0]);
-        Ok(jsonwebtoken::encode(&header, claims, key)?)
+        let signed = Signed {
+            iss: ISSUER,
+            aud: audience,
+            claims,
+        };
+        Ok(jsonwebtoken::encode(&header, &signed, key)?)
     }
 
-    /// Verifies a token (signature, expiry) and reads it as `T`.
+    /// Verifies a token (signature, issuer, audience, expiry) and reads it as `T`.
     pub fn verify_extended<T: serde::de::DeserializeOwned>(&self, token: &str) -> ServiceResult<T> {
         jsonwebtoken::decode::<T>(token, &self.decoding, &self.validation)
             .map(|d| d.claims)
@@ -259,18 +347,26 @@ impl JwtKeys {
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
             scope: scope.to_owned(),
             exp: (chrono::Utc::now() + ttl).timestamp(),
-            sid: None,
+            ..Claims::default()
         })
     }
 }
 
-/// A reason the caller can act on, without echoing the token.
+/// A reason the caller can act on, in fixed words: never the library's
+/// message (which lists the algorithms it knows) nor the token.
 fn describe(e: &jsonwebtoken::errors::Error) -> String {
     match e.kind() {
         ErrorKind::ExpiredSignature => "token expired".into(),
         ErrorKind::InvalidSignature => "bad token signature".into(),
         ErrorKind::InvalidAlgorithm => "token algorithm is not the one this service accepts".into(),
-        _ => format!("malformed token: {e}"),
+        ErrorKind::InvalidIssuer => "token was not issued by the sign-in authority".into(),
+        ErrorKind::InvalidAudience => "token is not meant for this service".into(),
+        ErrorKind::MissingRequiredClaim(c)
+            if ["exp", "sub", "iss", "aud"].contains(&c.as_str()) =>
+        {
+            format!("token lacks the {c} claim")
+        }
+        _ => "malformed token".into(),
     }
 }
 
@@ -310,7 +406,9 @@ impl Interceptor for AuthInterceptor {
     }
 }
 
-fn bearer_token<T>(request: &Request<T>) -> ServiceResult<&str> {
+/// The raw bearer token of `request` (a service acting on the caller's
+/// behalf presents it to the token exchange).
+pub fn bearer_token<T>(request: &Request<T>) -> ServiceResult<&str> {
     let unauth = |m: &str| ServiceError::Unauthenticated(m.to_owned());
     let Some(value) = request.metadata().get("authorization") else {
         return Err(unauth(

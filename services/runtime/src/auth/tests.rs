@@ -5,18 +5,29 @@ use chrono::Duration;
 use serde_json::json;
 use tonic::Code;
 
-const EC_PRIVATE: &str = "-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgnsTbSbtCDxDpntF/
-DIVh7CiCc9TH05u4lDIU1H6PYGKhRANCAAQfY7aYR/yq75mEw+Fooy/BPZProC4L
-G1w3trhlFdmt8sr907KYv0QV//r2QV/kYh4xOTeM/f/e0U8QpZWDdRPO
+/// A second key pair (not the development one): an impostor's.
+const OTHER_PRIVATE: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgOpv1eFoKoG5ZTk/y
+h8KYldUcLvZZv9gKnq3p5IR0aWOhRANCAAQb1lqp7rP8b81zfp/mtmbooh9Rxg6G
+J61co9lKPRM7+zKRGmOL6LTX2BSbBlONjTSUygY66Cy+KQorXksiz9dX
 -----END PRIVATE KEY-----";
-const EC_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----
-MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEH2O2mEf8qu+ZhMPhaKMvwT2T66Au
-CxtcN7a4ZRXZrfLK/dOymL9EFf/69kFf5GIeMTk3jP3/3tFPEKWVg3UTzg==
+const OTHER_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEG9Zaqe6z/G/Nc36f5rZm6KIfUcYO
+hietXKPZSj0TO/sykRpji+i019gUmwZTjY00lMoGOugsvikKK15LIs/XVw==
 -----END PUBLIC KEY-----";
 
 fn dev() -> JwtKeys {
-    JwtKeys::hs256(DEV_JWT_SECRET.as_bytes()).unwrap()
+    JwtKeys::development()
+}
+
+fn other() -> JwtKeys {
+    JwtKeys::from_pem_es256(Some(OTHER_PRIVATE.as_bytes()), OTHER_PUBLIC.as_bytes()).unwrap()
+}
+
+/// Signs arbitrary JSON with the development private key.
+fn forge(header: Header, v: serde_json::Value) -> String {
+    let ek = EncodingKey::from_ec_pem(DEV_JWT_PRIVATE_KEY_PEM.as_bytes()).unwrap();
+    jsonwebtoken::encode(&header, &v, &ek).unwrap()
 }
 
 /// A token for `u1` in `scope` expiring `secs` from now.
@@ -39,8 +50,7 @@ fn with_scope(scope: &str) -> Claims {
         sub,
         roles,
         scope: scope.into(),
-        exp: 0,
-        sid: None,
+        ..Claims::default()
     }
 }
 
@@ -55,32 +65,49 @@ fn round_trip() {
 }
 
 #[test]
-fn expired_wrong_secret_and_garbage_are_refused() {
+fn expired_wrong_key_and_garbage_are_refused() {
     let k = dev();
     assert_eq!(refusal(&k, &tok(&k, &[], "", -120)), "token expired");
     // Within the 30 s leeway a just-expired token still passes.
     assert!(k.verify(&tok(&k, &[], "", -5)).is_ok());
-    let other = JwtKeys::hs256(b"another-secret-of-enough-length").unwrap();
     assert_eq!(
-        refusal(&k, &tok(&other, &[], "", 60)),
+        refusal(&k, &tok(&other(), &[], "", 60)),
         "bad token signature"
     );
-    assert!(refusal(&k, "not.a.jwt").starts_with("malformed token"));
-    assert!(JwtKeys::hs256(b"").is_err());
+    assert_eq!(refusal(&k, "not.a.jwt"), "malformed token");
+    // A private key that is not the public key's half is refused at start.
+    let mismatched = JwtKeys::from_pem_es256(
+        Some(OTHER_PRIVATE.as_bytes()),
+        DEV_JWT_PUBLIC_KEY_PEM.as_bytes(),
+    );
+    assert!(
+        mismatched
+            .unwrap_err()
+            .to_string()
+            .contains("does not match")
+    );
 }
 
 #[test]
 fn claim_shape_is_enforced() {
-    let (k, header) = (dev(), Header::new(Algorithm::HS256));
-    let ek = EncodingKey::from_secret(DEV_JWT_SECRET.as_bytes()).unwrap();
+    let (k, header) = (dev(), Header::new(Algorithm::ES256));
     let exp = chrono::Utc::now().timestamp() + 3600;
-    let forge = |v: serde_json::Value| jsonwebtoken::encode(&header, &v, &ek).unwrap();
-    let empty_sub = forge(json!({"sub": "", "roles": [], "scope": "", "exp": exp}));
+    let (iss, aud) = (ISSUER, AUDIENCE);
+    let empty_sub = forge(
+        header.clone(),
+        json!({"sub": "", "roles": [], "scope": "", "exp": exp, "iss": iss, "aud": aud}),
+    );
     assert!(refusal(&k, &empty_sub).contains("empty sub"));
-    let bad_scope = forge(json!({"sub": "u", "scope": "37a", "exp": exp}));
+    let bad_scope = forge(
+        header.clone(),
+        json!({"sub": "u", "scope": "37a", "exp": exp, "iss": iss, "aud": aud}),
+    );
     assert!(refusal(&k, &bad_scope).contains("scope"));
-    let no_scope = forge(json!({"sub": "u", "roles": [], "exp": exp}));
-    assert!(refusal(&k, &no_scope).contains("scope"));
+    let no_scope = forge(
+        header.clone(),
+        json!({"sub": "u", "roles": [], "exp": exp, "iss": iss, "aud": aud}),
+    );
+    assert_eq!(refusal(&k, &no_scope), "malformed token");
     let thirteen_digits = Claims {
         exp,
         ..with_scope("3701020010011")
@@ -89,14 +116,86 @@ fn claim_shape_is_enforced() {
 }
 
 #[test]
-fn es256_signs_verifies_and_rejects_hs256() {
-    let k = JwtKeys::from_pem_es256(Some(EC_PRIVATE.as_bytes()), EC_PUBLIC.as_bytes());
-    let t = tok(&k.unwrap(), &[roles::SERVICE], "", 60);
-    let verify_only = JwtKeys::from_pem_es256(None, EC_PUBLIC.as_bytes()).unwrap();
+fn issuer_and_audience_are_required() {
+    let (k, header) = (dev(), Header::new(Algorithm::ES256));
+    let exp = chrono::Utc::now().timestamp() + 3600;
+    let claims = |iss: Option<&str>, aud: Option<&str>| {
+        let mut v = json!({"sub": "u", "roles": ["county_admin"], "scope": "", "exp": exp});
+        if let Some(iss) = iss {
+            v["iss"] = json!(iss);
+        }
+        if let Some(aud) = aud {
+            v["aud"] = json!(aud);
+        }
+        forge(header.clone(), v)
+    };
+    let want = "token was not issued by the sign-in authority";
+    assert_eq!(refusal(&k, &claims(Some("someone"), Some(AUDIENCE))), want);
+    let want = "token is not meant for this service";
+    assert_eq!(refusal(&k, &claims(Some(ISSUER), Some("other"))), want);
+    assert_eq!(
+        refusal(&k, &claims(None, Some(AUDIENCE))),
+        "token lacks the iss claim"
+    );
+    assert_eq!(
+        refusal(&k, &claims(Some(ISSUER), None)),
+        "token lacks the aud claim"
+    );
+    assert!(k.verify(&claims(Some(ISSUER), Some(AUDIENCE))).is_ok());
+}
+
+#[test]
+fn a_service_audience_reaches_that_service_only() {
+    let signer = dev();
+    let c = Claims {
+        exp: chrono::Utc::now().timestamp() + 60,
+        purpose: Some("callback-phone".into()),
+        act: Some(Actor {
+            sub: "supervision".into(),
+        }),
+        ..with_scope("3701")
+    };
+    let t = signer.mint_to(&c, &service_audience("registry")).unwrap();
+    let registry = dev().accepting(&service_audience("registry"));
+    assert_eq!(registry.verify(&t).unwrap(), c);
+    let issues = dev().accepting(&service_audience("issues"));
+    assert_eq!(refusal(&issues, &t), "token is not meant for this service");
+    // A person's access token is accepted by both.
+    let access = tok(&signer, &[], "", 60);
+    assert!(registry.verify(&access).is_ok() && issues.verify(&access).is_ok());
+}
+
+#[test]
+fn hs256_and_none_are_refused_without_naming_algorithms() {
+    let k = dev();
+    let exp = chrono::Utc::now().timestamp() + 3600;
+    let v = json!({"sub": "u", "roles": ["county_admin"], "scope": "", "exp": exp,
+        "iss": ISSUER, "aud": AUDIENCE});
+    // Signed with the old public development secret of the HS256 days.
+    let hs = EncodingKey::from_secret(b"zoufang-dev-secret").unwrap();
+    let hs256 = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &v, &hs).unwrap();
+    assert!(refusal(&k, &hs256).contains("algorithm"));
+    // HS256 "signed" with the public key as the secret (algorithm confusion).
+    let confused = EncodingKey::from_secret(DEV_JWT_PUBLIC_KEY_PEM.as_bytes()).unwrap();
+    let confused = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &v, &confused).unwrap();
+    assert!(refusal(&k, &confused).contains("algorithm"));
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let none = format!(
+        "{}.{}.",
+        b64(r#"{"alg":"none","typ":"JWT"}"#),
+        b64(&v.to_string())
+    );
+    assert_eq!(refusal(&k, &none), "malformed token");
+}
+
+#[test]
+fn verify_only_keys_cannot_mint() {
+    let verify_only = JwtKeys::from_pem_es256(None, DEV_JWT_PUBLIC_KEY_PEM.as_bytes()).unwrap();
+    let t = tok(&dev(), &[roles::SERVICE], "", 60);
     assert_eq!(verify_only.verify(&t).unwrap().sub, "u1");
     let c = with_scope("");
     assert!(verify_only.mint(&Claims { exp: i64::MAX, ..c }).is_err());
-    assert!(refusal(&verify_only, &tok(&dev(), &[], "", 60)).contains("algorithm"));
     assert!(JwtKeys::from_pem_es256(None, b"junk").is_err());
     assert!(!format!("{verify_only:?}").contains("PUBLIC"));
 }

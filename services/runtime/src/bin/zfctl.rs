@@ -7,7 +7,7 @@
 use anyhow::{Context as _, ensure};
 use clap::{Args, Parser, Subcommand};
 use zoufang_runtime::{
-    auth::{DEV_JWT_SECRET, JwtKeys, roles},
+    auth::{DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM, JwtKeys, roles},
     bus::{self, parking},
 };
 
@@ -64,9 +64,32 @@ struct TokenArgs {
     /// Hours until the token expires.
     #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(i64).range(1..=24 * 366))]
     ttl_hours: i64,
-    /// HS256 secret the services verify with; defaults to the public development secret.
-    #[arg(long, env = "ZF_JWT_SECRET", default_value = DEV_JWT_SECRET, hide_default_value = true, hide_env_values = true)]
-    jwt_secret: String,
+    /// The ES256 private key (PKCS#8 PEM) of the sign-in authority.
+    #[arg(
+        long,
+        env = "ZF_JWT_PRIVATE_KEY",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
+    jwt_private_key: Option<String>,
+    /// A file holding `ZF_JWT_PRIVATE_KEY`.
+    #[arg(long, env = "ZF_JWT_PRIVATE_KEY_FILE")]
+    jwt_private_key_file: Option<std::path::PathBuf>,
+    /// The matching public key (PEM), checked against the private key.
+    #[arg(
+        long,
+        env = "ZF_JWT_PUBLIC_KEY",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
+    jwt_public_key: Option<String>,
+    /// A file holding `ZF_JWT_PUBLIC_KEY`.
+    #[arg(long, env = "ZF_JWT_PUBLIC_KEY_FILE")]
+    jwt_public_key_file: Option<std::path::PathBuf>,
+    /// Sign with the PUBLISHED development key pair (only services started
+    /// with ZF_DEV_MODE=1 and no keys accept such tokens).
+    #[arg(long, env = "ZF_DEV_MODE", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
+    dev_mode: bool,
 }
 
 fn main() {
@@ -97,14 +120,7 @@ fn token(args: &TokenArgs) -> anyhow::Result<()> {
             roles::ALL.join(", ")
         );
     }
-    if args.jwt_secret == DEV_JWT_SECRET {
-        eprintln!(
-            "WARNING: signing with the PUBLIC development secret (ZF_JWT_SECRET unset). \
-             Only services running with the same default will accept this token; \
-             never use it in production."
-        );
-    }
-    let keys = JwtKeys::hs256(args.jwt_secret.as_bytes())?;
+    let keys = signing_keys(args)?;
     let token = keys
         .mint_for(
             &args.sub,
@@ -115,6 +131,44 @@ fn token(args: &TokenArgs) -> anyhow::Result<()> {
         .context("cannot mint the token")?;
     println!("{token}");
     Ok(())
+}
+
+/// The private and public key from the arguments, or the development pair
+/// under `--dev-mode` when neither is given.
+fn signing_keys(args: &TokenArgs) -> anyhow::Result<JwtKeys> {
+    use zoufang_runtime::config::secret;
+    let private = secret(
+        "ZF_JWT_PRIVATE_KEY",
+        args.jwt_private_key.as_deref(),
+        args.jwt_private_key_file.as_ref(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    let public = secret(
+        "ZF_JWT_PUBLIC_KEY",
+        args.jwt_public_key.as_deref(),
+        args.jwt_public_key_file.as_ref(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    let (private, public) = match (private, public) {
+        (Some(private), Some(public)) => (private, public),
+        (None, None) if args.dev_mode => {
+            eprintln!(
+                "WARNING: signing with the PUBLISHED development key (ZF_DEV_MODE=1). \
+                 Only services running in development mode accept this token; \
+                 never use it in production."
+            );
+            (
+                DEV_JWT_PRIVATE_KEY_PEM.into(),
+                DEV_JWT_PUBLIC_KEY_PEM.into(),
+            )
+        }
+        (None, _) => anyhow::bail!(
+            "ZF_JWT_PRIVATE_KEY is not set (minting needs the authority's private key; \
+             --dev-mode signs with the published development key)"
+        ),
+        (Some(_), None) => anyhow::bail!("ZF_JWT_PUBLIC_KEY is not set"),
+    };
+    JwtKeys::from_pem_es256(Some(private.as_bytes()), public.as_bytes())
 }
 
 fn parking(cmd: ParkingCommand) -> anyhow::Result<()> {

@@ -42,6 +42,7 @@ fn from_registry(s: tonic::Status) -> ServiceError {
 pub async fn assess(
     state: &State,
     claims: &Claims,
+    bearer: &str,
     req: GetCadreAssessmentRequest,
 ) -> ServiceResult<GetCadreAssessmentResponse> {
     claims.require_any_role(&[
@@ -59,14 +60,15 @@ pub async fn assess(
         satisfaction: w.satisfaction,
     });
 
-    // The registry answers in the caller's name, within the caller's scope.
-    let role_names: Vec<&str> = claims.roles.iter().map(String::as_str).collect();
-    let token = state.keys.mint_for(
-        &claims.sub,
-        &role_names,
-        &claims.scope,
-        chrono::Duration::minutes(2),
-    )?;
+    // The registry answers in the caller's name, within the caller's scope:
+    // the sign-in authority exchanges the caller's token for one that says so.
+    let token = state
+        .exchange
+        .delegated(
+            zoufang_runtime::auth::exchange::purposes::ASSESSMENT,
+            bearer,
+        )
+        .await?;
     let mut registry =
         RegistryServiceClient::with_interceptor(state.registry.clone(), BearerInterceptor(token));
     let cadres = registry

@@ -73,6 +73,7 @@ async fn load(
 pub async fn get(
     state: &State,
     claims: &Claims,
+    bearer: &str,
     req: GetCallbackRequest,
 ) -> ServiceResult<GetCallbackResponse> {
     let callback_id = parse_uuid("callback_id", &req.callback_id)?;
@@ -82,31 +83,31 @@ pub async fn get(
     let mut callback = view::callback(&row);
     let assigned = claims.has_role(roles::SUPERVISOR) && row.supervisor_id == claims.sub;
     if let (true, "open", Some(household_id)) = (assigned, row.state.as_str(), row.household_id) {
-        callback.phone = household_phone(state, claims, household_id, callback_id).await?;
+        callback.phone = household_phone(state, bearer, household_id, callback_id).await?;
     }
     Ok(GetCallbackResponse {
         callback: Some(callback),
     })
 }
 
-/// Reads the household's phone from the registry with a two-minute token
-/// that acts for the caller.
+/// Reads the household's phone from the registry with a token the sign-in
+/// authority issued for this purpose in exchange for the caller's own
+/// (`bearer`): it names the supervisor, acted on by supervision, and lives
+/// at most two minutes.
 async fn household_phone(
     state: &State,
-    claims: &Claims,
+    bearer: &str,
     household_id: uuid::Uuid,
     callback_id: uuid::Uuid,
 ) -> ServiceResult<String> {
     use zoufang_proto::registry::v1::{
         GetHouseholdRequest, registry_service_client::RegistryServiceClient,
     };
-    let roles: Vec<&str> = claims.roles.iter().map(String::as_str).collect();
-    let token = state.keys.mint_for(
-        &claims.sub,
-        &roles,
-        &claims.scope,
-        chrono::Duration::minutes(2),
-    )?;
+    use zoufang_runtime::auth::exchange::purposes;
+    let token = state
+        .exchange
+        .delegated(purposes::CALLBACK_PHONE, bearer)
+        .await?;
     let mut registry = RegistryServiceClient::with_interceptor(
         state.registry.clone(),
         zoufang_runtime::auth::BearerInterceptor(token),

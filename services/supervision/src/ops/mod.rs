@@ -13,7 +13,7 @@ pub mod view;
 use std::sync::Arc;
 
 use tonic::transport::Channel;
-use zoufang_runtime::auth::JwtKeys;
+use zoufang_runtime::auth::exchange::TokenExchange;
 
 /// What every operation needs.
 #[derive(Debug, Clone)]
@@ -22,7 +22,8 @@ pub struct State {
     pub pool: sqlx::PgPool,
     /// A lazily connected channel to the registry.
     pub registry: Channel,
-    /// Signs short-lived tokens that act for the calling supervisor, so the
-    /// registry audits a phone read under the supervisor's own name.
-    pub keys: Arc<JwtKeys>,
+    /// Obtains from the sign-in authority short-lived tokens that act for
+    /// the calling person, so the registry audits a phone read under the
+    /// supervisor's own name (supervision signs nothing itself).
+    pub exchange: Arc<TokenExchange>,
 }
