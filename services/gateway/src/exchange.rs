@@ -186,6 +186,8 @@ pub fn delegated_claims(subject: &Claims, p: &Purpose, now: i64) -> Result<Claim
         act: Some(Actor {
             sub: p.client.to_owned(),
         }),
+        // `issue` adds the person's session id.
+        sid: None,
     })
 }
 
@@ -209,6 +211,7 @@ pub fn service_claims(p: &Purpose, scope: &str, now: i64) -> Result<Claims, Refu
         exp: now + MAX_TTL_SECS,
         purpose: Some(p.name.to_owned()),
         act: None,
+        sid: None,
     })
 }
 

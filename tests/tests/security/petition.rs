@@ -317,7 +317,7 @@ async fn the_webhook_answers_alike_whether_or_not_a_household_matched() {
 /// refuses to start.
 #[tokio::test]
 async fn the_bridge_refuses_a_freshness_window_past_the_replay_retention() {
-    let mut config = petition::petition_config(&unique_name("zft"), 1);
+    let mut config = petition::petition_config(&unique_name("zft"), 1, "http://127.0.0.1:9");
     config.signature_window_secs = 8 * 86_400;
     let err = zoufang_petition::app::Application::build(config)
         .await

@@ -262,6 +262,7 @@ mod tests {
             scope: String::new(),
             exp,
             sid: sid.map(str::to_owned),
+            ..Default::default()
         };
         let expired = claims(now - 1, None);
         tokio::time::timeout(Duration::from_millis(100), until_invalid(&expired, &set))
