@@ -78,6 +78,7 @@ pub fn op(
             "403": error_response("Outside the caller's role or scope"),
             "404": error_response("Not found (or outside the caller's scope)"),
             "409": error_response("Conflict"),
+            "413": error_response("The body is over its limit (JSON 1 MiB; files see the route)"),
             "422": error_response("Not allowed in the current state"),
         },
     });

@@ -599,3 +599,48 @@ async fn township_admins_change_neither_the_county_nor_its_taxonomy() {
         .expect("a county admin extends it");
     ledger.stop().await;
 }
+
+/// Low, existence oracles in supervision. Caught: CloseInspection (like
+/// GetCallback, through the same pattern) answered PermissionDenied for
+/// another township's finding and NotFound for an unknown id.
+#[tokio::test]
+async fn an_inspection_elsewhere_reads_like_an_unknown_one() {
+    use zoufang_proto::supervision::v1 as supervision;
+    let database = unique_name("zft");
+    // Closing an inspection never calls the registry: no registry runs.
+    let service = TestService::spawn_supervision_on(&database, &unique_name("zft"), 9).await;
+    let mut county = service
+        .supervision_client("sup-1", &[roles::SUPERVISOR], fixtures::COUNTY)
+        .await;
+    let inspection_id = Uuid::new_v4().to_string();
+    county
+        .create_inspection(supervision::CreateInspectionRequest {
+            inspection_id: inspection_id.clone(),
+            cadre_id: Uuid::new_v4().to_string(),
+            region_code: fixtures::VILLAGES[0].into(),
+            kind: supervision::FindingKind::DiaryIncomplete as i32,
+            finding: "民情日记缺三天".into(),
+            rectify_within_days: 7,
+        })
+        .await
+        .expect("inspection");
+    let mut outsider = service
+        .supervision_client("admin-2", &[roles::TOWNSHIP_ADMIN], OTHER_TOWNSHIP_SCOPE)
+        .await;
+    let close = |id: &str| supervision::CloseInspectionRequest {
+        inspection_id: id.into(),
+        note: "已整改".into(),
+    };
+    let unknown = Uuid::new_v4().to_string();
+    let hidden = outsider
+        .close_inspection(close(&inspection_id))
+        .await
+        .unwrap_err();
+    let missing = outsider
+        .close_inspection(close(&unknown))
+        .await
+        .unwrap_err();
+    assert_eq!(hidden.code(), Code::NotFound);
+    assert_eq!(answer(&hidden, &inspection_id), answer(&missing, &unknown));
+    service.stop().await;
+}

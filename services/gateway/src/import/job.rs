@@ -132,17 +132,25 @@ pub fn read_rows(
     sheet: Option<&str>,
     limits: &Limits,
 ) -> Result<ReadRows, tabular::ReadError> {
-    let grids = match format {
+    let mut grids = match format {
         tabular::Format::Workbook => tabular::workbook_with(body, sheet, limits)?,
         tabular::Format::Csv => vec![tabular::csv_with(body, limits)?],
     };
     let (grid, located) = tabular::choose(kind.specs(), &grids)?;
-    let rows: Vec<Row> = grid.rows[located.first_data..]
+    // The chosen sheet's rows are moved out, not copied: a file at the
+    // limits would otherwise be held twice.
+    let chosen = grids
         .iter()
+        .position(|g| std::ptr::eq(g, grid))
+        .unwrap_or_default();
+    let grid = grids.swap_remove(chosen);
+    let rows: Vec<Row> = grid
+        .rows
+        .into_iter()
+        .skip(located.first_data)
         .filter(|r| !r.is_blank())
-        .cloned()
         .collect();
-    Ok((grid.name.clone(), located.header_row, located.mapping, rows))
+    Ok((grid.name, located.header_row, located.mapping, rows))
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {

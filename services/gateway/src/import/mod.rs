@@ -462,7 +462,7 @@ fn start_operation(what: &str) -> Value {
     let mut o = op(
         "import",
         &format!(
-            "Imports {what} from an XLSX or CSV file (the body); 202 with the job, or 200 when done with ?wait=true"
+            "Imports {what} from an XLSX or CSV file (the body, at most 20 MB); 202 with the job, or 200 when done with ?wait=true"
         ),
         true,
         None,
@@ -481,10 +481,15 @@ fn start_operation(what: &str) -> Value {
     let file = json!({"type": "string", "format": "binary"});
     o["requestBody"] = json!({"required": true, "content": {
         XLSX: {"schema": file},
-        "application/vnd.ms-excel": {"schema": file},
         "text/csv": {"schema": file},
         "application/octet-stream": {"schema": file},
     }});
+    let error = |d: &str| json!({"description": d, "content": {"application/json": {"schema": schema_ref("Error")}}});
+    o["responses"]["409"] = error("This account has an import running (one at a time)");
+    o["responses"]["413"] = error(
+        "The file is over a limit, named in the message (20 MB, 100 MB unzipped, 200,000 rows, 2,000,000 cells, 32,767 characters a cell, 40 MB of text)",
+    );
+    o["responses"]["429"] = error("The gateway runs its most imports at once; retry shortly");
     o["responses"]["202"] = json!({"description": "Accepted: the job runs; poll Location",
         "headers": {"Location": {"schema": {"type": "string"}}},
         "content": {"application/json": {"schema": schema_ref("ImportJob")}}});
