@@ -30,6 +30,8 @@ pub fn notify_config(database: &str) -> Config {
         grpc_addr: "127.0.0.1:0".parse().expect("addr"),
         consumer_queue: unique_name("zft"),
         link_base_url: "http://zoufang.test".into(),
+        // Robots and webhooks of the tests are fake servers on 127.0.0.1.
+        outbound_allow: "127.0.0.1".into(),
         sms_provider_url: None,
         sms_provider_token: String::new(),
         sms_sign_name: "走访".into(),

@@ -73,6 +73,8 @@ pub fn petition_config(database: &str, registry_port: u16, token_exchange_url: &
         delivery_max_backoff_secs: 2,
         delivery_max_attempts: 10,
         delivery_timeout_secs: 5,
+        // The fake petition system answers on 127.0.0.1 over http.
+        outbound_allow: "127.0.0.1".into(),
         common: common_config(database),
         token_exchange_url: token_exchange_url.to_owned(),
         service_secret: crate::service_secret("petition"),

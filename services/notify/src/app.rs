@@ -62,7 +62,11 @@ impl Application {
             )),
             clock,
             settings: Arc::new(settings),
-            sender: Sender::new(Duration::from_secs(config.delivery_timeout_secs))?,
+            sender: Sender::new(
+                Duration::from_secs(config.delivery_timeout_secs),
+                zoufang_runtime::outbound::OutboundPolicy::new(&config.outbound_allow)
+                    .map_err(anyhow::Error::msg)?,
+            )?,
             inbox: broadcast::channel(INBOX_BUFFER).0,
             wake: Arc::new(Notify::new()),
             shutdown: base.shutdown_token(),

@@ -20,6 +20,12 @@ pub struct Config {
     /// Base URL of the web app; messages link to `<base>/issues/<id>` etc.
     #[arg(long, env = "LINK_BASE_URL", default_value = "http://127.0.0.1:8080")]
     pub link_base_url: String,
+    /// Hosts, addresses and CIDR networks (comma-separated) that robot and
+    /// webhook subscription URLs may reach besides public https addresses,
+    /// e.g. `127.0.0.1` in development. Empty: public https only. (The SMS
+    /// provider below is the operator's own and is not checked.)
+    #[arg(long, env = "OUTBOUND_ALLOW", default_value = "")]
+    pub outbound_allow: String,
     /// The SMS provider's HTTP endpoint; unset means no SMS is sent.
     #[arg(long, env = "SMS_PROVIDER_URL")]
     pub sms_provider_url: Option<String>,
@@ -59,6 +65,7 @@ impl Config {
     /// Checks what clap cannot.
     pub fn validate(&self) -> Result<(), String> {
         self.common.validate()?;
+        zoufang_runtime::outbound::AllowList::parse(&self.outbound_allow)?;
         if self.digest_hour > 23 {
             return Err("DIGEST_HOUR must be 0–23".into());
         }

@@ -123,7 +123,15 @@ async fn deliver_one(state: &State, d: &DeliveryRow) -> anyhow::Result<()> {
                 .sender
                 .send(target.kind(), &request)
                 .await
-                .map_err(|e| (e.reason, e.permanent))
+                .map_err(|e| {
+                    // The detail (the receiver's words, the connection error)
+                    // is for operators; admins see the generic reason.
+                    if !e.detail.is_empty() {
+                        tracing::info!(delivery = %d.delivery_id, channel = %d.channel,
+                            reason = %e.reason, detail = %e.detail, "delivery attempt failed");
+                    }
+                    (e.reason, e.permanent)
+                })
         }
     };
     let now = state.clock.now();

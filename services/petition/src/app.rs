@@ -9,6 +9,7 @@ use tonic::service::{Routes, interceptor::InterceptedService};
 use zoufang_proto::petition::v1::petition_service_server::PetitionServiceServer;
 use zoufang_runtime::{
     clock::Clock,
+    outbound::OutboundPolicy,
     pii::PiiCipher,
     server::{Base, bind},
 };
@@ -51,13 +52,14 @@ impl Application {
             .map_err(anyhow::Error::msg)?;
         let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
         let webhook = bind(config.webhook_addr).await?;
-        // Err only means a provider is already installed, which is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        let outbound = OutboundPolicy::new(&config.outbound_allow).map_err(anyhow::Error::msg)?;
         let timeout = Duration::from_secs(config.delivery_timeout_secs);
-        let http = reqwest::Client::builder()
+        // Callback URLs are the sources' choice: connections go only to
+        // checked addresses, redirects are not followed.
+        let http = outbound
+            .client_builder()
             .timeout(timeout)
             .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("zoufang-petition/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let state = State {
@@ -76,6 +78,7 @@ impl Application {
                 dispatch_interval: Duration::from_millis(config.dispatch_interval_ms),
             }),
             http,
+            outbound,
             wake: Arc::new(Notify::new()),
             imports: Arc::default(),
         };

@@ -60,6 +60,11 @@ pub struct Config {
     /// Each push's time limit.
     #[arg(long, env = "DELIVERY_TIMEOUT_SECS", default_value_t = 10)]
     pub delivery_timeout_secs: u64,
+    /// Hosts, addresses and CIDR networks (comma-separated) that callback
+    /// URLs may reach besides public https addresses, e.g. `127.0.0.1` in
+    /// development. Empty: public https only.
+    #[arg(long, env = "OUTBOUND_ALLOW", default_value = "")]
+    pub outbound_allow: String,
     #[command(flatten)]
     pub common: CommonConfig,
     /// The gateway's token exchange (on its admin listener, private
@@ -93,6 +98,7 @@ impl Config {
         if self.settle_interval_secs == 0 {
             return Err("SETTLE_INTERVAL_SECS must be at least 1".into());
         }
+        zoufang_runtime::outbound::AllowList::parse(&self.outbound_allow)?;
         check_signature_window(self.signature_window_secs)
     }
 

@@ -7,7 +7,7 @@
 //! wall-clock time, not the service clock (which is business time).
 use chrono::{Duration, Utc};
 use tokio_util::sync::CancellationToken;
-use zoufang_runtime::{metrics::PETITION_ANSWERS, retry::AfterFailure, signing};
+use zoufang_runtime::{metrics::PETITION_ANSWERS, outbound, retry::AfterFailure, signing};
 
 use crate::{
     ops::State,
@@ -98,6 +98,16 @@ async fn push(state: &State, r: &ReplyRow) -> anyhow::Result<Result<(), Failure>
             permanent: true,
         }));
     }
+    // Checked again at every push: the rule or the allow-list may have
+    // changed since registration (the resolver checks names as they resolve).
+    if let Err(why) = state.outbound.check_url(&source.callback_url) {
+        tracing::warn!(reply = %r.reply_id, source = %source.source_system, reason = %why,
+            "callback URL refused");
+        return Ok(Err(Failure {
+            reason: outbound::GENERIC_REFUSAL.into(),
+            permanent: true,
+        }));
+    }
     let secret = match &source.secret_enc {
         Some(enc) => state.pii.decrypt(enc)?,
         None => String::new(),
@@ -119,10 +129,29 @@ async fn push(state: &State, r: &ReplyRow) -> anyhow::Result<Result<(), Failure>
         .send()
         .await;
     Ok(match sent {
-        Err(e) => Err(Failure {
-            reason: format!("unreachable: {e}"),
-            permanent: false,
-        }),
+        // Handlers see a generic reason; the detail (which may quote the
+        // receiver or name an inside address) is for operators' logs.
+        Err(e) => {
+            let (refused, timed_out) = (outbound::is_refusal(&e), e.is_timeout());
+            tracing::info!(reply = %r.reply_id, source = %source.source_system,
+                error = %format!("{:#}", anyhow::Error::from(e.without_url())), "answer push failed");
+            Err(if refused {
+                Failure {
+                    reason: outbound::GENERIC_REFUSAL.into(),
+                    permanent: true,
+                }
+            } else {
+                Failure {
+                    reason: if timed_out {
+                        "timed out"
+                    } else {
+                        "unreachable"
+                    }
+                    .into(),
+                    permanent: false,
+                }
+            })
+        }
         Ok(resp) if resp.status().is_success() => Ok(()),
         Ok(resp) => {
             let status = resp.status();

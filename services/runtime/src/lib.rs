@@ -15,6 +15,7 @@ pub mod domain;
 pub mod error;
 pub mod fields;
 pub mod metrics;
+pub mod outbound;
 pub mod outbox;
 pub mod pii;
 pub mod retention;

@@ -149,7 +149,7 @@ async fn a_township_bureau_cannot_take_over_the_county_source() {
             source_system: w.fake.name.clone(),
             display_name: "冒名来源".into(),
             region_code: TOWNSHIP.into(),
-            callback_url: "https://attacker.example/answers".into(),
+            callback_url: "https://1.2.3.4/answers".into(),
             secret: "attacker-chosen-secret-0123456789".into(),
         })
         .await
@@ -497,4 +497,238 @@ async fn the_amqp_door_takes_only_signed_fresh_messages() {
     assert!(reasons[2].contains("older or newer"), "{reasons:?}");
     door.close().await;
     w.stop().await;
+}
+
+/// Medium 11 (petition callbacks). Caught: RegisterSource took any http(s)
+/// callback URL, so the bridge would post answers to the cloud metadata
+/// service or inside the private network. Now a callback must be https to a
+/// public address unless the operator allows it (tests allow 127.0.0.1), and
+/// the error names `callback_url`.
+#[tokio::test]
+async fn petition_callbacks_to_inside_addresses_are_refused() {
+    let w = World::start().await;
+    let before = w.source().await;
+    let mut admin = w
+        .bridge
+        .client("county-admin", &["county_admin"], COUNTY)
+        .await;
+    for url in [
+        "https://169.254.169.254/latest/meta-data/",
+        "https://10.0.0.1/answers",
+        "https://127.0.0.2:15672/api/overview",
+        "https://[::ffff:192.168.1.1]/answers",
+        "https://[fd00::1]/answers",
+        "http://example.com/answers",
+    ] {
+        let err = admin
+            .register_source(RegisterSourceRequest {
+                source_system: w.fake.name.clone(),
+                display_name: "常宁市信访信息系统".into(),
+                region_code: COUNTY.into(),
+                callback_url: url.into(),
+                secret: w.fake.secret.clone(),
+            })
+            .await
+            .expect_err(url);
+        assert_eq!(err.code(), Code::InvalidArgument, "{url}: {err:?}");
+        assert!(err.message().contains("callback_url"), "{url}: {err:?}");
+    }
+    assert_eq!(w.source().await, before, "nothing was written");
+
+    // Stored before the rule (or allowed then): refused at send time, and
+    // the handlers see a generic reason, not the address or the error.
+    sqlx::query("UPDATE petition.sources SET callback_url = $2 WHERE source_system = $1")
+        .bind(&w.fake.name)
+        .bind(
+            w.fake
+                .answers
+                .url("/answers")
+                .replace("127.0.0.1", "localhost"),
+        )
+        .execute(&w.bridge.service.pool)
+        .await
+        .expect("point the callback inside");
+    let external = unique_name("XF-");
+    let case = w
+        .fake
+        .case(&external, 1, &petition::id_number(31), Utc::now());
+    let answer = w.fake.send(&case).await;
+    assert_eq!(answer.status, 201, "{:?}", answer.body);
+    let case_id = answer.body["case_id"].as_str().expect("case id").to_owned();
+    let mut bureau = w
+        .bridge
+        .client("county-bureau", &["petition_bureau"], COUNTY)
+        .await;
+    bureau
+        .accept_case(zoufang_proto::petition::v1::AcceptCaseRequest {
+            case_id: case_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("accept");
+    let failed = eventually(Duration::from_secs(20), || {
+        let mut bureau = bureau.clone();
+        let case_id = case_id.clone();
+        async move {
+            bureau
+                .list_replies(zoufang_proto::petition::v1::ListRepliesRequest { case_id })
+                .await
+                .ok()?
+                .into_inner()
+                .replies
+                .into_iter()
+                .find(|r| !r.last_error.is_empty())
+        }
+    })
+    .await
+    .expect("the answer push failed");
+    assert_eq!(
+        failed.last_error,
+        zoufang_runtime::outbound::GENERIC_REFUSAL,
+        "{failed:?}"
+    );
+    assert!(
+        w.fake.answers.requests_matching(&external).is_empty(),
+        "an answer reached the inside address"
+    );
+    w.stop().await;
+}
+
+/// Medium 11 (notify subscriptions). Caught: a township admin could
+/// subscribe a webhook or robot to any http(s) URL — the broker's
+/// management API on loopback, the metadata service — and read the answer
+/// in the delivery's failure reason. Now: https to public addresses only
+/// unless allowed (tests allow 127.0.0.1), refused at registration naming
+/// `subscription.url`, checked again at send time, and the failure reason
+/// never quotes the receiver (the errcode stays, the text goes to the log).
+#[tokio::test]
+async fn webhook_subscriptions_reach_only_public_addresses_and_fail_generically() {
+    use zoufang_proto::notify::v1::{
+        Channel, CreateSubscriptionRequest, DeliveryState, ListDeliveriesRequest, Subscription,
+    };
+    let database = unique_name("zft");
+    let robot = zoufang_e2e::fake_http::FakeHttp::start().await;
+    let notify = zoufang_e2e::NotifyUnderTest::start(&database, Clock::system(), |_| {}).await;
+    let mut admin = notify
+        .client(
+            "township-admin",
+            &["township_admin"],
+            zoufang_e2e::fixtures::TOWNSHIP,
+        )
+        .await;
+    let subscribe = |channel: Channel, url: &str| CreateSubscriptionRequest {
+        subscription: Some(Subscription {
+            name: "信访工作群".into(),
+            channel: channel as i32,
+            region_code: zoufang_e2e::fixtures::TOWNSHIP.into(),
+            url: url.into(),
+            secret: "webhook-secret-0123456789".into(),
+            kinds: vec!["petition.received".into()],
+            request_id: Uuid::new_v4().to_string(),
+            ..Subscription::default()
+        }),
+    };
+    for url in [
+        "https://127.0.0.2:15672/api/overview",
+        "http://localhost:15672/api/overview",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://100.64.0.1/hook",
+        "https://[::1]/hook",
+        "https://0.0.0.0/hook",
+    ] {
+        let err = admin
+            .create_subscription(subscribe(Channel::Webhook, url))
+            .await
+            .expect_err(url);
+        assert_eq!(err.code(), Code::InvalidArgument, "{url}: {err:?}");
+        assert!(err.message().contains("subscription.url"), "{url}: {err:?}");
+    }
+
+    // A robot (allowed here) answering with text of its own: the reason
+    // keeps the errcode, not the text.
+    robot.respond_with(
+        200,
+        serde_json::json!({"errcode": 93000, "errmsg": "INSIDE-ANSWER {\"management_version\":\"4.0\"}"}),
+    );
+    admin
+        .create_subscription(subscribe(
+            Channel::Wecom,
+            &robot.url("/cgi-bin/webhook/send?key=k"),
+        ))
+        .await
+        .expect("an allowed robot");
+    // A webhook registered while allowed, its URL since pointing inside by
+    // name: refused at send time.
+    let hook = zoufang_e2e::fake_http::FakeHttp::start().await;
+    let sub = admin
+        .create_subscription(subscribe(Channel::Webhook, &hook.url("/hook")))
+        .await
+        .expect("an allowed webhook")
+        .into_inner()
+        .subscription
+        .expect("subscription");
+    sqlx::query("UPDATE notify.subscriptions SET url = $2 WHERE subscription_id = $1::uuid")
+        .bind(&sub.subscription_id)
+        .bind(hook.url("/hook").replace("127.0.0.1", "localhost"))
+        .execute(&notify.state.pool)
+        .await
+        .expect("point the webhook inside");
+
+    let case_id = Uuid::new_v4().to_string();
+    notify
+        .publish(
+            "petition.case.received",
+            &zoufang_proto::events::v1::PetitionCaseChanged {
+                case_id: case_id.clone(),
+                change: "received".into(),
+                external_id: "XF-2026-001".into(),
+                source_system: "县信访信息系统".into(),
+                channel: "网上".into(),
+                region_code: zoufang_e2e::fixtures::VILLAGES[1].into(),
+                kind: "petition".into(),
+                summary: "宅基地纠纷".into(),
+                due_at: Some(zoufang_runtime::fields::to_timestamp(
+                    Utc::now() + chrono::Duration::days(15),
+                )),
+                ..Default::default()
+            },
+        )
+        .await;
+    let county_admin = notify
+        .client(
+            "county-admin",
+            &["county_admin"],
+            zoufang_e2e::fixtures::COUNTY,
+        )
+        .await;
+    let failed = eventually(Duration::from_secs(20), || {
+        let mut admin = county_admin.clone();
+        async move {
+            let d = admin
+                .list_deliveries(ListDeliveriesRequest {
+                    region_code: zoufang_e2e::fixtures::COUNTY.into(),
+                    state: DeliveryState::Failed as i32,
+                    ..Default::default()
+                })
+                .await
+                .ok()?
+                .into_inner()
+                .deliveries;
+            (d.len() == 2).then_some(d)
+        }
+    })
+    .await;
+    let failed = failed.expect("both deliveries failed");
+    for d in &failed {
+        assert!(!d.last_error.contains("INSIDE"), "{d:?}");
+        assert!(!d.last_error.contains("localhost"), "{d:?}");
+    }
+    let reasons: Vec<_> = failed.iter().map(|d| d.last_error.as_str()).collect();
+    assert!(reasons.contains(&"errcode 93000"), "{reasons:?}");
+    assert!(
+        reasons.contains(&zoufang_runtime::outbound::GENERIC_REFUSAL),
+        "{reasons:?}"
+    );
+    assert!(hook.requests().is_empty(), "the webhook reached inside");
+    notify.stop().await;
 }

@@ -134,8 +134,13 @@ pub fn classify_response(kind: TargetKind, status: u16, body: &[u8]) -> Result<(
                 TargetKind::WeCom => wecom_errcode_is_permanent(code),
                 _ => dingtalk_errcode_is_permanent(code),
             };
-            let reason = format!("errcode {code}: {}", vendor_message(&msg));
-            Err(SendError { reason, permanent })
+            // The errcode is the robot's documented answer; its message
+            // could be anything a URL's owner wrote, so it goes to the log.
+            Err(SendError {
+                reason: format!("errcode {code}"),
+                permanent,
+                detail: vendor_message(&msg),
+            })
         }
         TargetKind::Sms => {
             let Some(v) = json() else { return Ok(()) };
@@ -158,6 +163,8 @@ pub fn classify_response(kind: TargetKind, status: u16, body: &[u8]) -> Result<(
                 .iter()
                 .find_map(|k| v.get(*k).and_then(|m| m.as_str()))
                 .unwrap_or("no message");
+            // The SMS provider is the operator's (configuration), not a
+            // caller's URL: its message may be shown.
             let reason = format!(
                 "code {}: {}",
                 vendor_message(&code_text),
@@ -166,30 +173,31 @@ pub fn classify_response(kind: TargetKind, status: u16, body: &[u8]) -> Result<(
             Err(SendError {
                 permanent: !sms_code_is_retryable(&code_text),
                 reason,
+                detail: String::new(),
             })
         }
     }
 }
 
-/// The reason for a transport failure, without the URL (robot keys live in it).
-pub(super) fn transport_reason(err: &reqwest::Error, timeout: Duration) -> String {
-    if err.is_timeout() {
-        return format!("timed out after {}s", timeout.as_secs_f32());
-    }
-    let kind = if err.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    // The innermost cause is the informative one ("Connection refused (os error 111)").
+/// A transport failure: a generic reason (the kind of failure) and, for the
+/// log, the innermost cause ("Connection refused (os error 111)"), both
+/// without the URL (robot keys live in it).
+pub(super) fn transport_failure(err: &reqwest::Error, timeout: Duration) -> SendError {
     let mut innermost = None;
     let mut next = std::error::Error::source(err);
     while let Some(cause) = next {
         innermost = Some(cause);
         next = cause.source();
     }
-    match innermost {
-        Some(cause) => format!("{kind}: {}", vendor_message(&cause.to_string())),
-        None => kind.to_owned(),
-    }
+    let detail = innermost
+        .map(|c| vendor_message(&c.to_string()))
+        .unwrap_or_default();
+    let reason = if err.is_timeout() {
+        format!("timed out after {}s", timeout.as_secs_f32())
+    } else if err.is_connect() {
+        "connection failed".to_owned()
+    } else {
+        "request failed".to_owned()
+    };
+    SendError::retryable(reason).with_detail(detail)
 }

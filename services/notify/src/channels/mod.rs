@@ -29,8 +29,10 @@
 //!   `{"phone","sign_name","text","request_id"}` where `request_id` is the
 //!   delivery id. Success is 2xx and, when the answer has a `code`, `"OK"` or 0.
 //!
-//! Failures are [`SendError`]s with a short reason for admins (status or
-//! errcode, never secrets or phone numbers) and whether retrying can help:
+//! Failures are [`SendError`]s with a short, generic reason for admins
+//! (status, errcode or kind of failure; never the receiver's words, secrets
+//! or phone numbers — those go to the log as `detail`) and whether retrying
+//! can help:
 //! connection errors, timeouts, 5xx, 408 and 429 are retryable; other 4xx
 //! (and redirects, which are not followed) are permanent; robot errcodes for
 //! a bad key or a malformed message are permanent, rate limits retryable.
@@ -204,10 +206,15 @@ fn redact_url(url: &str) -> String {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{reason}")]
 pub struct SendError {
-    /// Short and human-readable, with the status or errcode; shown to admins.
+    /// Short and generic — the status, errcode or kind of failure, never the
+    /// receiver's own words, secrets or phone numbers; shown to admins (the
+    /// URL is theirs, so the answer must not become a way to read it).
     pub reason: String,
     /// true when retrying cannot help (4xx other than 408/429, robot errcode for bad key/format)
     pub permanent: bool,
+    /// What else is known (the vendor's message, the connection error), for
+    /// operators' logs only.
+    pub detail: String,
 }
 
 impl SendError {
@@ -216,6 +223,7 @@ impl SendError {
         Self {
             reason: reason.into(),
             permanent: false,
+            detail: String::new(),
         }
     }
 
@@ -224,7 +232,14 @@ impl SendError {
         Self {
             reason: reason.into(),
             permanent: true,
+            detail: String::new(),
         }
+    }
+
+    /// The same failure with `detail` for the logs.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
     }
 }
 

@@ -363,12 +363,14 @@ fn wecom_errcode_classification() {
     )
     .unwrap_err();
     assert!(err.permanent);
-    assert_eq!(err.reason, "errcode 93000: invalid webhook url");
+    assert_eq!(err.reason, "errcode 93000");
+    assert_eq!(err.detail, "invalid webhook url");
     assert!(answer(40008, "invalid message type").unwrap_err().permanent);
     assert!(answer(40058, "invalid parameter").unwrap_err().permanent);
     let err = answer(45009, "api freq out of limit").unwrap_err();
     assert!(!err.permanent);
-    assert_eq!(err.reason, "errcode 45009: api freq out of limit");
+    assert_eq!(err.reason, "errcode 45009");
+    assert_eq!(err.detail, "api freq out of limit");
     assert!(!answer(-1, "system busy").unwrap_err().permanent);
     // 2xx without an errcode is not a success for a robot.
     let err = classify_response(TargetKind::WeCom, 200, b"<html>").unwrap_err();
@@ -389,11 +391,13 @@ fn dingtalk_errcode_classification() {
     assert!(answer(0, "ok").is_ok());
     let err = answer(310000, "sign not match").unwrap_err();
     assert!(err.permanent);
-    assert_eq!(err.reason, "errcode 310000: sign not match");
+    assert_eq!(err.reason, "errcode 310000");
+    assert_eq!(err.detail, "sign not match");
     assert!(answer(300001, "token is not exist").unwrap_err().permanent);
     let err = answer(130101, "send too fast").unwrap_err();
     assert!(!err.permanent);
-    assert_eq!(err.reason, "errcode 130101: send too fast");
+    assert_eq!(err.reason, "errcode 130101");
+    assert_eq!(err.detail, "send too fast");
     // errcode as a string is understood too.
     assert!(classify_response(TargetKind::DingTalk, 200, br#"{"errcode":"0"}"#).is_ok());
 }
@@ -462,7 +466,8 @@ fn target_kinds() {
 #[tokio::test]
 async fn sender_reports_connection_failures_as_retryable_without_the_url() {
     // Port 9 (discard) on localhost is closed in test environments.
-    let sender = Sender::new(Duration::from_secs(2)).unwrap();
+    let policy = zoufang_runtime::outbound::OutboundPolicy::new("127.0.0.1").unwrap();
+    let sender = Sender::new(Duration::from_secs(2), policy).unwrap();
     let req = OutboundRequest {
         url: "http://127.0.0.1:9/cgi-bin/webhook/send?key=SECRETKEY".into(),
         headers: vec![json_header()],

@@ -46,11 +46,10 @@ pub async fn create(
     let region = RegionCode::parse("subscription.region_code", &s.region_code)?;
     claims.require_scope(region.as_str())?;
     let url = require_text("subscription.url", &s.url, 1000)?;
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(ServiceError::invalid(
-            "subscription.url",
-            "must be an http(s) URL",
-        ));
+    // https to public addresses only (unless the operator allows more): the
+    // URL is called by this service, from inside the network.
+    if let Err(why) = state.sender.policy().check_registration(&url).await {
+        return Err(ServiceError::invalid("subscription.url", why.to_string()));
     }
     if channel == Channel::Webhook && s.secret.chars().count() < MIN_WEBHOOK_SECRET {
         return Err(ServiceError::invalid(

@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 use uuid::Uuid;
-use zoufang_runtime::{auth::roles, clock::Clock, pii::PiiCipher, retry::RetryPolicy};
+use zoufang_runtime::{
+    auth::roles, clock::Clock, outbound::OutboundPolicy, pii::PiiCipher, retry::RetryPolicy,
+};
 
 use crate::registry::Registry;
 
@@ -26,8 +28,10 @@ pub struct State {
     pub clock: Clock,
     pub registry: Registry,
     pub settings: Arc<Settings>,
-    /// Pushes answers back to source systems.
+    /// Pushes answers back to source systems (to checked addresses only).
     pub http: reqwest::Client,
+    /// Which callback URLs may be called.
+    pub outbound: OutboundPolicy,
     /// Wakes the dispatcher when an answer is queued.
     pub wake: Arc<Notify>,
     /// The accounts with a batch import running (one each).

@@ -75,6 +75,12 @@ pub async fn register(
     }
     let region = req.region_code.trim();
     claims.require_scope(region)?;
+    let callback = req.callback_url.trim();
+    if !callback.is_empty()
+        && let Err(why) = state.outbound.check_registration(callback).await
+    {
+        return Err(ServiceError::invalid("callback_url", why.to_string()));
+    }
     let name = req.source_system.trim();
     let county = county_of(region);
     if let Some(other) = store::sources::by_name(&state.pool, name).await?
