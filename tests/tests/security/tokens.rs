@@ -717,3 +717,48 @@ async fn the_bootstrap_admin_must_pass_the_policy_and_change_its_password_first(
     );
     authority.stop().await;
 }
+
+/// Caught (Low): server reflection listed every RPC and message to anyone
+/// who connected, without a token. Now it needs a token like every RPC;
+/// health stays open for probes.
+#[tokio::test]
+async fn reflection_needs_a_token_and_health_stays_open() {
+    use tonic_reflection::pb::v1::{
+        ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+        server_reflection_request::MessageRequest,
+    };
+    let registry = TestRegistry::spawn().await;
+    let channel = Channel::from_shared(format!("http://127.0.0.1:{}", registry.grpc_port))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let list = || {
+        futures::stream::iter(vec![ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        }])
+    };
+    let err = ServerReflectionClient::new(channel.clone())
+        .server_reflection_info(list())
+        .await
+        .expect_err("reflection without a token");
+    assert_eq!(err.code(), Code::Unauthenticated, "{err:?}");
+    let bearer = BearerInterceptor(token("ops", &[roles::COUNTY_ADMIN], ""));
+    let mut answers = ServerReflectionClient::with_interceptor(channel.clone(), bearer)
+        .server_reflection_info(list())
+        .await
+        .expect("reflection with a token")
+        .into_inner();
+    let first = answers.message().await.expect("answer").expect("one");
+    assert!(
+        format!("{first:?}").contains("RegistryService"),
+        "{first:?}"
+    );
+    let health = tonic_health::pb::health_client::HealthClient::new(channel)
+        .check(tonic_health::pb::HealthCheckRequest::default())
+        .await
+        .expect("health without a token");
+    assert_eq!(health.into_inner().status, 1, "SERVING");
+    registry.stop().await;
+}
