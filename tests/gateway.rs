@@ -11,8 +11,11 @@ use crate::{
     NotifyUnderTest, PetitionUnderTest, TestService, common_config, unique_name, wait_for_queue,
 };
 
-/// The bootstrap admin's password in tests.
+/// The bootstrap admin's password in tests, after its required first change.
 pub const ADMIN_PASSWORD: &str = "admin-pass-123";
+/// The password the bootstrap admin is created with (BOOTSTRAP_ADMIN_PASSWORD),
+/// which it must change at the first sign-in.
+pub const BOOTSTRAP_PASSWORD: &str = "admin-boot-123";
 
 /// Every service and the gateway.
 pub struct GatewayStack {
@@ -54,24 +57,52 @@ pub fn gateway_config(
         lockout_threshold: 5,
         lockout_minutes: 15,
         import_retention_days: 30,
-        bootstrap_admin_password: Some(ADMIN_PASSWORD.into()),
+        bootstrap_admin_password: Some(BOOTSTRAP_PASSWORD.into()),
         common: common_config(database),
     }
 }
 
-/// The bootstrap admin's access token from the gateway on `http_port`.
-pub async fn ready_admin_token(http_port: u16) -> String {
+/// Signs in as the bootstrap admin with `password`: its access token, or
+/// None when the password is not (or no longer) the admin's.
+pub async fn admin_sign_in(http_port: u16, password: &str) -> Option<String> {
     let resp = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{http_port}/v1/auth/sign-in"))
-        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .json(&json!({"username": "admin", "password": password}))
         .send()
         .await
         .expect("sign in");
     let body: Value = resp.json().await.expect("json");
-    body["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("admin sign-in: {body}"))
-        .to_owned()
+    body["access_token"].as_str().map(str::to_owned)
+}
+
+/// Does the bootstrap admin's required first password change on the
+/// gateway at `http_port` (from [`BOOTSTRAP_PASSWORD`] to [`ADMIN_PASSWORD`]),
+/// unless it was done already (a gateway on the same database did it).
+pub async fn complete_first_sign_in(http_port: u16) {
+    let Some(token) = admin_sign_in(http_port, BOOTSTRAP_PASSWORD).await else {
+        assert!(
+            admin_sign_in(http_port, ADMIN_PASSWORD).await.is_some(),
+            "the bootstrap admin signs in with neither password"
+        );
+        return;
+    };
+    let resp = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{http_port}/v1/auth/password"))
+        .bearer_auth(token)
+        .json(&json!({"old_password": BOOTSTRAP_PASSWORD, "new_password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .expect("change password");
+    assert_eq!(resp.status().as_u16(), 200, "the first password change");
+}
+
+/// The bootstrap admin's access token from the gateway on `http_port`,
+/// its first password change done.
+pub async fn ready_admin_token(http_port: u16) -> String {
+    complete_first_sign_in(http_port).await;
+    admin_sign_in(http_port, ADMIN_PASSWORD)
+        .await
+        .expect("admin signs in")
 }
 
 /// `ZF_SERVICE_CLIENTS` for the development service secrets.
@@ -123,6 +154,8 @@ impl GatewayStack {
         let app = Application::build(config).await.expect("gateway builds");
         let (port, pool, shutdown) = (app.http_port(), app.pool(), app.shutdown_token());
         tokio::spawn(app.run_until_stopped());
+        // The authority (on the same database) may have done it already.
+        complete_first_sign_in(port).await;
         Self {
             database,
             registry,

@@ -425,7 +425,9 @@ hietXKPZSj0TO/sykRpji+i019gUmwZTjY00lMoGOugsvikKK15LIs/XVw==
 /// whose only use is the exchange (its upstreams are never called), and the
 /// handle that stops it.
 pub async fn start_authority(database: &str) -> (String, Authority) {
-    let config = gateway::gateway_config(database, 9, 9, 9, 9, 9);
+    let mut config = gateway::gateway_config(database, 9, 9, 9, 9, 9);
+    // Sign-ins and session checks only: a small share of the server's connections.
+    config.common.db_max_connections = 2;
     let app = zoufang_gateway::app::Application::build(config)
         .await
         .expect("token authority builds");

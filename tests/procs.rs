@@ -38,7 +38,8 @@ use zoufang_runtime::{
 
 use crate::{amqp_url, pg_server, unique_name};
 
-/// The bootstrap admin's password of a [`Stack`]'s gateway.
+/// The bootstrap admin's password of a [`Stack`]'s gateway (after the
+/// required first change, which [`Stack::start_with`] does).
 pub const ADMIN_PASSWORD: &str = crate::gateway::ADMIN_PASSWORD;
 
 /// The service binaries, in the order a [`Stack`] starts them.
@@ -764,10 +765,14 @@ impl Stack {
                     .with("NOTIFY_URL", notify.grpc_url())
                     .with("PETITION_URL", petition.grpc_url())
                     .with("ACCESS_TOKEN_SECS", "300")
-                    .with("BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD),
+                    .with(
+                        "BOOTSTRAP_ADMIN_PASSWORD",
+                        crate::gateway::BOOTSTRAP_PASSWORD,
+                    ),
             ),
         )
         .await;
+        crate::gateway::complete_first_sign_in(gateway.port("http")).await;
         eprintln!(
             "procs: stack on database {database} ready in {:.1} s (gateway http://127.0.0.1:{})",
             t0.elapsed().as_secs_f64(),

@@ -95,7 +95,7 @@ impl Application {
             && accounts::bootstrap(&pool, pw).await?
         {
             tracing::warn!(
-                "created the account `admin` from BOOTSTRAP_ADMIN_PASSWORD; change its password"
+                "created the account `admin` from BOOTSTRAP_ADMIN_PASSWORD; it must change its password at the first sign-in"
             );
         }
         let state = AppState {

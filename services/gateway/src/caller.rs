@@ -1,6 +1,8 @@
 //! Who is asking: the bearer token, verified, and its sign-in session still
 //! open (a disabled account, a password change or a sign-out closes it, so
-//! its tokens stop working here even before they expire).
+//! its tokens stop working here even before they expire). An account that
+//! must change its password (the bootstrap admin) reaches only the password
+//! change and sign-out until it has.
 use axum::{extract::FromRequestParts, http::request::Parts};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -48,9 +50,16 @@ impl FromRequestParts<AppState> for Caller {
             .keys
             .verify_extended(&token)
             .map_err(|_| ApiError::unauthenticated("this token was not issued by a sign-in"))?;
-        if !store::session_is_open(&state.pool, sid).await? {
+        let Some(must_change) = store::open_session_state(&state.pool, sid).await? else {
             return Err(ApiError::unauthenticated(
                 "the session has ended (signed out, password changed or account disabled); sign in again",
+            ));
+        };
+        if must_change && !allowed_before_password_change(parts.uri.path()) {
+            return Err(ApiError::new(
+                http::StatusCode::FORBIDDEN,
+                "password_change_required",
+                "首次登录须先修改密码（POST /v1/auth/password）",
             ));
         }
         Ok(Self {
@@ -58,5 +67,29 @@ impl FromRequestParts<AppState> for Caller {
             claims,
             session_id: sid,
         })
+    }
+}
+
+/// What an account that must change its password may still call.
+pub fn allowed_before_password_change(path: &str) -> bool {
+    matches!(path, "/v1/auth/password" | "/v1/auth/sign-out")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_password_change_and_sign_out_come_before_a_required_change() {
+        assert!(allowed_before_password_change("/v1/auth/password"));
+        assert!(allowed_before_password_change("/v1/auth/sign-out"));
+        for path in [
+            "/v1/auth/me",
+            "/v1/accounts",
+            "/v1/registry/GetHousehold",
+            "/v1/auth/password/x",
+        ] {
+            assert!(!allowed_before_password_change(path), "{path}");
+        }
     }
 }

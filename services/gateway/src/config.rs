@@ -75,7 +75,8 @@ pub struct Config {
     #[arg(long, env = "IMPORT_RETENTION_DAYS", default_value_t = 30)]
     pub import_retention_days: u32,
     /// Creates the account `admin` (county admin over everything) with this
-    /// password when no account exists yet; ignored afterwards.
+    /// password when no account exists yet; ignored afterwards. It must pass
+    /// the password policy, and the account must change it at first sign-in.
     #[arg(long, env = "BOOTSTRAP_ADMIN_PASSWORD")]
     pub bootstrap_admin_password: Option<String>,
     #[command(flatten)]
@@ -92,6 +93,10 @@ impl Config {
             return Err(format!(
                 "ACCESS_TOKEN_SECS must be between 60 and {MAX_ACCESS_TOKEN_SECS}"
             ));
+        }
+        if let Some(pw) = &self.bootstrap_admin_password {
+            crate::accounts::password::check_policy("BOOTSTRAP_ADMIN_PASSWORD", pw)
+                .map_err(|e| e.message)?;
         }
         if self.session_max_days < 1 {
             return Err("SESSION_MAX_DAYS must be at least 1".into());

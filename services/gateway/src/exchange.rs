@@ -282,7 +282,7 @@ async fn exchange(
             // A sign-in token must still have its session; a token without
             // one was minted by an operator holding the private key (zfctl).
             if let Some(sid) = sid {
-                let open = store::session_is_open(&state.pool, sid)
+                let open = store::open_session_state(&state.pool, sid)
                     .await
                     .map_err(|e| {
                         tracing::error!(error = %e, "token exchange: session lookup failed");
@@ -292,8 +292,14 @@ async fn exchange(
                             "the session store is unavailable",
                         )
                     })?;
-                if !open {
-                    return Err(subject_refused("the person's session has ended".into()));
+                match open {
+                    None => return Err(subject_refused("the person's session has ended".into())),
+                    Some(true) => {
+                        return Err(subject_refused(
+                            "the person must change their password first".into(),
+                        ));
+                    }
+                    Some(false) => {}
                 }
             }
             let claims = delegated_claims(&subject, p, now)?;

@@ -65,8 +65,9 @@ impl Host {
         self.tasks.spawn(task);
     }
 
-    /// Serves gRPC on `grpc` and the admin endpoints on `admin` until the
-    /// shutdown token is cancelled, then drains background tasks.
+    /// Serves gRPC on `grpc` (`routes`, plus the open health service) and
+    /// the admin endpoints on `admin` until the shutdown token is cancelled,
+    /// then drains background tasks.
     pub async fn serve(
         mut self,
         grpc: TcpListener,
@@ -81,12 +82,6 @@ impl Host {
                 .set_service_status(*name, ServingStatus::Serving)
                 .await;
         }
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(zoufang_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()
-            .context("building the reflection service")?;
-
         let token = self.shutdown.clone();
         let admin_task = tokio::spawn(serve_admin(admin, pool, token.clone()));
         let grpc_token = token.clone();
@@ -99,8 +94,8 @@ impl Host {
             })
             .layer(tower::layer::layer_fn(|inner| MetricsService { inner }))
             .add_routes(routes)
+            // Open: orchestrators probe health without a token.
             .add_service(health_service)
-            .add_service(reflection)
             .serve_with_incoming_shutdown(
                 // Without TCP_NODELAY small responses wait out delayed ACKs (~40 ms each).
                 TcpIncoming::from(grpc).with_nodelay(Some(true)),
@@ -363,10 +358,20 @@ impl Base {
             self.shutdown.clone(),
         ));
         spawn(&mut host, self.shutdown.clone());
-        let routes = routes(crate::auth::AuthInterceptor {
+        let auth = crate::auth::AuthInterceptor {
             keys: self.keys,
             revoked: self.revoked,
-        });
+        };
+        // Reflection describes every RPC and message: only for callers with
+        // a token, like the services themselves.
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(zoufang_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .context("building the reflection service")?;
+        let routes = routes(auth.clone()).add_service(
+            tonic::service::interceptor::InterceptedService::new(reflection, auth),
+        );
         host.serve(self.grpc, self.admin, routes, service_names, self.pool)
             .await
     }

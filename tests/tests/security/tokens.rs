@@ -643,3 +643,122 @@ fn compose_and_k8s_publish_no_grpc_port_and_default_no_secret() {
     assert!(!ok && why.contains("only the gateway signs"), "{why}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+async fn gateway_get(http_port: u16, path: &str, token: &str) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{http_port}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("get");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// Caught (High 5): the bootstrap admin's password skipped the policy (and
+/// docker-compose defaulted it to a published one), and the account could
+/// work with it for ever. Now a password failing the policy stops the start
+/// (naming BOOTSTRAP_ADMIN_PASSWORD), and until the account has changed it,
+/// its tokens reach only the password change and sign-out.
+#[tokio::test]
+async fn the_bootstrap_admin_must_pass_the_policy_and_change_its_password_first() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut config = gateway::gateway_config("unused", 9, 9, 9, 9, 9);
+    config.bootstrap_admin_password = Some("admin".into());
+    let err = config.validate().unwrap_err();
+    assert!(err.contains("BOOTSTRAP_ADMIN_PASSWORD"), "{err}");
+
+    let database = unique_name("zft");
+    let (url, authority) = start_authority(&database).await;
+    let port = authority.http_port;
+    let first = gateway::admin_sign_in(port, gateway::BOOTSTRAP_PASSWORD)
+        .await
+        .expect("the bootstrap password signs in");
+    let (status, body) = gateway_get(port, "/v1/auth/me", &first).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("password_change_required")),
+        "{body}"
+    );
+    let (status, _) = gateway_post(
+        port,
+        "/v1/accounts",
+        &first,
+        json!({"username": "x1", "password": "pass-word-123", "display_name": "x",
+               "roles": ["cadre"], "scope": fixtures::COUNTY}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    // Nor may a service act for it.
+    let (status, _) = exchange(
+        &url,
+        json!({"client_id": "supervision", "client_secret": dev_service_secret("supervision"),
+               "purpose": purposes::ASSESSMENT, "subject_token": first}),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, body) = gateway_post(
+        port,
+        "/v1/auth/password",
+        &first,
+        json!({"old_password": gateway::BOOTSTRAP_PASSWORD, "new_password": gateway::ADMIN_PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = gateway_get(port, "/v1/auth/me", &first).await;
+    assert_eq!(
+        status, 200,
+        "after the change the same session works: {body}"
+    );
+    assert!(
+        gateway::admin_sign_in(port, gateway::BOOTSTRAP_PASSWORD)
+            .await
+            .is_none()
+    );
+    authority.stop().await;
+}
+
+/// Caught (Low): server reflection listed every RPC and message to anyone
+/// who connected, without a token. Now it needs a token like every RPC;
+/// health stays open for probes.
+#[tokio::test]
+async fn reflection_needs_a_token_and_health_stays_open() {
+    use tonic_reflection::pb::v1::{
+        ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+        server_reflection_request::MessageRequest,
+    };
+    let registry = TestRegistry::spawn().await;
+    let channel = Channel::from_shared(format!("http://127.0.0.1:{}", registry.grpc_port))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let list = || {
+        futures::stream::iter(vec![ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        }])
+    };
+    let err = ServerReflectionClient::new(channel.clone())
+        .server_reflection_info(list())
+        .await
+        .expect_err("reflection without a token");
+    assert_eq!(err.code(), Code::Unauthenticated, "{err:?}");
+    let bearer = BearerInterceptor(token("ops", &[roles::COUNTY_ADMIN], ""));
+    let mut answers = ServerReflectionClient::with_interceptor(channel.clone(), bearer)
+        .server_reflection_info(list())
+        .await
+        .expect("reflection with a token")
+        .into_inner();
+    let first = answers.message().await.expect("answer").expect("one");
+    assert!(
+        format!("{first:?}").contains("RegistryService"),
+        "{first:?}"
+    );
+    let health = tonic_health::pb::health_client::HealthClient::new(channel)
+        .check(tonic_health::pb::HealthCheckRequest::default())
+        .await
+        .expect("health without a token");
+    assert_eq!(health.into_inner().status, 1, "SERVING");
+    registry.stop().await;
+}

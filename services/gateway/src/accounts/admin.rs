@@ -200,8 +200,12 @@ pub(super) async fn enable_account(
     Ok(Json(view(&account)))
 }
 
-/// Creates the first county admin when no account exists.
+/// Creates the first county admin when no account exists. Its password
+/// (from the deployment's environment) must pass the policy, and the
+/// account must change it at its first sign-in.
 pub async fn bootstrap(pool: &sqlx::PgPool, password: &str) -> anyhow::Result<bool> {
+    password::check_policy("BOOTSTRAP_ADMIN_PASSWORD", password)
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     if store::any(pool).await? {
         return Ok(false);
     }
@@ -221,7 +225,11 @@ pub async fn bootstrap(pool: &sqlx::PgPool, password: &str) -> anyhow::Result<bo
         created_by: "bootstrap".into(),
         created_at: Utc::now(),
     };
-    Ok(store::insert(pool, &row).await?)
+    if !store::insert(pool, &row).await? {
+        return Ok(false);
+    }
+    store::require_password_change(pool, row.account_id).await?;
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -128,10 +128,12 @@ pub async fn clear_failures<'e>(exec: impl PgExecutor<'e>, id: Uuid) -> sqlx::Re
     Ok(())
 }
 
-/// Sets a new password hash.
+/// Sets a new password hash (which satisfies a required change).
 pub async fn set_password<'e>(exec: impl PgExecutor<'e>, id: Uuid, phc: &str) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE accounts SET password_hash = $2, password_changed_at = now() WHERE account_id = $1",
+        "UPDATE accounts SET password_hash = $2, password_changed_at = now(),
+            must_change_password = false
+         WHERE account_id = $1",
     )
     .bind(id)
     .bind(phc)
@@ -182,6 +184,30 @@ pub async fn session_is_open<'e>(
     )
     .bind(session_id)
     .fetch_one(exec)
+    .await
+}
+
+/// Requires the account to choose a new password before anything else.
+pub async fn require_password_change<'e>(exec: impl PgExecutor<'e>, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("UPDATE accounts SET must_change_password = true WHERE account_id = $1")
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+/// An open session (its account active): whether the account must change
+/// its password first. None when the session has ended.
+pub async fn open_session_state<'e>(
+    exec: impl PgExecutor<'e>,
+    session_id: Uuid,
+) -> sqlx::Result<Option<bool>> {
+    sqlx::query_scalar(
+        "SELECT a.must_change_password FROM sessions s JOIN accounts a USING (account_id)
+         WHERE s.session_id = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND a.active",
+    )
+    .bind(session_id)
+    .fetch_optional(exec)
     .await
 }
 
