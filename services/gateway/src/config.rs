@@ -1,6 +1,6 @@
 //! The gateway's configuration: where it listens, where the services are,
 //! token lifetimes and the lock-out policy, plus the common settings.
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use zoufang_runtime::config::CommonConfig;
 
@@ -42,6 +42,23 @@ pub struct Config {
     /// How long a locked account stays locked.
     #[arg(long, env = "LOCKOUT_MINUTES", default_value_t = 15)]
     pub lockout_minutes: i64,
+    /// Sign-in attempts that failed from one client address within
+    /// SIGN_IN_ADDRESS_WINDOW_MINUTES before it is refused (429).
+    #[arg(long, env = "SIGN_IN_ADDRESS_LIMIT", default_value_t = 30)]
+    pub sign_in_address_limit: i32,
+    /// The window of SIGN_IN_ADDRESS_LIMIT.
+    #[arg(long, env = "SIGN_IN_ADDRESS_WINDOW_MINUTES", default_value_t = 15)]
+    pub sign_in_address_window_minutes: i64,
+    /// Proxies whose X-Forwarded-For names the client (comma-separated IP
+    /// addresses); none by default, so the socket's peer is the client.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Password hashes computed at once (each takes ~19 MiB); 0 = one per core.
+    #[arg(long, env = "HASHING_CONCURRENCY", default_value_t = 0)]
+    pub hashing_concurrency: usize,
+    /// How long a sign-in waits for a hashing slot before answering 503.
+    #[arg(long, env = "HASHING_WAIT_MS", default_value_t = 5000)]
+    pub hashing_wait_ms: u64,
     /// Creates the account `admin` (county admin over everything) with this
     /// password when no account exists yet; ignored afterwards.
     #[arg(long, env = "BOOTSTRAP_ADMIN_PASSWORD")]
@@ -59,6 +76,12 @@ impl Config {
         }
         if self.lockout_threshold < 1 {
             return Err("LOCKOUT_THRESHOLD must be at least 1".into());
+        }
+        if self.sign_in_address_limit < 1 {
+            return Err("SIGN_IN_ADDRESS_LIMIT must be at least 1".into());
+        }
+        if self.sign_in_address_window_minutes < 1 {
+            return Err("SIGN_IN_ADDRESS_WINDOW_MINUTES must be at least 1".into());
         }
         Ok(())
     }
