@@ -87,8 +87,7 @@ async fn parallel_wrong_passwords_get_at_most_threshold_checks() {
             "a wrong password is refused: {status} {body}"
         );
     }
-    let (failed, locked, checks) = lock_state(&stack, &id).await;
-    assert!(locked, "the account is locked after the burst");
+    let (failed, _, checks) = lock_state(&stack, &id).await;
     assert!(
         (1..=5).contains(&checks),
         "at most the threshold (5) of passwords were checked, got {checks}"
@@ -97,6 +96,21 @@ async fn parallel_wrong_passwords_get_at_most_threshold_checks() {
         i64::from(failed),
         checks,
         "the count is the number of checks"
+    );
+    // On a loaded machine some of the burst may have waited out the hashing
+    // slot (503, nothing checked); guess on until the lock, one at a time.
+    for i in 0..5 {
+        if lock_state(&stack, &id).await.1 {
+            break;
+        }
+        sign_in(&stack, "victim", &format!("late-guess-{i}")).await;
+    }
+    let (failed, locked, checks) = lock_state(&stack, &id).await;
+    assert!(locked, "the account is locked");
+    assert_eq!(
+        (failed, checks),
+        (5, 5),
+        "exactly the threshold of checks before the lock"
     );
     let (status, body) = sign_in(&stack, "victim", PASSWORD).await;
     assert_eq!(

@@ -1,9 +1,9 @@
 //! Which person an account speaks for (its `user_id`, the token's `sub`).
 //! The services read a cadre's identity from a `sub` that parses as a UUID
-//! (registry: visits, progress), so such an id must be a cadre registered
-//! inside the new account's scope, looked up in the registry with the
-//! creator's own token: the registry then also refuses what lies outside
-//! the creator's scope. Any other id is a plain name (an admin's login id,
+//! (registry: visits, progress), so such an id must be a registered cadre,
+//! looked up in the registry with the creator's own token (so the registry
+//! shows only cadres inside the creator's scope), whose region overlaps the
+//! new account's scope. Any other id is a plain name (an admin's login id,
 //! or a department's name as the ledger routes issues to it; only county
 //! admins grant the department role) which no service reads as a cadre;
 //! notify still checks an inbox's recipient region against the scope.
@@ -51,25 +51,33 @@ pub async fn bind(
         Requested::Fresh => Ok(Uuid::now_v7().to_string()),
         Requested::Name(name) => Ok(name),
         Requested::Cadre(id) => {
+            // Every cadre the registry shows the creator (it narrows an empty
+            // region to the token's scope); then the cadre's region and the
+            // account's scope must overlap: a township-office cadre may hold
+            // an account over one of the township's villages.
             let listed = state
                 .upstreams
                 .registry(&caller.token)
                 .list_cadres(ListCadresRequest {
-                    region_code: scope.to_owned(),
+                    region_code: String::new(),
                 })
                 .await
                 .map_err(ApiError::from)?
                 .into_inner();
-            if listed.cadres.iter().any(|c| c.cadre_id == id) {
-                Ok(id)
-            } else {
-                Err(ApiError::invalid(
+            match listed.cadres.iter().find(|c| c.cadre_id == id) {
+                Some(c) if overlaps(&c.region_code, scope) => Ok(id),
+                _ => Err(ApiError::invalid(
                     "user_id",
-                    format!("{id} 不是账号范围 {scope} 内已登记的干部"),
-                ))
+                    format!("{id} 不是您管辖范围内、与账号范围 {scope} 相符的已登记干部"),
+                )),
             }
         }
     }
+}
+
+/// Whether one region prefix lies inside the other.
+pub fn overlaps(cadre_region: &str, scope: &str) -> bool {
+    cadre_region.starts_with(scope) || scope.starts_with(cadre_region)
 }
 
 #[cfg(test)]
@@ -99,6 +107,9 @@ mod tests {
             classify(Some("县民政局")).expect("name"),
             Requested::Name("县民政局".into())
         );
+        assert!(overlaps("430426104", "430426104201"));
+        assert!(overlaps("430426104201", "430426104"));
+        assert!(!overlaps("430426105", "430426104201"));
         let e = classify(Some(&"x".repeat(65))).expect_err("too long");
         assert_eq!(e.field_errors[0].field, "user_id");
     }
