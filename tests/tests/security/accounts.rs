@@ -566,11 +566,13 @@ async fn an_inbox_outside_the_callers_scope_is_empty() {
             .await;
         assert_eq!(status, 200, "{body}");
     }
-    let unread: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM notify.notifications WHERE read_at IS NULL")
-            .fetch_one(db)
-            .await
-            .expect("count");
+    let unread: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM notify.notifications
+             WHERE read_at IS NULL AND fact_key IN ('fact-leader-1', 'fact-walker-105')",
+    )
+    .fetch_one(db)
+    .await
+    .expect("count");
     assert_eq!(unread, 2, "nothing was marked read");
     // The leader in their own scope still reads their inbox.
     let mut notify = stack
