@@ -57,6 +57,11 @@ pub fn gateway_config(
         lockout_threshold: 5,
         lockout_minutes: 15,
         import_retention_days: 30,
+        sign_in_address_limit: 30,
+        sign_in_address_window_minutes: 15,
+        trusted_proxies: vec![],
+        hashing_concurrency: 0,
+        hashing_wait_ms: 5000,
         bootstrap_admin_password: Some(BOOTSTRAP_PASSWORD.into()),
         common: common_config(database),
     }
@@ -124,6 +129,11 @@ pub fn dev_service_clients() -> String {
 impl GatewayStack {
     /// Starts everything on a new database.
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts everything, the gateway configured by `configure` first.
+    pub async fn start_with(configure: impl FnOnce(&mut Config)) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let database = unique_name("zft");
         let registry = TestService::spawn_on(&database).await;
@@ -143,7 +153,7 @@ impl GatewayStack {
         .await;
         wait_for_queue(&issues_queue).await;
         wait_for_queue(&sup_queue).await;
-        let config = gateway_config(
+        let mut config = gateway_config(
             &database,
             registry.grpc_port,
             issues.grpc_port,
@@ -151,6 +161,7 @@ impl GatewayStack {
             notify.service.grpc_port,
             petition.service.grpc_port,
         );
+        configure(&mut config);
         let app = Application::build(config).await.expect("gateway builds");
         let (port, pool, shutdown) = (app.http_port(), app.pool(), app.shutdown_token());
         tokio::spawn(app.run_until_stopped());

@@ -114,7 +114,14 @@ impl Application {
                 session_max_days: config.session_max_days,
                 lockout_threshold: config.lockout_threshold,
                 lockout_minutes: config.lockout_minutes,
+                address_limit: config.sign_in_address_limit,
+                address_window_minutes: config.sign_in_address_window_minutes,
+                trusted_proxies: config.trusted_proxies.clone(),
             }),
+            hashing: Arc::new(accounts::hashing::Hashing::new(
+                config.hashing_concurrency,
+                std::time::Duration::from_millis(config.hashing_wait_ms),
+            )),
             catalog: Arc::new(Catalog::load()?),
             shutdown: CancellationToken::new(),
             revoked: zoufang_runtime::auth::RevokedSessions::default(),
@@ -216,6 +223,8 @@ impl Application {
         ));
         let app = Self::router(state);
         let stop = shutdown.clone();
+        // The peer address feeds the sign-in throttle (client_addr).
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let served = axum::serve(http, app)
             .with_graceful_shutdown(async move { stop.cancelled().await })
             .await;

@@ -1,7 +1,11 @@
 //! The gateway's configuration: where it listens, where the services are,
 //! the signing key, the service clients of the token exchange, token
-//! lifetimes and the lock-out policy, plus the common settings.
-use std::{net::SocketAddr, path::PathBuf};
+//! lifetimes, the lock-out policy and the sign-in throttle, plus the common
+//! settings.
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+};
 
 use zoufang_runtime::{auth::JwtKeys, config::CommonConfig};
 
@@ -74,6 +78,23 @@ pub struct Config {
     /// file) are kept after the job was last touched.
     #[arg(long, env = "IMPORT_RETENTION_DAYS", default_value_t = 30)]
     pub import_retention_days: u32,
+    /// Sign-in attempts that failed from one client address within
+    /// SIGN_IN_ADDRESS_WINDOW_MINUTES before it is refused (429).
+    #[arg(long, env = "SIGN_IN_ADDRESS_LIMIT", default_value_t = 30)]
+    pub sign_in_address_limit: i32,
+    /// The window of SIGN_IN_ADDRESS_LIMIT.
+    #[arg(long, env = "SIGN_IN_ADDRESS_WINDOW_MINUTES", default_value_t = 15)]
+    pub sign_in_address_window_minutes: i64,
+    /// Proxies whose X-Forwarded-For names the client (comma-separated IP
+    /// addresses); none by default, so the socket's peer is the client.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Password hashes computed at once (each takes ~19 MiB); 0 = one per core.
+    #[arg(long, env = "HASHING_CONCURRENCY", default_value_t = 0)]
+    pub hashing_concurrency: usize,
+    /// How long a sign-in waits for a hashing slot before answering 503.
+    #[arg(long, env = "HASHING_WAIT_MS", default_value_t = 5000)]
+    pub hashing_wait_ms: u64,
     /// Creates the account `admin` (county admin over everything) with this
     /// password when no account exists yet; ignored afterwards. It must pass
     /// the password policy, and the account must change it at first sign-in.
@@ -106,6 +127,12 @@ impl Config {
         }
         if self.import_retention_days < 1 {
             return Err("IMPORT_RETENTION_DAYS must be at least 1".into());
+        }
+        if self.sign_in_address_limit < 1 {
+            return Err("SIGN_IN_ADDRESS_LIMIT must be at least 1".into());
+        }
+        if self.sign_in_address_window_minutes < 1 {
+            return Err("SIGN_IN_ADDRESS_WINDOW_MINUTES must be at least 1".into());
         }
         Ok(())
     }

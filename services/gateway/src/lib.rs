@@ -15,6 +15,7 @@
 pub mod accounts;
 pub mod app;
 pub mod caller;
+pub mod client_addr;
 pub mod config;
 pub mod endpoints;
 pub mod error;

@@ -91,6 +91,11 @@ pub struct Settings {
     pub session_max_days: i64,
     pub lockout_threshold: i32,
     pub lockout_minutes: i64,
+    /// Failed sign-ins per client address and window before 429.
+    pub address_limit: i32,
+    pub address_window_minutes: i64,
+    /// Peers whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// The handlers' shared state.
@@ -101,6 +106,8 @@ pub struct AppState {
     pub keys: Arc<JwtKeys>,
     pub upstreams: Upstreams,
     pub settings: Arc<Settings>,
+    /// The bound on concurrent password hashing.
+    pub hashing: Arc<crate::accounts::hashing::Hashing>,
     /// Every service's RPCs and message types, for the JSON transcoder.
     pub catalog: Arc<Catalog>,
     /// Cancelled when the gateway stops; long-lived responses end with it.

@@ -53,30 +53,53 @@ fn view(a: &AccountRow) -> AccountView {
     }
 }
 
-/// Who may manage accounts: county admins anywhere in scope, township admins
-/// for cadres and supervisors of their own township.
+/// How far up the ladder an account stands: county admin 2, township
+/// admin 1, everyone else (cadres, supervisors, departments, the petition
+/// bureau) 0.
+fn rank(roles: &[String]) -> u8 {
+    if roles.iter().any(|r| r == roles::COUNTY_ADMIN) {
+        2
+    } else if roles.iter().any(|r| r == roles::TOWNSHIP_ADMIN) {
+        1
+    } else {
+        0
+    }
+}
+
+/// Who may manage (create, disable, enable) an account with `roles_granted`
+/// over `scope`: a county or township admin whose scope covers it; a
+/// township admin only cadres and supervisors (the accounts below them);
+/// and an account of the manager's own rank or above only a county admin,
+/// and only over a strictly narrower scope. So township admins never touch
+/// peers, and no admin touches one at their own level and scope (or
+/// themselves). Listing passes no roles: it needs an admin over the scope.
 fn may_manage(claims: &Claims, scope: &str, roles_granted: &[String]) -> Result<(), ApiError> {
-    if !claims.has_any_role(&[roles::COUNTY_ADMIN, roles::TOWNSHIP_ADMIN]) {
-        return Err(ApiError::forbidden(
-            "managing accounts needs county_admin or township_admin",
-        ));
+    let mine = rank(&claims.roles);
+    if mine == 0 {
+        return Err(ApiError::forbidden("管理账号需要县级或乡镇管理员角色"));
     }
     if !scope.starts_with(&claims.scope) {
         return Err(ApiError::forbidden(format!(
-            "scope {scope} is outside your scope {}",
+            "范围 {scope} 不在您的管理范围 {} 内",
             claims.scope
         )));
     }
-    if !claims.has_role(roles::COUNTY_ADMIN) {
-        let allowed = [roles::CADRE, roles::SUPERVISOR, roles::TOWNSHIP_ADMIN];
+    if mine < 2 {
+        let allowed = [roles::CADRE, roles::SUPERVISOR];
         if let Some(r) = roles_granted
             .iter()
             .find(|r| !allowed.contains(&r.as_str()))
         {
             return Err(ApiError::forbidden(format!(
-                "a township admin cannot grant {r}"
+                "乡镇管理员只能管理干部和督导账号，不能管理 {r}"
             )));
         }
+    }
+    let narrower = scope.len() > claims.scope.len();
+    if rank(roles_granted) >= mine && !(mine == 2 && narrower) {
+        return Err(ApiError::forbidden(
+            "不能管理与您同级或更高级别的账号（县级管理员可管理范围更小的管理员）",
+        ));
     }
     Ok(())
 }
@@ -112,15 +135,14 @@ pub(super) async fn create_account(
     }
     password::check_policy("password", &req.password)?;
     may_manage(&caller.claims, &req.scope, &req.roles)?;
-    let user_id = match req.user_id.as_deref().map(str::trim) {
-        Some("") | None => Uuid::now_v7().to_string(),
-        Some(id) if id.chars().count() <= 64 => id.to_owned(),
-        Some(_) => return Err(ApiError::invalid("user_id", "at most 64 characters")),
-    };
+    let user_id = super::user_id::bind(&state, &caller, req.user_id.as_deref(), &req.scope).await?;
     let pw = req.password.clone();
-    let phc = tokio::task::spawn_blocking(move || password::hash(&pw))
-        .await
-        .map_err(ApiError::internal)??;
+    let phc = state
+        .hashing
+        .permit()
+        .await?
+        .run(move || password::hash(&pw))
+        .await??;
     let row = AccountRow {
         account_id: Uuid::now_v7(),
         username,
@@ -236,21 +258,48 @@ pub async fn bootstrap(pool: &sqlx::PgPool, password: &str) -> anyhow::Result<bo
 mod tests {
     use super::*;
 
+    fn claims(roles: &[&str], scope: &str) -> Claims {
+        Claims {
+            sub: "t".into(),
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            scope: scope.into(),
+            ..Claims::default()
+        }
+    }
+
+    fn granted(r: &str) -> Vec<String> {
+        vec![r.to_owned()]
+    }
+
     #[test]
     fn township_admins_manage_only_their_township_and_lesser_roles() {
-        let town = Claims {
-            sub: "t".into(),
-            roles: vec![roles::TOWNSHIP_ADMIN.into()],
-            scope: "430426104".into(),
-            ..Claims::default()
-        };
-        assert!(may_manage(&town, "430426104201", &[roles::CADRE.into()]).is_ok());
-        assert!(may_manage(&town, "430426105", &[roles::CADRE.into()]).is_err());
-        assert!(may_manage(&town, "430426104", &[roles::COUNTY_ADMIN.into()]).is_err());
-        let cadre = Claims {
-            roles: vec![roles::CADRE.into()],
-            ..town
-        };
+        let town = claims(&[roles::TOWNSHIP_ADMIN], "430426104");
+        assert!(may_manage(&town, "430426104201", &granted(roles::CADRE)).is_ok());
+        assert!(may_manage(&town, "430426104", &granted(roles::CADRE)).is_ok());
+        assert!(may_manage(&town, "430426104", &granted(roles::SUPERVISOR)).is_ok());
+        assert!(may_manage(&town, "430426105", &granted(roles::CADRE)).is_err());
+        assert!(may_manage(&town, "430426104", &granted(roles::COUNTY_ADMIN)).is_err());
+        // Peers, even over a village of their own township.
+        assert!(may_manage(&town, "430426104", &granted(roles::TOWNSHIP_ADMIN)).is_err());
+        assert!(may_manage(&town, "430426104201", &granted(roles::TOWNSHIP_ADMIN)).is_err());
+        assert!(may_manage(&town, "430426104", &granted(roles::DEPARTMENT)).is_err());
+        let cadre = claims(&[roles::CADRE], "430426104");
         assert!(may_manage(&cadre, "430426104", &[]).is_err());
+    }
+
+    #[test]
+    fn county_admins_manage_admins_only_over_narrower_scopes() {
+        let county = claims(&[roles::COUNTY_ADMIN], "430426");
+        assert!(may_manage(&county, "430426104", &granted(roles::TOWNSHIP_ADMIN)).is_ok());
+        assert!(may_manage(&county, "430426", &granted(roles::TOWNSHIP_ADMIN)).is_ok());
+        assert!(may_manage(&county, "430426", &granted(roles::DEPARTMENT)).is_ok());
+        assert!(may_manage(&county, "430426104", &granted(roles::COUNTY_ADMIN)).is_ok());
+        assert!(may_manage(&county, "430426", &granted(roles::COUNTY_ADMIN)).is_err());
+        assert!(may_manage(&county, "430427", &granted(roles::CADRE)).is_err());
+        let root = claims(&[roles::COUNTY_ADMIN], "");
+        assert!(may_manage(&root, "430426", &granted(roles::COUNTY_ADMIN)).is_ok());
+        assert!(may_manage(&root, "", &granted(roles::COUNTY_ADMIN)).is_err());
+        // Listing names no roles.
+        assert!(may_manage(&county, "430426", &[]).is_ok());
     }
 }

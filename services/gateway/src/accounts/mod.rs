@@ -3,9 +3,11 @@
 //! failures, password change; and, in `admin`, admins creating, listing
 //! and disabling accounts (their tokens stop working at once).
 mod admin;
+pub mod hashing;
 pub mod password;
 pub mod revocation;
 pub mod store;
+pub mod user_id;
 
 use axum::{
     Json,
@@ -22,6 +24,7 @@ use zoufang_runtime::auth::roles;
 
 use crate::{
     caller::Caller,
+    client_addr::ClientAddr,
     endpoints::{Endpoint, Module, op, schema_ref},
     error::ApiError,
     state::AppState,
@@ -32,22 +35,6 @@ use zoufang_proto::events::v1::RevocationReason;
 
 pub use admin::{AccountView, ListQuery, NewAccount, bootstrap};
 use admin::{create_account, disable_account, enable_account, list_accounts};
-
-/// The rule of lock-out: after `threshold` failures in a row the account
-/// locks for `minutes`; returns the new count and the lock.
-pub fn after_failure(
-    failures_before: i32,
-    threshold: i32,
-    minutes: i64,
-    now: DateTime<Utc>,
-) -> (i32, Option<DateTime<Utc>>) {
-    let n = failures_before + 1;
-    if n >= threshold {
-        (0, Some(now + Duration::minutes(minutes)))
-    } else {
-        (n, None)
-    }
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -138,48 +125,82 @@ fn tokens(
     })
 }
 
+/// The one answer to a failed sign-in, whatever failed: an unknown user, a
+/// wrong password, or an account that is locked (whose password is then not
+/// even checked). It names the lock-out for everyone, so a locked account
+/// cannot be told apart from a wrong password.
 fn wrong_credentials() -> ApiError {
-    ApiError::unauthenticated("用户名或密码错误")
+    ApiError::unauthenticated("用户名或密码错误；连续失败多次后账号将暂时锁定，请稍后再试")
+}
+
+fn too_many_from_here() -> ApiError {
+    ApiError::new(
+        http::StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+        "登录失败次数过多，请稍后再试",
+    )
+}
+
+/// Spends the time of a real check without checking anything, so unknown
+/// and locked accounts cannot be told apart by timing either.
+async fn equalise(permit: hashing::Permit) -> Result<(), ApiError> {
+    let _ = permit.run(|| password::hash("timing-equaliser-1")).await?;
+    Ok(())
 }
 
 async fn sign_in(
     State(state): State<AppState>,
+    client: ClientAddr,
     Json(req): Json<SignIn>,
 ) -> Result<Json<Tokens>, ApiError> {
-    let Some(account) = store::by_username(&state.pool, req.username.trim()).await? else {
-        // Spend the same time as a real check, so usernames cannot be probed by timing.
-        let _ = tokio::task::spawn_blocking(|| password::hash("timing-equaliser-1")).await;
+    let s = &state.settings;
+    // The address's budget first: refusing here tells nothing about the account.
+    if !store::reserve_address(
+        &state.pool,
+        &client.0,
+        s.address_limit,
+        s.address_window_minutes,
+    )
+    .await?
+    {
+        return Err(too_many_from_here());
+    }
+    let account = store::by_username(&state.pool, req.username.trim()).await?;
+    // The hashing slot before the account's reservation, so a busy gateway
+    // (503) does not use up the account's attempts.
+    let permit = state.hashing.permit().await?;
+    let reserved = match &account {
+        Some(a) => {
+            store::reserve_check(
+                &state.pool,
+                a.account_id,
+                s.lockout_threshold,
+                s.lockout_minutes,
+            )
+            .await?
+        }
+        None => None,
+    };
+    let (Some(account), Some(_)) = (account, reserved) else {
+        // Unknown, or locked: no password is checked.
+        equalise(permit).await?;
         return Err(wrong_credentials());
     };
-    let now = Utc::now();
-    if let Some(until) = account.locked_until.filter(|t| *t > now) {
-        let minutes = (until - now).num_minutes() + 1;
-        return Err(ApiError::new(
-            http::StatusCode::LOCKED,
-            "locked",
-            format!("连续登录失败次数过多，账号已锁定，请{minutes}分钟后再试"),
-        ));
-    }
-    if !account.active {
-        return Err(ApiError::forbidden("账号已停用，请联系管理员"));
-    }
     let phc = account.password_hash.clone();
     let given = req.password.clone();
-    let ok = tokio::task::spawn_blocking(move || password::verify(&given, &phc))
-        .await
-        .map_err(ApiError::internal)?;
+    let ok = permit.run(move || password::verify(&given, &phc)).await?;
+    store::record_attempt(&state.pool, account.account_id, &client.0, "sign_in", ok).await?;
     if !ok {
-        let s = &state.settings;
-        let (attempts, lock) = after_failure(
-            account.failed_attempts,
-            s.lockout_threshold,
-            s.lockout_minutes,
-            now,
-        );
-        store::record_failure(&state.pool, account.account_id, attempts, lock).await?;
+        // The reservation stays: it was this failure.
         return Err(wrong_credentials());
     }
     store::clear_failures(&state.pool, account.account_id).await?;
+    store::release_address(&state.pool, &client.0).await?;
+    // Only the right password learns that the account is disabled.
+    if !account.active {
+        return Err(ApiError::forbidden("账号已停用，请联系管理员"));
+    }
+    let now = Utc::now();
     let session_id = Uuid::now_v7();
     let refresh = new_refresh_token(session_id);
     let expires = now + Duration::days(state.settings.refresh_token_days);
@@ -295,6 +316,7 @@ async fn account_of_caller(state: &AppState, caller: &Caller) -> Result<AccountR
 async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
+    client: ClientAddr,
     Json(req): Json<ChangePassword>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     password::check_policy("new_password", &req.new_password)?;
@@ -302,17 +324,45 @@ async fn change_password(
         return Err(ApiError::invalid("new_password", "新密码不能与原密码相同"));
     }
     let account = account_of_caller(&state, &caller).await?;
+    // The old password is guessed like a sign-in: same reservation, same lock.
+    let permit = state.hashing.permit().await?;
+    let s = &state.settings;
+    if store::reserve_check(
+        &state.pool,
+        account.account_id,
+        s.lockout_threshold,
+        s.lockout_minutes,
+    )
+    .await?
+    .is_none()
+    {
+        return Err(ApiError::new(
+            http::StatusCode::LOCKED,
+            "locked",
+            "原密码连续错误次数过多，账号已暂时锁定，请稍后再试",
+        ));
+    }
     let (phc, old) = (account.password_hash.clone(), req.old_password.clone());
-    let ok = tokio::task::spawn_blocking(move || password::verify(&old, &phc))
-        .await
-        .map_err(ApiError::internal)?;
+    let ok = permit.run(move || password::verify(&old, &phc)).await?;
+    store::record_attempt(
+        &state.pool,
+        account.account_id,
+        &client.0,
+        "change_password",
+        ok,
+    )
+    .await?;
     if !ok {
         return Err(ApiError::invalid("old_password", "原密码错误"));
     }
+    store::clear_failures(&state.pool, account.account_id).await?;
     let new = req.new_password.clone();
-    let phc = tokio::task::spawn_blocking(move || password::hash(&new))
-        .await
-        .map_err(ApiError::internal)??;
+    let phc = state
+        .hashing
+        .permit()
+        .await?
+        .run(move || password::hash(&new))
+        .await??;
     store::set_password(&state.pool, account.account_id, &phc).await?;
     // Every other sign-in of this account ends; this one goes on.
     end_sessions(
@@ -480,17 +530,6 @@ pub fn endpoints() -> Module {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_fifth_failure_locks_and_resets_the_count() {
-        let now = Utc::now();
-        assert_eq!(after_failure(0, 5, 15, now), (1, None));
-        assert_eq!(after_failure(3, 5, 15, now), (4, None));
-        assert_eq!(
-            after_failure(4, 5, 15, now),
-            (0, Some(now + Duration::minutes(15)))
-        );
-    }
 
     #[test]
     fn sessions_end_at_their_absolute_lifetime() {

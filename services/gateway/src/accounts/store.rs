@@ -99,19 +99,90 @@ pub async fn under<'e>(
     .await
 }
 
-/// Records a failed sign-in; locks until `lock_until` when given.
-pub async fn record_failure<'e>(
+/// Reserves one password check of an account before it is made, in one
+/// statement so parallel guesses queue on the row instead of all reading
+/// the same old count: the count goes up (a lock that ran out starts a new
+/// count), and the check that reaches `threshold` also sets the lock, so
+/// at most `threshold` checks run before the lock. None when the account is
+/// locked: then no password may be checked at all. A check that succeeds
+/// gives the count back with [`clear_failures`]; a failed one leaves it.
+pub async fn reserve_check<'e>(
     exec: impl PgExecutor<'e>,
     id: Uuid,
-    attempts: i32,
-    lock_until: Option<DateTime<Utc>>,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE accounts SET failed_attempts = $2, locked_until = $3 WHERE account_id = $1",
+    threshold: i32,
+    lock_minutes: i64,
+) -> sqlx::Result<Option<i32>> {
+    sqlx::query_scalar(
+        "UPDATE accounts SET
+            failed_attempts = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_attempts + 1 END,
+            locked_until = CASE
+                WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_attempts + 1 END) >= $2
+                THEN now() + $3::float8 * interval '1 minute'
+                ELSE NULL END
+         WHERE account_id = $1 AND (locked_until IS NULL OR locked_until <= now())
+         RETURNING failed_attempts",
     )
     .bind(id)
-    .bind(attempts)
-    .bind(lock_until)
+    .bind(threshold)
+    .bind(lock_minutes as f64)
+    .fetch_optional(exec)
+    .await
+}
+
+/// Reserves one sign-in attempt of a client address within its window of
+/// `window_minutes`; false when the address has used `limit` already.
+/// A successful sign-in gives it back ([`release_address`]), so only
+/// failures count.
+pub async fn reserve_address<'e>(
+    exec: impl PgExecutor<'e>,
+    client: &str,
+    limit: i32,
+    window_minutes: i64,
+) -> sqlx::Result<bool> {
+    let row: Option<i32> = sqlx::query_scalar(
+        "INSERT INTO sign_in_throttle AS t (client, window_start, attempts) VALUES ($1, now(), 1)
+         ON CONFLICT (client) DO UPDATE SET
+            attempts = CASE WHEN t.window_start <= now() - $3::float8 * interval '1 minute'
+                            THEN 1 ELSE t.attempts + 1 END,
+            window_start = CASE WHEN t.window_start <= now() - $3::float8 * interval '1 minute'
+                                THEN now() ELSE t.window_start END
+         WHERE t.window_start <= now() - $3::float8 * interval '1 minute' OR t.attempts < $2
+         RETURNING attempts",
+    )
+    .bind(client)
+    .bind(limit)
+    .bind(window_minutes as f64)
+    .fetch_optional(exec)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// Gives back an address's reservation after a successful sign-in.
+pub async fn release_address<'e>(exec: impl PgExecutor<'e>, client: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE sign_in_throttle SET attempts = greatest(attempts - 1, 0) WHERE client = $1",
+    )
+    .bind(client)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Writes down one password check and its outcome.
+pub async fn record_attempt<'e>(
+    exec: impl PgExecutor<'e>,
+    account_id: Uuid,
+    client: &str,
+    purpose: &str,
+    succeeded: bool,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO sign_in_attempts (account_id, client, purpose, succeeded) VALUES ($1,$2,$3,$4)",
+    )
+    .bind(account_id)
+    .bind(client)
+    .bind(purpose)
+    .bind(succeeded)
     .execute(exec)
     .await?;
     Ok(())

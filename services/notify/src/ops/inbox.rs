@@ -1,5 +1,8 @@
 //! The caller's inbox: list (unread first, keyset pages), mark read, unread
-//! count, and the stream of new notifications.
+//! count, and the stream of new notifications. Every read and write also
+//! checks the recipient's region against the caller's scope (see
+//! `store::notifications`), so a token whose `sub` names someone outside
+//! its scope reaches nothing.
 use std::pin::Pin;
 
 use futures::{Stream, StreamExt};
@@ -30,9 +33,15 @@ pub async fn list(
             notification_id,
         }
     });
-    let rows =
-        store::notifications::page(&state.pool, &claims.sub, after, req.unread_only, limit + 1)
-            .await?;
+    let rows = store::notifications::page(
+        &state.pool,
+        &claims.sub,
+        &claims.scope,
+        after,
+        req.unread_only,
+        limit + 1,
+    )
+    .await?;
     let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     let rows: Vec<_> = rows
         .into_iter()
@@ -62,7 +71,8 @@ pub async fn list(
     Ok(ListInboxResponse {
         notifications,
         next_page_token,
-        unread_count: store::notifications::unread_count(&state.pool, &claims.sub).await?,
+        unread_count: store::notifications::unread_count(&state.pool, &claims.sub, &claims.scope)
+            .await?,
     })
 }
 
@@ -92,13 +102,15 @@ pub async fn mark_read(
     let marked = store::notifications::mark_read(
         &state.pool,
         &claims.sub,
+        &claims.scope,
         ids.as_deref(),
         state.clock.now(),
     )
     .await?;
     Ok(MarkReadResponse {
         marked: i64::try_from(marked).unwrap_or(i64::MAX),
-        unread_count: store::notifications::unread_count(&state.pool, &claims.sub).await?,
+        unread_count: store::notifications::unread_count(&state.pool, &claims.sub, &claims.scope)
+            .await?,
     })
 }
 
@@ -109,7 +121,8 @@ pub async fn unread_count(
     _req: GetUnreadCountRequest,
 ) -> ServiceResult<GetUnreadCountResponse> {
     Ok(GetUnreadCountResponse {
-        unread_count: store::notifications::unread_count(&state.pool, &claims.sub).await?,
+        unread_count: store::notifications::unread_count(&state.pool, &claims.sub, &claims.scope)
+            .await?,
     })
 }
 
@@ -126,18 +139,19 @@ pub fn stream(state: &State, claims: &Claims) -> InboxStream {
     let invalid = Box::pin(async move {
         zoufang_runtime::auth::revocation::until_invalid(&token, &revoked).await;
     });
+    let scope = claims.scope.clone();
     let pool = state.pool.clone();
     let signals = BroadcastStream::new(state.inbox.subscribe());
     let stop = state.shutdown.clone().cancelled_owned();
     let out = signals
         .filter_map(move |signal| {
-            let (me, pool) = (me.clone(), pool.clone());
+            let (me, scope, pool) = (me.clone(), scope.clone(), pool.clone());
             async move {
                 let signal = signal.ok()?;
                 if signal.recipient_id != me {
                     return None;
                 }
-                match store::notifications::get(&pool, &me, signal.notification_id).await {
+                match store::notifications::get(&pool, &me, &scope, signal.notification_id).await {
                     Ok(row) => row.map(|n| {
                         Ok(StreamInboxResponse {
                             notification: Some(view::notification(&n, vec![])),

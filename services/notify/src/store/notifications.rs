@@ -8,6 +8,22 @@ use uuid::Uuid;
 /// The LISTEN/NOTIFY channel carrying `<recipient_id> <notification_id>`.
 pub const INBOX_CHANNEL: &str = "notify_inbox";
 
+/// The inbox row's recipient lies inside the caller's scope (bound as
+/// `$scope`): the recipient's region in the directory, or, for someone not
+/// in the directory, the notification's own region. An account whose user
+/// id names someone else's recipient id outside its scope sees nothing.
+macro_rules! recipient_in_scope {
+    ($scope:literal) => {
+        concat!(
+            " AND starts_with(coalesce((SELECT r.region_code FROM recipients r
+                WHERE r.county = notifications.county AND r.recipient_id = notifications.recipient_id),
+                notifications.region_code), ",
+            $scope,
+            ")"
+        )
+    };
+}
+
 /// A notification row.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct NotificationRow {
@@ -76,10 +92,11 @@ pub struct InboxCursor {
     pub notification_id: Uuid,
 }
 
-/// A page of `recipient_id`'s inbox: unread first, then newest first.
+/// A page of `recipient_id`'s inbox within `scope`: unread first, then newest first.
 pub async fn page<'e>(
     exec: impl PgExecutor<'e>,
     recipient_id: &str,
+    scope: &str,
     after: Option<InboxCursor>,
     unread_only: bool,
     limit: i64,
@@ -95,7 +112,9 @@ pub async fn page<'e>(
            AND (NOT $5 OR read_at IS NULL)
            AND ($3::timestamptz IS NULL
                 OR (read_at IS NOT NULL) > $2
-                OR ((read_at IS NOT NULL) = $2 AND (created_at, notification_id) < ($3, $4)))
+                OR ((read_at IS NOT NULL) = $2 AND (created_at, notification_id) < ($3, $4)))",
+        recipient_in_scope!("$7"),
+        "
          ORDER BY (read_at IS NOT NULL), created_at DESC, notification_id DESC
          LIMIT $6"
     ))
@@ -105,53 +124,66 @@ pub async fn page<'e>(
     .bind(id)
     .bind(unread_only)
     .bind(limit)
+    .bind(scope)
     .fetch_all(exec)
     .await
 }
 
-/// One notification of a recipient.
+/// One notification of a recipient, within `scope`.
 pub async fn get<'e>(
     exec: impl PgExecutor<'e>,
     recipient_id: &str,
+    scope: &str,
     notification_id: Uuid,
 ) -> sqlx::Result<Option<NotificationRow>> {
     sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM notifications WHERE recipient_id = $1 AND notification_id = $2"
+        " FROM notifications WHERE recipient_id = $1 AND notification_id = $2",
+        recipient_in_scope!("$3")
     ))
     .bind(recipient_id)
     .bind(notification_id)
+    .bind(scope)
     .fetch_optional(exec)
     .await
 }
 
-/// How many notifications `recipient_id` has not read.
-pub async fn unread_count<'e>(exec: impl PgExecutor<'e>, recipient_id: &str) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+/// How many notifications `recipient_id` has not read, within `scope`.
+pub async fn unread_count<'e>(
+    exec: impl PgExecutor<'e>,
+    recipient_id: &str,
+    scope: &str,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(concat!(
         "SELECT count(*) FROM notifications WHERE recipient_id = $1 AND read_at IS NULL",
-    )
+        recipient_in_scope!("$2")
+    ))
     .bind(recipient_id)
+    .bind(scope)
     .fetch_one(exec)
     .await
 }
 
 /// Marks some (or, with `ids` None, all) of a recipient's unread
-/// notifications read; returns how many changed.
+/// notifications within `scope` read; returns how many changed.
 pub async fn mark_read<'e>(
     exec: impl PgExecutor<'e>,
     recipient_id: &str,
+    scope: &str,
     ids: Option<&[Uuid]>,
     at: DateTime<Utc>,
 ) -> sqlx::Result<u64> {
-    let done = sqlx::query(
+    let done = sqlx::query(concat!(
         "UPDATE notifications SET read_at = $3
          WHERE recipient_id = $1 AND read_at IS NULL
            AND ($2::uuid[] IS NULL OR notification_id = ANY($2))",
-    )
+        recipient_in_scope!("$4")
+    ))
     .bind(recipient_id)
     .bind(ids)
     .bind(at)
+    .bind(scope)
     .execute(exec)
     .await?;
     Ok(done.rows_affected())
