@@ -70,6 +70,8 @@ need curl "install Debian's curl"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/zoufang}"
 export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
 export RUST_LOG="${RUST_LOG:-info}"
+# glibc would keep every freed argon2 block of the gateway resident (README).
+export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-1048576}"
 # The gateway creates the account `admin` with this password on its first
 # start (an empty database); set your own, and change it after signing in.
 export BOOTSTRAP_ADMIN_PASSWORD="${BOOTSTRAP_ADMIN_PASSWORD:-zoufang-admin-1}"
