@@ -22,11 +22,13 @@ pub async fn lock(
     county: &str,
     name: &str,
 ) -> sqlx::Result<Option<SourceRow>> {
-    sqlx::query_as("SELECT * FROM sources WHERE county = $1 AND source_system = $2 FOR UPDATE")
-        .bind(county)
-        .bind(name)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as(
+        "SELECT * FROM sources WHERE county = $1::char(6) AND source_system = $2 FOR UPDATE",
+    )
+    .bind(county)
+    .bind(name)
+    .fetch_optional(conn)
+    .await
 }
 
 /// Registers a new source; None when one of that name appeared meanwhile.
@@ -54,7 +56,7 @@ pub async fn update(conn: &mut PgConnection, row: &SourceRow) -> sqlx::Result<So
     sqlx::query_as(
         "UPDATE sources SET display_name = $3, region_code = $4, callback_url = $5,
                             secret_enc = COALESCE($6, secret_enc)
-         WHERE county = $1 AND source_system = $2
+         WHERE county = $1::char(6) AND source_system = $2
          RETURNING *",
     )
     .bind(&row.county)
