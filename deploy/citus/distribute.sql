@@ -143,8 +143,13 @@ SELECT create_reference_table('gateway.accounts');
 SELECT create_reference_table('gateway.sessions');
 SELECT create_reference_table('gateway.import_jobs');
 SELECT create_reference_table('gateway.import_errors');
+-- The sign-in throttle's tables (by client address, by account): the same
+-- stop-gap, the same price on every failed sign-in.
+SELECT create_reference_table('gateway.sign_in_throttle');
+SELECT create_reference_table('gateway.sign_in_attempts');
 -- The runtime gives every schema an outbox and an inbox, the gateway's too
--- (keyed by county like everywhere; the gateway publishes no events today).
+-- (keyed by county like everywhere; the gateway publishes its revoked
+-- sessions, under the county of the account's scope, 000000 when wider).
 SELECT create_distributed_table('gateway.outbox', 'county', colocate_with => 'none');
 SELECT create_distributed_table('gateway.inbox', 'county', colocate_with => 'gateway.outbox');
 

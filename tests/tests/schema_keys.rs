@@ -68,6 +68,17 @@ const REFERENCE_TABLES: &[(&str, &str)] = &[
         "VIOLATION: no county (keyed by job_id, seq) and not reference data — a \
          100k-row import's error report is written to every node",
     ),
+    (
+        "gateway.sign_in_throttle",
+        "VIOLATION: no county (keyed by client address: a sign-in attempt has no \
+         region yet) and not reference data — every failed sign-in writes to \
+         every node",
+    ),
+    (
+        "gateway.sign_in_attempts",
+        "VIOLATION: no county (a log of password checks by account and address) \
+         and not reference data — every check writes to every node",
+    ),
 ];
 
 /// The migrators' bookkeeping in every schema: written only by the
