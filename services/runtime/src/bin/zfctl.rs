@@ -238,6 +238,7 @@ mod tests {
             "cadre,supervisor",
             "--scope",
             "370102",
+            "--dev-mode",
         ]);
         assert_eq!(a.roles, ["cadre", "supervisor"]);
         assert_eq!(a.ttl_hours, 12);
