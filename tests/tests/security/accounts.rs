@@ -5,8 +5,7 @@ use std::time::Duration;
 use futures::future::join_all;
 use serde_json::{Value, json};
 use uuid::Uuid;
-use zoufang_e2e::gateway::{ADMIN_PASSWORD, GatewayStack, gateway_config};
-use zoufang_gateway::app::Application;
+use zoufang_e2e::gateway::{ADMIN_PASSWORD, GatewayStack};
 use zoufang_runtime::auth::roles;
 
 const PASSWORD: &str = "pass-word-123";
@@ -159,29 +158,6 @@ async fn one_address_is_throttled_across_accounts_and_forwarded_for_is_ignored()
     stack.stop().await;
 }
 
-/// The child side of `unknown_user_sign_ins_keep_the_gateway_small`: a
-/// gateway alone in this process, on the database the parent names,
-/// serving until its stdin closes. Ignored in normal runs.
-#[tokio::test]
-#[ignore = "run by unknown_user_sign_ins_keep_the_gateway_small as a child process"]
-async fn gateway_alone_in_a_child_process() {
-    let database = std::env::var("ZF_SECURITY_CHILD_DATABASE")
-        .expect("run by unknown_user_sign_ins_keep_the_gateway_small");
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    // No upstream is called by sign-in; port 9 is never dialled.
-    let mut config = gateway_config(&database, 9, 9, 9, 9, 9);
-    config.sign_in_address_limit = 100_000;
-    let app = Application::build(config).await.expect("gateway builds");
-    println!("GATEWAY_PORT {}", app.http_port());
-    let stop = app.shutdown_token();
-    tokio::task::spawn_blocking(move || {
-        let mut sink = String::new();
-        while std::io::stdin().read_line(&mut sink).is_ok_and(|n| n > 0) {}
-        stop.cancel();
-    });
-    app.run_until_stopped().await.expect("serves");
-}
-
 fn status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
     status
@@ -194,8 +170,8 @@ fn status_kib(pid: u32, field: &str) -> u64 {
 /// Medium 8 (hashing). Before: each sign-in of an unknown user hashed a
 /// timing-equaliser password on its own blocking thread (~19 MiB each, no
 /// bound), and 100 at once took the gateway from 27 MB to 1.49 GB. The
-/// gateway runs here as a child process (this test binary, running only
-/// `gateway_alone_in_a_child_process`), so its peak resident memory
+/// gateway runs here as a child process (`gateway-alone`, a binary of this
+/// package), so its peak resident memory
 /// (VmHWM in /proc/<pid>/status) is its own and not the other tests'.
 /// It must grow by less than 300 MB over the burst; every answer is the
 /// wrong-credentials 401 or the busy 503. Before the fix the growth was
@@ -204,17 +180,10 @@ fn status_kib(pid: u32, field: &str) -> u64 {
 #[tokio::test]
 async fn unknown_user_sign_ins_keep_the_gateway_small() {
     use std::io::{BufRead, BufReader};
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let database = zoufang_e2e::unique_name("zft");
-    // /proc/self/exe is this very binary even if a build replaced the file since.
-    let mut child = std::process::Command::new("/proc/self/exe")
-        .args([
-            "--ignored",
-            "--exact",
-            "accounts::gateway_alone_in_a_child_process",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("ZF_SECURITY_CHILD_DATABASE", &database)
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gateway-alone"))
+        .arg(&database)
         // As deploy/Dockerfile sets it: without a fixed mmap threshold glibc
         // keeps each freed argon2 block resident (+19 MiB per hash, measured),
         // which would hide what this test measures, the concurrency bound.
@@ -229,7 +198,6 @@ async fn unknown_user_sign_ins_keep_the_gateway_small() {
         BufReader::new(stdout)
             .lines()
             .map_while(Result::ok)
-            // libtest writes the test's name on the same line first.
             .find_map(|l| l.split("GATEWAY_PORT ").nth(1).map(str::to_owned))
             .and_then(|p| p.trim().parse().ok())
     })
