@@ -113,11 +113,19 @@ impl World {
         what: &str,
         check: impl Fn(&zoufang_proto::issues::v1::Issue) -> bool,
     ) -> zoufang_proto::issues::v1::Issue {
+        let last = std::sync::Mutex::new(None);
         eventually(Duration::from_secs(60), || async {
-            self.ledger_item(issue_id).await.filter(|i| check(i))
+            let item = self.ledger_item(issue_id).await;
+            *last.lock().unwrap() = item.clone();
+            item.filter(|i| check(i))
         })
         .await
-        .unwrap_or_else(|| panic!("ledger item {issue_id}: {what}"))
+        .unwrap_or_else(|| {
+            panic!(
+                "ledger item {issue_id}: {what}; last seen: {:?}",
+                last.lock().unwrap()
+            )
+        })
     }
 
     async fn stop(self) {
