@@ -31,6 +31,15 @@ pub struct PetitionEvents {
     pub state: State,
 }
 
+/// Whether a ledger change only follows a change of the case itself (the
+/// ledger closing an item because the case was returned, answered or not
+/// accepted). Such an echo is no answer: taken as one it would answer a case
+/// that has meanwhile moved on — e.g. a returned work order reassigned
+/// before the echo of its return arrived would be answered 解释 at once.
+pub fn is_echo(changed: &IssueChanged) -> bool {
+    changed.actor == inputs::LEDGER_FOLLOWING_PETITION
+}
+
 /// The steps a ledger outcome means for a case at `stage`.
 pub fn steps_for(stage: Stage, outcome: Outcome, text: &str) -> Vec<Step> {
     let answer = if text.trim().is_empty() {
@@ -85,6 +94,9 @@ impl EventHandler for PetitionEvents {
             }
         };
         let changed: IssueChanged = event.decode()?;
+        if is_echo(&changed) {
+            return Ok(());
+        }
         let Ok(issue_id) = Uuid::parse_str(&changed.issue_id) else {
             return Ok(());
         };
@@ -116,6 +128,20 @@ impl EventHandler for PetitionEvents {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ledger_following_the_case_is_no_answer() {
+        let echo = IssueChanged {
+            actor: "petition".into(),
+            ..Default::default()
+        };
+        assert!(is_echo(&echo));
+        let cadre = IssueChanged {
+            actor: "0190c0de-0000-7000-8000-000000000001".into(),
+            ..Default::default()
+        };
+        assert!(!is_echo(&cadre));
+    }
 
     #[test]
     fn a_ledger_resolution_answers_the_case_at_its_stage() {

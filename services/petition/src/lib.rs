@@ -41,6 +41,10 @@ pub mod inputs {
     pub const ISSUE_RESOLVED: &str = "issues.issue.resolved";
     /// A ledger item was closed with an explanation: answered 解释.
     pub const ISSUE_EXPLAINED: &str = "issues.issue.explained";
+    /// The `actor` of a ledger change the bridge's own case change caused
+    /// (退单, 答复, 不予受理 …): the ledger following the case, not a new
+    /// answer to it.
+    pub const LEDGER_FOLLOWING_PETITION: &str = "petition";
 
     /// Every binding of the service's queue.
     pub fn all() -> Vec<&'static str> {
