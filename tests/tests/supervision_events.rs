@@ -328,9 +328,16 @@ async fn sweeps_skip_locked_rows_and_announce_each_overdue_task_once() {
         ids.push(id);
     }
     let now = chrono::Utc::now();
+    assert_eq!(
+        store::callbacks::overdue_counties(&pool, now)
+            .await
+            .unwrap(),
+        vec!["430426".to_owned()],
+        "the sweep claims in the one county with overdue callbacks"
+    );
 
     let mut first = pool.begin().await.unwrap();
-    let claimed = store::callbacks::claim_overdue(&mut first, now, 2)
+    let claimed = store::callbacks::claim_overdue(&mut first, "430426", now, 2)
         .await
         .unwrap();
     let mut got: Vec<Uuid> = claimed.iter().map(|r| r.callback_id).collect();
@@ -341,7 +348,7 @@ async fn sweeps_skip_locked_rows_and_announce_each_overdue_task_once() {
     let mut second = pool.begin().await.unwrap();
     let claimed = tokio::time::timeout(
         Duration::from_secs(5),
-        store::callbacks::claim_overdue(&mut second, now, 500),
+        store::callbacks::claim_overdue(&mut second, "430426", now, 500),
     )
     .await
     .expect("a second sweeper does not wait for the first")

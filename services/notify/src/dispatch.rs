@@ -2,10 +2,15 @@
 //! back-off, giving up at the cap with the reason), climbs the escalation
 //! ladder and sends the day's digests. It wakes on its interval and when a
 //! new inbox row is committed; several replicas share the work through
-//! row locks and leases.
-use chrono::Duration;
+//! row locks and leases. The deliveries are a queue of the job engine
+//! (`zoufang_runtime::jobs`), which claims them county by county.
+use chrono::{DateTime, Duration, Utc};
 use tokio_util::sync::CancellationToken;
-use zoufang_runtime::{metrics::NOTIFY_DELIVERIES, retry::AfterFailure};
+use zoufang_runtime::{
+    jobs::{self, End, Failure, Queue},
+    metrics::NOTIFY_DELIVERIES,
+    retry::RetryPolicy,
+};
 
 use crate::{
     channels::{Message, Target, build_request},
@@ -21,9 +26,9 @@ const LEASE_SECS: i64 = 60;
 /// Runs until `shutdown`.
 pub async fn run(state: State, shutdown: CancellationToken) {
     let (interval, wake) = (state.settings.dispatch_interval, state.wake.clone());
-    zoufang_runtime::server::every_or_woken(
+    jobs::every(
         interval,
-        &wake,
+        Some(&wake),
         shutdown,
         "notification dispatch round",
         || run_once(&state),
@@ -33,28 +38,84 @@ pub async fn run(state: State, shutdown: CancellationToken) {
 
 /// One round: every due delivery, escalation and digest.
 pub async fn run_once(state: &State) -> anyhow::Result<()> {
-    // A full batch means there may be more; a round ends when one is short.
-    while send_due(state).await? == BATCH {}
+    jobs::drain(&Deliveries(state), BATCH, Duration::seconds(LEASE_SECS)).await?;
     followups::escalate_due(state).await?;
     followups::send_digests(state).await?;
     Ok(())
 }
 
-/// Claims and sends one batch; returns how many were claimed.
-async fn send_due(state: &State) -> anyhow::Result<usize> {
-    let now = state.clock.now();
-    let claimed = store::deliveries::claim_due(
-        &state.pool,
-        now,
-        now + Duration::seconds(LEASE_SECS),
-        i64::try_from(BATCH).unwrap_or(32),
-    )
-    .await?;
-    let results = futures::future::join_all(claimed.iter().map(|d| deliver_one(state, d))).await;
-    for r in results {
-        r?;
+/// The deliveries as the job engine's queue.
+struct Deliveries<'a>(&'a State);
+
+impl Queue for Deliveries<'_> {
+    type Job = DeliveryRow;
+
+    fn name(&self) -> &'static str {
+        "notify.delivery"
     }
-    Ok(claimed.len())
+
+    fn now(&self) -> DateTime<Utc> {
+        self.0.clock.now()
+    }
+
+    fn policy(&self) -> RetryPolicy {
+        self.0.settings.retry
+    }
+
+    async fn counties(&self, now: DateTime<Utc>) -> sqlx::Result<Vec<String>> {
+        store::deliveries::due_counties(&self.0.pool, now).await
+    }
+
+    async fn claim(
+        &self,
+        county: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> sqlx::Result<Vec<DeliveryRow>> {
+        store::deliveries::claim_due(&self.0.pool, county, now, lease_until, limit).await
+    }
+
+    async fn attempt(&self, d: &DeliveryRow) -> anyhow::Result<Result<(), Failure>> {
+        deliver_one(self.0, d).await
+    }
+
+    fn attempts(&self, d: &DeliveryRow) -> u32 {
+        u32::try_from(d.attempts).unwrap_or(u32::MAX)
+    }
+
+    async fn record(&self, d: &DeliveryRow, end: &End, at: DateTime<Utc>) -> sqlx::Result<()> {
+        let pool = &self.0.pool;
+        match end {
+            End::Done => {
+                store::deliveries::finish(pool, &d.county, d.delivery_id, "sent", at, "").await
+            }
+            End::Retry { at: next, reason } => {
+                store::deliveries::retry_at(pool, &d.county, d.delivery_id, *next, reason).await
+            }
+            End::GaveUp { reason } => {
+                store::deliveries::finish(pool, &d.county, d.delivery_id, "failed", at, reason)
+                    .await
+            }
+        }
+    }
+
+    fn observe(&self, d: &DeliveryRow, end: &End) {
+        NOTIFY_DELIVERIES
+            .with_label_values(&[&d.channel, end.label()])
+            .inc();
+        match end {
+            End::Done => {}
+            End::Retry { reason, .. } => {
+                tracing::info!(delivery = %d.delivery_id, channel = %d.channel,
+                    attempts = d.attempts, %reason, "delivery failed; will retry");
+            }
+            End::GaveUp { reason } => {
+                tracing::warn!(delivery = %d.delivery_id, channel = %d.channel,
+                    attempts = d.attempts, %reason, "delivery failed for good");
+            }
+        }
+    }
 }
 
 /// Where a delivery goes, or why it cannot go anywhere.
@@ -101,9 +162,13 @@ async fn target_of(state: &State, d: &DeliveryRow) -> anyhow::Result<Result<Targ
     })
 }
 
-async fn deliver_one(state: &State, d: &DeliveryRow) -> anyhow::Result<()> {
-    let outcome = match target_of(state, d).await? {
-        Err(reason) => Err((reason, true)),
+/// One attempt at a delivery: its target looked up, the message built and sent.
+async fn deliver_one(state: &State, d: &DeliveryRow) -> anyhow::Result<Result<(), Failure>> {
+    Ok(match target_of(state, d).await? {
+        Err(reason) => Err(Failure {
+            reason,
+            permanent: true,
+        }),
         Ok(target) => {
             let msg = Message {
                 delivery_id: d.delivery_id,
@@ -130,48 +195,11 @@ async fn deliver_one(state: &State, d: &DeliveryRow) -> anyhow::Result<()> {
                         tracing::info!(delivery = %d.delivery_id, channel = %d.channel,
                             reason = %e.reason, detail = %e.detail, "delivery attempt failed");
                     }
-                    (e.reason, e.permanent)
+                    Failure {
+                        reason: e.reason,
+                        permanent: e.permanent,
+                    }
                 })
         }
-    };
-    let now = state.clock.now();
-    let attempts = u32::try_from(d.attempts).unwrap_or(u32::MAX);
-    match outcome {
-        Ok(()) => {
-            store::deliveries::finish(&state.pool, &d.county, d.delivery_id, "sent", now, "")
-                .await?;
-            NOTIFY_DELIVERIES
-                .with_label_values(&[&d.channel, "sent"])
-                .inc();
-        }
-        Err((reason, permanent)) => match state.settings.retry.after_failure(attempts, permanent) {
-            AfterFailure::RetryIn(delay) => {
-                let at = now + Duration::from_std(delay).unwrap_or(Duration::minutes(30));
-                store::deliveries::retry_at(&state.pool, &d.county, d.delivery_id, at, &reason)
-                    .await?;
-                NOTIFY_DELIVERIES
-                    .with_label_values(&[&d.channel, "retry"])
-                    .inc();
-                tracing::info!(delivery = %d.delivery_id, channel = %d.channel, attempts,
-                    %reason, "delivery failed; will retry");
-            }
-            AfterFailure::GiveUp => {
-                store::deliveries::finish(
-                    &state.pool,
-                    &d.county,
-                    d.delivery_id,
-                    "failed",
-                    now,
-                    &reason,
-                )
-                .await?;
-                NOTIFY_DELIVERIES
-                    .with_label_values(&[&d.channel, "failed"])
-                    .inc();
-                tracing::warn!(delivery = %d.delivery_id, channel = %d.channel, attempts,
-                    %reason, "delivery failed for good");
-            }
-        },
-    }
-    Ok(())
+    })
 }

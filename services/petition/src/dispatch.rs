@@ -4,10 +4,18 @@
 //! failures with back-off until the attempts run out. Receivers drop
 //! repeats by `X-Zoufang-Delivery` (the answer's id): delivery is at least
 //! once, and exactly once for a receiver that does. Retry timing runs on
-//! wall-clock time, not the service clock (which is business time).
-use chrono::{Duration, Utc};
+//! wall-clock time, not the service clock (which is business time). The
+//! answers are a queue of the job engine (`zoufang_runtime::jobs`), which
+//! claims them county by county.
+use chrono::{DateTime, Duration, Utc};
 use tokio_util::sync::CancellationToken;
-use zoufang_runtime::{metrics::PETITION_ANSWERS, outbound, retry::AfterFailure, signing};
+use zoufang_runtime::{
+    jobs::{self, End, Failure, Queue},
+    metrics::PETITION_ANSWERS,
+    outbound,
+    retry::RetryPolicy,
+    signing,
+};
 
 use crate::{
     ops::State,
@@ -15,7 +23,7 @@ use crate::{
 };
 
 /// Answers claimed per round.
-const BATCH: i64 = 32;
+const BATCH: usize = 32;
 /// How long a claimed answer is ours before another replica may retry it.
 const LEASE_SECS: i64 = 60;
 
@@ -52,9 +60,9 @@ pub async fn listen(state: State, shutdown: CancellationToken) {
 /// Runs until `shutdown`.
 pub async fn run(state: State, shutdown: CancellationToken) {
     let (interval, wake) = (state.settings.dispatch_interval, state.wake.clone());
-    zoufang_runtime::server::every_or_woken(
+    jobs::every(
         interval,
-        &wake,
+        Some(&wake),
         shutdown,
         "answer dispatch round",
         || run_once(&state),
@@ -64,27 +72,76 @@ pub async fn run(state: State, shutdown: CancellationToken) {
 
 /// Sends every due answer.
 pub async fn run_once(state: &State) -> anyhow::Result<()> {
-    loop {
-        let now = Utc::now();
-        let claimed =
-            store::replies::claim_due(&state.pool, now, now + Duration::seconds(LEASE_SECS), BATCH)
-                .await?;
-        let results = futures::future::join_all(claimed.iter().map(|r| deliver(state, r))).await;
-        for r in results {
-            r?;
+    jobs::drain(&Answers(state), BATCH, Duration::seconds(LEASE_SECS)).await?;
+    Ok(())
+}
+
+/// The answers as the job engine's queue.
+struct Answers<'a>(&'a State);
+
+impl Queue for Answers<'_> {
+    type Job = ReplyRow;
+
+    fn name(&self) -> &'static str {
+        "petition.answer"
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+
+    fn policy(&self) -> RetryPolicy {
+        self.0.settings.retry
+    }
+
+    async fn counties(&self, now: DateTime<Utc>) -> sqlx::Result<Vec<String>> {
+        store::replies::due_counties(&self.0.pool, now).await
+    }
+
+    async fn claim(
+        &self,
+        county: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> sqlx::Result<Vec<ReplyRow>> {
+        store::replies::claim_due(&self.0.pool, county, now, lease_until, limit).await
+    }
+
+    async fn attempt(&self, r: &ReplyRow) -> anyhow::Result<Result<(), Failure>> {
+        push(self.0, r).await
+    }
+
+    fn attempts(&self, r: &ReplyRow) -> u32 {
+        u32::try_from(r.attempts).unwrap_or(u32::MAX)
+    }
+
+    async fn record(&self, r: &ReplyRow, end: &End, at: DateTime<Utc>) -> sqlx::Result<()> {
+        let pool = &self.0.pool;
+        match end {
+            End::Done => store::replies::finish(pool, &r.county, r.reply_id, "sent", at, "").await,
+            End::Retry { at: next, reason } => {
+                store::replies::retry_at(pool, &r.county, r.reply_id, *next, reason).await
+            }
+            End::GaveUp { reason } => {
+                store::replies::finish(pool, &r.county, r.reply_id, "failed", at, reason).await
+            }
         }
-        if (claimed.len() as i64) < BATCH {
-            return Ok(());
+    }
+
+    fn observe(&self, r: &ReplyRow, end: &End) {
+        PETITION_ANSWERS.with_label_values(&[end.label()]).inc();
+        match end {
+            End::Done => {}
+            End::Retry { reason, .. } => tracing::info!(reply = %r.reply_id,
+                attempts = r.attempts, %reason, "answer push failed; will retry"),
+            End::GaveUp { reason } => tracing::warn!(reply = %r.reply_id,
+                attempts = r.attempts, %reason, "answer push failed for good"),
         }
     }
 }
 
-/// Why a push failed, and whether trying again can help.
-struct Failure {
-    reason: String,
-    permanent: bool,
-}
-
+/// One push of an answer to its source's callback URL.
 async fn push(state: &State, r: &ReplyRow) -> anyhow::Result<Result<(), Failure>> {
     let Some(source) = store::sources::by_name(&state.pool, &r.source_system).await? else {
         return Ok(Err(Failure {
@@ -165,43 +222,4 @@ async fn push(state: &State, r: &ReplyRow) -> anyhow::Result<Result<(), Failure>
             })
         }
     })
-}
-
-async fn deliver(state: &State, r: &ReplyRow) -> anyhow::Result<()> {
-    let outcome = push(state, r).await?;
-    let now = Utc::now();
-    match outcome {
-        Ok(()) => {
-            store::replies::finish(&state.pool, &r.county, r.reply_id, "sent", now, "").await?;
-            PETITION_ANSWERS.with_label_values(&["sent"]).inc();
-        }
-        Err(f) => {
-            let attempts = u32::try_from(r.attempts).unwrap_or(u32::MAX);
-            match state.settings.retry.after_failure(attempts, f.permanent) {
-                AfterFailure::RetryIn(delay) => {
-                    let at = now + Duration::from_std(delay).unwrap_or(Duration::minutes(30));
-                    tracing::info!(reply = %r.reply_id, attempts, reason = %f.reason,
-                        "answer push failed; will retry");
-                    store::replies::retry_at(&state.pool, &r.county, r.reply_id, at, &f.reason)
-                        .await?;
-                    PETITION_ANSWERS.with_label_values(&["retry"]).inc();
-                }
-                AfterFailure::GiveUp => {
-                    tracing::warn!(reply = %r.reply_id, attempts, reason = %f.reason,
-                        "answer push failed for good");
-                    store::replies::finish(
-                        &state.pool,
-                        &r.county,
-                        r.reply_id,
-                        "failed",
-                        now,
-                        &f.reason,
-                    )
-                    .await?;
-                    PETITION_ANSWERS.with_label_values(&["failed"]).inc();
-                }
-            }
-        }
-    }
-    Ok(())
 }

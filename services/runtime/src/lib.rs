@@ -14,6 +14,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod fields;
+pub mod jobs;
 pub mod metrics;
 pub mod outbound;
 pub mod outbox;

@@ -72,7 +72,7 @@ pub async fn enqueue(conn: &mut PgConnection, event: NewEvent) -> sqlx::Result<U
 }
 
 /// The outbox row of one event, for a statement that writes the event
-/// itself as one part of a bigger statement (see [`insert_deferred_wake`]).
+/// itself as one part of a bigger statement (see [`OutboxRow::push_cte`]).
 #[derive(Debug, Clone)]
 pub struct OutboxRow {
     /// The 6-digit county, zero-padded.
@@ -104,8 +104,7 @@ impl NewEvent {
 }
 
 impl OutboxRow {
-    /// Binds the six values in the column order of [`enqueue`] and
-    /// [`insert_deferred_wake`].
+    /// Binds the six values in the column order of [`enqueue`].
     pub fn bind<'q>(
         self,
         query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
@@ -120,34 +119,41 @@ impl OutboxRow {
     }
 }
 
-/// An `INSERT INTO outbox` of one [`OutboxRow`] bound at `$first` to
-/// `$first + 5`, written once for each row of the CTE `gate` (so a statement
-/// writes its event only when its state change happened), to use as a
-/// data-modifying CTE of the statement that makes the state change: one
-/// statement is one transaction, so the event still commits with the change.
-///
-/// It also asks the outbox trigger not to NOTIFY inside the transaction:
-/// the caller calls [`wake`] after the statement instead. A NOTIFY queued in
-/// a transaction takes a database-wide lock held through its commit, so
-/// every transaction that notifies commits alone, each waiting for its own
-/// WAL flush (16 clients of INSERT + pg_notify: about a tenth of the plain
-/// INSERT rate on the benchmark machine). A wake-up lost to a crash between
-/// commit and [`wake`] only delays the event to the relay's next poll.
-/// (Inside an explicit transaction the setting lasts until its end, so
-/// wake after that commit.)
-pub fn insert_deferred_wake(first: usize, gate: &str) -> String {
-    let p = |i: usize| format!("${}", first + i);
-    format!(
-        "INSERT INTO outbox (county, event_id, routing_key, subject, payload, trace_headers)
-         SELECT {}::char(6), {}::uuid, {}::text, {}::text, {}::bytea, {}::jsonb
-         FROM {gate}, (SELECT set_config('{WAKE_SETTING}', 'after_commit', true)) AS deferred_wake",
-        p(0),
-        p(1),
-        p(2),
-        p(3),
-        p(4),
-        p(5),
-    )
+impl OutboxRow {
+    /// Adds this event to the statement `query` is building, as the
+    /// data-modifying CTE `name AS (INSERT INTO outbox …)`, binding the
+    /// row's values at the builder's next parameters and writing it once
+    /// for each row of the CTE `gate` (so the event is written only when the
+    /// state change happened). Push it between the statement's CTEs (the
+    /// commas are the caller's): one statement is one transaction, so the
+    /// event still commits with the change.
+    ///
+    /// It also asks the outbox trigger not to NOTIFY inside the transaction:
+    /// the caller calls [`wake`] after the statement instead. A NOTIFY queued in
+    /// a transaction takes a database-wide lock held through its commit, so
+    /// every transaction that notifies commits alone, each waiting for its own
+    /// WAL flush (16 clients of INSERT + pg_notify: about a tenth of the plain
+    /// INSERT rate on the benchmark machine). A wake-up lost to a crash between
+    /// commit and [`wake`] only delays the event to the relay's next poll.
+    /// (Inside an explicit transaction the setting lasts until its end, so
+    /// wake after that commit.)
+    pub fn push_cte(self, query: &mut sqlx::QueryBuilder<sqlx::Postgres>, name: &str, gate: &str) {
+        query.push(format_args!(
+            "{name} AS (
+            INSERT INTO outbox (county, event_id, routing_key, subject, payload, trace_headers)
+            SELECT "
+        ));
+        query.push_bind(self.county).push("::char(6), ");
+        query.push_bind(self.event_id).push("::uuid, ");
+        query.push_bind(self.routing_key).push("::text, ");
+        query.push_bind(self.subject).push("::text, ");
+        query.push_bind(self.payload).push("::bytea, ");
+        query.push_bind(self.trace_headers).push(format_args!(
+            "::jsonb
+            FROM {gate}, (SELECT set_config('{WAKE_SETTING}', 'after_commit', true)) AS deferred_wake
+         )"
+        ));
+    }
 }
 
 /// The transaction-local setting by which a statement tells the outbox
@@ -155,7 +161,7 @@ pub fn insert_deferred_wake(first: usize, gate: &str) -> String {
 const WAKE_SETTING: &str = "zoufang.outbox_wake";
 
 /// Wakes the relays of this schema's outbox (every replica's listens) after
-/// the commit of `event_ids`, written with [`insert_deferred_wake`] (or let
+/// the commit of `event_ids`, written with [`OutboxRow::push_cte`] (or let
 /// a [`Waker`] do it, off the caller's path): name
 /// every event the transaction wrote, since a relay that has published all
 /// the named ones already does nothing. Run outside any transaction that
@@ -697,7 +703,7 @@ mod tests {
         db.drop_now().await;
     }
 
-    /// An event written with `insert_deferred_wake` wakes no relay from
+    /// An event written with `OutboxRow::push_cte` wakes no relay from
     /// inside its statement (no NOTIFY, so no commit lock); `wake` does,
     /// naming it; and the setting ends with the statement, so a plain
     /// `enqueue` on the same connection still notifies through the trigger.
@@ -717,14 +723,12 @@ mod tests {
         let mut conn = pool.acquire().await.unwrap();
         let row = event(1).into_row();
         let id = row.event_id;
-        let sql = format!(
-            "WITH gate AS (SELECT 1), event AS ({}) SELECT 1",
-            insert_deferred_wake(1, "gate")
-        );
-        row.bind(sqlx::query(sqlx::AssertSqlSafe(sql)))
-            .execute(&mut *conn)
-            .await
-            .unwrap();
+        // The gate binds a parameter of its own, so the event's come after it.
+        let mut query = sqlx::QueryBuilder::new("WITH gate AS (SELECT 1 WHERE ");
+        query.push_bind(7_i32).push("::int = 7), ");
+        row.push_cte(&mut query, "event", "gate");
+        query.push(" SELECT 1");
+        query.build().execute(&mut *conn).await.unwrap();
         let written: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE event_id = $1")
             .bind(id)
             .fetch_one(&mut *conn)

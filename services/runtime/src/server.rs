@@ -377,33 +377,6 @@ impl Base {
     }
 }
 
-/// Runs `round` every `interval` and whenever `wake` is notified, until
-/// `shutdown`; a failed round is logged as `what` and the loop goes on (the
-/// dispatchers of notifications and petition answers).
-pub async fn every_or_woken<F, Fut>(
-    interval: Duration,
-    wake: &tokio::sync::Notify,
-    shutdown: CancellationToken,
-    what: &str,
-    mut round: F,
-) where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = anyhow::Result<()>>,
-{
-    let mut tick = tokio::time::interval(interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            _ = tick.tick() => {}
-            () = wake.notified() => {}
-        }
-        if let Err(e) = round().await {
-            tracing::warn!(error = %format!("{e:#}"), "{what} failed");
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

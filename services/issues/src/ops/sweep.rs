@@ -2,15 +2,18 @@
 //! per threshold and deadline, and `.sign_overdue` once for an escalation
 //! its department did not sign for (签收) in time. Claiming and marking happen in one statement
 //! with SKIP LOCKED, in the transaction that writes the events, so two
-//! replicas sweeping at once never announce the same crossing twice.
+//! replicas sweeping at once never announce the same crossing twice. The
+//! crossings are sweeps of the job engine (`zoufang_runtime::jobs`).
 use std::time::Duration;
 
 use chrono::Utc;
+use sqlx::PgConnection;
 use tokio_util::sync::CancellationToken;
 use zoufang_proto::issues::v1::{SweepDeadlinesRequest, SweepDeadlinesResponse};
 use zoufang_runtime::{
     ServiceResult,
     auth::{Claims, roles},
+    jobs::{self, Sweep, Swept},
     outbox::{self, NewEvent},
 };
 
@@ -21,7 +24,64 @@ use crate::{
 };
 
 /// Rows claimed per transaction.
-const BATCH: i64 = 500;
+const BATCH: usize = 500;
+
+/// The crossings of one threshold, as a sweep of the job engine (which
+/// claims them county by county).
+struct Crossed<'a> {
+    state: &'a State,
+    mark: Mark,
+    verb: &'static str,
+}
+
+impl Sweep for Crossed<'_> {
+    fn name(&self) -> &'static str {
+        match self.mark {
+            Mark::Overdue => "issues.overdue",
+            Mark::DueSoon => "issues.due_soon",
+            Mark::SignOverdue => "issues.sign_overdue",
+        }
+    }
+
+    async fn counties(&self) -> sqlx::Result<Vec<String>> {
+        let now = Utc::now();
+        issues::crossed_counties(
+            &self.state.pool,
+            self.mark,
+            now,
+            now + self.state.settings.due_soon,
+        )
+        .await
+    }
+
+    async fn batch(
+        &self,
+        tx: &mut PgConnection,
+        county: &str,
+        limit: i64,
+    ) -> anyhow::Result<Swept> {
+        let now = Utc::now();
+        let due_soon_until = now + self.state.settings.due_soon;
+        let rows = issues::claim_crossed(tx, self.mark, county, now, due_soon_until, limit).await?;
+        for row in &rows {
+            let note = row.deadline.map(|d| d.to_rfc3339()).unwrap_or_default();
+            outbox::enqueue(
+                tx,
+                NewEvent::new(
+                    routing_key(self.verb),
+                    &row.region_code,
+                    format!("issues/{}", row.issue_id),
+                    &view::event(row, self.verb, SYSTEM, &note),
+                ),
+            )
+            .await?;
+        }
+        Ok(Swept {
+            claimed: rows.len(),
+            done: rows.len(),
+        })
+    }
+}
 
 /// Sweeps once; returns (due_soon, overdue, sign_overdue) events written.
 pub async fn sweep_once(state: &State) -> anyhow::Result<(usize, usize, usize)> {
@@ -31,34 +91,11 @@ pub async fn sweep_once(state: &State) -> anyhow::Result<(usize, usize, usize)> 
         (Mark::DueSoon, "due_soon"),
         (Mark::SignOverdue, "sign_overdue"),
     ] {
-        loop {
-            let now = Utc::now();
-            let mut tx = state.pool.begin().await?;
-            let rows =
-                issues::claim_crossed(&mut tx, mark, now, now + state.settings.due_soon, BATCH)
-                    .await?;
-            for row in &rows {
-                let note = row.deadline.map(|d| d.to_rfc3339()).unwrap_or_default();
-                outbox::enqueue(
-                    &mut tx,
-                    NewEvent::new(
-                        routing_key(verb),
-                        &row.region_code,
-                        format!("issues/{}", row.issue_id),
-                        &view::event(row, verb, SYSTEM, &note),
-                    ),
-                )
-                .await?;
-            }
-            tx.commit().await?;
-            match mark {
-                Mark::Overdue => counts.1 += rows.len(),
-                Mark::SignOverdue => counts.2 += rows.len(),
-                Mark::DueSoon => counts.0 += rows.len(),
-            }
-            if (rows.len() as i64) < BATCH {
-                break;
-            }
+        let n = jobs::sweep(&state.pool, &Crossed { state, mark, verb }, BATCH).await?;
+        match mark {
+            Mark::Overdue => counts.1 += n,
+            Mark::SignOverdue => counts.2 += n,
+            Mark::DueSoon => counts.0 += n,
         }
     }
     Ok(counts)
@@ -66,19 +103,14 @@ pub async fn sweep_once(state: &State) -> anyhow::Result<(usize, usize, usize)> 
 
 /// Sweeps every `interval` until shutdown.
 pub async fn run(state: State, interval: Duration, shutdown: CancellationToken) {
-    loop {
-        match sweep_once(&state).await {
-            Ok((0, 0, 0)) => {}
-            Ok((due_soon, overdue, sign_overdue)) => {
-                tracing::info!(due_soon, overdue, sign_overdue, "deadline sweep")
-            }
-            Err(e) => tracing::warn!(error = format!("{e:#}"), "deadline sweep failed"),
+    jobs::every(interval, None, shutdown, "deadline sweep", || async {
+        let (due_soon, overdue, sign_overdue) = sweep_once(&state).await?;
+        if (due_soon, overdue, sign_overdue) != (0, 0, 0) {
+            tracing::info!(due_soon, overdue, sign_overdue, "deadline sweep");
         }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = shutdown.cancelled() => break,
-        }
-    }
+        Ok(())
+    })
+    .await;
 }
 
 /// Sweeps now, on an admin's request.

@@ -229,12 +229,65 @@ pub enum Mark {
     SignOverdue,
 }
 
-/// Claims up to `limit` open issues that crossed a threshold and were not yet
-/// announced for their current deadline, marking them in the same statement.
-/// Row locks with SKIP LOCKED make two sweepers split the work, never share it.
+/// The rows a sweep for a mark claims: open issues past the threshold
+/// (`$1` now, `$2` the end of the due-soon window) not yet announced for
+/// their current deadline.
+macro_rules! crossed {
+    (Overdue) => {
+        "deadline IS NOT NULL AND deadline < $1
+         AND state IN ('open', 'assigned', 'in_progress', 'escalated', 'reopened')
+         AND overdue_emitted_for IS DISTINCT FROM deadline"
+    };
+    (DueSoon) => {
+        "deadline IS NOT NULL AND deadline >= $1 AND deadline <= $2
+         AND state IN ('open', 'assigned', 'in_progress', 'escalated', 'reopened')
+         AND due_soon_emitted_for IS DISTINCT FROM deadline"
+    };
+    (SignOverdue) => {
+        "state = 'escalated' AND signed_at IS NULL AND sign_deadline < $1
+         AND sign_overdue_emitted_for IS DISTINCT FROM sign_deadline
+         AND $2::timestamptz IS NOT NULL"
+    };
+}
+
+/// The counties with issues a sweep for `mark` would claim: a read without
+/// locks, so it may ask every shard.
+pub async fn crossed_counties(
+    exec: impl PgExecutor<'_>,
+    mark: Mark,
+    now: DateTime<Utc>,
+    due_soon_until: DateTime<Utc>,
+) -> sqlx::Result<Vec<String>> {
+    let sql = match mark {
+        Mark::Overdue => concat!(
+            "SELECT DISTINCT county FROM issues WHERE ",
+            crossed!(Overdue)
+        ),
+        Mark::DueSoon => concat!(
+            "SELECT DISTINCT county FROM issues WHERE ",
+            crossed!(DueSoon)
+        ),
+        Mark::SignOverdue => concat!(
+            "SELECT DISTINCT county FROM issues WHERE ",
+            crossed!(SignOverdue)
+        ),
+    };
+    sqlx::query_scalar(sql)
+        .bind(now)
+        .bind(due_soon_until)
+        .fetch_all(exec)
+        .await
+}
+
+/// Claims up to `limit` of `county`'s open issues that crossed a threshold
+/// and were not yet announced for their current deadline, marking them in
+/// the same statement. Row locks with SKIP LOCKED make two sweepers split
+/// the work, never share it; one county per claim, because Citus locks rows
+/// only in a single-shard statement.
 pub async fn claim_crossed(
     conn: &mut PgConnection,
     mark: Mark,
+    county: &str,
     now: DateTime<Utc>,
     due_soon_until: DateTime<Utc>,
     limit: i64,
@@ -242,33 +295,33 @@ pub async fn claim_crossed(
     let sql = match mark {
         Mark::Overdue => concat!(
             "UPDATE issues SET overdue_emitted_for = deadline
-             WHERE (county, issue_id) IN (
+             WHERE county = $4::char(6) AND (county, issue_id) IN (
                SELECT county, issue_id FROM issues
-               WHERE deadline IS NOT NULL AND deadline < $1
-                 AND state IN ('open', 'assigned', 'in_progress', 'escalated', 'reopened')
-                 AND overdue_emitted_for IS DISTINCT FROM deadline
+               WHERE county = $4::char(6) AND ",
+            crossed!(Overdue),
+            "
                ORDER BY deadline LIMIT $3 FOR UPDATE SKIP LOCKED)
              RETURNING ",
             columns!()
         ),
         Mark::DueSoon => concat!(
             "UPDATE issues SET due_soon_emitted_for = deadline
-             WHERE (county, issue_id) IN (
+             WHERE county = $4::char(6) AND (county, issue_id) IN (
                SELECT county, issue_id FROM issues
-               WHERE deadline IS NOT NULL AND deadline >= $1 AND deadline <= $2
-                 AND state IN ('open', 'assigned', 'in_progress', 'escalated', 'reopened')
-                 AND due_soon_emitted_for IS DISTINCT FROM deadline
+               WHERE county = $4::char(6) AND ",
+            crossed!(DueSoon),
+            "
                ORDER BY deadline LIMIT $3 FOR UPDATE SKIP LOCKED)
              RETURNING ",
             columns!()
         ),
         Mark::SignOverdue => concat!(
             "UPDATE issues SET sign_overdue_emitted_for = sign_deadline
-             WHERE (county, issue_id) IN (
+             WHERE county = $4::char(6) AND (county, issue_id) IN (
                SELECT county, issue_id FROM issues
-               WHERE state = 'escalated' AND signed_at IS NULL AND sign_deadline < $1
-                 AND sign_overdue_emitted_for IS DISTINCT FROM sign_deadline
-                 AND $2::timestamptz IS NOT NULL
+               WHERE county = $4::char(6) AND ",
+            crossed!(SignOverdue),
+            "
                ORDER BY sign_deadline LIMIT $3 FOR UPDATE SKIP LOCKED)
              RETURNING ",
             columns!()
@@ -278,6 +331,7 @@ pub async fn claim_crossed(
         .bind(now)
         .bind(due_soon_until)
         .bind(limit)
+        .bind(county)
         .fetch_all(conn)
         .await
 }

@@ -1,10 +1,13 @@
 //! What happens after the first message: the escalation ladder of overdue
 //! items, each person's open items, and the daily digest.
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 use zoufang_proto::events::v1::IssueChanged;
-use zoufang_runtime::fields::{county_of, to_chrono};
+use zoufang_runtime::{
+    fields::{county_of, to_chrono},
+    jobs::{self, Sweep, Swept},
+};
 
 use super::{State, fanout};
 use crate::{
@@ -94,41 +97,72 @@ pub async fn apply(
     Ok(())
 }
 
+/// Escalations claimed per transaction.
+const ESCALATION_BATCH: usize = 100;
+
 /// Moves every overdue item whose time on its rung is up one rung higher,
 /// paging that rung's audience; returns how many climbed.
 pub async fn escalate_due(state: &State) -> anyhow::Result<usize> {
     let now = state.clock.now();
-    let mut tx = state.pool.begin().await?;
-    let due = store::followups::due_escalations(&mut tx, now, 100).await?;
-    for e in &due {
-        let level = u32::try_from(e.level).unwrap_or(0);
-        let Some(rung) = ladder::next(level) else {
-            store::followups::stop_ladder(&mut tx, &e.county, e.issue_id).await?;
-            continue;
-        };
-        let fact = Fact {
-            kind: rung.kind,
-            fact_key: overdue_key(&e.issue_id.to_string(), e.deadline.timestamp(), rung.level),
-            subject_type: "issue",
-            subject_id: e.issue_id.to_string(),
-            region_code: e.region_code.clone(),
-            urgent: e.urgent,
-            vars: e.vars.0.clone(),
-            audience: rung.role.map(Audience::Role).into_iter().collect(),
-        };
-        fanout::publish(&mut tx, state, &fact, now).await?;
-        let next_at = ladder::next(rung.level).map(|_| now + step(state));
-        store::followups::climb(
-            &mut tx,
-            &e.county,
-            e.issue_id,
-            i32::try_from(rung.level).unwrap_or(i32::MAX),
-            next_at,
-        )
-        .await?;
+    jobs::sweep(&state.pool, &Escalations { state, now }, ESCALATION_BATCH).await
+}
+
+/// The items due to climb at `now`, as a sweep of the job engine (which
+/// claims them county by county).
+struct Escalations<'a> {
+    state: &'a State,
+    now: DateTime<Utc>,
+}
+
+impl Sweep for Escalations<'_> {
+    fn name(&self) -> &'static str {
+        "notify.escalation"
     }
-    tx.commit().await?;
-    Ok(due.len())
+
+    async fn counties(&self) -> sqlx::Result<Vec<String>> {
+        store::followups::escalation_counties(&self.state.pool, self.now).await
+    }
+
+    async fn batch(
+        &self,
+        tx: &mut PgConnection,
+        county: &str,
+        limit: i64,
+    ) -> anyhow::Result<Swept> {
+        let (state, now) = (self.state, self.now);
+        let due = store::followups::due_escalations(tx, county, now, limit).await?;
+        for e in &due {
+            let level = u32::try_from(e.level).unwrap_or(0);
+            let Some(rung) = ladder::next(level) else {
+                store::followups::stop_ladder(tx, &e.county, e.issue_id).await?;
+                continue;
+            };
+            let fact = Fact {
+                kind: rung.kind,
+                fact_key: overdue_key(&e.issue_id.to_string(), e.deadline.timestamp(), rung.level),
+                subject_type: "issue",
+                subject_id: e.issue_id.to_string(),
+                region_code: e.region_code.clone(),
+                urgent: e.urgent,
+                vars: e.vars.0.clone(),
+                audience: rung.role.map(Audience::Role).into_iter().collect(),
+            };
+            fanout::publish(tx, state, &fact, now).await?;
+            let next_at = ladder::next(rung.level).map(|_| now + step(state));
+            store::followups::climb(
+                tx,
+                &e.county,
+                e.issue_id,
+                i32::try_from(rung.level).unwrap_or(i32::MAX),
+                next_at,
+            )
+            .await?;
+        }
+        Ok(Swept {
+            claimed: due.len(),
+            done: due.len(),
+        })
+    }
 }
 
 /// Sends the day's digests that are due; returns how many went out.

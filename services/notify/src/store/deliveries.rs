@@ -71,26 +71,47 @@ pub async fn insert(conn: &mut PgConnection, d: &DeliveryRow) -> sqlx::Result<bo
     Ok(done.rows_affected() == 1)
 }
 
-/// Leases up to `limit` deliveries due at `now` (and any whose lease
-/// expired) until `lease_until`, counting the attempt.
+/// The counties with deliveries due at `now` (or whose lease expired): a
+/// read without locks, so it may ask every shard.
+pub async fn due_counties<'e>(
+    exec: impl PgExecutor<'e>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT county FROM deliveries
+         WHERE (state = 'pending' AND next_at <= $1)
+            OR (state = 'sending' AND locked_until < $1)",
+    )
+    .bind(now)
+    .fetch_all(exec)
+    .await
+}
+
+/// Leases up to `limit` of `county`'s deliveries due at `now` (and any whose
+/// lease expired) until `lease_until`, counting the attempt. One county per
+/// claim: Citus locks rows only in a single-shard statement.
 pub async fn claim_due<'e>(
     exec: impl PgExecutor<'e>,
+    county: &str,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<Vec<DeliveryRow>> {
     sqlx::query_as(concat!(
-        "UPDATE deliveries d SET state = 'sending', attempts = d.attempts + 1, locked_until = $2
+        "UPDATE deliveries d SET state = 'sending', attempts = d.attempts + 1, locked_until = $3
          FROM (SELECT county, delivery_id FROM deliveries
-               WHERE (state = 'pending' AND next_at <= $1)
-                  OR (state = 'sending' AND locked_until < $1)
-               ORDER BY next_at LIMIT $3 FOR UPDATE SKIP LOCKED) due
-         WHERE d.county = due.county AND d.delivery_id = due.delivery_id
+               WHERE county = $1::char(6)
+                 AND ((state = 'pending' AND next_at <= $2)
+                      OR (state = 'sending' AND locked_until < $2))
+               ORDER BY next_at LIMIT $4 FOR UPDATE SKIP LOCKED) due
+         WHERE d.county = $1::char(6) AND d.county = due.county
+           AND d.delivery_id = due.delivery_id
          RETURNING ",
         "d.county, d.delivery_id, d.notification_id, d.channel, d.target, d.fact_key, d.kind, \
          d.title, d.body, d.sms_text, d.link, d.subject_type, d.subject_id, d.region_code, \
          d.urgent, d.state, d.attempts, d.next_at, d.last_error, d.created_at, d.sent_at"
     ))
+    .bind(county)
     .bind(now)
     .bind(lease_until)
     .bind(limit)

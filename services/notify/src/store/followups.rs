@@ -57,20 +57,35 @@ pub async fn stop_ladder(
     Ok(())
 }
 
-/// Locks up to `limit` items due to climb at `now` (skipping ones another
-/// replica holds).
+/// The counties with items due to climb at `now`: a read without locks, so
+/// it may ask every shard.
+pub async fn escalation_counties(
+    exec: impl PgExecutor<'_>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT DISTINCT county FROM escalations WHERE next_at <= $1")
+        .bind(now)
+        .fetch_all(exec)
+        .await
+}
+
+/// Locks up to `limit` of `county`'s items due to climb at `now` (skipping
+/// ones another replica holds). One county per claim: Citus locks rows only
+/// in a single-shard statement.
 pub async fn due_escalations(
     conn: &mut PgConnection,
+    county: &str,
     now: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<Vec<EscalationRow>> {
     sqlx::query_as(
         "SELECT county, issue_id, deadline, level, next_at, vars, region_code, urgent
-         FROM escalations WHERE next_at <= $1
+         FROM escalations WHERE county = $3::char(6) AND next_at <= $1
          ORDER BY next_at LIMIT $2 FOR UPDATE SKIP LOCKED",
     )
     .bind(now)
     .bind(limit)
+    .bind(county)
     .fetch_all(conn)
     .await
 }

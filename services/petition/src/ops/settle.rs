@@ -4,7 +4,9 @@
 //! on the service clock does it, several replicas sharing rows by SKIP LOCKED.
 use std::time::Duration;
 
+use sqlx::PgConnection;
 use tokio_util::sync::CancellationToken;
+use zoufang_runtime::jobs::{self, Sweep, Swept};
 
 use super::{State, record::record, view};
 use crate::{
@@ -13,38 +15,64 @@ use crate::{
 };
 
 /// Cases settled per transaction.
-const BATCH: i64 = 200;
+const BATCH: usize = 200;
 
-/// Settles every case whose appeal window has run out; returns how many.
-pub async fn settle_once(state: &State) -> anyhow::Result<usize> {
-    let mut total = 0;
-    loop {
-        let now = state.clock.now();
-        let mut tx = state.pool.begin().await?;
-        let rows =
-            store::cases::claim_lapsed(&mut tx, now - chrono::Duration::days(APPEAL_DAYS), BATCH)
-                .await?;
-        let claimed = rows.len();
+/// The cases whose appeal window has run out, as a sweep of the job engine
+/// (which claims them county by county).
+struct Lapsed<'a>(&'a State);
+
+impl Lapsed<'_> {
+    /// Answers before this have had their appeal window run out.
+    fn answered_before(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+        now - chrono::Duration::days(APPEAL_DAYS)
+    }
+}
+
+impl Sweep for Lapsed<'_> {
+    fn name(&self) -> &'static str {
+        "petition.settle"
+    }
+
+    async fn counties(&self) -> sqlx::Result<Vec<String>> {
+        let before = self.answered_before(self.0.clock.now());
+        store::cases::lapsed_counties(&self.0.pool, before).await
+    }
+
+    async fn batch(
+        &self,
+        tx: &mut PgConnection,
+        county: &str,
+        limit: i64,
+    ) -> anyhow::Result<Swept> {
+        let now = self.0.clock.now();
+        let rows = store::cases::claim_lapsed(tx, county, self.answered_before(now), limit).await?;
+        let mut swept = Swept {
+            claimed: rows.len(),
+            done: 0,
+        };
         for mut row in rows {
             let settled = view::clock_of(&row).settle(now);
             if settled.stage == view::stage_of(&row) {
                 continue;
             }
             view::apply_clock(&mut row, &settled);
-            let saved = store::cases::save(&mut tx, &row, now).await?;
+            let saved = store::cases::save(tx, &row, now).await?;
             let extras = view::Extras {
                 note: format!("{APPEAL_DAYS}日内未申请复查（复核），依规办结"),
                 ..Default::default()
             };
-            record(&mut tx, &saved, Change::Finalized, "system", &extras, now).await?;
-            total += 1;
+            record(tx, &saved, Change::Finalized, "system", &extras, now).await?;
+            swept.done += 1;
         }
-        tx.commit().await?;
-        if (claimed as i64) < BATCH {
-            break;
-        }
+        Ok(swept)
     }
+}
+
+/// Settles every case whose appeal window has run out; returns how many.
+pub async fn settle_once(state: &State) -> anyhow::Result<usize> {
+    let total = jobs::sweep(&state.pool, &Lapsed(state), BATCH).await?;
     if total > 0 {
+        // Finality is answered to the sources: wake the answer dispatcher.
         state.wake.notify_one();
     }
     Ok(total)
@@ -52,15 +80,12 @@ pub async fn settle_once(state: &State) -> anyhow::Result<usize> {
 
 /// Settles every `interval` until shutdown.
 pub async fn run(state: State, interval: Duration, shutdown: CancellationToken) {
-    loop {
-        match settle_once(&state).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(settled = n, "cases became final"),
-            Err(e) => tracing::warn!(error = %format!("{e:#}"), "settling cases failed"),
+    jobs::every(interval, None, shutdown, "settling cases", || async {
+        let settled = settle_once(&state).await?;
+        if settled > 0 {
+            tracing::info!(settled, "cases became final");
         }
-        tokio::select! {
-            () = tokio::time::sleep(interval) => {}
-            () = shutdown.cancelled() => break,
-        }
-    }
+        Ok(())
+    })
+    .await;
 }

@@ -263,22 +263,41 @@ pub async fn list(db: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Vec<CaseR
     .await
 }
 
-/// Replied or reviewed cases answered before `answered_before` (their appeal
-/// window has run out), locked for this transaction; other replicas skip them.
+/// The counties with replied or reviewed cases answered before
+/// `answered_before`: a read without locks, so it may ask every shard.
+pub async fn lapsed_counties(
+    db: impl PgExecutor<'_>,
+    answered_before: DateTime<Utc>,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT county FROM cases
+         WHERE stage IN ('replied', 'reviewed') AND answered_at < $1",
+    )
+    .bind(answered_before)
+    .fetch_all(db)
+    .await
+}
+
+/// `county`'s replied or reviewed cases answered before `answered_before`
+/// (their appeal window has run out), locked for this transaction; other
+/// replicas skip them. One county per claim: Citus locks rows only in a
+/// single-shard statement.
 pub async fn claim_lapsed(
     conn: &mut PgConnection,
+    county: &str,
     answered_before: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<Vec<CaseRow>> {
     sqlx::query_as(
         "SELECT * FROM cases
-         WHERE stage IN ('replied', 'reviewed') AND answered_at < $1
+         WHERE county = $3::char(6) AND stage IN ('replied', 'reviewed') AND answered_at < $1
          ORDER BY answered_at
          LIMIT $2
          FOR UPDATE SKIP LOCKED",
     )
     .bind(answered_before)
     .bind(limit)
+    .bind(county)
     .fetch_all(conn)
     .await
 }

@@ -41,26 +41,43 @@ pub async fn enqueue(conn: &mut PgConnection, row: &ReplyRow) -> sqlx::Result<()
     Ok(())
 }
 
-/// Claims up to `limit` due answers until `lease_until` (several replicas
-/// share the work; a claim whose holder died expires).
+/// The counties with answers due at `now` (or whose lease expired): a read
+/// without locks, so it may ask every shard.
+pub async fn due_counties(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT county FROM replies
+         WHERE state IN ('pending', 'sending') AND next_at <= $1
+           AND (locked_until IS NULL OR locked_until < $1)",
+    )
+    .bind(now)
+    .fetch_all(pool)
+    .await
+}
+
+/// Claims up to `limit` of `county`'s due answers until `lease_until`
+/// (several replicas share the work; a claim whose holder died expires).
+/// One county per claim: Citus locks rows only in a single-shard statement.
 pub async fn claim_due(
     pool: &PgPool,
+    county: &str,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<Vec<ReplyRow>> {
     sqlx::query_as(
-        "UPDATE replies r SET state = 'sending', locked_until = $2, attempts = r.attempts + 1
+        "UPDATE replies r SET state = 'sending', locked_until = $3, attempts = r.attempts + 1
          FROM (SELECT county, reply_id FROM replies
-               WHERE state IN ('pending', 'sending') AND next_at <= $1
-                 AND (locked_until IS NULL OR locked_until < $1)
+               WHERE county = $1::char(6)
+                 AND state IN ('pending', 'sending') AND next_at <= $2
+                 AND (locked_until IS NULL OR locked_until < $2)
                ORDER BY next_at
-               LIMIT $3
+               LIMIT $4
                FOR UPDATE SKIP LOCKED) due
-         WHERE r.county = due.county AND r.reply_id = due.reply_id
+         WHERE r.county = $1::char(6) AND r.county = due.county AND r.reply_id = due.reply_id
          RETURNING r.county, r.reply_id, r.case_id, r.source_system, r.change, r.body, r.state,
                    r.attempts, r.next_at, r.last_error, r.created_at, r.sent_at",
     )
+    .bind(county)
     .bind(now)
     .bind(lease_until)
     .bind(limit)

@@ -1,10 +1,8 @@
 //! Visits (走访记录) and the items raised on them.
-use std::sync::LazyLock;
-
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgExecutor, Row as _};
+use sqlx::{PgConnection, PgExecutor, QueryBuilder, Row as _};
 use uuid::Uuid;
-use zoufang_runtime::outbox::{self, OutboxRow};
+use zoufang_runtime::outbox::OutboxRow;
 
 use super::campaigns::CampaignRow;
 
@@ -195,35 +193,18 @@ pub async fn record_context(
     }))
 }
 
-/// The statement of [`insert_recorded`]: the visit, its items and its event
-/// as data-modifying CTEs of one statement. Items and event are written
-/// only when the visit was (they select from its RETURNING). Built once;
-/// the same text each time, so the connection's prepared statement is reused.
-static INSERT_RECORDED: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "WITH visit AS (
+/// The statement of [`insert_recorded`] before its event: the visit and its
+/// items as data-modifying CTEs of one statement. Items (and the event
+/// appended after them) are written only when the visit was (they select
+/// from its RETURNING). The same text each time, so the connection's
+/// prepared statement is reused.
+const INSERT_RECORDED: &str = "WITH visit AS (
             INSERT INTO visits (county, visit_id, campaign_id, household_id, village_code,
                 cadre_ids, started_at, ended_at, mode, overnight_stay, latitude, longitude,
                 situation, narrative, policies_explained, materials, help_cash_fen,
                 help_goods_description, help_goods_value_fen, photo_refs, complete,
                 missing_fields, body_hash, recorded_at)
-            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,
-                    $22,$23,$24)
-            ON CONFLICT (county, visit_id) DO NOTHING
-            RETURNING county, visit_id
-         ), items AS (
-            INSERT INTO visit_items (county, visit_id, item_no, kind, category, description,
-                households_involved, resolved_on_spot, resolution_note, urgent)
-            SELECT visit.county, visit.visit_id, i.*
-            FROM visit, UNNEST($25::int[], $26::smallint[], $27::text[], $28::text[], $29::int[],
-                               $30::bool[], $31::text[], $32::bool[]) AS i
-         ), event AS (
-            {}
-         )
-         SELECT count(*) FROM visit",
-        outbox::insert_deferred_wake(33, "visit")
-    )
-});
+            VALUES (";
 
 /// Writes a new visit with its items and its `registry.visit.recorded` event
 /// in one statement, which PostgreSQL runs as one transaction: all or
@@ -235,60 +216,88 @@ pub async fn insert_recorded(
     items: &[ItemRow],
     event: OutboxRow,
 ) -> sqlx::Result<bool> {
-    let query = sqlx::query(INSERT_RECORDED.as_str())
-        .bind(&v.county)
-        .bind(v.visit_id)
-        .bind(v.campaign_id)
-        .bind(v.household_id)
-        .bind(&v.village_code)
-        .bind(&v.cadre_ids)
-        .bind(v.started_at)
-        .bind(v.ended_at)
-        .bind(v.mode)
-        .bind(v.overnight_stay)
-        .bind(v.latitude)
-        .bind(v.longitude)
-        .bind(&v.situation)
-        .bind(&v.narrative)
-        .bind(&v.policies_explained)
-        .bind(&v.materials)
-        .bind(v.help_cash_fen)
-        .bind(&v.help_goods_description)
-        .bind(v.help_goods_value_fen)
-        .bind(&v.photo_refs)
-        .bind(v.complete)
-        .bind(&v.missing_fields)
-        .bind(&v.body_hash)
-        .bind(v.recorded_at)
-        .bind(items.iter().map(|i| i.item_no).collect::<Vec<_>>())
-        .bind(items.iter().map(|i| i.kind).collect::<Vec<_>>())
-        .bind(
+    let mut query = QueryBuilder::new(INSERT_RECORDED);
+    let mut values = query.separated(", ");
+    values
+        .push_bind(&v.county)
+        .push_bind(v.visit_id)
+        .push_bind(v.campaign_id)
+        .push_bind(v.household_id)
+        .push_bind(&v.village_code)
+        .push_bind(&v.cadre_ids)
+        .push_bind(v.started_at)
+        .push_bind(v.ended_at)
+        .push_bind(v.mode)
+        .push_bind(v.overnight_stay)
+        .push_bind(v.latitude)
+        .push_bind(v.longitude)
+        .push_bind(&v.situation)
+        .push_bind(&v.narrative)
+        .push_bind(&v.policies_explained)
+        .push_bind(&v.materials)
+        .push_bind(v.help_cash_fen)
+        .push_bind(&v.help_goods_description)
+        .push_bind(v.help_goods_value_fen)
+        .push_bind(&v.photo_refs)
+        .push_bind(v.complete)
+        .push_bind(&v.missing_fields)
+        .push_bind(&v.body_hash)
+        .push_bind(v.recorded_at);
+    query.push(
+        ")
+            ON CONFLICT (county, visit_id) DO NOTHING
+            RETURNING county, visit_id
+         ), items AS (
+            INSERT INTO visit_items (county, visit_id, item_no, kind, category, description,
+                households_involved, resolved_on_spot, resolution_note, urgent)
+            SELECT visit.county, visit.visit_id, i.*
+            FROM visit, UNNEST(",
+    );
+    let mut columns = query.separated(", ");
+    columns
+        .push_bind(items.iter().map(|i| i.item_no).collect::<Vec<_>>())
+        .push_unseparated("::int[]")
+        .push_bind(items.iter().map(|i| i.kind).collect::<Vec<_>>())
+        .push_unseparated("::smallint[]")
+        .push_bind(
             items
                 .iter()
                 .map(|i| i.category.as_str())
                 .collect::<Vec<_>>(),
         )
-        .bind(
+        .push_unseparated("::text[]")
+        .push_bind(
             items
                 .iter()
                 .map(|i| i.description.as_str())
                 .collect::<Vec<_>>(),
         )
-        .bind(
+        .push_unseparated("::text[]")
+        .push_bind(
             items
                 .iter()
                 .map(|i| i.households_involved)
                 .collect::<Vec<_>>(),
         )
-        .bind(items.iter().map(|i| i.resolved_on_spot).collect::<Vec<_>>())
-        .bind(
+        .push_unseparated("::int[]")
+        .push_bind(items.iter().map(|i| i.resolved_on_spot).collect::<Vec<_>>())
+        .push_unseparated("::bool[]")
+        .push_bind(
             items
                 .iter()
                 .map(|i| i.resolution_note.as_str())
                 .collect::<Vec<_>>(),
         )
-        .bind(items.iter().map(|i| i.urgent).collect::<Vec<_>>());
-    let inserted: i64 = event.bind(query).fetch_one(conn).await?.try_get(0)?;
+        .push_unseparated("::text[]")
+        .push_bind(items.iter().map(|i| i.urgent).collect::<Vec<_>>())
+        .push_unseparated("::bool[]");
+    query.push(
+        ") AS i
+         ), ",
+    );
+    event.push_cte(&mut query, "event", "visit");
+    query.push(" SELECT count(*) FROM visit");
+    let inserted: i64 = query.build().fetch_one(conn).await?.try_get(0)?;
     Ok(inserted == 1)
 }
 

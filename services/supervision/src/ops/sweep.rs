@@ -5,42 +5,65 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use sqlx::PgConnection;
 use tokio_util::sync::CancellationToken;
+use zoufang_runtime::jobs::{self, Sweep, Swept};
 
 use super::{State, tasks, view::TaskChange};
 use crate::store;
 
 /// Rows claimed per transaction.
-const BATCH: i64 = 500;
+const BATCH: usize = 500;
+
+/// The overdue callbacks as a sweep of the job engine (which claims them
+/// county by county).
+struct Overdue<'a>(&'a State);
+
+impl Sweep for Overdue<'_> {
+    fn name(&self) -> &'static str {
+        "supervision.callback_overdue"
+    }
+
+    async fn counties(&self) -> sqlx::Result<Vec<String>> {
+        store::callbacks::overdue_counties(&self.0.pool, Utc::now()).await
+    }
+
+    async fn batch(
+        &self,
+        tx: &mut PgConnection,
+        county: &str,
+        limit: i64,
+    ) -> anyhow::Result<Swept> {
+        let rows = store::callbacks::claim_overdue(tx, county, Utc::now(), limit).await?;
+        for row in &rows {
+            tasks::announce(tx, row, TaskChange::Overdue).await?;
+        }
+        Ok(Swept {
+            claimed: rows.len(),
+            done: rows.len(),
+        })
+    }
+}
 
 /// Sweeps once; returns the number of overdue events written.
 pub async fn sweep_once(state: &State) -> anyhow::Result<usize> {
-    let mut total = 0;
-    loop {
-        let mut tx = state.pool.begin().await?;
-        let rows = store::callbacks::claim_overdue(&mut tx, Utc::now(), BATCH).await?;
-        for row in &rows {
-            tasks::announce(&mut tx, row, TaskChange::Overdue).await?;
-        }
-        tx.commit().await?;
-        total += rows.len();
-        if i64::try_from(rows.len()).unwrap_or(i64::MAX) < BATCH {
-            return Ok(total);
-        }
-    }
+    jobs::sweep(&state.pool, &Overdue(state), BATCH).await
 }
 
 /// Sweeps every `interval` until shutdown.
 pub async fn run(state: State, interval: Duration, shutdown: CancellationToken) {
-    loop {
-        match sweep_once(&state).await {
-            Ok(0) => {}
-            Ok(overdue) => tracing::info!(overdue, "callback overdue sweep"),
-            Err(e) => tracing::warn!(error = format!("{e:#}"), "callback overdue sweep failed"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = shutdown.cancelled() => break,
-        }
-    }
+    jobs::every(
+        interval,
+        None,
+        shutdown,
+        "callback overdue sweep",
+        || async {
+            let overdue = sweep_once(&state).await?;
+            if overdue > 0 {
+                tracing::info!(overdue, "callback overdue sweep");
+            }
+            Ok(())
+        },
+    )
+    .await;
 }

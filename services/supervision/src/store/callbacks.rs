@@ -124,27 +124,46 @@ pub async fn worklist(
     .await
 }
 
-/// Claims up to `limit` open callbacks past their due time whose overdue
-/// notice was not yet written, marking them notified at `now` in the same
-/// statement. Row locks with SKIP LOCKED make two sweepers split the work,
-/// never share it; a row another sweeper marked and committed meanwhile is
-/// re-checked under its lock and no longer qualifies.
+/// The counties with open callbacks past their due time and not yet
+/// announced: a read without locks, so it may ask every shard.
+pub async fn overdue_counties(
+    exec: impl PgExecutor<'_>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT county FROM callbacks
+         WHERE state = 'open' AND overdue_notified_at IS NULL AND due_at < $1",
+    )
+    .bind(now)
+    .fetch_all(exec)
+    .await
+}
+
+/// Claims up to `limit` of `county`'s open callbacks past their due time
+/// whose overdue notice was not yet written, marking them notified at `now`
+/// in the same statement. Row locks with SKIP LOCKED make two sweepers split
+/// the work, never share it; a row another sweeper marked and committed
+/// meanwhile is re-checked under its lock and no longer qualifies. One
+/// county per claim: Citus locks rows only in a single-shard statement.
 pub async fn claim_overdue(
     conn: &mut PgConnection,
+    county: &str,
     now: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<Vec<CallbackRow>> {
     sqlx::query_as(concat!(
         "UPDATE callbacks SET overdue_notified_at = $1
-         WHERE (county, callback_id) IN (
+         WHERE county = $3::char(6) AND (county, callback_id) IN (
            SELECT county, callback_id FROM callbacks
-           WHERE state = 'open' AND overdue_notified_at IS NULL AND due_at < $1
+           WHERE county = $3::char(6)
+             AND state = 'open' AND overdue_notified_at IS NULL AND due_at < $1
            ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED)
          RETURNING ",
         columns!()
     ))
     .bind(now)
     .bind(limit)
+    .bind(county)
     .fetch_all(conn)
     .await
 }
