@@ -258,6 +258,9 @@ pub async fn crossed_counties(
     now: DateTime<Utc>,
     due_soon_until: DateTime<Utc>,
 ) -> sqlx::Result<Vec<String>> {
+    // Each claim is materialised first: as a plain `IN (subquery)` the
+    // planner may rescan it per row, and a rescan skips the rows this
+    // statement has just marked and claims the next ones, past LIMIT.
     let sql = match mark {
         Mark::Overdue => concat!(
             "SELECT DISTINCT county FROM issues WHERE ",
@@ -292,37 +295,46 @@ pub async fn claim_crossed(
     due_soon_until: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<Vec<IssueRow>> {
+    // Each claim is materialised first: as a plain `IN (subquery)` the
+    // planner may rescan it per row, and a rescan skips the rows this
+    // statement has just marked and claims the next ones, past LIMIT.
     let sql = match mark {
         Mark::Overdue => concat!(
-            "UPDATE issues SET overdue_emitted_for = deadline
-             WHERE county = $4::char(6) AND (county, issue_id) IN (
+            "WITH picked AS MATERIALIZED (
                SELECT county, issue_id FROM issues
                WHERE county = $4::char(6) AND ",
             crossed!(Overdue),
             "
                ORDER BY deadline LIMIT $3 FOR UPDATE SKIP LOCKED)
+             UPDATE issues SET overdue_emitted_for = deadline
+             WHERE county = $4::char(6)
+               AND (county, issue_id) IN (SELECT county, issue_id FROM picked)
              RETURNING ",
             columns!()
         ),
         Mark::DueSoon => concat!(
-            "UPDATE issues SET due_soon_emitted_for = deadline
-             WHERE county = $4::char(6) AND (county, issue_id) IN (
+            "WITH picked AS MATERIALIZED (
                SELECT county, issue_id FROM issues
                WHERE county = $4::char(6) AND ",
             crossed!(DueSoon),
             "
                ORDER BY deadline LIMIT $3 FOR UPDATE SKIP LOCKED)
+             UPDATE issues SET due_soon_emitted_for = deadline
+             WHERE county = $4::char(6)
+               AND (county, issue_id) IN (SELECT county, issue_id FROM picked)
              RETURNING ",
             columns!()
         ),
         Mark::SignOverdue => concat!(
-            "UPDATE issues SET sign_overdue_emitted_for = sign_deadline
-             WHERE county = $4::char(6) AND (county, issue_id) IN (
+            "WITH picked AS MATERIALIZED (
                SELECT county, issue_id FROM issues
                WHERE county = $4::char(6) AND ",
             crossed!(SignOverdue),
             "
                ORDER BY sign_deadline LIMIT $3 FOR UPDATE SKIP LOCKED)
+             UPDATE issues SET sign_overdue_emitted_for = sign_deadline
+             WHERE county = $4::char(6)
+               AND (county, issue_id) IN (SELECT county, issue_id FROM picked)
              RETURNING ",
             columns!()
         ),

@@ -98,12 +98,16 @@ pub async fn claim_due<'e>(
     limit: i64,
 ) -> sqlx::Result<Vec<DeliveryRow>> {
     sqlx::query_as(concat!(
-        "UPDATE deliveries d SET state = 'sending', attempts = d.attempts + 1, locked_until = $3
-         FROM (SELECT county, delivery_id FROM deliveries
+        // Materialised so that no plan rescans the claim (a rescan would skip
+        // the rows just claimed and take more than LIMIT).
+        "WITH due AS MATERIALIZED (
+               SELECT county, delivery_id FROM deliveries
                WHERE county = $1::char(6)
                  AND ((state = 'pending' AND next_at <= $2)
                       OR (state = 'sending' AND locked_until < $2))
-               ORDER BY next_at LIMIT $4 FOR UPDATE SKIP LOCKED) due
+               ORDER BY next_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+         UPDATE deliveries d SET state = 'sending', attempts = d.attempts + 1, locked_until = $3
+         FROM due
          WHERE d.county = $1::char(6) AND d.county = due.county
            AND d.delivery_id = due.delivery_id
          RETURNING ",

@@ -65,14 +65,18 @@ pub async fn claim_due(
     limit: i64,
 ) -> sqlx::Result<Vec<ReplyRow>> {
     sqlx::query_as(
-        "UPDATE replies r SET state = 'sending', locked_until = $3, attempts = r.attempts + 1
-         FROM (SELECT county, reply_id FROM replies
+        // Materialised so that no plan rescans the claim (a rescan would skip
+        // the rows just claimed and take more than LIMIT).
+        "WITH due AS MATERIALIZED (
+               SELECT county, reply_id FROM replies
                WHERE county = $1::char(6)
                  AND state IN ('pending', 'sending') AND next_at <= $2
                  AND (locked_until IS NULL OR locked_until < $2)
                ORDER BY next_at
                LIMIT $4
-               FOR UPDATE SKIP LOCKED) due
+               FOR UPDATE SKIP LOCKED)
+         UPDATE replies r SET state = 'sending', locked_until = $3, attempts = r.attempts + 1
+         FROM due
          WHERE r.county = $1::char(6) AND r.county = due.county AND r.reply_id = due.reply_id
          RETURNING r.county, r.reply_id, r.case_id, r.source_system, r.change, r.body, r.state,
                    r.attempts, r.next_at, r.last_error, r.created_at, r.sent_at",

@@ -152,12 +152,17 @@ pub async fn claim_overdue(
     limit: i64,
 ) -> sqlx::Result<Vec<CallbackRow>> {
     sqlx::query_as(concat!(
-        "UPDATE callbacks SET overdue_notified_at = $1
-         WHERE county = $3::char(6) AND (county, callback_id) IN (
+        // The claim is materialised first: as a plain `IN (subquery)` the
+        // planner may rescan it per row, and a rescan skips the rows this
+        // statement has just marked and claims the next ones, past LIMIT.
+        "WITH picked AS MATERIALIZED (
            SELECT county, callback_id FROM callbacks
            WHERE county = $3::char(6)
              AND state = 'open' AND overdue_notified_at IS NULL AND due_at < $1
            ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+         UPDATE callbacks SET overdue_notified_at = $1
+         WHERE county = $3::char(6)
+           AND (county, callback_id) IN (SELECT county, callback_id FROM picked)
          RETURNING ",
         columns!()
     ))
