@@ -15,6 +15,11 @@ need cargo "install the Rust toolchain (rustup)"
 
 ensure_postgres
 ensure_rabbitmq
+# The tests' own virtual host, apart from a stack `scripts/run.sh` runs on the
+# same broker (zoufang-dev); the end-to-end harness (tests/lib.rs) uses it by
+# default (TEST_AMQP_VHOST), and the runtime's own broker tests read AMQP_URL.
+ensure_vhost "${TEST_AMQP_VHOST:-zoufang-test}"
+export AMQP_URL="amqp://guest:guest@127.0.0.1:5672/${TEST_AMQP_VHOST:-zoufang-test}"
 
 # The gateway's fuzz test drives the OpenAPI document with schemathesis
 # (PyPI), kept in a virtualenv under .run/ and reused between runs.

@@ -134,7 +134,7 @@ fn run_without_keys(binary: &str, env: &[(&str, &str)]) -> (Option<i32>, String)
             "DATABASE_URL",
             "postgres://postgres@127.0.0.1:5432/zoufang_unused",
         )
-        .env("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f")
+        .env("AMQP_URL", zoufang_e2e::amqp_url())
         .env("GRPC_ADDR", "127.0.0.1:0")
         .env("HTTP_ADDR", "127.0.0.1:0")
         .env("ADMIN_ADDR", "127.0.0.1:0")
