@@ -9,6 +9,27 @@ use std::{process::Command, time::Duration};
 use tokio_util::sync::CancellationToken;
 use zoufang_e2e::{TestRegistry, consumer::TestConsumer, eventually, fixtures};
 
+/// Starts the broker's application again when dropped (the test panicked
+/// between `stop_app` and `start_app`), so no later test finds the broker
+/// stopped.
+struct StartAppOnDrop;
+
+impl Drop for StartAppOnDrop {
+    fn drop(&mut self) {
+        // Harmless when the application runs already.
+        for args in [["start_app"].as_slice(), &["await_startup"]] {
+            match Command::new("rabbitmqctl").args(args).output() {
+                Ok(out) if out.status.success() => {}
+                Ok(out) => eprintln!(
+                    "broker_restart: rabbitmqctl {args:?} at the end: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
+                Err(e) => eprintln!("broker_restart: rabbitmqctl {args:?} at the end: {e}"),
+            }
+        }
+    }
+}
+
 fn rabbitmqctl(args: &[&str]) {
     let out = Command::new("rabbitmqctl")
         .args(args)
@@ -23,6 +44,9 @@ fn rabbitmqctl(args: &[&str]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_restart_mid_stream_loses_and_doubles_nothing() {
+    // A test before this one may have left the broker booting: wait for it
+    // before the first connection.
+    rabbitmqctl(&["await_startup"]);
     let registry = TestRegistry::spawn().await;
     let mut admin = registry
         .client("admin-1", &["county_admin"], fixtures::COUNTY)
@@ -34,6 +58,8 @@ async fn broker_restart_mid_stream_loses_and_doubles_nothing() {
 
     const VISITS: usize = 60;
     let mut recorded = Vec::with_capacity(VISITS);
+    // Whatever happens from here on, the broker runs again at the end.
+    let _started_at_the_end = StartAppOnDrop;
     for i in 0..VISITS {
         if i == 20 {
             rabbitmqctl(&["stop_app"]);
