@@ -5,9 +5,11 @@
 # `scripts/test.sh --no-fail-fast`.
 #
 # Plain `cargo test` on purpose (not nextest): it runs the test binaries one
-# after another, and one of them stops and starts the RabbitMQ application
-# and another the PostgreSQL server, which would break tests running beside
-# them.
+# after another. The end-to-end tests are two binaries of zoufang-e2e: `e2e`
+# (every area, its tests in parallel threads) and `faults`, whose tests stop
+# and start the RabbitMQ application and the PostgreSQL server and so run
+# alone, one at a time (each holds a lock), after or before `e2e`, never
+# beside it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh

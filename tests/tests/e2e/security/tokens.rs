@@ -345,7 +345,7 @@ async fn gateway_post(http_port: u16, path: &str, token: &str, body: Value) -> (
 /// exchange: the issued token names the supervisor (`act` names
 /// supervision), the registry audits the read under the supervisor's id, a
 /// signed-out session gets nothing, and a cadre cannot be delegated the
-/// purpose. (supervision_flow checks the same audit through supervision.)
+/// purpose. (`supervision::flow` checks the same audit through supervision.)
 #[tokio::test]
 async fn a_delegated_phone_read_is_audited_under_the_supervisor_and_needs_an_open_session() {
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -38,6 +38,7 @@ async fn kill_and_restart(proc: &mut Proc, down: Duration) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killing_each_service_under_load_loses_and_doubles_nothing() {
+    let _serial = crate::serial().await;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let t_start = Instant::now();
     let mut stack = Stack::start_with(StackOptions::default()).await;

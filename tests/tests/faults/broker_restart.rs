@@ -2,8 +2,8 @@
 //! consumer reconnect, nothing is lost, nothing is applied twice, and the
 //! township's events arrive in the order they were recorded.
 //!
-//! This binary restarts the broker of this machine, so it holds one test;
-//! `cargo test` runs test binaries one after another.
+//! It restarts the broker of this machine: it runs in the binary `faults`,
+//! alone (see `serial`).
 use std::{process::Command, time::Duration};
 
 use tokio_util::sync::CancellationToken;
@@ -44,6 +44,7 @@ fn rabbitmqctl(args: &[&str]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_restart_mid_stream_loses_and_doubles_nothing() {
+    let _serial = crate::serial().await;
     // A test before this one may have left the broker booting: wait for it
     // before the first connection.
     rabbitmqctl(&["await_startup"]);

@@ -8,9 +8,9 @@
 //! exists exactly once (`zoufang_e2e::faults`). Requests that fail while the
 //! database is away answer 503 (UNAVAILABLE), never 500.
 //!
-//! This binary restarts the PostgreSQL server of this machine, so it holds
-//! one test; `cargo test` runs test binaries one after another. The server
-//! is started again when the test ends, whether it passes or not.
+//! It restarts the PostgreSQL server of this machine: it runs in the binary
+//! `faults`, alone (see `serial`). The server is started again when the
+//! test ends, whether it passes or not.
 use std::{
     process::Command,
     time::{Duration, Instant},
@@ -141,6 +141,7 @@ async fn wait_ready(stack: &Stack, within: Duration) -> Duration {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn restarting_postgres_under_load_loses_and_doubles_nothing() {
+    let _serial = crate::serial().await;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let t_start = Instant::now();
     let mut stack = Stack::start_with(StackOptions::default()).await;
