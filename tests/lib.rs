@@ -756,6 +756,5 @@ pub use notify::{Notify, NotifyUnderTest};
 pub mod gateway;
 pub mod petition;
 pub use petition::{FakePetitionSystem, PetitionUnderTest};
-pub mod demo;
 pub mod faults;
 pub mod procs;

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::{Value, json};
+use zoufang_demo::{self as demo, Config};
 use zoufang_e2e::{
-    demo::{self, Config},
     eventually,
     procs::{Stack, StackOptions},
 };

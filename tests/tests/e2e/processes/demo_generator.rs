@@ -5,10 +5,8 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use zoufang_e2e::{
-    demo::{self, Config, Totals},
-    gateway::GatewayStack,
-};
+use zoufang_demo::{self as demo, Config, Totals};
+use zoufang_e2e::gateway::GatewayStack;
 use zoufang_runtime::auth::{DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM};
 
 fn config(stack: &GatewayStack) -> Config {

@@ -3,14 +3,14 @@
 //! figures the campaign summary (`GET /v1/reports/summary`) must show.
 //!
 //! ```sh
-//! cargo run --release -p zoufang-e2e --bin zfdemo -- --seed 2026 --households 2000
+//! cargo run --release -p zoufang-demo --bin zfdemo -- --seed 2026 --households 2000
 //! ```
 //!
 //! The same seed and size again changes nothing and prints the same totals.
 use std::time::Duration;
 
 use clap::Parser;
-use zoufang_e2e::demo::{self, Config};
+use zoufang_demo::{self as demo, Config};
 use zoufang_runtime::auth::{DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM};
 
 /// `value`, or under development mode `dev`; otherwise exit 64 naming `name`.

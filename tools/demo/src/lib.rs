@@ -63,8 +63,9 @@ use zoufang_proto::{
         supervision_service_client::SupervisionServiceClient,
     },
 };
-use zoufang_runtime::auth::{
-    BearerInterceptor, DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM, JwtKeys, roles,
+use zoufang_runtime::{
+    auth::{BearerInterceptor, DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM, JwtKeys, roles},
+    domain::id_number::check_char,
 };
 
 /// The demo county: 祁东县, Hunan (衡阳市).
@@ -691,7 +692,13 @@ impl Household {
 
 /// A valid 18-digit ID number of the county (GB 11643 check digit).
 fn id_number(birth: NaiveDate, serial: u64) -> String {
-    crate::fixtures::id_number(&birth.format("%Y%m%d").to_string(), serial as u32)
+    let first17 = format!(
+        "{COUNTY}{}{:03}",
+        birth.format("%Y%m%d"),
+        serial as u32 % 1000
+    );
+    let check = check_char(&first17).expect("17 digits");
+    format!("{first17}{check}")
 }
 
 #[rustfmt::skip]
