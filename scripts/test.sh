@@ -6,10 +6,15 @@
 #
 # Plain `cargo test` on purpose (not nextest): it runs the test binaries one
 # after another. The end-to-end tests are two binaries of zoufang-e2e: `e2e`
-# (every area, its tests in parallel threads) and `faults`, whose tests stop
-# and start the RabbitMQ application and the PostgreSQL server and so run
-# alone, one at a time (each holds a lock), after or before `e2e`, never
-# beside it.
+# (every area) and `faults`, whose tests stop and start the RabbitMQ
+# application and the PostgreSQL server and so run alone, one at a time
+# (each holds a lock), never beside `e2e`.
+# One test at a time inside each binary too (RUST_TEST_THREADS=1): every
+# end-to-end stack publishes to the same events exchange in the same county,
+# so each stack's consumers and taps also see the events of a test running
+# beside it (a supervision test saw another stack announce a callback of its
+# own visit). Stacks isolated from each other (a virtual host or a county per
+# test) would let them run in parallel again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -40,7 +45,7 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 t0=$SECONDS
 status=0
-cargo test --workspace --locked "$@" 2>&1 | tee "$out" || status=${PIPESTATUS[0]}
+RUST_TEST_THREADS=1 cargo test --workspace --locked "$@" 2>&1 | tee "$out" || status=${PIPESTATUS[0]}
 
 # One closing line summed over every test binary (unit, integration, doc).
 # "test result:" lines look like

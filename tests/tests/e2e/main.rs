@@ -1,10 +1,12 @@
 //! The end-to-end tests, one binary (linking every service once), one module
-//! per area. `cargo test` runs the tests of one binary in parallel threads:
-//! each test starts its own services on its own database and queues, so
-//! none may assume it is alone on the servers. The tests that restart the
-//! shared PostgreSQL or RabbitMQ are in the binary `faults`, one at a time.
-//! Run one area with a name filter, e.g.
-//! `cargo test -p zoufang-e2e --test e2e registry::`.
+//! per area. Each test starts its own services on its own database and
+//! queues, but every stack publishes to the same events exchange in the
+//! same county: a test's consumers and taps also see the events of a test
+//! running beside it, and some assert that nothing more arrives. So
+//! `scripts/test.sh` runs them one at a time (`RUST_TEST_THREADS=1`); by hand,
+//! `cargo test -p zoufang-e2e --test e2e -- --test-threads=1` (a name filter
+//! such as `registry::` runs one area). The tests that restart the shared
+//! PostgreSQL or RabbitMQ are in the binary `faults`.
 //!
 //! | module | what |
 //! |---|---|
