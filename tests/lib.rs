@@ -300,18 +300,18 @@ pub struct TestService {
 
 impl TestService {
     /// Starts a registry on a new database.
-    pub async fn spawn() -> Self {
-        Self::spawn_on(&unique_name("zft")).await
+    pub async fn start() -> Self {
+        Self::start_on(&unique_name("zft")).await
     }
 
     /// Starts a registry on the named database (created when missing).
-    pub async fn spawn_on(database: &str) -> Self {
+    pub async fn start_on(database: &str) -> Self {
         let config = registry_config(database);
-        Self::spawn_with(config, database).await
+        Self::start_with(config, database).await
     }
 
     /// Starts a registry with a given configuration.
-    pub async fn spawn_with(config: Config, database: &str) -> Self {
+    pub async fn start_with(config: Config, database: &str) -> Self {
         cleanup_old_runs();
         let queue = config.consumer_queue.clone();
         let mut service = launch!(
@@ -325,7 +325,7 @@ impl TestService {
     /// Starts the ledger on the named database, sweeping every `sweep_secs`.
     /// Its queues are named `consumer_queue` (unique per test: parallel
     /// tests must not take each other's events).
-    pub async fn spawn_issues_on(database: &str, consumer_queue: &str, sweep_secs: u64) -> Self {
+    pub async fn start_issues_on(database: &str, consumer_queue: &str, sweep_secs: u64) -> Self {
         cleanup_old_runs();
         let config = zoufang_issues::config::Config {
             grpc_addr: "127.0.0.1:0".parse().expect("addr"),
@@ -350,16 +350,16 @@ impl TestService {
 
     /// Starts the supervision service on the named database with its own queues.
     /// It reads phone numbers from the registry listening on `registry_port`.
-    pub async fn spawn_supervision_on(
+    pub async fn start_supervision_on(
         database: &str,
         consumer_queue: &str,
         registry_port: u16,
     ) -> Self {
-        Self::spawn_supervision_sweeping_on(database, consumer_queue, registry_port, 60).await
+        Self::start_supervision_sweeping_on(database, consumer_queue, registry_port, 60).await
     }
 
-    /// Like [`Self::spawn_supervision_on`], sweeping for overdue callbacks every `sweep_secs`.
-    pub async fn spawn_supervision_sweeping_on(
+    /// Like [`Self::start_supervision_on`], sweeping for overdue callbacks every `sweep_secs`.
+    pub async fn start_supervision_sweeping_on(
         database: &str,
         consumer_queue: &str,
         registry_port: u16,
@@ -752,9 +752,9 @@ pub mod tap {
 
 // After `launch!`, so the module can use it.
 pub mod notify;
-pub use notify::{Notify, NotifyUnderTest};
+pub use notify::{Notify, TestNotify};
 pub mod gateway;
 pub mod petition;
-pub use petition::{FakePetitionSystem, PetitionUnderTest};
+pub use petition::{FakePetitionSystem, TestPetition};
 pub mod faults;
 pub mod procs;

@@ -48,7 +48,7 @@ async fn broker_restart_mid_stream_loses_and_doubles_nothing() {
     // A test before this one may have left the broker booting: wait for it
     // before the first connection.
     rabbitmqctl(&["await_startup"]);
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let mut admin = registry
         .client("admin-1", &["county_admin"], fixtures::COUNTY)
         .await;

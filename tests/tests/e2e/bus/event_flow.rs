@@ -16,7 +16,7 @@ const ADMIN: &[&str] = &["county_admin"];
 #[tokio::test]
 async fn recorded_visit_reaches_a_bound_queue_as_a_cloudevent() {
     let mut tap = Tap::bind("registry.visit.recorded").await;
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = fixtures::seed(&mut admin).await;
     let req = fixtures::visit_request(&seed, &seed.household_ids[0]);
@@ -57,7 +57,7 @@ async fn inbox_applies_once_when_the_relay_dies_between_publish_and_mark() {
     let registry = {
         let mut config = zoufang_e2e::registry_config(&database);
         config.common.amqp_url = "amqp://guest:guest@127.0.0.1:1/%2f".into();
-        spawn_with(config, &database).await
+        start_with(config, &database).await
     };
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = fixtures::seed(&mut admin).await;
@@ -142,15 +142,15 @@ async fn inbox_applies_once_when_the_relay_dies_between_publish_and_mark() {
     registry.stop().await;
 }
 
-async fn spawn_with(config: zoufang_registry::config::Config, database: &str) -> TestRegistry {
-    TestRegistry::spawn_with(config, database).await
+async fn start_with(config: zoufang_registry::config::Config, database: &str) -> TestRegistry {
+    TestRegistry::start_with(config, database).await
 }
 
 #[tokio::test]
 async fn the_callers_trace_continues_into_the_published_event() {
     let _telemetry = zoufang_runtime::telemetry::init("e2e", None).unwrap();
     let mut tap = Tap::bind("registry.visit.recorded").await;
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = fixtures::seed(&mut admin).await;
     let req = fixtures::visit_request(&seed, &seed.household_ids[0]);

@@ -4,7 +4,7 @@
 //! to the routes.
 use serde_json::{Value, json};
 use uuid::Uuid;
-use zoufang_e2e::{fixtures, gateway::GatewayStack};
+use zoufang_e2e::{fixtures, gateway::TestGateway};
 use zoufang_gateway::rpc::Catalog;
 use zoufang_proto::{
     common::v1::ItemKind,
@@ -16,7 +16,7 @@ use zoufang_runtime::auth::roles;
 
 #[tokio::test]
 async fn sign_in_lock_out_refresh_password_change_and_disable() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let admin = stack.admin_token().await;
     let (status, me) = stack.get("/v1/auth/me", Some(&admin)).await;
     assert_eq!(status, 200);
@@ -196,7 +196,7 @@ struct Foreign {
     inspection_id: String,
 }
 
-async fn seed_other_township(stack: &GatewayStack) -> (fixtures::Seed, Foreign) {
+async fn seed_other_township(stack: &TestGateway) -> (fixtures::Seed, Foreign) {
     let mut registry = stack
         .registry
         .client("seed", &[roles::COUNTY_ADMIN], "430426")
@@ -300,7 +300,7 @@ fn aimed_at_other_township(
 
 #[tokio::test]
 async fn a_township_admin_reads_no_other_township_through_any_get_or_list_endpoint() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let (seed, foreign) = seed_other_township(&stack).await;
     let admin = stack.admin_token().await;
     let town = stack
@@ -390,7 +390,7 @@ async fn a_township_admin_reads_no_other_township_through_any_get_or_list_endpoi
 
 #[tokio::test]
 async fn the_openapi_document_is_true_to_the_routes() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let (s, doc) = stack.get("/openapi.json", None).await;
     assert_eq!(s, 200);
     let paths = doc["paths"].as_object().cloned().unwrap_or_default();
@@ -446,7 +446,7 @@ async fn the_openapi_document_is_true_to_the_routes() {
 
 #[tokio::test]
 async fn the_inbox_streams_to_a_browser_as_server_sent_events() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let admin = stack.admin_token().await;
     let cadre_id = format!("cadre-{}", Uuid::new_v4());
     let cadre = stack

@@ -13,7 +13,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use futures::{StreamExt, stream};
 use prost_types::Timestamp;
 use uuid::Uuid;
-use zoufang_e2e::{Issues, Registry, eventually, fixtures, gateway::GatewayStack};
+use zoufang_e2e::{Issues, Registry, eventually, fixtures, gateway::TestGateway};
 use zoufang_proto::{
     common::v1::{GeoPoint, Help, ItemKind, MaterialHandout, RaisedItem, VisitMode},
     issues::v1::*,
@@ -265,7 +265,7 @@ async fn record_visits(r: &mut Registry, w: &World) {
 
 /// GETs a download: (status, content type, content disposition, body).
 async fn download(
-    stack: &GatewayStack,
+    stack: &TestGateway,
     token: Option<&str>,
     path: &str,
 ) -> (u16, String, String, Vec<u8>) {
@@ -676,7 +676,7 @@ fn ledger_rows(items: &[Issue; 4]) -> Vec<Vec<String>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn visits_and_ledger_export_by_region_and_period_as_csv_and_xlsx() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let mut registry = stack
         .registry
         .client("seed", &[roles::COUNTY_ADMIN], "430426")
@@ -927,7 +927,7 @@ async fn visits_and_ledger_export_by_region_and_period_as_csv_and_xlsx() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_township_admin_exports_their_own_township_only() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let mut registry = stack
         .registry
         .client("seed", &[roles::COUNTY_ADMIN], "430426")
@@ -988,7 +988,7 @@ async fn a_township_admin_exports_their_own_township_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_region_of_several_pages_streams_every_row() {
     const VISITS: usize = 1_100;
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let mut registry = stack
         .registry
         .client("seed", &[roles::COUNTY_ADMIN], "430426")

@@ -4,7 +4,7 @@
 //! in as the county admin over a seeded county; no request may get a 5xx.
 use std::process::Command;
 
-use zoufang_e2e::{fixtures, gateway::GatewayStack};
+use zoufang_e2e::{fixtures, gateway::TestGateway};
 use zoufang_runtime::auth::roles;
 
 fn schemathesis() -> String {
@@ -23,7 +23,7 @@ fn schemathesis() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn no_generated_request_gets_a_server_error() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let mut registry = stack
         .registry
         .client("seed", &[roles::COUNTY_ADMIN], "430426")

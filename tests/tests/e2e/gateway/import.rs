@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use rust_xlsxwriter::Workbook;
 use serde_json::{Value, json};
-use zoufang_e2e::{fixtures, gateway::GatewayStack};
+use zoufang_e2e::{fixtures, gateway::TestGateway};
 use zoufang_runtime::auth::roles;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// POSTs a file; (status, JSON body).
 async fn upload(
-    stack: &GatewayStack,
+    stack: &TestGateway,
     token: &str,
     path: &str,
     content_type: &str,
@@ -34,7 +34,7 @@ async fn upload(
 }
 
 /// Polls a job until it is no longer running.
-async fn finished(stack: &GatewayStack, token: &str, job_id: &str) -> Value {
+async fn finished(stack: &TestGateway, token: &str, job_id: &str) -> Value {
     for _ in 0..600 {
         let (s, job) = stack
             .get(&format!("/v1/import/{job_id}"), Some(token))
@@ -74,7 +74,7 @@ fn counts(job: &Value) -> (i64, i64, i64, i64) {
     )
 }
 
-async fn household_names(stack: &GatewayStack) -> Vec<String> {
+async fn household_names(stack: &TestGateway) -> Vec<String> {
     sqlx::query_scalar("SELECT head_name FROM households ORDER BY head_name")
         .fetch_all(&stack.registry.pool)
         .await
@@ -83,7 +83,7 @@ async fn household_names(stack: &GatewayStack) -> Vec<String> {
 
 /// The county's region table, imported through the gateway from a CSV
 /// with Chinese headers and level names.
-async fn import_regions(stack: &GatewayStack, admin: &str) {
+async fn import_regions(stack: &TestGateway, admin: &str) {
     let csv = "区划代码,名称,级别,上级代码\n\
         430000000000,湖南省,省,\n\
         430400000000,衡阳市,市,430000000000\n\
@@ -157,7 +157,7 @@ fn workbook(rows: &[Vec<C<'_>>]) -> Vec<u8> {
 
 #[tokio::test]
 async fn an_xlsx_with_good_and_bad_rows_imports_the_good_ones_and_reports_each_bad_one_exactly() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let admin = stack.admin_token().await;
     import_regions(&stack, &admin).await;
     let town = stack
@@ -498,7 +498,7 @@ async fn an_xlsx_with_good_and_bad_rows_imports_the_good_ones_and_reports_each_b
 
 #[tokio::test]
 async fn csv_in_utf8_and_gbk_cadres_and_progress() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let admin = stack.admin_token().await;
     import_regions(&stack, &admin).await;
     let id = |n: u32| fixtures::id_number("19650505", n);

@@ -12,7 +12,7 @@ use std::{collections::BTreeMap, io::Cursor, time::Duration};
 use calamine::{Data, Reader, Xlsx};
 use serde_json::Value;
 use uuid::Uuid;
-use zoufang_e2e::{Issues, Registry, eventually, fixtures, gateway::GatewayStack};
+use zoufang_e2e::{Issues, Registry, eventually, fixtures, gateway::TestGateway};
 use zoufang_gateway::report::render::{pct, yuan};
 use zoufang_proto::{
     common::v1::{Help, ItemKind, MaterialHandout, RaisedItem, VisitMode},
@@ -754,7 +754,7 @@ fn dump(name: &str, bytes: &[u8]) {
     }
 }
 
-async fn get_raw(stack: &GatewayStack, token: &str, path: &str) -> reqwest::Response {
+async fn get_raw(stack: &TestGateway, token: &str, path: &str) -> reqwest::Response {
     stack
         .http()
         .get(stack.url(path))
@@ -783,7 +783,7 @@ fn row<'a>(j: &'a Value, code: &str) -> &'a Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_generated_campaign_summarises_to_its_true_totals() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let mut registry = stack
         .registry
         .client("seed", &[roles::COUNTY_ADMIN], "430426")
@@ -1138,7 +1138,7 @@ async fn a_generated_campaign_summarises_to_its_true_totals() {
 
 #[tokio::test]
 async fn reports_stay_inside_the_callers_township_and_name_bad_fields() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let mut registry = stack
         .registry
         .client("seed", &[roles::COUNTY_ADMIN], "430426")

@@ -9,7 +9,7 @@ use tonic::Code;
 use uuid::Uuid;
 use zoufang_e2e::{
     TestService, eventually, fixtures,
-    ledger::{Stack, assigned, issue, reception_issue, state_of},
+    ledger::{TestLedger, assigned, issue, reception_issue, state_of},
     tap::Tap,
 };
 use zoufang_proto::{
@@ -23,7 +23,7 @@ const ADMIN: &[&str] = &["county_admin"];
 
 #[tokio::test]
 async fn a_visit_with_three_items_becomes_three_entries_exactly_once() {
-    let stack = Stack::start(3600).await;
+    let stack = TestLedger::start(3600).await;
     let mut tap = Tap::bind("registry.visit.recorded").await;
     let mut admin = stack
         .registry
@@ -113,7 +113,7 @@ async fn a_visit_with_three_items_becomes_three_entries_exactly_once() {
 
 #[tokio::test]
 async fn an_item_lives_through_every_state() {
-    let stack = Stack::start(3600).await;
+    let stack = TestLedger::start(3600).await;
     let mut admin = stack
         .issues
         .issues_client("admin-1", ADMIN, fixtures::COUNTY)
@@ -394,7 +394,7 @@ async fn an_item_lives_through_every_state() {
 
 #[tokio::test]
 async fn concurrent_resolves_one_wins_the_other_is_aborted() {
-    let stack = Stack::start(3600).await;
+    let stack = TestLedger::start(3600).await;
     let mut admin = stack
         .issues
         .issues_client("admin-1", ADMIN, fixtures::COUNTY)
@@ -435,7 +435,7 @@ async fn concurrent_resolves_one_wins_the_other_is_aborted() {
 
 #[tokio::test]
 async fn an_overdue_item_is_announced_once_across_sweeps_and_sweepers() {
-    let stack = Stack::start(1).await; // its own sweeper runs every second
+    let stack = TestLedger::start(1).await; // its own sweeper runs every second
     let mut admin = stack
         .issues
         .issues_client("admin-1", ADMIN, fixtures::COUNTY)
@@ -456,7 +456,7 @@ async fn an_overdue_item_is_announced_once_across_sweeps_and_sweepers() {
     .unwrap();
 
     // A second sweeper (another replica) and explicit sweeps, all at once.
-    let second = TestService::spawn_issues_on(&stack.issues.database, &stack.queue, 1).await;
+    let second = TestService::start_issues_on(&stack.issues.database, &stack.queue, 1).await;
     let mut other = second
         .issues_client("admin-2", ADMIN, fixtures::COUNTY)
         .await;

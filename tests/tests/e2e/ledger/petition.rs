@@ -15,7 +15,7 @@ use prost::Message;
 use uuid::Uuid;
 use zoufang_e2e::{
     eventually, fixtures,
-    ledger::{Stack, issue, state_of},
+    ledger::{TestLedger, issue, state_of},
     tap::{Seen, Tap},
 };
 use zoufang_proto::{
@@ -69,7 +69,7 @@ fn changed(
 
 /// Publishes `case` as `petition.case.<its change>` and waits until the
 /// ledger applied it.
-async fn send(stack: &Stack, case: &PetitionCaseChanged) -> Uuid {
+async fn send(stack: &TestLedger, case: &PetitionCaseChanged) -> Uuid {
     let change = if case.change.is_empty() {
         "received"
     } else {
@@ -113,7 +113,7 @@ async fn sweep(admin: &mut zoufang_e2e::Issues) {
 
 #[tokio::test]
 async fn petition_cases_become_ledger_items_that_follow_their_case() {
-    let stack = Stack::start(3600).await;
+    let stack = TestLedger::start(3600).await;
     let mut tap = Tap::bind("issues.issue.*").await;
     let mut admin = stack
         .issues

@@ -9,7 +9,7 @@ use tonic::Code;
 use uuid::Uuid;
 use zoufang_e2e::{
     eventually, fixtures,
-    ledger::{Stack, assigned, issue, reception_issue, state_of},
+    ledger::{TestLedger, assigned, issue, reception_issue, state_of},
 };
 use zoufang_proto::{
     common::v1::ItemKind,
@@ -22,7 +22,7 @@ const ADMIN: &[&str] = &["county_admin"];
 
 #[tokio::test]
 async fn callbacks_verify_or_reopen_and_loops_escalate() {
-    let stack = Stack::start(3600).await;
+    let stack = TestLedger::start(3600).await;
     let mut admin = stack
         .issues
         .issues_client("admin-1", ADMIN, fixtures::COUNTY)
@@ -148,7 +148,7 @@ async fn callbacks_verify_or_reopen_and_loops_escalate() {
 
 #[tokio::test]
 async fn conflicts_of_interest_departments_and_statistics() {
-    let stack = Stack::start(3600).await;
+    let stack = TestLedger::start(3600).await;
     let mut admin = stack
         .issues
         .issues_client("admin-1", ADMIN, fixtures::COUNTY)

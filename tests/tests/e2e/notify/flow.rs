@@ -10,7 +10,7 @@ use futures::StreamExt;
 use prost::Message as _;
 use uuid::Uuid;
 use zoufang_e2e::{
-    Notify, NotifyUnderTest, eventually, fake_http::FakeHttp, fixtures, ledger::Stack,
+    Notify, TestNotify, eventually, fake_http::FakeHttp, fixtures, ledger::TestLedger,
 };
 use zoufang_notify::{channels::verify_webhook, domain::beijing};
 use zoufang_proto::{
@@ -33,7 +33,7 @@ fn bj(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-async fn admin(n: &NotifyUnderTest) -> Notify {
+async fn admin(n: &TestNotify) -> Notify {
     n.client("admin-1", &[roles::COUNTY_ADMIN], fixtures::COUNTY)
         .await
 }
@@ -78,7 +78,7 @@ async fn inbox(c: &mut Notify) -> Vec<Notification> {
         .notifications
 }
 
-async fn inbox_of(n: &NotifyUnderTest, who: &str) -> Vec<Notification> {
+async fn inbox_of(n: &TestNotify, who: &str) -> Vec<Notification> {
     let mut c = n.client(who, &[roles::CADRE], fixtures::COUNTY).await;
     inbox(&mut c).await
 }
@@ -102,10 +102,10 @@ fn issue_event(issue_id: &str, change: &str, cadre: &str, priority: &str) -> Iss
 
 #[tokio::test]
 async fn an_assignment_reaches_the_inbox_and_the_webhook_exactly_once_despite_failures() {
-    let stack = Stack::start(3600).await;
+    let stack = TestLedger::start(3600).await;
     let webhook = FakeHttp::start().await;
     let sms = FakeHttp::start().await;
-    let notify = NotifyUnderTest::start(&stack.registry.database, Clock::system(), |c| {
+    let notify = TestNotify::start(&stack.registry.database, Clock::system(), |c| {
         c.sms_provider_url = Some(sms.url("/sms/send"));
         c.sms_provider_token = "sms-token".into();
         c.delivery_backoff_ms = 200;
@@ -296,7 +296,7 @@ async fn a_night_sms_waits_for_the_morning_unless_urgent() {
     let database = zoufang_e2e::unique_name("zft");
     let sms = FakeHttp::start().await;
     let clock = Clock::manual(bj(2026, 11, 29, 23, 0));
-    let notify = NotifyUnderTest::start(&database, clock.clone(), |c| {
+    let notify = TestNotify::start(&database, clock.clone(), |c| {
         c.sms_provider_url = Some(sms.url("/sms/send"));
     })
     .await;
@@ -417,7 +417,7 @@ async fn a_night_sms_waits_for_the_morning_unless_urgent() {
 async fn an_overdue_item_climbs_the_ladder_and_the_digest_lists_it() {
     let database = zoufang_e2e::unique_name("zft");
     let clock = Clock::manual(bj(2026, 11, 29, 7, 0));
-    let notify = NotifyUnderTest::start(&database, clock.clone(), |c| {
+    let notify = TestNotify::start(&database, clock.clone(), |c| {
         c.escalation_step_secs = 3600;
     })
     .await;
@@ -543,7 +543,7 @@ async fn an_overdue_item_climbs_the_ladder_and_the_digest_lists_it() {
 #[tokio::test]
 async fn bad_input_is_refused_naming_the_field_and_templates_are_data() {
     let database = zoufang_e2e::unique_name("zft");
-    let notify = NotifyUnderTest::start(&database, Clock::system(), |_| {}).await;
+    let notify = TestNotify::start(&database, Clock::system(), |_| {}).await;
     let mut admin_client = admin(&notify).await;
 
     let err = admin_client
@@ -689,7 +689,7 @@ async fn group_robots_get_their_vendors_formats_and_a_refusal_fails_with_its_rea
     let database = zoufang_e2e::unique_name("zft");
     let wecom = FakeHttp::start().await;
     let dingtalk = FakeHttp::start().await;
-    let notify = NotifyUnderTest::start(&database, Clock::system(), |_| {}).await;
+    let notify = TestNotify::start(&database, Clock::system(), |_| {}).await;
     let mut admin_client = admin(&notify).await;
     let bureau = format!("bureau-{}", Uuid::new_v4());
     person(

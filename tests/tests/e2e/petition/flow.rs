@@ -8,7 +8,7 @@ use chrono::{Duration as Days, Utc};
 use lapin::options::BasicPublishOptions;
 use uuid::Uuid;
 use zoufang_e2e::{
-    FakePetitionSystem, PetitionUnderTest, TestService, eventually,
+    FakePetitionSystem, TestPetition, TestService, eventually,
     petition::{self, COUNTY, VILLAGES},
     tap::Tap,
     unique_name, wait_for_queue,
@@ -33,7 +33,7 @@ use zoufang_runtime::clock::Clock;
 struct World {
     registry: TestService,
     issues: TestService,
-    bridge: PetitionUnderTest,
+    bridge: TestPetition,
     fake: FakePetitionSystem,
     clock: Clock,
     queue: String,
@@ -43,9 +43,9 @@ impl World {
     async fn start() -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let database = unique_name("zft");
-        let registry = TestService::spawn_on(&database).await;
+        let registry = TestService::start_on(&database).await;
         let queue = unique_name("zft");
-        let issues = TestService::spawn_issues_on(&database, &queue, 3600).await;
+        let issues = TestService::start_issues_on(&database, &queue, 3600).await;
         wait_for_queue(&queue).await;
         let mut admin = registry.client("admin", &["county_admin"], "").await;
         admin
@@ -55,7 +55,7 @@ impl World {
             .await
             .expect("import regions");
         let clock = Clock::manual(Utc::now());
-        let bridge = PetitionUnderTest::start(&database, clock.clone(), registry.grpc_port).await;
+        let bridge = TestPetition::start(&database, clock.clone(), registry.grpc_port).await;
         let fake = FakePetitionSystem::register(&bridge).await;
         Self {
             registry,

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 use zoufang_demo::{self as demo, Config, Totals};
-use zoufang_e2e::gateway::GatewayStack;
+use zoufang_e2e::gateway::TestGateway;
 use zoufang_runtime::auth::{DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM};
 
-fn config(stack: &GatewayStack) -> Config {
+fn config(stack: &TestGateway) -> Config {
     let url = |p: u16| format!("http://127.0.0.1:{p}");
     Config {
         registry_url: url(stack.registry.grpc_port),
@@ -26,7 +26,7 @@ fn config(stack: &GatewayStack) -> Config {
     }
 }
 
-async fn summary(stack: &GatewayStack, token: &str, t: &Totals) -> Value {
+async fn summary(stack: &TestGateway, token: &str, t: &Totals) -> Value {
     let (status, body) = stack
         .get(
             &format!(
@@ -54,7 +54,7 @@ fn assert_matches(t: &Totals, report: &Value, what: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_summary_reports_exactly_the_generated_totals_and_a_rerun_doubles_nothing() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let config = config(&stack);
     let first = demo::run(&config).await.expect("generate the demo");
     eprintln!("{}", first.table());

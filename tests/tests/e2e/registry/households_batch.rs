@@ -28,7 +28,7 @@ fn refusals(resp: &RegisterHouseholdsResponse) -> Vec<(i32, String, String)> {
 
 #[tokio::test]
 async fn a_batch_registers_the_good_and_names_each_bad_household() {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let mut admin = registry
         .client("admin-1", &["county_admin"], fixtures::COUNTY)
         .await;

@@ -10,7 +10,7 @@ type StoredPii = (Vec<u8>, Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
 
 #[tokio::test]
 async fn personal_data_is_encrypted_masked_and_reveals_are_audited() {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let mut admin = registry
         .client("admin-1", &["county_admin"], fixtures::COUNTY)
         .await;
@@ -139,7 +139,7 @@ async fn personal_data_is_encrypted_masked_and_reveals_are_audited() {
 
 #[tokio::test]
 async fn households_are_found_by_id_number_and_tag_without_a_plaintext_index() {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let mut admin = registry
         .client("admin-1", &["county_admin"], fixtures::COUNTY)
         .await;

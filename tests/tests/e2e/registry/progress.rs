@@ -136,7 +136,7 @@ async fn region(client: &mut Registry, req: GetRegionProgressRequest) -> GetRegi
 
 #[tokio::test]
 async fn cadre_progress_counts_undisputed_visits_against_quotas() {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = record_visits(&mut admin).await;
     let req = GetCadreProgressRequest {
@@ -209,7 +209,7 @@ async fn cadre_progress_counts_undisputed_visits_against_quotas() {
 
 #[tokio::test]
 async fn township_progress_has_a_row_per_village() {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = record_visits(&mut admin).await;
     let req = GetRegionProgressRequest {
@@ -306,7 +306,7 @@ async fn township_progress_has_a_row_per_village() {
 
 #[tokio::test]
 async fn work_zone_progress_covers_its_villages() {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = record_visits(&mut admin).await;
     let zone_id = Uuid::new_v4().to_string();

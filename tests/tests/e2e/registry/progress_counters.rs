@@ -44,7 +44,7 @@ async fn everything(admin: &mut Registry, campaign_id: &str) -> Vec<GetRegionPro
 
 #[tokio::test]
 async fn counters_kept_by_triggers_equal_a_rebuild() {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = fixtures::seed(&mut admin).await;
 

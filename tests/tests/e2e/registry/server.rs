@@ -27,7 +27,7 @@ async fn http_get(port: u16, path: &str) -> (u16, String) {
 
 #[tokio::test]
 async fn health_reflection_and_admin_endpoints_answer() {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let channel =
         tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{}", registry.grpc_port))
             .unwrap()
@@ -82,7 +82,7 @@ async fn health_reflection_and_admin_endpoints_answer() {
 
 #[tokio::test]
 async fn regions_import_with_types_from_the_code_and_lists_by_parent() {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let mut admin = registry
         .client("admin-1", &["county_admin"], fixtures::COUNTY)
         .await;
@@ -163,7 +163,7 @@ async fn regions_import_with_types_from_the_code_and_lists_by_parent() {
 
 #[tokio::test]
 async fn shutdown_is_graceful() {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let port = registry.grpc_port;
     let stopped = tokio::time::timeout(Duration::from_secs(10), registry.stop()).await;
     assert!(stopped.is_ok(), "stopped within the grace period");

@@ -43,7 +43,7 @@ fn assert_invalid(err: &tonic::Status, field: &str) {
 
 #[tokio::test]
 async fn bad_input_is_refused_by_field_and_writes_nothing() {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = fixtures::seed(&mut admin).await;
     let before = footprint(&registry.pool).await;
@@ -150,7 +150,7 @@ async fn bad_input_is_refused_by_field_and_writes_nothing() {
 
 #[tokio::test]
 async fn tokens_for_another_township_are_refused_and_write_nothing() {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = fixtures::seed(&mut admin).await;
     let before = footprint(&registry.pool).await;
@@ -206,7 +206,7 @@ async fn tokens_for_another_township_are_refused_and_write_nothing() {
 
 #[tokio::test]
 async fn calls_without_a_valid_token_are_unauthenticated() {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let channel =
         tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{}", registry.grpc_port))
             .unwrap()

@@ -16,7 +16,7 @@ async fn count(pool: &sqlx::PgPool, sql: &'static str) -> i64 {
 
 #[tokio::test]
 async fn the_same_visit_twice_is_one_visit() {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = fixtures::seed(&mut admin).await;
     let req = fixtures::visit_request(&seed, &seed.household_ids[0]);
@@ -82,7 +82,7 @@ async fn the_same_visit_twice_is_one_visit() {
 
 #[tokio::test]
 async fn concurrent_retries_of_one_visit_store_it_once() {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = fixtures::seed(&mut admin).await;
     let req = fixtures::visit_request(&seed, &seed.household_ids[1]);
@@ -118,7 +118,7 @@ async fn concurrent_retries_of_one_visit_store_it_once() {
 
 #[tokio::test]
 async fn incomplete_records_are_refused_or_flagged_by_campaign_policy() {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = fixtures::seed(&mut admin).await; // policy: refuse
     let mut req = fixtures::visit_request(&seed, &seed.household_ids[0]);
@@ -172,7 +172,7 @@ async fn incomplete_records_are_refused_or_flagged_by_campaign_policy() {
 
 #[tokio::test]
 async fn a_cadre_records_only_their_own_visits_and_disputes_are_flagged_once() {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = fixtures::seed(&mut admin).await;
     let mut cadre = registry
@@ -217,7 +217,7 @@ async fn a_cadre_records_only_their_own_visits_and_disputes_are_flagged_once() {
 
 #[tokio::test]
 async fn villages_without_township_staff_are_listed() {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = fixtures::seed(&mut admin).await;
     let uncovered = |mut c: zoufang_e2e::Registry, campaign: String| async move {
@@ -284,7 +284,7 @@ async fn a_callback_that_cannot_confirm_a_visit_flags_it_disputed_once() {
     use zoufang_proto::events::v1::{CallbackCompleted, Satisfaction};
     use zoufang_runtime::bus;
 
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = fixtures::seed(&mut admin).await;
     let confirmed = fixtures::visit_request(&seed, &seed.household_ids[0]);

@@ -5,14 +5,14 @@ use std::time::Duration;
 use futures::future::join_all;
 use serde_json::{Value, json};
 use uuid::Uuid;
-use zoufang_e2e::gateway::{ADMIN_PASSWORD, GatewayStack};
+use zoufang_e2e::gateway::{ADMIN_PASSWORD, TestGateway};
 use zoufang_runtime::auth::roles;
 
 const PASSWORD: &str = "pass-word-123";
 
 /// Creates an account as `admin`; its account id.
 async fn create(
-    stack: &GatewayStack,
+    stack: &TestGateway,
     admin: &str,
     username: &str,
     roles: &[&str],
@@ -30,7 +30,7 @@ async fn create(
     body["account_id"].as_str().expect("account_id").to_owned()
 }
 
-async fn sign_in(stack: &GatewayStack, username: &str, password: &str) -> (u16, Value) {
+async fn sign_in(stack: &TestGateway, username: &str, password: &str) -> (u16, Value) {
     stack
         .post(
             "/v1/auth/sign-in",
@@ -41,7 +41,7 @@ async fn sign_in(stack: &GatewayStack, username: &str, password: &str) -> (u16, 
 }
 
 /// (failed_attempts, locked, password checks recorded) of an account.
-async fn lock_state(stack: &GatewayStack, account_id: &str) -> (i32, bool, i64) {
+async fn lock_state(stack: &TestGateway, account_id: &str) -> (i32, bool, i64) {
     let id = Uuid::parse_str(account_id).expect("uuid");
     let (failed, locked): (i32, bool) = sqlx::query_as(
         "SELECT failed_attempts, coalesce(locked_until > now(), false) FROM accounts
@@ -72,7 +72,7 @@ async fn lock_state(stack: &GatewayStack, account_id: &str) -> (i32, bool, i64) 
 #[tokio::test]
 async fn parallel_wrong_passwords_get_at_most_threshold_checks() {
     // A high address limit, so only the account's lock-out is measured here.
-    let stack = GatewayStack::start_with(|c| c.sign_in_address_limit = 1000).await;
+    let stack = TestGateway::start_with(|c| c.sign_in_address_limit = 1000).await;
     let admin = stack.admin_token().await;
     let id = create(&stack, &admin, "victim", &[roles::CADRE], "430426104201").await;
     let answers = join_all((0..40).map(|i| {
@@ -127,7 +127,7 @@ async fn parallel_wrong_passwords_get_at_most_threshold_checks() {
 /// untrusted peer (no trusted proxies by default) does not make a new client.
 #[tokio::test]
 async fn one_address_is_throttled_across_accounts_and_forwarded_for_is_ignored() {
-    let stack = GatewayStack::start_with(|c| c.sign_in_address_limit = 4).await;
+    let stack = TestGateway::start_with(|c| c.sign_in_address_limit = 4).await;
     let admin = stack.admin_token().await;
     for i in 0..4 {
         let (status, body) = sign_in(&stack, &format!("nobody-{i}"), "wrong-1234").await;
@@ -251,7 +251,7 @@ async fn unknown_user_sign_ins_keep_the_gateway_small() {
     );
 }
 
-async fn disable(stack: &GatewayStack, token: &str, account_id: &str) -> (u16, Value) {
+async fn disable(stack: &TestGateway, token: &str, account_id: &str) -> (u16, Value) {
     stack
         .post(
             &format!("/v1/accounts/{account_id}/disable"),
@@ -268,7 +268,7 @@ async fn disable(stack: &GatewayStack, token: &str, account_id: &str) -> (u16, V
 /// the right password learns that an account is disabled.
 #[tokio::test]
 async fn wrong_passwords_answer_alike_for_locked_disabled_and_unknown_accounts() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let admin = stack.admin_token().await;
     create(&stack, &admin, "alive", &[roles::CADRE], "430426104201").await;
     let stopped = create(&stack, &admin, "stopped", &[roles::CADRE], "430426104201").await;
@@ -305,7 +305,7 @@ async fn wrong_passwords_answer_alike_for_locked_disabled_and_unknown_accounts()
 /// wrong old passwords. Now they count into the same lock-out.
 #[tokio::test]
 async fn wrong_old_passwords_count_into_the_lock_out() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let admin = stack.admin_token().await;
     let id = create(&stack, &admin, "changer", &[roles::CADRE], "430426104201").await;
     let token = stack.sign_in("changer", PASSWORD).await;
@@ -349,7 +349,7 @@ async fn wrong_old_passwords_count_into_the_lock_out() {
 /// and supervisors of their township; township admins are the county's.
 #[tokio::test]
 async fn township_admins_do_not_manage_peers() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let admin = stack.admin_token().await;
     create(
         &stack,
@@ -404,7 +404,7 @@ async fn township_admins_do_not_manage_peers() {
 /// within the new account's scope; the creator's own cadre still binds.
 #[tokio::test]
 async fn account_ids_bind_only_to_cadres_in_the_creators_scope() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let mut registry = stack
         .registry
         .client("admin", &[roles::COUNTY_ADMIN], "")
@@ -481,7 +481,7 @@ async fn account_ids_bind_only_to_cadres_in_the_creators_scope() {
 /// inside the caller's scope.
 #[tokio::test]
 async fn an_inbox_outside_the_callers_scope_is_empty() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let db = &stack.pool;
     sqlx::query(
         "INSERT INTO notify.recipients (county, recipient_id, name, roles, region_code, scope)

@@ -7,7 +7,7 @@ use chrono::Utc;
 use tonic::Code;
 use uuid::Uuid;
 use zoufang_e2e::{
-    FakePetitionSystem, PetitionUnderTest, TestService, eventually,
+    FakePetitionSystem, TestPetition, TestService, eventually,
     petition::{self, COUNTY, TOWNSHIP, VILLAGES},
     unique_name,
 };
@@ -26,7 +26,7 @@ const OTHER_VILLAGE: &str = "430482200201";
 /// county-wide by a county admin.
 struct World {
     registry: TestService,
-    bridge: PetitionUnderTest,
+    bridge: TestPetition,
     fake: FakePetitionSystem,
 }
 
@@ -34,7 +34,7 @@ impl World {
     async fn start() -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let database = unique_name("zft");
-        let registry = TestService::spawn_on(&database).await;
+        let registry = TestService::start_on(&database).await;
         let mut admin = registry.client("admin", &["county_admin"], "").await;
         admin
             .import_regions(ImportRegionsRequest {
@@ -42,7 +42,7 @@ impl World {
             })
             .await
             .expect("import regions");
-        let bridge = PetitionUnderTest::start(&database, Clock::system(), registry.grpc_port).await;
+        let bridge = TestPetition::start(&database, Clock::system(), registry.grpc_port).await;
         let fake = FakePetitionSystem::register(&bridge).await;
         Self {
             registry,
@@ -608,7 +608,7 @@ async fn webhook_subscriptions_reach_only_public_addresses_and_fail_generically(
     };
     let database = unique_name("zft");
     let robot = zoufang_e2e::fake_http::FakeHttp::start().await;
-    let notify = zoufang_e2e::NotifyUnderTest::start(&database, Clock::system(), |_| {}).await;
+    let notify = zoufang_e2e::TestNotify::start(&database, Clock::system(), |_| {}).await;
     let mut admin = notify
         .client(
             "township-admin",

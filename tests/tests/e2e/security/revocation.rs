@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::json;
 use tonic::{Code, transport::Channel};
 use uuid::Uuid;
-use zoufang_e2e::{Registry, TestService, eventually, fixtures, gateway::GatewayStack};
+use zoufang_e2e::{Registry, TestService, eventually, fixtures, gateway::TestGateway};
 use zoufang_proto::registry::v1::{
     GetHouseholdRequest, registry_service_client::RegistryServiceClient,
 };
@@ -54,7 +54,7 @@ async fn refusal_within(
 }
 
 /// The stack with one registered household: (bootstrap admin's token, household id).
-async fn county_with_household(stack: &GatewayStack) -> (String, String) {
+async fn county_with_household(stack: &TestGateway) -> (String, String) {
     let admin = stack.admin_token().await;
     let mut seeder = stack
         .registry
@@ -65,7 +65,7 @@ async fn county_with_household(stack: &GatewayStack) -> (String, String) {
 }
 
 /// A new county-admin account (able to reveal) and its access token.
-async fn leader(stack: &GatewayStack, admin: &str) -> (String, String) {
+async fn leader(stack: &TestGateway, admin: &str) -> (String, String) {
     let username = format!("leader{}", &Uuid::new_v4().simple().to_string()[..6]);
     let token = stack
         .account(
@@ -81,7 +81,7 @@ async fn leader(stack: &GatewayStack, admin: &str) -> (String, String) {
 
 #[tokio::test]
 async fn a_signed_out_token_is_refused_by_the_services_within_seconds() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let (admin, household) = county_with_household(&stack).await;
     let (_, token) = leader(&stack, &admin).await;
     let mut direct = registry_as(&stack.registry, &token).await;
@@ -104,7 +104,7 @@ async fn a_signed_out_token_is_refused_by_the_services_within_seconds() {
 
     // A registry replica that starts after the sign-out refuses it too: it
     // reads the last minutes of revocations when it starts.
-    let late = TestService::spawn_on(&stack.database).await;
+    let late = TestService::start_on(&stack.database).await;
     let code = refusal_within(&late, &token, &household, Duration::from_secs(5)).await;
     assert_eq!(
         code,
@@ -117,7 +117,7 @@ async fn a_signed_out_token_is_refused_by_the_services_within_seconds() {
 
 #[tokio::test]
 async fn a_disabled_accounts_tokens_are_refused_by_the_services_within_seconds() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let (admin, household) = county_with_household(&stack).await;
     let (username, token) = leader(&stack, &admin).await;
     let (_, accounts) = stack
@@ -163,7 +163,7 @@ async fn a_disabled_accounts_tokens_are_refused_by_the_services_within_seconds()
 
 #[tokio::test]
 async fn the_sse_inbox_ends_at_sign_out() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let admin = stack.admin_token().await;
     let (_, token) = leader(&stack, &admin).await;
     let response = stack

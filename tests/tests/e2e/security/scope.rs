@@ -4,7 +4,7 @@
 //! admins confined to what they administer (Low, over-reach).
 use tonic::Code;
 use uuid::Uuid;
-use zoufang_e2e::{NotifyUnderTest, Registry, TestRegistry, TestService, fixtures, unique_name};
+use zoufang_e2e::{Registry, TestNotify, TestRegistry, TestService, fixtures, unique_name};
 use zoufang_proto::{issues::v1 as issues, notify::v1 as notify, registry::v1 as registry};
 use zoufang_runtime::{auth::roles, clock::Clock};
 
@@ -13,7 +13,7 @@ const OTHER_TOWNSHIP_SCOPE: &str = "430426105";
 
 /// A registry seeded with the test county, and its county admin.
 async fn seeded_registry() -> (TestRegistry, Registry, fixtures::Seed) {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let mut admin = registry
         .client("admin-1", &[roles::COUNTY_ADMIN], fixtures::COUNTY)
         .await;
@@ -45,7 +45,7 @@ fn recipient(id: &str, roles: &[&str], region: &str, phone: &str) -> notify::Rec
 /// their township.
 #[tokio::test]
 async fn a_township_admin_cannot_rewrite_the_county_leaders_recipient_row() {
-    let n = NotifyUnderTest::start(&unique_name("zft"), Clock::system(), |_| {}).await;
+    let n = TestNotify::start(&unique_name("zft"), Clock::system(), |_| {}).await;
     let mut county = n
         .client("admin-1", &[roles::COUNTY_ADMIN], fixtures::COUNTY)
         .await;
@@ -144,7 +144,7 @@ fn sla(days: i32) -> Vec<issues::SlaRule> {
 #[tokio::test]
 async fn a_township_admin_cannot_replace_the_county_campaigns_sla_rules() {
     let database = unique_name("zft");
-    let ledger = TestService::spawn_issues_on(&database, &unique_name("zft"), 3600).await;
+    let ledger = TestService::start_issues_on(&database, &unique_name("zft"), 3600).await;
     let campaign_id = Uuid::new_v4();
     let mut county = ledger
         .issues_client("admin-1", &[roles::COUNTY_ADMIN], fixtures::COUNTY)
@@ -440,7 +440,7 @@ async fn a_duplicate_id_number_elsewhere_is_refused_without_naming_it_and_audite
 #[tokio::test]
 async fn an_issue_elsewhere_reads_like_an_unknown_one() {
     let database = unique_name("zft");
-    let ledger = TestService::spawn_issues_on(&database, &unique_name("zft"), 3600).await;
+    let ledger = TestService::start_issues_on(&database, &unique_name("zft"), 3600).await;
     let mut county = ledger
         .issues_client("admin-1", &[roles::COUNTY_ADMIN], fixtures::COUNTY)
         .await;
@@ -477,7 +477,7 @@ async fn an_issue_elsewhere_reads_like_an_unknown_one() {
 /// the templates every county shares.
 #[tokio::test]
 async fn notify_hides_people_elsewhere_and_keeps_shared_templates_to_the_system_admin() {
-    let n = NotifyUnderTest::start(&unique_name("zft"), Clock::system(), |_| {}).await;
+    let n = TestNotify::start(&unique_name("zft"), Clock::system(), |_| {}).await;
     let mut county = n
         .client("admin-1", &[roles::COUNTY_ADMIN], fixtures::COUNTY)
         .await;
@@ -577,7 +577,7 @@ async fn township_admins_change_neither_the_county_nor_its_taxonomy() {
     assert_eq!(name("430426104204").await.as_deref(), Some("新村"));
     registry.stop().await;
 
-    let ledger = TestService::spawn_issues_on(&unique_name("zft"), &unique_name("zft"), 3600).await;
+    let ledger = TestService::start_issues_on(&unique_name("zft"), &unique_name("zft"), 3600).await;
     let mut township = ledger
         .issues_client("admin-104", &[roles::TOWNSHIP_ADMIN], TOWNSHIP_SCOPE)
         .await;
@@ -608,7 +608,7 @@ async fn an_inspection_elsewhere_reads_like_an_unknown_one() {
     use zoufang_proto::supervision::v1 as supervision;
     let database = unique_name("zft");
     // Closing an inspection never calls the registry: no registry runs.
-    let service = TestService::spawn_supervision_on(&database, &unique_name("zft"), 9).await;
+    let service = TestService::start_supervision_on(&database, &unique_name("zft"), 9).await;
     let mut county = service
         .supervision_client("sup-1", &[roles::SUPERVISOR], fixtures::COUNTY)
         .await;

@@ -52,7 +52,7 @@ async fn list_regions(registry: &TestRegistry, token: &str) -> Result<(), tonic:
 /// registry accepted. Now only ES256 tokens of the authority's key pass.
 #[tokio::test]
 async fn an_hs256_token_signed_with_the_old_development_secret_is_refused() {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let claims = admin_claims(ISSUER, AUDIENCE);
     let old = EncodingKey::from_secret(b"zoufang-dev-secret").expect("key");
     let forged = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &old).unwrap();
@@ -71,7 +71,7 @@ async fn an_hs256_token_signed_with_the_old_development_secret_is_refused() {
 /// accepts a token meant for itself. (Before, the ES256 control failed.)
 #[tokio::test]
 async fn tokens_with_the_wrong_issuer_or_audience_are_refused() {
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     for (claims, why) in [
         (
             admin_claims("someone-else", AUDIENCE),
@@ -115,7 +115,7 @@ async fn tokens_with_the_wrong_issuer_or_audience_are_refused() {
 #[tokio::test]
 async fn the_alg_none_refusal_names_no_algorithms() {
     use base64::Engine as _;
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
     let claims = admin_claims(ISSUER, AUDIENCE).to_string();
     let none = format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), b64(&claims));
@@ -224,7 +224,7 @@ fn peek(token: &str) -> Value {
 async fn service_tokens_need_the_client_secret_and_come_only_for_the_clients_purposes() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let database = unique_name("zft");
-    let registry = TestRegistry::spawn_on(&database).await;
+    let registry = TestRegistry::start_on(&database).await;
     let (url, authority) = start_authority(&database).await;
     let ask = |client: &str, secret: &str, purpose: &str| {
         json!({"client_id": client, "client_secret": secret, "purpose": purpose,
@@ -350,7 +350,7 @@ async fn gateway_post(http_port: u16, path: &str, token: &str, body: Value) -> (
 async fn a_delegated_phone_read_is_audited_under_the_supervisor_and_needs_an_open_session() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let database = unique_name("zft");
-    let registry = TestRegistry::spawn_on(&database).await;
+    let registry = TestRegistry::start_on(&database).await;
     let mut admin = registry
         .client("admin-1", &[roles::COUNTY_ADMIN], fixtures::COUNTY)
         .await;
@@ -455,7 +455,7 @@ async fn answer_token(url: &str, subject: &str) -> String {
 async fn supervision_has_no_token_of_its_own_to_fall_back_on() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let database = unique_name("zft");
-    let registry = TestRegistry::spawn_on(&database).await;
+    let registry = TestRegistry::start_on(&database).await;
     let (url, authority) = start_authority(&database).await;
     let config = zoufang_supervision::config::Config {
         grpc_addr: "127.0.0.1:0".parse().unwrap(),
@@ -727,7 +727,7 @@ async fn reflection_needs_a_token_and_health_stays_open() {
         ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
         server_reflection_request::MessageRequest,
     };
-    let registry = TestRegistry::spawn().await;
+    let registry = TestRegistry::start().await;
     let channel = Channel::from_shared(format!("http://127.0.0.1:{}", registry.grpc_port))
         .unwrap()
         .connect()

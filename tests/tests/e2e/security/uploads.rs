@@ -12,7 +12,7 @@ use tokio::{
 };
 use zoufang_e2e::{
     eventually, fixtures,
-    gateway::{GatewayStack, gateway_config},
+    gateway::{TestGateway, gateway_config},
 };
 use zoufang_proto::petition::v1::{ImportCasesRequest, ListCasesRequest};
 use zoufang_runtime::auth::roles;
@@ -71,7 +71,7 @@ fn shared_string_bomb() -> Vec<u8> {
 
 /// POSTs a file; (status, JSON body).
 async fn upload(
-    stack: &GatewayStack,
+    stack: &TestGateway,
     token: &str,
     path: &str,
     content_type: &str,
@@ -124,7 +124,7 @@ async fn rows_of(pool: &sqlx::PgPool, table: &str, job: uuid::Uuid) -> i64 {
 
 /// The gateway and petition still answer: the OpenAPI document, a
 /// sign-in, and a petition call.
-async fn still_answering(stack: &GatewayStack) {
+async fn still_answering(stack: &TestGateway) {
     let (s, _) = stack.get("/openapi.json", None).await;
     assert_eq!(s, 200, "the gateway answers");
     stack.admin_token().await;
@@ -145,7 +145,7 @@ async fn still_answering(stack: &GatewayStack) {
 /// the XLSX the same, and the CSV was accepted (202).
 #[tokio::test]
 async fn upload_bombs_are_refused_naming_the_limit_and_nothing_dies() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let mut seed = stack
         .registry
         .client("seed", &[roles::COUNTY_ADMIN], fixtures::COUNTY)
@@ -257,7 +257,7 @@ async fn upload_bombs_are_refused_naming_the_limit_and_nothing_dies() {
 /// its file and rows in memory); the second got 200/202 like the first.
 #[tokio::test]
 async fn a_second_import_of_the_same_account_waits_for_the_first() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let admin = stack.admin_token().await;
     let file = "户主姓名,电话\n张三,13807340001\n".as_bytes();
 
@@ -317,7 +317,7 @@ async fn a_second_import_of_the_same_account_waits_for_the_first() {
 /// shape; the RPC that carries a file keeps a larger cap of its own.
 #[tokio::test]
 async fn json_bodies_over_a_megabyte_get_413_and_upload_routes_keep_their_own_cap() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let admin = stack.admin_token().await;
     let big = json!({"username": "admin", "password": "x".repeat(2 << 20)});
     let (s, body) = stack.post("/v1/auth/sign-in", None, big).await;
@@ -360,7 +360,7 @@ async fn json_bodies_over_a_megabyte_get_413_and_upload_routes_keep_their_own_ca
 /// were kept for ever.
 #[tokio::test]
 async fn import_reports_mask_personal_numbers_and_old_jobs_expire() {
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let mut seed = stack
         .registry
         .client("seed", &[roles::COUNTY_ADMIN], fixtures::COUNTY)

@@ -82,14 +82,14 @@ async fn republish(seen: &Seen, queue: &str) {
 #[tokio::test]
 async fn tasks_are_announced_once_when_assigned_and_once_when_overdue() {
     let database = unique_name("zft");
-    let registry = TestService::spawn_on(&database).await;
+    let registry = TestService::start_on(&database).await;
     let sup_queue = unique_name("zft");
     // Two replicas on one database and one queue, each sweeping every second.
     let supervision =
-        TestService::spawn_supervision_sweeping_on(&database, &sup_queue, registry.grpc_port, 1)
+        TestService::start_supervision_sweeping_on(&database, &sup_queue, registry.grpc_port, 1)
             .await;
     let replica =
-        TestService::spawn_supervision_sweeping_on(&database, &sup_queue, registry.grpc_port, 1)
+        TestService::start_supervision_sweeping_on(&database, &sup_queue, registry.grpc_port, 1)
             .await;
     for q in [registry.queue.clone().unwrap(), sup_queue.clone()] {
         wait_for_queue(&q).await;

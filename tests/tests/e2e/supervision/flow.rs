@@ -24,12 +24,12 @@ const ADMIN: &[&str] = &["county_admin"];
 #[tokio::test]
 async fn callbacks_reopen_unsatisfied_items_and_dispute_denied_visits() {
     let database = unique_name("zft");
-    let registry = TestService::spawn_on(&database).await;
+    let registry = TestService::start_on(&database).await;
     let issues_queue = unique_name("zft");
-    let issues = TestService::spawn_issues_on(&database, &issues_queue, 3600).await;
+    let issues = TestService::start_issues_on(&database, &issues_queue, 3600).await;
     let sup_queue = unique_name("zft");
     let supervision =
-        TestService::spawn_supervision_on(&database, &sup_queue, registry.grpc_port).await;
+        TestService::start_supervision_on(&database, &sup_queue, registry.grpc_port).await;
     for q in [
         registry.queue.clone().unwrap(),
         issues_queue.clone(),

@@ -12,10 +12,10 @@ const ADMIN: &[&str] = &["county_admin"];
 #[tokio::test]
 async fn records_that_cannot_be_true_raise_the_cadres_risk() {
     let database = unique_name("zft");
-    let registry = TestService::spawn_on(&database).await;
+    let registry = TestService::start_on(&database).await;
     let sup_queue = unique_name("zft");
     let supervision =
-        TestService::spawn_supervision_on(&database, &sup_queue, registry.grpc_port).await;
+        TestService::start_supervision_on(&database, &sup_queue, registry.grpc_port).await;
     wait_for_queue(&sup_queue).await;
     let mut reg = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = fixtures::seed(&mut reg).await;
@@ -178,7 +178,7 @@ async fn records_that_cannot_be_true_raise_the_cadres_risk() {
 async fn inspections_are_recorded_rectified_and_closed() {
     let database = unique_name("zft");
     let sup_queue = unique_name("zft");
-    let supervision = TestService::spawn_supervision_on(&database, &sup_queue, 1).await;
+    let supervision = TestService::start_supervision_on(&database, &sup_queue, 1).await;
     let mut sup = supervision
         .supervision_client("sup-1", &["supervisor"], "430426104")
         .await;
