@@ -8,7 +8,7 @@
 # parsers), event_decode (AMQP properties and payload as the consumer
 # decodes them). Installs cargo-fuzz (pinned) when missing, builds every
 # target, then runs each one. A crash is copied into
-# tests/fuzz-regressions/<target>/, where the test `fuzz_regressions`
+# tests/fuzz-regressions/<target>/, where the test `e2e` (module `fuzz_regressions`)
 # replays it through the same body; the script then exits 1 naming the
 # files to commit.
 #
@@ -110,7 +110,7 @@ done
 if [ ${#crashes[@]} -gt 0 ]; then
   log "the fuzzers found ${#crashes[@]} failing input(s), now kept as regressions:"
   for c in "${crashes[@]}"; do log "  $c"; done
-  log "fix the bug, check with 'cargo test -p zoufang-e2e --test fuzz_regressions', and commit those files"
+  log "fix the bug, check with 'cargo test -p zoufang-e2e --test e2e fuzz_regressions::', and commit those files"
   exit 1
 fi
 log "fuzzing done: ${targets[*]} for $secs s each, no crash ($((SECONDS - t0)) s in all)"

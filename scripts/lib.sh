@@ -10,6 +10,9 @@
 #                      starting the local cluster if it does not
 #   ensure_rabbitmq    make sure the local RabbitMQ node runs with its
 #                      application started, starting it if it does not
+#   ensure_vhost NAME  make sure the local RabbitMQ has the virtual host NAME
+#                      and that the user guest may use all of it (after
+#                      ensure_rabbitmq)
 #
 # The ensure_* functions print exactly one line saying what they did, or die
 # with a message saying what failed and where to look.
@@ -79,6 +82,18 @@ ensure_rabbitmq() {
   _zf_await_rabbitmq "$t0" ||
     die "rabbitmq: did not start within 120 s; see /var/log/rabbitmq/ (startup_log, startup_err, rabbit@*.log)"
   log "rabbitmq: was down; started it with rabbitmq-server -detached, up after $((SECONDS - t0)) s"
+}
+
+# One virtual host per stack: two stacks on one broker would otherwise share
+# queue names (`scripts/run.sh` uses zoufang-dev, the tests zoufang-test).
+# add_vhost and set_permissions are idempotent.
+ensure_vhost() {
+  local vhost=$1 out
+  out=$(timeout 60 rabbitmqctl -q add_vhost "$vhost" 2>&1) ||
+    die "rabbitmq: could not add the virtual host '$vhost' (rabbitmqctl add_vhost said: ${out:-nothing})"
+  out=$(timeout 60 rabbitmqctl -q set_permissions -p "$vhost" guest '.*' '.*' '.*' 2>&1) ||
+    die "rabbitmq: could not let guest use the virtual host '$vhost' (rabbitmqctl set_permissions said: ${out:-nothing})"
+  log "rabbitmq: virtual host '$vhost' ready (user guest)"
 }
 
 # Waits until 120 s after $1 (a $SECONDS value) for the RabbitMQ application.

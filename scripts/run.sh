@@ -16,7 +16,8 @@
 #
 # Environment, passed through to the services (DESIGN.md §3): DATABASE_URL,
 # AMQP_URL, ZF_JWT_PUBLIC_KEY, ZF_JWT_PRIVATE_KEY, ZF_PII_KEY, RUST_LOG,
-# OTEL_EXPORTER_OTLP_ENDPOINT.
+# OTEL_EXPORTER_OTLP_ENDPOINT. Without AMQP_URL the stack uses the local
+# broker's virtual host zoufang-dev (created if missing).
 # This is a DEVELOPMENT runner: it sets ZF_DEV_MODE=1, so every key left
 # unset is the PUBLISHED development key (the services, zfctl and zfdemo
 # share them and warn loudly). Production sets real keys and no ZF_DEV_MODE
@@ -68,7 +69,13 @@ need cargo "install the Rust toolchain (rustup)"
 need curl "install Debian's curl"
 
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/zoufang}"
-export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
+# The stack's own virtual host (zoufang-dev, created below): another stack
+# on the same broker (the tests use zoufang-test) has queues of the same
+# names, and would otherwise take this one's events.
+if [ -z "${AMQP_URL:-}" ]; then
+  zf_vhost=zoufang-dev
+  export AMQP_URL="amqp://guest:guest@127.0.0.1:5672/$zf_vhost"
+fi
 export RUST_LOG="${RUST_LOG:-info}"
 # glibc would keep every freed argon2 block of the gateway resident (README).
 export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-1048576}"
@@ -140,6 +147,7 @@ show_log_tail() {
 
 ensure_postgres
 ensure_rabbitmq
+[ -z "${zf_vhost:-}" ] || ensure_vhost "$zf_vhost"
 
 log "cargo build --release --locked --bins"
 cargo build --release --locked --bins

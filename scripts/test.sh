@@ -5,9 +5,16 @@
 # `scripts/test.sh --no-fail-fast`.
 #
 # Plain `cargo test` on purpose (not nextest): it runs the test binaries one
-# after another, and one of them stops and starts the RabbitMQ application
-# and another the PostgreSQL server, which would break tests running beside
-# them.
+# after another. The end-to-end tests are two binaries of zoufang-e2e: `e2e`
+# (every area) and `faults`, whose tests stop and start the RabbitMQ
+# application and the PostgreSQL server and so run alone, one at a time
+# (each holds a lock), never beside `e2e`.
+# One test at a time inside each binary too (RUST_TEST_THREADS=1): every
+# end-to-end stack publishes to the same events exchange in the same county,
+# so each stack's consumers and taps also see the events of a test running
+# beside it (a supervision test saw another stack announce a callback of its
+# own visit). Stacks isolated from each other (a virtual host or a county per
+# test) would let them run in parallel again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -15,6 +22,11 @@ need cargo "install the Rust toolchain (rustup)"
 
 ensure_postgres
 ensure_rabbitmq
+# The tests' own virtual host, apart from a stack `scripts/run.sh` runs on the
+# same broker (zoufang-dev); the end-to-end harness (tests/lib.rs) uses it by
+# default (TEST_AMQP_VHOST), and the runtime's own broker tests read AMQP_URL.
+ensure_vhost "${TEST_AMQP_VHOST:-zoufang-test}"
+export AMQP_URL="amqp://guest:guest@127.0.0.1:5672/${TEST_AMQP_VHOST:-zoufang-test}"
 
 # The gateway's fuzz test drives the OpenAPI document with schemathesis
 # (PyPI), kept in a virtualenv under .run/ and reused between runs.
@@ -33,7 +45,7 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 t0=$SECONDS
 status=0
-cargo test --workspace --locked "$@" 2>&1 | tee "$out" || status=${PIPESTATUS[0]}
+RUST_TEST_THREADS=1 cargo test --workspace --locked "$@" 2>&1 | tee "$out" || status=${PIPESTATUS[0]}
 
 # One closing line summed over every test binary (unit, integration, doc).
 # "test result:" lines look like

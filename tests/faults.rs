@@ -1,5 +1,5 @@
-//! Faults under load, shared by the fault tests (`tests/tests/faults_*.rs`,
-//! `pg_restart.rs`): a steady [`Load`] of visits recorded through the
+//! Faults under load, shared by the fault tests (the binary `faults`,
+//! `tests/tests/faults/`): a steady [`Load`] of visits recorded through the
 //! gateway, each retried with the same body (so the same visit_id, an
 //! idempotent create) until it is acknowledged, and [`verify_exactly_once`],
 //! which waits until the services are quiet and then checks that every

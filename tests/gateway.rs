@@ -7,9 +7,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use zoufang_gateway::{app::Application, config::Config};
 
-use crate::{
-    NotifyUnderTest, PetitionUnderTest, TestService, common_config, unique_name, wait_for_queue,
-};
+use crate::{TestNotify, TestPetition, TestService, common_config, unique_name, wait_for_queue};
 
 /// The bootstrap admin's password in tests, after its required first change.
 pub const ADMIN_PASSWORD: &str = "admin-pass-123";
@@ -18,13 +16,13 @@ pub const ADMIN_PASSWORD: &str = "admin-pass-123";
 pub const BOOTSTRAP_PASSWORD: &str = "admin-boot-123";
 
 /// Every service and the gateway.
-pub struct GatewayStack {
+pub struct TestGateway {
     pub database: String,
     pub registry: TestService,
     pub issues: TestService,
     pub supervision: TestService,
-    pub notify: NotifyUnderTest,
-    pub petition: PetitionUnderTest,
+    pub notify: TestNotify,
+    pub petition: TestPetition,
     pub port: u16,
     pub pool: sqlx::PgPool,
     shutdown: CancellationToken,
@@ -126,7 +124,7 @@ pub fn dev_service_clients() -> String {
         .join(",")
 }
 
-impl GatewayStack {
+impl TestGateway {
     /// Starts everything on a new database.
     pub async fn start() -> Self {
         Self::start_with(|_| {}).await
@@ -136,16 +134,15 @@ impl GatewayStack {
     pub async fn start_with(configure: impl FnOnce(&mut Config)) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let database = unique_name("zft");
-        let registry = TestService::spawn_on(&database).await;
+        let registry = TestService::start_on(&database).await;
         let issues_queue = unique_name("zft");
-        let issues = TestService::spawn_issues_on(&database, &issues_queue, 3600).await;
+        let issues = TestService::start_issues_on(&database, &issues_queue, 3600).await;
         let sup_queue = unique_name("zft");
         let supervision =
-            TestService::spawn_supervision_on(&database, &sup_queue, registry.grpc_port).await;
+            TestService::start_supervision_on(&database, &sup_queue, registry.grpc_port).await;
         let notify =
-            NotifyUnderTest::start(&database, zoufang_runtime::clock::Clock::system(), |_| {})
-                .await;
-        let petition = PetitionUnderTest::start(
+            TestNotify::start(&database, zoufang_runtime::clock::Clock::system(), |_| {}).await;
+        let petition = TestPetition::start(
             &database,
             zoufang_runtime::clock::Clock::system(),
             registry.grpc_port,

@@ -17,7 +17,7 @@ use crate::{
 
 /// A registry and a ledger on one database (separate schemas), the ledger
 /// with its own queue.
-pub struct Stack {
+pub struct TestLedger {
     /// The registry.
     pub registry: TestService,
     /// The ledger.
@@ -26,13 +26,13 @@ pub struct Stack {
     pub queue: String,
 }
 
-impl Stack {
+impl TestLedger {
     /// Starts both, the ledger sweeping every `sweep_secs`.
     pub async fn start(sweep_secs: u64) -> Self {
         let database = unique_name("zft");
-        let registry = TestService::spawn_on(&database).await;
+        let registry = TestService::start_on(&database).await;
         let queue = unique_name("zft");
-        let issues = TestService::spawn_issues_on(&database, &queue, sweep_secs).await;
+        let issues = TestService::start_issues_on(&database, &queue, sweep_secs).await;
         wait_for_queue(&queue).await;
         Self {
             registry,

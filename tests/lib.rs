@@ -14,7 +14,7 @@ use zoufang_proto::registry::v1::registry_service_client::RegistryServiceClient;
 use zoufang_registry::{app::Application, config::Config};
 use zoufang_runtime::{
     auth::{BearerInterceptor, DEV_JWT_PUBLIC_KEY_PEM, JwtKeys},
-    config::{CommonConfig, DEFAULT_AMQP_URL},
+    config::CommonConfig,
     pii::DEV_PII_KEY_HEX,
 };
 
@@ -28,9 +28,63 @@ pub fn pg_server() -> String {
     std::env::var("TEST_PG_SERVER").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
-/// RabbitMQ URL the tests use.
+/// RabbitMQ server the tests use (`TEST_AMQP_SERVER`: an AMQP URL without
+/// a virtual host).
+pub fn amqp_server() -> String {
+    std::env::var("TEST_AMQP_SERVER").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672".into())
+}
+
+/// The RabbitMQ virtual host of the tests (`TEST_AMQP_VHOST`, default
+/// `zoufang-test`): apart from a stack `scripts/run.sh` runs on the same
+/// broker (`zoufang-dev`), whose queues have the same names.
+pub fn amqp_vhost() -> String {
+    std::env::var("TEST_AMQP_VHOST").unwrap_or_else(|_| "zoufang-test".into())
+}
+
+/// RabbitMQ URL the tests use: [`amqp_server`] and [`amqp_vhost`]
+/// (URL-encoded), the virtual host created on first use if missing.
 pub fn amqp_url() -> String {
-    std::env::var("AMQP_URL").unwrap_or_else(|_| DEFAULT_AMQP_URL.into())
+    ensure_vhost();
+    format!("{}/{}", amqp_server(), url_encode(&amqp_vhost()))
+}
+
+/// Creates the tests' virtual host on the local node and lets `guest` use
+/// it, once per process (both idempotent; `scripts/test.sh` does the same
+/// first). Failures are ignored: a remote broker is set up by its owner, and
+/// a missing host then fails the first connection.
+fn ensure_vhost() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let vhost = amqp_vhost();
+        let _ = std::process::Command::new("rabbitmqctl")
+            .args(["-q", "add_vhost", &vhost])
+            .output();
+        let _ = std::process::Command::new("rabbitmqctl")
+            .args([
+                "-q",
+                "set_permissions",
+                "-p",
+                &vhost,
+                "guest",
+                ".*",
+                ".*",
+                ".*",
+            ])
+            .output();
+    });
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters (a
+/// virtual host is one path segment of the AMQP URL: `/` is `%2F`).
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn unix_now() -> u64 {
@@ -97,7 +151,14 @@ pub fn cleanup_old_runs() {
                 .is_some_and(|secs| secs < idle_cutoff)
         };
         if let Ok(out) = std::process::Command::new("rabbitmqctl")
-            .args(["-q", "list_queues", "name", "consumers"])
+            .args([
+                "-q",
+                "list_queues",
+                "-p",
+                &amqp_vhost(),
+                "name",
+                "consumers",
+            ])
             .output()
         {
             for q in String::from_utf8_lossy(&out.stdout)
@@ -110,7 +171,7 @@ pub fn cleanup_old_runs() {
                 })
             {
                 let _ = std::process::Command::new("rabbitmqctl")
-                    .args(["-q", "delete_queue", q])
+                    .args(["-q", "delete_queue", "-p", &amqp_vhost(), q])
                     .output();
             }
         }
@@ -239,18 +300,18 @@ pub struct TestService {
 
 impl TestService {
     /// Starts a registry on a new database.
-    pub async fn spawn() -> Self {
-        Self::spawn_on(&unique_name("zft")).await
+    pub async fn start() -> Self {
+        Self::start_on(&unique_name("zft")).await
     }
 
     /// Starts a registry on the named database (created when missing).
-    pub async fn spawn_on(database: &str) -> Self {
+    pub async fn start_on(database: &str) -> Self {
         let config = registry_config(database);
-        Self::spawn_with(config, database).await
+        Self::start_with(config, database).await
     }
 
     /// Starts a registry with a given configuration.
-    pub async fn spawn_with(config: Config, database: &str) -> Self {
+    pub async fn start_with(config: Config, database: &str) -> Self {
         cleanup_old_runs();
         let queue = config.consumer_queue.clone();
         let mut service = launch!(
@@ -264,7 +325,7 @@ impl TestService {
     /// Starts the ledger on the named database, sweeping every `sweep_secs`.
     /// Its queues are named `consumer_queue` (unique per test: parallel
     /// tests must not take each other's events).
-    pub async fn spawn_issues_on(database: &str, consumer_queue: &str, sweep_secs: u64) -> Self {
+    pub async fn start_issues_on(database: &str, consumer_queue: &str, sweep_secs: u64) -> Self {
         cleanup_old_runs();
         let config = zoufang_issues::config::Config {
             grpc_addr: "127.0.0.1:0".parse().expect("addr"),
@@ -289,16 +350,16 @@ impl TestService {
 
     /// Starts the supervision service on the named database with its own queues.
     /// It reads phone numbers from the registry listening on `registry_port`.
-    pub async fn spawn_supervision_on(
+    pub async fn start_supervision_on(
         database: &str,
         consumer_queue: &str,
         registry_port: u16,
     ) -> Self {
-        Self::spawn_supervision_sweeping_on(database, consumer_queue, registry_port, 60).await
+        Self::start_supervision_sweeping_on(database, consumer_queue, registry_port, 60).await
     }
 
-    /// Like [`Self::spawn_supervision_on`], sweeping for overdue callbacks every `sweep_secs`.
-    pub async fn spawn_supervision_sweeping_on(
+    /// Like [`Self::start_supervision_on`], sweeping for overdue callbacks every `sweep_secs`.
+    pub async fn start_supervision_sweeping_on(
         database: &str,
         consumer_queue: &str,
         registry_port: u16,
@@ -691,10 +752,9 @@ pub mod tap {
 
 // After `launch!`, so the module can use it.
 pub mod notify;
-pub use notify::{Notify, NotifyUnderTest};
+pub use notify::{Notify, TestNotify};
 pub mod gateway;
 pub mod petition;
-pub use petition::{FakePetitionSystem, PetitionUnderTest};
-pub mod demo;
+pub use petition::{FakePetitionSystem, TestPetition};
 pub mod faults;
 pub mod procs;

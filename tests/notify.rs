@@ -47,14 +47,14 @@ pub fn notify_config(database: &str) -> Config {
 }
 
 /// A running notification service.
-pub struct NotifyUnderTest {
+pub struct TestNotify {
     pub service: TestService,
     /// Its operations state (its clock, its pool).
     pub state: State,
     pub queue: String,
 }
 
-impl NotifyUnderTest {
+impl TestNotify {
     /// Starts it on `database` with `clock`, after `configure` adjusts the
     /// test defaults, and waits for its queue.
     pub async fn start(database: &str, clock: Clock, configure: impl FnOnce(&mut Config)) -> Self {

@@ -83,14 +83,14 @@ pub fn petition_config(database: &str, registry_port: u16, token_exchange_url: &
 }
 
 /// A running petition bridge.
-pub struct PetitionUnderTest {
+pub struct TestPetition {
     pub service: TestService,
     pub state: State,
     pub config: Config,
     pub webhook_port: u16,
 }
 
-impl PetitionUnderTest {
+impl TestPetition {
     /// Starts it on `database` with `clock`, matching in the registry on
     /// `registry_port`, and waits for its event queue.
     pub async fn start(database: &str, clock: Clock, registry_port: u16) -> Self {
@@ -171,7 +171,7 @@ pub struct Answer {
 impl FakePetitionSystem {
     /// Starts the answer receiver and registers the system with the bridge
     /// (as a county admin) for the whole test county.
-    pub async fn register(bridge: &PetitionUnderTest) -> Self {
+    pub async fn register(bridge: &TestPetition) -> Self {
         let answers = FakeHttp::start().await;
         let name = unique_name("xinfang-");
         let secret = format!("secret-{}", uuid::Uuid::new_v4().simple());

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use rust_xlsxwriter::Workbook;
 use serde_json::Value;
-use zoufang_e2e::{fixtures, gateway::GatewayStack};
+use zoufang_e2e::{fixtures, gateway::TestGateway};
 
 /// Measures household imports through the gateway against a COPY baseline.
 #[derive(Debug, Parser)]
@@ -83,7 +83,7 @@ fn csv(rows: usize, offset: usize) -> Vec<u8> {
 
 /// Uploads a file and waits for the job; (seconds, final job).
 async fn import(
-    stack: &GatewayStack,
+    stack: &TestGateway,
     token: &str,
     content_type: &str,
     body: Vec<u8>,
@@ -176,7 +176,7 @@ async fn copy_baseline(pool: &sqlx::PgPool, rows: usize) -> anyhow::Result<f64> 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let stack = GatewayStack::start().await;
+    let stack = TestGateway::start().await;
     let admin = stack.admin_token().await;
     let mut regions = fixtures::region_csv().into_bytes();
     regions.push(b'\n');

@@ -20,7 +20,7 @@ use chrono::Utc;
 use clap::Parser;
 use common::{percentile, pgbench_baseline};
 use zoufang_e2e::{
-    FakePetitionSystem, PetitionUnderTest, TestService,
+    FakePetitionSystem, TestPetition, TestService,
     petition::{self, COUNTY, VILLAGES},
     unique_name, wait_for_queue,
 };
@@ -101,9 +101,9 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let _ = rustls::crypto::ring::default_provider().install_default();
     let database = unique_name("zft");
-    let registry = TestService::spawn_on(&database).await;
+    let registry = TestService::start_on(&database).await;
     let queue = unique_name("zft");
-    let issues = TestService::spawn_issues_on(&database, &queue, 3600).await;
+    let issues = TestService::start_issues_on(&database, &queue, 3600).await;
     wait_for_queue(&queue).await;
     let mut admin = registry.client("bench", &["county_admin"], COUNTY).await;
     admin
@@ -129,7 +129,7 @@ async fn main() -> anyhow::Result<()> {
             .await?;
         id_numbers.push(id_number);
     }
-    let bridge = PetitionUnderTest::start(&database, Clock::system(), registry.grpc_port).await;
+    let bridge = TestPetition::start(&database, Clock::system(), registry.grpc_port).await;
     let fake = Arc::new(FakePetitionSystem::register(&bridge).await);
     let id_numbers = Arc::new(id_numbers);
     let run_id = unique_name("B");

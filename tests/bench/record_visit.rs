@@ -68,10 +68,10 @@ async fn main() -> anyhow::Result<()> {
         Some(n) => n,
         None => u32::try_from(most)?.max(4) + 4,
     };
-    let registry = TestRegistry::spawn_with(config, &database).await;
+    let registry = TestRegistry::start_with(config, &database).await;
     let ledger_queue = unique_name("zft");
     let ledger = if args.ledger {
-        Some(zoufang_e2e::TestService::spawn_issues_on(&database, &ledger_queue, 3600).await)
+        Some(zoufang_e2e::TestService::start_issues_on(&database, &ledger_queue, 3600).await)
     } else {
         None
     };

@@ -1,0 +1,3 @@
+//! Events between services: outbox, inbox, retries, parking.
+mod event_flow;
+mod parking;

@@ -1,0 +1,6 @@
+//! The gateway: the HTTP door and its desk (imports, exports, reports).
+mod api;
+mod export;
+mod fuzz;
+mod import;
+mod report;

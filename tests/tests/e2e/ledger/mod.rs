@@ -1,0 +1,4 @@
+//! The issue ledger (民情台账).
+mod items;
+mod petition;
+mod routing;

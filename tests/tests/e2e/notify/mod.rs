@@ -1,0 +1,3 @@
+//! Notifications (通知).
+mod fake_http;
+mod flow;

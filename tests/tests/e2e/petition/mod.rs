@@ -1,0 +1,2 @@
+//! The petition bridge (信访对接).
+mod flow;

@@ -1,0 +1,8 @@
+//! The registry: regions, households, visits, progress.
+mod households_batch;
+mod pii;
+mod progress;
+mod progress_counters;
+mod server;
+mod validation;
+mod visits;

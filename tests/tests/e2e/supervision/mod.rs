@@ -1,0 +1,4 @@
+//! Supervision (督查回访).
+mod events;
+mod flow;
+mod signals;
