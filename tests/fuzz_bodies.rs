@@ -31,7 +31,7 @@ use lapin::{
     types::{AMQPValue, LongString},
 };
 use prost::Message;
-use zoufang_gateway::import::{
+use zoufang_gateway::desk::import::{
     self, Kind,
     check::{self, halfwidth},
     directory::{self, Directory},

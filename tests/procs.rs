@@ -1033,9 +1033,9 @@ impl Stack {
 /// `request` as the proto3 JSON body of `POST /v1/<service>/<method>`,
 /// through the contracts' descriptors (the gateway's own catalog).
 pub fn proto_json(service: &str, method: &str, request: &impl prost::Message) -> Value {
-    static CATALOG: OnceLock<zoufang_gateway::rpc::Catalog> = OnceLock::new();
-    let catalog =
-        CATALOG.get_or_init(|| zoufang_gateway::rpc::Catalog::load().expect("the contracts load"));
+    static CATALOG: OnceLock<zoufang_gateway::door::rpc::Catalog> = OnceLock::new();
+    let catalog = CATALOG
+        .get_or_init(|| zoufang_gateway::door::rpc::Catalog::load().expect("the contracts load"));
     let entry = catalog
         .methods()
         .find(|m| m.service == service && m.name == method)

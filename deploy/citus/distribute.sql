@@ -65,9 +65,10 @@ SELECT create_distributed_table('registry.campaign_quotas', 'county', colocate_w
 SELECT create_distributed_table('registry.assignments', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.visits', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.visit_items', 'county', colocate_with => 'registry.regions');
--- Progress counters, kept by triggers on households, visits and visit_items
--- (see README.md, Triggers): colocated, so a county's counters sit on the
--- shard of its visits.
+-- Progress counters, kept by the registry's statements that write
+-- households and visits (store/progress.rs): colocated, so a county's
+-- counters sit on the shard of its visits and those statements stay router
+-- queries.
 SELECT create_distributed_table('registry.progress_village_households', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.progress_households', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.progress_villages', 'county', colocate_with => 'registry.regions');

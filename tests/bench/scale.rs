@@ -17,7 +17,7 @@
 //! so one county's rows are spread over the whole table), and the indexes
 //! and constraints come back afterwards, built in bulk. The registry's
 //! progress counters are then rebuilt by the registry's own
-//! `progress_rebuild()` (the triggers that keep them are off during COPY).
+//! `store::progress::rebuild` (COPY bypasses the statements that keep them).
 //!
 //! Measuring: the services' own code paths, in-process, on their own pools
 //! — the registry's `GetRegionProgress` for a township and for a county, the
@@ -1877,22 +1877,18 @@ async fn load(args: &Args, database: &str, p: &Arc<Province>, now: i64) -> anyho
         t.elapsed().as_secs_f64()
     );
 
-    // The registry's derived counters, when its migrations define them.
-    let rebuild: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'progress_rebuild'
-                        AND pronamespace = 'registry'::regnamespace)",
-    )
-    .fetch_one(&mut conn)
-    .await?;
-    if rebuild {
-        let t = Instant::now();
-        conn.execute("SET work_mem = '256MB'").await?;
-        conn.execute("SELECT registry.progress_rebuild()").await?;
-        println!(
-            "progress counters (registry.progress_rebuild) {:>8.1} s",
-            t.elapsed().as_secs_f64()
-        );
-    }
+    // The registry's derived counters: COPY bypassed the statements that
+    // keep them.
+    let t = Instant::now();
+    conn.execute("SET work_mem = '256MB'").await?;
+    let mut tx = conn.begin().await?;
+    tx.execute("SET LOCAL search_path = registry").await?;
+    zoufang_registry::store::progress::rebuild(&mut tx).await?;
+    tx.commit().await?;
+    println!(
+        "progress counters (store::progress::rebuild) {:>8.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let t = Instant::now();
     conn.execute("SET maintenance_work_mem = '1GB'").await?;
     for schema in ["registry", "issues", "supervision"] {
@@ -1909,17 +1905,15 @@ async fn load(args: &Args, database: &str, p: &Arc<Province>, now: i64) -> anyho
         conn.execute(AssertSqlSafe(format!("VACUUM {table}")))
             .await?;
     }
-    if rebuild {
-        let tables: Vec<String> = sqlx::query_scalar(
-            "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
-             WHERE schemaname = 'registry' AND tablename LIKE 'progress%'",
-        )
-        .fetch_all(&mut conn)
-        .await?;
-        for table in tables {
-            conn.execute(AssertSqlSafe(format!("VACUUM {table}")))
-                .await?;
-        }
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
+         WHERE schemaname = 'registry' AND tablename LIKE 'progress%'",
+    )
+    .fetch_all(&mut conn)
+    .await?;
+    for table in tables {
+        conn.execute(AssertSqlSafe(format!("VACUUM {table}")))
+            .await?;
     }
     println!(
         "ANALYZE and VACUUM                     {:>8.1} s",

@@ -8,39 +8,37 @@ use tokio_util::sync::CancellationToken;
 use zoufang_runtime::{db, server};
 
 use crate::{
-    SCHEMA, accounts,
+    SCHEMA,
     config::Config,
-    endpoints::{self, Module},
-    rpc::Catalog,
-    state::{AppState, Settings, Upstreams},
+    desk::{self, Desk},
+    door::{
+        accounts,
+        endpoints::{self, Module},
+        inbox_stream,
+        rpc::Catalog,
+        state::{AppState, Settings, Upstreams},
+    },
 };
 
 /// Embedded migrations of the gateway schema.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// Every endpoint the gateway serves, with the named schemas they use.
+/// Every endpoint the gateway serves, with the named schemas they use: the
+/// door's (accounts, the transcoded RPCs, the inbox stream), then the
+/// desk's.
 pub fn all_endpoints(catalog: &Catalog) -> Module {
     let (mut list, mut schemas) = accounts::endpoints();
     list.extend(endpoints::rpc_endpoints(catalog));
-    for (more, more_schemas) in extensions() {
+    let modules = std::iter::once(inbox_stream::endpoints()).chain(desk::endpoints());
+    for (more, more_schemas) in modules {
         list.extend(more);
         schemas.extend(more_schemas);
     }
     (list, schemas)
 }
 
-/// The feature modules' endpoints (import, export, reports).
-fn extensions() -> Vec<Module> {
-    vec![
-        crate::report::endpoints(),
-        crate::import::endpoints(),
-        crate::export::endpoints(),
-        crate::inbox_stream::endpoints(),
-    ]
-}
-
 /// The largest JSON body accepted (the default of every route). The routes
-/// that take a file set their own: the imports (`import::gate`, the
+/// that take a file set their own: the imports (`desk::import::gate`, the
 /// file's limit) and the RPCs carrying one
 /// ([`endpoints::UPLOAD_RPC_BODY_LIMIT`]).
 pub const JSON_BODY_LIMIT: usize = 1 << 20;
@@ -56,7 +54,7 @@ async fn too_large_as_json(response: axum::response::Response) -> axum::response
     if response.status() != http::StatusCode::PAYLOAD_TOO_LARGE || json {
         return response;
     }
-    crate::error::ApiError::new(
+    crate::door::error::ApiError::new(
         http::StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
         "请求体过大：普通请求不能超过 1 MB（导入文件另有上限，见导入接口说明）",
@@ -71,7 +69,7 @@ pub struct Application {
     admin: TcpListener,
     state: AppState,
     /// The token exchange, served on the admin listener only.
-    exchange: crate::exchange::ExchangeState,
+    exchange: crate::door::exchange::ExchangeState,
     shutdown: CancellationToken,
     common: zoufang_runtime::config::CommonConfig,
     import_retention_days: u32,
@@ -125,9 +123,8 @@ impl Application {
             catalog: Arc::new(Catalog::load()?),
             shutdown: CancellationToken::new(),
             revoked: zoufang_runtime::auth::RevokedSessions::default(),
-            imports: Arc::default(),
         };
-        let exchange = crate::exchange::ExchangeState {
+        let exchange = crate::door::exchange::ExchangeState {
             pool: state.pool.clone(),
             keys,
             clients,
@@ -166,13 +163,14 @@ impl Application {
         self.state.pool.clone()
     }
 
-    /// The whole HTTP app.
+    /// The whole HTTP app: the route table, with the desk's state.
     pub fn router(state: AppState) -> Router {
         let (list, schemas) = all_endpoints(&state.catalog);
         let doc = endpoints::document(&list, &state.catalog, &schemas);
         endpoints::router(list, doc)
             .layer(axum::extract::DefaultBodyLimit::max(JSON_BODY_LIMIT))
             .layer(axum::middleware::map_response(too_large_as_json))
+            .layer(axum::Extension(Desk::default()))
             .with_state(state)
     }
 
@@ -214,9 +212,9 @@ impl Application {
             admin,
             state.pool.clone(),
             shutdown.clone(),
-            crate::exchange::router(exchange),
+            crate::door::exchange::router(exchange),
         ));
-        tokio::spawn(crate::import::sweep_old_jobs(
+        tokio::spawn(desk::sweep_old_jobs(
             state.pool.clone(),
             import_retention_days,
             shutdown.clone(),

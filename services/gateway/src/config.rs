@@ -9,7 +9,7 @@ use std::{
 
 use zoufang_runtime::{auth::JwtKeys, config::CommonConfig};
 
-use crate::exchange::ServiceClients;
+use crate::door::exchange::ServiceClients;
 
 /// Longest access token the gateway issues: revocation reaches a service
 /// that cannot ask the gateway at the latest when the token expires.
@@ -116,7 +116,7 @@ impl Config {
             ));
         }
         if let Some(pw) = &self.bootstrap_admin_password {
-            crate::accounts::password::check_policy("BOOTSTRAP_ADMIN_PASSWORD", pw)
+            crate::door::accounts::password::check_policy("BOOTSTRAP_ADMIN_PASSWORD", pw)
                 .map_err(|e| e.message)?;
         }
         if self.session_max_days < 1 {

@@ -5,27 +5,19 @@
 //! drift from them); imports, exports and campaign summaries; an OpenAPI
 //! document generated from the same route table that serves requests.
 //!
-//! Layers: `accounts` (sign-in, sessions, lock-out; SQL in `accounts::store`),
-//! `caller` (who is asking), `rpc` (the generic transcoder), `endpoints`
-//! (the route table and its OpenAPI document), `error` (one JSON error
-//! shape), `import`, `export`, `report`, `app`.
+//! Two halves with one boundary: `door`, the front door (sign-in,
+//! sessions and tokens, the JSON↔gRPC transcoder, the route table and its
+//! OpenAPI document, server-sent events), and `desk` (imports, exports,
+//! campaign summaries), which reaches the door only through the small API
+//! the door documents for it. `app` wires the two; `config` reads the
+//! settings of both.
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 
-pub mod accounts;
 pub mod app;
-pub mod caller;
-pub mod client_addr;
 pub mod config;
-pub mod endpoints;
-pub mod error;
-pub mod exchange;
-pub mod export;
-pub mod import;
-pub mod inbox_stream;
-pub mod report;
-pub mod rpc;
-pub mod state;
+pub mod desk;
+pub mod door;
 
 /// The schema the gateway's tables live in.
 pub const SCHEMA: &str = "gateway";

@@ -1,10 +1,12 @@
 //! The registry's pure rules: visit and item validation, body fingerprints,
-//! the completeness check, and quota arithmetic. No I/O here: the `ops` layer
+//! the completeness check, quota arithmetic, and what a visit adds to the
+//! progress counters. No I/O here: the `ops` layer
 //! reads the clock and the database and passes what these need.
 pub mod completeness;
 pub mod fingerprint;
 pub mod items;
 pub mod quota;
+pub mod tally;
 pub mod violations;
 pub mod visit;
 

@@ -383,7 +383,8 @@ pub async fn flag_in(
     if row.disputed {
         return Ok(());
     }
-    store::visits::set_disputed(conn, county, visit_id, reason).await?;
+    let items = store::visits::items_of(&mut *conn, county, &[visit_id]).await?;
+    store::visits::set_disputed(conn, &row, &items, reason).await?;
     let event = VisitDisputed {
         visit_id: visit_id.to_string(),
         household_id: row.household_id.to_string(),

@@ -3,6 +3,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
+use super::progress::{count_registered, move_helped_tags};
+
 /// A household row as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HouseholdRow {
@@ -57,15 +59,21 @@ pub struct TagColumns {
     pub is_key: bool,
 }
 
-/// Inserts unless the id exists; true when inserted.
+/// Inserts unless the id exists, counting it in its village's progress
+/// counter; true when inserted.
 pub async fn insert(conn: &mut PgConnection, h: &NewHousehold) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO households (county, household_id, village_code, group_name, address, head_name,
-            id_number_cipher, id_number_hash, phone_cipher, phone_hash, member_count,
-            open_tags, sensitive_tags_cipher, tag_hashes, is_key, body_hash)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
-         ON CONFLICT (county, household_id) DO NOTHING",
-    )
+    let inserted: i64 = sqlx::query_scalar(concat!(
+        "WITH added AS (
+            INSERT INTO households (county, household_id, village_code, group_name, address,
+                head_name, id_number_cipher, id_number_hash, phone_cipher, phone_hash,
+                member_count, open_tags, sensitive_tags_cipher, tag_hashes, is_key, body_hash)
+            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
+            ON CONFLICT (county, household_id) DO NOTHING
+            RETURNING county, village_code
+         ), ",
+        count_registered!("added"),
+        " SELECT count(*) FROM added"
+    ))
     .bind(&h.county)
     .bind(h.household_id)
     .bind(&h.village_code)
@@ -82,9 +90,9 @@ pub async fn insert(conn: &mut PgConnection, h: &NewHousehold) -> sqlx::Result<b
     .bind(&h.tags.tag_hashes)
     .bind(h.tags.is_key)
     .bind(&h.body_hash)
-    .execute(conn)
+    .fetch_one(conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(inserted == 1)
 }
 
 /// Inserts many households in one statement, skipping any whose id or ID
@@ -101,24 +109,29 @@ pub async fn insert_many(
     let col = |f: fn(&NewHousehold) -> String| rows.iter().map(|h| f(h)).collect::<Vec<_>>();
     let bytes =
         |f: fn(&NewHousehold) -> Option<Vec<u8>>| rows.iter().map(|h| f(h)).collect::<Vec<_>>();
-    sqlx::query_scalar(
-        "INSERT INTO households (county, household_id, village_code, group_name, address, head_name,
-            id_number_cipher, id_number_hash, phone_cipher, phone_hash, member_count,
-            open_tags, sensitive_tags_cipher, tag_hashes, is_key, body_hash)
-         SELECT county, household_id, village_code, group_name, address, head_name,
-            id_number_cipher, id_number_hash, phone_cipher, phone_hash, member_count,
-            ARRAY(SELECT jsonb_array_elements_text(open_tags::jsonb)), sensitive_tags_cipher,
-            ARRAY(SELECT decode(h, 'hex') FROM unnest(string_to_array(tag_hashes, ',')) AS h),
-            is_key, body_hash
-         FROM UNNEST($1::char(6)[], $2::uuid[], $3::char(12)[], $4::text[], $5::text[],
-                     $6::text[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[], $11::int[],
-                     $12::text[], $13::bytea[], $14::text[], $15::bool[], $16::bytea[])
-           AS r(county, household_id, village_code, group_name, address, head_name,
+    sqlx::query_scalar(concat!(
+        "WITH added AS (
+            INSERT INTO households (county, household_id, village_code, group_name, address,
+                head_name, id_number_cipher, id_number_hash, phone_cipher, phone_hash,
+                member_count, open_tags, sensitive_tags_cipher, tag_hashes, is_key, body_hash)
+            SELECT county, household_id, village_code, group_name, address, head_name,
                 id_number_cipher, id_number_hash, phone_cipher, phone_hash, member_count,
-                open_tags, sensitive_tags_cipher, tag_hashes, is_key, body_hash)
-         ON CONFLICT DO NOTHING
-         RETURNING household_id",
-    )
+                ARRAY(SELECT jsonb_array_elements_text(open_tags::jsonb)), sensitive_tags_cipher,
+                ARRAY(SELECT decode(h, 'hex') FROM unnest(string_to_array(tag_hashes, ',')) AS h),
+                is_key, body_hash
+            FROM UNNEST($1::char(6)[], $2::uuid[], $3::char(12)[], $4::text[], $5::text[],
+                        $6::text[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[],
+                        $11::int[], $12::text[], $13::bytea[], $14::text[], $15::bool[],
+                        $16::bytea[])
+              AS r(county, household_id, village_code, group_name, address, head_name,
+                   id_number_cipher, id_number_hash, phone_cipher, phone_hash, member_count,
+                   open_tags, sensitive_tags_cipher, tag_hashes, is_key, body_hash)
+            ON CONFLICT DO NOTHING
+            RETURNING county, village_code, household_id
+         ), ",
+        count_registered!("added"),
+        " SELECT household_id FROM added"
+    ))
     .bind(col(|h| h.county.clone()))
     .bind(rows.iter().map(|h| h.household_id).collect::<Vec<_>>())
     .bind(col(|h| h.village_code.clone()))
@@ -130,7 +143,9 @@ pub async fn insert_many(
     .bind(bytes(|h| h.phone_cipher.clone()))
     .bind(bytes(|h| h.phone_hash.clone()))
     .bind(rows.iter().map(|h| h.member_count).collect::<Vec<_>>())
-    .bind(col(|h| serde_json::to_string(&h.tags.open_tags).unwrap_or_else(|_| "[]".into())))
+    .bind(col(|h| {
+        serde_json::to_string(&h.tags.open_tags).unwrap_or_else(|_| "[]".into())
+    }))
     .bind(bytes(|h| h.tags.sensitive_tags_cipher.clone()))
     .bind(col(|h| {
         h.tags
@@ -239,17 +254,27 @@ pub async fn list(
     .await
 }
 
-/// Replaces a household's tags.
+/// Replaces a household's tags, moving its helped campaigns in the progress
+/// counters from its old tag set to the new one. The caller holds the row
+/// ([`lock`]).
 pub async fn update_tags(
     conn: &mut PgConnection,
     county: &str,
     household_id: Uuid,
     tags: &TagColumns,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE households SET open_tags = $3, sensitive_tags_cipher = $4, tag_hashes = $5, is_key = $6
-         WHERE county = $1::char(6) AND household_id = $2",
-    )
+    sqlx::query(concat!(
+        "WITH old AS (
+            SELECT tag_hashes FROM households WHERE county = $1::char(6) AND household_id = $2
+         ), changed AS (
+            UPDATE households
+               SET open_tags = $3, sensitive_tags_cipher = $4, tag_hashes = $5, is_key = $6
+             WHERE county = $1::char(6) AND household_id = $2
+            RETURNING county, household_id, tag_hashes
+         ), ",
+        move_helped_tags!("old", "changed"),
+        " SELECT count(*) FROM changed"
+    ))
     .bind(county)
     .bind(household_id)
     .bind(&tags.open_tags)

@@ -5,6 +5,7 @@ use uuid::Uuid;
 use zoufang_runtime::outbox::OutboxRow;
 
 use super::campaigns::CampaignRow;
+use crate::domain::tally::{Tally, VisitFigures};
 
 /// A visit row as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -194,9 +195,9 @@ pub async fn record_context(
 }
 
 /// The statement of [`insert_recorded`] before its event: the visit and its
-/// items as data-modifying CTEs of one statement. Items (and the event
-/// appended after them) are written only when the visit was (they select
-/// from its RETURNING). The same text each time, so the connection's
+/// items as data-modifying CTEs of one statement. Items, the progress
+/// counters and the event appended after them are written only when the
+/// visit was (they select from its RETURNING). The same text each time, so the connection's
 /// prepared statement is reused.
 const INSERT_RECORDED: &str = "WITH visit AS (
             INSERT INTO visits (county, visit_id, campaign_id, household_id, village_code,
@@ -206,8 +207,8 @@ const INSERT_RECORDED: &str = "WITH visit AS (
                 missing_fields, body_hash, recorded_at)
             VALUES (";
 
-/// Writes a new visit with its items and its `registry.visit.recorded` event
-/// in one statement, which PostgreSQL runs as one transaction: all or
+/// Writes a new visit with its items, its progress counters and its
+/// `registry.visit.recorded` event in one statement, which PostgreSQL runs as one transaction: all or
 /// nothing, without BEGIN and COMMIT round trips. False (nothing written)
 /// when the id is taken. Call `outbox::wake` after it.
 pub async fn insert_recorded(
@@ -246,7 +247,7 @@ pub async fn insert_recorded(
     query.push(
         ")
             ON CONFLICT (county, visit_id) DO NOTHING
-            RETURNING county, visit_id
+            RETURNING county, visit_id, campaign_id, household_id, village_code
          ), items AS (
             INSERT INTO visit_items (county, visit_id, item_no, kind, category, description,
                 households_involved, resolved_on_spot, resolution_note, urgent)
@@ -293,8 +294,11 @@ pub async fn insert_recorded(
         .push_unseparated("::bool[]");
     query.push(
         ") AS i
-         ), ",
+         )",
     );
+    let on_spot: Vec<bool> = items.iter().map(|i| i.resolved_on_spot).collect();
+    super::progress::push_visit_tally(&mut query, &Tally::recorded(&figures(v, &on_spot)), "visit");
+    query.push(", ");
     event.push_cte(&mut query, "event", "visit");
     query.push(" SELECT count(*) FROM visit");
     let inserted: i64 = query.build().fetch_one(conn).await?.try_get(0)?;
@@ -394,18 +398,41 @@ pub async fn list(ex: impl PgExecutor<'_>, f: &VisitFilter) -> sqlx::Result<Vec<
     .await
 }
 
-/// Marks a visit disputed.
+/// What the progress counters read of a stored visit.
+fn figures<'a>(v: &'a VisitRow, items_on_spot: &'a [bool]) -> VisitFigures<'a> {
+    VisitFigures {
+        mode: v.mode,
+        overnight_stay: v.overnight_stay,
+        help_cash_fen: v.help_cash_fen,
+        help_goods_value_fen: v.help_goods_value_fen,
+        materials: &v.materials,
+        items_on_spot,
+    }
+}
+
+/// Marks a visit disputed (`v`, as locked, and its items), taking it back
+/// from the progress counters in the same statement; nothing when it
+/// already is.
 pub async fn set_disputed(
     conn: &mut PgConnection,
-    county: &str,
-    visit_id: Uuid,
+    v: &VisitRow,
+    items: &[ItemRow],
     reason: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE visits SET disputed = true, dispute_reason = $3 WHERE county = $1::char(6) AND visit_id = $2")
-        .bind(county)
-        .bind(visit_id)
-        .bind(reason)
-        .execute(conn)
-        .await?;
+    let mut query = QueryBuilder::new(
+        "WITH visit AS (
+            UPDATE visits SET disputed = true, dispute_reason = ",
+    );
+    query.push_bind(reason).push(" WHERE county = ");
+    query.push_bind(&v.county).push("::char(6) AND visit_id = ");
+    query.push_bind(v.visit_id).push(
+        " AND NOT disputed
+            RETURNING county, campaign_id, household_id, village_code
+         )",
+    );
+    let on_spot: Vec<bool> = items.iter().map(|i| i.resolved_on_spot).collect();
+    super::progress::push_visit_tally(&mut query, &Tally::disputed(&figures(v, &on_spot)), "visit");
+    query.push(" SELECT count(*) FROM visit");
+    query.build().execute(conn).await?;
     Ok(())
 }

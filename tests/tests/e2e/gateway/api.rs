@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 use zoufang_e2e::{fixtures, gateway::TestGateway};
-use zoufang_gateway::rpc::Catalog;
+use zoufang_gateway::door::rpc::Catalog;
 use zoufang_proto::{
     common::v1::ItemKind,
     issues::v1::{CreateIssueRequest, IssueSource},

@@ -13,7 +13,7 @@ use calamine::{Data, Reader, Xlsx};
 use serde_json::Value;
 use uuid::Uuid;
 use zoufang_e2e::{Issues, Registry, eventually, fixtures, gateway::TestGateway};
-use zoufang_gateway::report::render::{pct, yuan};
+use zoufang_gateway::desk::report::render::{pct, yuan};
 use zoufang_proto::{
     common::v1::{Help, ItemKind, MaterialHandout, RaisedItem, VisitMode},
     issues::v1::*,
@@ -952,7 +952,7 @@ async fn a_generated_campaign_summarises_to_its_true_totals() {
     )
     .await;
     assert_eq!(resp.status(), 200);
-    assert_eq!(content_type(&resp), zoufang_gateway::report::XLSX);
+    assert_eq!(content_type(&resp), zoufang_gateway::desk::report::XLSX);
     let disposition = resp
         .headers()
         .get("content-disposition")
@@ -1272,7 +1272,7 @@ async fn reports_stay_inside_the_callers_township_and_name_bad_fields() {
             "application/json",
             "text/markdown",
             "text/html",
-            zoufang_gateway::report::XLSX,
+            zoufang_gateway::desk::report::XLSX,
         ] {
             assert!(content.get(media).is_some(), "{path} {media}");
         }

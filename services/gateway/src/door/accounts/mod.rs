@@ -1,0 +1,540 @@
+//! Accounts and sign-in (登录): argon2id passwords, sessions whose id rides
+//! in the access token, rotating refresh tokens, lock-out after repeated
+//! failures, password change; and, in `admin`, admins creating, listing
+//! and disabling accounts (their tokens stop working at once).
+mod admin;
+pub mod hashing;
+pub mod password;
+pub mod revocation;
+pub mod store;
+pub mod user_id;
+
+use axum::{
+    Json,
+    extract::State,
+    routing::{get, post},
+};
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+use zoufang_runtime::auth::roles;
+
+use crate::door::{
+    caller::Caller,
+    client_addr::ClientAddr,
+    endpoints::{Endpoint, Module, op, schema_ref},
+    error::ApiError,
+    state::AppState,
+};
+use revocation::{Sessions, end_sessions};
+use store::AccountRow;
+use zoufang_proto::events::v1::RevocationReason;
+
+pub use admin::{AccountView, ListQuery, NewAccount, bootstrap};
+use admin::{create_account, disable_account, enable_account, list_accounts};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Refresh {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    pub old_password: String,
+    pub new_password: String,
+}
+
+/// What a sign-in or refresh returns.
+#[derive(Debug, Serialize)]
+pub struct Tokens {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub refresh_token: String,
+    pub user: Me,
+}
+
+/// Who the token speaks for.
+#[derive(Debug, Serialize)]
+pub struct Me {
+    pub user_id: String,
+    pub roles: Vec<String>,
+    pub scope: String,
+}
+
+#[derive(Serialize)]
+struct AccessClaims<'a> {
+    sub: &'a str,
+    roles: &'a [String],
+    scope: &'a str,
+    exp: i64,
+    sid: Uuid,
+}
+
+/// Whether a session signed in at `started` has outlived `max_days`.
+pub fn session_too_old(started: DateTime<Utc>, max_days: i64, now: DateTime<Utc>) -> bool {
+    now - started >= Duration::days(max_days)
+}
+
+fn refresh_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+fn new_refresh_token(session_id: Uuid) -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    format!("{session_id}.{}", hex::encode(bytes))
+}
+
+fn tokens(
+    state: &AppState,
+    a: &AccountRow,
+    session_id: Uuid,
+    refresh: String,
+) -> Result<Tokens, ApiError> {
+    let ttl = state.settings.access_token_secs;
+    let access = state.keys.mint_extended(&AccessClaims {
+        sub: &a.user_id,
+        roles: &a.roles,
+        scope: &a.scope,
+        exp: (Utc::now() + Duration::seconds(ttl)).timestamp(),
+        sid: session_id,
+    })?;
+    Ok(Tokens {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: ttl,
+        refresh_token: refresh,
+        user: Me {
+            user_id: a.user_id.clone(),
+            roles: a.roles.clone(),
+            scope: a.scope.clone(),
+        },
+    })
+}
+
+/// The one answer to a failed sign-in, whatever failed: an unknown user, a
+/// wrong password, or an account that is locked (whose password is then not
+/// even checked). It names the lock-out for everyone, so a locked account
+/// cannot be told apart from a wrong password.
+fn wrong_credentials() -> ApiError {
+    ApiError::unauthenticated("用户名或密码错误；连续失败多次后账号将暂时锁定，请稍后再试")
+}
+
+fn too_many_from_here() -> ApiError {
+    ApiError::new(
+        http::StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+        "登录失败次数过多，请稍后再试",
+    )
+}
+
+/// Spends the time of a real check without checking anything, so unknown
+/// and locked accounts cannot be told apart by timing either.
+async fn equalise(permit: hashing::Permit) -> Result<(), ApiError> {
+    let _ = permit.run(|| password::hash("timing-equaliser-1")).await?;
+    Ok(())
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    Json(req): Json<SignIn>,
+) -> Result<Json<Tokens>, ApiError> {
+    let s = &state.settings;
+    // The address's budget first: refusing here tells nothing about the account.
+    if !store::reserve_address(
+        &state.pool,
+        &client.0,
+        s.address_limit,
+        s.address_window_minutes,
+    )
+    .await?
+    {
+        return Err(too_many_from_here());
+    }
+    let account = store::by_username(&state.pool, req.username.trim()).await?;
+    // The hashing slot before the account's reservation, so a busy gateway
+    // (503) does not use up the account's attempts.
+    let permit = state.hashing.permit().await?;
+    let reserved = match &account {
+        Some(a) => {
+            store::reserve_check(
+                &state.pool,
+                a.account_id,
+                s.lockout_threshold,
+                s.lockout_minutes,
+            )
+            .await?
+        }
+        None => None,
+    };
+    let (Some(account), Some(_)) = (account, reserved) else {
+        // Unknown, or locked: no password is checked.
+        equalise(permit).await?;
+        return Err(wrong_credentials());
+    };
+    let phc = account.password_hash.clone();
+    let given = req.password.clone();
+    let ok = permit.run(move || password::verify(&given, &phc)).await?;
+    store::record_attempt(&state.pool, account.account_id, &client.0, "sign_in", ok).await?;
+    if !ok {
+        // The reservation stays: it was this failure.
+        return Err(wrong_credentials());
+    }
+    store::clear_failures(&state.pool, account.account_id).await?;
+    store::release_address(&state.pool, &client.0).await?;
+    // Only the right password learns that the account is disabled.
+    if !account.active {
+        return Err(ApiError::forbidden("账号已停用，请联系管理员"));
+    }
+    let now = Utc::now();
+    let session_id = Uuid::now_v7();
+    let refresh = new_refresh_token(session_id);
+    let expires = now + Duration::days(state.settings.refresh_token_days);
+    store::open_session(
+        &state.pool,
+        session_id,
+        account.account_id,
+        &refresh_hash(&refresh),
+        expires,
+    )
+    .await?;
+    Ok(Json(tokens(&state, &account, session_id, refresh)?))
+}
+
+async fn refresh(
+    State(state): State<AppState>,
+    Json(req): Json<Refresh>,
+) -> Result<Json<Tokens>, ApiError> {
+    let bad = || ApiError::unauthenticated("refresh token is not valid; sign in again");
+    let session_id = req
+        .refresh_token
+        .split_once('.')
+        .and_then(|(id, _)| Uuid::parse_str(id).ok())
+        .ok_or_else(bad)?;
+    let (account_id, stored, open, started) = store::by_refresh(&state.pool, session_id)
+        .await?
+        .ok_or_else(bad)?;
+    let given = refresh_hash(&req.refresh_token);
+    if !open {
+        return Err(bad());
+    }
+    if session_too_old(started, state.settings.session_max_days, Utc::now()) {
+        // The absolute lifetime ends the session however often it refreshed.
+        store::revoke(&state.pool, session_id).await?;
+        return Err(ApiError::unauthenticated(
+            "登录已超过最长有效期，请重新登录",
+        ));
+    }
+    if stored != given {
+        // An old refresh token came back: someone else holds the session.
+        let owner = store::by_id(&state.pool, account_id).await?;
+        let (user_id, scope) = owner
+            .as_ref()
+            .map(|a| (a.user_id.as_str(), a.scope.as_str()))
+            .unwrap_or_default();
+        end_sessions(
+            &state.pool,
+            Sessions::One(session_id),
+            user_id,
+            scope,
+            RevocationReason::RefreshReused,
+        )
+        .await?;
+        return Err(bad());
+    }
+    let account = store::by_id(&state.pool, account_id)
+        .await?
+        .filter(|a| a.active)
+        .ok_or_else(bad)?;
+    let next = new_refresh_token(session_id);
+    let expires = Utc::now() + Duration::days(state.settings.refresh_token_days);
+    if !store::rotate(
+        &state.pool,
+        session_id,
+        &given,
+        &refresh_hash(&next),
+        expires,
+    )
+    .await?
+    {
+        return Err(bad());
+    }
+    Ok(Json(tokens(&state, &account, session_id, next)?))
+}
+
+async fn sign_out(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    end_sessions(
+        &state.pool,
+        Sessions::One(caller.session_id),
+        &caller.claims.sub,
+        &caller.claims.scope,
+        RevocationReason::SignedOut,
+    )
+    .await?;
+    Ok(Json(json!({"signed_out": true})))
+}
+
+async fn who_am_i(caller: Caller) -> Json<Me> {
+    Json(Me {
+        user_id: caller.claims.sub.clone(),
+        roles: caller.claims.roles.clone(),
+        scope: caller.claims.scope.clone(),
+    })
+}
+
+async fn account_of_caller(state: &AppState, caller: &Caller) -> Result<AccountRow, ApiError> {
+    let row: Option<(Uuid,)> =
+        sqlx::query_as("SELECT account_id FROM sessions WHERE session_id = $1")
+            .bind(caller.session_id)
+            .fetch_optional(&state.pool)
+            .await?;
+    let id = row
+        .ok_or_else(|| ApiError::unauthenticated("no session"))?
+        .0;
+    store::by_id(&state.pool, id)
+        .await?
+        .ok_or_else(|| ApiError::unauthenticated("no account"))
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    client: ClientAddr,
+    Json(req): Json<ChangePassword>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    password::check_policy("new_password", &req.new_password)?;
+    if req.new_password == req.old_password {
+        return Err(ApiError::invalid("new_password", "新密码不能与原密码相同"));
+    }
+    let account = account_of_caller(&state, &caller).await?;
+    // The old password is guessed like a sign-in: same reservation, same lock.
+    let permit = state.hashing.permit().await?;
+    let s = &state.settings;
+    if store::reserve_check(
+        &state.pool,
+        account.account_id,
+        s.lockout_threshold,
+        s.lockout_minutes,
+    )
+    .await?
+    .is_none()
+    {
+        return Err(ApiError::new(
+            http::StatusCode::LOCKED,
+            "locked",
+            "原密码连续错误次数过多，账号已暂时锁定，请稍后再试",
+        ));
+    }
+    let (phc, old) = (account.password_hash.clone(), req.old_password.clone());
+    let ok = permit.run(move || password::verify(&old, &phc)).await?;
+    store::record_attempt(
+        &state.pool,
+        account.account_id,
+        &client.0,
+        "change_password",
+        ok,
+    )
+    .await?;
+    if !ok {
+        return Err(ApiError::invalid("old_password", "原密码错误"));
+    }
+    store::clear_failures(&state.pool, account.account_id).await?;
+    let new = req.new_password.clone();
+    let phc = state
+        .hashing
+        .permit()
+        .await?
+        .run(move || password::hash(&new))
+        .await??;
+    store::set_password(&state.pool, account.account_id, &phc).await?;
+    // Every other sign-in of this account ends; this one goes on.
+    end_sessions(
+        &state.pool,
+        Sessions::AllOf {
+            account_id: account.account_id,
+            keep: Some(caller.session_id),
+        },
+        &account.user_id,
+        &account.scope,
+        RevocationReason::PasswordChanged,
+    )
+    .await?;
+    Ok(Json(json!({"changed": true})))
+}
+
+fn tokens_schema() -> serde_json::Value {
+    json!({"type": "object", "required": ["access_token", "token_type", "expires_in", "refresh_token", "user"],
+        "properties": {
+            "access_token": {"type": "string"}, "token_type": {"type": "string"},
+            "expires_in": {"type": "integer"}, "refresh_token": {"type": "string"},
+            "user": schema_ref("Me")}})
+}
+
+/// The account endpoints and the schemas they use.
+pub fn endpoints() -> Module {
+    let string = json!({"type": "string"});
+    let account = json!({"type": "object", "properties": {
+        "account_id": {"type": "string", "format": "uuid"}, "username": string, "user_id": string,
+        "display_name": string, "roles": {"type": "array", "items": string}, "scope": string,
+        "active": {"type": "boolean"}, "locked": {"type": "boolean"},
+        "created_at": {"type": "string", "format": "date-time"}}});
+    let me = json!({"type": "object", "properties": {"user_id": string,
+        "roles": {"type": "array", "items": string}, "scope": string}});
+    let ok = json!({"type": "object"});
+    let id_param = json!({"name": "account_id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}});
+    let endpoints = vec![
+        Endpoint::new(
+            http::Method::POST,
+            "/v1/auth/sign-in",
+            post(sign_in),
+            op(
+                "auth",
+                "Sign in (登录): a token with the account's roles and scope, and a refresh token",
+                false,
+                Some(
+                    json!({"type": "object", "required": ["username", "password"], "additionalProperties": false,
+                "properties": {"username": {"type": "string", "minLength": 1}, "password": {"type": "string"}}}),
+                ),
+                tokens_schema(),
+                vec![],
+            ),
+        ),
+        Endpoint::new(
+            http::Method::POST,
+            "/v1/auth/refresh",
+            post(refresh),
+            op(
+                "auth",
+                "A new access token for a refresh token (which rotates)",
+                false,
+                Some(
+                    json!({"type": "object", "required": ["refresh_token"], "additionalProperties": false,
+                "properties": {"refresh_token": {"type": "string"}}}),
+                ),
+                tokens_schema(),
+                vec![],
+            ),
+        ),
+        Endpoint::new(
+            http::Method::POST,
+            "/v1/auth/sign-out",
+            post(sign_out),
+            op("auth", "Ends this session", true, None, ok.clone(), vec![]),
+        ),
+        Endpoint::new(
+            http::Method::GET,
+            "/v1/auth/me",
+            get(who_am_i),
+            op(
+                "auth",
+                "Who the token speaks for",
+                true,
+                None,
+                schema_ref("Me"),
+                vec![],
+            ),
+        ),
+        Endpoint::new(
+            http::Method::POST,
+            "/v1/auth/password",
+            post(change_password),
+            op(
+                "auth",
+                "Changes the caller's password; other sessions end",
+                true,
+                Some(
+                    json!({"type": "object", "required": ["old_password", "new_password"], "additionalProperties": false,
+                "properties": {"old_password": {"type": "string"}, "new_password": {"type": "string"}}}),
+                ),
+                ok.clone(),
+                vec![],
+            ),
+        ),
+        Endpoint::new(
+            http::Method::POST,
+            "/v1/accounts",
+            post(create_account),
+            op(
+                "accounts",
+                "Creates an account (county admins; township admins for their township's cadres)",
+                true,
+                Some(
+                    json!({"type": "object", "required": ["username", "password", "display_name", "roles", "scope"], "additionalProperties": false,
+                "properties": {"username": string, "password": string, "display_name": string,
+                    "roles": {"type": "array", "items": string}, "scope": string, "user_id": string}}),
+                ),
+                schema_ref("Account"),
+                vec![],
+            ),
+        ),
+        Endpoint::new(
+            http::Method::GET,
+            "/v1/accounts",
+            get(list_accounts),
+            op(
+                "accounts",
+                "Accounts under a scope",
+                true,
+                None,
+                json!({"type": "array", "items": schema_ref("Account")}),
+                vec![json!({"name": "scope", "in": "query", "required": false, "schema": string})],
+            ),
+        ),
+        Endpoint::new(
+            http::Method::POST,
+            "/v1/accounts/{account_id}/disable",
+            post(disable_account),
+            op(
+                "accounts",
+                "Disables an account; its tokens stop working",
+                true,
+                None,
+                schema_ref("Account"),
+                vec![id_param.clone()],
+            ),
+        ),
+        Endpoint::new(
+            http::Method::POST,
+            "/v1/accounts/{account_id}/enable",
+            post(enable_account),
+            op(
+                "accounts",
+                "Enables (and unlocks) an account",
+                true,
+                None,
+                schema_ref("Account"),
+                vec![id_param],
+            ),
+        ),
+    ];
+    (endpoints, vec![("Account", account), ("Me", me)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_end_at_their_absolute_lifetime() {
+        let now = Utc::now();
+        assert!(!session_too_old(now - Duration::days(29), 30, now));
+        assert!(session_too_old(now - Duration::days(30), 30, now));
+    }
+}
