@@ -7,6 +7,8 @@
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/zoufang_descriptor.bin"));
 
+pub mod catalogue;
+
 pub mod common {
     pub mod v1 {
         tonic::include_proto!("zoufang.common.v1");

@@ -25,14 +25,14 @@ pub const SERVICE_NAME: &str = "zoufang.issues.v1.IssueService";
 /// Routing keys the ledger consumes.
 pub mod inputs {
     /// A visit with its raised items.
-    pub const VISIT_RECORDED: &str = "registry.visit.recorded";
+    pub const VISIT_RECORDED: &str = zoufang_proto::catalogue::registry::VISIT_RECORDED;
     /// A supervisor's callback outcome.
-    pub const CALLBACK_COMPLETED: &str = "supervision.callback.completed";
+    pub const CALLBACK_COMPLETED: &str = zoufang_proto::catalogue::supervision::CALLBACK_COMPLETED;
     /// Every change of a petition case or 12345 work order from the
     /// petition bridge (`petition.case.<change>`).
-    pub const PETITION_CASE: &str = "petition.case.*";
+    pub const PETITION_CASE: &str = zoufang_proto::catalogue::petition::ANY;
     /// The prefix of those routing keys; the rest is the change.
-    pub const PETITION_CASE_PREFIX: &str = "petition.case.";
+    pub const PETITION_CASE_PREFIX: &str = zoufang_proto::catalogue::petition::PREFIX;
 
     /// Everything the ledger's queue binds.
     pub const ALL: [&str; 3] = [VISIT_RECORDED, CALLBACK_COMPLETED, PETITION_CASE];
@@ -41,21 +41,21 @@ pub mod inputs {
 /// The routing key of an issue event: `issues.issue.<verb>`.
 pub fn routing_key(verb: &str) -> &'static str {
     match verb {
-        "created" => "issues.issue.created",
-        "assigned" => "issues.issue.assigned",
-        "started" => "issues.issue.started",
-        "resolved" => "issues.issue.resolved",
-        "explained" => "issues.issue.explained",
-        "escalated" => "issues.issue.escalated",
-        "signed" => "issues.issue.signed",
-        "returned" => "issues.issue.returned",
-        "supervised" => "issues.issue.supervised",
-        "verified" => "issues.issue.verified",
-        "reopened" => "issues.issue.reopened",
-        "merged" => "issues.issue.merged",
-        "due_soon" => "issues.issue.due_soon",
-        "overdue" => "issues.issue.overdue",
-        "sign_overdue" => "issues.issue.sign_overdue",
+        "created" => zoufang_proto::catalogue::issues::CREATED,
+        "assigned" => zoufang_proto::catalogue::issues::ASSIGNED,
+        "started" => zoufang_proto::catalogue::issues::STARTED,
+        "resolved" => zoufang_proto::catalogue::issues::RESOLVED,
+        "explained" => zoufang_proto::catalogue::issues::EXPLAINED,
+        "escalated" => zoufang_proto::catalogue::issues::ESCALATED,
+        "signed" => zoufang_proto::catalogue::issues::SIGNED,
+        "returned" => zoufang_proto::catalogue::issues::RETURNED,
+        "supervised" => zoufang_proto::catalogue::issues::SUPERVISED,
+        "verified" => zoufang_proto::catalogue::issues::VERIFIED,
+        "reopened" => zoufang_proto::catalogue::issues::REOPENED,
+        "merged" => zoufang_proto::catalogue::issues::MERGED,
+        "due_soon" => zoufang_proto::catalogue::issues::DUE_SOON,
+        "overdue" => zoufang_proto::catalogue::issues::OVERDUE,
+        "sign_overdue" => zoufang_proto::catalogue::issues::SIGN_OVERDUE,
         _ => "issues.issue.changed",
     }
 }

@@ -30,27 +30,27 @@ pub const SERVICE_NAME: &str = "zoufang.notify.v1.NotifyService";
 /// Routing keys the service consumes.
 pub mod inputs {
     /// Every ledger event starts with this; the rest is the change.
-    pub const ISSUE_PREFIX: &str = "issues.issue.";
+    pub const ISSUE_PREFIX: &str = zoufang_proto::catalogue::issues::PREFIX;
     /// The ledger events that concern a person.
     pub const ISSUE_KEYS: &[&str] = &[
-        "issues.issue.created",
-        "issues.issue.assigned",
-        "issues.issue.reopened",
-        "issues.issue.due_soon",
-        "issues.issue.overdue",
-        "issues.issue.resolved",
-        "issues.issue.explained",
-        "issues.issue.verified",
-        "issues.issue.merged",
+        zoufang_proto::catalogue::issues::CREATED,
+        zoufang_proto::catalogue::issues::ASSIGNED,
+        zoufang_proto::catalogue::issues::REOPENED,
+        zoufang_proto::catalogue::issues::DUE_SOON,
+        zoufang_proto::catalogue::issues::OVERDUE,
+        zoufang_proto::catalogue::issues::RESOLVED,
+        zoufang_proto::catalogue::issues::EXPLAINED,
+        zoufang_proto::catalogue::issues::VERIFIED,
+        zoufang_proto::catalogue::issues::MERGED,
     ];
     /// A callback task reached a supervisor's worklist.
-    pub const CALLBACK_ASSIGNED: &str = "supervision.callback.assigned";
+    pub const CALLBACK_ASSIGNED: &str = zoufang_proto::catalogue::supervision::CALLBACK_ASSIGNED;
     /// A callback task passed its due time.
-    pub const CALLBACK_OVERDUE: &str = "supervision.callback.overdue";
+    pub const CALLBACK_OVERDUE: &str = zoufang_proto::catalogue::supervision::CALLBACK_OVERDUE;
     /// A visit was flagged disputed.
-    pub const VISIT_DISPUTED: &str = "registry.visit.disputed";
+    pub const VISIT_DISPUTED: &str = zoufang_proto::catalogue::registry::VISIT_DISPUTED;
     /// A petition case or hotline work order arrived.
-    pub const PETITION_RECEIVED: &str = "petition.case.received";
+    pub const PETITION_RECEIVED: &str = zoufang_proto::catalogue::petition::RECEIVED;
 
     /// Every binding of the service's queue.
     pub fn all() -> Vec<&'static str> {

@@ -38,9 +38,9 @@ pub const PETITION_TAG: &str = "重点信访";
 /// Routing keys the service consumes.
 pub mod inputs {
     /// A ledger item was resolved: the case is answered 支持.
-    pub const ISSUE_RESOLVED: &str = "issues.issue.resolved";
+    pub const ISSUE_RESOLVED: &str = zoufang_proto::catalogue::issues::RESOLVED;
     /// A ledger item was closed with an explanation: answered 解释.
-    pub const ISSUE_EXPLAINED: &str = "issues.issue.explained";
+    pub const ISSUE_EXPLAINED: &str = zoufang_proto::catalogue::issues::EXPLAINED;
     /// The `actor` of a ledger change the bridge's own case change caused
     /// (退单, 答复, 不予受理 …): the ledger following the case, not a new
     /// answer to it.

@@ -11,7 +11,7 @@ use zoufang_runtime::{
 use crate::{ops::visits::flag_in, store};
 
 /// Routing key of a supervisor's callback outcome.
-pub const CALLBACK_COMPLETED: &str = "supervision.callback.completed";
+pub const CALLBACK_COMPLETED: &str = zoufang_proto::catalogue::supervision::CALLBACK_COMPLETED;
 
 /// The registry's event handler.
 #[derive(Debug, Clone, Copy, Default)]

@@ -16,7 +16,8 @@ use std::{
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use lapin::{Channel, options::BasicPublishOptions};
+use futures::FutureExt as _;
+use lapin::{Channel, Confirmation, options::BasicPublishOptions};
 use sqlx::{PgConnection, PgPool, postgres::PgListener};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -521,28 +522,24 @@ impl OutboxRelay {
 
         // Mark the longest prefix the broker confirmed; stop at the first nack
         // so the rest is published again, in order.
-        let mut sent = Vec::new();
-        let mut sent_ids = Vec::new();
-        let mut unroutable = Vec::new();
+        let mut confirms = confirms.into_iter();
+        let mut returned = Returned::default();
+        let mut confirmed = 0;
         let mut failure = None;
-        for (row, confirm) in rows.iter().zip(confirms) {
+        for (row, confirm) in rows.iter().zip(confirms.by_ref()) {
             let Ok(confirm) = tokio::time::timeout_at(deadline, confirm).await else {
                 failure = Some(timed_out());
                 break;
             };
             match confirm {
-                Ok(c) if c.is_ack() => {
-                    if c.take_message().is_some() {
-                        tracing::warn!(routing_key = %row.routing_key, event_id = %row.event_id,
-                            "event returned unroutable: no queue is bound for it");
-                        unroutable.push(row.seq);
+                Ok(c) => {
+                    let acked = c.is_ack();
+                    returned.note(c);
+                    if !acked {
+                        failure = Some(anyhow::anyhow!("broker nacked event {}", row.event_id));
+                        break;
                     }
-                    sent.push(row.seq);
-                    sent_ids.push(row.event_id);
-                }
-                Ok(_) => {
-                    failure = Some(anyhow::anyhow!("broker nacked event {}", row.event_id));
-                    break;
+                    confirmed += 1;
                 }
                 Err(e) => {
                     failure =
@@ -550,6 +547,22 @@ impl OutboxRelay {
                     break;
                 }
             }
+        }
+        // A return of a confirmed event may ride on a later confirm.
+        for confirm in confirms {
+            if let Some(Ok(c)) = confirm.now_or_never() {
+                returned.note(c);
+            }
+        }
+        let confirmed = &rows[..confirmed];
+        let sent: Vec<i64> = confirmed.iter().map(|r| r.seq).collect();
+        let sent_ids: Vec<Uuid> = confirmed.iter().map(|r| r.event_id).collect();
+        let mut unroutable = Vec::new();
+        for row in confirmed.iter().filter(|r| returned.has(r.event_id)) {
+            // An event nobody follows is dropped by design: not a warning.
+            tracing::debug!(routing_key = %row.routing_key, event_id = %row.event_id,
+                "no queue follows this event; the broker dropped it");
+            unroutable.push(row.seq);
         }
         sqlx::query(
             // `published_at IS NULL` lets the planner find the rows through
@@ -575,6 +588,37 @@ impl OutboxRelay {
             Some(e) => Err(e),
             None => Ok(sent_ids),
         }
+    }
+}
+
+/// The events the broker returned as unroutable, by event id. lapin hands
+/// each return to whichever publisher confirm completes next, not to the
+/// confirm of the returned message: the broker sends the return ahead of
+/// that message's ack, but a `multiple` ack completes several confirms in
+/// no set order, and an ack of an earlier message may come in between. So a
+/// return says which event it is by its message id (the `ce-id` header
+/// when the property is missing), never by the confirm it came with.
+#[derive(Debug, Default)]
+struct Returned(HashSet<Uuid>);
+
+impl Returned {
+    /// Takes the return a confirmation carries, if any.
+    fn note(&mut self, confirmation: Confirmation) {
+        let Some(message) = confirmation.take_message() else {
+            return;
+        };
+        match Envelope::from_properties(&message.properties, message.routing_key.as_str()) {
+            Ok(envelope) => {
+                self.0.insert(envelope.id);
+            }
+            Err(e) => tracing::debug!(routing_key = %message.routing_key, error = %e,
+                "the broker returned a message that is no event of ours"),
+        }
+    }
+
+    /// True when the broker returned the event `id`.
+    fn has(&self, id: Uuid) -> bool {
+        self.0.contains(&id)
     }
 }
 
@@ -641,6 +685,124 @@ mod tests {
         assert!(!recent.covers(&a.to_string()), "forgotten, so looked for");
         assert_eq!(recent.order.len(), RECENT_IDS);
         assert_eq!(recent.set.len(), RECENT_IDS);
+    }
+
+    /// A confirmation carrying the broker's return of the event `id`.
+    fn carrying_return_of(id: Uuid, routing_key: &str) -> Confirmation {
+        let envelope = Envelope {
+            id,
+            source: "/zoufang/test".into(),
+            routing_key: routing_key.into(),
+            subject: "things/1".into(),
+            time: Utc::now(),
+            county: "430426".into(),
+            trace: HashMap::new(),
+            attempt: 0,
+        };
+        let mut delivery = lapin::message::Delivery::mock(
+            0,
+            EVENTS_EXCHANGE.into(),
+            routing_key.into(),
+            false,
+            vec![],
+        );
+        delivery.properties = envelope.to_properties();
+        Confirmation::Ack(Some(lapin::message::BasicReturnMessage {
+            delivery,
+            reply_code: 312,
+            reply_text: "NO_ROUTE".into(),
+        }))
+    }
+
+    /// The case seen in production: `resolved` (followed by three services)
+    /// and then `escalated` (followed by none) published; lapin hands the
+    /// return of `escalated` to the confirm of `resolved`. Only `escalated`
+    /// is unroutable.
+    #[test]
+    fn a_return_is_matched_to_its_event_by_id_not_by_the_confirm_it_rides_on() {
+        let (resolved, escalated) = (Uuid::now_v7(), Uuid::now_v7());
+        let mut returned = Returned::default();
+        returned.note(carrying_return_of(escalated, "issues.issue.escalated"));
+        returned.note(Confirmation::Ack(None));
+        assert!(returned.has(escalated));
+        assert!(!returned.has(resolved));
+
+        // A return that is no event of ours marks nothing.
+        let mut delivery =
+            lapin::message::Delivery::mock(0, "".into(), "elsewhere".into(), false, vec![]);
+        delivery.properties = lapin::BasicProperties::default();
+        returned.note(Confirmation::Ack(Some(
+            lapin::message::BasicReturnMessage {
+                delivery,
+                reply_code: 312,
+                reply_text: "NO_ROUTE".into(),
+            },
+        )));
+        assert_eq!(returned.0.len(), 1);
+    }
+
+    /// Needs PostgreSQL and the broker. Many events, every other one
+    /// followed by a queue: each is marked unroutable exactly when nobody
+    /// follows its key, however the broker batches its acks.
+    #[tokio::test]
+    async fn exactly_the_events_nobody_follows_are_marked_unroutable() {
+        let amqp = std::env::var("AMQP_URL")
+            .unwrap_or_else(|_| crate::config::DEFAULT_AMQP_URL.to_owned());
+        let db = crate::scratch::ScratchDb::new();
+        let schema = "outbox_returns";
+        let pool = db.pool(schema, 2).await;
+        let name = db.name.clone();
+        let followed = format!("test.{name}.followed");
+        let ignored = format!("test.{name}.ignored");
+        let topology = bus::topology::ConsumerTopology {
+            service: name.clone(),
+            bindings: vec![followed.clone()],
+            retry_delays: vec![],
+        };
+        let conn = bus::connect(&amqp, "outbox-returns-test").await.unwrap();
+        let ch = bus::confirm_channel(&conn).await.unwrap();
+        bus::topology::declare_exchanges(&ch).await.unwrap();
+        bus::topology::declare_consumer(&ch, &topology)
+            .await
+            .unwrap();
+
+        // Leaked: NewEvent takes a static key, as the catalogue's are.
+        let followed: &'static str = followed.leak();
+        let ignored: &'static str = ignored.leak();
+        let mut tx = pool.begin().await.unwrap();
+        for n in 0..200 {
+            let event = NewEvent {
+                routing_key: if n % 2 == 0 { followed } else { ignored },
+                region_code: "430426104201".into(),
+                subject: format!("things/{n}"),
+                payload: vec![],
+            };
+            enqueue(&mut tx, event).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let relay = OutboxRelay::new(pool.clone(), &amqp, RelayConfig::for_service(schema));
+        assert_eq!(relay.publish_pending(&ch).await.unwrap(), 200);
+
+        let marked: Vec<(String, bool)> =
+            sqlx::query_as("SELECT routing_key, unroutable FROM outbox ORDER BY seq")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        let wrong: Vec<_> = marked
+            .iter()
+            .enumerate()
+            .filter(|(_, (key, unroutable))| *unroutable != (key == ignored))
+            .collect();
+
+        for q in [topology.queue(), topology.parking_queue()] {
+            ch.queue_delete(q.into(), lapin::options::QueueDeleteOptions::default())
+                .await
+                .unwrap();
+        }
+        let _ = conn.close(200, "done".into()).await;
+        pool.close().await;
+        db.drop_now().await;
+        assert!(wrong.is_empty(), "misjudged: {wrong:?}");
     }
 
     #[tokio::test]

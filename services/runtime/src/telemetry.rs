@@ -30,6 +30,26 @@ impl Drop for TelemetryGuard {
     }
 }
 
+/// Added to every `RUST_LOG` that does not name the target itself: lapin
+/// logs each message the broker returns at WARN, the whole message with its
+/// payload bytes (kilobytes a line). A return is an event nobody follows,
+/// dropped by design; the outbox relay logs it, at debug, with its routing
+/// key and event id.
+const QUIET_RETURNS: &str = "lapin::returned_messages=error";
+
+/// The logs' filter: `rust_log` (`info` when unset or unreadable) with
+/// [`QUIET_RETURNS`].
+fn log_filter(rust_log: Option<&str>) -> EnvFilter {
+    let base = rust_log
+        .filter(|s| EnvFilter::try_new(s).is_ok())
+        .unwrap_or("info");
+    if base.contains("lapin::returned_messages") {
+        EnvFilter::new(base)
+    } else {
+        EnvFilter::new(format!("{base},{QUIET_RETURNS}"))
+    }
+}
+
 /// Installs the global subscriber: JSON logs filtered by `RUST_LOG` (default
 /// `info`) and, when `otlp_endpoint` is set, an OTLP span exporter.
 ///
@@ -40,8 +60,7 @@ impl Drop for TelemetryGuard {
 /// Safe to call more than once (tests): later calls keep the first subscriber.
 pub fn init(service: &'static str, otlp_endpoint: Option<&str>) -> anyhow::Result<TelemetryGuard> {
     global::set_text_map_propagator(TraceContextPropagator::new());
-    let log_filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,lapin::returned_messages=error"));
+    let log_filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
     let trace_filter =
         EnvFilter::try_from_env(TRACE_FILTER_ENV).unwrap_or_else(|_| EnvFilter::new("info"));
     let fmt = tracing_subscriber::fmt::layer()
@@ -132,6 +151,48 @@ impl Extractor for MapExtractor<'_> {
 mod tests {
     use super::*;
     use opentelemetry::trace::TraceContextExt;
+
+    /// What `filter` lets through of a lapin return dump and an info line.
+    fn logged(filter: EnvFilter) -> String {
+        let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+        let sink = out.clone();
+        let layer = tracing_subscriber::fmt::layer()
+            .with_writer(move || Sink(sink.clone()))
+            .with_filter(filter);
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+            tracing::warn!(target: "lapin::returned_messages", "Server returned us a message");
+            tracing::info!(target: "zoufang_runtime::outbox", "outbox relay connected");
+        });
+        String::from_utf8(out.lock().unwrap().clone()).unwrap()
+    }
+
+    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// `scripts/run.sh`, compose and k8s all set `RUST_LOG=info`: lapin's
+    /// dumps of returned messages stay out all the same, unless named.
+    #[test]
+    fn lapin_return_dumps_stay_out_of_the_logs_whatever_rust_log_says() {
+        for rust_log in [None, Some("info"), Some("debug"), Some("not a filter ==")] {
+            let text = logged(log_filter(rust_log));
+            assert!(
+                text.contains("outbox relay connected"),
+                "{rust_log:?}: {text}"
+            );
+            assert!(!text.contains("returned us"), "{rust_log:?}: {text}");
+        }
+        let asked = logged(log_filter(Some("info,lapin::returned_messages=warn")));
+        assert!(asked.contains("returned us"), "{asked}");
+    }
 
     #[test]
     fn trace_context_round_trips_through_headers() {

@@ -28,23 +28,24 @@ pub const SERVICE_NAME: &str = "zoufang.supervision.v1.SupervisionService";
 /// Routing keys the service consumes.
 pub mod inputs {
     /// A ledger item was resolved.
-    pub const ISSUE_RESOLVED: &str = "issues.issue.resolved";
+    pub const ISSUE_RESOLVED: &str = zoufang_proto::catalogue::issues::RESOLVED;
     /// A ledger item was closed with an explanation.
-    pub const ISSUE_EXPLAINED: &str = "issues.issue.explained";
+    pub const ISSUE_EXPLAINED: &str = zoufang_proto::catalogue::issues::EXPLAINED;
     /// A ledger item passed its deadline.
-    pub const ISSUE_OVERDUE: &str = "issues.issue.overdue";
+    pub const ISSUE_OVERDUE: &str = zoufang_proto::catalogue::issues::OVERDUE;
     /// A visit was recorded.
-    pub const VISIT_RECORDED: &str = "registry.visit.recorded";
+    pub const VISIT_RECORDED: &str = zoufang_proto::catalogue::registry::VISIT_RECORDED;
 }
 
 /// Routing keys the service publishes.
 pub mod outputs {
     /// A callback reached its outcome.
-    pub const CALLBACK_COMPLETED: &str = "supervision.callback.completed";
+    pub const CALLBACK_COMPLETED: &str = zoufang_proto::catalogue::supervision::CALLBACK_COMPLETED;
     /// A callback closed after too many failed attempts.
-    pub const CALLBACK_UNREACHABLE: &str = "supervision.callback.unreachable";
+    pub const CALLBACK_UNREACHABLE: &str =
+        zoufang_proto::catalogue::supervision::CALLBACK_UNREACHABLE;
     /// A callback task was created (on a supervisor's worklist, or unassigned).
-    pub const CALLBACK_ASSIGNED: &str = "supervision.callback.assigned";
+    pub const CALLBACK_ASSIGNED: &str = zoufang_proto::catalogue::supervision::CALLBACK_ASSIGNED;
     /// An open callback task passed its due time (published once per task).
-    pub const CALLBACK_OVERDUE: &str = "supervision.callback.overdue";
+    pub const CALLBACK_OVERDUE: &str = zoufang_proto::catalogue::supervision::CALLBACK_OVERDUE;
 }

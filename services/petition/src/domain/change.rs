@@ -46,20 +46,20 @@ impl Change {
     /// `petition.case.<change>`.
     pub fn routing_key(self) -> &'static str {
         match self {
-            Self::Received => "petition.case.received",
-            Self::Updated => "petition.case.updated",
-            Self::Accepted => "petition.case.accepted",
-            Self::NotAccepted => "petition.case.not_accepted",
-            Self::Extended => "petition.case.extended",
-            Self::Replied => "petition.case.replied",
-            Self::ReviewRequested => "petition.case.review_requested",
-            Self::Reviewed => "petition.case.reviewed",
-            Self::ReReviewRequested => "petition.case.rereview_requested",
-            Self::ReReviewed => "petition.case.rereviewed",
-            Self::Returned => "petition.case.returned",
-            Self::Reassigned => "petition.case.reassigned",
-            Self::Merged => "petition.case.merged",
-            Self::Finalized => "petition.case.finalized",
+            Self::Received => zoufang_proto::catalogue::petition::RECEIVED,
+            Self::Updated => zoufang_proto::catalogue::petition::UPDATED,
+            Self::Accepted => zoufang_proto::catalogue::petition::ACCEPTED,
+            Self::NotAccepted => zoufang_proto::catalogue::petition::NOT_ACCEPTED,
+            Self::Extended => zoufang_proto::catalogue::petition::EXTENDED,
+            Self::Replied => zoufang_proto::catalogue::petition::REPLIED,
+            Self::ReviewRequested => zoufang_proto::catalogue::petition::REVIEW_REQUESTED,
+            Self::Reviewed => zoufang_proto::catalogue::petition::REVIEWED,
+            Self::ReReviewRequested => zoufang_proto::catalogue::petition::REREVIEW_REQUESTED,
+            Self::ReReviewed => zoufang_proto::catalogue::petition::REREVIEWED,
+            Self::Returned => zoufang_proto::catalogue::petition::RETURNED,
+            Self::Reassigned => zoufang_proto::catalogue::petition::REASSIGNED,
+            Self::Merged => zoufang_proto::catalogue::petition::MERGED,
+            Self::Finalized => zoufang_proto::catalogue::petition::FINALIZED,
         }
     }
 

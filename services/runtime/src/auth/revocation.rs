@@ -38,7 +38,7 @@ use zoufang_proto::events::v1::SessionsRevoked;
 use crate::bus::{self, EVENTS_EXCHANGE};
 
 /// Routing key of the gateway's revocation events.
-pub const SESSION_REVOKED: &str = "gateway.session.revoked";
+pub const SESSION_REVOKED: &str = zoufang_proto::catalogue::gateway::SESSION_REVOKED;
 
 /// The stream every service reads revocations from.
 pub const STREAM: &str = "zoufang.sessions.revoked";

@@ -1,0 +1,257 @@
+//! The event catalogue: every routing key on the `zoufang.events` exchange,
+//! spelled once, and the payload each one carries ([`Event`]). Publishers
+//! and consumers name keys from here; `docs/events.md` says what each means.
+
+use crate::events::v1::{
+    CallbackCompleted, CallbackTask, HouseholdRegistered, IssueChanged, PetitionCaseChanged,
+    SessionsRevoked, VisitDisputed, VisitRecorded,
+};
+
+/// An event payload and the routing keys it travels under
+/// (`<service>.<entity>.<verb>`).
+pub trait Event: prost::Message + Default {
+    /// Every routing key this payload is published under.
+    const KEYS: &'static [&'static str];
+}
+
+/// A payload published under one routing key only.
+pub trait SingleKey: Event {
+    /// Its routing key.
+    const KEY: &'static str;
+}
+
+/// The registry's events.
+pub mod registry {
+    /// A visit was recorded, with the items residents raised.
+    pub const VISIT_RECORDED: &str = "registry.visit.recorded";
+    /// A visit was flagged disputed (a callback could not confirm it).
+    pub const VISIT_DISPUTED: &str = "registry.visit.disputed";
+    /// A household entered the register.
+    pub const HOUSEHOLD_REGISTERED: &str = "registry.household.registered";
+}
+
+/// The ledger's events: `issues.issue.<verb>`, all carrying `IssueChanged`.
+pub mod issues {
+    /// What every ledger key starts with; the rest is the verb.
+    pub const PREFIX: &str = "issues.issue.";
+    /// Binds every ledger event.
+    pub const ANY: &str = "issues.issue.*";
+    pub const CREATED: &str = "issues.issue.created";
+    pub const ASSIGNED: &str = "issues.issue.assigned";
+    pub const STARTED: &str = "issues.issue.started";
+    pub const RESOLVED: &str = "issues.issue.resolved";
+    pub const EXPLAINED: &str = "issues.issue.explained";
+    pub const ESCALATED: &str = "issues.issue.escalated";
+    pub const SIGNED: &str = "issues.issue.signed";
+    pub const RETURNED: &str = "issues.issue.returned";
+    pub const SUPERVISED: &str = "issues.issue.supervised";
+    pub const VERIFIED: &str = "issues.issue.verified";
+    pub const REOPENED: &str = "issues.issue.reopened";
+    pub const MERGED: &str = "issues.issue.merged";
+    pub const DUE_SOON: &str = "issues.issue.due_soon";
+    pub const OVERDUE: &str = "issues.issue.overdue";
+    pub const SIGN_OVERDUE: &str = "issues.issue.sign_overdue";
+    /// Every ledger key.
+    pub const ALL: &[&str] = &[
+        CREATED,
+        ASSIGNED,
+        STARTED,
+        RESOLVED,
+        EXPLAINED,
+        ESCALATED,
+        SIGNED,
+        RETURNED,
+        SUPERVISED,
+        VERIFIED,
+        REOPENED,
+        MERGED,
+        DUE_SOON,
+        OVERDUE,
+        SIGN_OVERDUE,
+    ];
+}
+
+/// Supervision's events about callbacks.
+pub mod supervision {
+    /// A callback reached an outcome (`CallbackCompleted`).
+    pub const CALLBACK_COMPLETED: &str = "supervision.callback.completed";
+    /// The resident could not be reached after the last attempt (`CallbackCompleted`).
+    pub const CALLBACK_UNREACHABLE: &str = "supervision.callback.unreachable";
+    /// A callback task reached a supervisor's worklist (`CallbackTask`).
+    pub const CALLBACK_ASSIGNED: &str = "supervision.callback.assigned";
+    /// An open callback task passed its due time (`CallbackTask`).
+    pub const CALLBACK_OVERDUE: &str = "supervision.callback.overdue";
+}
+
+/// The petition bridge's events: `petition.case.<verb>`, all carrying
+/// `PetitionCaseChanged`.
+pub mod petition {
+    /// What every case key starts with; the rest is the verb.
+    pub const PREFIX: &str = "petition.case.";
+    /// Binds every case event.
+    pub const ANY: &str = "petition.case.*";
+    pub const RECEIVED: &str = "petition.case.received";
+    pub const UPDATED: &str = "petition.case.updated";
+    pub const ACCEPTED: &str = "petition.case.accepted";
+    pub const NOT_ACCEPTED: &str = "petition.case.not_accepted";
+    pub const EXTENDED: &str = "petition.case.extended";
+    pub const REPLIED: &str = "petition.case.replied";
+    pub const REVIEW_REQUESTED: &str = "petition.case.review_requested";
+    pub const REVIEWED: &str = "petition.case.reviewed";
+    pub const REREVIEW_REQUESTED: &str = "petition.case.rereview_requested";
+    pub const REREVIEWED: &str = "petition.case.rereviewed";
+    pub const RETURNED: &str = "petition.case.returned";
+    pub const REASSIGNED: &str = "petition.case.reassigned";
+    pub const MERGED: &str = "petition.case.merged";
+    pub const FINALIZED: &str = "petition.case.finalized";
+    /// Every case key.
+    pub const ALL: &[&str] = &[
+        RECEIVED,
+        UPDATED,
+        ACCEPTED,
+        NOT_ACCEPTED,
+        EXTENDED,
+        REPLIED,
+        REVIEW_REQUESTED,
+        REVIEWED,
+        REREVIEW_REQUESTED,
+        REREVIEWED,
+        RETURNED,
+        REASSIGNED,
+        MERGED,
+        FINALIZED,
+    ];
+}
+
+/// The gateway's events.
+pub mod gateway {
+    /// Sessions were revoked (carried on the stream `zoufang.sessions.revoked`).
+    pub const SESSION_REVOKED: &str = "gateway.session.revoked";
+}
+
+macro_rules! single {
+    ($($ty:ty => $key:expr),* $(,)?) => {$(
+        impl Event for $ty {
+            const KEYS: &'static [&'static str] = &[$key];
+        }
+        impl SingleKey for $ty {
+            const KEY: &'static str = $key;
+        }
+    )*};
+}
+
+single! {
+    VisitRecorded => registry::VISIT_RECORDED,
+    VisitDisputed => registry::VISIT_DISPUTED,
+    HouseholdRegistered => registry::HOUSEHOLD_REGISTERED,
+    SessionsRevoked => gateway::SESSION_REVOKED,
+}
+
+impl Event for IssueChanged {
+    const KEYS: &'static [&'static str] = issues::ALL;
+}
+
+impl Event for PetitionCaseChanged {
+    const KEYS: &'static [&'static str] = petition::ALL;
+}
+
+impl Event for CallbackCompleted {
+    const KEYS: &'static [&'static str] = &[
+        supervision::CALLBACK_COMPLETED,
+        supervision::CALLBACK_UNREACHABLE,
+    ];
+}
+
+impl Event for CallbackTask {
+    const KEYS: &'static [&'static str] = &[
+        supervision::CALLBACK_ASSIGNED,
+        supervision::CALLBACK_OVERDUE,
+    ];
+}
+
+/// Every routing key of the catalogue, each once.
+pub fn all_keys() -> Vec<&'static str> {
+    [
+        VisitRecorded::KEYS,
+        VisitDisputed::KEYS,
+        HouseholdRegistered::KEYS,
+        IssueChanged::KEYS,
+        CallbackCompleted::KEYS,
+        CallbackTask::KEYS,
+        PetitionCaseChanged::KEYS,
+        SessionsRevoked::KEYS,
+    ]
+    .concat()
+}
+
+/// The payload type name of the events under `key` (for a decoder that
+/// picks the type by key), or `None` for a key outside the catalogue.
+pub fn payload_of(key: &str) -> Option<&'static str> {
+    fn named<E: Event>(key: &str, name: &'static str) -> Option<&'static str> {
+        E::KEYS.contains(&key).then_some(name)
+    }
+    named::<VisitRecorded>(key, "VisitRecorded")
+        .or_else(|| named::<VisitDisputed>(key, "VisitDisputed"))
+        .or_else(|| named::<HouseholdRegistered>(key, "HouseholdRegistered"))
+        .or_else(|| named::<IssueChanged>(key, "IssueChanged"))
+        .or_else(|| named::<CallbackCompleted>(key, "CallbackCompleted"))
+        .or_else(|| named::<CallbackTask>(key, "CallbackTask"))
+        .or_else(|| named::<PetitionCaseChanged>(key, "PetitionCaseChanged"))
+        .or_else(|| named::<SessionsRevoked>(key, "SessionsRevoked"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn every_key_is_service_entity_verb_and_appears_once() {
+        let keys = all_keys();
+        let unique: HashSet<_> = keys.iter().collect();
+        assert_eq!(unique.len(), keys.len(), "a key is listed twice");
+        for key in &keys {
+            let parts: Vec<_> = key.split('.').collect();
+            assert_eq!(parts.len(), 3, "{key}");
+            assert!(
+                ["registry", "issues", "supervision", "petition", "gateway"].contains(&parts[0]),
+                "{key}"
+            );
+            assert!(
+                parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '_')),
+                "{key}"
+            );
+            assert!(payload_of(key).is_some(), "{key}");
+        }
+        assert_eq!(payload_of("issues.issue.changed"), None);
+    }
+
+    #[test]
+    fn families_share_their_prefix_and_wildcard() {
+        for (all, prefix, any) in [
+            (issues::ALL, issues::PREFIX, issues::ANY),
+            (petition::ALL, petition::PREFIX, petition::ANY),
+        ] {
+            assert_eq!(any, format!("{prefix}*"));
+            assert!(all.iter().all(|k| k.starts_with(prefix)), "{prefix}");
+        }
+    }
+
+    #[test]
+    fn the_docs_name_every_key() {
+        let docs = include_str!("../../docs/events.md");
+        for key in all_keys() {
+            let (family, verb) = key.rsplit_once('.').unwrap();
+            assert!(
+                docs.contains(&format!("`{key}`"))
+                    || (docs.contains(&format!("`{family}."))
+                        && docs.contains(&format!("`{verb}`")))
+                    || docs.contains(&format!("`.{verb}`")),
+                "docs/events.md does not name {key}"
+            );
+        }
+    }
+}
