@@ -5,6 +5,7 @@
 #![deny(rust_2018_idioms)]
 
 pub mod id_number;
+pub mod labels;
 pub mod mask;
 pub mod phone;
 pub mod region;
