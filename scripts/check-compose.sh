@@ -34,7 +34,7 @@
 #     prometheus.yml) scrapes exactly the Zoufang services of this file at
 #     their admin ports, each in a job named after the service, at /metrics;
 #   - every zf_* metric the Grafana dashboards' PromQL uses (without a
-#     _bucket/_sum/_count suffix) is defined in services/runtime/src/
+#     _bucket/_sum/_count suffix) is defined in services/shared/core/src/
 #     metrics.rs, the dashboards use the provisioned datasource's uid, and
 #     the dashboard provider reads the folder the dashboards are mounted at.
 set -euo pipefail
@@ -98,7 +98,7 @@ INFRA_PORTS = {
     "prometheus": {9090},
     "grafana": {3000},
 }
-METRICS_RS = pathlib.Path("services/runtime/src/metrics.rs")
+METRICS_RS = pathlib.Path("services/shared/core/src/metrics.rs")
 NOT_EMPTY = ("DATABASE_URL", "AMQP_URL")
 # Secrets: required from the environment, never defaulted in this file.
 SECRETS = ("ZF_JWT_PUBLIC_KEY", "ZF_JWT_PRIVATE_KEY", "ZF_PII_KEY", "ZF_SERVICE_SECRET",
@@ -143,7 +143,7 @@ def config_variables(service):
     config.rs and the runtime's CommonConfig, plus library ones."""
     names = set(LIBRARY_VARIABLES)
     for f in (pathlib.Path(f"services/{service}/src/config.rs"),
-              pathlib.Path("services/runtime/src/config.rs")):
+              pathlib.Path("services/shared/core/src/config.rs")):
         if f.is_file():
             names.update(re.findall(r'env\s*=\s*"([A-Z][A-Z0-9_]*)"', f.read_text()))
     return names

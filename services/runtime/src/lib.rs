@@ -1,32 +1,31 @@
-//! The shared runtime of every Zoufang service: configuration, telemetry,
-//! PostgreSQL, the transactional outbox and its relay, the AMQP topology,
-//! idempotent consumers (inbox), auth, personal-data protection, the error
-//! mapping and gRPC server start. It depends on no service.
+//! The shared crates under the paths services used before they were split
+//! (`zoufang_runtime::outbox::…` and so on): configuration, errors,
+//! PostgreSQL, telemetry, auth and PII come from `zoufang-core`; domain value
+//! types from `zoufang-types`; the bus, outbox, consumers and jobs from
+//! `zoufang-bus`; serving from `zoufang-service`; spreadsheets (feature
+//! `tabular`) from `zoufang-tabular`. New code names those crates directly.
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 
-pub mod auth;
-pub mod bus;
-pub mod clock;
-pub mod config;
-pub mod consumer;
-pub mod db;
-pub mod domain;
-pub mod error;
-pub mod fields;
-pub mod jobs;
-pub mod metrics;
-pub mod outbound;
-pub mod outbox;
-pub mod pii;
-pub mod retention;
-pub mod retry;
-#[cfg(test)]
-mod scratch;
-pub mod server;
-pub mod signing;
+pub use zoufang_bus as bus;
+pub use zoufang_bus::{consumer, jobs, outbox, retention, retry, signing};
+pub use zoufang_core::{clock, config, db, error, fields, metrics, outbound, pii, telemetry};
+pub use zoufang_service::server;
 #[cfg(feature = "tabular")]
-pub mod tabular;
-pub mod telemetry;
+pub use zoufang_tabular as tabular;
+pub use zoufang_types as domain;
 
 pub use error::{ServiceError, ServiceResult};
+
+/// `zoufang_core::auth`, with the revocation feed of `zoufang-bus` under
+/// `auth::revocation` as before.
+pub mod auth {
+    pub use zoufang_core::auth::*;
+
+    /// Revoked sessions (`zoufang_core`) and the feed that fills them
+    /// (`zoufang_bus`).
+    pub mod revocation {
+        pub use zoufang_bus::revocation::*;
+        pub use zoufang_core::auth::revocation::*;
+    }
+}

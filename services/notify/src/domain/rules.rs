@@ -9,7 +9,7 @@ use zoufang_proto::{
     common::v1::ItemKind,
     events::v1::{CallbackTask, IssueChanged, PetitionCaseChanged, VisitDisputed},
 };
-use zoufang_runtime::{auth::roles, fields::to_chrono};
+use zoufang_runtime::{auth::roles, domain::labels, fields::to_chrono};
 
 use super::{show_time, template::Vars};
 
@@ -67,11 +67,9 @@ fn ts_key(t: Option<&Timestamp>) -> i64 {
 
 /// 问题 / 意见建议 / 矛盾纠纷 / 信访.
 pub fn kind_zh(kind: i32) -> &'static str {
-    match ItemKind::try_from(kind).unwrap_or(ItemKind::Unspecified) {
-        ItemKind::Suggestion => "意见建议",
-        ItemKind::Dispute => "矛盾纠纷",
-        ItemKind::Petition => "信访",
-        ItemKind::Problem | ItemKind::Unspecified => "问题",
+    match labels::item_kind(kind) {
+        "" => labels::item_kind(ItemKind::Problem as i32),
+        label => label,
     }
 }
 

@@ -8,7 +8,7 @@ use zoufang_proto::{
     common::v1::{RaisedItem, VisitMode},
     registry::v1::RecordVisitRequest,
 };
-use zoufang_runtime::{ServiceError, ServiceResult};
+use zoufang_runtime::{ServiceError, ServiceResult, domain::labels};
 
 pub use super::fingerprint::fingerprint;
 use super::{items::validate_items, violations::Violations};
@@ -85,7 +85,7 @@ pub fn validate_visit(req: &RecordVisitRequest, now: DateTime<Utc>) -> ServiceRe
 
     let mode = VisitMode::try_from(req.mode).unwrap_or(VisitMode::Unspecified);
     if mode == VisitMode::Unspecified {
-        let choices = "入户走访, 电话, 集中接访, 带案下访, 同吃同住";
+        let choices = labels::visit_mode_choices();
         v.add("mode", format!("choose how the visit was made ({choices})"));
     }
     if req.narrative.trim().is_empty() {

@@ -13,6 +13,7 @@ use zoufang_proto::{
 };
 use zoufang_runtime::{
     bus::Envelope,
+    domain::labels,
     fields::county_of,
     outbox::{self, NewEvent},
 };
@@ -310,13 +311,9 @@ fn week_of(date: NaiveDate) -> NaiveDate {
 }
 
 fn mode_zh(mode: i32) -> &'static str {
-    match VisitMode::try_from(mode).unwrap_or(VisitMode::Unspecified) {
-        VisitMode::DoorToDoor => "入户走访",
-        VisitMode::Phone => "电话走访",
-        VisitMode::Reception => "集中接访",
-        VisitMode::CaseVisit => "带案下访",
-        VisitMode::LiveIn => "同吃同住",
-        VisitMode::Unspecified => "走访",
+    match labels::visit_mode(mode) {
+        "" => labels::VISIT,
+        label => label,
     }
 }
 

@@ -13,8 +13,7 @@
 //! Dates and times are Beijing time. Money is kept in fen here and shown
 //! in yuan by the writers.
 use zoufang_proto::{
-    common::v1::{ItemKind, VisitMode},
-    issues::v1::{Disposition, Issue, IssueSource, IssueState, Priority},
+    issues::v1::{Disposition, Issue, IssueState, Priority},
     registry::v1::Visit,
 };
 
@@ -94,39 +93,11 @@ pub const LEDGER_COLUMNS: [(&str, f64); 20] = [
     ("备注", 16.0),
 ];
 
-/// 走访方式.
-pub fn mode_label(mode: i32) -> &'static str {
-    match VisitMode::try_from(mode).unwrap_or_default() {
-        VisitMode::DoorToDoor => "入户走访",
-        VisitMode::Phone => "电话",
-        VisitMode::Reception => "集中接访",
-        VisitMode::CaseVisit => "带案下访",
-        VisitMode::LiveIn => "同吃同住",
-        VisitMode::Unspecified => "",
-    }
-}
-
-/// 类型 of a raised item.
-pub fn kind_label(kind: i32) -> &'static str {
-    match ItemKind::try_from(kind).unwrap_or_default() {
-        ItemKind::Problem => "问题",
-        ItemKind::Suggestion => "意见建议",
-        ItemKind::Dispute => "矛盾纠纷",
-        ItemKind::Petition => "信访",
-        ItemKind::Unspecified => "",
-    }
-}
-
-/// 来源 of a ledger item.
-pub fn source_label(source: i32) -> &'static str {
-    match IssueSource::try_from(source).unwrap_or_default() {
-        IssueSource::Visit => "走访",
-        IssueSource::Reception => "开门接访",
-        IssueSource::Hotline => "热线电话",
-        IssueSource::Petition => "信访件",
-        IssueSource::Unspecified => "",
-    }
-}
+/// 走访方式, 类型 of a raised item and 来源 of a ledger item: the labels
+/// every service uses.
+pub use zoufang_runtime::domain::labels::{
+    issue_source as source_label, item_kind as kind_label, visit_mode as mode_label,
+};
 
 /// 紧急程度.
 pub fn priority_label(priority: i32) -> &'static str {
@@ -385,7 +356,8 @@ pub fn ledger_row(seq: usize, i: &Issue, d: &Directory) -> Vec<Cell> {
 mod tests {
     use prost_types::Timestamp;
     use zoufang_proto::{
-        common::v1::{Help, MaterialHandout, RaisedItem},
+        common::v1::{Help, ItemKind, MaterialHandout, RaisedItem, VisitMode},
+        issues::v1::IssueSource,
         registry::v1::Completeness,
     };
 

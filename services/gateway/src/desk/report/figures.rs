@@ -11,7 +11,7 @@ use zoufang_proto::{
     registry::v1::{Campaign, CampaignStatus, RegionProgress},
     supervision::v1::CallbackTotals,
 };
-use zoufang_runtime::domain::{RegionCode, RegionLevel};
+use zoufang_runtime::domain::{RegionCode, RegionLevel, labels};
 
 /// The level of a report's region or of its rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -248,13 +248,7 @@ pub fn rate_bp(num: i64, den: i64) -> Option<i32> {
     Some(i32::try_from(bp.min(10_000)).unwrap_or(10_000))
 }
 
-const MODES: [(VisitMode, &str, &str); 5] = [
-    (VisitMode::DoorToDoor, "door_to_door", "入户走访"),
-    (VisitMode::Phone, "phone", "电话走访"),
-    (VisitMode::Reception, "reception", "集中接访"),
-    (VisitMode::CaseVisit, "case_visit", "带案下访"),
-    (VisitMode::LiveIn, "live_in", "同吃同住"),
-];
+const MODES: [(VisitMode, &str, &str); 5] = labels::VISIT_MODES;
 
 /// The visit figures of a progress row.
 pub fn visits_of(p: &RegionProgress) -> Visits {
