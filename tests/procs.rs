@@ -266,12 +266,29 @@ impl Env {
 }
 
 /// A port free at the moment (bound and released): for a process that must
-/// be told another's address before that one starts.
+/// be told another's address before that one starts. It is taken below the
+/// kernel's ephemeral range: a port from that range (what binding port 0
+/// gives) can be handed again to the next process that binds port 0 before
+/// the one it was meant for starts — the campaign test's gateway once found
+/// its admin port taken by the ledger's.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let span = u32::from(low.saturating_sub(10_000)).max(1);
+    for _ in 0..200 {
+        let n = u32::from_le_bytes(
+            uuid::Uuid::new_v4().as_bytes()[..4]
+                .try_into()
+                .expect("4 bytes"),
+        );
+        let port = 10_000 + u16::try_from(n % span).expect("below the ephemeral range");
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port below {low} after 200 tries")
 }
 
 /// The addresses a binary logs when it listens, by field name: `grpc` and
@@ -308,7 +325,7 @@ impl Proc {
     /// logged its addresses and `/readyz` answers 200. Panics with the log's
     /// tail if it exits or is not ready within two minutes.
     ///
-    /// Keep `RUST_LOG` at `info` or more for `zoufang_runtime::server`,
+    /// Keep `RUST_LOG` at `info` or more for `zoufang_service::server`,
     /// `zoufang_gateway::app` and `zoufang_petition::app`: the addresses are
     /// read from their log lines.
     pub async fn start(name: &str, tag: &str, env: Env) -> Self {

@@ -176,7 +176,7 @@ async fn one_trace_spans_gateway_registry_queue_ledger_notify() {
             // RUST_LOG filters only the logs.
             .env(
                 "RUST_LOG",
-                "warn,zoufang_runtime::server=info,zoufang_gateway::app=info,zoufang_petition::app=info",
+                "warn,zoufang_service::server=info,zoufang_gateway::app=info,zoufang_petition::app=info",
             ),
     )
     .await;
