@@ -12,7 +12,7 @@ use zoufang_proto::events::v1::{
 };
 use zoufang_runtime::{
     ServiceError,
-    consumer::{EventHandler, HandlerError, IncomingEvent},
+    consumer::{EventHandler, HandlerError, IncomingEvent, known_enum},
     fields::to_chrono,
 };
 
@@ -62,7 +62,7 @@ impl EventHandler for LedgerEvents {
                 let visit: VisitRecorded = event.decode()?;
                 let created = ops::create::from_visit(tx, &visit)
                     .await
-                    .map_err(HandlerError::Retry)?;
+                    .map_err(HandlerError::retry_or_park)?;
                 tracing::info!(visit_id = %visit.visit_id, created, "ledger entries from a visit");
                 Ok(())
             }
@@ -105,6 +105,7 @@ impl LedgerEvents {
         let Ok(issue_id) = Uuid::parse_str(&outcome.issue_id) else {
             return Ok(()); // a visit verification: not the ledger's business
         };
+        let satisfaction: Satisfaction = known_enum("satisfaction", outcome.satisfaction)?;
         if !outcome.reached {
             return Ok(());
         }
@@ -117,8 +118,7 @@ impl LedgerEvents {
             return Ok(());
         };
         let state = IssueState::parse(&row.state);
-        let unsatisfied =
-            outcome.satisfaction == Satisfaction::Unsatisfied as i32 || !outcome.fix_confirmed;
+        let unsatisfied = satisfaction == Satisfaction::Unsatisfied || !outcome.fix_confirmed;
         let actor = Actor {
             name: &outcome.supervisor_id,
             expected_version: None,
