@@ -240,6 +240,94 @@ mod tests {
         }
     }
 
+    /// Whether `s` is spelled like a routing key:
+    /// `^(registry|issues|supervision|notify|petition|gateway)\.[a-z_]+\.[a-z_]+$`.
+    fn looks_like_a_key(s: &str) -> bool {
+        const SERVICES: [&str; 6] = [
+            "registry",
+            "issues",
+            "supervision",
+            "notify",
+            "petition",
+            "gateway",
+        ];
+        let parts: Vec<_> = s.split('.').collect();
+        parts.len() == 3
+            && SERVICES.contains(&parts[0])
+            && parts[1..]
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+    }
+
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') || name == "target" {
+                continue;
+            }
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn the_key_spotter_spots_keys_only() {
+        let key = ["issues", "issue", "due_soon"].join(".");
+        assert!(looks_like_a_key(&key));
+        for not in [
+            "issues.issue.",
+            "issues.issue.*",
+            "zoufang.registry.visit.recorded",
+            "issues.overdue",
+            "ledger.issue.created",
+            "issues.Issue.created",
+        ] {
+            assert!(!looks_like_a_key(not), "{not}");
+        }
+    }
+
+    /// Every routing key is spelled here and nowhere else in the code:
+    /// a string literal that is a routing key outside this file fails.
+    #[test]
+    fn no_routing_key_is_spelled_outside_the_catalogue() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for dir in ["services", "tests", "tools"] {
+            rust_files(&root.join(dir), &mut files);
+        }
+        assert!(
+            files.len() > 50,
+            "found only {} files under {root:?}",
+            files.len()
+        );
+        let mut spelled = Vec::new();
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                // The text between two quotes; a key has no quote or
+                // backslash in it, so escapes do not matter.
+                let pieces: Vec<_> = line.split('"').collect();
+                for piece in pieces.iter().skip(1).take(pieces.len().saturating_sub(2)) {
+                    if looks_like_a_key(piece) {
+                        spelled.push(format!("{}:{}: {piece}", file.display(), n + 1));
+                    }
+                }
+            }
+        }
+        assert!(
+            spelled.is_empty(),
+            "routing keys spelled outside proto/src/catalogue.rs (name its constants):\n{}",
+            spelled.join("\n")
+        );
+    }
+
     #[test]
     fn the_docs_name_every_key() {
         let docs = include_str!("../../docs/events.md");
