@@ -121,6 +121,42 @@ pub mod petition {
         MERGED,
         FINALIZED,
     ];
+
+    use crate::events::v1::CaseChange;
+
+    /// Every change of a case with its key, in the order of [`ALL`].
+    pub const CHANGES: [(CaseChange, &str); 14] = [
+        (CaseChange::Received, RECEIVED),
+        (CaseChange::Updated, UPDATED),
+        (CaseChange::Accepted, ACCEPTED),
+        (CaseChange::NotAccepted, NOT_ACCEPTED),
+        (CaseChange::Extended, EXTENDED),
+        (CaseChange::Replied, REPLIED),
+        (CaseChange::ReviewRequested, REVIEW_REQUESTED),
+        (CaseChange::Reviewed, REVIEWED),
+        (CaseChange::RereviewRequested, REREVIEW_REQUESTED),
+        (CaseChange::Rereviewed, REREVIEWED),
+        (CaseChange::Returned, RETURNED),
+        (CaseChange::Reassigned, REASSIGNED),
+        (CaseChange::Merged, MERGED),
+        (CaseChange::Finalized, FINALIZED),
+    ];
+
+    /// The routing key of `change`; `None` for `UNSPECIFIED`.
+    pub fn key_of(change: CaseChange) -> Option<&'static str> {
+        CHANGES.iter().find(|(c, _)| *c == change).map(|(_, k)| *k)
+    }
+
+    /// The verb of `change`, the last word of its key (`not_accepted`).
+    pub fn verb_of(change: CaseChange) -> Option<&'static str> {
+        key_of(change).and_then(|k| k.strip_prefix(PREFIX))
+    }
+
+    /// The change a routing key names; `None` for a key outside
+    /// `petition.case.*` or one of it this build does not know.
+    pub fn change_of(key: &str) -> Option<CaseChange> {
+        CHANGES.iter().find(|(_, k)| *k == key).map(|(c, _)| *c)
+    }
 }
 
 /// The gateway's events.
@@ -275,6 +311,30 @@ mod tests {
                 out.push(path);
             }
         }
+    }
+
+    #[test]
+    fn every_case_change_has_its_key_and_back() {
+        use crate::events::v1::CaseChange;
+        let keys: Vec<_> = petition::CHANGES.iter().map(|(_, k)| *k).collect();
+        assert_eq!(keys, petition::ALL);
+        for (change, key) in petition::CHANGES {
+            let name = change.as_str_name().strip_prefix("CASE_CHANGE_").unwrap();
+            assert_eq!(key, format!("{}{}", petition::PREFIX, name.to_lowercase()));
+            assert_eq!(petition::key_of(change), Some(key));
+            assert_eq!(petition::change_of(key), Some(change));
+            assert_eq!(petition::verb_of(change), Some(&*name.to_lowercase()));
+        }
+        // Every value of the enum is listed.
+        let values = (0..64).filter(|v| CaseChange::try_from(*v).is_ok()).count();
+        assert_eq!(
+            values,
+            petition::CHANGES.len() + 1,
+            "UNSPECIFIED and the listed"
+        );
+        assert_eq!(petition::key_of(CaseChange::Unspecified), None);
+        assert_eq!(petition::change_of(petition::ANY), None);
+        assert_eq!(petition::change_of(issues::MERGED), None);
     }
 
     #[test]

@@ -71,9 +71,9 @@ impl EventHandler for LedgerEvents {
                 self.callback(tx, &outcome).await
             }
             other => match other.strip_prefix(inputs::PETITION_CASE_PREFIX) {
-                Some(change) => {
+                Some(verb) => {
                     let case: PetitionCaseChanged = event.decode()?;
-                    self.petition(tx, change, &case).await
+                    self.petition(tx, other, verb, &case).await
                 }
                 None => Err(HandlerError::Park(anyhow::anyhow!(
                     "the ledger does not handle {other}"
@@ -161,10 +161,11 @@ impl LedgerEvents {
     async fn petition(
         &self,
         tx: &mut PgConnection,
+        key: &str,
         verb: &str,
         case: &PetitionCaseChanged,
     ) -> Result<(), HandlerError> {
-        let Some(change) = Change::parse(verb) else {
+        let Some(change) = Change::of_key(key) else {
             tracing::info!(change = verb, case_id = %case.case_id, "petition change the ledger does not follow: ignored");
             return Ok(());
         };
