@@ -36,6 +36,7 @@ use zoufang_gateway::desk::import::{
     check::{self, halfwidth},
     directory::{self, Directory},
 };
+use zoufang_proto::catalogue;
 use zoufang_proto::{
     events::v1::{
         CallbackCompleted, CallbackTask, HouseholdRegistered, IssueChanged, PetitionCaseChanged,
@@ -771,17 +772,16 @@ pub fn event_decode(data: &[u8]) {
     };
     let key = event.envelope.routing_key.as_str();
     let typed: &[fn(&IncomingEvent)] = match key {
-        "registry.visit.recorded" => &[typed::<VisitRecorded>],
-        "registry.visit.disputed" => &[typed::<VisitDisputed>],
-        "registry.household.registered" => &[typed::<HouseholdRegistered>],
-        "supervision.callback.completed" | "supervision.callback.unreachable" => {
-            &[typed::<CallbackCompleted>]
-        }
-        "supervision.callback.assigned" | "supervision.callback.overdue" => {
+        catalogue::registry::VISIT_RECORDED => &[typed::<VisitRecorded>],
+        catalogue::registry::VISIT_DISPUTED => &[typed::<VisitDisputed>],
+        catalogue::registry::HOUSEHOLD_REGISTERED => &[typed::<HouseholdRegistered>],
+        catalogue::supervision::CALLBACK_COMPLETED
+        | catalogue::supervision::CALLBACK_UNREACHABLE => &[typed::<CallbackCompleted>],
+        catalogue::supervision::CALLBACK_ASSIGNED | catalogue::supervision::CALLBACK_OVERDUE => {
             &[typed::<CallbackTask>]
         }
-        k if k.starts_with("issues.issue.") => &[typed::<IssueChanged>],
-        k if k.starts_with("petition.case.") => &[typed::<PetitionCaseChanged>],
+        k if k.starts_with(catalogue::issues::PREFIX) => &[typed::<IssueChanged>],
+        k if k.starts_with(catalogue::petition::PREFIX) => &[typed::<PetitionCaseChanged>],
         _ => &[
             typed::<VisitRecorded>,
             typed::<VisitDisputed>,

@@ -607,7 +607,7 @@ pub mod consumer {
             .expect("consumer database");
             let topology = ConsumerTopology {
                 service: service.clone(),
-                bindings: vec!["registry.visit.recorded".into()],
+                bindings: vec![zoufang_proto::catalogue::registry::VISIT_RECORDED.into()],
                 retry_delays: ConsumerTopology::exponential(Duration::from_millis(200), 3),
             };
             // Declare the queues now, so nothing published from here on is missed.

@@ -121,6 +121,42 @@ pub mod petition {
         MERGED,
         FINALIZED,
     ];
+
+    use crate::events::v1::CaseChange;
+
+    /// Every change of a case with its key, in the order of [`ALL`].
+    pub const CHANGES: [(CaseChange, &str); 14] = [
+        (CaseChange::Received, RECEIVED),
+        (CaseChange::Updated, UPDATED),
+        (CaseChange::Accepted, ACCEPTED),
+        (CaseChange::NotAccepted, NOT_ACCEPTED),
+        (CaseChange::Extended, EXTENDED),
+        (CaseChange::Replied, REPLIED),
+        (CaseChange::ReviewRequested, REVIEW_REQUESTED),
+        (CaseChange::Reviewed, REVIEWED),
+        (CaseChange::RereviewRequested, REREVIEW_REQUESTED),
+        (CaseChange::Rereviewed, REREVIEWED),
+        (CaseChange::Returned, RETURNED),
+        (CaseChange::Reassigned, REASSIGNED),
+        (CaseChange::Merged, MERGED),
+        (CaseChange::Finalized, FINALIZED),
+    ];
+
+    /// The routing key of `change`; `None` for `UNSPECIFIED`.
+    pub fn key_of(change: CaseChange) -> Option<&'static str> {
+        CHANGES.iter().find(|(c, _)| *c == change).map(|(_, k)| *k)
+    }
+
+    /// The verb of `change`, the last word of its key (`not_accepted`).
+    pub fn verb_of(change: CaseChange) -> Option<&'static str> {
+        key_of(change).and_then(|k| k.strip_prefix(PREFIX))
+    }
+
+    /// The change a routing key names; `None` for a key outside
+    /// `petition.case.*` or one of it this build does not know.
+    pub fn change_of(key: &str) -> Option<CaseChange> {
+        CHANGES.iter().find(|(_, k)| *k == key).map(|(c, _)| *c)
+    }
 }
 
 /// The gateway's events.
@@ -238,6 +274,118 @@ mod tests {
             assert_eq!(any, format!("{prefix}*"));
             assert!(all.iter().all(|k| k.starts_with(prefix)), "{prefix}");
         }
+    }
+
+    /// Whether `s` is spelled like a routing key:
+    /// `^(registry|issues|supervision|notify|petition|gateway)\.[a-z_]+\.[a-z_]+$`.
+    fn looks_like_a_key(s: &str) -> bool {
+        const SERVICES: [&str; 6] = [
+            "registry",
+            "issues",
+            "supervision",
+            "notify",
+            "petition",
+            "gateway",
+        ];
+        let parts: Vec<_> = s.split('.').collect();
+        parts.len() == 3
+            && SERVICES.contains(&parts[0])
+            && parts[1..]
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+    }
+
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') || name == "target" {
+                continue;
+            }
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_case_change_has_its_key_and_back() {
+        use crate::events::v1::CaseChange;
+        let keys: Vec<_> = petition::CHANGES.iter().map(|(_, k)| *k).collect();
+        assert_eq!(keys, petition::ALL);
+        for (change, key) in petition::CHANGES {
+            let name = change.as_str_name().strip_prefix("CASE_CHANGE_").unwrap();
+            assert_eq!(key, format!("{}{}", petition::PREFIX, name.to_lowercase()));
+            assert_eq!(petition::key_of(change), Some(key));
+            assert_eq!(petition::change_of(key), Some(change));
+            assert_eq!(petition::verb_of(change), Some(&*name.to_lowercase()));
+        }
+        // Every value of the enum is listed.
+        let values = (0..64).filter(|v| CaseChange::try_from(*v).is_ok()).count();
+        assert_eq!(
+            values,
+            petition::CHANGES.len() + 1,
+            "UNSPECIFIED and the listed"
+        );
+        assert_eq!(petition::key_of(CaseChange::Unspecified), None);
+        assert_eq!(petition::change_of(petition::ANY), None);
+        assert_eq!(petition::change_of(issues::MERGED), None);
+    }
+
+    #[test]
+    fn the_key_spotter_spots_keys_only() {
+        let key = ["issues", "issue", "due_soon"].join(".");
+        assert!(looks_like_a_key(&key));
+        for not in [
+            "issues.issue.",
+            "issues.issue.*",
+            "zoufang.registry.visit.recorded",
+            "issues.overdue",
+            "ledger.issue.created",
+            "issues.Issue.created",
+        ] {
+            assert!(!looks_like_a_key(not), "{not}");
+        }
+    }
+
+    /// Every routing key is spelled here and nowhere else in the code:
+    /// a string literal that is a routing key outside this file fails.
+    #[test]
+    fn no_routing_key_is_spelled_outside_the_catalogue() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for dir in ["services", "tests", "tools"] {
+            rust_files(&root.join(dir), &mut files);
+        }
+        assert!(
+            files.len() > 50,
+            "found only {} files under {root:?}",
+            files.len()
+        );
+        let mut spelled = Vec::new();
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                // The text between two quotes; a key has no quote or
+                // backslash in it, so escapes do not matter.
+                let pieces: Vec<_> = line.split('"').collect();
+                for piece in pieces.iter().skip(1).take(pieces.len().saturating_sub(2)) {
+                    if looks_like_a_key(piece) {
+                        spelled.push(format!("{}:{}: {piece}", file.display(), n + 1));
+                    }
+                }
+            }
+        }
+        assert!(
+            spelled.is_empty(),
+            "routing keys spelled outside proto/src/catalogue.rs (name its constants):\n{}",
+            spelled.join("\n")
+        );
     }
 
     #[test]

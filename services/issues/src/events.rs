@@ -12,7 +12,7 @@ use zoufang_proto::events::v1::{
 };
 use zoufang_runtime::{
     ServiceError,
-    consumer::{EventHandler, HandlerError, IncomingEvent},
+    consumer::{EventHandler, HandlerError, IncomingEvent, known_enum},
     fields::to_chrono,
 };
 
@@ -62,7 +62,7 @@ impl EventHandler for LedgerEvents {
                 let visit: VisitRecorded = event.decode()?;
                 let created = ops::create::from_visit(tx, &visit)
                     .await
-                    .map_err(HandlerError::Retry)?;
+                    .map_err(HandlerError::retry_or_park)?;
                 tracing::info!(visit_id = %visit.visit_id, created, "ledger entries from a visit");
                 Ok(())
             }
@@ -71,9 +71,9 @@ impl EventHandler for LedgerEvents {
                 self.callback(tx, &outcome).await
             }
             other => match other.strip_prefix(inputs::PETITION_CASE_PREFIX) {
-                Some(change) => {
+                Some(verb) => {
                     let case: PetitionCaseChanged = event.decode()?;
-                    self.petition(tx, change, &case).await
+                    self.petition(tx, other, verb, &case).await
                 }
                 None => Err(HandlerError::Park(anyhow::anyhow!(
                     "the ledger does not handle {other}"
@@ -105,6 +105,7 @@ impl LedgerEvents {
         let Ok(issue_id) = Uuid::parse_str(&outcome.issue_id) else {
             return Ok(()); // a visit verification: not the ledger's business
         };
+        let satisfaction: Satisfaction = known_enum("satisfaction", outcome.satisfaction)?;
         if !outcome.reached {
             return Ok(());
         }
@@ -117,8 +118,7 @@ impl LedgerEvents {
             return Ok(());
         };
         let state = IssueState::parse(&row.state);
-        let unsatisfied =
-            outcome.satisfaction == Satisfaction::Unsatisfied as i32 || !outcome.fix_confirmed;
+        let unsatisfied = satisfaction == Satisfaction::Unsatisfied || !outcome.fix_confirmed;
         let actor = Actor {
             name: &outcome.supervisor_id,
             expected_version: None,
@@ -161,10 +161,11 @@ impl LedgerEvents {
     async fn petition(
         &self,
         tx: &mut PgConnection,
+        key: &str,
         verb: &str,
         case: &PetitionCaseChanged,
     ) -> Result<(), HandlerError> {
-        let Some(change) = Change::parse(verb) else {
+        let Some(change) = Change::of_key(key) else {
             tracing::info!(change = verb, case_id = %case.case_id, "petition change the ledger does not follow: ignored");
             return Ok(());
         };

@@ -38,24 +38,32 @@ pub mod inputs {
     pub const ALL: [&str; 3] = [VISIT_RECORDED, CALLBACK_COMPLETED, PETITION_CASE];
 }
 
-/// The routing key of an issue event: `issues.issue.<verb>`.
-pub fn routing_key(verb: &str) -> &'static str {
-    match verb {
-        "created" => zoufang_proto::catalogue::issues::CREATED,
-        "assigned" => zoufang_proto::catalogue::issues::ASSIGNED,
-        "started" => zoufang_proto::catalogue::issues::STARTED,
-        "resolved" => zoufang_proto::catalogue::issues::RESOLVED,
-        "explained" => zoufang_proto::catalogue::issues::EXPLAINED,
-        "escalated" => zoufang_proto::catalogue::issues::ESCALATED,
-        "signed" => zoufang_proto::catalogue::issues::SIGNED,
-        "returned" => zoufang_proto::catalogue::issues::RETURNED,
-        "supervised" => zoufang_proto::catalogue::issues::SUPERVISED,
-        "verified" => zoufang_proto::catalogue::issues::VERIFIED,
-        "reopened" => zoufang_proto::catalogue::issues::REOPENED,
-        "merged" => zoufang_proto::catalogue::issues::MERGED,
-        "due_soon" => zoufang_proto::catalogue::issues::DUE_SOON,
-        "overdue" => zoufang_proto::catalogue::issues::OVERDUE,
-        "sign_overdue" => zoufang_proto::catalogue::issues::SIGN_OVERDUE,
-        _ => "issues.issue.changed",
+/// The routing key of an issue event, `issues.issue.<verb>`, from the
+/// catalogue; `None` for a verb the catalogue does not list.
+pub fn routing_key(verb: &str) -> Option<&'static str> {
+    use zoufang_proto::catalogue::issues::{ALL, PREFIX};
+    ALL.iter()
+        .copied()
+        .find(|key| key.strip_prefix(PREFIX) == Some(verb))
+}
+
+#[cfg(test)]
+mod tests {
+    use zoufang_proto::catalogue::issues;
+
+    use super::*;
+    use crate::domain::state::Action;
+
+    #[test]
+    fn every_verb_the_ledger_publishes_is_in_the_catalogue() {
+        let sweeps = ["overdue", "due_soon", "sign_overdue"];
+        let actions = Action::ALL.map(Action::event_verb);
+        for verb in ["created"].iter().chain(&sweeps).chain(&actions) {
+            let key = routing_key(verb).unwrap_or_else(|| panic!("no key for {verb}"));
+            assert_eq!(key, format!("{}{verb}", issues::PREFIX));
+        }
+        assert_eq!(routing_key("resolved"), Some(issues::RESOLVED));
+        assert_eq!(routing_key("changed"), None);
+        assert_eq!(routing_key(""), None);
     }
 }

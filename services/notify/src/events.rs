@@ -46,6 +46,7 @@ impl EventHandler for NotifyEvents {
         let key = env.routing_key.as_str();
         let created = if let Some(change) = key.strip_prefix(inputs::ISSUE_PREFIX) {
             let issue: IssueChanged = event.decode()?;
+            rules::known_kind(&issue)?;
             let (facts, follow) = rules::from_issue(change, &issue);
             let created = self.publish_all(tx, &facts).await?;
             followups::apply(tx, &self.state, &issue, follow)

@@ -32,7 +32,7 @@ impl EventHandler for SupervisionEvents {
                     .map_err(HandlerError::Retry)?;
                 tasks::from_issue(tx, env, &issue)
                     .await
-                    .map_err(HandlerError::Retry)?
+                    .map_err(HandlerError::retry_or_park)?
             }
             inputs::ISSUE_OVERDUE => {
                 let issue: IssueChanged = event.decode()?;
@@ -45,7 +45,7 @@ impl EventHandler for SupervisionEvents {
                 let visit: VisitRecorded = event.decode()?;
                 tasks::from_visit(tx, env, &visit)
                     .await
-                    .map_err(HandlerError::Retry)?
+                    .map_err(HandlerError::retry_or_park)?
             }
             other => {
                 return Err(HandlerError::Park(anyhow::anyhow!(

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use lapin::BasicProperties;
 use prost::Message;
 use zoufang_e2e::fuzz_bodies::{TARGETS, encode_event};
+use zoufang_proto::catalogue;
 use zoufang_proto::events::v1::{IssueChanged, VisitRecorded};
 use zoufang_runtime::{bus::Envelope, domain::id_number::check_char};
 
@@ -230,7 +231,7 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     let envelope = Envelope {
         id: uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001),
         source: "/zoufang/registry".into(),
-        routing_key: "registry.visit.recorded".into(),
+        routing_key: catalogue::registry::VISIT_RECORDED.into(),
         subject: "visits/0190".into(),
         time: DateTime::<Utc>::from(UNIX_EPOCH + Duration::from_secs(1_800_000_000)),
         county: "430426".into(),
@@ -251,7 +252,7 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         ..Default::default()
     };
     let issue_env = Envelope {
-        routing_key: "issues.issue.resolved".into(),
+        routing_key: catalogue::issues::RESOLVED.into(),
         attempt: 0,
         ..envelope.clone()
     };
@@ -283,7 +284,7 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             "seed-no-id.bin",
             encode_event(
                 &BasicProperties::default(),
-                "registry.visit.recorded",
+                catalogue::registry::VISIT_RECORDED,
                 b"\x0a\x01x",
             ),
         ),

@@ -10,7 +10,7 @@
 //! at the item's current state first, so a change replayed under a new event
 //! id finds nothing left to do.
 use chrono::{DateTime, FixedOffset, Offset as _, SubsecRound, Utc};
-use zoufang_proto::issues::v1::IssueSource;
+use zoufang_proto::{catalogue, events::v1::CaseChange, issues::v1::IssueSource};
 
 use super::state::State;
 
@@ -63,29 +63,35 @@ impl Change {
         Change::Merged,
     ];
 
-    /// The routing key's verb.
-    pub fn as_str(self) -> &'static str {
+    /// The change as the events' enum.
+    pub fn proto(self) -> CaseChange {
         match self {
-            Change::Received => "received",
-            Change::Updated => "updated",
-            Change::Accepted => "accepted",
-            Change::NotAccepted => "not_accepted",
-            Change::Extended => "extended",
-            Change::Replied => "replied",
-            Change::ReviewRequested => "review_requested",
-            Change::Reviewed => "reviewed",
-            Change::RereviewRequested => "rereview_requested",
-            Change::Rereviewed => "rereviewed",
-            Change::Returned => "returned",
-            Change::Reassigned => "reassigned",
-            Change::Merged => "merged",
+            Change::Received => CaseChange::Received,
+            Change::Updated => CaseChange::Updated,
+            Change::Accepted => CaseChange::Accepted,
+            Change::NotAccepted => CaseChange::NotAccepted,
+            Change::Extended => CaseChange::Extended,
+            Change::Replied => CaseChange::Replied,
+            Change::ReviewRequested => CaseChange::ReviewRequested,
+            Change::Reviewed => CaseChange::Reviewed,
+            Change::RereviewRequested => CaseChange::RereviewRequested,
+            Change::Rereviewed => CaseChange::Rereviewed,
+            Change::Returned => CaseChange::Returned,
+            Change::Reassigned => CaseChange::Reassigned,
+            Change::Merged => CaseChange::Merged,
         }
     }
 
-    /// The change a routing key's verb names (exact match); None for one
-    /// the ledger does not know.
-    pub fn parse(verb: &str) -> Option<Change> {
-        Change::ALL.into_iter().find(|c| c.as_str() == verb)
+    /// The routing key's verb, from the catalogue.
+    pub fn as_str(self) -> &'static str {
+        catalogue::petition::verb_of(self.proto()).unwrap_or_default()
+    }
+
+    /// The change a routing key names (see the catalogue); None for one the
+    /// ledger does not follow (`finalized`) or does not know.
+    pub fn of_key(key: &str) -> Option<Change> {
+        let change = catalogue::petition::change_of(key)?;
+        Change::ALL.into_iter().find(|c| c.proto() == change)
     }
 
     /// The Chinese name cadres read in the timeline.
@@ -320,12 +326,16 @@ mod tests {
 
     #[test]
     fn changes_round_trip_and_unknown_ones_are_none() {
+        use catalogue::petition::{PREFIX, key_of};
         for c in Change::ALL {
-            assert_eq!(Change::parse(c.as_str()), Some(c));
+            let key = key_of(c.proto()).expect("a key");
+            assert_eq!(key, format!("{PREFIX}{}", c.as_str()));
+            assert_eq!(Change::of_key(key), Some(c));
         }
-        assert_eq!(Change::parse("closed"), None);
-        assert_eq!(Change::parse("Received"), None);
-        assert_eq!(Change::parse(""), None);
+        assert_eq!(Change::of_key(catalogue::petition::FINALIZED), None);
+        assert_eq!(Change::of_key(&format!("{PREFIX}closed")), None);
+        assert_eq!(Change::of_key(catalogue::issues::MERGED), None);
+        assert_eq!(Change::of_key(""), None);
         let labels: Vec<_> = Change::ALL.into_iter().map(Change::label_zh).collect();
         assert_eq!(
             labels.join(" "),

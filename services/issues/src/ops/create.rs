@@ -7,12 +7,14 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 use zoufang_proto::{
     common::v1::ItemKind,
+    common::v1::RaisedItem,
     events::v1::{PetitionCaseChanged, VisitRecorded},
     issues::v1::{CreateIssueRequest, CreateIssueResponse, Disposition, IssueSource, Priority},
 };
 use zoufang_runtime::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
+    consumer::{Poison, known_enum},
     domain::{RegionCode, RegionLevel},
     fields::{parse_optional_uuid, parse_uuid, require_text, to_chrono},
 };
@@ -196,6 +198,15 @@ pub async fn from_petition(
     insert_and_announce(conn, &row, actor, &note).await
 }
 
+/// The ledger kind of the `i`th item of a recorded visit: an item of no kind
+/// is a problem (反映问题); a kind this build does not know parks the visit.
+pub fn raised_kind(i: usize, item: &RaisedItem) -> Result<ItemKind, Poison> {
+    match known_enum(&format!("items[{i}].kind"), item.kind)? {
+        ItemKind::Unspecified => Ok(ItemKind::Problem),
+        kind => Ok(kind),
+    }
+}
+
 /// Creates the entries of a recorded visit inside the consumer's transaction.
 /// Items resolved on the spot arrive resolved (当即解决). Returns how many
 /// entries were new.
@@ -211,8 +222,8 @@ pub async fn from_visit(conn: &mut PgConnection, visit: &VisitRecorded) -> anyho
     let county = zoufang_runtime::fields::county_of(&visit.village_code);
     let rules = store::sla::of(&mut *conn, &county, campaign_id).await?;
     let mut created = 0;
-    for item in &visit.items {
-        let kind = ItemKind::try_from(item.kind).unwrap_or(ItemKind::Problem);
+    for (i, item) in visit.items.iter().enumerate() {
+        let kind = raised_kind(i, item)?;
         let issue_id = visit_item_issue_id(visit_id, item.item_no);
         let category = if item.category.trim().is_empty() {
             "其他"
@@ -390,6 +401,26 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn a_raised_item_of_unknown_kind_is_poison() {
+        let item = |kind: i32| RaisedItem {
+            kind,
+            ..Default::default()
+        };
+        assert_eq!(raised_kind(0, &item(0)), Ok(ItemKind::Problem));
+        assert_eq!(
+            raised_kind(0, &item(ItemKind::Dispute as i32)),
+            Ok(ItemKind::Dispute)
+        );
+        let poison = raised_kind(2, &item(99)).unwrap_err();
+        assert!(
+            poison
+                .0
+                .starts_with("items[2].kind has the unknown value 99"),
+            "{poison}"
+        );
+    }
 
     fn row(deadline: Deadline<'_>, now: DateTime<Utc>) -> IssueRow {
         new_row(

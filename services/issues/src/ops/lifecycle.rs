@@ -116,7 +116,9 @@ pub async fn record(
     outbox::enqueue(
         conn,
         NewEvent::new(
-            routing_key(verb),
+            routing_key(verb).ok_or_else(|| {
+                ServiceError::Internal(anyhow::anyhow!("the catalogue has no ledger event {verb}"))
+            })?,
             &row.region_code,
             format!("issues/{}", row.issue_id),
             &view::event(row, verb, actor, note),

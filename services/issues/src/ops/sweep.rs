@@ -68,7 +68,9 @@ impl Sweep for Crossed<'_> {
             outbox::enqueue(
                 tx,
                 NewEvent::new(
-                    routing_key(self.verb),
+                    routing_key(self.verb).ok_or_else(|| {
+                        anyhow::anyhow!("the catalogue has no ledger event {}", self.verb)
+                    })?,
                     &row.region_code,
                     format!("issues/{}", row.issue_id),
                     &view::event(row, self.verb, SYSTEM, &note),

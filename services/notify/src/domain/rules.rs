@@ -9,7 +9,12 @@ use zoufang_proto::{
     common::v1::ItemKind,
     events::v1::{CallbackTask, IssueChanged, PetitionCaseChanged, VisitDisputed},
 };
-use zoufang_runtime::{auth::roles, domain::labels, fields::to_chrono};
+use zoufang_runtime::{
+    auth::roles,
+    consumer::{Poison, known_enum},
+    domain::labels,
+    fields::to_chrono,
+};
 
 use super::{show_time, template::Vars};
 
@@ -63,6 +68,12 @@ fn ts(t: Option<&Timestamp>) -> String {
 
 fn ts_key(t: Option<&Timestamp>) -> i64 {
     t.map_or(0, |t| t.seconds)
+}
+
+/// A changed ledger item whose kind this build does not know is parked,
+/// not announced under the label of a problem.
+pub fn known_kind(i: &IssueChanged) -> Result<ItemKind, Poison> {
+    known_enum("kind", i.kind)
 }
 
 /// 问题 / 意见建议 / 矛盾纠纷 / 信访.
@@ -284,6 +295,21 @@ mod tests {
             }),
             ..IssueChanged::default()
         }
+    }
+
+    #[test]
+    fn an_item_of_unknown_kind_is_poison() {
+        assert_eq!(known_kind(&issue("created")), Ok(ItemKind::Problem));
+        let odd = IssueChanged {
+            kind: 17,
+            ..issue("created")
+        };
+        assert!(
+            known_kind(&odd)
+                .unwrap_err()
+                .0
+                .starts_with("kind has the unknown value 17")
+        );
     }
 
     #[test]

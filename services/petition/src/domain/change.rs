@@ -1,6 +1,7 @@
 //! The changes a case goes through: each is one `petition.case.<change>`
 //! event, one log line and (except receipt and updates, which came from the
 //! source) one answer pushed back to the source system.
+use zoufang_proto::{catalogue::petition, events::v1::CaseChange};
 
 /// A change of a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,44 +24,35 @@ pub enum Change {
 }
 
 impl Change {
-    /// The verb of the routing key and the log.
-    pub fn name(self) -> &'static str {
+    /// The change as the events' enum.
+    pub fn proto(self) -> CaseChange {
         match self {
-            Self::Received => "received",
-            Self::Updated => "updated",
-            Self::Accepted => "accepted",
-            Self::NotAccepted => "not_accepted",
-            Self::Extended => "extended",
-            Self::Replied => "replied",
-            Self::ReviewRequested => "review_requested",
-            Self::Reviewed => "reviewed",
-            Self::ReReviewRequested => "rereview_requested",
-            Self::ReReviewed => "rereviewed",
-            Self::Returned => "returned",
-            Self::Reassigned => "reassigned",
-            Self::Merged => "merged",
-            Self::Finalized => "finalized",
+            Self::Received => CaseChange::Received,
+            Self::Updated => CaseChange::Updated,
+            Self::Accepted => CaseChange::Accepted,
+            Self::NotAccepted => CaseChange::NotAccepted,
+            Self::Extended => CaseChange::Extended,
+            Self::Replied => CaseChange::Replied,
+            Self::ReviewRequested => CaseChange::ReviewRequested,
+            Self::Reviewed => CaseChange::Reviewed,
+            Self::ReReviewRequested => CaseChange::RereviewRequested,
+            Self::ReReviewed => CaseChange::Rereviewed,
+            Self::Returned => CaseChange::Returned,
+            Self::Reassigned => CaseChange::Reassigned,
+            Self::Merged => CaseChange::Merged,
+            Self::Finalized => CaseChange::Finalized,
         }
     }
 
-    /// `petition.case.<change>`.
+    /// The verb of the routing key and the log (`not_accepted`), from the
+    /// catalogue.
+    pub fn name(self) -> &'static str {
+        petition::verb_of(self.proto()).unwrap_or_default()
+    }
+
+    /// `petition.case.<change>`, from the catalogue.
     pub fn routing_key(self) -> &'static str {
-        match self {
-            Self::Received => zoufang_proto::catalogue::petition::RECEIVED,
-            Self::Updated => zoufang_proto::catalogue::petition::UPDATED,
-            Self::Accepted => zoufang_proto::catalogue::petition::ACCEPTED,
-            Self::NotAccepted => zoufang_proto::catalogue::petition::NOT_ACCEPTED,
-            Self::Extended => zoufang_proto::catalogue::petition::EXTENDED,
-            Self::Replied => zoufang_proto::catalogue::petition::REPLIED,
-            Self::ReviewRequested => zoufang_proto::catalogue::petition::REVIEW_REQUESTED,
-            Self::Reviewed => zoufang_proto::catalogue::petition::REVIEWED,
-            Self::ReReviewRequested => zoufang_proto::catalogue::petition::REREVIEW_REQUESTED,
-            Self::ReReviewed => zoufang_proto::catalogue::petition::REREVIEWED,
-            Self::Returned => zoufang_proto::catalogue::petition::RETURNED,
-            Self::Reassigned => zoufang_proto::catalogue::petition::REASSIGNED,
-            Self::Merged => zoufang_proto::catalogue::petition::MERGED,
-            Self::Finalized => zoufang_proto::catalogue::petition::FINALIZED,
-        }
+        petition::key_of(self.proto()).unwrap_or_default()
     }
 
     /// Whether the source system is told (it told us of receipt and updates).
@@ -95,7 +87,7 @@ mod tests {
 
     #[test]
     fn routing_keys_carry_the_change_name() {
-        for c in [
+        let all = [
             Change::Received,
             Change::Updated,
             Change::Accepted,
@@ -110,8 +102,13 @@ mod tests {
             Change::Reassigned,
             Change::Merged,
             Change::Finalized,
-        ] {
-            assert_eq!(c.routing_key(), format!("petition.case.{}", c.name()));
+        ];
+        let protos: Vec<_> = all.iter().map(|c| c.proto()).collect();
+        let listed: Vec<_> = petition::CHANGES.iter().map(|(c, _)| *c).collect();
+        assert_eq!(protos, listed, "every change, each once");
+        for c in all {
+            assert_eq!(c.routing_key(), format!("{}{}", petition::PREFIX, c.name()));
+            assert!(!c.name().is_empty());
             assert_eq!(
                 c.answered_back(),
                 !matches!(c, Change::Received | Change::Updated)

@@ -174,7 +174,7 @@ mod tests {
         let env = Envelope {
             id: Uuid::now_v7(),
             source: "/zoufang/registry".into(),
-            routing_key: "registry.visit.recorded".into(),
+            routing_key: zoufang_proto::catalogue::registry::VISIT_RECORDED.into(),
             subject: "visits/abc".into(),
             time: Utc.timestamp_opt(1_800_000_000, 0).unwrap(),
             county: "370102".into(),

@@ -722,7 +722,10 @@ mod tests {
     fn a_return_is_matched_to_its_event_by_id_not_by_the_confirm_it_rides_on() {
         let (resolved, escalated) = (Uuid::now_v7(), Uuid::now_v7());
         let mut returned = Returned::default();
-        returned.note(carrying_return_of(escalated, "issues.issue.escalated"));
+        returned.note(carrying_return_of(
+            escalated,
+            zoufang_proto::catalogue::issues::ESCALATED,
+        ));
         returned.note(Confirmation::Ack(None));
         assert!(returned.has(escalated));
         assert!(!returned.has(resolved));

@@ -13,6 +13,7 @@ use zoufang_proto::{
 };
 use zoufang_runtime::{
     bus::Envelope,
+    consumer::{Poison, known_enum},
     domain::labels,
     fields::county_of,
     outbox::{self, NewEvent},
@@ -153,6 +154,21 @@ pub async fn announce(
     Ok(())
 }
 
+/// The kind of a changed ledger item: an item of no kind is a problem; a
+/// kind this build does not know parks the event.
+pub fn issue_kind(issue: &IssueChanged) -> Result<ItemKind, Poison> {
+    match known_enum("kind", issue.kind)? {
+        ItemKind::Unspecified => Ok(ItemKind::Problem),
+        kind => Ok(kind),
+    }
+}
+
+/// The mode of a recorded visit (unspecified stays so); a mode this build
+/// does not know parks the event.
+pub fn visit_mode(visit: &VisitRecorded) -> Result<VisitMode, Poison> {
+    known_enum("mode", visit.mode)
+}
+
 /// A resolved or explained item: always for urgent, dispute and petition
 /// items, a sampled share of the rest. True when a task was created.
 pub async fn from_issue(
@@ -164,7 +180,7 @@ pub async fn from_issue(
     let campaign_id = Uuid::parse_str(&issue.campaign_id).ok();
     let county = county_of(&issue.region_code);
     let policy = policy_at(conn, &county, campaign_id, env).await?;
-    let kind = ItemKind::try_from(issue.kind).unwrap_or(ItemKind::Problem);
+    let kind = issue_kind(issue)?;
     if !sampling::item_needs_callback(&as_policy(&policy), env.id, kind, issue.urgent) {
         return Ok(false);
     }
@@ -217,7 +233,7 @@ async fn read_signals(
             .as_ref()
             .and_then(zoufang_runtime::fields::to_chrono)
             .unwrap_or(started),
-        mode: VisitMode::try_from(visit.mode).unwrap_or_default(),
+        mode: visit_mode(visit)?,
         location: visit.location.map(|l| (l.latitude, l.longitude)),
         photo_refs: visit.photo_refs.clone(),
         household_phone_hash: None,
@@ -385,4 +401,43 @@ pub async fn from_visit(
             .await?;
     }
     Ok(created)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_kinds_and_modes_of_consumed_events_are_poison() {
+        let issue = |kind: i32| IssueChanged {
+            kind,
+            ..Default::default()
+        };
+        assert_eq!(issue_kind(&issue(0)), Ok(ItemKind::Problem));
+        assert_eq!(
+            issue_kind(&issue(ItemKind::Petition as i32)),
+            Ok(ItemKind::Petition)
+        );
+        assert!(
+            issue_kind(&issue(42))
+                .unwrap_err()
+                .0
+                .starts_with("kind has the unknown value 42")
+        );
+        let visit = |mode: i32| VisitRecorded {
+            mode,
+            ..Default::default()
+        };
+        assert_eq!(visit_mode(&visit(0)), Ok(VisitMode::Unspecified));
+        assert_eq!(
+            visit_mode(&visit(VisitMode::LiveIn as i32)),
+            Ok(VisitMode::LiveIn)
+        );
+        assert!(
+            visit_mode(&visit(-1))
+                .unwrap_err()
+                .0
+                .starts_with("mode has the unknown value -1")
+        );
+    }
 }

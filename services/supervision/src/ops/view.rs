@@ -177,11 +177,11 @@ mod tests {
         assert_eq!((e.supervisor_id.as_str(), e.campaign_id.as_str()), ("", ""));
         assert_eq!(
             TaskChange::Overdue.routing_key(),
-            "supervision.callback.overdue"
+            zoufang_proto::catalogue::supervision::CALLBACK_OVERDUE
         );
         assert_eq!(
             TaskChange::Assigned.routing_key(),
-            "supervision.callback.assigned"
+            zoufang_proto::catalogue::supervision::CALLBACK_ASSIGNED
         );
         assert_eq!(subject_name(0), "");
     }

@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 use zoufang_e2e::{
     TestRegistry, consumer::TestConsumer, eventually, fixtures, tap::Tap, unique_name,
 };
+use zoufang_proto::catalogue;
 use zoufang_proto::events::v1::VisitRecorded;
 use zoufang_runtime::outbox::{OutboxRelay, RelayConfig};
 
@@ -15,7 +16,7 @@ const ADMIN: &[&str] = &["county_admin"];
 
 #[tokio::test]
 async fn recorded_visit_reaches_a_bound_queue_as_a_cloudevent() {
-    let mut tap = Tap::bind("registry.visit.recorded").await;
+    let mut tap = Tap::bind(catalogue::registry::VISIT_RECORDED).await;
     let registry = TestRegistry::start().await;
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = fixtures::seed(&mut admin).await;
@@ -65,7 +66,7 @@ async fn inbox_applies_once_when_the_relay_dies_between_publish_and_mark() {
     let visit_id = req.visit_id.clone();
     admin.record_visit(req).await.expect("record visit");
 
-    let mut tap = Tap::bind("registry.visit.recorded").await;
+    let mut tap = Tap::bind(catalogue::registry::VISIT_RECORDED).await;
     let (consumer, runner) = TestConsumer::new(&database).await;
     let consumer_stop = CancellationToken::new();
     let consumer_task = tokio::spawn(runner.run(consumer_stop.clone()));
@@ -149,7 +150,7 @@ async fn start_with(config: zoufang_registry::config::Config, database: &str) ->
 #[tokio::test]
 async fn the_callers_trace_continues_into_the_published_event() {
     let _telemetry = zoufang_runtime::telemetry::init("e2e", None).unwrap();
-    let mut tap = Tap::bind("registry.visit.recorded").await;
+    let mut tap = Tap::bind(catalogue::registry::VISIT_RECORDED).await;
     let registry = TestRegistry::start().await;
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = fixtures::seed(&mut admin).await;

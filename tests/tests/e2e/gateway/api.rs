@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use zoufang_e2e::{fixtures, gateway::TestGateway};
 use zoufang_gateway::door::rpc::Catalog;
+use zoufang_proto::catalogue;
 use zoufang_proto::{
     common::v1::ItemKind,
     issues::v1::{CreateIssueRequest, IssueSource},
@@ -546,7 +547,7 @@ async fn the_inbox_streams_to_a_browser_as_server_sent_events() {
     stack
         .notify
         .publish(
-            "issues.issue.assigned",
+            catalogue::issues::ASSIGNED,
             &zoufang_proto::events::v1::IssueChanged {
                 issue_id: issue_id.clone(),
                 change: "assigned".into(),

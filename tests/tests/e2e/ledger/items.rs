@@ -12,6 +12,7 @@ use zoufang_e2e::{
     ledger::{TestLedger, assigned, issue, reception_issue, state_of},
     tap::Tap,
 };
+use zoufang_proto::catalogue;
 use zoufang_proto::{
     common::v1::{ItemKind, RaisedItem},
     events::v1::VisitRecorded,
@@ -24,7 +25,7 @@ const ADMIN: &[&str] = &["county_admin"];
 #[tokio::test]
 async fn a_visit_with_three_items_becomes_three_entries_exactly_once() {
     let stack = TestLedger::start(3600).await;
-    let mut tap = Tap::bind("registry.visit.recorded").await;
+    let mut tap = Tap::bind(catalogue::registry::VISIT_RECORDED).await;
     let mut admin = stack
         .registry
         .client("admin-1", ADMIN, fixtures::COUNTY)

@@ -18,6 +18,7 @@ use zoufang_e2e::{
     ledger::{TestLedger, issue, state_of},
     tap::{Seen, Tap},
 };
+use zoufang_proto::catalogue;
 use zoufang_proto::{
     common::v1::ItemKind,
     events::v1::{IssueChanged, PetitionCaseChanged},
@@ -145,7 +146,8 @@ async fn petition_cases_become_ledger_items_that_follow_their_case() {
     assert_eq!(
         stack.count(created_events, &id).await,
         1,
-        "issues.issue.created"
+        "{}",
+        catalogue::issues::CREATED
     );
     assert_eq!(timeline.len(), 1);
     assert_eq!(timeline[0].action, "create");
@@ -238,7 +240,8 @@ async fn petition_cases_become_ledger_items_that_follow_their_case() {
     assert_eq!(
         next_event(&mut tap, "resolved", &id, WAIT).await.len(),
         1,
-        "issues.issue.resolved"
+        "{}",
+        catalogue::issues::RESOLVED
     );
     send(&stack, &replied).await;
     assert_eq!(
@@ -314,7 +317,7 @@ async fn petition_cases_become_ledger_items_that_follow_their_case() {
     let moved = now() + chrono::Duration::days(5);
     let early = stack
         .publish(
-            "petition.case.updated",
+            catalogue::petition::UPDATED,
             &format!("petition/{}", hotline.case_id),
             &changed(&hotline, "updated", Some(moved)),
         )

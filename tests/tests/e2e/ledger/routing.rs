@@ -11,6 +11,7 @@ use zoufang_e2e::{
     eventually, fixtures,
     ledger::{TestLedger, assigned, issue, reception_issue, state_of},
 };
+use zoufang_proto::catalogue;
 use zoufang_proto::{
     common::v1::ItemKind,
     events::v1::{CallbackCompleted, Satisfaction},
@@ -52,7 +53,7 @@ async fn callbacks_verify_or_reopen_and_loops_escalate() {
             let env = bus::Envelope {
                 id: Uuid::now_v7(),
                 source: "/zoufang/supervision".into(),
-                routing_key: "supervision.callback.completed".into(),
+                routing_key: catalogue::supervision::CALLBACK_COMPLETED.into(),
                 subject: "callbacks/x".into(),
                 time: chrono::Utc::now(),
                 county: fixtures::COUNTY.into(),

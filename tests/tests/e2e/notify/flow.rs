@@ -13,6 +13,7 @@ use zoufang_e2e::{
     Notify, TestNotify, eventually, fake_http::FakeHttp, fixtures, ledger::TestLedger,
 };
 use zoufang_notify::{channels::verify_webhook, domain::beijing};
+use zoufang_proto::catalogue;
 use zoufang_proto::{
     common::v1::ItemKind,
     events::v1::IssueChanged,
@@ -141,7 +142,7 @@ async fn an_assignment_reaches_the_inbox_and_the_webhook_exactly_once_despite_fa
         .subscription
         .expect("subscription");
     assert!(sub.secret.is_empty(), "the secret is never shown again");
-    let mut tap = zoufang_e2e::tap::Tap::bind("issues.issue.assigned").await;
+    let mut tap = zoufang_e2e::tap::Tap::bind(catalogue::issues::ASSIGNED).await;
 
     // A township admin records a reception item and assigns it to the cadre.
     let mut ledger = stack
@@ -322,7 +323,7 @@ async fn a_night_sms_waits_for_the_morning_unless_urgent() {
     let routine = Uuid::new_v4().to_string();
     notify
         .publish(
-            "issues.issue.assigned",
+            catalogue::issues::ASSIGNED,
             &issue_event(&routine, "assigned", &cadre, "normal"),
         )
         .await;
@@ -358,7 +359,7 @@ async fn a_night_sms_waits_for_the_morning_unless_urgent() {
     let urgent = Uuid::new_v4().to_string();
     notify
         .publish(
-            "issues.issue.assigned",
+            catalogue::issues::ASSIGNED,
             &issue_event(&urgent, "assigned", &cadre, "urgent"),
         )
         .await;
@@ -462,7 +463,7 @@ async fn an_overdue_item_climbs_the_ladder_and_the_digest_lists_it() {
     let issue_id = Uuid::new_v4().to_string();
     notify
         .publish(
-            "issues.issue.overdue",
+            catalogue::issues::OVERDUE,
             &issue_event(&issue_id, "overdue", &cadre, "normal"),
         )
         .await;
@@ -519,7 +520,7 @@ async fn an_overdue_item_climbs_the_ladder_and_the_digest_lists_it() {
     // Resolved: the ladder stops before the county.
     notify
         .publish(
-            "issues.issue.resolved",
+            catalogue::issues::RESOLVED,
             &issue_event(&issue_id, "resolved", &cadre, "normal"),
         )
         .await;
@@ -665,7 +666,7 @@ async fn bad_input_is_refused_naming_the_field_and_templates_are_data() {
     let issue_id = Uuid::new_v4().to_string();
     notify
         .publish(
-            "issues.issue.assigned",
+            catalogue::issues::ASSIGNED,
             &issue_event(&issue_id, "assigned", "c-3", "normal"),
         )
         .await;
@@ -738,7 +739,7 @@ async fn group_robots_get_their_vendors_formats_and_a_refusal_fails_with_its_rea
     let case_id = Uuid::new_v4().to_string();
     notify
         .publish(
-            "petition.case.received",
+            catalogue::petition::RECEIVED,
             &zoufang_proto::events::v1::PetitionCaseChanged {
                 case_id: case_id.clone(),
                 change: "received".into(),

@@ -13,6 +13,7 @@ use zoufang_e2e::{
     tap::Tap,
     unique_name, wait_for_queue,
 };
+use zoufang_proto::catalogue;
 use zoufang_proto::{
     common::v1::ItemKind,
     events::v1::IssueChanged,
@@ -430,7 +431,7 @@ async fn the_15_60_30_day_clock_feeds_the_ledgers_due_soon_and_overdue() {
     w.ledger_until(&a_issue, "exists", |_| true).await;
     assert_eq!(
         sweep_and_see(&w, &mut tap, &a_issue).await,
-        ["issues.issue.due_soon"]
+        [catalogue::issues::DUE_SOON]
     );
 
     // Received 16 days ago and never accepted: overdue.
@@ -447,7 +448,7 @@ async fn the_15_60_30_day_clock_feeds_the_ledgers_due_soon_and_overdue() {
     w.ledger_until(&b_issue, "exists", |_| true).await;
     assert_eq!(
         sweep_and_see(&w, &mut tap, &b_issue).await,
-        ["issues.issue.overdue"]
+        [catalogue::issues::OVERDUE]
     );
 
     // Accepted 59½ days ago (the bridge's clock set back): handling is due
@@ -487,7 +488,7 @@ async fn the_15_60_30_day_clock_feeds_the_ledgers_due_soon_and_overdue() {
     .await;
     let seen = sweep_and_see(&w, &mut tap, &c_issue).await;
     assert!(
-        seen.contains(&"issues.issue.due_soon".to_owned()),
+        seen.contains(&catalogue::issues::DUE_SOON.to_owned()),
         "{seen:?}"
     );
 

@@ -3,6 +3,7 @@
 use tonic::Code;
 use uuid::Uuid;
 use zoufang_e2e::{TestRegistry, fixtures};
+use zoufang_proto::catalogue;
 use zoufang_proto::registry::v1::*;
 
 const ADMIN: &[&str] = &["county_admin"];
@@ -320,7 +321,7 @@ async fn a_callback_that_cannot_confirm_a_visit_flags_it_disputed_once() {
         let env = bus::Envelope {
             id: Uuid::now_v7(),
             source: "/zoufang/supervision".into(),
-            routing_key: "supervision.callback.completed".into(),
+            routing_key: catalogue::supervision::CALLBACK_COMPLETED.into(),
             subject: format!("callbacks/{}", payload.callback_id),
             time: chrono::Utc::now(),
             county: fixtures::COUNTY.into(),

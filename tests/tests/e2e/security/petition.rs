@@ -11,6 +11,7 @@ use zoufang_e2e::{
     petition::{self, COUNTY, TOWNSHIP, VILLAGES},
     unique_name,
 };
+use zoufang_proto::catalogue;
 use zoufang_proto::{
     petition::v1::{GetCaseRequest, ImportCasesRequest, RegisterSourceRequest},
     registry::v1::{GetHouseholdRequest, ImportRegionsRequest, RegisterHouseholdRequest},
@@ -677,7 +678,7 @@ async fn webhook_subscriptions_reach_only_public_addresses_and_fail_generically(
     let case_id = Uuid::new_v4().to_string();
     notify
         .publish(
-            "petition.case.received",
+            catalogue::petition::RECEIVED,
             &zoufang_proto::events::v1::PetitionCaseChanged {
                 case_id: case_id.clone(),
                 change: "received".into(),

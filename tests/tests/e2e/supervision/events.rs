@@ -12,6 +12,7 @@ use zoufang_e2e::{
     tap::{Seen, Tap},
     unique_name, wait_for_queue,
 };
+use zoufang_proto::catalogue;
 use zoufang_proto::{
     events::v1::{CallbackTask, VisitRecorded},
     supervision::v1::*,
@@ -94,9 +95,9 @@ async fn tasks_are_announced_once_when_assigned_and_once_when_overdue() {
     for q in [registry.queue.clone().unwrap(), sup_queue.clone()] {
         wait_for_queue(&q).await;
     }
-    let mut assigned = Tap::bind("supervision.callback.assigned").await;
-    let mut overdue = Tap::bind("supervision.callback.overdue").await;
-    let mut recorded = Tap::bind("registry.visit.recorded").await;
+    let mut assigned = Tap::bind(catalogue::supervision::CALLBACK_ASSIGNED).await;
+    let mut overdue = Tap::bind(catalogue::supervision::CALLBACK_OVERDUE).await;
+    let mut recorded = Tap::bind(catalogue::registry::VISIT_RECORDED).await;
 
     let mut reg = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = fixtures::seed(&mut reg).await;
@@ -153,7 +154,7 @@ async fn tasks_are_announced_once_when_assigned_and_once_when_overdue() {
     assert_eq!(of_b.len(), 1, "supervision.callback.assigned for {cb_b}");
     assert_eq!(
         seen[0].envelope.routing_key,
-        "supervision.callback.assigned"
+        catalogue::supervision::CALLBACK_ASSIGNED
     );
     assert_eq!(seen[0].envelope.subject, format!("callbacks/{cb_a}"));
     assert_eq!(seen[0].envelope.county, fixtures::COUNTY);
@@ -212,7 +213,12 @@ async fn tasks_are_announced_once_when_assigned_and_once_when_overdue() {
         .await;
     assert!(again.is_empty(), "a replay publishes nothing: {again:?}");
     assert_eq!(
-        outbox_count(&supervision.pool, "supervision.callback.assigned", &cb_a).await,
+        outbox_count(
+            &supervision.pool,
+            catalogue::supervision::CALLBACK_ASSIGNED,
+            &cb_a
+        )
+        .await,
         1
     );
     let tasks: i64 =
@@ -251,11 +257,21 @@ async fn tasks_are_announced_once_when_assigned_and_once_when_overdue() {
         .await;
     assert!(more.is_empty(), "announced once, B not at all: {more:?}");
     assert_eq!(
-        outbox_count(&supervision.pool, "supervision.callback.overdue", &cb_a).await,
+        outbox_count(
+            &supervision.pool,
+            catalogue::supervision::CALLBACK_OVERDUE,
+            &cb_a
+        )
+        .await,
         1
     );
     assert_eq!(
-        outbox_count(&supervision.pool, "supervision.callback.overdue", &cb_b).await,
+        outbox_count(
+            &supervision.pool,
+            catalogue::supervision::CALLBACK_OVERDUE,
+            &cb_b
+        )
+        .await,
         0
     );
     let notified: Vec<(Uuid, bool)> = sqlx::query_as(

@@ -11,6 +11,7 @@ use zoufang_e2e::{
     TestService, delete_consumer_queues, eventually, fixtures, tap::Tap, unique_name,
     wait_for_queue,
 };
+use zoufang_proto::catalogue;
 use zoufang_proto::{
     events::v1::{IssueChanged, Satisfaction},
     issues::v1::*,
@@ -37,7 +38,7 @@ async fn callbacks_reopen_unsatisfied_items_and_dispute_denied_visits() {
     ] {
         wait_for_queue(&q).await;
     }
-    let mut tap = Tap::bind("issues.issue.resolved").await;
+    let mut tap = Tap::bind(catalogue::issues::RESOLVED).await;
 
     let mut reg = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
     let seed = fixtures::seed(&mut reg).await;

@@ -68,6 +68,36 @@ pub enum HandlerError {
     Infrastructure(anyhow::Error),
 }
 
+/// Why a consumed event can never be applied as it is, whatever the
+/// handler's store does: e.g. an enum field with a value this build does not
+/// know. A handler's `anyhow` error carrying one parks the event (see
+/// [`HandlerError::retry_or_park`]) instead of going through the retries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Poison(pub String);
+
+impl From<Poison> for HandlerError {
+    fn from(p: Poison) -> Self {
+        Self::Park(p.into())
+    }
+}
+
+/// The enum field `field` of a consumed event as the proto enum `E`; a value
+/// `E` does not know (a newer publisher's, or garbage) is [`Poison`] rather
+/// than silently becoming a default. `UNSPECIFIED` (0) is known: what it
+/// means is the caller's business.
+pub fn known_enum<E: TryFrom<i32>>(field: &str, value: i32) -> Result<E, Poison> {
+    E::try_from(value).map_err(|_| {
+        Poison(format!(
+            "{field} has the unknown value {value} (a {})",
+            std::any::type_name::<E>()
+                .rsplit("::")
+                .next()
+                .unwrap_or("enum")
+        ))
+    })
+}
+
 impl From<sqlx::Error> for HandlerError {
     /// A database that is away (also a session ended by a PostgreSQL
     /// restart, 57P01) ends the session and the delivery comes back, in
@@ -84,6 +114,16 @@ impl From<sqlx::Error> for HandlerError {
 }
 
 impl HandlerError {
+    /// A handler's failure: parked when its cause is [`Poison`] (the event
+    /// will never apply), retried otherwise.
+    pub fn retry_or_park(e: anyhow::Error) -> Self {
+        if e.chain().any(|c| c.is::<Poison>()) {
+            Self::Park(e)
+        } else {
+            Self::Retry(e)
+        }
+    }
+
     /// A handler's `Retry` whose cause is a database that is away (handlers
     /// turn their store's errors into `Retry` wholesale) becomes
     /// `Infrastructure`, like the consumer's own database errors: see

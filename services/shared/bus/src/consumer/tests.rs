@@ -31,6 +31,51 @@ fn a_database_that_is_away_ends_the_session_instead_of_retrying() {
     assert!(matches!(park.unless_unavailable(), HandlerError::Park(_)));
 }
 
+/// A stand-in for a prost enum: 0 and 1 known.
+#[derive(Debug, PartialEq)]
+enum Mode {
+    Unspecified,
+    Door,
+}
+
+impl TryFrom<i32> for Mode {
+    type Error = ();
+    fn try_from(v: i32) -> Result<Self, ()> {
+        match v {
+            0 => Ok(Self::Unspecified),
+            1 => Ok(Self::Door),
+            _ => Err(()),
+        }
+    }
+}
+
+#[test]
+fn an_unknown_enum_value_is_poison_and_parks() {
+    assert_eq!(known_enum::<Mode>("mode", 1), Ok(Mode::Door));
+    assert_eq!(known_enum::<Mode>("mode", 0), Ok(Mode::Unspecified));
+    let poison = known_enum::<Mode>("items[2].mode", 7).unwrap_err();
+    assert_eq!(
+        poison.to_string(),
+        "items[2].mode has the unknown value 7 (a Mode)"
+    );
+    assert!(matches!(
+        HandlerError::from(poison.clone()),
+        HandlerError::Park(_)
+    ));
+    // Wrapped in a handler's anyhow context, it still parks …
+    let wrapped = anyhow::Error::new(poison).context("ledger entries from visit 1");
+    assert!(matches!(
+        HandlerError::retry_or_park(wrapped),
+        HandlerError::Park(_)
+    ));
+    // … while any other failure is retried.
+    let other = anyhow::anyhow!("issue 1 is not in the ledger yet");
+    assert!(matches!(
+        HandlerError::retry_or_park(other),
+        HandlerError::Retry(_)
+    ));
+}
+
 /// Never called: nothing is published to the main queue.
 struct Untouched;
 
