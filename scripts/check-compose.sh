@@ -20,7 +20,7 @@
 #     grafana) on 127.0.0.1 only; GRPC_ADDR/HTTP_ADDR and ADMIN_ADDR use the
 #     convention ports, and the healthcheck asks the service's own /readyz;
 #   - every environment variable a Zoufang service is given is one its
-#     binary reads (`env = "…"` in its config.rs or the runtime's config);
+#     binary reads (`env = "…"` in its config.rs or zoufang-core's config);
 #   - settings that must not be empty (DATABASE_URL, AMQP_URL) do not come
 #     out empty when the variable they interpolate is unset; secrets
 #     (ZF_JWT_PUBLIC_KEY, ZF_JWT_PRIVATE_KEY, ZF_PII_KEY, ZF_SERVICE_SECRET,
@@ -134,13 +134,13 @@ def workspace_binaries():
     return bins
 
 
-# Read by libraries (or the runtime's telemetry) rather than our config structs.
+# Read by libraries (or zoufang-core's telemetry) rather than our config structs.
 LIBRARY_VARIABLES = {"RUST_LOG", "RUST_BACKTRACE", "ZF_TRACE_FILTER"}
 
 
 def config_variables(service):
     """The environment variables a service binary reads: `env = "X"` in its
-    config.rs and the runtime's CommonConfig, plus library ones."""
+    config.rs and zoufang-core's CommonConfig, plus library ones."""
     names = set(LIBRARY_VARIABLES)
     for f in (pathlib.Path(f"services/{service}/src/config.rs"),
               pathlib.Path("services/shared/core/src/config.rs")):
@@ -373,7 +373,7 @@ for name, svc in services.items():
     for key in env:
         if key not in known:
             err(f"{name}: sets {key}, which {name} does not read "
-                f"(its config: services/{name}/src/config.rs and the runtime's CommonConfig)")
+                f"(its config: services/{name}/src/config.rs and zoufang-core's CommonConfig)")
 
 # --- OTLP: the services' endpoint must be a service of this file.
 for name, svc in services.items():
@@ -437,7 +437,7 @@ for prom in services_by_image("prom/prometheus"):
         if host in ZOUFANG and host not in services:
             err(f"{config_path}: scrapes {host}, which the compose file does not run")
 
-# --- Grafana: dashboards use metrics the runtime defines, and the datasource
+# --- Grafana: dashboards use metrics the shared crates define, and the datasource
 # and dashboard folder the provisioning sets up.
 defined = set(re.findall(r'"(zf_[a-z0-9_]+)"', METRICS_RS.read_text())) if METRICS_RS.is_file() else set()
 if not defined:

@@ -7,7 +7,7 @@
 //!
 //! This file is also compiled into the fuzz crate (`fuzz/src/lib.rs`
 //! includes it by path), which depends only on the crates named here: keep
-//! its imports to `zoufang_runtime`, `zoufang_gateway`, `zoufang_proto`,
+//! its imports to `zoufang_core`, `zoufang_tabular`, `zoufang_gateway`, `zoufang_proto`,
 //! `lapin`, `prost` and `chrono`, and do not refer to `crate::`.
 //!
 //! Targets:
@@ -17,7 +17,7 @@
 //!   `RegionScope`, the import's `check::region_code`, a cadre's work area of
 //!   6, 9 or 12 digits, the `?region=` parameter and the areas to load).
 //! - [`import_row`]: a CSV (UTF-8/GBK) or workbook body through the import's
-//!   reader (`import::read_rows`: `tabular::workbook` / `tabular::csv`,
+//!   reader (`import::read_rows`: `zoufang_tabular::workbook` / `zoufang_tabular::csv`,
 //!   header mapping) and the row parsers of households, cadres and regions.
 //! - [`event_decode`]: AMQP properties off the wire and a payload, as the
 //!   consumer decodes them: `Envelope::from_properties`, the retry and
@@ -31,6 +31,17 @@ use lapin::{
     types::{AMQPValue, LongString},
 };
 use prost::Message;
+use zoufang_bus::{
+    consumer::{HandlerError, IncomingEvent, default_retry_delays},
+    {
+        Envelope,
+        envelope::{ATTEMPT_HEADER, ERROR_HEADER, with_header},
+    },
+};
+use zoufang_core::{
+    ServiceError,
+    auth::{Claims, roles},
+};
 use zoufang_gateway::desk::import::{
     self, Kind,
     check::{self, halfwidth},
@@ -44,19 +55,10 @@ use zoufang_proto::{
     },
     registry::v1::Region,
 };
-use zoufang_runtime::{
-    ServiceError,
-    auth::{Claims, roles},
-    bus::{
-        Envelope,
-        envelope::{ATTEMPT_HEADER, ERROR_HEADER, with_header},
-    },
-    consumer::{HandlerError, IncomingEvent, default_retry_delays},
-    domain::{
-        IdNumber, MobilePhone, RegionCode, RegionLevel, RegionScope, id_number::check_char,
-        mask_id_number, mask_phone,
-    },
-    tabular::{self, Cell, CellKind},
+use zoufang_tabular::{Cell, CellKind};
+use zoufang_types::{
+    IdNumber, MobilePhone, RegionCode, RegionLevel, RegionScope, id_number::check_char,
+    mask_id_number, mask_phone,
 };
 
 /// The body of a fuzz target.
@@ -379,7 +381,7 @@ pub fn import_row(data: &[u8]) {
         body
     };
     // Without a hint a body is a workbook or CSV, or an old XLS (refused).
-    let format = match tabular::sniff(body, "") {
+    let format = match zoufang_tabular::sniff(body, "") {
         Ok(format) => format,
         Err(e) => {
             assert!(e.contains(".xls"), "{e}");
@@ -387,7 +389,7 @@ pub fn import_row(data: &[u8]) {
         }
     };
 
-    let limits = tabular::Limits::DEFAULT;
+    let limits = zoufang_tabular::Limits::DEFAULT;
     let (_sheet, header_row, mapping, rows) =
         match import::read_rows(kind, format, body, None, &limits) {
             Ok(read) => read,
@@ -397,14 +399,14 @@ pub fn import_row(data: &[u8]) {
             }
         };
     assert!(!mapping.is_empty());
-    assert!(tabular::missing(kind.specs(), &mapping).is_empty());
+    assert!(zoufang_tabular::missing(kind.specs(), &mapping).is_empty());
     // Rows keep the numbers Excel shows: after the header, increasing.
     let mut last = header_row;
     for row in &rows {
         assert!(row.number > last, "row {} after row {last}", row.number);
         last = row.number;
         assert!(!row.is_blank());
-        if format == tabular::Format::Csv {
+        if format == zoufang_tabular::Format::Csv {
             for cell in &row.cells {
                 assert_eq!(cell.kind, CellKind::Text);
                 assert_eq!(cell.text.trim(), cell.text);
@@ -481,7 +483,7 @@ pub fn import_row(data: &[u8]) {
             // The CSV sent to the registry reads back as the same lines.
             if !p.good.is_empty() {
                 let csv = import::regions::to_csv(&p.good).expect("csv");
-                let grid = tabular::csv(&csv).expect("the registry's CSV reads back");
+                let grid = zoufang_tabular::csv(&csv).expect("the registry's CSV reads back");
                 assert_eq!(grid.rows.len(), p.good.len() + 1);
                 for (row, (_, line)) in grid.rows[1..].iter().zip(&p.good) {
                     let cells: Vec<&str> = row.cells.iter().map(|c| c.text.as_str()).collect();
@@ -676,7 +678,7 @@ fn carries_time(props: &BasicProperties) -> bool {
     let headers = props
         .headers()
         .as_ref()
-        .map(zoufang_runtime::bus::headers_to_map)
+        .map(zoufang_bus::headers_to_map)
         .unwrap_or_default();
     headers
         .get("ce-time")

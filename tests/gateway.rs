@@ -49,7 +49,7 @@ pub fn gateway_config(
         access_token_secs: 300,
         refresh_token_days: 1,
         session_max_days: 30,
-        jwt_private_key: Some(zoufang_runtime::auth::DEV_JWT_PRIVATE_KEY_PEM.into()),
+        jwt_private_key: Some(zoufang_core::auth::DEV_JWT_PRIVATE_KEY_PEM.into()),
         jwt_private_key_file: None,
         service_clients: Some(dev_service_clients()),
         lockout_threshold: 5,
@@ -114,7 +114,7 @@ pub fn dev_service_clients() -> String {
     ["supervision", "petition"]
         .iter()
         .map(|c| {
-            let secret = zoufang_runtime::auth::exchange::dev_service_secret(c);
+            let secret = zoufang_core::auth::exchange::dev_service_secret(c);
             format!(
                 "{c}={}",
                 hex::encode(sha2::Sha256::digest(secret.as_bytes()))
@@ -141,10 +141,10 @@ impl TestGateway {
         let supervision =
             TestService::start_supervision_on(&database, &sup_queue, registry.grpc_port).await;
         let notify =
-            TestNotify::start(&database, zoufang_runtime::clock::Clock::system(), |_| {}).await;
+            TestNotify::start(&database, zoufang_core::clock::Clock::system(), |_| {}).await;
         let petition = TestPetition::start(
             &database,
-            zoufang_runtime::clock::Clock::system(),
+            zoufang_core::clock::Clock::system(),
             registry.grpc_port,
         )
         .await;

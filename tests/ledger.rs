@@ -4,11 +4,8 @@ use std::time::Duration;
 
 use lapin::options::BasicPublishOptions;
 use uuid::Uuid;
+use zoufang_bus::{Envelope, consumer::default_retry_delays};
 use zoufang_proto::{common::v1::ItemKind, issues::v1::*};
-use zoufang_runtime::{
-    bus::{self, Envelope},
-    consumer::default_retry_delays,
-};
 
 use crate::{
     Issues, TestService, amqp_url, delete_consumer_queues, eventually, fixtures, unique_name,
@@ -67,10 +64,10 @@ impl TestLedger {
             trace: Default::default(),
             attempt: 0,
         };
-        let conn = bus::connect(&amqp_url(), "test-publish")
+        let conn = zoufang_bus::connect(&amqp_url(), "test-publish")
             .await
             .expect("connect to the broker");
-        let ch = bus::confirm_channel(&conn).await.expect("channel");
+        let ch = zoufang_bus::confirm_channel(&conn).await.expect("channel");
         ch.basic_publish(
             "".into(),
             format!("{}.events", self.queue).into(),

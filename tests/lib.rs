@@ -10,13 +10,13 @@ use std::{
 
 use tokio_util::sync::CancellationToken;
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
-use zoufang_proto::registry::v1::registry_service_client::RegistryServiceClient;
-use zoufang_registry::{app::Application, config::Config};
-use zoufang_runtime::{
+use zoufang_core::{
     auth::{BearerInterceptor, DEV_JWT_PUBLIC_KEY_PEM, JwtKeys},
     config::CommonConfig,
     pii::DEV_PII_KEY_HEX,
 };
+use zoufang_proto::registry::v1::registry_service_client::RegistryServiceClient;
+use zoufang_registry::{app::Application, config::Config};
 
 pub mod fake_http;
 pub mod fixtures;
@@ -226,9 +226,7 @@ pub async fn wait_for_queue(service_queue: &str) {
     let found = eventually(Duration::from_secs(15), || {
         let q = q.clone();
         async move {
-            let conn = zoufang_runtime::bus::connect(&amqp_url(), "probe")
-                .await
-                .ok()?;
+            let conn = zoufang_bus::connect(&amqp_url(), "probe").await.ok()?;
             let ch = conn.create_channel().await.ok()?;
             let ok = ch
                 .queue_declare(
@@ -425,7 +423,7 @@ impl TestService {
         self.shutdown.cancel();
         let _ = tokio::time::timeout(Duration::from_secs(10), self.handle).await;
         if let Some(queue) = &self.queue {
-            delete_consumer_queues(queue, &zoufang_runtime::consumer::default_retry_delays()).await;
+            delete_consumer_queues(queue, &zoufang_bus::consumer::default_retry_delays()).await;
         }
         if let Some(authority) = self.authority {
             authority.stop().await;
@@ -435,7 +433,7 @@ impl TestService {
 
 /// Deletes a consuming service's queues (main, parking, retry delays).
 pub async fn delete_consumer_queues(service: &str, retry_delays: &[Duration]) {
-    let Ok(conn) = zoufang_runtime::bus::connect(&amqp_url(), "test-cleanup").await else {
+    let Ok(conn) = zoufang_bus::connect(&amqp_url(), "test-cleanup").await else {
         return;
     };
     let Ok(ch) = conn.create_channel().await else {
@@ -495,7 +493,7 @@ pub async fn start_authority(database: &str) -> (String, Authority) {
     let url = format!(
         "http://127.0.0.1:{}{}",
         app.admin_port(),
-        zoufang_runtime::auth::exchange::PATH
+        zoufang_core::auth::exchange::PATH
     );
     let (shutdown, http_port) = (app.shutdown_token(), app.http_port());
     let handle = tokio::spawn(app.run_until_stopped());
@@ -528,7 +526,7 @@ impl Authority {
 
 /// A service's development secret at the token exchange.
 pub fn service_secret(client: &str) -> Option<String> {
-    Some(zoufang_runtime::auth::exchange::dev_service_secret(client))
+    Some(zoufang_core::auth::exchange::dev_service_secret(client))
 }
 
 /// Polls `check` every 50 ms until it returns Some or `timeout` passes.
@@ -554,11 +552,11 @@ pub mod consumer {
     use std::time::Duration;
 
     use sqlx::PgConnection;
-    use zoufang_proto::events::v1::VisitRecorded;
-    use zoufang_runtime::{
-        bus::topology::ConsumerTopology,
+    use zoufang_bus::{
         consumer::{Consumer, EventHandler, HandlerError, IncomingEvent},
+        topology::ConsumerTopology,
     };
+    use zoufang_proto::events::v1::VisitRecorded;
 
     /// Migrations of the test consumer's schema (the `applied` table).
     pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -597,7 +595,7 @@ pub mod consumer {
         /// Connects, migrates and returns the consumer ready to run.
         pub async fn new(database: &str) -> (Self, Consumer<RecordApplied>) {
             let service = crate::unique_name("zft");
-            let pool = zoufang_runtime::db::connect_and_migrate(
+            let pool = zoufang_core::db::connect_and_migrate(
                 &format!("{}/{database}", crate::pg_server()),
                 "testconsumer",
                 4,
@@ -611,11 +609,11 @@ pub mod consumer {
                 retry_delays: ConsumerTopology::exponential(Duration::from_millis(200), 3),
             };
             // Declare the queues now, so nothing published from here on is missed.
-            let conn = zoufang_runtime::bus::connect(&crate::amqp_url(), "test-declare")
+            let conn = zoufang_bus::connect(&crate::amqp_url(), "test-declare")
                 .await
                 .expect("amqp");
             let ch = conn.create_channel().await.expect("channel");
-            zoufang_runtime::bus::topology::declare_consumer(&ch, &topology)
+            zoufang_bus::topology::declare_consumer(&ch, &topology)
                 .await
                 .expect("declare");
             let _ = conn.close(200, "declared".into()).await;
@@ -661,7 +659,7 @@ pub mod tap {
         options::{BasicAckOptions, BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions},
         types::FieldTable,
     };
-    use zoufang_runtime::bus::{EVENTS_EXCHANGE, Envelope, topology::declare_exchanges};
+    use zoufang_bus::{EVENTS_EXCHANGE, Envelope, topology::declare_exchanges};
 
     /// An exclusive, auto-deleted queue bound to one routing key.
     pub struct Tap {
@@ -681,7 +679,7 @@ pub mod tap {
     impl Tap {
         /// Binds a new tap to `routing_key`.
         pub async fn bind(routing_key: &str) -> Self {
-            let conn = zoufang_runtime::bus::connect(&crate::amqp_url(), "test-tap")
+            let conn = zoufang_bus::connect(&crate::amqp_url(), "test-tap")
                 .await
                 .expect("amqp");
             let ch = conn.create_channel().await.expect("channel");

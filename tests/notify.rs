@@ -6,14 +6,11 @@ use chrono::Utc;
 use lapin::options::BasicPublishOptions;
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
 use uuid::Uuid;
+use zoufang_bus::{Envelope, consumer::default_retry_delays};
+use zoufang_core::auth::BearerInterceptor;
+use zoufang_core::clock::Clock;
 use zoufang_notify::{app::Application, config::Config, ops::State};
 use zoufang_proto::notify::v1::notify_service_client::NotifyServiceClient;
-use zoufang_runtime::clock::Clock;
-use zoufang_runtime::{
-    auth::BearerInterceptor,
-    bus::{self, Envelope},
-    consumer::default_retry_delays,
-};
 
 use crate::{
     TestService, amqp_url, common_config, delete_consumer_queues, fixtures, token, unique_name,
@@ -103,10 +100,10 @@ impl TestNotify {
     /// Publishes `payload` under `envelope` (e.g. one seen before) to this
     /// service's queue.
     pub async fn redeliver(&self, payload: &[u8], envelope: Envelope) {
-        let conn = bus::connect(&amqp_url(), "test-publish")
+        let conn = zoufang_bus::connect(&amqp_url(), "test-publish")
             .await
             .expect("connect to the broker");
-        let ch = bus::confirm_channel(&conn).await.expect("channel");
+        let ch = zoufang_bus::confirm_channel(&conn).await.expect("channel");
         ch.basic_publish(
             "".into(),
             format!("{}.events", self.queue).into(),

@@ -9,11 +9,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
+use zoufang_bus::signing;
+use zoufang_core::{auth::BearerInterceptor, clock::Clock};
 use zoufang_petition::{app::Application, config::Config, ops::State};
 use zoufang_proto::petition::v1::{
     RegisterSourceRequest, petition_service_client::PetitionServiceClient,
 };
-use zoufang_runtime::{auth::BearerInterceptor, clock::Clock, signing};
 
 use crate::{TestService, common_config, fake_http::FakeHttp, token, unique_name, wait_for_queue};
 
@@ -133,7 +134,7 @@ impl TestPetition {
             format!("{}.parking", self.config.inbound_queue),
         ];
         self.service.stop().await;
-        if let Ok(conn) = zoufang_runtime::bus::connect(&crate::amqp_url(), "test-cleanup").await
+        if let Ok(conn) = zoufang_bus::connect(&crate::amqp_url(), "test-cleanup").await
             && let Ok(ch) = conn.create_channel().await
         {
             for q in inbound {

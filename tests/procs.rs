@@ -30,9 +30,9 @@ use std::{
 };
 
 use serde_json::{Value, json};
-use zoufang_runtime::{
+use zoufang_bus::consumer::default_retry_delays;
+use zoufang_core::{
     auth::{DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM, exchange},
-    consumer::default_retry_delays,
     pii::DEV_PII_KEY_HEX,
 };
 
@@ -1028,7 +1028,7 @@ impl Stack {
         for q in self.queues.consumers.values() {
             crate::delete_consumer_queues(q, &default_retry_delays()).await;
         }
-        if let Ok(conn) = zoufang_runtime::bus::connect(&amqp_url(), "test-cleanup").await
+        if let Ok(conn) = zoufang_bus::connect(&amqp_url(), "test-cleanup").await
             && let Ok(ch) = conn.create_channel().await
         {
             let inbound = &self.queues.petition_inbound_queue;

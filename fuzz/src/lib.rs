@@ -1,6 +1,6 @@
 //! The fuzz targets' bodies: the very file the end-to-end crate's
 //! regression test uses (`zoufang_e2e::fuzz_bodies`), compiled here by path
-//! so the fuzz build needs only the runtime, the gateway and the contracts,
+//! so the fuzz build needs only the shared crates, the gateway and the contracts,
 //! not every service.
 #![forbid(unsafe_code)]
 

@@ -19,6 +19,7 @@ use std::{
 use chrono::Utc;
 use clap::Parser;
 use common::{percentile, pgbench_baseline};
+use zoufang_core::clock::Clock;
 use zoufang_e2e::{
     FakePetitionSystem, TestPetition, TestService,
     petition::{self, COUNTY, VILLAGES},
@@ -28,7 +29,6 @@ use zoufang_proto::{
     issues::v1::{GetIssueRequest, ResolveIssueRequest},
     registry::v1::{ImportRegionsRequest, RegisterHouseholdRequest},
 };
-use zoufang_runtime::clock::Clock;
 
 #[path = "common.rs"]
 mod common;
@@ -248,7 +248,7 @@ async fn main() -> anyhow::Result<()> {
     bridge.stop().await;
     issues.stop().await;
     registry.stop().await;
-    zoufang_e2e::delete_consumer_queues(&queue, &zoufang_runtime::consumer::default_retry_delays())
+    zoufang_e2e::delete_consumer_queues(&queue, &zoufang_bus::consumer::default_retry_delays())
         .await;
     Ok(())
 }

@@ -36,6 +36,7 @@ use resources::{Sampler, Watched, read_proc};
 use sqlx::PgPool;
 use tonic::transport::Channel;
 use uuid::Uuid;
+use zoufang_core::auth::BearerInterceptor;
 use zoufang_e2e::{
     Registry,
     fixtures::{self, Seed},
@@ -45,7 +46,6 @@ use zoufang_e2e::{
 use zoufang_proto::registry::v1::{
     RecordVisitRequest, registry_service_client::RegistryServiceClient,
 };
-use zoufang_runtime::auth::BearerInterceptor;
 
 #[path = "common.rs"]
 mod common;

@@ -16,11 +16,10 @@ use lapin::{
     types::FieldTable,
 };
 use zoufang_e2e::{amqp_url, unique_name};
-use zoufang_runtime::bus;
 
 /// Confirmed persistent publishes per second at `clients` publishers.
 pub async fn publish_confirm_baseline(clients: usize, seconds: u64) -> anyhow::Result<f64> {
-    let conn = bus::connect(&amqp_url(), "bench-baseline").await?;
+    let conn = zoufang_bus::connect(&amqp_url(), "bench-baseline").await?;
     let queue = unique_name("zftbench");
     let setup = conn.create_channel().await?;
     setup
@@ -38,7 +37,7 @@ pub async fn publish_confirm_baseline(clients: usize, seconds: u64) -> anyhow::R
     let body = vec![b'x'; 400];
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let ch = bus::confirm_channel(&conn).await?;
+        let ch = zoufang_bus::confirm_channel(&conn).await?;
         let (stop, published, queue, body) =
             (stop.clone(), published.clone(), queue.clone(), body.clone());
         tasks.push(tokio::spawn(async move {

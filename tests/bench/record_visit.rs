@@ -217,7 +217,7 @@ async fn main() -> anyhow::Result<()> {
         ledger.stop().await;
         zoufang_e2e::delete_consumer_queues(
             &ledger_queue,
-            &zoufang_runtime::consumer::default_retry_delays(),
+            &zoufang_bus::consumer::default_retry_delays(),
         )
         .await;
     }

@@ -44,16 +44,16 @@ use common::percentile;
 use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection, PgPool};
 use tokio::sync::mpsc;
 use uuid::Uuid;
+use zoufang_core::{
+    auth::{Claims, roles},
+    pii::{PiiCipher, PiiKey},
+};
 use zoufang_e2e::{pg_server, unique_name};
 use zoufang_proto::{
     issues::v1::GetIssueStatisticsRequest, registry::v1::GetRegionProgressRequest,
     supervision::v1::ListWorklistRequest,
 };
-use zoufang_runtime::{
-    auth::{Claims, roles},
-    domain::RegionCode,
-    pii::{PiiCipher, PiiKey},
-};
+use zoufang_types::RegionCode;
 
 #[path = "common.rs"]
 #[allow(dead_code)]
@@ -1613,7 +1613,7 @@ async fn migrate(database: &str) -> anyhow::Result<Vec<PgPool>> {
         (zoufang_petition::SCHEMA, &zoufang_petition::app::MIGRATOR),
     ] {
         pools.push(
-            zoufang_runtime::db::connect_and_migrate(&u, schema, 4, migrator)
+            zoufang_core::db::connect_and_migrate(&u, schema, 4, migrator)
                 .await
                 .with_context(|| format!("migrating {schema}"))?,
         );
@@ -1981,21 +1981,21 @@ where
 
 async fn measure(args: &Args, database: &str, p: &Province) -> anyhow::Result<()> {
     let u = url(database);
-    let registry_pool = zoufang_runtime::db::connect_and_migrate(
+    let registry_pool = zoufang_core::db::connect_and_migrate(
         &u,
         zoufang_registry::SCHEMA,
         4,
         &zoufang_registry::app::MIGRATOR,
     )
     .await?;
-    let issues_pool = zoufang_runtime::db::connect_and_migrate(
+    let issues_pool = zoufang_core::db::connect_and_migrate(
         &u,
         zoufang_issues::SCHEMA,
         4,
         &zoufang_issues::app::MIGRATOR,
     )
     .await?;
-    let supervision_pool = zoufang_runtime::db::connect_and_migrate(
+    let supervision_pool = zoufang_core::db::connect_and_migrate(
         &u,
         zoufang_supervision::SCHEMA,
         4,
@@ -2012,10 +2012,10 @@ async fn measure(args: &Args, database: &str, p: &Province) -> anyhow::Result<()
         pool: supervision_pool,
         registry: tonic::transport::Channel::from_static("http://127.0.0.1:9").connect_lazy(),
         // Never called here: the bench records visits, it reads no phones.
-        exchange: Arc::new(zoufang_runtime::auth::exchange::TokenExchange::new(
+        exchange: Arc::new(zoufang_core::auth::exchange::TokenExchange::new(
             "http://127.0.0.1:9/internal/token",
             "supervision",
-            &zoufang_runtime::auth::exchange::dev_service_secret("supervision"),
+            &zoufang_core::auth::exchange::dev_service_secret("supervision"),
         )?),
     };
 

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use zoufang_runtime::{db, server};
+use zoufang_core::db;
+use zoufang_service::server;
 
 use crate::{
     SCHEMA,
@@ -71,7 +72,7 @@ pub struct Application {
     /// The token exchange, served on the admin listener only.
     exchange: crate::door::exchange::ExchangeState,
     shutdown: CancellationToken,
-    common: zoufang_runtime::config::CommonConfig,
+    common: zoufang_core::config::CommonConfig,
     import_retention_days: u32,
 }
 
@@ -122,7 +123,7 @@ impl Application {
             )),
             catalog: Arc::new(Catalog::load()?),
             shutdown: CancellationToken::new(),
-            revoked: zoufang_runtime::auth::RevokedSessions::default(),
+            revoked: zoufang_core::auth::RevokedSessions::default(),
         };
         let exchange = crate::door::exchange::ExchangeState {
             pool: state.pool.clone(),
@@ -187,14 +188,14 @@ impl Application {
         } = self;
         tracing::info!(http = %http.local_addr()?, admin = %admin.local_addr()?, "gateway listening");
         // The gateway's events (sessions revoked) leave through its outbox.
-        let relay = zoufang_runtime::outbox::OutboxRelay::new(
+        let relay = zoufang_bus::outbox::OutboxRelay::new(
             state.pool.clone(),
             &common.amqp_url,
-            zoufang_runtime::outbox::RelayConfig::for_service(SCHEMA),
+            zoufang_bus::outbox::RelayConfig::for_service(SCHEMA),
         );
         let mut background = tokio::task::JoinSet::new();
         background.spawn(relay.run(shutdown.clone()));
-        background.spawn(zoufang_runtime::retention::run(
+        background.spawn(zoufang_bus::retention::run(
             state.pool.clone(),
             SCHEMA,
             common.retention(),
@@ -203,7 +204,7 @@ impl Application {
         // Declares the revocation stream, so no revocation is published
         // before the stream exists to keep it, and follows it: inbox streams
         // of revoked sessions end.
-        background.spawn(zoufang_runtime::auth::revocation::follow(
+        background.spawn(zoufang_bus::revocation::follow(
             common.amqp_url.clone(),
             state.revoked.clone(),
             shutdown.clone(),

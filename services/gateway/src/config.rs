@@ -7,7 +7,7 @@ use std::{
     path::PathBuf,
 };
 
-use zoufang_runtime::{auth::JwtKeys, config::CommonConfig};
+use zoufang_core::{auth::JwtKeys, config::CommonConfig};
 
 use crate::door::exchange::ServiceClients;
 
@@ -140,7 +140,7 @@ impl Config {
     /// The keys that sign and verify (ZF_JWT_PRIVATE_KEY and ZF_JWT_PUBLIC_KEY,
     /// or the development pair in dev mode).
     pub fn signing_keys(&self) -> Result<JwtKeys, String> {
-        let private = zoufang_runtime::config::secret(
+        let private = zoufang_core::config::secret(
             "ZF_JWT_PRIVATE_KEY",
             self.jwt_private_key.as_deref(),
             self.jwt_private_key_file.as_ref(),

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tonic::service::{Routes, interceptor::InterceptedService};
+use zoufang_bus::consumer::Ordering;
 use zoufang_proto::issues::v1::issue_service_server::IssueServiceServer;
-use zoufang_runtime::{consumer::Ordering, server::Base};
+use zoufang_service::server::Base;
 
 use crate::{
     SCHEMA, SERVICE_NAME,

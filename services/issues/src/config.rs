@@ -1,7 +1,7 @@
 //! The ledger's configuration: its listen address plus the common settings.
 use std::net::SocketAddr;
 
-use zoufang_runtime::config::CommonConfig;
+use zoufang_core::config::CommonConfig;
 
 /// The issue ledger service (民情台账): items raised on visits, walk-in
 /// reception and hotlines, their life to a verified fix, SLA sweeps and statistics, over gRPC.

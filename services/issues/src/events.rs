@@ -7,13 +7,10 @@
 use anyhow::anyhow;
 use sqlx::PgConnection;
 use uuid::Uuid;
+use zoufang_bus::consumer::{EventHandler, HandlerError, IncomingEvent, known_enum};
+use zoufang_core::{ServiceError, fields::to_chrono};
 use zoufang_proto::events::v1::{
     CallbackCompleted, PetitionCaseChanged, Satisfaction, VisitRecorded,
-};
-use zoufang_runtime::{
-    ServiceError,
-    consumer::{EventHandler, HandlerError, IncomingEvent, known_enum},
-    fields::to_chrono,
 };
 
 use crate::{

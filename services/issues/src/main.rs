@@ -1,6 +1,7 @@
 //! `issues`: the issue ledger service (民情台账). See `--help`.
+use zoufang_core::{config, telemetry};
 use zoufang_issues::{app::Application, config::Config};
-use zoufang_runtime::{config, server::shutdown_signal, telemetry};
+use zoufang_service::server::shutdown_signal;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -6,8 +6,10 @@ use std::{sync::Arc, time::Duration};
 use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 use tonic::service::{Routes, interceptor::InterceptedService};
+use zoufang_bus::consumer::Ordering;
+use zoufang_core::{clock::Clock, pii::PiiCipher};
 use zoufang_proto::notify::v1::notify_service_server::NotifyServiceServer;
-use zoufang_runtime::{clock::Clock, consumer::Ordering, pii::PiiCipher, server::Base};
+use zoufang_service::server::Base;
 
 use crate::{
     SCHEMA, SERVICE_NAME,
@@ -64,7 +66,7 @@ impl Application {
             settings: Arc::new(settings),
             sender: Sender::new(
                 Duration::from_secs(config.delivery_timeout_secs),
-                zoufang_runtime::outbound::OutboundPolicy::new(&config.outbound_allow)
+                zoufang_core::outbound::OutboundPolicy::new(&config.outbound_allow)
                     .map_err(anyhow::Error::msg)?,
             )?,
             inbox: broadcast::channel(INBOX_BUFFER).0,

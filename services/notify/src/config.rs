@@ -3,9 +3,9 @@
 //! the digest hour, plus the common settings.
 use std::{net::SocketAddr, time::Duration};
 
-use zoufang_runtime::config::CommonConfig;
+use zoufang_core::config::CommonConfig;
 
-use zoufang_runtime::retry::RetryPolicy;
+use zoufang_bus::retry::RetryPolicy;
 
 /// The notification service (通知): inbox, SMS, group robots, webhooks.
 #[derive(Debug, Clone, clap::Parser)]
@@ -65,7 +65,7 @@ impl Config {
     /// Checks what clap cannot.
     pub fn validate(&self) -> Result<(), String> {
         self.common.validate()?;
-        zoufang_runtime::outbound::AllowList::parse(&self.outbound_allow)?;
+        zoufang_core::outbound::AllowList::parse(&self.outbound_allow)?;
         if self.digest_hour > 23 {
             return Err("DIGEST_HOUR must be 0–23".into());
         }

@@ -3,14 +3,14 @@
 //! ladder and sends the day's digests. It wakes on its interval and when a
 //! new inbox row is committed; several replicas share the work through
 //! row locks and leases. The deliveries are a queue of the job engine
-//! (`zoufang_runtime::jobs`), which claims them county by county.
+//! (`zoufang_bus::jobs`), which claims them county by county.
 use chrono::{DateTime, Duration, Utc};
 use tokio_util::sync::CancellationToken;
-use zoufang_runtime::{
+use zoufang_bus::{
     jobs::{self, End, Failure, Queue},
-    metrics::NOTIFY_DELIVERIES,
     retry::RetryPolicy,
 };
+use zoufang_core::metrics::NOTIFY_DELIVERIES;
 
 use crate::{
     channels::{Message, Target, build_request},

@@ -3,8 +3,8 @@
 //! the transaction that records the event in the inbox, so a redelivered
 //! event changes nothing.
 use sqlx::PgConnection;
+use zoufang_bus::consumer::{EventHandler, HandlerError, IncomingEvent};
 use zoufang_proto::events::v1::{CallbackTask, IssueChanged, PetitionCaseChanged, VisitDisputed};
-use zoufang_runtime::consumer::{EventHandler, HandlerError, IncomingEvent};
 
 use crate::{
     domain::rules::{self, Fact},

@@ -25,10 +25,8 @@ use lapin::{
     types::{AMQPValue, FieldTable, LongString},
 };
 use tokio_util::sync::CancellationToken;
-use zoufang_runtime::{
-    ServiceError, bus,
-    bus::envelope::{ERROR_HEADER, with_header},
-};
+use zoufang_bus::envelope::{ERROR_HEADER, with_header};
+use zoufang_core::ServiceError;
 
 use crate::{
     domain::inbound,
@@ -106,7 +104,7 @@ pub async fn declare(ch: &lapin::Channel, door: &Door) -> lapin::Result<()> {
 /// Consumes until `shutdown`, reconnecting with back-off.
 pub async fn run(state: State, door: Door, shutdown: CancellationToken) {
     let what = format!("inbound case consumer of {}", door.queue);
-    bus::reconnecting(&what, &shutdown, |connected| {
+    zoufang_bus::reconnecting(&what, &shutdown, |connected| {
         session(&state, &door, &shutdown, connected)
     })
     .await;
@@ -116,13 +114,13 @@ async fn session(
     state: &State,
     door: &Door,
     shutdown: &CancellationToken,
-    connected: bus::Connected,
+    connected: zoufang_bus::Connected,
 ) -> anyhow::Result<()> {
-    let conn = bus::connect(&door.amqp_url, "petition-inbound").await?;
+    let conn = zoufang_bus::connect(&door.amqp_url, "petition-inbound").await?;
     let ch = conn.create_channel().await?;
     declare(&ch, door).await?;
     // Parking publishes with confirms before the original is acked.
-    let park_ch = bus::confirm_channel(&conn).await?;
+    let park_ch = zoufang_bus::confirm_channel(&conn).await?;
     ch.basic_qos(16, BasicQosOptions::default()).await?;
     let mut deliveries = ch
         .basic_consume(

@@ -6,13 +6,9 @@ use std::{sync::Arc, time::Duration};
 use tokio::{net::TcpListener, sync::Notify};
 use tokio_util::sync::CancellationToken;
 use tonic::service::{Routes, interceptor::InterceptedService};
+use zoufang_core::{clock::Clock, outbound::OutboundPolicy, pii::PiiCipher};
 use zoufang_proto::petition::v1::petition_service_server::PetitionServiceServer;
-use zoufang_runtime::{
-    clock::Clock,
-    outbound::OutboundPolicy,
-    pii::PiiCipher,
-    server::{Base, bind},
-};
+use zoufang_service::server::{Base, bind};
 
 use crate::{
     SCHEMA, SERVICE_NAME, amqp_inbound,

@@ -3,10 +3,10 @@
 //! freshness window and the answer deliveries' retry timing.
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use zoufang_runtime::{
+use zoufang_bus::retry::RetryPolicy;
+use zoufang_core::{
     auth::exchange::{TokenExchange, dev_service_secret},
     config::{CommonConfig, secret},
-    retry::RetryPolicy,
 };
 
 /// This service's client id at the token exchange.
@@ -98,7 +98,7 @@ impl Config {
         if self.settle_interval_secs == 0 {
             return Err("SETTLE_INTERVAL_SECS must be at least 1".into());
         }
-        zoufang_runtime::outbound::AllowList::parse(&self.outbound_allow)?;
+        zoufang_core::outbound::AllowList::parse(&self.outbound_allow)?;
         check_signature_window(self.signature_window_secs)
     }
 

@@ -5,17 +5,16 @@
 //! repeats by `X-Zoufang-Delivery` (the answer's id): delivery is at least
 //! once, and exactly once for a receiver that does. Retry timing runs on
 //! wall-clock time, not the service clock (which is business time). The
-//! answers are a queue of the job engine (`zoufang_runtime::jobs`), which
+//! answers are a queue of the job engine (`zoufang_bus::jobs`), which
 //! claims them county by county.
 use chrono::{DateTime, Duration, Utc};
 use tokio_util::sync::CancellationToken;
-use zoufang_runtime::{
+use zoufang_bus::{
     jobs::{self, End, Failure, Queue},
-    metrics::PETITION_ANSWERS,
-    outbound,
     retry::RetryPolicy,
     signing,
 };
+use zoufang_core::{metrics::PETITION_ANSWERS, outbound};
 
 use crate::{
     ops::State,

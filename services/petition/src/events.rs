@@ -5,11 +5,9 @@
 //! other ledger item is not the bridge's business.
 use sqlx::PgConnection;
 use uuid::Uuid;
+use zoufang_bus::consumer::{EventHandler, HandlerError, IncomingEvent};
+use zoufang_core::ServiceError;
 use zoufang_proto::events::v1::IssueChanged;
-use zoufang_runtime::{
-    ServiceError,
-    consumer::{EventHandler, HandlerError, IncomingEvent},
-};
 
 use crate::{
     domain::clock::{Outcome, Stage},

@@ -1,7 +1,7 @@
 //! The gRPC layer: a thin mapping from each RPC to its operation.
 use tonic::{Request, Response, Status};
+use zoufang_core::auth;
 use zoufang_proto::petition::v1::{petition_service_server::PetitionService, *};
-use zoufang_runtime::auth;
 
 use crate::ops::{self, State, steps::rpc};
 

@@ -1,6 +1,7 @@
 //! `petition`: the petition-system bridge (信访对接). See `--help`.
+use zoufang_core::{config, telemetry};
 use zoufang_petition::{app::Application, config::Config};
-use zoufang_runtime::{config, server::shutdown_signal, telemetry};
+use zoufang_service::server::shutdown_signal;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use tonic::{Code, Request, transport::Channel};
 use uuid::Uuid;
+use zoufang_core::auth::exchange::{TokenExchange, purposes};
 use zoufang_proto::registry::v1::{
     FindHouseholdRequest, UpdateHouseholdTagsRequest,
     registry_service_client::RegistryServiceClient,
 };
-use zoufang_runtime::auth::exchange::{TokenExchange, purposes};
 
 use crate::PETITION_TAG;
 

@@ -4,7 +4,8 @@
 //! `HMAC-SHA256(secret, "{ts}.{body}")`, and the freshness window. What
 //! passes is the source and the MAC's bytes, which intake remembers so the
 //! same request is taken once.
-use zoufang_runtime::{ServiceError, signing};
+use zoufang_bus::signing;
+use zoufang_core::ServiceError;
 
 use crate::{ops::State, store, store::sources::SourceRow};
 

@@ -19,7 +19,7 @@ use axum::{
     routing::post,
 };
 use serde_json::json;
-use zoufang_runtime::ServiceError;
+use zoufang_core::ServiceError;
 
 use crate::{
     domain::inbound,

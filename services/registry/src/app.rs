@@ -2,8 +2,9 @@
 //! auth), the consumer of callback outcomes, and the gRPC service.
 use tokio_util::sync::CancellationToken;
 use tonic::service::{Routes, interceptor::InterceptedService};
+use zoufang_core::pii::PiiCipher;
 use zoufang_proto::registry::v1::registry_service_server::RegistryServiceServer;
-use zoufang_runtime::{pii::PiiCipher, server::Base};
+use zoufang_service::server::Base;
 
 use crate::{SCHEMA, SERVICE_NAME, config::Config, events, grpc::RegistryGrpc, ops::State};
 

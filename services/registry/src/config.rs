@@ -1,7 +1,7 @@
 //! The registry's configuration: its listen address plus the common settings.
 use std::net::SocketAddr;
 
-use zoufang_runtime::config::CommonConfig;
+use zoufang_core::config::CommonConfig;
 
 /// The visit registry service (走访登记): regions, households, cadres,
 /// campaigns, assignments, visits and progress, over gRPC.

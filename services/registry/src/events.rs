@@ -2,11 +2,9 @@
 //! (回访未能确认) flags the visit disputed, which counts against its cadres.
 use sqlx::PgConnection;
 use uuid::Uuid;
+use zoufang_bus::consumer::{EventHandler, HandlerError, IncomingEvent};
+use zoufang_core::ServiceError;
 use zoufang_proto::events::v1::CallbackCompleted;
-use zoufang_runtime::{
-    ServiceError,
-    consumer::{EventHandler, HandlerError, IncomingEvent},
-};
 
 use crate::{ops::visits::flag_in, store};
 

@@ -1,8 +1,8 @@
 //! The gRPC layer: a thin mapping from each RPC to its operation, with the
 //! caller's claims (set by the auth interceptor) passed along.
 use tonic::{Request, Response, Status};
+use zoufang_core::auth;
 use zoufang_proto::registry::v1::{registry_service_server::RegistryService, *};
-use zoufang_runtime::auth;
 
 use crate::ops::{self, State};
 

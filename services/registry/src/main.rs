@@ -1,6 +1,7 @@
 //! `registry`: the visit registry service (走访登记). See `--help`.
+use zoufang_core::{config, telemetry};
 use zoufang_registry::{app::Application, config::Config};
-use zoufang_runtime::{config, server::shutdown_signal, telemetry};
+use zoufang_service::server::shutdown_signal;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -4,7 +4,7 @@
 //! the sense of PIPL's sensitive information: stored encrypted, shown masked
 //! unless revealed (and audited), never carried in events. Other tags
 //! (留守, 空巢老人, 退役军人, 重点信访 …) are working labels, stored plain.
-use zoufang_runtime::{ServiceError, ServiceResult};
+use zoufang_core::{ServiceError, ServiceResult};
 
 /// Tags that reveal poverty or health status.
 pub const SENSITIVE_TAGS: &[&str] = &[

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tonic::service::{Routes, interceptor::InterceptedService};
+use zoufang_bus::consumer::Ordering;
 use zoufang_proto::supervision::v1::supervision_service_server::SupervisionServiceServer;
-use zoufang_runtime::{consumer::Ordering, server::Base};
+use zoufang_service::server::Base;
 
 use crate::{
     SCHEMA, SERVICE_NAME,

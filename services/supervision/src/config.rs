@@ -1,7 +1,7 @@
 //! The supervision service's configuration: its listen address plus the common settings.
 use std::{net::SocketAddr, path::PathBuf};
 
-use zoufang_runtime::{
+use zoufang_core::{
     auth::exchange::{TokenExchange, dev_service_secret},
     config::{CommonConfig, secret},
 };

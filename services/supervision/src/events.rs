@@ -2,8 +2,8 @@
 //! recorded visits become callback tasks when sampled. Each event is applied
 //! in the transaction that records it in the inbox.
 use sqlx::PgConnection;
+use zoufang_bus::consumer::{EventHandler, HandlerError, IncomingEvent};
 use zoufang_proto::events::v1::{IssueChanged, VisitRecorded};
-use zoufang_runtime::consumer::{EventHandler, HandlerError, IncomingEvent};
 
 use crate::{
     inputs,

@@ -1,7 +1,7 @@
 //! The gRPC layer: a thin mapping from each RPC to its operation.
 use tonic::{Request, Response, Status};
+use zoufang_core::auth;
 use zoufang_proto::supervision::v1::{supervision_service_server::SupervisionService, *};
-use zoufang_runtime::auth;
 
 use crate::ops::{self, State};
 

@@ -1,5 +1,6 @@
 //! `supervision`: the supervision callbacks service (督查回访). See `--help`.
-use zoufang_runtime::{config, server::shutdown_signal, telemetry};
+use zoufang_core::{config, telemetry};
+use zoufang_service::server::shutdown_signal;
 use zoufang_supervision::{app::Application, config::Config};
 
 #[tokio::main]

@@ -12,10 +12,11 @@ use std::{
 use chrono::{DateTime, Utc};
 use lapin::BasicProperties;
 use prost::Message;
+use zoufang_bus::Envelope;
 use zoufang_e2e::fuzz_bodies::{TARGETS, encode_event};
 use zoufang_proto::catalogue;
 use zoufang_proto::events::v1::{IssueChanged, VisitRecorded};
-use zoufang_runtime::{bus::Envelope, domain::id_number::check_char};
+use zoufang_types::id_number::check_char;
 
 fn regressions_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz-regressions")

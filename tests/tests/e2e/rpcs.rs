@@ -276,6 +276,7 @@ mod notify {
     use std::time::Duration;
 
     use uuid::Uuid;
+    use zoufang_core::{auth::roles, clock::Clock};
     use zoufang_e2e::{
         Notify, TestNotify, eventually, fake_http::FakeHttp, fixtures, ledger::TestLedger,
     };
@@ -284,7 +285,6 @@ mod notify {
         issues::v1::{AssignIssueRequest, CreateIssueRequest, IssueSource},
         notify::v1::*,
     };
-    use zoufang_runtime::{auth::roles, clock::Clock};
 
     use super::{OTHER_SCOPE, TOWN_PREFIX, refused};
 
@@ -627,6 +627,7 @@ mod petition {
 
     use chrono::Utc;
     use tonic::Code;
+    use zoufang_core::clock::Clock;
     use zoufang_e2e::{
         FakePetitionSystem, TestPetition, TestService, eventually, petition, unique_name,
     };
@@ -637,7 +638,6 @@ mod petition {
         },
         registry::v1::ImportRegionsRequest,
     };
-    use zoufang_runtime::clock::Clock;
 
     use super::refused;
 
@@ -868,13 +868,13 @@ mod ledger_and_supervision {
 
     use chrono::Utc;
     use uuid::Uuid;
+    use zoufang_core::auth::roles;
     use zoufang_e2e::{TestService, fixtures, unique_name, wait_for_queue};
     use zoufang_proto::{
         common::v1::ItemKind,
         issues::v1::{CreateIssueRequest, IssueSource, Priority, SetSlaRulesRequest, SlaRule},
         supervision::v1::{CreateTeamRequest, ListTeamsRequest},
     };
-    use zoufang_runtime::auth::roles;
 
     use super::{OTHER_SCOPE, refused};
 
@@ -987,11 +987,8 @@ mod ledger_and_supervision {
             "the refused request changed nothing"
         );
         ledger.stop().await;
-        zoufang_e2e::delete_consumer_queues(
-            &queue,
-            &zoufang_runtime::consumer::default_retry_delays(),
-        )
-        .await;
+        zoufang_e2e::delete_consumer_queues(&queue, &zoufang_bus::consumer::default_retry_delays())
+            .await;
     }
 
     #[tokio::test]
@@ -1067,10 +1064,7 @@ mod ledger_and_supervision {
 
         supervision.stop().await;
         registry.stop().await;
-        zoufang_e2e::delete_consumer_queues(
-            &queue,
-            &zoufang_runtime::consumer::default_retry_delays(),
-        )
-        .await;
+        zoufang_e2e::delete_consumer_queues(&queue, &zoufang_bus::consumer::default_retry_delays())
+            .await;
     }
 }

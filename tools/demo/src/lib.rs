@@ -36,6 +36,9 @@ use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::{Value, json};
 use tonic::{Code, service::interceptor::InterceptedService, transport::Channel};
 use uuid::Uuid;
+use zoufang_core::auth::{
+    BearerInterceptor, DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM, JwtKeys, roles,
+};
 use zoufang_proto::{
     common::v1::{GeoPoint, Help, ItemKind, MaterialHandout, RaisedItem, VisitMode},
     events::v1::Satisfaction,
@@ -63,10 +66,7 @@ use zoufang_proto::{
         supervision_service_client::SupervisionServiceClient,
     },
 };
-use zoufang_runtime::{
-    auth::{BearerInterceptor, DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM, JwtKeys, roles},
-    domain::id_number::check_char,
-};
+use zoufang_types::id_number::check_char;
 
 /// The demo county: 祁东县, Hunan (衡阳市).
 pub const COUNTY: &str = "430426";

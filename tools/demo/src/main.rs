@@ -10,8 +10,8 @@
 use std::time::Duration;
 
 use clap::Parser;
+use zoufang_core::auth::{DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM};
 use zoufang_demo::{self as demo, Config};
-use zoufang_runtime::auth::{DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM};
 
 /// `value`, or under development mode `dev`; otherwise exit 64 naming `name`.
 fn key_or_dev(name: &str, value: Option<String>, dev_mode: bool, dev: &str) -> String {

@@ -6,7 +6,7 @@
 use axum::{extract::FromRequestParts, http::request::Parts};
 use serde::Deserialize;
 use uuid::Uuid;
-use zoufang_runtime::auth::Claims;
+use zoufang_core::auth::Claims;
 
 use crate::door::{accounts::store, error::ApiError, state::AppState};
 

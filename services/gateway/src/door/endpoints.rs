@@ -187,7 +187,7 @@ async fn in_server_span(
 ) -> axum::response::Response {
     let span = tracing::info_span!("http", otel.name = %name, otel.kind = "server",
         http.route = %route, http.response.status_code = tracing::field::Empty);
-    zoufang_runtime::telemetry::set_parent_from_http(&span, request.headers());
+    zoufang_core::telemetry::set_parent_from_http(&span, request.headers());
     async move {
         let response = next.run(request).await;
         tracing::Span::current().record("http.response.status_code", response.status().as_u16());

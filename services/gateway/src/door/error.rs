@@ -131,10 +131,10 @@ impl From<tonic::Status> for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        if zoufang_runtime::db::is_unavailable(&e) {
+        if zoufang_core::db::is_unavailable(&e) {
             return Self::unavailable(e);
         }
-        match zoufang_runtime::error::bad_input_reason(&e) {
+        match zoufang_core::error::bad_input_reason(&e) {
             Some(reason) => Self::invalid("request", reason),
             None => Self::internal(e),
         }
@@ -143,7 +143,7 @@ impl From<sqlx::Error> for ApiError {
 
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
-        if zoufang_runtime::db::is_unavailable_cause(&e) {
+        if zoufang_core::db::is_unavailable_cause(&e) {
             return Self::unavailable(format!("{e:#}"));
         }
         Self::internal(format!("{e:#}"))

@@ -1,7 +1,7 @@
 //! The token exchange (`POST /internal/token` on the admin listener, which
 //! only the private network reaches): services obtain short-lived tokens for
 //! one purpose at one service from the only holder of the private key,
-//! instead of signing their own. See `zoufang_runtime::auth::exchange` for
+//! instead of signing their own. See `zoufang_core::auth::exchange` for
 //! the protocol; this module holds the policy (which client may obtain which
 //! purpose, what the token says) and the endpoint.
 use std::{collections::HashMap, sync::Arc};
@@ -11,7 +11,7 @@ use http::StatusCode;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
-use zoufang_runtime::auth::{
+use zoufang_core::auth::{
     Actor, Claims, JwtKeys,
     exchange::{
         ExchangeRequest, ExchangeResponse, MAX_TTL_SECS, PATH, codes, dev_service_secret, purposes,

@@ -11,8 +11,8 @@ use axum::{
 };
 use futures::{Stream, StreamExt};
 use serde_json::json;
+use zoufang_core::auth::revocation::until_invalid;
 use zoufang_proto::notify::v1::{StreamInboxRequest, StreamInboxResponse};
-use zoufang_runtime::auth::revocation::until_invalid;
 
 use crate::door::{
     caller::Caller,

@@ -178,7 +178,7 @@ pub async fn call(
         ApiError::unauthenticated("the token has characters not allowed in a header")
     })?;
     request.metadata_mut().insert("authorization", bearer);
-    zoufang_runtime::telemetry::inject_into_metadata(request.metadata_mut());
+    zoufang_core::telemetry::inject_into_metadata(request.metadata_mut());
     let path = http::uri::PathAndQuery::from_str(&method.grpc_path).map_err(ApiError::internal)?;
     let codec = DynamicCodec {
         output: method.output.clone(),
@@ -202,7 +202,7 @@ pub fn route(method: Arc<MethodEntry>) -> MethodRouter<AppState> {
             // new trace at the service.
             let span = tracing::info_span!("http", otel.name = %format!("POST {}", method.http_path()),
                 otel.kind = "server", http.route = %method.http_path(), rpc.method = %method.grpc_path);
-            zoufang_runtime::telemetry::set_parent_from_http(&span, &headers);
+            zoufang_core::telemetry::set_parent_from_http(&span, &headers);
             async move {
                 let msg = decode_json(&method.input, &body)?;
                 let reply = call(&state, &caller, &method, msg).await?;

@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
+use zoufang_core::auth::{BearerInterceptor, JwtKeys};
 use zoufang_proto::{
     issues::v1::issue_service_client::IssueServiceClient,
     notify::v1::notify_service_client::NotifyServiceClient,
     registry::v1::registry_service_client::RegistryServiceClient,
     supervision::v1::supervision_service_client::SupervisionServiceClient,
 };
-use zoufang_runtime::auth::{BearerInterceptor, JwtKeys};
 
 use crate::door::rpc::Catalog;
 
@@ -115,7 +115,7 @@ pub struct AppState {
     pub shutdown: tokio_util::sync::CancellationToken,
     /// Sessions revoked anywhere (read from the revocation stream): the
     /// inbox stream of a revoked session ends.
-    pub revoked: zoufang_runtime::auth::RevokedSessions,
+    pub revoked: zoufang_core::auth::RevokedSessions,
 }
 
 /// What the desk may use of the door's state: the gateway's database (the

@@ -4,7 +4,7 @@
 //! must never land on that person's desk — it goes one level up. And an item
 //! that keeps coming back unsatisfied (二次整改 and beyond) climbs the
 //! escalation ladder on its own, so it cannot circle at the township forever.
-use zoufang_runtime::{ServiceError, ServiceResult};
+use zoufang_core::{ServiceError, ServiceResult};
 
 use super::sla::second_round_days;
 

@@ -7,10 +7,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
+use zoufang_core::error::FieldViolation;
+use zoufang_core::{ServiceError, ServiceResult};
 use zoufang_proto::common::v1::ItemKind;
 use zoufang_proto::issues::v1::Priority;
-use zoufang_runtime::error::FieldViolation;
-use zoufang_runtime::{ServiceError, ServiceResult};
 
 /// The longest deadline a rule may set: a campaign runs about a year, and a
 /// longer limit would never be checked by it.

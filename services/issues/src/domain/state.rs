@@ -6,8 +6,8 @@
 //! version check; this module only decides legality.
 use std::fmt;
 
+use zoufang_core::{ServiceError, ServiceResult};
 use zoufang_proto::issues::v1::IssueState;
-use zoufang_runtime::{ServiceError, ServiceResult};
 
 /// Where an issue is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,11 +1,11 @@
 //! The category taxonomy and a campaign's SLA rules.
-use zoufang_proto::issues::v1::*;
-use zoufang_runtime::{
+use zoufang_core::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
-    domain::{RegionCode, scope::require_covers_both},
     fields::{county_of, parse_uuid, require_text},
 };
+use zoufang_proto::issues::v1::*;
+use zoufang_types::{RegionCode, scope::require_covers_both};
 
 use super::State;
 use crate::{

@@ -5,19 +5,19 @@ use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use uuid::Uuid;
+use zoufang_bus::consumer::{Poison, known_enum};
+use zoufang_core::{
+    ServiceError, ServiceResult,
+    auth::{Claims, roles},
+    fields::{parse_optional_uuid, parse_uuid, require_text, to_chrono},
+};
 use zoufang_proto::{
     common::v1::ItemKind,
     common::v1::RaisedItem,
     events::v1::{PetitionCaseChanged, VisitRecorded},
     issues::v1::{CreateIssueRequest, CreateIssueResponse, Disposition, IssueSource, Priority},
 };
-use zoufang_runtime::{
-    ServiceError, ServiceResult,
-    auth::{Claims, roles},
-    consumer::{Poison, known_enum},
-    domain::{RegionCode, RegionLevel},
-    fields::{parse_optional_uuid, parse_uuid, require_text, to_chrono},
-};
+use zoufang_types::{RegionCode, RegionLevel};
 
 use super::{SYSTEM, State, lifecycle::record, view};
 use crate::{
@@ -77,7 +77,7 @@ fn new_row(
     priority: Priority,
     now: DateTime<Utc>,
 ) -> IssueRow {
-    let county = zoufang_runtime::fields::county_of(region_code);
+    let county = zoufang_core::fields::county_of(region_code);
     let deadline = match deadline {
         Deadline::Sla(rules) => {
             let days = sla::deadline_days(rules, kind, category, priority);
@@ -219,7 +219,7 @@ pub async fn from_visit(conn: &mut PgConnection, visit: &VisitRecorded) -> anyho
         .as_ref()
         .and_then(to_chrono)
         .unwrap_or_else(Utc::now);
-    let county = zoufang_runtime::fields::county_of(&visit.village_code);
+    let county = zoufang_core::fields::county_of(&visit.village_code);
     let rules = store::sla::of(&mut *conn, &county, campaign_id).await?;
     let mut created = 0;
     for (i, item) in visit.items.iter().enumerate() {

@@ -5,12 +5,9 @@
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
+use zoufang_bus::outbox::{self, NewEvent};
+use zoufang_core::{ServiceError, ServiceResult, auth::Claims};
 use zoufang_proto::issues::v1::{Disposition, Priority};
-use zoufang_runtime::{
-    ServiceError, ServiceResult,
-    auth::Claims,
-    outbox::{self, NewEvent},
-};
 
 use super::{find_in_scope, view};
 use crate::{

@@ -11,7 +11,7 @@ pub mod view;
 
 use chrono::Duration;
 use uuid::Uuid;
-use zoufang_runtime::{
+use zoufang_core::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
 };

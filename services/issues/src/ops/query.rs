@@ -1,11 +1,11 @@
 //! Reads: one issue with its timeline, filtered lists, and statistics.
 use chrono::Utc;
-use zoufang_proto::issues::v1::*;
-use zoufang_runtime::{
+use zoufang_core::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
     fields::{page_size, parse_optional_uuid, parse_uuid},
 };
+use zoufang_proto::issues::v1::*;
 
 use super::{State, find_in_scope, is_department_of, view};
 use crate::{

@@ -3,19 +3,21 @@
 //! its department did not sign for (签收) in time. Claiming and marking happen in one statement
 //! with SKIP LOCKED, in the transaction that writes the events, so two
 //! replicas sweeping at once never announce the same crossing twice. The
-//! crossings are sweeps of the job engine (`zoufang_runtime::jobs`).
+//! crossings are sweeps of the job engine (`zoufang_bus::jobs`).
 use std::time::Duration;
 
 use chrono::Utc;
 use sqlx::PgConnection;
 use tokio_util::sync::CancellationToken;
-use zoufang_proto::issues::v1::{SweepDeadlinesRequest, SweepDeadlinesResponse};
-use zoufang_runtime::{
-    ServiceResult,
-    auth::{Claims, roles},
+use zoufang_bus::{
     jobs::{self, Sweep, Swept},
     outbox::{self, NewEvent},
 };
+use zoufang_core::{
+    ServiceResult,
+    auth::{Claims, roles},
+};
+use zoufang_proto::issues::v1::{SweepDeadlinesRequest, SweepDeadlinesResponse};
 
 use super::{SYSTEM, State, view};
 use crate::{

@@ -3,12 +3,12 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
-use zoufang_proto::issues::v1::*;
-use zoufang_runtime::{
+use zoufang_core::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
     fields::{parse_uuid, require_text},
 };
+use zoufang_proto::issues::v1::*;
 
 use super::{
     SYSTEM, State, find_in_scope, is_department_of,

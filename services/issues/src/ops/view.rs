@@ -1,9 +1,9 @@
 //! Proto views of stored issues, and the event payload of a change.
+use zoufang_core::fields::to_timestamp;
 use zoufang_proto::{
     events::v1::IssueChanged,
     issues::v1::{Issue, TimelineEntry},
 };
-use zoufang_runtime::fields::to_timestamp;
 
 use crate::{
     domain::state::State as IssueState,

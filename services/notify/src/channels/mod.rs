@@ -54,7 +54,7 @@ use classify::vendor_message;
 pub use classify::*;
 pub use sender::Sender;
 
-pub use zoufang_runtime::signing::{HEADER_SIGNATURE, HEADER_TIMESTAMP};
+pub use zoufang_bus::signing::{HEADER_SIGNATURE, HEADER_TIMESTAMP};
 /// Header carrying the delivery id of a generic webhook.
 pub const HEADER_DELIVERY: &str = "X-Zoufang-Delivery";
 
@@ -419,7 +419,7 @@ pub fn build_request(target: &Target, msg: &Message, now: DateTime<Utc>) -> Outb
 /// hex(HMAC-SHA256(secret, "{timestamp}.{body}")), prefixed "sha256=" (the
 /// runtime's one webhook signing scheme).
 pub fn webhook_signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    zoufang_runtime::signing::sign(secret.as_bytes(), timestamp, body)
+    zoufang_bus::signing::sign(secret.as_bytes(), timestamp, body)
 }
 
 /// DingTalk's sign: urlencode(base64(HMAC-SHA256(key=secret, msg="{timestamp_ms}\n{secret}"))).
@@ -454,7 +454,7 @@ pub fn verify_webhook(
     now: DateTime<Utc>,
     tolerance_secs: i64,
 ) -> bool {
-    zoufang_runtime::signing::verify(
+    zoufang_bus::signing::verify(
         secret.as_bytes(),
         timestamp_header,
         signature_header,

@@ -2,7 +2,7 @@
 //! vendor's answer (see the formats in the module above).
 use std::time::Duration;
 
-use zoufang_runtime::outbound::{self, OutboundPolicy};
+use zoufang_core::outbound::{self, OutboundPolicy};
 
 use super::{
     MAX_RESPONSE_BYTES, OutboundRequest, SendError, TargetKind, classify_response,

@@ -466,7 +466,7 @@ fn target_kinds() {
 #[tokio::test]
 async fn sender_reports_connection_failures_as_retryable_without_the_url() {
     // Port 9 (discard) on localhost is closed in test environments.
-    let policy = zoufang_runtime::outbound::OutboundPolicy::new("127.0.0.1").unwrap();
+    let policy = zoufang_core::outbound::OutboundPolicy::new("127.0.0.1").unwrap();
     let sender = Sender::new(Duration::from_secs(2), policy).unwrap();
     let req = OutboundRequest {
         url: "http://127.0.0.1:9/cgi-bin/webhook/send?key=SECRETKEY".into(),

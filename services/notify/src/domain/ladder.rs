@@ -1,7 +1,7 @@
 //! The overdue escalation ladder (超期督办): the responsible cadre first,
 //! then the township's leaders, then the county's, each step after a delay
 //! while the item stays overdue.
-use zoufang_runtime::auth::roles;
+use zoufang_core::auth::roles;
 
 /// One rung of the ladder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,16 +5,13 @@
 //! not the event: the same fact arriving twice (a redelivery, a replay, an
 //! `assigned` after a `created` naming the same cadre) pages nobody twice.
 use prost_types::Timestamp;
+use zoufang_bus::consumer::{Poison, known_enum};
+use zoufang_core::{auth::roles, fields::to_chrono};
 use zoufang_proto::{
     common::v1::ItemKind,
     events::v1::{CallbackTask, IssueChanged, PetitionCaseChanged, VisitDisputed},
 };
-use zoufang_runtime::{
-    auth::roles,
-    consumer::{Poison, known_enum},
-    domain::labels,
-    fields::to_chrono,
-};
+use zoufang_types::labels;
 
 use super::{show_time, template::Vars};
 

@@ -4,7 +4,7 @@
 //! rather than sent to a township as a blank.
 use std::collections::BTreeMap;
 
-use zoufang_runtime::error::{ServiceError, ServiceResult};
+use zoufang_core::error::{ServiceError, ServiceResult};
 
 /// Values for a template's placeholders.
 pub type Vars = BTreeMap<String, String>;

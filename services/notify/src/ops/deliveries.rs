@@ -1,11 +1,11 @@
 //! Per-channel delivery state for admins: what went out, what waits, what
 //! failed and why.
-use zoufang_proto::notify::v1::*;
-use zoufang_runtime::{
+use zoufang_core::{
     ServiceResult,
     auth::{Claims, roles},
     fields::{county_of, page_size},
 };
+use zoufang_proto::notify::v1::*;
 
 use super::{State, directory::county_prefix, view};
 use crate::store;

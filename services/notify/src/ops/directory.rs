@@ -1,13 +1,13 @@
 //! The recipient directory and preferences.
-use zoufang_proto::notify::v1::*;
-use zoufang_runtime::{
+use zoufang_core::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
-    domain::{
-        MobilePhone, RegionCode, RegionLevel, RegionScope,
-        scope::{require_covers_both, require_visible},
-    },
     fields::{county_of, page_size, require_text},
+};
+use zoufang_proto::notify::v1::*;
+use zoufang_types::{
+    MobilePhone, RegionCode, RegionLevel, RegionScope,
+    scope::{require_covers_both, require_visible},
 };
 
 use super::{State, fanout::preferences_or_default, view};

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
-use zoufang_runtime::fields::county_of;
+use zoufang_core::fields::county_of;
 
 use super::State;
 use crate::{

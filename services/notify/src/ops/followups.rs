@@ -3,11 +3,9 @@
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
+use zoufang_bus::jobs::{self, Sweep, Swept};
+use zoufang_core::fields::{county_of, to_chrono};
 use zoufang_proto::events::v1::IssueChanged;
-use zoufang_runtime::{
-    fields::{county_of, to_chrono},
-    jobs::{self, Sweep, Swept},
-};
 
 use super::{State, fanout};
 use crate::{

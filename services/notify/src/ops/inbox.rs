@@ -9,12 +9,12 @@ use futures::{Stream, StreamExt};
 use tokio_stream::wrappers::BroadcastStream;
 use tonic::Status;
 use uuid::Uuid;
-use zoufang_proto::notify::v1::*;
-use zoufang_runtime::{
+use zoufang_core::{
     ServiceError, ServiceResult,
     auth::Claims,
     fields::{page_size, parse_uuid},
 };
+use zoufang_proto::notify::v1::*;
 
 use super::{State, view};
 use crate::store::{self, notifications::InboxCursor};
@@ -137,7 +137,7 @@ pub fn stream(state: &State, claims: &Claims) -> InboxStream {
     let me = claims.sub.clone();
     let (token, revoked) = (claims.clone(), state.revoked.clone());
     let invalid = Box::pin(async move {
-        zoufang_runtime::auth::revocation::until_invalid(&token, &revoked).await;
+        zoufang_core::auth::revocation::until_invalid(&token, &revoked).await;
     });
     let scope = claims.scope.clone();
     let pool = state.pool.clone();

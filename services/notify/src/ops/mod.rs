@@ -13,9 +13,10 @@ use std::{sync::Arc, time::Duration};
 
 use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
-use zoufang_runtime::pii::PiiCipher;
+use zoufang_core::pii::PiiCipher;
 
-use zoufang_runtime::{clock::Clock, retry::RetryPolicy};
+use zoufang_bus::retry::RetryPolicy;
+use zoufang_core::clock::Clock;
 
 use crate::channels::Sender;
 
@@ -68,5 +69,5 @@ pub struct State {
     /// Ends inbox streams when the service stops.
     pub shutdown: CancellationToken,
     /// Revoked sign-in sessions: their inbox streams end.
-    pub revoked: zoufang_runtime::auth::RevokedSessions,
+    pub revoked: zoufang_core::auth::RevokedSessions,
 }

@@ -1,13 +1,13 @@
 //! Group robots (WeCom, DingTalk) and signed webhooks subscribed to a region.
 //! Secrets are encrypted at rest and never shown again.
 use uuid::Uuid;
-use zoufang_proto::notify::v1::*;
-use zoufang_runtime::{
+use zoufang_core::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
-    domain::{RegionCode, RegionScope},
     fields::{county_of, parse_uuid, require_text},
 };
+use zoufang_proto::notify::v1::*;
+use zoufang_types::{RegionCode, RegionScope};
 
 use super::{State, directory::county_prefix, view};
 use crate::{

@@ -3,12 +3,12 @@
 //! administrator): templates are one set shared by every county, so a
 //! county-scoped admin editing them would change what other counties'
 //! people read. An edit is checked against the kind's placeholders.
-use zoufang_proto::notify::v1::*;
-use zoufang_runtime::{
+use zoufang_core::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
     fields::require_text,
 };
+use zoufang_proto::notify::v1::*;
 
 use super::{State, view};
 use crate::{

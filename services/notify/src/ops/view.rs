@@ -1,8 +1,8 @@
 //! Rows as the API shows them, and the page tokens of keyset pagination.
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
+use zoufang_core::{ServiceError, ServiceResult, fields::to_timestamp};
 use zoufang_proto::notify::v1::*;
-use zoufang_runtime::{ServiceError, ServiceResult, fields::to_timestamp};
 
 use crate::store::{
     deliveries::DeliveryRow, notifications::NotificationRow, preferences::PreferencesRow,

@@ -27,10 +27,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use serde::Serialize;
-use zoufang_runtime::{
-    error::FieldViolation,
-    tabular::{self, Cell, CellKind, FieldSpec, Mapping, Row},
-};
+use zoufang_core::error::FieldViolation;
+use zoufang_tabular::{Cell, CellKind, FieldSpec, Mapping, Row};
 
 use super::inbound::{self, CHANNELS, RawAttachment, RawCase, RawPetitioner};
 
@@ -174,8 +172,8 @@ pub fn parse(
     default_source_system: &str,
     now: DateTime<Utc>,
 ) -> Result<Batch, String> {
-    let (_, grids) = tabular::read(body, filename_or_content_type, None)?;
-    let (grid, located) = tabular::choose(FIELDS, &grids)?;
+    let (_, grids) = zoufang_tabular::read(body, filename_or_content_type, None)?;
+    let (grid, located) = zoufang_tabular::choose(FIELDS, &grids)?;
     let rows: Vec<&Row> = grid.rows[located.first_data..]
         .iter()
         .filter(|r| !r.is_blank())
@@ -483,7 +481,7 @@ fn beijing() -> FixedOffset {
 fn time_of(written: &str, kind: CellKind) -> Option<DateTime<FixedOffset>> {
     if matches!(kind, CellKind::Date | CellKind::Number) {
         let serial: f64 = written.parse().ok()?;
-        let local = tabular::excel_serial_datetime(serial)?;
+        let local = zoufang_tabular::excel_serial_datetime(serial)?;
         return beijing().from_local_datetime(&local).single();
     }
     let t = halfwidth(written);
@@ -525,7 +523,7 @@ fn halfwidth(s: &str) -> String {
         .collect()
 }
 
-/// A reason of the shared rules (`zoufang_runtime::domain`, the schema's
+/// A reason of the shared rules (`zoufang_types`, the schema's
 /// length limits) in Chinese; one not known here is kept, marked.
 fn in_chinese(reason: &str) -> String {
     let r = reason.trim();
@@ -595,7 +593,7 @@ fn in_chinese(reason: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use zoufang_runtime::domain::id_number::check_char;
+    use zoufang_types::id_number::check_char;
 
     use super::*;
 

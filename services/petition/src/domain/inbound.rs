@@ -23,11 +23,8 @@
 //! — the same scheme the notification service signs its own webhooks with.
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
-use zoufang_runtime::{
-    ServiceError,
-    domain::{IdNumber, MobilePhone, RegionCode},
-    error::FieldViolation,
-};
+use zoufang_core::{ServiceError, error::FieldViolation};
+use zoufang_types::{IdNumber, MobilePhone, RegionCode};
 
 /// The channels a case can arrive by.
 pub const CHANNELS: &[&str] = &["来信", "来访", "网上", "电话"];
@@ -219,7 +216,7 @@ pub fn validate(raw: RawCase, now: DateTime<Utc>) -> Result<Case, Vec<FieldViola
 }
 
 /// The webhook's signature check: the runtime's one signing scheme.
-pub use zoufang_runtime::signing::{SignatureError, verify};
+pub use zoufang_bus::signing::{SignatureError, verify};
 
 #[cfg(test)]
 mod tests {

@@ -12,8 +12,8 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use zoufang_core::{ServiceError, ServiceResult, auth::Claims};
 use zoufang_proto::petition::v1::{ImportCasesRequest, ImportCasesResponse, RowError};
-use zoufang_runtime::{ServiceError, ServiceResult, auth::Claims};
 
 use super::{
     HANDLERS, State,
@@ -140,7 +140,7 @@ pub async fn import(
     // Reasons may quote a cell or a service's refusal: no personal number
     // goes back in full.
     for e in &mut out.errors {
-        e.reason = zoufang_runtime::domain::mask_numbers_in_text(&e.reason);
+        e.reason = zoufang_types::mask_numbers_in_text(&e.reason);
     }
     Ok(out)
 }

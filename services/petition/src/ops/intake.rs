@@ -4,7 +4,7 @@
 //! update (higher sequence) is applied; an older one is ignored, so updates
 //! land in order even when they arrive out of it.
 use sqlx::PgConnection;
-use zoufang_runtime::{ServiceError, ServiceResult, auth::Claims, fields::county_of};
+use zoufang_core::{ServiceError, ServiceResult, auth::Claims, fields::county_of};
 
 use super::{State, case_id, issue_id, record::record, view};
 use crate::{

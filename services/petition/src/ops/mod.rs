@@ -14,9 +14,8 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 use uuid::Uuid;
-use zoufang_runtime::{
-    auth::roles, clock::Clock, outbound::OutboundPolicy, pii::PiiCipher, retry::RetryPolicy,
-};
+use zoufang_bus::retry::RetryPolicy;
+use zoufang_core::{auth::roles, clock::Clock, outbound::OutboundPolicy, pii::PiiCipher};
 
 use crate::registry::Registry;
 

@@ -1,12 +1,12 @@
 //! Reading cases, their logs and their answers' delivery state.
-use zoufang_proto::petition::v1::{
-    CaseKind, CaseLogEntry, GetCaseRequest, GetCaseResponse, ListCasesRequest, ListCasesResponse,
-    ListRepliesRequest, ListRepliesResponse, Stage as PbStage,
-};
-use zoufang_runtime::{
+use zoufang_core::{
     ServiceError, ServiceResult,
     auth::Claims,
     fields::{page_size, parse_optional_uuid, parse_uuid, to_timestamp},
+};
+use zoufang_proto::petition::v1::{
+    CaseKind, CaseLogEntry, GetCaseRequest, GetCaseResponse, ListCasesRequest, ListCasesResponse,
+    ListRepliesRequest, ListRepliesResponse, Stage as PbStage,
 };
 
 use super::{HANDLERS, READERS, State, view};

@@ -2,7 +2,7 @@
 //! `petition.case.*` event (outbox) and the answer to the source system.
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
-use zoufang_runtime::outbox::{self, NewEvent};
+use zoufang_bus::outbox::{self, NewEvent};
 
 use super::{reply_id, view};
 use crate::{

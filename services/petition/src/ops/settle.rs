@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sqlx::PgConnection;
 use tokio_util::sync::CancellationToken;
-use zoufang_runtime::jobs::{self, Sweep, Swept};
+use zoufang_bus::jobs::{self, Sweep, Swept};
 
 use super::{State, record::record, view};
 use crate::{

@@ -1,12 +1,12 @@
 //! Registering the systems that send cases and receive answers.
-use zoufang_proto::petition::v1::{
-    ListSourcesRequest, ListSourcesResponse, RegisterSourceRequest, RegisterSourceResponse, Source,
-};
-use zoufang_runtime::{
+use zoufang_core::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
     error::FieldViolation,
     fields::{county_of, to_timestamp},
+};
+use zoufang_proto::petition::v1::{
+    ListSourcesRequest, ListSourcesResponse, RegisterSourceRequest, RegisterSourceResponse, Source,
 };
 
 use super::State;

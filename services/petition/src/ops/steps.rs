@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
-use zoufang_runtime::{ServiceError, ServiceResult, auth::Claims};
+use zoufang_core::{ServiceError, ServiceResult, auth::Claims};
 
 use super::{HANDLERS, State, record::record, view};
 use crate::{
@@ -36,7 +36,7 @@ fn refused(r: Refusal) -> ServiceError {
 }
 
 fn required(field: &str, v: &str, max: usize) -> ServiceResult<String> {
-    zoufang_runtime::fields::require_text(field, v, max)
+    zoufang_core::fields::require_text(field, v, max)
 }
 
 impl Step {
@@ -267,8 +267,8 @@ mod tests {
 
 /// The RPCs of handling: each request becomes its step.
 pub mod rpc {
+    use zoufang_core::{ServiceError, ServiceResult, auth::Claims, fields::parse_uuid};
     use zoufang_proto::petition::v1::*;
-    use zoufang_runtime::{ServiceError, ServiceResult, auth::Claims, fields::parse_uuid};
 
     use super::{Step, apply_as};
     use crate::{

@@ -1,11 +1,11 @@
 //! How a stored case is shown: to callers (masked), to the rules (its
 //! clock), to other services (the event) and to its source (the answer).
 use chrono::{DateTime, Utc};
+use zoufang_core::fields::to_timestamp;
 use zoufang_proto::{
     events::v1::PetitionCaseChanged,
     petition::v1::{self as pb},
 };
-use zoufang_runtime::fields::to_timestamp;
 
 use crate::{
     domain::{

@@ -49,7 +49,7 @@ pub fn validate_items(items: &[RaisedItem], v: &mut Violations) -> Vec<RaisedIte
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zoufang_runtime::ServiceError;
+    use zoufang_core::ServiceError;
 
     fn item(kind: ItemKind, households_involved: i32) -> RaisedItem {
         RaisedItem {

@@ -9,8 +9,8 @@
 //! Positions compare trimmed, as the campaign store saves them trimmed.
 use std::collections::HashSet;
 
+use zoufang_core::ServiceResult;
 use zoufang_proto::registry::v1::{Quota, QuotaMetric, QuotaProgress};
-use zoufang_runtime::ServiceResult;
 
 use super::violations::Violations;
 
@@ -127,7 +127,7 @@ pub fn validate_quotas(field: &str, quotas: &[Quota]) -> ServiceResult<()> {
 mod tests {
     use super::*;
     use QuotaMetric::*;
-    use zoufang_runtime::ServiceError;
+    use zoufang_core::ServiceError;
 
     fn quota(position: &str, metric: QuotaMetric, target: i64, min: i64) -> Quota {
         Quota {

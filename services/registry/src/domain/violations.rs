@@ -3,7 +3,7 @@
 //! problem per round trip — field phones are on slow networks.
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
-use zoufang_runtime::{ServiceError, ServiceResult, error::FieldViolation};
+use zoufang_core::{ServiceError, ServiceResult, error::FieldViolation};
 
 /// Field violations gathered while checking one request.
 #[derive(Debug, Default)]

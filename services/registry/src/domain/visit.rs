@@ -4,11 +4,12 @@
 //! one round trip.
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
+use zoufang_core::{ServiceError, ServiceResult};
 use zoufang_proto::{
     common::v1::{RaisedItem, VisitMode},
     registry::v1::RecordVisitRequest,
 };
-use zoufang_runtime::{ServiceError, ServiceResult, domain::labels};
+use zoufang_types::labels;
 
 pub use super::fingerprint::fingerprint;
 use super::{items::validate_items, violations::Violations};

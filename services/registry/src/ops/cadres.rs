@@ -1,13 +1,13 @@
 //! Cadres (干部): who visits, their unit, position (the key of quotas) and scope.
+use zoufang_core::{
+    ServiceError, ServiceResult,
+    auth::{Claims, roles},
+};
 use zoufang_proto::registry::v1::{
     Cadre, CadreUnit, ListCadresRequest, ListCadresResponse, RegisterCadreRequest,
     RegisterCadreResponse,
 };
-use zoufang_runtime::{
-    ServiceError, ServiceResult,
-    auth::{Claims, roles},
-    domain::{MobilePhone, RegionScope, mask_phone},
-};
+use zoufang_types::{MobilePhone, RegionScope, mask_phone};
 
 use super::{State, county_of, parse_uuid, require_text};
 use crate::store::{self, cadres::CadreRow};

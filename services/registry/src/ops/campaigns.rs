@@ -2,17 +2,17 @@
 //! the check that every village has a township staff member responsible.
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
+use zoufang_core::{
+    ServiceError, ServiceResult,
+    auth::{Claims, roles},
+};
 use zoufang_proto::registry::v1::{
     Assignment, AssignmentTarget, CadreUnit, Campaign, CampaignStatus, CompletenessPolicy,
     CreateAssignmentRequest, CreateAssignmentResponse, CreateCampaignRequest,
     CreateCampaignResponse, GetCampaignRequest, GetCampaignResponse, ListAssignmentsRequest,
     ListAssignmentsResponse, ListUncoveredVillagesRequest, ListUncoveredVillagesResponse, Quota,
 };
-use zoufang_runtime::{
-    ServiceError, ServiceResult,
-    auth::{Claims, roles},
-    domain::{RegionCode, RegionLevel},
-};
+use zoufang_types::{RegionCode, RegionLevel};
 
 use super::{State, parse_uuid, require_text, to_chrono, to_timestamp};
 use crate::{
@@ -272,7 +272,7 @@ pub async fn assign(
     let mut tx = state.pool.begin().await?;
     match store::campaigns::insert_assignment(&mut tx, &row).await {
         Ok(_) => {}
-        Err(e) if zoufang_runtime::db::is_unique_violation(&e, "assignments_target_unique") => {
+        Err(e) if zoufang_core::db::is_unique_violation(&e, "assignments_target_unique") => {
             return Err(ServiceError::AlreadyExists(
                 "this cadre is already assigned to this target in the campaign".into(),
             ));

@@ -11,10 +11,11 @@ pub mod visits;
 
 use std::sync::Arc;
 
-pub use zoufang_runtime::fields::{
+use zoufang_bus::outbox;
+pub use zoufang_core::fields::{
     county_of, page_size, parse_uuid, require_text, to_chrono, to_timestamp,
 };
-use zoufang_runtime::{outbox, pii::PiiCipher};
+use zoufang_core::pii::PiiCipher;
 
 /// What every operation needs.
 #[derive(Debug, Clone)]

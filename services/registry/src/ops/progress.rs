@@ -5,6 +5,10 @@
 use std::collections::BTreeMap;
 
 use uuid::Uuid;
+use zoufang_core::{
+    ServiceError, ServiceResult,
+    auth::{Claims, roles},
+};
 use zoufang_proto::{
     common::v1::MaterialHandout,
     registry::v1::{
@@ -12,11 +16,7 @@ use zoufang_proto::{
         GetRegionProgressResponse, ModeCount, Quota, RegionProgress,
     },
 };
-use zoufang_runtime::{
-    ServiceError, ServiceResult,
-    auth::{Claims, roles},
-    domain::{RegionCode, RegionLevel, scope::require_visible},
-};
+use zoufang_types::{RegionCode, RegionLevel, scope::require_visible};
 
 use super::{State, campaigns::find_in_scope, parse_uuid};
 use crate::{

@@ -1,15 +1,15 @@
 //! Regions (the 12-digit statistical division codes) and work zones.
+use zoufang_core::{
+    ServiceError, ServiceResult,
+    auth::{Claims, roles},
+    error::FieldViolation,
+};
 use zoufang_proto::registry::v1::{
     CreateWorkZoneRequest, CreateWorkZoneResponse, ImportRegionsRequest, ImportRegionsResponse,
     ListRegionsRequest, ListRegionsResponse, ListWorkZonesRequest, ListWorkZonesResponse, Region,
     WorkZone,
 };
-use zoufang_runtime::{
-    ServiceError, ServiceResult,
-    auth::{Claims, roles},
-    domain::{RegionCode, RegionLevel},
-    error::FieldViolation,
-};
+use zoufang_types::{RegionCode, RegionLevel};
 
 use super::{State, parse_uuid, require_text};
 use crate::store::{
@@ -285,10 +285,7 @@ pub async fn create_zone(
     {
         Ok(_) => {}
         Err(e)
-            if zoufang_runtime::db::is_unique_violation(
-                &e,
-                "work_zone_villages_village_unique",
-            ) =>
+            if zoufang_core::db::is_unique_violation(&e, "work_zone_villages_village_unique") =>
         {
             return Err(ServiceError::AlreadyExists(
                 "village_codes: a village already belongs to another work zone".into(),

@@ -4,6 +4,12 @@
 //! transaction.
 use chrono::Utc;
 use uuid::Uuid;
+use zoufang_bus::outbox::{self, NewEvent};
+use zoufang_core::{
+    ServiceError, ServiceResult,
+    auth::{Claims, roles},
+    error::FieldViolation,
+};
 use zoufang_proto::{
     common::v1::{GeoPoint, Help, MaterialHandout, RaisedItem},
     events::v1::{VisitDisputed, VisitRecorded},
@@ -13,13 +19,7 @@ use zoufang_proto::{
         RecordVisitRequest, RecordVisitResponse, Visit,
     },
 };
-use zoufang_runtime::{
-    ServiceError, ServiceResult,
-    auth::{Claims, roles},
-    domain::scope::require_visible,
-    error::FieldViolation,
-    outbox::{self, NewEvent},
-};
+use zoufang_types::scope::require_visible;
 
 use super::{State, page_size, parse_uuid, require_text, to_timestamp};
 use crate::{

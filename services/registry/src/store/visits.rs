@@ -2,7 +2,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor, QueryBuilder, Row as _};
 use uuid::Uuid;
-use zoufang_runtime::outbox::OutboxRow;
+use zoufang_bus::outbox::OutboxRow;
 
 use super::campaigns::CampaignRow;
 use crate::domain::tally::{Tally, VisitFigures};

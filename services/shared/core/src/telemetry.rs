@@ -161,7 +161,7 @@ mod tests {
             .with_filter(filter);
         tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
             tracing::warn!(target: "lapin::returned_messages", "Server returned us a message");
-            tracing::info!(target: "zoufang_runtime::outbox", "outbox relay connected");
+            tracing::info!(target: "zoufang_bus::outbox", "outbox relay connected");
         });
         String::from_utf8(out.lock().unwrap().clone()).unwrap()
     }

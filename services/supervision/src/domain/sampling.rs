@@ -4,8 +4,8 @@
 //! random source for that reason.
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
+use zoufang_core::{ServiceError, ServiceResult, error::FieldViolation};
 use zoufang_proto::common::v1::ItemKind;
-use zoufang_runtime::{ServiceError, ServiceResult, error::FieldViolation};
 
 /// 100% in basis points.
 pub const FULL_BP: u32 = 10_000;

@@ -10,8 +10,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
+use zoufang_core::{ServiceError, ServiceResult, error::FieldViolation};
 use zoufang_proto::common::v1::VisitMode;
-use zoufang_runtime::{ServiceError, ServiceResult, error::FieldViolation};
 
 /// The facts of one visit the signals look at, as the registry recorded them.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,16 +5,16 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
+use zoufang_core::{
+    ServiceError, ServiceResult,
+    auth::{BearerInterceptor, Claims, roles},
+    fields::parse_uuid,
+};
 use zoufang_proto::{
     registry::v1::{
         GetCadreProgressRequest, ListCadresRequest, registry_service_client::RegistryServiceClient,
     },
     supervision::v1::*,
-};
-use zoufang_runtime::{
-    ServiceError, ServiceResult,
-    auth::{BearerInterceptor, Claims, roles},
-    fields::parse_uuid,
 };
 
 use super::State;
@@ -64,10 +64,7 @@ pub async fn assess(
     // the sign-in authority exchanges the caller's token for one that says so.
     let token = state
         .exchange
-        .delegated(
-            zoufang_runtime::auth::exchange::purposes::ASSESSMENT,
-            bearer,
-        )
+        .delegated(zoufang_core::auth::exchange::purposes::ASSESSMENT, bearer)
         .await?;
     let mut registry =
         RegistryServiceClient::with_interceptor(state.registry.clone(), BearerInterceptor(token));
@@ -103,7 +100,7 @@ pub async fn assess(
             .iter()
             .map(|q| (q.target, q.actual))
             .collect();
-        let county = zoufang_runtime::fields::county_of(&cadre.region_code);
+        let county = zoufang_core::fields::county_of(&cadre.region_code);
         let (in_time, late, overdue) =
             store::ledger::counts(&state.pool, &county, campaign_id, &cadre.cadre_id).await?;
         let t = callbacks.get(&cadre.cadre_id).cloned().unwrap_or_default();

@@ -1,17 +1,17 @@
 //! The supervisor's side: the worklist (due first, blind), one callback, and
 //! attempts with their outcome — which leaves as `supervision.callback.completed`.
 use chrono::Utc;
+use zoufang_bus::outbox::{self, NewEvent};
+use zoufang_core::{
+    ServiceError, ServiceResult,
+    auth::{Claims, roles},
+    fields::{page_size, parse_uuid, to_timestamp},
+};
 use zoufang_proto::{
     events::v1::{CallbackCompleted, Satisfaction},
     supervision::v1::*,
 };
-use zoufang_runtime::{
-    ServiceError, ServiceResult,
-    auth::{Claims, roles},
-    domain::scope::require_visible,
-    fields::{page_size, parse_uuid, to_timestamp},
-    outbox::{self, NewEvent},
-};
+use zoufang_types::scope::require_visible;
 
 use super::{State, view};
 use crate::{
@@ -100,17 +100,17 @@ async fn household_phone(
     household_id: uuid::Uuid,
     callback_id: uuid::Uuid,
 ) -> ServiceResult<String> {
+    use zoufang_core::auth::exchange::purposes;
     use zoufang_proto::registry::v1::{
         GetHouseholdRequest, registry_service_client::RegistryServiceClient,
     };
-    use zoufang_runtime::auth::exchange::purposes;
     let token = state
         .exchange
         .delegated(purposes::CALLBACK_PHONE, bearer)
         .await?;
     let mut registry = RegistryServiceClient::with_interceptor(
         state.registry.clone(),
-        zoufang_runtime::auth::BearerInterceptor(token),
+        zoufang_core::auth::BearerInterceptor(token),
     );
     let household = registry
         .get_household(GetHouseholdRequest {

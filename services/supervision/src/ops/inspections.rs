@@ -3,13 +3,13 @@
 //! and its close-out.
 use chrono::{Duration, Utc};
 use sha2::{Digest, Sha256};
-use zoufang_proto::supervision::v1::*;
-use zoufang_runtime::{
+use zoufang_core::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
-    domain::{RegionCode, scope::require_visible},
     fields::{parse_uuid, require_text, to_timestamp},
 };
+use zoufang_proto::supervision::v1::*;
+use zoufang_types::{RegionCode, scope::require_visible};
 
 use super::State;
 use crate::store::{self, inspections::InspectionRow};

@@ -13,7 +13,7 @@ pub mod view;
 use std::sync::Arc;
 
 use tonic::transport::Channel;
-use zoufang_runtime::auth::exchange::TokenExchange;
+use zoufang_core::auth::exchange::TokenExchange;
 
 /// What every operation needs.
 #[derive(Debug, Clone)]

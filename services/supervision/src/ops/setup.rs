@@ -1,12 +1,12 @@
 //! Teams and sampling policies.
 use uuid::Uuid;
-use zoufang_proto::supervision::v1::*;
-use zoufang_runtime::{
+use zoufang_core::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
-    domain::{RegionCode, RegionScope},
     fields::{county_of, parse_uuid, require_text},
 };
+use zoufang_proto::supervision::v1::*;
+use zoufang_types::{RegionCode, RegionScope};
 
 use super::State;
 use crate::{

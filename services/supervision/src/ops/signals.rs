@@ -1,12 +1,12 @@
 //! Each visit's fabrication signals, for township and county admins (the
 //! supervisors' worklist stays blind to cadres; this view is for analysis).
-use zoufang_proto::supervision::v1::*;
-use zoufang_runtime::{
+use zoufang_core::{
     ServiceResult,
     auth::{Claims, roles},
-    domain::RegionCode,
     fields::{page_size, parse_uuid, to_timestamp},
 };
+use zoufang_proto::supervision::v1::*;
+use zoufang_types::RegionCode;
 
 use super::State;
 use crate::{domain::signals::Signal, store};

@@ -1,12 +1,12 @@
 //! Callback statistics by region and by cadre, and the cadres whose visits
 //! fail verification too often (the made-up-visit signal).
 use chrono::Utc;
-use zoufang_proto::supervision::v1::*;
-use zoufang_runtime::{
+use zoufang_core::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
     fields::{county_of, parse_optional_uuid},
 };
+use zoufang_proto::supervision::v1::*;
 
 use super::{State, tasks};
 use crate::{

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::Utc;
 use sqlx::PgConnection;
 use tokio_util::sync::CancellationToken;
-use zoufang_runtime::jobs::{self, Sweep, Swept};
+use zoufang_bus::jobs::{self, Sweep, Swept};
 
 use super::{State, tasks, view::TaskChange};
 use crate::store;

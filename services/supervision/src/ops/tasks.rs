@@ -6,18 +6,18 @@
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
+use zoufang_bus::{
+    Envelope,
+    consumer::{Poison, known_enum},
+    outbox::{self, NewEvent},
+};
+use zoufang_core::fields::county_of;
 use zoufang_proto::{
     common::v1::{ItemKind, VisitMode},
     events::v1::{IssueChanged, VisitRecorded},
     supervision::v1::CallbackSubject,
 };
-use zoufang_runtime::{
-    bus::Envelope,
-    consumer::{Poison, known_enum},
-    domain::labels,
-    fields::county_of,
-    outbox::{self, NewEvent},
-};
+use zoufang_types::labels;
 
 use super::{
     setup::policy_row,
@@ -231,7 +231,7 @@ async fn read_signals(
         ended_at: visit
             .ended_at
             .as_ref()
-            .and_then(zoufang_runtime::fields::to_chrono)
+            .and_then(zoufang_core::fields::to_chrono)
             .unwrap_or(started),
         mode: visit_mode(visit)?,
         location: visit.location.map(|l| (l.latitude, l.longitude)),
@@ -304,7 +304,7 @@ pub async fn count_outcome(
         match issue
             .deadline
             .as_ref()
-            .and_then(zoufang_runtime::fields::to_chrono)
+            .and_then(zoufang_core::fields::to_chrono)
         {
             Some(deadline) if env.time > deadline => Outcome::Late,
             _ => Outcome::InTime,
@@ -351,7 +351,7 @@ pub async fn from_visit(
     let started = visit
         .started_at
         .as_ref()
-        .and_then(zoufang_runtime::fields::to_chrono)
+        .and_then(zoufang_core::fields::to_chrono)
         .unwrap_or(env.time);
     let period = week_of(started.date_naive());
     let selected_so_far =

@@ -1,10 +1,10 @@
 //! Proto views. The worklist is blind: a callback never shows which cadre
 //! made the visit or answers for the item.
+use zoufang_core::fields::to_timestamp;
 use zoufang_proto::{
     events::v1::CallbackTask,
     supervision::v1::{Callback, CallbackState, CallbackSubject},
 };
-use zoufang_runtime::fields::to_timestamp;
 
 use crate::{domain::notice, outputs, store::callbacks::CallbackRow};
 

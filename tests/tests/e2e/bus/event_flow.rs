@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use prost::Message;
 use tokio_util::sync::CancellationToken;
+use zoufang_bus::outbox::{OutboxRelay, RelayConfig};
 use zoufang_e2e::{
     TestRegistry, consumer::TestConsumer, eventually, fixtures, tap::Tap, unique_name,
 };
 use zoufang_proto::catalogue;
 use zoufang_proto::events::v1::VisitRecorded;
-use zoufang_runtime::outbox::{OutboxRelay, RelayConfig};
 
 const ADMIN: &[&str] = &["county_admin"];
 
@@ -149,7 +149,7 @@ async fn start_with(config: zoufang_registry::config::Config, database: &str) ->
 
 #[tokio::test]
 async fn the_callers_trace_continues_into_the_published_event() {
-    let _telemetry = zoufang_runtime::telemetry::init("e2e", None).unwrap();
+    let _telemetry = zoufang_core::telemetry::init("e2e", None).unwrap();
     let mut tap = Tap::bind(catalogue::registry::VISIT_RECORDED).await;
     let registry = TestRegistry::start().await;
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;

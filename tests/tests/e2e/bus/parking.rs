@@ -15,12 +15,14 @@ use prost::Message;
 use sqlx::PgConnection;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
+use zoufang_bus::{
+    EVENTS_EXCHANGE, Envelope,
+    consumer::{Consumer, EventHandler, HandlerError, IncomingEvent},
+    parking,
+    topology::ConsumerTopology,
+};
 use zoufang_e2e::{amqp_url, consumer::MIGRATOR, eventually, pg_server, unique_name};
 use zoufang_proto::events::v1::VisitRecorded;
-use zoufang_runtime::{
-    bus::{self, EVENTS_EXCHANGE, Envelope, parking, topology::ConsumerTopology},
-    consumer::{Consumer, EventHandler, HandlerError, IncomingEvent},
-};
 
 /// Fails "flaky" visits twice, "broken" visits until fixed; records the rest.
 #[derive(Clone, Default)]
@@ -60,7 +62,7 @@ impl EventHandler for Picky {
 #[tokio::test]
 async fn failures_retry_then_park_and_replay_after_the_fix() {
     let database = unique_name("zft");
-    let pool = zoufang_runtime::db::connect_and_migrate(
+    let pool = zoufang_core::db::connect_and_migrate(
         &format!("{}/{database}", pg_server()),
         "picky",
         4,
@@ -75,9 +77,11 @@ async fn failures_retry_then_park_and_replay_after_the_fix() {
         bindings: vec![routing_key.clone()],
         retry_delays: ConsumerTopology::exponential(Duration::from_millis(100), 3),
     };
-    let conn = bus::connect(&amqp_url(), "test-publisher").await.unwrap();
-    let ch = bus::confirm_channel(&conn).await.unwrap();
-    bus::topology::declare_consumer(&ch, &topology)
+    let conn = zoufang_bus::connect(&amqp_url(), "test-publisher")
+        .await
+        .unwrap();
+    let ch = zoufang_bus::confirm_channel(&conn).await.unwrap();
+    zoufang_bus::topology::declare_consumer(&ch, &topology)
         .await
         .unwrap();
 

@@ -4,6 +4,7 @@
 //! to the routes.
 use serde_json::{Value, json};
 use uuid::Uuid;
+use zoufang_core::auth::roles;
 use zoufang_e2e::{fixtures, gateway::TestGateway};
 use zoufang_gateway::door::rpc::Catalog;
 use zoufang_proto::catalogue;
@@ -16,7 +17,6 @@ use zoufang_proto::{
     },
     supervision::v1::{CreateInspectionRequest, FindingKind},
 };
-use zoufang_runtime::auth::roles;
 
 #[tokio::test]
 async fn sign_in_lock_out_refresh_password_change_and_disable() {

@@ -13,13 +13,13 @@ use chrono::{DateTime, FixedOffset, Utc};
 use futures::{StreamExt, stream};
 use prost_types::Timestamp;
 use uuid::Uuid;
+use zoufang_core::auth::roles;
 use zoufang_e2e::{Issues, Registry, eventually, fixtures, gateway::TestGateway};
 use zoufang_proto::{
     common::v1::{GeoPoint, Help, ItemKind, MaterialHandout, RaisedItem, VisitMode},
     issues::v1::*,
     registry::v1::*,
 };
-use zoufang_runtime::auth::roles;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const TOWNSHIP: &str = "430426104000";

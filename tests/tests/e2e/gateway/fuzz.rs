@@ -4,8 +4,8 @@
 //! in as the county admin over a seeded county; no request may get a 5xx.
 use std::process::Command;
 
+use zoufang_core::auth::roles;
 use zoufang_e2e::{fixtures, gateway::TestGateway};
-use zoufang_runtime::auth::roles;
 
 fn schemathesis() -> String {
     if let Ok(path) = std::env::var("ZF_SCHEMATHESIS") {

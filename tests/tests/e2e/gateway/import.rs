@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use rust_xlsxwriter::Workbook;
 use serde_json::{Value, json};
+use zoufang_core::auth::roles;
 use zoufang_e2e::{fixtures, gateway::TestGateway};
-use zoufang_runtime::auth::roles;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 

@@ -12,6 +12,7 @@ use std::{collections::BTreeMap, io::Cursor, time::Duration};
 use calamine::{Data, Reader, Xlsx};
 use serde_json::Value;
 use uuid::Uuid;
+use zoufang_core::auth::roles;
 use zoufang_e2e::{Issues, Registry, eventually, fixtures, gateway::TestGateway};
 use zoufang_gateway::desk::report::render::{pct, yuan};
 use zoufang_proto::{
@@ -20,7 +21,6 @@ use zoufang_proto::{
     registry::v1::*,
     supervision::v1::GetCallbackStatisticsRequest,
 };
-use zoufang_runtime::auth::roles;
 
 const COUNTY: &str = "430426000000";
 /// (code, name) of the three townships: 104 partly visited, 105 fully, 106 not at all.

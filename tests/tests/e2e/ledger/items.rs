@@ -18,7 +18,6 @@ use zoufang_proto::{
     events::v1::VisitRecorded,
     issues::v1::*,
 };
-use zoufang_runtime::bus;
 
 const ADMIN: &[&str] = &["county_admin"];
 
@@ -83,10 +82,10 @@ async fn a_visit_with_three_items_becomes_three_entries_exactly_once() {
             VisitRecorded::decode(s.payload.as_slice()).is_ok_and(|v| v.visit_id == visit_id)
         })
         .await;
-    let conn = bus::connect(&zoufang_e2e::amqp_url(), "redeliver")
+    let conn = zoufang_bus::connect(&zoufang_e2e::amqp_url(), "redeliver")
         .await
         .unwrap();
-    let ch = bus::confirm_channel(&conn).await.unwrap();
+    let ch = zoufang_bus::confirm_channel(&conn).await.unwrap();
     ch.basic_publish(
         "".into(),
         format!("{}.events", stack.queue).into(),

@@ -13,6 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, SubsecRound, Utc};
 use prost::Message;
 use uuid::Uuid;
+use zoufang_core::fields::to_timestamp;
 use zoufang_e2e::{
     eventually, fixtures,
     ledger::{TestLedger, issue, state_of},
@@ -24,7 +25,6 @@ use zoufang_proto::{
     events::v1::{IssueChanged, PetitionCaseChanged},
     issues::v1::*,
 };
-use zoufang_runtime::fields::to_timestamp;
 
 const ADMIN: &[&str] = &["county_admin"];
 const WAIT: Duration = Duration::from_secs(20);

@@ -17,7 +17,6 @@ use zoufang_proto::{
     events::v1::{CallbackCompleted, Satisfaction},
     issues::v1::*,
 };
-use zoufang_runtime::bus;
 
 const ADMIN: &[&str] = &["county_admin"];
 
@@ -50,7 +49,7 @@ async fn callbacks_verify_or_reopen_and_loops_escalate() {
                 supervisor_id: "sup-9".into(),
                 ..Default::default()
             };
-            let env = bus::Envelope {
+            let env = zoufang_bus::Envelope {
                 id: Uuid::now_v7(),
                 source: "/zoufang/supervision".into(),
                 routing_key: catalogue::supervision::CALLBACK_COMPLETED.into(),
@@ -60,10 +59,10 @@ async fn callbacks_verify_or_reopen_and_loops_escalate() {
                 trace: Default::default(),
                 attempt: 0,
             };
-            let conn = bus::connect(&zoufang_e2e::amqp_url(), "test-supervision")
+            let conn = zoufang_bus::connect(&zoufang_e2e::amqp_url(), "test-supervision")
                 .await
                 .unwrap();
-            let ch = bus::confirm_channel(&conn).await.unwrap();
+            let ch = zoufang_bus::confirm_channel(&conn).await.unwrap();
             ch.basic_publish(
                 "".into(),
                 format!("{queue}.events").into(),

@@ -9,6 +9,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use futures::StreamExt;
 use prost::Message as _;
 use uuid::Uuid;
+use zoufang_core::clock::Clock;
+use zoufang_core::{auth::roles, fields::to_timestamp};
 use zoufang_e2e::{
     Notify, TestNotify, eventually, fake_http::FakeHttp, fixtures, ledger::TestLedger,
 };
@@ -20,8 +22,6 @@ use zoufang_proto::{
     issues::v1::{AssignIssueRequest, CreateIssueRequest, IssueSource},
     notify::v1::*,
 };
-use zoufang_runtime::clock::Clock;
-use zoufang_runtime::{auth::roles, fields::to_timestamp};
 
 const SECRET: &str = "webhook-secret-0123456789";
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::{Duration as Days, Utc};
 use lapin::options::BasicPublishOptions;
 use uuid::Uuid;
+use zoufang_core::clock::Clock;
 use zoufang_e2e::{
     FakePetitionSystem, TestPetition, TestService, eventually,
     petition::{self, COUNTY, VILLAGES},
@@ -28,7 +29,6 @@ use zoufang_proto::{
     },
     registry::v1::{GetHouseholdRequest, ImportRegionsRequest, RegisterHouseholdRequest},
 };
-use zoufang_runtime::clock::Clock;
 
 /// Registry, ledger and bridge on one database, the fake system registered.
 struct World {
@@ -135,7 +135,7 @@ impl World {
         self.registry.stop().await;
         zoufang_e2e::delete_consumer_queues(
             &self.queue,
-            &zoufang_runtime::consumer::default_retry_delays(),
+            &zoufang_bus::consumer::default_retry_delays(),
         )
         .await;
     }
@@ -326,7 +326,7 @@ async fn unsigned_forged_stale_and_replayed_requests_are_refused_and_write_nothi
     assert_eq!(unsigned.status, 401, "{:?}", unsigned.body);
 
     let mut forged = w.fake.signed_headers(&body, Utc::now().timestamp());
-    forged[2].1 = zoufang_runtime::signing::sign(b"not-the-secret", Utc::now().timestamp(), &body);
+    forged[2].1 = zoufang_bus::signing::sign(b"not-the-secret", Utc::now().timestamp(), &body);
     assert_eq!(w.fake.post_raw(&body, &forged).await.status, 401);
 
     let stale = w.fake.signed_headers(&body, Utc::now().timestamp() - 3600);
@@ -722,12 +722,10 @@ async fn a_resolution_reaches_the_source_exactly_once_even_when_it_is_down_for_a
 #[tokio::test]
 async fn cases_arrive_over_amqp_and_in_batch_files_and_bad_ones_are_parked_or_reported() {
     let w = World::start().await;
-    let conn = zoufang_runtime::bus::connect(&zoufang_e2e::amqp_url(), "test-source")
+    let conn = zoufang_bus::connect(&zoufang_e2e::amqp_url(), "test-source")
         .await
         .expect("amqp");
-    let ch = zoufang_runtime::bus::confirm_channel(&conn)
-        .await
-        .expect("channel");
+    let ch = zoufang_bus::confirm_channel(&conn).await.expect("channel");
     // The bridge declares its exchange on connecting; wait for it.
     eventually(Duration::from_secs(15), || async {
         let probe = conn.create_channel().await.ok()?;
@@ -1151,6 +1149,6 @@ async fn without_the_registry_a_case_is_refused_for_now_and_nothing_is_written()
     assert_eq!(written(&bridge.service.pool).await[..4], before[..4]);
     bridge.stop().await;
     issues.stop().await;
-    zoufang_e2e::delete_consumer_queues(&queue, &zoufang_runtime::consumer::default_retry_delays())
+    zoufang_e2e::delete_consumer_queues(&queue, &zoufang_bus::consumer::default_retry_delays())
         .await;
 }

@@ -11,14 +11,12 @@ use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::{Value, json};
+use zoufang_bus::signing;
+use zoufang_core::auth::{DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM};
 use zoufang_demo::{self as demo, Config};
 use zoufang_e2e::{
     eventually,
     procs::{Stack, StackOptions},
-};
-use zoufang_runtime::{
-    auth::{DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM},
-    signing,
 };
 
 fn config(stack: &Stack) -> Config {

@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use serde_json::Value;
+use zoufang_core::auth::{DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM};
 use zoufang_demo::{self as demo, Config, Totals};
 use zoufang_e2e::gateway::TestGateway;
-use zoufang_runtime::auth::{DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM};
 
 fn config(stack: &TestGateway) -> Config {
     let url = |p: u16| format!("http://127.0.0.1:{p}");

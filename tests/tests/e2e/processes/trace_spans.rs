@@ -419,7 +419,7 @@ async fn a_service_flushes_its_spans_when_it_stops() {
     })
     .await
     .unwrap_or_default();
-    zoufang_e2e::delete_consumer_queues(&queue, &zoufang_runtime::consumer::default_retry_delays())
+    zoufang_e2e::delete_consumer_queues(&queue, &zoufang_bus::consumer::default_retry_delays())
         .await;
     stop_receiver.cancel();
     assert!(

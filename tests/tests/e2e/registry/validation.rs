@@ -225,7 +225,7 @@ async fn calls_without_a_valid_token_are_unauthenticated() {
         .unwrap();
     let mut forger = registry_service_client::RegistryServiceClient::with_interceptor(
         channel,
-        zoufang_runtime::auth::BearerInterceptor(forged),
+        zoufang_core::auth::BearerInterceptor(forged),
     );
     let err = forger
         .list_regions(ListRegionsRequest::default())

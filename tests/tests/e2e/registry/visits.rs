@@ -283,7 +283,6 @@ async fn a_callback_that_cannot_confirm_a_visit_flags_it_disputed_once() {
     use lapin::options::BasicPublishOptions;
     use prost::Message;
     use zoufang_proto::events::v1::{CallbackCompleted, Satisfaction};
-    use zoufang_runtime::bus;
 
     let registry = TestRegistry::start().await;
     let mut admin = registry.client("admin-1", ADMIN, fixtures::COUNTY).await;
@@ -295,13 +294,13 @@ async fn a_callback_that_cannot_confirm_a_visit_flags_it_disputed_once() {
         admin.record_visit(v.clone()).await.unwrap();
     }
 
-    let conn = bus::connect(&zoufang_e2e::amqp_url(), "test-supervision")
+    let conn = zoufang_bus::connect(&zoufang_e2e::amqp_url(), "test-supervision")
         .await
         .unwrap();
     let queue = format!("{}.events", registry.queue.clone().unwrap());
     // The registry declares its queue when it connects.
     zoufang_e2e::wait_for_queue(&registry.queue.clone().unwrap()).await;
-    let ch = bus::confirm_channel(&conn).await.unwrap();
+    let ch = zoufang_bus::confirm_channel(&conn).await.unwrap();
     let mut envelopes = Vec::new();
     for (visit, reached, ok) in [
         (&confirmed, true, true),
@@ -318,7 +317,7 @@ async fn a_callback_that_cannot_confirm_a_visit_flags_it_disputed_once() {
             supervisor_id: "sup-1".into(),
             ..Default::default()
         };
-        let env = bus::Envelope {
+        let env = zoufang_bus::Envelope {
             id: Uuid::now_v7(),
             source: "/zoufang/supervision".into(),
             routing_key: catalogue::supervision::CALLBACK_COMPLETED.into(),

@@ -135,7 +135,7 @@ async fn every_table_leads_with_county_and_distribute_sql_covers_it() {
     let database = unique_name("zft");
     let url = format!("{}/{database}", pg_server());
     for (schema, migrator) in services() {
-        let pool = zoufang_runtime::db::connect_and_migrate(&url, schema, 2, migrator)
+        let pool = zoufang_core::db::connect_and_migrate(&url, schema, 2, migrator)
             .await
             .unwrap_or_else(|e| panic!("migrating {schema}: {e:#}"));
         pool.close().await;

@@ -5,8 +5,8 @@ use std::time::Duration;
 use futures::future::join_all;
 use serde_json::{Value, json};
 use uuid::Uuid;
+use zoufang_core::auth::roles;
 use zoufang_e2e::gateway::{ADMIN_PASSWORD, TestGateway};
-use zoufang_runtime::auth::roles;
 
 const PASSWORD: &str = "pass-word-123";
 

@@ -6,6 +6,8 @@ use std::time::Duration;
 use chrono::Utc;
 use tonic::Code;
 use uuid::Uuid;
+use zoufang_bus::signing;
+use zoufang_core::clock::Clock;
 use zoufang_e2e::{
     FakePetitionSystem, TestPetition, TestService, eventually,
     petition::{self, COUNTY, TOWNSHIP, VILLAGES},
@@ -16,7 +18,6 @@ use zoufang_proto::{
     petition::v1::{GetCaseRequest, ImportCasesRequest, RegisterSourceRequest},
     registry::v1::{GetHouseholdRequest, ImportRegionsRequest, RegisterHouseholdRequest},
 };
-use zoufang_runtime::{clock::Clock, signing};
 
 /// The scope of an account of [`TOWNSHIP`] (its code's prefix).
 const TOWN_SCOPE: &str = "430482100";
@@ -339,12 +340,10 @@ struct Door {
 
 impl Door {
     async fn open(w: &World) -> Self {
-        let conn = zoufang_runtime::bus::connect(&zoufang_e2e::amqp_url(), "test-source")
+        let conn = zoufang_bus::connect(&zoufang_e2e::amqp_url(), "test-source")
             .await
             .expect("amqp");
-        let ch = zoufang_runtime::bus::confirm_channel(&conn)
-            .await
-            .expect("channel");
+        let ch = zoufang_bus::confirm_channel(&conn).await.expect("channel");
         let exchange = w.bridge.config.inbound_exchange.clone();
         eventually(Duration::from_secs(15), || async {
             let probe = conn.create_channel().await.ok()?;
@@ -403,7 +402,7 @@ impl Door {
                 .properties
                 .headers()
                 .as_ref()
-                .map(zoufang_runtime::bus::headers_to_map)
+                .map(zoufang_bus::headers_to_map)
                 .unwrap_or_default();
             out.push(headers.get("zf-last-error").cloned().unwrap_or_default());
         }
@@ -585,7 +584,7 @@ async fn petition_callbacks_to_inside_addresses_are_refused() {
     .expect("the answer push failed");
     assert_eq!(
         failed.last_error,
-        zoufang_runtime::outbound::GENERIC_REFUSAL,
+        zoufang_core::outbound::GENERIC_REFUSAL,
         "{failed:?}"
     );
     assert!(
@@ -688,7 +687,7 @@ async fn webhook_subscriptions_reach_only_public_addresses_and_fail_generically(
                 region_code: zoufang_e2e::fixtures::VILLAGES[1].into(),
                 kind: "petition".into(),
                 summary: "宅基地纠纷".into(),
-                due_at: Some(zoufang_runtime::fields::to_timestamp(
+                due_at: Some(zoufang_core::fields::to_timestamp(
                     Utc::now() + chrono::Duration::days(15),
                 )),
                 ..Default::default()
@@ -727,7 +726,7 @@ async fn webhook_subscriptions_reach_only_public_addresses_and_fail_generically(
     let reasons: Vec<_> = failed.iter().map(|d| d.last_error.as_str()).collect();
     assert!(reasons.contains(&"errcode 93000"), "{reasons:?}");
     assert!(
-        reasons.contains(&zoufang_runtime::outbound::GENERIC_REFUSAL),
+        reasons.contains(&zoufang_core::outbound::GENERIC_REFUSAL),
         "{reasons:?}"
     );
     assert!(hook.requests().is_empty(), "the webhook reached inside");

@@ -10,11 +10,11 @@ use std::time::Duration;
 use serde_json::json;
 use tonic::{Code, transport::Channel};
 use uuid::Uuid;
+use zoufang_core::auth::{BearerInterceptor, roles};
 use zoufang_e2e::{Registry, TestService, eventually, fixtures, gateway::TestGateway};
 use zoufang_proto::registry::v1::{
     GetHouseholdRequest, registry_service_client::RegistryServiceClient,
 };
-use zoufang_runtime::auth::{BearerInterceptor, roles};
 
 /// A registry client that sends `token` as it is.
 async fn registry_as(service: &TestService, token: &str) -> Registry {

@@ -4,9 +4,9 @@
 //! admins confined to what they administer (Low, over-reach).
 use tonic::Code;
 use uuid::Uuid;
+use zoufang_core::{auth::roles, clock::Clock};
 use zoufang_e2e::{Registry, TestNotify, TestRegistry, TestService, fixtures, unique_name};
 use zoufang_proto::{issues::v1 as issues, notify::v1 as notify, registry::v1 as registry};
-use zoufang_runtime::{auth::roles, clock::Clock};
 
 const TOWNSHIP_SCOPE: &str = "430426104";
 const OTHER_TOWNSHIP_SCOPE: &str = "430426105";

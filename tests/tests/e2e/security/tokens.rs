@@ -8,16 +8,16 @@ use std::{process::Command, time::Duration};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use tonic::{Code, transport::Channel};
+use zoufang_core::auth::{
+    AUDIENCE, BearerInterceptor, DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM, ISSUER,
+    exchange::{dev_service_secret, purposes},
+    roles, service_audience,
+};
 use zoufang_e2e::{
     TestRegistry, common_config, fixtures, gateway, procs, start_authority, token, unique_name,
 };
 use zoufang_proto::registry::v1::{
     GetHouseholdRequest, ListRegionsRequest, registry_service_client::RegistryServiceClient,
-};
-use zoufang_runtime::auth::{
-    AUDIENCE, BearerInterceptor, DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM, ISSUER,
-    exchange::{dev_service_secret, purposes},
-    roles, service_audience,
 };
 
 /// The claims of a county admin, valid for an hour, with `iss` and `aud`.
@@ -167,7 +167,7 @@ fn run_without_keys(binary: &str, env: &[(&str, &str)]) -> (Option<i32>, String)
 /// (exit 64) naming the missing variable, unless `ZF_DEV_MODE=1`.
 #[test]
 fn services_without_keys_and_without_the_development_flag_exit_64_naming_the_variable() {
-    let pii = ("ZF_PII_KEY", zoufang_runtime::pii::DEV_PII_KEY_HEX);
+    let pii = ("ZF_PII_KEY", zoufang_core::pii::DEV_PII_KEY_HEX);
     let public = ("ZF_JWT_PUBLIC_KEY", DEV_JWT_PUBLIC_KEY_PEM);
     for (binary, env, missing) in [
         ("registry", vec![], "ZF_PII_KEY"),
@@ -493,7 +493,7 @@ async fn supervision_has_no_token_of_its_own_to_fall_back_on() {
     assert_eq!(err.code(), Code::Internal, "{err:?}");
     stop.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(10), handle).await;
-    zoufang_e2e::delete_consumer_queues(&queue, &zoufang_runtime::consumer::default_retry_delays())
+    zoufang_e2e::delete_consumer_queues(&queue, &zoufang_bus::consumer::default_retry_delays())
         .await;
     authority.stop().await;
     registry.stop().await;

@@ -10,12 +10,12 @@ use tokio::{
     io::{AsyncReadExt as _, AsyncWriteExt as _},
     net::TcpStream,
 };
+use zoufang_core::auth::roles;
 use zoufang_e2e::{
     eventually, fixtures,
     gateway::{TestGateway, gateway_config},
 };
 use zoufang_proto::petition::v1::{ImportCasesRequest, ListCasesRequest};
-use zoufang_runtime::auth::roles;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -371,7 +371,7 @@ async fn import_reports_mask_personal_numbers_and_old_jobs_expire() {
         let body = "43042619800230001";
         format!(
             "{body}{}",
-            zoufang_runtime::domain::id_number::check_char(body).expect("check")
+            zoufang_types::id_number::check_char(body).expect("check")
         )
     };
     let file = format!(

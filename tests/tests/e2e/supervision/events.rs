@@ -17,7 +17,6 @@ use zoufang_proto::{
     events::v1::{CallbackTask, VisitRecorded},
     supervision::v1::*,
 };
-use zoufang_runtime::bus;
 use zoufang_supervision::{app::Application, ops, store};
 
 const ADMIN: &[&str] = &["county_admin"];
@@ -62,10 +61,10 @@ async fn callback_of_visit(pool: &sqlx::PgPool, visit_id: &str) -> String {
 }
 
 async fn republish(seen: &Seen, queue: &str) {
-    let conn = bus::connect(&zoufang_e2e::amqp_url(), "replay")
+    let conn = zoufang_bus::connect(&zoufang_e2e::amqp_url(), "replay")
         .await
         .unwrap();
-    let ch = bus::confirm_channel(&conn).await.unwrap();
+    let ch = zoufang_bus::confirm_channel(&conn).await.unwrap();
     ch.basic_publish(
         "".into(),
         format!("{queue}.events").into(),

@@ -7,6 +7,7 @@ use std::time::Duration;
 use lapin::options::BasicPublishOptions;
 use prost::Message;
 use uuid::Uuid;
+use zoufang_bus::consumer::default_retry_delays;
 use zoufang_e2e::{
     TestService, delete_consumer_queues, eventually, fixtures, tap::Tap, unique_name,
     wait_for_queue,
@@ -18,7 +19,6 @@ use zoufang_proto::{
     registry::v1::{GetCadreProgressRequest, GetVisitRequest},
     supervision::v1::*,
 };
-use zoufang_runtime::{bus, consumer::default_retry_delays};
 
 const ADMIN: &[&str] = &["county_admin"];
 
@@ -382,10 +382,10 @@ async fn callbacks_reopen_unsatisfied_items_and_dispute_denied_visits() {
             IssueChanged::decode(s.payload.as_slice()).is_ok_and(|i| i.issue_id == problem.issue_id)
         })
         .await;
-    let conn = bus::connect(&zoufang_e2e::amqp_url(), "replay")
+    let conn = zoufang_bus::connect(&zoufang_e2e::amqp_url(), "replay")
         .await
         .unwrap();
-    let ch = bus::confirm_channel(&conn).await.unwrap();
+    let ch = zoufang_bus::confirm_channel(&conn).await.unwrap();
     ch.basic_publish(
         "".into(),
         format!("{sup_queue}.events").into(),

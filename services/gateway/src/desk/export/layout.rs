@@ -95,7 +95,7 @@ pub const LEDGER_COLUMNS: [(&str, f64); 20] = [
 
 /// 走访方式, 类型 of a raised item and 来源 of a ledger item: the labels
 /// every service uses.
-pub use zoufang_runtime::domain::labels::{
+pub use zoufang_types::labels::{
     issue_source as source_label, item_kind as kind_label, visit_mode as mode_label,
 };
 

@@ -11,7 +11,7 @@ use tonic::Code;
 use zoufang_proto::registry::v1::{
     GetHouseholdRequest, ListCadresRequest, ListHouseholdsRequest, ListRegionsRequest,
 };
-use zoufang_runtime::domain::RegionCode;
+use zoufang_types::RegionCode;
 
 use super::directory::{Directory, HouseholdInfo, county_code, is_village, township_code};
 use crate::door::{ApiError, Upstreams};

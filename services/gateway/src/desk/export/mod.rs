@@ -39,7 +39,7 @@ use http::{StatusCode, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use zoufang_proto::registry::v1::GetCampaignRequest;
-use zoufang_runtime::domain::RegionCode;
+use zoufang_types::RegionCode;
 
 use crate::door::{ApiError, Backend, Caller, Endpoint, FieldError, Module, op};
 use period::Period;
@@ -113,7 +113,7 @@ fn region_prefix(caller: &Caller, given: Option<&str>) -> Result<String, ApiErro
 }
 
 fn campaign_id(value: Option<&str>) -> Result<String, ApiError> {
-    zoufang_runtime::fields::parse_optional_uuid("campaign_id", value.unwrap_or_default())
+    zoufang_core::fields::parse_optional_uuid("campaign_id", value.unwrap_or_default())
         .map(|id| id.map(|u| u.to_string()).unwrap_or_default())
         .map_err(|e| ApiError::from(tonic::Status::from(e)))
 }

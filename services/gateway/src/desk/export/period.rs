@@ -14,7 +14,7 @@ pub fn beijing() -> FixedOffset {
 
 /// A proto timestamp as chrono, if it is set and valid.
 pub fn instant(ts: Option<&Timestamp>) -> Option<DateTime<Utc>> {
-    ts.and_then(zoufang_runtime::fields::to_chrono)
+    ts.and_then(zoufang_core::fields::to_chrono)
 }
 
 /// The Beijing calendar day of an instant.

@@ -5,12 +5,10 @@ use std::collections::{HashMap, HashSet};
 
 use futures::{StreamExt, stream};
 use uuid::Uuid;
+use zoufang_core::auth::roles;
 use zoufang_proto::registry::v1::{CadreUnit, ListCadresRequest, RegisterCadreRequest};
-use zoufang_runtime::{
-    auth::roles,
-    domain::mask_phone,
-    tabular::{Mapping, Row},
-};
+use zoufang_tabular::{Mapping, Row};
+use zoufang_types::mask_phone;
 
 use super::{
     Cells, Parsed, RowError, Run, Upstream, check, directory::Directory, header::CADRE_FIELDS,
@@ -248,7 +246,7 @@ pub async fn write(
 mod tests {
     use super::*;
     use zoufang_proto::registry::v1::Region;
-    use zoufang_runtime::tabular::{Cell, map_header};
+    use zoufang_tabular::{Cell, map_header};
 
     fn row(number: u32, cells: &[&str]) -> Row {
         Row {

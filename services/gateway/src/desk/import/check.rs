@@ -1,11 +1,9 @@
 //! Checking one cell, with reasons in Chinese for the people who fix the
-//! file. The rules are the registry's (`zoufang_runtime::domain`), so a row
+//! file. The rules are the registry's (`zoufang_types`), so a row
 //! passing here passes there; the registry checks again anyway.
 use chrono::{NaiveDate, TimeDelta, Utc};
-use zoufang_runtime::{
-    domain::{IdNumber, MobilePhone, RegionCode, RegionLevel, id_number, mask_phone},
-    tabular::{Cell, CellKind},
-};
+use zoufang_tabular::{Cell, CellKind};
+use zoufang_types::{IdNumber, MobilePhone, RegionCode, RegionLevel, id_number, mask_phone};
 
 /// Full-width ASCII (ＡＢＣ１２３) as half-width, the ideographic space as a space.
 pub fn halfwidth(s: &str) -> String {

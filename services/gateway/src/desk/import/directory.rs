@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use zoufang_proto::registry::v1::{ListRegionsRequest, Region};
-use zoufang_runtime::domain::{RegionCode, RegionLevel};
+use zoufang_types::{RegionCode, RegionLevel};
 
 use super::check::{halfwidth, level_name, region_code};
 use crate::door::Backend;

@@ -11,7 +11,7 @@ use axum::body::{Body, Bytes};
 use futures::StreamExt;
 use http::{HeaderMap, StatusCode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use zoufang_runtime::tabular::{Limits, ReadError, file_too_large};
+use zoufang_tabular::{Limits, ReadError, file_too_large};
 
 use crate::door::{ApiError, FieldError};
 

@@ -1,8 +1,8 @@
 //! The columns of the gateway's imports: the names townships write (户主姓名,
 //! 身份证号码, 联系电话, 所属村 …, with their common variants) for
 //! households, cadres and the region table. Mapping them and finding the
-//! header row is `zoufang_runtime::tabular`'s.
-use zoufang_runtime::tabular::FieldSpec;
+//! header row is `zoufang_tabular`'s.
+use zoufang_tabular::FieldSpec;
 
 const fn field(
     key: &'static str,
@@ -249,7 +249,7 @@ pub const REGION_FIELDS: &[FieldSpec] = &[
 
 #[cfg(test)]
 mod tests {
-    use zoufang_runtime::tabular::{Cell, Grid, Row, choose, locate, map_header, missing};
+    use zoufang_tabular::{Cell, Grid, Row, choose, locate, map_header, missing};
 
     use super::*;
 

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use zoufang_proto::registry::v1::{
     RegisterHouseholdRequest, RegisterHouseholdsRequest, RegisterHouseholdsResponse,
 };
-use zoufang_runtime::tabular::{Mapping, Row};
+use zoufang_tabular::{Mapping, Row};
 
 use super::{
     Cells, Parsed, RowError, Run, Upstream, check, directory::Directory, header::HOUSEHOLD_FIELDS,
@@ -248,8 +248,8 @@ async fn send(
 mod tests {
     use super::*;
     use zoufang_proto::registry::v1::Region;
-    use zoufang_runtime::domain::id_number::check_char;
-    use zoufang_runtime::tabular::{Cell, map_header};
+    use zoufang_tabular::{Cell, map_header};
+    use zoufang_types::id_number::check_char;
 
     fn row(number: u32, cells: &[&str]) -> Row {
         Row {

@@ -50,7 +50,7 @@ impl Run {
     /// before they are stored (and so before anyone reads them).
     pub async fn add_errors(&mut self, mut errors: Vec<RowError>) -> Result<(), String> {
         for e in &mut errors {
-            e.reason = zoufang_runtime::domain::mask_numbers_in_text(&e.reason);
+            e.reason = zoufang_types::mask_numbers_in_text(&e.reason);
         }
         for chunk in errors.chunks(5000) {
             store::add_errors(&self.pool, self.job_id, self.error_seq, chunk)
@@ -112,7 +112,7 @@ impl Run {
 /// options of a job.
 pub(super) struct Input {
     pub(super) read: Result<ReadRows, String>,
-    pub(super) format: tabular::Format,
+    pub(super) format: zoufang_tabular::Format,
     /// Where village names are looked up (a county or township prefix).
     pub(super) area: String,
     /// The account's import slot, held until the job ends.
@@ -127,16 +127,16 @@ pub type ReadRows = (String, u32, Mapping, Vec<Row>);
 /// fuzz targets (`fuzz/`).
 pub fn read_rows(
     kind: Kind,
-    format: tabular::Format,
+    format: zoufang_tabular::Format,
     body: &[u8],
     sheet: Option<&str>,
     limits: &Limits,
-) -> Result<ReadRows, tabular::ReadError> {
+) -> Result<ReadRows, zoufang_tabular::ReadError> {
     let mut grids = match format {
-        tabular::Format::Workbook => tabular::workbook_with(body, sheet, limits)?,
-        tabular::Format::Csv => vec![tabular::csv_with(body, limits)?],
+        zoufang_tabular::Format::Workbook => zoufang_tabular::workbook_with(body, sheet, limits)?,
+        zoufang_tabular::Format::Csv => vec![zoufang_tabular::csv_with(body, limits)?],
     };
-    let (grid, located) = tabular::choose(kind.specs(), &grids)?;
+    let (grid, located) = zoufang_tabular::choose(kind.specs(), &grids)?;
     // The chosen sheet's rows are moved out, not copied: a file at the
     // limits would otherwise be held twice.
     let chosen = grids

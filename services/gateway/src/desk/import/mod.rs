@@ -16,7 +16,7 @@
 //! scope; rows whose village lies outside the caller's scope are refused
 //! up front, row by row, with the reason.
 //!
-//! Layers: `zoufang_runtime::tabular` (files to cells, finding the header
+//! Layers: `zoufang_tabular` (files to cells, finding the header
 //! row), `header` (the column names of each kind's fields), `check` (one
 //! cell, reasons in Chinese), `directory` (village names to codes),
 //! `households` / `cadres` / `regions` (rows to requests, and the writes),
@@ -47,10 +47,8 @@ use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
-use zoufang_runtime::{
-    auth::{Claims, roles},
-    tabular::{self, Cell, FieldSpec, Limits, Mapping, Row},
-};
+use zoufang_core::auth::{Claims, roles};
+use zoufang_tabular::{Cell, FieldSpec, Limits, Mapping, Row};
 
 use super::Desk;
 use crate::door::{ApiError, Backend, Caller, Endpoint, Module, op, schema_ref};
@@ -313,7 +311,8 @@ async fn start(
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let format = tabular::sniff(&body, content_type).map_err(|e| ApiError::invalid("file", e))?;
+    let format =
+        zoufang_tabular::sniff(&body, content_type).map_err(|e| ApiError::invalid("file", e))?;
     // Read here, within the limits, so a file over one is answered 413
     // and no job is created. The slot goes with the read: a caller who
     // hangs up does not free it while the file is still being read.

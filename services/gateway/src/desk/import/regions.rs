@@ -3,12 +3,10 @@
 //! registry does, then one ImportRegions call with the good rows as its CSV.
 use std::collections::HashMap;
 
+use zoufang_core::auth::Claims;
 use zoufang_proto::registry::v1::ImportRegionsRequest;
-use zoufang_runtime::{
-    auth::Claims,
-    domain::RegionLevel,
-    tabular::{Mapping, Row},
-};
+use zoufang_tabular::{Mapping, Row};
+use zoufang_types::RegionLevel;
 
 use super::{Cells, Parsed, RowError, Run, check, header::REGION_FIELDS};
 
@@ -179,7 +177,7 @@ fn parse_field(field: &str) -> (Option<usize>, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zoufang_runtime::tabular::{Cell, map_header};
+    use zoufang_tabular::{Cell, map_header};
 
     fn row(number: u32, cells: &[&str]) -> Row {
         Row {

@@ -15,7 +15,7 @@ pub(crate) type RegistryClient =
     zoufang_proto::registry::v1::registry_service_client::RegistryServiceClient<
         tonic::service::interceptor::InterceptedService<
             tonic::transport::Channel,
-            zoufang_runtime::auth::BearerInterceptor,
+            zoufang_core::auth::BearerInterceptor,
         >,
     >;
 

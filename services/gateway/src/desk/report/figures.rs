@@ -11,7 +11,7 @@ use zoufang_proto::{
     registry::v1::{Campaign, CampaignStatus, RegionProgress},
     supervision::v1::CallbackTotals,
 };
-use zoufang_runtime::domain::{RegionCode, RegionLevel, labels};
+use zoufang_types::{RegionCode, RegionLevel, labels};
 
 /// The level of a report's region or of its rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -8,7 +8,7 @@ use zoufang_proto::{
     registry::v1::{GetCampaignRequest, GetRegionProgressRequest},
     supervision::v1::GetCallbackStatisticsRequest,
 };
-use zoufang_runtime::domain::RegionCode;
+use zoufang_types::RegionCode;
 
 use super::figures::{Answers, Level, Summary, summarize};
 use crate::door::{ApiError, Upstreams};

@@ -25,10 +25,8 @@ use axum::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
-use zoufang_runtime::{
-    auth::roles,
-    domain::{RegionCode, RegionLevel},
-};
+use zoufang_core::auth::roles;
+use zoufang_types::{RegionCode, RegionLevel};
 
 use crate::door::{ApiError, Backend, Caller, Endpoint, Module, op, schema_ref};
 use figures::{CountyView, Level, Ranked, Summary, rank};
@@ -121,7 +119,7 @@ fn parse_region(field: &str, value: Option<&str>) -> Result<RegionCode, ApiError
 }
 
 fn campaign_id(value: Option<&str>) -> Result<String, ApiError> {
-    let id = zoufang_runtime::fields::parse_uuid("campaign_id", value.unwrap_or_default())
+    let id = zoufang_core::fields::parse_uuid("campaign_id", value.unwrap_or_default())
         .map_err(|e| ApiError::from(tonic::Status::from(e)))?;
     Ok(id.to_string())
 }

@@ -1,7 +1,7 @@
 //! Account administration (账号管理): who may manage whom, creating,
 //! listing, disabling and enabling accounts, and the first county admin.
 use axum::extract::{Path, Query};
-use zoufang_runtime::auth::Claims;
+use zoufang_core::auth::Claims;
 
 use super::*;
 

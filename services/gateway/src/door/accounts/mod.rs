@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
-use zoufang_runtime::auth::roles;
+use zoufang_core::auth::roles;
 
 use crate::door::{
     caller::Caller,

@@ -4,11 +4,9 @@
 //! sessions' tokens at once (runtime `auth::revocation`).
 use chrono::Utc;
 use uuid::Uuid;
+use zoufang_bus::outbox::{self, NewEvent};
+use zoufang_core::auth::revocation::SESSION_REVOKED;
 use zoufang_proto::events::v1::{RevocationReason, SessionsRevoked};
-use zoufang_runtime::{
-    auth::revocation::SESSION_REVOKED,
-    outbox::{self, NewEvent},
-};
 
 use super::store;
 

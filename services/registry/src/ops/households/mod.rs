@@ -3,6 +3,11 @@
 //! tag updates.
 
 use uuid::Uuid;
+use zoufang_bus::outbox::{self, NewEvent};
+use zoufang_core::{
+    ServiceError, ServiceResult,
+    auth::{Claims, roles},
+};
 use zoufang_proto::{
     events::v1::HouseholdRegistered,
     registry::v1::{
@@ -11,14 +16,9 @@ use zoufang_proto::{
         RegisterHouseholdResponse, UpdateHouseholdTagsRequest, UpdateHouseholdTagsResponse,
     },
 };
-use zoufang_runtime::{
-    ServiceError, ServiceResult,
-    auth::{Claims, roles},
-    domain::{
-        IdNumber, MobilePhone, RegionCode, RegionLevel, mask_id_number, mask_phone,
-        scope::require_visible,
-    },
-    outbox::{self, NewEvent},
+use zoufang_types::{
+    IdNumber, MobilePhone, RegionCode, RegionLevel, mask_id_number, mask_phone,
+    scope::require_visible,
 };
 
 use super::{State, page_size, parse_uuid, require_text, to_timestamp};
@@ -97,7 +97,7 @@ pub async fn register(
     let mut tx = state.pool.begin().await?;
     let inserted = match store::households::insert(&mut tx, &row).await {
         Ok(inserted) => inserted,
-        Err(e) if zoufang_runtime::db::is_unique_violation(&e, "households_id_number_unique") => {
+        Err(e) if zoufang_core::db::is_unique_violation(&e, "households_id_number_unique") => {
             drop(tx);
             let mut conn = state.pool.acquire().await?;
             let holders =

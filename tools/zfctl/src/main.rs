@@ -6,10 +6,8 @@
 //! service's consumer parked and moves them back into its queue.
 use anyhow::{Context as _, ensure};
 use clap::{Args, Parser, Subcommand};
-use zoufang_runtime::{
-    auth::{DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM, JwtKeys, roles},
-    bus::{self, parking},
-};
+use zoufang_bus::parking;
+use zoufang_core::auth::{DEV_JWT_PRIVATE_KEY_PEM, DEV_JWT_PUBLIC_KEY_PEM, JwtKeys, roles};
 
 /// Zoufang development and test tool.
 #[derive(Debug, Parser)]
@@ -45,7 +43,7 @@ struct ParkingArgs {
     #[arg(long, default_value_t = 100)]
     limit: usize,
     /// RabbitMQ URL.
-    #[arg(long, env = "AMQP_URL", default_value = zoufang_runtime::config::DEFAULT_AMQP_URL)]
+    #[arg(long, env = "AMQP_URL", default_value = zoufang_core::config::DEFAULT_AMQP_URL)]
     amqp_url: String,
 }
 
@@ -136,7 +134,7 @@ fn token(args: &TokenArgs) -> anyhow::Result<()> {
 /// The private and public key from the arguments, or the development pair
 /// under `--dev-mode` when neither is given.
 fn signing_keys(args: &TokenArgs) -> anyhow::Result<JwtKeys> {
-    use zoufang_runtime::config::secret;
+    use zoufang_core::config::secret;
     let private = secret(
         "ZF_JWT_PRIVATE_KEY",
         args.jwt_private_key.as_deref(),
@@ -178,8 +176,8 @@ fn parking(cmd: ParkingCommand) -> anyhow::Result<()> {
             ParkingCommand::List(a) => (a, false),
             ParkingCommand::Replay(a) => (a, true),
         };
-        let conn = bus::connect(&args.amqp_url, "zfctl").await?;
-        let ch = bus::confirm_channel(&conn).await?;
+        let conn = zoufang_bus::connect(&args.amqp_url, "zfctl").await?;
+        let ch = zoufang_bus::confirm_channel(&conn).await?;
         if replay {
             let moved = parking::replay(&ch, &args.service, args.limit).await?;
             println!("replayed {moved} message(s) into {}.events", args.service);
