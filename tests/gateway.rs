@@ -2,6 +2,7 @@
 //! supervision, notify and the petition bridge on one database (their own schemas), each with
 //! its own queue, and the gateway in front with a bootstrap admin.
 use std::time::Duration;
+use zoufang_service::Service as _;
 
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;

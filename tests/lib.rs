@@ -7,6 +7,7 @@ use std::{
     sync::Once,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
+use zoufang_service::Service as _;
 
 use tokio_util::sync::CancellationToken;
 use tonic::{service::interceptor::InterceptedService, transport::Channel};

@@ -11,6 +11,7 @@ use zoufang_core::auth::BearerInterceptor;
 use zoufang_core::clock::Clock;
 use zoufang_notify::{app::Application, config::Config, ops::State};
 use zoufang_proto::notify::v1::notify_service_client::NotifyServiceClient;
+use zoufang_service::Service as _;
 
 use crate::{
     TestService, amqp_url, common_config, delete_consumer_queues, fixtures, token, unique_name,

@@ -5,6 +5,7 @@
 //! or many times, to the webhook or (with [`FakePetitionSystem::signed_properties`])
 //! over AMQP.
 use std::time::Duration;
+use zoufang_service::Service as _;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};

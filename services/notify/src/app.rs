@@ -37,11 +37,6 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds, connects and migrates, on the system clock.
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
-        Self::build_with_clock(config, Clock::system()).await
-    }
-
     /// As `build`, reading time from `clock` (tests move it).
     pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
         let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
@@ -91,11 +86,6 @@ impl Application {
         self.base.admin_port()
     }
 
-    /// Cancel it to stop the service gracefully.
-    pub fn shutdown_token(&self) -> CancellationToken {
-        self.base.shutdown_token()
-    }
-
     /// The database pool (tests inspect what was written).
     pub fn pool(&self) -> sqlx::PgPool {
         self.base.pool()
@@ -105,9 +95,42 @@ impl Application {
     pub fn state(&self) -> State {
         self.state.clone()
     }
+}
 
-    /// Serves until the shutdown token is cancelled.
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+impl zoufang_service::Service for Application {
+    type Config = Config;
+    const NAME: &'static str = "notify";
+
+    fn common(config: &Config) -> &zoufang_core::config::CommonConfig {
+        &config.common
+    }
+
+    fn validate(config: &Config) -> Result<(), String> {
+        config.validate()
+    }
+
+    fn warnings(config: &Config) -> Vec<String> {
+        let mut w: Vec<String> = config
+            .common
+            .warnings()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        if config.sms_provider_url.is_none() {
+            w.push("SMS_PROVIDER_URL is unset: no SMS will be sent".to_owned());
+        }
+        w
+    }
+
+    async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Clock::system()).await
+    }
+
+    fn shutdown_token(&self) -> CancellationToken {
+        self.base.shutdown_token()
+    }
+
+    async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Self {
             base,
             state,

@@ -18,44 +18,33 @@ impl NotifyGrpc {
     }
 }
 
-/// Each unary RPC takes the claims, runs its operation and maps the error;
-/// the inbox stream is written out below the list.
-macro_rules! rpcs {
-    ($($name:ident($req:ty) -> $resp:ty => $op:path;)*) => {
-        #[tonic::async_trait]
-        impl NotifyService for NotifyGrpc {
-            $(
-                async fn $name(&self, request: Request<$req>) -> Result<Response<$resp>, Status> {
-                    let claims = auth::claims(&request)?;
-                    Ok(Response::new($op(&self.state, &claims, request.into_inner()).await?))
-                }
-            )*
+// Each RPC takes the verified claims and runs its operation; errors map
+// to gRPC statuses through `ServiceError`.
+zoufang_service::rpcs! {
+    impl NotifyService for NotifyGrpc {
+        list_inbox(ListInboxRequest) -> ListInboxResponse => ops::inbox::list;
+        mark_read(MarkReadRequest) -> MarkReadResponse => ops::inbox::mark_read;
+        get_unread_count(GetUnreadCountRequest) -> GetUnreadCountResponse => ops::inbox::unread_count;
+        upsert_recipient(UpsertRecipientRequest) -> UpsertRecipientResponse => ops::directory::upsert;
+        list_recipients(ListRecipientsRequest) -> ListRecipientsResponse => ops::directory::list;
+        get_preferences(GetPreferencesRequest) -> GetPreferencesResponse => ops::directory::get_preferences;
+        set_preferences(SetPreferencesRequest) -> SetPreferencesResponse => ops::directory::set_preferences;
+        list_templates(ListTemplatesRequest) -> ListTemplatesResponse => ops::templates::list;
+        update_template(UpdateTemplateRequest) -> UpdateTemplateResponse => ops::templates::update;
+        create_subscription(CreateSubscriptionRequest) -> CreateSubscriptionResponse => ops::subscriptions::create;
+        list_subscriptions(ListSubscriptionsRequest) -> ListSubscriptionsResponse => ops::subscriptions::list;
+        disable_subscription(DisableSubscriptionRequest) -> DisableSubscriptionResponse => ops::subscriptions::disable;
+        list_deliveries(ListDeliveriesRequest) -> ListDeliveriesResponse => ops::deliveries::list;
+    }
+    {
+        type StreamInboxStream = InboxStream;
 
-            type StreamInboxStream = InboxStream;
-
-            async fn stream_inbox(
-                &self,
-                request: Request<StreamInboxRequest>,
-            ) -> Result<Response<InboxStream>, Status> {
-                let claims = auth::claims(&request)?;
-                Ok(Response::new(ops::inbox::stream(&self.state, &claims)))
-            }
+        async fn stream_inbox(
+            &self,
+            request: Request<StreamInboxRequest>,
+        ) -> Result<Response<InboxStream>, Status> {
+            let claims = auth::claims(&request)?;
+            Ok(Response::new(ops::inbox::stream(&self.state, &claims)))
         }
-    };
-}
-
-rpcs! {
-    list_inbox(ListInboxRequest) -> ListInboxResponse => ops::inbox::list;
-    mark_read(MarkReadRequest) -> MarkReadResponse => ops::inbox::mark_read;
-    get_unread_count(GetUnreadCountRequest) -> GetUnreadCountResponse => ops::inbox::unread_count;
-    upsert_recipient(UpsertRecipientRequest) -> UpsertRecipientResponse => ops::directory::upsert;
-    list_recipients(ListRecipientsRequest) -> ListRecipientsResponse => ops::directory::list;
-    get_preferences(GetPreferencesRequest) -> GetPreferencesResponse => ops::directory::get_preferences;
-    set_preferences(SetPreferencesRequest) -> SetPreferencesResponse => ops::directory::set_preferences;
-    list_templates(ListTemplatesRequest) -> ListTemplatesResponse => ops::templates::list;
-    update_template(UpdateTemplateRequest) -> UpdateTemplateResponse => ops::templates::update;
-    create_subscription(CreateSubscriptionRequest) -> CreateSubscriptionResponse => ops::subscriptions::create;
-    list_subscriptions(ListSubscriptionsRequest) -> ListSubscriptionsResponse => ops::subscriptions::list;
-    disable_subscription(DisableSubscriptionRequest) -> DisableSubscriptionResponse => ops::subscriptions::disable;
-    list_deliveries(ListDeliveriesRequest) -> ListDeliveriesResponse => ops::deliveries::list;
+    }
 }

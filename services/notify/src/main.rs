@@ -1,23 +1,5 @@
 //! `notify`: the notification service (通知). See `--help`.
-use zoufang_core::{config, telemetry};
-use zoufang_notify::{app::Application, config::Config};
-use zoufang_service::server::shutdown_signal;
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config: Config = config::parse(Config::validate);
-    let _telemetry = telemetry::init("notify", config.common.otlp_endpoint.as_deref())?;
-    for warning in config.common.warnings() {
-        tracing::warn!("{warning}");
-    }
-    if config.sms_provider_url.is_none() {
-        tracing::warn!("SMS_PROVIDER_URL is unset: no SMS will be sent");
-    }
-    let app = Application::build(config).await?;
-    let shutdown = app.shutdown_token();
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        shutdown.cancel();
-    });
-    app.run_until_stopped().await
+    zoufang_service::main::<zoufang_notify::app::Application>().await
 }

@@ -35,11 +35,6 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds, connects and migrates, on the system clock.
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
-        Self::build_with_clock(config, Clock::system()).await
-    }
-
     /// As `build`, reading time from `clock` (tests move it through the
     /// statutory periods).
     pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
@@ -104,11 +99,6 @@ impl Application {
             .unwrap_or_default()
     }
 
-    /// Cancel it to stop the service gracefully.
-    pub fn shutdown_token(&self) -> CancellationToken {
-        self.base.shutdown_token()
-    }
-
     /// The database pool (tests inspect what was written).
     pub fn pool(&self) -> sqlx::PgPool {
         self.base.pool()
@@ -118,9 +108,43 @@ impl Application {
     pub fn state(&self) -> State {
         self.state.clone()
     }
+}
 
-    /// Serves until the shutdown token is cancelled.
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+async fn prune_signatures(pool: sqlx::PgPool, shutdown: CancellationToken) {
+    loop {
+        match store::signatures::prune(&pool, store::signatures::RETENTION_SECS).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pruned = n, "old webhook signatures forgotten"),
+            Err(e) => tracing::warn!(error = %e, "pruning webhook signatures failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            () = shutdown.cancelled() => break,
+        }
+    }
+}
+
+impl zoufang_service::Service for Application {
+    type Config = Config;
+    const NAME: &'static str = "petition";
+
+    fn common(config: &Config) -> &zoufang_core::config::CommonConfig {
+        &config.common
+    }
+
+    fn validate(config: &Config) -> Result<(), String> {
+        config.validate()
+    }
+
+    async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Clock::system()).await
+    }
+
+    fn shutdown_token(&self) -> CancellationToken {
+        self.base.shutdown_token()
+    }
+
+    async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Self {
             base,
             webhook,
@@ -172,19 +196,5 @@ impl Application {
             },
         )
         .await
-    }
-}
-
-async fn prune_signatures(pool: sqlx::PgPool, shutdown: CancellationToken) {
-    loop {
-        match store::signatures::prune(&pool, store::signatures::RETENTION_SECS).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(pruned = n, "old webhook signatures forgotten"),
-            Err(e) => tracing::warn!(error = %e, "pruning webhook signatures failed"),
-        }
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs(3600)) => {}
-            () = shutdown.cancelled() => break,
-        }
     }
 }

@@ -20,18 +20,6 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds, connects and migrates; fails with a clear reason.
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
-        let pii = PiiCipher::new(&config.common.pii().map_err(anyhow::Error::msg)?);
-        let state = State::new(base.pool(), pii);
-        Ok(Self {
-            base,
-            state,
-            config,
-        })
-    }
-
     /// The port gRPC listens on (useful with port 0).
     pub fn grpc_port(&self) -> u16 {
         self.base.grpc_port()
@@ -42,18 +30,36 @@ impl Application {
         self.base.admin_port()
     }
 
-    /// Cancel it to stop the service gracefully.
-    pub fn shutdown_token(&self) -> CancellationToken {
-        self.base.shutdown_token()
-    }
-
     /// The database pool (tests inspect what was written).
     pub fn pool(&self) -> sqlx::PgPool {
         self.base.pool()
     }
+}
 
-    /// Serves until the shutdown token is cancelled.
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+impl zoufang_service::Service for Application {
+    type Config = Config;
+    const NAME: &'static str = "registry";
+
+    fn common(config: &Config) -> &zoufang_core::config::CommonConfig {
+        &config.common
+    }
+
+    async fn build(config: Config) -> anyhow::Result<Self> {
+        let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
+        let pii = PiiCipher::new(&config.common.pii().map_err(anyhow::Error::msg)?);
+        let state = State::new(base.pool(), pii);
+        Ok(Self {
+            base,
+            state,
+            config,
+        })
+    }
+
+    fn shutdown_token(&self) -> CancellationToken {
+        self.base.shutdown_token()
+    }
+
+    async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Self {
             base,
             state,

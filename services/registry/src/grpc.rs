@@ -1,7 +1,5 @@
 //! The gRPC layer: a thin mapping from each RPC to its operation, with the
 //! caller's claims (set by the auth interceptor) passed along.
-use tonic::{Request, Response, Status};
-use zoufang_core::auth;
 use zoufang_proto::registry::v1::{registry_service_server::RegistryService, *};
 
 use crate::ops::{self, State};
@@ -19,45 +17,32 @@ impl RegistryGrpc {
     }
 }
 
-/// Implements the service trait: each RPC takes the claims, runs its
-/// operation and maps the error. (The whole impl is generated so that
-/// `async_trait` sees every method.)
-macro_rules! rpcs {
-    ($($name:ident($req:ty) -> $resp:ty => $op:path;)*) => {
-        #[tonic::async_trait]
-        impl RegistryService for RegistryGrpc {
-            $(
-                async fn $name(&self, request: Request<$req>) -> Result<Response<$resp>, Status> {
-                    let claims = auth::claims(&request)?;
-                    Ok(Response::new($op(&self.state, &claims, request.into_inner()).await?))
-                }
-            )*
-        }
-    };
-}
-
-rpcs! {
-    import_regions(ImportRegionsRequest) -> ImportRegionsResponse => ops::regions::import;
-    list_regions(ListRegionsRequest) -> ListRegionsResponse => ops::regions::list;
-    create_work_zone(CreateWorkZoneRequest) -> CreateWorkZoneResponse => ops::regions::create_zone;
-    list_work_zones(ListWorkZonesRequest) -> ListWorkZonesResponse => ops::regions::list_zones;
-    register_household(RegisterHouseholdRequest) -> RegisterHouseholdResponse => ops::households::register;
-    get_household(GetHouseholdRequest) -> GetHouseholdResponse => ops::households::get;
-    find_household(FindHouseholdRequest) -> FindHouseholdResponse => ops::households::find;
-    list_households(ListHouseholdsRequest) -> ListHouseholdsResponse => ops::households::list;
-    update_household_tags(UpdateHouseholdTagsRequest) -> UpdateHouseholdTagsResponse => ops::households::update_tags;
-    register_cadre(RegisterCadreRequest) -> RegisterCadreResponse => ops::cadres::register;
-    list_cadres(ListCadresRequest) -> ListCadresResponse => ops::cadres::list;
-    create_campaign(CreateCampaignRequest) -> CreateCampaignResponse => ops::campaigns::create;
-    get_campaign(GetCampaignRequest) -> GetCampaignResponse => ops::campaigns::get;
-    create_assignment(CreateAssignmentRequest) -> CreateAssignmentResponse => ops::campaigns::assign;
-    list_assignments(ListAssignmentsRequest) -> ListAssignmentsResponse => ops::campaigns::list_assignments;
-    list_uncovered_villages(ListUncoveredVillagesRequest) -> ListUncoveredVillagesResponse => ops::campaigns::uncovered_villages;
-    record_visit(RecordVisitRequest) -> RecordVisitResponse => ops::visits::record;
-    get_visit(GetVisitRequest) -> GetVisitResponse => ops::visits::get;
-    list_visits(ListVisitsRequest) -> ListVisitsResponse => ops::visits::list;
-    flag_visit_disputed(FlagVisitDisputedRequest) -> FlagVisitDisputedResponse => ops::visits::flag_disputed;
-    get_cadre_progress(GetCadreProgressRequest) -> GetCadreProgressResponse => ops::progress::cadre;
-    get_region_progress(GetRegionProgressRequest) -> GetRegionProgressResponse => ops::progress::region;
-    register_households(RegisterHouseholdsRequest) -> RegisterHouseholdsResponse => ops::households::register_many;
+// Each RPC takes the verified claims and runs its operation; errors map
+// to gRPC statuses through `ServiceError`.
+zoufang_service::rpcs! {
+    impl RegistryService for RegistryGrpc {
+        import_regions(ImportRegionsRequest) -> ImportRegionsResponse => ops::regions::import;
+        list_regions(ListRegionsRequest) -> ListRegionsResponse => ops::regions::list;
+        create_work_zone(CreateWorkZoneRequest) -> CreateWorkZoneResponse => ops::regions::create_zone;
+        list_work_zones(ListWorkZonesRequest) -> ListWorkZonesResponse => ops::regions::list_zones;
+        register_household(RegisterHouseholdRequest) -> RegisterHouseholdResponse => ops::households::register;
+        get_household(GetHouseholdRequest) -> GetHouseholdResponse => ops::households::get;
+        find_household(FindHouseholdRequest) -> FindHouseholdResponse => ops::households::find;
+        list_households(ListHouseholdsRequest) -> ListHouseholdsResponse => ops::households::list;
+        update_household_tags(UpdateHouseholdTagsRequest) -> UpdateHouseholdTagsResponse => ops::households::update_tags;
+        register_cadre(RegisterCadreRequest) -> RegisterCadreResponse => ops::cadres::register;
+        list_cadres(ListCadresRequest) -> ListCadresResponse => ops::cadres::list;
+        create_campaign(CreateCampaignRequest) -> CreateCampaignResponse => ops::campaigns::create;
+        get_campaign(GetCampaignRequest) -> GetCampaignResponse => ops::campaigns::get;
+        create_assignment(CreateAssignmentRequest) -> CreateAssignmentResponse => ops::campaigns::assign;
+        list_assignments(ListAssignmentsRequest) -> ListAssignmentsResponse => ops::campaigns::list_assignments;
+        list_uncovered_villages(ListUncoveredVillagesRequest) -> ListUncoveredVillagesResponse => ops::campaigns::uncovered_villages;
+        record_visit(RecordVisitRequest) -> RecordVisitResponse => ops::visits::record;
+        get_visit(GetVisitRequest) -> GetVisitResponse => ops::visits::get;
+        list_visits(ListVisitsRequest) -> ListVisitsResponse => ops::visits::list;
+        flag_visit_disputed(FlagVisitDisputedRequest) -> FlagVisitDisputedResponse => ops::visits::flag_disputed;
+        get_cadre_progress(GetCadreProgressRequest) -> GetCadreProgressResponse => ops::progress::cadre;
+        get_region_progress(GetRegionProgressRequest) -> GetRegionProgressResponse => ops::progress::region;
+        register_households(RegisterHouseholdsRequest) -> RegisterHouseholdsResponse => ops::households::register_many;
+    }
 }

@@ -30,8 +30,35 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds, connects and migrates; fails with a clear reason.
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+    /// The port gRPC listens on (useful with port 0).
+    pub fn grpc_port(&self) -> u16 {
+        self.base.grpc_port()
+    }
+
+    /// The port of /healthz, /readyz and /metrics.
+    pub fn admin_port(&self) -> u16 {
+        self.base.admin_port()
+    }
+
+    /// The database pool (tests inspect what was written).
+    pub fn pool(&self) -> sqlx::PgPool {
+        self.base.pool()
+    }
+}
+
+impl zoufang_service::Service for Application {
+    type Config = Config;
+    const NAME: &'static str = "supervision";
+
+    fn common(config: &Config) -> &zoufang_core::config::CommonConfig {
+        &config.common
+    }
+
+    fn validate(config: &Config) -> Result<(), String> {
+        config.validate()
+    }
+
+    async fn build(config: Config) -> anyhow::Result<Self> {
         let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
         let state = State {
             pool: base.pool(),
@@ -46,28 +73,11 @@ impl Application {
         })
     }
 
-    /// The port gRPC listens on (useful with port 0).
-    pub fn grpc_port(&self) -> u16 {
-        self.base.grpc_port()
-    }
-
-    /// The port of /healthz, /readyz and /metrics.
-    pub fn admin_port(&self) -> u16 {
-        self.base.admin_port()
-    }
-
-    /// Cancel it to stop the service gracefully.
-    pub fn shutdown_token(&self) -> CancellationToken {
+    fn shutdown_token(&self) -> CancellationToken {
         self.base.shutdown_token()
     }
 
-    /// The database pool (tests inspect what was written).
-    pub fn pool(&self) -> sqlx::PgPool {
-        self.base.pool()
-    }
-
-    /// Serves until the shutdown token is cancelled.
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+    async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Self {
             base,
             state,

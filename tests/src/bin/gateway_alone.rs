@@ -5,6 +5,7 @@
 //! upstream is called by sign-in; the service ports point at port 9.
 use zoufang_e2e::gateway::gateway_config;
 use zoufang_gateway::app::Application;
+use zoufang_service::Service as _;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -2,6 +2,7 @@
 //! changed only by callers covering them as stored, the AMQP door, SSRF in
 //! callback and subscription URLs, replayed signatures. See main.rs.
 use std::time::Duration;
+use zoufang_service::Service as _;
 
 use chrono::Utc;
 use tonic::Code;

@@ -4,6 +4,7 @@
 //! keys unless in development mode, short access tokens with an absolute
 //! session lifetime, fixed refusal messages.
 use std::{process::Command, time::Duration};
+use zoufang_service::Service as _;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};

@@ -4,6 +4,7 @@
 //! bodies are capped at 1 MiB; import error reports keep no personal
 //! number and expire. See main.rs.
 use std::{io::Write as _, time::Duration};
+use zoufang_service::Service as _;
 
 use serde_json::{Value, json};
 use tokio::{

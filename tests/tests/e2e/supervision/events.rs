@@ -3,6 +3,7 @@
 //! (a replayed event announces nothing), `supervision.callback.overdue` once
 //! for each open task past its due time, however many replicas sweep.
 use std::{sync::Arc, time::Duration};
+use zoufang_service::Service as _;
 
 use lapin::options::BasicPublishOptions;
 use prost::Message;
