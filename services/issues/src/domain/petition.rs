@@ -9,7 +9,7 @@
 //! marks it a duplicate when the order is merged. Every decision here looks
 //! at the item's current state first, so a change replayed under a new event
 //! id finds nothing left to do.
-use chrono::{DateTime, FixedOffset, Offset as _, SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use zoufang_proto::{catalogue, events::v1::CaseChange, issues::v1::IssueSource};
 
 use super::state::State;
@@ -265,12 +265,7 @@ pub fn plan(
 }
 
 /// A deadline as cadres read it: Beijing time, to the minute.
-pub fn show_time(t: DateTime<Utc>) -> String {
-    let beijing = FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix());
-    t.with_timezone(&beijing)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
-}
+pub use zoufang_types::beijing::minute as show_time;
 
 /// The timeline note of a deadline the case moved:
 /// `信访时限调整（受理）：2026-11-12 18:00`.

@@ -25,7 +25,7 @@
 //! spreadsheet, a required column missing) is one Chinese message.
 use std::collections::HashMap;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::Serialize;
 use zoufang_core::error::FieldViolation;
 use zoufang_tabular::{Cell, CellKind, FieldSpec, Mapping, Row};
@@ -472,9 +472,7 @@ fn kind_of(written: &str) -> String {
     }
 }
 
-fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
-}
+use zoufang_types::beijing::offset as beijing;
 
 /// A time as written: RFC 3339; a date and time or a date alone, read as
 /// Beijing time; an Excel date (a serial number) from a workbook cell.

@@ -21,7 +21,7 @@
 //! Webhook requests carry `X-Zoufang-Timestamp` (unix seconds) and
 //! `X-Zoufang-Signature: sha256=hex(HMAC-SHA256(secret, "{timestamp}.{body}"))`
 //! — the same scheme the notification service signs its own webhooks with.
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use zoufang_core::{ServiceError, error::FieldViolation};
 use zoufang_types::{IdNumber, MobilePhone, RegionCode};
@@ -152,7 +152,7 @@ pub fn validate(raw: RawCase, now: DateTime<Utc>) -> Result<Case, Vec<FieldViola
     let id_number = if petitioner.id_number.trim().is_empty() {
         None
     } else {
-        let china_today = (now + TimeDelta::hours(8)).date_naive();
+        let china_today = zoufang_types::beijing::date_of(now);
         IdNumber::parse_on(
             "petitioner.id_number",
             petitioner.id_number.trim(),

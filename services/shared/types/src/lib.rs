@@ -4,15 +4,18 @@
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 
+pub mod beijing;
 pub mod id_number;
 pub mod labels;
 pub mod mask;
+pub mod money;
 pub mod phone;
 pub mod region;
 pub mod scope;
 
 pub use id_number::IdNumber;
 pub use mask::{mask_id_number, mask_numbers_in_text, mask_phone};
+pub use money::Fen;
 pub use phone::MobilePhone;
 pub use region::{RegionCode, RegionLevel, TownshipKind, VillageKind};
 pub use scope::RegionScope;

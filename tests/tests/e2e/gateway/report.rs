@@ -14,13 +14,14 @@ use serde_json::Value;
 use uuid::Uuid;
 use zoufang_core::auth::roles;
 use zoufang_e2e::{Issues, Registry, eventually, fixtures, gateway::TestGateway};
-use zoufang_gateway::desk::report::render::{pct, yuan};
+use zoufang_gateway::desk::report::render::pct;
 use zoufang_proto::{
     common::v1::{Help, ItemKind, MaterialHandout, RaisedItem, VisitMode},
     issues::v1::*,
     registry::v1::*,
     supervision::v1::GetCallbackStatisticsRequest,
 };
+use zoufang_types::Fen;
 
 const COUNTY: &str = "430426000000";
 /// (code, name) of the three townships: 104 partly visited, 105 fully, 106 not at all.
@@ -882,8 +883,8 @@ async fn a_generated_campaign_summarises_to_its_true_totals() {
         ),
         format!(
             "发放慰问金{}元，送去物资折合{}元",
-            yuan(t104.cash_fen),
-            yuan(t104.goods_fen)
+            Fen(t104.cash_fen).yuan(),
+            Fen(t104.goods_fen).yuan()
         ),
         format!("共梳理群众反映的问题和建议{}件", t104.collected),
         format!("当即解决{}件", t104.on_spot),

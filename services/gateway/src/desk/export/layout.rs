@@ -16,10 +16,11 @@ use zoufang_proto::{
     issues::v1::{Disposition, Issue, IssueState, Priority},
     registry::v1::Visit,
 };
+use zoufang_types::Fen;
 
 use super::{
     directory::Directory,
-    period::{clock, date, day, instant},
+    period::{clock, date, date_of, instant},
 };
 
 /// One cell of a sheet.
@@ -163,18 +164,11 @@ fn missing_label(field: &str) -> String {
     }
 }
 
-/// `350.50` for 35050 fen.
-pub fn yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let f = fen.unsigned_abs();
-    format!("{sign}{}.{:02}", f / 100, f % 100)
-}
-
 /// `09:30-10:45`; `23:00-10-09 01:00` when it ends on another day.
 fn span(v: &Visit) -> String {
     match (instant(v.started_at.as_ref()), instant(v.ended_at.as_ref())) {
-        (Some(s), Some(e)) if day(s) == day(e) => format!("{}-{}", clock(s), clock(e)),
-        (Some(s), Some(e)) => format!("{}-{} {}", clock(s), day(e).format("%m-%d"), clock(e)),
+        (Some(s), Some(e)) if date_of(s) == date_of(e) => format!("{}-{}", clock(s), clock(e)),
+        (Some(s), Some(e)) => format!("{}-{} {}", clock(s), date_of(e).format("%m-%d"), clock(e)),
         (Some(s), None) => clock(s),
         _ => String::new(),
     }
@@ -217,13 +211,13 @@ pub fn visit_row(seq: usize, v: &Visit, d: &Directory) -> Vec<Cell> {
     let help = v.help.clone().unwrap_or_default();
     let mut help_detail = Vec::new();
     if help.cash_fen > 0 {
-        help_detail.push(format!("现金{}元", yuan(help.cash_fen)));
+        help_detail.push(format!("现金{}元", Fen(help.cash_fen).yuan()));
     }
     match (help.goods_description.trim(), help.goods_value_fen) {
         ("", 0) => {}
-        ("", value) => help_detail.push(format!("物资（折合{}元）", yuan(value))),
+        ("", value) => help_detail.push(format!("物资（折合{}元）", Fen(value).yuan())),
         (goods, 0) => help_detail.push(goods.to_owned()),
-        (goods, value) => help_detail.push(format!("{goods}（折合{}元）", yuan(value))),
+        (goods, value) => help_detail.push(format!("{goods}（折合{}元）", Fen(value).yuan())),
     }
     let mut remarks = Vec::new();
     if v.disputed {
@@ -396,7 +390,7 @@ mod tests {
             .map(|c| match c {
                 Cell::Text(s) => s.clone(),
                 Cell::Int(n) => format!("#{n}"),
-                Cell::Yuan(f) => format!("¥{}", yuan(*f)),
+                Cell::Yuan(f) => format!("¥{}", Fen(*f).yuan()),
             })
             .collect()
     }
@@ -631,7 +625,5 @@ mod tests {
         assert_eq!(source_label(IssueSource::Petition as i32), "信访件");
         assert_eq!(priority_label(Priority::Urgent as i32), "紧急");
         assert_eq!(disposition_label(Disposition::OnSpot as i32), "当即解决");
-        assert_eq!(yuan(5), "0.05");
-        assert_eq!(yuan(-150), "-1.50");
     }
 }

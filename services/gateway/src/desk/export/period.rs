@@ -2,42 +2,17 @@
 //! in: townships file by the calendar day in China (UTC+8), so a visit at
 //! 07:30 on the 20th Beijing time (23:30 UTC on the 19th) is a visit of the
 //! 20th, both for the `from`/`to` filter and in the sheet.
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use prost_types::Timestamp;
 
 use crate::door::ApiError;
-
-/// UTC+8, China Standard Time (no daylight saving).
-pub fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
-}
 
 /// A proto timestamp as chrono, if it is set and valid.
 pub fn instant(ts: Option<&Timestamp>) -> Option<DateTime<Utc>> {
     ts.and_then(zoufang_core::fields::to_chrono)
 }
 
-/// The Beijing calendar day of an instant.
-pub fn day(t: DateTime<Utc>) -> NaiveDate {
-    t.with_timezone(&beijing()).date_naive()
-}
-
-/// `2026-10-08`, Beijing time.
-pub fn date(t: DateTime<Utc>) -> String {
-    day(t).format("%Y-%m-%d").to_string()
-}
-
-/// `09:30`, Beijing time.
-pub fn clock(t: DateTime<Utc>) -> String {
-    t.with_timezone(&beijing()).format("%H:%M").to_string()
-}
-
-/// `2026-10-08 09:30`, Beijing time.
-pub fn date_time(t: DateTime<Utc>) -> String {
-    t.with_timezone(&beijing())
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
-}
+pub use zoufang_types::beijing::{clock, date, date_of, minute};
 
 /// Inclusive Beijing calendar days; either end may be open.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -82,7 +57,7 @@ impl Period {
         match t {
             None => self.is_open(),
             Some(t) => {
-                let d = day(t);
+                let d = date_of(t);
                 self.from.is_none_or(|f| d >= f) && self.to.is_none_or(|to| d <= to)
             }
         }
@@ -112,7 +87,7 @@ mod tests {
         let late_utc = utc("2026-10-19T23:30:00Z");
         assert_eq!(date(late_utc), "2026-10-20");
         assert_eq!(clock(late_utc), "07:30");
-        assert_eq!(date_time(late_utc), "2026-10-20 07:30");
+        assert_eq!(minute(late_utc), "2026-10-20 07:30");
         let p = Period::parse(Some("2026-10-20"), Some("2026-10-20")).unwrap();
         assert!(p.contains(Some(late_utc)));
         assert!(p.contains(Some(utc("2026-10-20T15:59:59Z"))));

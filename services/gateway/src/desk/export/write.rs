@@ -7,7 +7,9 @@
 //! header repeated on every printed page.
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
-use super::layout::{Cell, yuan};
+use zoufang_types::Fen;
+
+use super::layout::Cell;
 
 /// The UTF-8 byte-order mark.
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -38,7 +40,7 @@ pub fn csv_chunk(header: Option<&[&str]>, rows: &[Vec<Cell>]) -> Result<Vec<u8>,
             .map(|c| match c {
                 Cell::Text(s) => neutralized(s).into_owned(),
                 Cell::Int(n) => n.to_string(),
-                Cell::Yuan(f) => yuan(*f),
+                Cell::Yuan(f) => Fen(*f).yuan(),
             })
             .collect();
         w.write_record(&cells)?;
@@ -110,7 +112,9 @@ pub fn xlsx(
             match cell {
                 Cell::Text(s) => ws.write_string_with_format(r, col, s, &text)?,
                 Cell::Int(n) => ws.write_number_with_format(r, col, *n as f64, &count)?,
-                Cell::Yuan(f) => ws.write_number_with_format(r, col, *f as f64 / 100.0, &money)?,
+                Cell::Yuan(f) => {
+                    ws.write_number_with_format(r, col, Fen(*f).as_yuan_f64(), &money)?
+                }
             };
         }
     }

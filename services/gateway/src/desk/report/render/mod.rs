@@ -10,6 +10,7 @@ pub mod text;
 pub mod xlsx;
 
 use chrono::{DateTime, FixedOffset};
+use zoufang_types::{Fen, beijing};
 
 use super::figures::{Callbacks, Figures, Ledger, Ranked, Summary};
 
@@ -30,7 +31,7 @@ impl Cell {
         match self {
             Cell::Text(s) => s.clone(),
             Cell::Count(n) => n.to_string(),
-            Cell::Fen(f) => yuan(*f),
+            Cell::Fen(f) => Fen(*f).yuan(),
             Cell::Rate(r) => r.map(pct).unwrap_or_else(|| "—".into()),
         }
     }
@@ -61,13 +62,6 @@ pub enum Block {
     },
 }
 
-/// Fen as 元 with two decimals: 1234567 → "12345.67".
-pub fn yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let f = fen.unsigned_abs();
-    format!("{sign}{}.{:02}", f / 100, f % 100)
-}
-
 /// Basis points as a percentage with one decimal, rounded half up: 8575 → "85.8%".
 pub fn pct(bp: i32) -> String {
     let tenths = (i64::from(bp) * 10 + if bp >= 0 { 50 } else { -50 }) / 100;
@@ -91,10 +85,9 @@ pub fn datetime_zh(rfc3339: &str) -> String {
 }
 
 fn beijing(rfc3339: &str) -> Option<DateTime<FixedOffset>> {
-    let tz = FixedOffset::east_opt(8 * 3600)?;
     DateTime::parse_from_rfc3339(rfc3339)
         .ok()
-        .map(|t| t.with_timezone(&tz))
+        .map(|t| beijing::local(t.with_timezone(&chrono::Utc)))
 }
 
 /// One headline figure: section, name, value, unit.
@@ -351,12 +344,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn money_and_rates_format() {
-        assert_eq!(yuan(0), "0.00");
-        assert_eq!(yuan(5), "0.05");
-        assert_eq!(yuan(6_000_000), "60000.00");
-        assert_eq!(yuan(12_345), "123.45");
-        assert_eq!(yuan(-150), "-1.50");
+    fn money_cells_and_rates_format() {
+        assert_eq!(Cell::Fen(0).show(), "0.00");
+        assert_eq!(Cell::Fen(5).show(), "0.05");
+        assert_eq!(Cell::Fen(6_000_000).show(), "60000.00");
+        assert_eq!(Cell::Fen(12_345).show(), "123.45");
+        assert_eq!(Cell::Fen(-150).show(), "-1.50");
         assert_eq!(pct(8571), "85.7%");
         assert_eq!(pct(8575), "85.8%");
         assert_eq!(pct(10_000), "100.0%");

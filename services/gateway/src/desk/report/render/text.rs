@@ -4,8 +4,10 @@
 //! (how the campaign was organised, typical cases) is left for the writer.
 use super::{
     Block, callback_rate, category_table, date_zh, datetime_zh, detail_table, pct, ranking_table,
-    reach_rate, svg, yuan,
+    reach_rate, svg,
 };
+use zoufang_types::Fen;
+
 use crate::desk::report::figures::{Figures, Level, Ranked, Summary};
 
 /// The blocks of a summary; with `ranking`, the county leadership view.
@@ -153,9 +155,9 @@ fn help_text(f: &Figures) -> String {
         "共帮扶慰问群众{}户，其中困难群众（低保、特困、五保、脱贫户等）{}户；发放慰问金{}元，送去物资折合{}元，合计{}元。",
         h.households_helped,
         h.poor_households_helped,
-        yuan(h.cash_fen),
-        yuan(h.goods_value_fen),
-        yuan(h.total_fen)
+        Fen(h.cash_fen).yuan(),
+        Fen(h.goods_value_fen).yuan(),
+        Fen(h.total_fen).yuan()
     );
     if f.materials.total > 0 {
         let names: Vec<String> = f

@@ -8,6 +8,8 @@ use rust_xlsxwriter::{Chart, ChartType, Format, FormatAlign, Workbook, Worksheet
 use super::{
     Cell, Table, category_table, date_zh, datetime_zh, detail_table, indicators, ranking_table,
 };
+use zoufang_types::Fen;
+
 use crate::desk::report::figures::{Ranked, Summary};
 
 /// The summary sheet's name.
@@ -137,7 +139,9 @@ fn cell(ws: &mut Worksheet, row: u32, col: u16, c: &Cell, f: &Formats) -> Result
     match c {
         Cell::Text(s) => ws.write_string(row, col, s)?,
         Cell::Count(n) => ws.write_number_with_format(row, col, *n as f64, &f.count)?,
-        Cell::Fen(fen) => ws.write_number_with_format(row, col, *fen as f64 / 100.0, &f.yuan)?,
+        Cell::Fen(fen) => {
+            ws.write_number_with_format(row, col, Fen(*fen).as_yuan_f64(), &f.yuan)?
+        }
         Cell::Rate(Some(bp)) => {
             ws.write_number_with_format(row, col, f64::from(*bp) / 10_000.0, &f.rate)?
         }
