@@ -7,8 +7,12 @@
 //!   zones and cadres; its households; a simulated campaign (assignments,
 //!   visits, raised items and their fates, callbacks, petition cases) and
 //!   the model of what the services hold after it.
+//! - [`province`]: a province shaped like Hunan's, made row by row from an
+//!   index (never held in memory) as PostgreSQL COPY text, for the
+//!   province-scale benchmark.
 #![forbid(unsafe_code)]
 
 pub mod county;
 pub mod people;
+pub mod province;
 pub mod rng;
