@@ -1,12 +1,13 @@
 //! `zfdemo`: a demo county and a simulated campaign, made from a seed
 //! through the running services' gRPC APIs only.
 //!
-//! From `--seed` (a SplitMix64 stream; ids are UUIDv5 of the seed) it builds
+//! From `--seed` the generator (`zoufang_gen::county`: SplitMix64 streams,
+//! ids UUIDv5 of the seed) plans
 //! 祁东县 (430426) with townships and villages in the 12-digit code format,
 //! work zones, households with tags, valid ID numbers and mobile phones,
 //! township and county-department cadres, a campaign with the seeds'
-//! quotas and its assignments (包片, 联系村, 帮扶户); then it simulates the
-//! campaign: visits in every mode with nights stayed, help and materials,
+//! quotas and its assignments (包片, 联系村, 帮扶户); then this crate makes
+//! them through the APIs and simulates the campaign: visits in every mode with nights stayed, help and materials,
 //! items raised (problems, suggestions, disputes, petitions) resolved on the
 //! spot or worked through the ledger (assigned and resolved in time, still
 //! in progress, escalated — some signed for and fixed by the department —,

@@ -265,4 +265,18 @@ mod tests {
         let again = Province::generate(9, Some(5), 10_007);
         assert_eq!(format!("{p:?}"), format!("{again:?}"));
     }
+
+    #[test]
+    fn the_whole_province_is_hunan_sized() {
+        let p = Province::generate(9, None, 15_000_000);
+        eprintln!(
+            "{} counties, {} townships, {} villages",
+            p.counties.len(),
+            p.townships.len(),
+            p.villages.len()
+        );
+        assert_eq!(p.counties.len(), 123);
+        assert!((1_200..=1_900).contains(&p.townships.len()));
+        assert!((18_000..=30_000).contains(&p.villages.len()));
+    }
 }
