@@ -47,14 +47,7 @@ pub fn region_csv() -> String {
 pub fn id_number(serial: u32) -> String {
     let base = crate::fixtures::random_id_number();
     // Same birth date and check rules, this county's prefix.
-    let body = format!("{COUNTY}{}{:03}", &base[6..14], serial % 1000);
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body
-        .chars()
-        .zip(W)
-        .map(|(c, w)| c.to_digit(10).expect("digit") * w)
-        .sum();
-    format!("{body}{}", b"10X98765432"[(sum % 11) as usize] as char)
+    zoufang_gen::people::id_number(COUNTY, &base[6..14], u64::from(serial))
 }
 
 /// A petition configuration on `database`, on port 0, with its own queues

@@ -198,10 +198,10 @@ impl zoufang_service::Service for Application {
         } = self;
         tracing::info!(http = %http.local_addr()?, admin = %admin.local_addr()?, "gateway listening");
         // The gateway's events (sessions revoked) leave through its outbox.
-        let relay = zoufang_bus::outbox::OutboxRelay::new(
+        let relay = zoufang_bus::relay::OutboxRelay::new(
             state.pool.clone(),
             &common.amqp_url,
-            zoufang_bus::outbox::RelayConfig::for_service(SCHEMA),
+            zoufang_bus::relay::RelayConfig::for_service(SCHEMA),
         );
         let mut background = tokio::task::JoinSet::new();
         background.spawn(relay.run(shutdown.clone()));

@@ -20,6 +20,7 @@ pub mod envelope;
 pub mod jobs;
 pub mod outbox;
 pub mod parking;
+pub mod relay;
 pub mod retention;
 pub mod retry;
 pub mod revocation;

@@ -345,10 +345,10 @@ impl Base {
             self.shutdown.clone(),
             Duration::from_secs(self.common.shutdown_grace_secs),
         );
-        let relay = zoufang_bus::outbox::OutboxRelay::new(
+        let relay = zoufang_bus::relay::OutboxRelay::new(
             self.pool.clone(),
             &self.common.amqp_url,
-            zoufang_bus::outbox::RelayConfig::for_service(self.schema),
+            zoufang_bus::relay::RelayConfig::for_service(self.schema),
         );
         host.spawn(relay.run(self.shutdown.clone()));
         host.spawn(zoufang_bus::retention::run(

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use prost::Message;
 use tokio_util::sync::CancellationToken;
-use zoufang_bus::outbox::{OutboxRelay, RelayConfig};
+use zoufang_bus::relay::{OutboxRelay, RelayConfig};
 use zoufang_e2e::{
     TestRegistry, consumer::TestConsumer, eventually, fixtures, tap::Tap, unique_name,
 };

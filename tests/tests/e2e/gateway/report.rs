@@ -15,6 +15,7 @@ use uuid::Uuid;
 use zoufang_core::auth::roles;
 use zoufang_e2e::{Issues, Registry, eventually, fixtures, gateway::TestGateway};
 use zoufang_gateway::desk::report::render::pct;
+use zoufang_gen::rng::Rng;
 use zoufang_proto::{
     common::v1::{Help, ItemKind, MaterialHandout, RaisedItem, VisitMode},
     issues::v1::*,
@@ -65,19 +66,6 @@ fn region_csv() -> String {
         lines.push(format!("{code},{name},5,{}000", &code[..9]));
     }
     lines.join("\n")
-}
-
-/// A small deterministic generator (an LCG), so the campaign is the same every run.
-struct Gen(u64);
-
-impl Gen {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n
-    }
 }
 
 /// What happens to an item in the ledger.
@@ -414,7 +402,8 @@ async fn generate(admin: &mut Registry) -> Campaign {
         .await
         .expect("create campaign");
 
-    let mut rng = Gen(20_261_129);
+    // The generator's seeded stream, so the campaign is the same every run.
+    let mut rng = Rng::new(20_261_129, "report", 0);
     let mut villages: BTreeMap<&'static str, Truth> = BTreeMap::new();
     let mut fates = BTreeMap::new();
     let mut cycle = [
