@@ -80,7 +80,7 @@ impl Application {
         let consumer = base
             .consumer(
                 &config.consumer_queue,
-                &inputs::ALL,
+                &inputs().keys(),
                 LedgerEvents {
                     state: state.clone(),
                 },

@@ -118,7 +118,7 @@ impl Application {
         let consumer = base
             .consumer(
                 &config.consumer_queue,
-                &inputs::all(),
+                &inputs().keys(),
                 NotifyEvents {
                     state: state.clone(),
                 },

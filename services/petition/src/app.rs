@@ -129,7 +129,7 @@ impl Application {
         } = self;
         let consumer = base.consumer(
             &config.consumer_queue,
-            &inputs::all(),
+            &inputs().keys(),
             PetitionEvents {
                 state: state.clone(),
             },

@@ -61,7 +61,7 @@ impl Application {
         } = self;
         let consumer = base.consumer(
             &config.consumer_queue,
-            &[events::CALLBACK_COMPLETED],
+            &events::inputs().keys(),
             events::RegistryEvents,
         );
         base.serve(

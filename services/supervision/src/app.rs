@@ -78,12 +78,7 @@ impl Application {
         let consumer = base
             .consumer(
                 &config.consumer_queue,
-                &[
-                    inputs::VISIT_RECORDED,
-                    inputs::ISSUE_RESOLVED,
-                    inputs::ISSUE_EXPLAINED,
-                    inputs::ISSUE_OVERDUE,
-                ],
+                &inputs().keys(),
                 SupervisionEvents {
                     state: state.clone(),
                 },
