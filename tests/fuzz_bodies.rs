@@ -30,7 +30,6 @@ use lapin::{
     protocol::basic::{gen_properties, parse_properties},
     types::{AMQPValue, LongString},
 };
-use prost::Message;
 use zoufang_bus::{
     consumer::{HandlerError, IncomingEvent, default_retry_delays},
     {
@@ -801,7 +800,17 @@ pub fn event_decode(data: &[u8]) {
 
 /// Decodes the payload as `M`: a message re-encodes to bytes that decode to
 /// the same bytes again; a refusal parks the event naming its routing key.
-fn typed<M: Message + Default>(event: &IncomingEvent) {
+/// The consumers' typed path (`decode_if`, which also checks the payload's
+/// change against the key) never fails otherwise either.
+fn typed<M: catalogue::Event>(event: &IncomingEvent) {
+    match event.decode_if::<M>() {
+        Ok(Some(_)) => assert!(event.is::<M>()),
+        Ok(None) => assert!(!event.is::<M>()),
+        Err(HandlerError::Park(e)) => {
+            assert!(format!("{e:#}").contains(&event.envelope.routing_key));
+        }
+        Err(other) => panic!("an event the handler cannot read must be parked, not {other}"),
+    }
     match event.decode::<M>() {
         Ok(m) => {
             let bytes = m.encode_to_vec();

@@ -8,10 +8,25 @@ use crate::events::v1::{
 };
 
 /// An event payload and the routing keys it travels under
-/// (`<service>.<entity>.<verb>`).
-pub trait Event: prost::Message + Default {
+/// (`<service>.<entity>.<verb>`). Every payload message of `events.v1`
+/// implements it here, so a key and its payload are paired once.
+pub trait Event: prost::Message + Default + 'static {
     /// Every routing key this payload is published under.
     const KEYS: &'static [&'static str];
+
+    /// What a queue binds to take every event of this payload: its keys,
+    /// or its family's wildcard (`petition.case.*`), so that an event under
+    /// a key this build does not know yet reaches the consumer and is
+    /// parked there instead of being dropped by the broker.
+    const BINDINGS: &'static [&'static str] = Self::KEYS;
+
+    /// The routing key this payload travels under: its only key, or the one
+    /// its typed change names (`IssueChanged.change`,
+    /// `PetitionCaseChanged.change`, `CallbackTask.change`); `None` when
+    /// the change is `UNSPECIFIED` or unknown, and for `CallbackCompleted`,
+    /// whose two keys its publisher names (the outcome, not a field, tells
+    /// completed from unreachable).
+    fn routing_key(&self) -> Option<&'static str>;
 }
 
 /// A payload published under one routing key only.
@@ -69,6 +84,43 @@ pub mod issues {
         OVERDUE,
         SIGN_OVERDUE,
     ];
+
+    use crate::events::v1::IssueChange;
+
+    /// Every change of a ledger item with its key, in the order of [`ALL`].
+    pub const CHANGES: [(IssueChange, &str); 15] = [
+        (IssueChange::Created, CREATED),
+        (IssueChange::Assigned, ASSIGNED),
+        (IssueChange::Started, STARTED),
+        (IssueChange::Resolved, RESOLVED),
+        (IssueChange::Explained, EXPLAINED),
+        (IssueChange::Escalated, ESCALATED),
+        (IssueChange::Signed, SIGNED),
+        (IssueChange::Returned, RETURNED),
+        (IssueChange::Supervised, SUPERVISED),
+        (IssueChange::Verified, VERIFIED),
+        (IssueChange::Reopened, REOPENED),
+        (IssueChange::Merged, MERGED),
+        (IssueChange::DueSoon, DUE_SOON),
+        (IssueChange::Overdue, OVERDUE),
+        (IssueChange::SignOverdue, SIGN_OVERDUE),
+    ];
+
+    /// The routing key of `change`; `None` for `UNSPECIFIED`.
+    pub fn key_of(change: IssueChange) -> Option<&'static str> {
+        CHANGES.iter().find(|(c, _)| *c == change).map(|(_, k)| *k)
+    }
+
+    /// The verb of `change`, the last word of its key (`due_soon`).
+    pub fn verb_of(change: IssueChange) -> Option<&'static str> {
+        key_of(change).and_then(|k| k.strip_prefix(PREFIX))
+    }
+
+    /// The change a routing key names; `None` for a key outside
+    /// `issues.issue.*` or one of it this build does not know.
+    pub fn change_of(key: &str) -> Option<IssueChange> {
+        CHANGES.iter().find(|(_, k)| *k == key).map(|(c, _)| *c)
+    }
 }
 
 /// Supervision's events about callbacks.
@@ -81,6 +133,27 @@ pub mod supervision {
     pub const CALLBACK_ASSIGNED: &str = "supervision.callback.assigned";
     /// An open callback task passed its due time (`CallbackTask`).
     pub const CALLBACK_OVERDUE: &str = "supervision.callback.overdue";
+
+    use crate::events::v1::CallbackTaskChange;
+
+    /// Every change of a callback task with its key.
+    pub const TASK_CHANGES: [(CallbackTaskChange, &str); 2] = [
+        (CallbackTaskChange::Assigned, CALLBACK_ASSIGNED),
+        (CallbackTaskChange::Overdue, CALLBACK_OVERDUE),
+    ];
+
+    /// The routing key of a task's `change`; `None` for `UNSPECIFIED`.
+    pub fn task_key_of(change: CallbackTaskChange) -> Option<&'static str> {
+        TASK_CHANGES
+            .iter()
+            .find(|(c, _)| *c == change)
+            .map(|(_, k)| *k)
+    }
+
+    /// The verb of a task's `change`, the last word of its key (`overdue`).
+    pub fn task_verb_of(change: CallbackTaskChange) -> Option<&'static str> {
+        task_key_of(change).and_then(|k| k.rsplit('.').next())
+    }
 }
 
 /// The petition bridge's events: `petition.case.<verb>`, all carrying
@@ -169,6 +242,9 @@ macro_rules! single {
     ($($ty:ty => $key:expr),* $(,)?) => {$(
         impl Event for $ty {
             const KEYS: &'static [&'static str] = &[$key];
+            fn routing_key(&self) -> Option<&'static str> {
+                Some($key)
+            }
         }
         impl SingleKey for $ty {
             const KEY: &'static str = $key;
@@ -185,10 +261,19 @@ single! {
 
 impl Event for IssueChanged {
     const KEYS: &'static [&'static str] = issues::ALL;
+    const BINDINGS: &'static [&'static str] = &[issues::ANY];
+    fn routing_key(&self) -> Option<&'static str> {
+        // An unknown value reads as UNSPECIFIED, which has no key.
+        issues::key_of(self.change())
+    }
 }
 
 impl Event for PetitionCaseChanged {
     const KEYS: &'static [&'static str] = petition::ALL;
+    const BINDINGS: &'static [&'static str] = &[petition::ANY];
+    fn routing_key(&self) -> Option<&'static str> {
+        petition::key_of(self.change())
+    }
 }
 
 impl Event for CallbackCompleted {
@@ -196,6 +281,9 @@ impl Event for CallbackCompleted {
         supervision::CALLBACK_COMPLETED,
         supervision::CALLBACK_UNREACHABLE,
     ];
+    fn routing_key(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 impl Event for CallbackTask {
@@ -203,6 +291,9 @@ impl Event for CallbackTask {
         supervision::CALLBACK_ASSIGNED,
         supervision::CALLBACK_OVERDUE,
     ];
+    fn routing_key(&self) -> Option<&'static str> {
+        supervision::task_key_of(self.change())
+    }
 }
 
 /// Every routing key of the catalogue, each once.
@@ -335,6 +426,89 @@ mod tests {
         assert_eq!(petition::key_of(CaseChange::Unspecified), None);
         assert_eq!(petition::change_of(petition::ANY), None);
         assert_eq!(petition::change_of(issues::MERGED), None);
+    }
+
+    #[test]
+    fn every_issue_change_has_its_key_and_back() {
+        use crate::events::v1::IssueChange;
+        let keys: Vec<_> = issues::CHANGES.iter().map(|(_, k)| *k).collect();
+        assert_eq!(keys, issues::ALL);
+        for (change, key) in issues::CHANGES {
+            let name = change.as_str_name().strip_prefix("ISSUE_CHANGE_").unwrap();
+            assert_eq!(key, format!("{}{}", issues::PREFIX, name.to_lowercase()));
+            assert_eq!(issues::key_of(change), Some(key));
+            assert_eq!(issues::change_of(key), Some(change));
+            assert_eq!(issues::verb_of(change), Some(&*name.to_lowercase()));
+            let payload = IssueChanged {
+                change: change.into(),
+                ..Default::default()
+            };
+            assert_eq!(payload.routing_key(), Some(key));
+        }
+        let values = (0..64)
+            .filter(|v| IssueChange::try_from(*v).is_ok())
+            .count();
+        assert_eq!(
+            values,
+            issues::CHANGES.len() + 1,
+            "UNSPECIFIED and the listed"
+        );
+        assert_eq!(issues::key_of(IssueChange::Unspecified), None);
+        assert_eq!(issues::change_of(issues::ANY), None);
+        assert_eq!(issues::change_of(petition::MERGED), None);
+        // An unspecified or unknown change names no key.
+        assert_eq!(IssueChanged::default().routing_key(), None);
+        let newer = IssueChanged {
+            change: 99,
+            ..Default::default()
+        };
+        assert_eq!(newer.routing_key(), None);
+    }
+
+    #[test]
+    fn every_payload_names_its_own_key() {
+        use crate::events::v1::{CallbackTaskChange, CaseChange};
+        assert_eq!(
+            VisitRecorded::default().routing_key(),
+            Some(VisitRecorded::KEY)
+        );
+        assert_eq!(VisitRecorded::KEYS, [registry::VISIT_RECORDED]);
+        assert_eq!(VisitRecorded::BINDINGS, VisitRecorded::KEYS);
+        assert_eq!(IssueChanged::BINDINGS, [issues::ANY]);
+        assert_eq!(PetitionCaseChanged::BINDINGS, [petition::ANY]);
+        assert_eq!(CallbackTask::BINDINGS, CallbackTask::KEYS);
+        assert_eq!(SessionsRevoked::KEY, gateway::SESSION_REVOKED);
+        for (change, key) in petition::CHANGES {
+            let payload = PetitionCaseChanged {
+                change: change.into(),
+                ..Default::default()
+            };
+            assert_eq!(payload.routing_key(), Some(key));
+        }
+        assert_eq!(PetitionCaseChanged::default().routing_key(), None);
+        let keys: Vec<_> = supervision::TASK_CHANGES.iter().map(|(_, k)| *k).collect();
+        assert_eq!(keys, CallbackTask::KEYS);
+        for (change, key) in supervision::TASK_CHANGES {
+            let name = change
+                .as_str_name()
+                .strip_prefix("CALLBACK_TASK_CHANGE_")
+                .unwrap()
+                .to_lowercase();
+            assert_eq!(supervision::task_verb_of(change), Some(&*name));
+            assert_eq!(key, format!("supervision.callback.{name}"));
+            let payload = CallbackTask {
+                change: change.into(),
+                ..Default::default()
+            };
+            assert_eq!(payload.routing_key(), Some(key));
+        }
+        let values = (0..64)
+            .filter(|v| CallbackTaskChange::try_from(*v).is_ok())
+            .count();
+        assert_eq!(values, supervision::TASK_CHANGES.len() + 1);
+        assert_eq!(CallbackTask::default().routing_key(), None);
+        assert_eq!(CallbackCompleted::default().routing_key(), None);
+        assert!(CaseChange::try_from(0).is_ok());
     }
 
     #[test]

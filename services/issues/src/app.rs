@@ -86,7 +86,7 @@ impl zoufang_service::Service for Application {
         let consumer = base
             .consumer(
                 &config.consumer_queue,
-                &inputs::ALL,
+                &inputs().keys(),
                 LedgerEvents {
                     state: state.clone(),
                 },

@@ -7,10 +7,11 @@
 use anyhow::anyhow;
 use sqlx::PgConnection;
 use uuid::Uuid;
-use zoufang_bus::consumer::{EventHandler, HandlerError, IncomingEvent, known_enum};
+use zoufang_bus::consumer::{EventHandler, HandlerError, IncomingEvent, known_change, known_enum};
 use zoufang_core::{ServiceError, fields::to_chrono};
-use zoufang_proto::events::v1::{
-    CallbackCompleted, PetitionCaseChanged, Satisfaction, VisitRecorded,
+use zoufang_proto::{
+    catalogue::supervision,
+    events::v1::{CallbackCompleted, CaseChange, PetitionCaseChanged, Satisfaction, VisitRecorded},
 };
 
 use crate::{
@@ -18,7 +19,6 @@ use crate::{
         petition::{self, Change, Step},
         state::{Action, State as IssueState},
     },
-    inputs,
     ops::{
         self, SYSTEM, State,
         lifecycle::{self, Actor, apply},
@@ -54,28 +54,24 @@ impl EventHandler for LedgerEvents {
         tx: &mut PgConnection,
         event: &IncomingEvent,
     ) -> Result<(), HandlerError> {
-        match event.envelope.routing_key.as_str() {
-            inputs::VISIT_RECORDED => {
-                let visit: VisitRecorded = event.decode()?;
-                let created = ops::create::from_visit(tx, &visit)
-                    .await
-                    .map_err(HandlerError::retry_or_park)?;
-                tracing::info!(visit_id = %visit.visit_id, created, "ledger entries from a visit");
-                Ok(())
-            }
-            inputs::CALLBACK_COMPLETED => {
-                let outcome: CallbackCompleted = event.decode()?;
-                self.callback(tx, &outcome).await
-            }
-            other => match other.strip_prefix(inputs::PETITION_CASE_PREFIX) {
-                Some(verb) => {
-                    let case: PetitionCaseChanged = event.decode()?;
-                    self.petition(tx, other, verb, &case).await
-                }
-                None => Err(HandlerError::Park(anyhow::anyhow!(
-                    "the ledger does not handle {other}"
-                ))),
-            },
+        let key = event.envelope.routing_key.as_str();
+        if let Some(visit) = event.decode_if::<VisitRecorded>()? {
+            let created = ops::create::from_visit(tx, &visit)
+                .await
+                .map_err(HandlerError::retry_or_park)?;
+            tracing::info!(visit_id = %visit.visit_id, created, "ledger entries from a visit");
+            Ok(())
+        } else if key == supervision::CALLBACK_COMPLETED
+            && let Some(outcome) = event.decode_if::<CallbackCompleted>()?
+        {
+            self.callback(tx, &outcome).await
+        } else if let Some(case) = event.decode_if::<PetitionCaseChanged>()? {
+            let change: CaseChange = known_change(case.change)?;
+            self.petition(tx, change, &case).await
+        } else {
+            Err(HandlerError::Park(anyhow::anyhow!(
+                "the ledger does not handle {key}"
+            )))
         }
     }
 }
@@ -158,12 +154,11 @@ impl LedgerEvents {
     async fn petition(
         &self,
         tx: &mut PgConnection,
-        key: &str,
-        verb: &str,
+        change: CaseChange,
         case: &PetitionCaseChanged,
     ) -> Result<(), HandlerError> {
-        let Some(change) = Change::of_key(key) else {
-            tracing::info!(change = verb, case_id = %case.case_id, "petition change the ledger does not follow: ignored");
+        let Some(change) = Change::of(change) else {
+            tracing::info!(change = change.as_str_name(), case_id = %case.case_id, "petition change the ledger does not follow: ignored");
             return Ok(());
         };
         if change == Change::Received {
@@ -205,7 +200,7 @@ impl LedgerEvents {
             state,
             row.deadline,
         );
-        tracing::info!(%issue_id, change = verb, state = %state, ?plan, "petition case change");
+        tracing::info!(%issue_id, change = change.as_str(), state = %state, ?plan, "petition case change");
 
         if let Step::Reopen(reason) = plan.step {
             // A new round with the case's deadline: announce it afresh.

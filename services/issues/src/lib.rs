@@ -22,48 +22,34 @@ pub const SCHEMA: &str = "issues";
 /// Fully qualified gRPC service name.
 pub const SERVICE_NAME: &str = "zoufang.issues.v1.IssueService";
 
-/// Routing keys the ledger consumes.
-pub mod inputs {
-    /// A visit with its raised items.
-    pub const VISIT_RECORDED: &str = zoufang_proto::catalogue::registry::VISIT_RECORDED;
-    /// A supervisor's callback outcome.
-    pub const CALLBACK_COMPLETED: &str = zoufang_proto::catalogue::supervision::CALLBACK_COMPLETED;
-    /// Every change of a petition case or 12345 work order from the
-    /// petition bridge (`petition.case.<change>`).
-    pub const PETITION_CASE: &str = zoufang_proto::catalogue::petition::ANY;
-    /// The prefix of those routing keys; the rest is the change.
-    pub const PETITION_CASE_PREFIX: &str = zoufang_proto::catalogue::petition::PREFIX;
-
-    /// Everything the ledger's queue binds.
-    pub const ALL: [&str; 3] = [VISIT_RECORDED, CALLBACK_COMPLETED, PETITION_CASE];
-}
-
-/// The routing key of an issue event, `issues.issue.<verb>`, from the
-/// catalogue; `None` for a verb the catalogue does not list.
-pub fn routing_key(verb: &str) -> Option<&'static str> {
-    use zoufang_proto::catalogue::issues::{ALL, PREFIX};
-    ALL.iter()
-        .copied()
-        .find(|key| key.strip_prefix(PREFIX) == Some(verb))
+/// The events the ledger consumes: recorded visits with their raised
+/// items, supervisors' callback outcomes (completed, not unreachable), and
+/// every change of a petition case or 12345 work order.
+pub fn inputs() -> zoufang_bus::consumer::Inputs {
+    use zoufang_proto::{
+        catalogue::supervision,
+        events::v1::{CallbackCompleted, PetitionCaseChanged, VisitRecorded},
+    };
+    zoufang_bus::consumer::Inputs::new()
+        .all::<VisitRecorded>()
+        .only::<CallbackCompleted>(&[supervision::CALLBACK_COMPLETED])
+        .all::<PetitionCaseChanged>()
 }
 
 #[cfg(test)]
 mod tests {
-    use zoufang_proto::catalogue::issues;
-
-    use super::*;
-    use crate::domain::state::Action;
+    use zoufang_proto::catalogue::{petition, registry, supervision};
 
     #[test]
-    fn every_verb_the_ledger_publishes_is_in_the_catalogue() {
-        let sweeps = ["overdue", "due_soon", "sign_overdue"];
-        let actions = Action::ALL.map(Action::event_verb);
-        for verb in ["created"].iter().chain(&sweeps).chain(&actions) {
-            let key = routing_key(verb).unwrap_or_else(|| panic!("no key for {verb}"));
-            assert_eq!(key, format!("{}{verb}", issues::PREFIX));
-        }
-        assert_eq!(routing_key("resolved"), Some(issues::RESOLVED));
-        assert_eq!(routing_key("changed"), None);
-        assert_eq!(routing_key(""), None);
+    fn the_ledger_binds_visits_completed_callbacks_and_every_case_change() {
+        let keys = super::inputs().keys();
+        assert_eq!(
+            keys,
+            [
+                registry::VISIT_RECORDED,
+                supervision::CALLBACK_COMPLETED,
+                petition::ANY
+            ]
+        );
     }
 }

@@ -141,7 +141,7 @@ impl zoufang_service::Service for Application {
         let consumer = base
             .consumer(
                 &config.consumer_queue,
-                &inputs::all(),
+                &inputs().keys(),
                 NotifyEvents {
                     state: state.clone(),
                 },

@@ -3,12 +3,14 @@
 //! the transaction that records the event in the inbox, so a redelivered
 //! event changes nothing.
 use sqlx::PgConnection;
-use zoufang_bus::consumer::{EventHandler, HandlerError, IncomingEvent};
-use zoufang_proto::events::v1::{CallbackTask, IssueChanged, PetitionCaseChanged, VisitDisputed};
+use zoufang_bus::consumer::{EventHandler, HandlerError, IncomingEvent, known_change};
+use zoufang_proto::events::v1::{
+    CallbackTask, CallbackTaskChange, CaseChange, IssueChange, IssueChanged, PetitionCaseChanged,
+    VisitDisputed,
+};
 
 use crate::{
     domain::rules::{self, Fact},
-    inputs,
     ops::{State, fanout, followups},
 };
 
@@ -44,8 +46,8 @@ impl EventHandler for NotifyEvents {
     ) -> Result<(), HandlerError> {
         let env = &event.envelope;
         let key = env.routing_key.as_str();
-        let created = if let Some(change) = key.strip_prefix(inputs::ISSUE_PREFIX) {
-            let issue: IssueChanged = event.decode()?;
+        let created = if let Some(issue) = event.decode_if::<IssueChanged>()? {
+            let change: IssueChange = known_change(issue.change)?;
             rules::known_kind(&issue)?;
             let (facts, follow) = rules::from_issue(change, &issue);
             let created = self.publish_all(tx, &facts).await?;
@@ -54,24 +56,18 @@ impl EventHandler for NotifyEvents {
                 .map_err(HandlerError::Retry)?;
             created
         } else {
-            let facts: Vec<Fact> = match key {
-                inputs::CALLBACK_ASSIGNED | inputs::CALLBACK_OVERDUE => {
-                    let task: CallbackTask = event.decode()?;
-                    rules::from_callback(&task).into_iter().collect()
-                }
-                inputs::VISIT_DISPUTED => {
-                    let dispute: VisitDisputed = event.decode()?;
-                    vec![rules::from_dispute(&dispute)]
-                }
-                inputs::PETITION_RECEIVED => {
-                    let case: PetitionCaseChanged = event.decode()?;
-                    rules::from_petition(&case).into_iter().collect()
-                }
-                other => {
-                    return Err(HandlerError::Park(anyhow::anyhow!(
-                        "notify does not handle {other}"
-                    )));
-                }
+            let facts: Vec<Fact> = if let Some(task) = event.decode_if::<CallbackTask>()? {
+                let change: CallbackTaskChange = known_change(task.change)?;
+                rules::from_callback(change, &task).into_iter().collect()
+            } else if let Some(dispute) = event.decode_if::<VisitDisputed>()? {
+                vec![rules::from_dispute(&dispute)]
+            } else if let Some(case) = event.decode_if::<PetitionCaseChanged>()? {
+                let change: CaseChange = known_change(case.change)?;
+                rules::from_petition(change, &case).into_iter().collect()
+            } else {
+                return Err(HandlerError::Park(anyhow::anyhow!(
+                    "notify does not handle {key}"
+                )));
             };
             self.publish_all(tx, &facts).await?
         };

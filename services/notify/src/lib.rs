@@ -27,40 +27,48 @@ pub const SCHEMA: &str = "notify";
 /// Fully qualified gRPC service name.
 pub const SERVICE_NAME: &str = "zoufang.notify.v1.NotifyService";
 
-/// Routing keys the service consumes.
-pub mod inputs {
-    /// Every ledger event starts with this; the rest is the change.
-    pub const ISSUE_PREFIX: &str = zoufang_proto::catalogue::issues::PREFIX;
-    /// The ledger events that concern a person.
-    pub const ISSUE_KEYS: &[&str] = &[
-        zoufang_proto::catalogue::issues::CREATED,
-        zoufang_proto::catalogue::issues::ASSIGNED,
-        zoufang_proto::catalogue::issues::REOPENED,
-        zoufang_proto::catalogue::issues::DUE_SOON,
-        zoufang_proto::catalogue::issues::OVERDUE,
-        zoufang_proto::catalogue::issues::RESOLVED,
-        zoufang_proto::catalogue::issues::EXPLAINED,
-        zoufang_proto::catalogue::issues::VERIFIED,
-        zoufang_proto::catalogue::issues::MERGED,
-    ];
-    /// A callback task reached a supervisor's worklist.
-    pub const CALLBACK_ASSIGNED: &str = zoufang_proto::catalogue::supervision::CALLBACK_ASSIGNED;
-    /// A callback task passed its due time.
-    pub const CALLBACK_OVERDUE: &str = zoufang_proto::catalogue::supervision::CALLBACK_OVERDUE;
-    /// A visit was flagged disputed.
-    pub const VISIT_DISPUTED: &str = zoufang_proto::catalogue::registry::VISIT_DISPUTED;
-    /// A petition case or hotline work order arrived.
-    pub const PETITION_RECEIVED: &str = zoufang_proto::catalogue::petition::RECEIVED;
+/// The events the service consumes: the ledger changes that concern a
+/// person, callback tasks, disputed visits and received petition cases.
+pub fn inputs() -> zoufang_bus::consumer::Inputs {
+    use zoufang_proto::{
+        catalogue::{issues, petition},
+        events::v1::{CallbackTask, IssueChanged, PetitionCaseChanged, VisitDisputed},
+    };
+    zoufang_bus::consumer::Inputs::new()
+        .only::<IssueChanged>(&[
+            issues::CREATED,
+            issues::ASSIGNED,
+            issues::REOPENED,
+            issues::DUE_SOON,
+            issues::OVERDUE,
+            issues::RESOLVED,
+            issues::EXPLAINED,
+            issues::VERIFIED,
+            issues::MERGED,
+        ])
+        .all::<CallbackTask>()
+        .all::<VisitDisputed>()
+        .only::<PetitionCaseChanged>(&[petition::RECEIVED])
+}
 
-    /// Every binding of the service's queue.
-    pub fn all() -> Vec<&'static str> {
-        let mut keys = ISSUE_KEYS.to_vec();
-        keys.extend([
-            CALLBACK_ASSIGNED,
-            CALLBACK_OVERDUE,
-            VISIT_DISPUTED,
-            PETITION_RECEIVED,
-        ]);
-        keys
+#[cfg(test)]
+mod tests {
+    use zoufang_proto::catalogue::{issues, petition, registry, supervision};
+
+    #[test]
+    fn notify_binds_what_concerns_a_person() {
+        let keys = super::inputs().keys();
+        assert_eq!(keys.len(), 13);
+        assert_eq!(keys[0], issues::CREATED);
+        assert!(!keys.contains(&issues::STARTED));
+        assert_eq!(
+            keys[9..],
+            [
+                supervision::CALLBACK_ASSIGNED,
+                supervision::CALLBACK_OVERDUE,
+                registry::VISIT_DISPUTED,
+                petition::RECEIVED
+            ]
+        );
     }
 }

@@ -153,7 +153,7 @@ impl zoufang_service::Service for Application {
         } = self;
         let consumer = base.consumer(
             &config.consumer_queue,
-            &inputs::all(),
+            &inputs().keys(),
             PetitionEvents {
                 state: state.clone(),
             },

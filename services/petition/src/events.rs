@@ -5,13 +5,13 @@
 //! other ledger item is not the bridge's business.
 use sqlx::PgConnection;
 use uuid::Uuid;
-use zoufang_bus::consumer::{EventHandler, HandlerError, IncomingEvent};
+use zoufang_bus::consumer::{EventHandler, HandlerError, IncomingEvent, known_change};
 use zoufang_core::ServiceError;
-use zoufang_proto::events::v1::IssueChanged;
+use zoufang_proto::events::v1::{IssueChange, IssueChanged};
 
 use crate::{
+    LEDGER_FOLLOWING_PETITION,
     domain::clock::{Outcome, Stage},
-    inputs,
     ops::{
         State,
         steps::{Step, apply},
@@ -35,7 +35,7 @@ pub struct PetitionEvents {
 /// that has meanwhile moved on — e.g. a returned work order reassigned
 /// before the echo of its return arrived would be answered 解释 at once.
 pub fn is_echo(changed: &IssueChanged) -> bool {
-    changed.actor == inputs::LEDGER_FOLLOWING_PETITION
+    changed.actor == LEDGER_FOLLOWING_PETITION
 }
 
 /// The steps a ledger outcome means for a case at `stage`.
@@ -82,16 +82,20 @@ impl EventHandler for PetitionEvents {
         tx: &mut PgConnection,
         event: &IncomingEvent,
     ) -> Result<(), HandlerError> {
-        let outcome = match event.envelope.routing_key.as_str() {
-            inputs::ISSUE_RESOLVED => Outcome::Supported,
-            inputs::ISSUE_EXPLAINED => Outcome::Explained,
-            other => {
-                return Err(HandlerError::Park(anyhow::anyhow!(
-                    "the petition bridge does not handle {other}"
-                )));
-            }
+        let unhandled = || {
+            HandlerError::Park(anyhow::anyhow!(
+                "the petition bridge does not handle {}",
+                event.envelope.routing_key
+            ))
         };
-        let changed: IssueChanged = event.decode()?;
+        let Some(changed) = event.decode_if::<IssueChanged>()? else {
+            return Err(unhandled());
+        };
+        let outcome = match known_change(changed.change)? {
+            IssueChange::Resolved => Outcome::Supported,
+            IssueChange::Explained => Outcome::Explained,
+            _ => return Err(unhandled()),
+        };
         if is_echo(&changed) {
             return Ok(());
         }

@@ -35,19 +35,28 @@ pub const SERVICE_NAME: &str = "zoufang.petition.v1.PetitionService";
 /// The tag matched households get.
 pub const PETITION_TAG: &str = "重点信访";
 
-/// Routing keys the service consumes.
-pub mod inputs {
-    /// A ledger item was resolved: the case is answered 支持.
-    pub const ISSUE_RESOLVED: &str = zoufang_proto::catalogue::issues::RESOLVED;
-    /// A ledger item was closed with an explanation: answered 解释.
-    pub const ISSUE_EXPLAINED: &str = zoufang_proto::catalogue::issues::EXPLAINED;
-    /// The `actor` of a ledger change the bridge's own case change caused
-    /// (退单, 答复, 不予受理 …): the ledger following the case, not a new
-    /// answer to it.
-    pub const LEDGER_FOLLOWING_PETITION: &str = "petition";
+/// The `actor` of a ledger change the bridge's own case change caused
+/// (退单, 答复, 不予受理 …): the ledger following the case, not a new answer
+/// to it.
+pub const LEDGER_FOLLOWING_PETITION: &str = "petition";
 
-    /// Every binding of the service's queue.
-    pub fn all() -> Vec<&'static str> {
-        vec![ISSUE_RESOLVED, ISSUE_EXPLAINED]
+/// The events the bridge consumes: ledger items resolved (the case is
+/// answered 支持) or closed with an explanation (解释).
+pub fn inputs() -> zoufang_bus::consumer::Inputs {
+    use zoufang_proto::{catalogue::issues, events::v1::IssueChanged};
+    zoufang_bus::consumer::Inputs::new()
+        .only::<IssueChanged>(&[issues::RESOLVED, issues::EXPLAINED])
+}
+
+#[cfg(test)]
+mod tests {
+    use zoufang_proto::catalogue::issues;
+
+    #[test]
+    fn the_bridge_binds_resolved_and_explained_items() {
+        assert_eq!(
+            super::inputs().keys(),
+            [issues::RESOLVED, issues::EXPLAINED]
+        );
     }
 }

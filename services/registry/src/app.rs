@@ -67,7 +67,7 @@ impl zoufang_service::Service for Application {
         } = self;
         let consumer = base.consumer(
             &config.consumer_queue,
-            &[events::CALLBACK_COMPLETED],
+            &events::inputs().keys(),
             events::RegistryEvents,
         );
         base.serve(

@@ -2,14 +2,17 @@
 //! (回访未能确认) flags the visit disputed, which counts against its cadres.
 use sqlx::PgConnection;
 use uuid::Uuid;
-use zoufang_bus::consumer::{EventHandler, HandlerError, IncomingEvent};
+use zoufang_bus::consumer::{EventHandler, HandlerError, IncomingEvent, Inputs};
 use zoufang_core::ServiceError;
-use zoufang_proto::events::v1::CallbackCompleted;
+use zoufang_proto::{catalogue::supervision::CALLBACK_COMPLETED, events::v1::CallbackCompleted};
 
 use crate::{ops::visits::flag_in, store};
 
-/// Routing key of a supervisor's callback outcome.
-pub const CALLBACK_COMPLETED: &str = zoufang_proto::catalogue::supervision::CALLBACK_COMPLETED;
+/// The events the registry consumes: supervisors' callback outcomes
+/// (completed; an unreachable resident proves nothing about the visit).
+pub fn inputs() -> Inputs {
+    Inputs::new().only::<CallbackCompleted>(&[CALLBACK_COMPLETED])
+}
 
 /// The registry's event handler.
 #[derive(Debug, Clone, Copy, Default)]
@@ -21,13 +24,15 @@ impl EventHandler for RegistryEvents {
         tx: &mut PgConnection,
         event: &IncomingEvent,
     ) -> Result<(), HandlerError> {
-        if event.envelope.routing_key != CALLBACK_COMPLETED {
-            return Err(HandlerError::Park(anyhow::anyhow!(
-                "the registry does not handle {}",
-                event.envelope.routing_key
-            )));
-        }
-        let outcome: CallbackCompleted = event.decode()?;
+        let outcome = match event.decode_if::<CallbackCompleted>()? {
+            Some(outcome) if event.envelope.routing_key == CALLBACK_COMPLETED => outcome,
+            _ => {
+                return Err(HandlerError::Park(anyhow::anyhow!(
+                    "the registry does not handle {}",
+                    event.envelope.routing_key
+                )));
+            }
+        };
         // Only a reached resident who denies the visit disputes it; an
         // unreachable one proves nothing either way.
         let Ok(visit_id) = Uuid::parse_str(&outcome.visit_id) else {

@@ -21,13 +21,3 @@ pub mod tags;
 pub const SCHEMA: &str = "registry";
 /// Fully qualified gRPC service name.
 pub const SERVICE_NAME: &str = "zoufang.registry.v1.RegistryService";
-
-/// Routing keys of the events the registry publishes.
-pub mod routing {
-    /// A visit was recorded (carries the items raised).
-    pub const VISIT_RECORDED: &str = zoufang_proto::catalogue::registry::VISIT_RECORDED;
-    /// A visit was flagged disputed.
-    pub const VISIT_DISPUTED: &str = zoufang_proto::catalogue::registry::VISIT_DISPUTED;
-    /// A household entered the register.
-    pub const HOUSEHOLD_REGISTERED: &str = zoufang_proto::catalogue::registry::HOUSEHOLD_REGISTERED;
-}

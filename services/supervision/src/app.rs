@@ -88,12 +88,7 @@ impl zoufang_service::Service for Application {
         let consumer = base
             .consumer(
                 &config.consumer_queue,
-                &[
-                    inputs::VISIT_RECORDED,
-                    inputs::ISSUE_RESOLVED,
-                    inputs::ISSUE_EXPLAINED,
-                    inputs::ISSUE_OVERDUE,
-                ],
+                &inputs().keys(),
                 SupervisionEvents {
                     state: state.clone(),
                 },

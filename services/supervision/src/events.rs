@@ -2,13 +2,10 @@
 //! recorded visits become callback tasks when sampled. Each event is applied
 //! in the transaction that records it in the inbox.
 use sqlx::PgConnection;
-use zoufang_bus::consumer::{EventHandler, HandlerError, IncomingEvent};
-use zoufang_proto::events::v1::{IssueChanged, VisitRecorded};
+use zoufang_bus::consumer::{EventHandler, HandlerError, IncomingEvent, known_change};
+use zoufang_proto::events::v1::{IssueChange, IssueChanged, VisitRecorded};
 
-use crate::{
-    inputs,
-    ops::{State, tasks},
-};
+use crate::ops::{State, tasks};
 
 /// The service's event handler.
 #[derive(Debug, Clone)]
@@ -24,34 +21,37 @@ impl EventHandler for SupervisionEvents {
         event: &IncomingEvent,
     ) -> Result<(), HandlerError> {
         let env = &event.envelope;
-        let created = match env.routing_key.as_str() {
-            inputs::ISSUE_RESOLVED | inputs::ISSUE_EXPLAINED => {
-                let issue: IssueChanged = event.decode()?;
-                tasks::count_outcome(tx, env, &issue)
-                    .await
-                    .map_err(HandlerError::Retry)?;
-                tasks::from_issue(tx, env, &issue)
-                    .await
-                    .map_err(HandlerError::retry_or_park)?
+        let unhandled = || {
+            HandlerError::Park(anyhow::anyhow!(
+                "supervision does not handle {}",
+                env.routing_key
+            ))
+        };
+        let created = if let Some(issue) = event.decode_if::<IssueChanged>()? {
+            let change: IssueChange = known_change(issue.change)?;
+            match change {
+                IssueChange::Resolved | IssueChange::Explained => {
+                    tasks::count_outcome(tx, env, change, &issue)
+                        .await
+                        .map_err(HandlerError::Retry)?;
+                    tasks::from_issue(tx, env, &issue)
+                        .await
+                        .map_err(HandlerError::retry_or_park)?
+                }
+                IssueChange::Overdue => {
+                    tasks::count_outcome(tx, env, change, &issue)
+                        .await
+                        .map_err(HandlerError::Retry)?;
+                    false
+                }
+                _ => return Err(unhandled()),
             }
-            inputs::ISSUE_OVERDUE => {
-                let issue: IssueChanged = event.decode()?;
-                tasks::count_outcome(tx, env, &issue)
-                    .await
-                    .map_err(HandlerError::Retry)?;
-                false
-            }
-            inputs::VISIT_RECORDED => {
-                let visit: VisitRecorded = event.decode()?;
-                tasks::from_visit(tx, env, &visit)
-                    .await
-                    .map_err(HandlerError::retry_or_park)?
-            }
-            other => {
-                return Err(HandlerError::Park(anyhow::anyhow!(
-                    "supervision does not handle {other}"
-                )));
-            }
+        } else if let Some(visit) = event.decode_if::<VisitRecorded>()? {
+            tasks::from_visit(tx, env, &visit)
+                .await
+                .map_err(HandlerError::retry_or_park)?
+        } else {
+            return Err(unhandled());
         };
         tracing::debug!(event_id = %env.id, created, "sampled for a callback");
         Ok(())

@@ -25,27 +25,42 @@ pub const SCHEMA: &str = "supervision";
 /// Fully qualified gRPC service name.
 pub const SERVICE_NAME: &str = "zoufang.supervision.v1.SupervisionService";
 
-/// Routing keys the service consumes.
-pub mod inputs {
-    /// A ledger item was resolved.
-    pub const ISSUE_RESOLVED: &str = zoufang_proto::catalogue::issues::RESOLVED;
-    /// A ledger item was closed with an explanation.
-    pub const ISSUE_EXPLAINED: &str = zoufang_proto::catalogue::issues::EXPLAINED;
-    /// A ledger item passed its deadline.
-    pub const ISSUE_OVERDUE: &str = zoufang_proto::catalogue::issues::OVERDUE;
-    /// A visit was recorded.
-    pub const VISIT_RECORDED: &str = zoufang_proto::catalogue::registry::VISIT_RECORDED;
+/// The events the service consumes: resolved, explained and overdue ledger
+/// items (callbacks and the cadres' timeliness) and recorded visits.
+pub fn inputs() -> zoufang_bus::consumer::Inputs {
+    use zoufang_proto::{
+        catalogue::issues,
+        events::v1::{IssueChanged, VisitRecorded},
+    };
+    zoufang_bus::consumer::Inputs::new()
+        .all::<VisitRecorded>()
+        .only::<IssueChanged>(&[issues::RESOLVED, issues::EXPLAINED, issues::OVERDUE])
 }
 
-/// Routing keys the service publishes.
+/// Routing keys the service publishes under a key it picks (the task
+/// events name theirs by their change).
 pub mod outputs {
     /// A callback reached its outcome.
     pub const CALLBACK_COMPLETED: &str = zoufang_proto::catalogue::supervision::CALLBACK_COMPLETED;
     /// A callback closed after too many failed attempts.
     pub const CALLBACK_UNREACHABLE: &str =
         zoufang_proto::catalogue::supervision::CALLBACK_UNREACHABLE;
-    /// A callback task was created (on a supervisor's worklist, or unassigned).
-    pub const CALLBACK_ASSIGNED: &str = zoufang_proto::catalogue::supervision::CALLBACK_ASSIGNED;
-    /// An open callback task passed its due time (published once per task).
-    pub const CALLBACK_OVERDUE: &str = zoufang_proto::catalogue::supervision::CALLBACK_OVERDUE;
+}
+
+#[cfg(test)]
+mod tests {
+    use zoufang_proto::catalogue::{issues, registry};
+
+    #[test]
+    fn supervision_binds_visits_and_ended_or_overdue_items() {
+        assert_eq!(
+            super::inputs().keys(),
+            [
+                registry::VISIT_RECORDED,
+                issues::RESOLVED,
+                issues::EXPLAINED,
+                issues::OVERDUE
+            ]
+        );
+    }
 }

@@ -87,10 +87,9 @@ impl Change {
         catalogue::petition::verb_of(self.proto()).unwrap_or_default()
     }
 
-    /// The change a routing key names (see the catalogue); None for one the
-    /// ledger does not follow (`finalized`) or does not know.
-    pub fn of_key(key: &str) -> Option<Change> {
-        let change = catalogue::petition::change_of(key)?;
+    /// The change of an event's enum; None for one the ledger does not
+    /// follow (`finalized`) and for `UNSPECIFIED`.
+    pub fn of(change: CaseChange) -> Option<Change> {
         Change::ALL.into_iter().find(|c| c.proto() == change)
     }
 
@@ -325,12 +324,10 @@ mod tests {
         for c in Change::ALL {
             let key = key_of(c.proto()).expect("a key");
             assert_eq!(key, format!("{PREFIX}{}", c.as_str()));
-            assert_eq!(Change::of_key(key), Some(c));
+            assert_eq!(Change::of(c.proto()), Some(c));
         }
-        assert_eq!(Change::of_key(catalogue::petition::FINALIZED), None);
-        assert_eq!(Change::of_key(&format!("{PREFIX}closed")), None);
-        assert_eq!(Change::of_key(catalogue::issues::MERGED), None);
-        assert_eq!(Change::of_key(""), None);
+        assert_eq!(Change::of(CaseChange::Finalized), None);
+        assert_eq!(Change::of(CaseChange::Unspecified), None);
         let labels: Vec<_> = Change::ALL.into_iter().map(Change::label_zh).collect();
         assert_eq!(
             labels.join(" "),

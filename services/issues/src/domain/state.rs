@@ -194,23 +194,6 @@ impl Action {
     pub fn parse(s: &str) -> Option<Action> {
         Action::ALL.into_iter().find(|a| a.as_str() == s)
     }
-
-    /// The verb of the event this action emits: `issues.issue.<verb>`.
-    pub fn event_verb(self) -> &'static str {
-        match self {
-            Action::Assign => "assigned",
-            Action::Start => "started",
-            Action::Resolve => "resolved",
-            Action::Explain => "explained",
-            Action::Escalate => "escalated",
-            Action::Sign => "signed",
-            Action::Return => "returned",
-            Action::Supervise => "supervised",
-            Action::Verify => "verified",
-            Action::Reopen => "reopened",
-            Action::Merge => "merged",
-        }
-    }
 }
 
 impl fmt::Display for Action {
@@ -397,15 +380,11 @@ mod tests {
     }
 
     #[test]
-    fn action_strings_and_verbs() {
+    fn action_strings() {
         let names =
             "assign start resolve explain escalate sign return supervise verify reopen merge";
-        let verbs = "assigned started resolved explained escalated signed returned supervised \
-                     verified reopened merged";
-        let expected = names.split(' ').zip(verbs.split_whitespace());
-        for (a, (name, verb)) in Action::ALL.into_iter().zip(expected) {
+        for (a, name) in Action::ALL.into_iter().zip(names.split(' ')) {
             assert_eq!(a.as_str(), name);
-            assert_eq!(a.event_verb(), verb);
             assert_eq!(Action::parse(name), Some(a));
             assert_eq!(a.to_string(), name);
         }

@@ -14,7 +14,7 @@ use zoufang_core::{
 use zoufang_proto::{
     common::v1::ItemKind,
     common::v1::RaisedItem,
-    events::v1::{PetitionCaseChanged, VisitRecorded},
+    events::v1::{IssueChange, PetitionCaseChanged, VisitRecorded},
     issues::v1::{CreateIssueRequest, CreateIssueResponse, Disposition, IssueSource, Priority},
 };
 use zoufang_types::{RegionCode, RegionLevel};
@@ -138,7 +138,17 @@ async fn insert_and_announce(
     if !store::issues::insert(conn, row).await? {
         return Ok(false);
     }
-    record(conn, row, "", actor, "create", "created", note, None).await?;
+    record(
+        conn,
+        row,
+        "",
+        actor,
+        "create",
+        IssueChange::Created,
+        note,
+        None,
+    )
+    .await?;
     Ok(true)
 }
 
@@ -274,7 +284,7 @@ pub async fn from_visit(conn: &mut PgConnection, visit: &VisitRecorded) -> anyho
                 IssueState::Resolved.as_str(),
                 SYSTEM,
                 "resolve",
-                "resolved",
+                IssueChange::Resolved,
                 "当即解决",
                 None,
             )

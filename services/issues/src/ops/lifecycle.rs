@@ -7,7 +7,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 use zoufang_bus::outbox::{self, NewEvent};
 use zoufang_core::{ServiceError, ServiceResult, auth::Claims};
-use zoufang_proto::issues::v1::{Disposition, Priority};
+use zoufang_proto::{
+    events::v1::IssueChange,
+    issues::v1::{Disposition, Priority},
+};
 
 use super::{find_in_scope, view};
 use crate::{
@@ -16,7 +19,6 @@ use crate::{
         sla::{self, SlaRule},
         state::{Action, State as IssueState, transition},
     },
-    routing_key,
     store::{self, issues::IssueRow, timeline::NewEntry},
 };
 
@@ -76,7 +78,7 @@ pub async fn apply(
         from.as_str(),
         actor.name,
         action.as_str(),
-        action.event_verb(),
+        view::change_of(action),
         note,
         None,
     )
@@ -92,7 +94,7 @@ pub async fn record(
     from_state: &str,
     actor: &str,
     action: &str,
-    verb: &str,
+    change: IssueChange,
     note: &str,
     related: Option<Uuid>,
 ) -> ServiceResult<()> {
@@ -112,14 +114,12 @@ pub async fn record(
     .await?;
     outbox::enqueue(
         conn,
-        NewEvent::new(
-            routing_key(verb).ok_or_else(|| {
-                ServiceError::Internal(anyhow::anyhow!("the catalogue has no ledger event {verb}"))
-            })?,
+        NewEvent::of_change(
+            &view::event(row, change, actor, note),
             &row.region_code,
             format!("issues/{}", row.issue_id),
-            &view::event(row, verb, actor, note),
-        ),
+        )
+        .map_err(ServiceError::Internal)?,
     )
     .await?;
     Ok(())

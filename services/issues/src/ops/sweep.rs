@@ -17,13 +17,13 @@ use zoufang_core::{
     ServiceResult,
     auth::{Claims, roles},
 };
-use zoufang_proto::issues::v1::{SweepDeadlinesRequest, SweepDeadlinesResponse};
+use zoufang_proto::{
+    events::v1::IssueChange,
+    issues::v1::{SweepDeadlinesRequest, SweepDeadlinesResponse},
+};
 
 use super::{SYSTEM, State, view};
-use crate::{
-    routing_key,
-    store::issues::{self, Mark},
-};
+use crate::store::issues::{self, Mark};
 
 /// Rows claimed per transaction.
 const BATCH: usize = 500;
@@ -33,7 +33,7 @@ const BATCH: usize = 500;
 struct Crossed<'a> {
     state: &'a State,
     mark: Mark,
-    verb: &'static str,
+    change: IssueChange,
 }
 
 impl Sweep for Crossed<'_> {
@@ -69,14 +69,11 @@ impl Sweep for Crossed<'_> {
             let note = row.deadline.map(|d| d.to_rfc3339()).unwrap_or_default();
             outbox::enqueue(
                 tx,
-                NewEvent::new(
-                    routing_key(self.verb).ok_or_else(|| {
-                        anyhow::anyhow!("the catalogue has no ledger event {}", self.verb)
-                    })?,
+                NewEvent::of_change(
+                    &view::event(row, self.change, SYSTEM, &note),
                     &row.region_code,
                     format!("issues/{}", row.issue_id),
-                    &view::event(row, self.verb, SYSTEM, &note),
-                ),
+                )?,
             )
             .await?;
         }
@@ -90,12 +87,21 @@ impl Sweep for Crossed<'_> {
 /// Sweeps once; returns (due_soon, overdue, sign_overdue) events written.
 pub async fn sweep_once(state: &State) -> anyhow::Result<(usize, usize, usize)> {
     let mut counts = (0, 0, 0);
-    for (mark, verb) in [
-        (Mark::Overdue, "overdue"),
-        (Mark::DueSoon, "due_soon"),
-        (Mark::SignOverdue, "sign_overdue"),
+    for (mark, change) in [
+        (Mark::Overdue, IssueChange::Overdue),
+        (Mark::DueSoon, IssueChange::DueSoon),
+        (Mark::SignOverdue, IssueChange::SignOverdue),
     ] {
-        let n = jobs::sweep(&state.pool, &Crossed { state, mark, verb }, BATCH).await?;
+        let n = jobs::sweep(
+            &state.pool,
+            &Crossed {
+                state,
+                mark,
+                change,
+            },
+            BATCH,
+        )
+        .await?;
         match mark {
             Mark::Overdue => counts.1 += n,
             Mark::SignOverdue => counts.2 += n,

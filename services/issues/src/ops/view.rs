@@ -1,12 +1,12 @@
 //! Proto views of stored issues, and the event payload of a change.
 use zoufang_core::fields::to_timestamp;
 use zoufang_proto::{
-    events::v1::IssueChanged,
+    events::v1::{IssueChange, IssueChanged},
     issues::v1::{Issue, TimelineEntry},
 };
 
 use crate::{
-    domain::state::State as IssueState,
+    domain::state::{Action, State as IssueState},
     store::{issues::IssueRow, timeline::EntryRow},
 };
 
@@ -87,11 +87,28 @@ fn source_name(s: i16) -> &'static str {
     }
 }
 
+/// The change the event of `action` announces (`issues.issue.<verb>`).
+pub fn change_of(action: Action) -> IssueChange {
+    match action {
+        Action::Assign => IssueChange::Assigned,
+        Action::Start => IssueChange::Started,
+        Action::Resolve => IssueChange::Resolved,
+        Action::Explain => IssueChange::Explained,
+        Action::Escalate => IssueChange::Escalated,
+        Action::Sign => IssueChange::Signed,
+        Action::Return => IssueChange::Returned,
+        Action::Supervise => IssueChange::Supervised,
+        Action::Verify => IssueChange::Verified,
+        Action::Reopen => IssueChange::Reopened,
+        Action::Merge => IssueChange::Merged,
+    }
+}
+
 /// The event payload of a change, carrying what a notifier needs.
-pub fn event(r: &IssueRow, change: &str, actor: &str, note: &str) -> IssueChanged {
+pub fn event(r: &IssueRow, change: IssueChange, actor: &str, note: &str) -> IssueChanged {
     IssueChanged {
         issue_id: r.issue_id.to_string(),
-        change: change.to_owned(),
+        change: change.into(),
         region_code: r.region_code.clone(),
         state: r.state.clone(),
         kind: i32::from(r.kind),
@@ -110,5 +127,22 @@ pub fn event(r: &IssueRow, change: &str, actor: &str, note: &str) -> IssueChange
         merged_into: r.merged_into.map(|v| v.to_string()).unwrap_or_default(),
         source: source_name(r.source).to_owned(),
         description: r.description.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use zoufang_proto::catalogue::issues;
+
+    use super::*;
+
+    #[test]
+    fn each_action_announces_its_verb() {
+        let verbs = "assigned started resolved explained escalated signed returned supervised \
+                     verified reopened merged";
+        for (action, verb) in Action::ALL.into_iter().zip(verbs.split_whitespace()) {
+            let key = issues::key_of(change_of(action)).expect("a key");
+            assert_eq!(key, format!("{}{verb}", issues::PREFIX), "{action}");
+        }
     }
 }

@@ -8,8 +8,12 @@ use prost_types::Timestamp;
 use zoufang_bus::consumer::{Poison, known_enum};
 use zoufang_core::{auth::roles, fields::to_chrono};
 use zoufang_proto::{
+    catalogue::supervision,
     common::v1::ItemKind,
-    events::v1::{CallbackTask, IssueChanged, PetitionCaseChanged, VisitDisputed},
+    events::v1::{
+        CallbackTask, CallbackTaskChange, CaseChange, IssueChange, IssueChanged,
+        PetitionCaseChanged, VisitDisputed,
+    },
 };
 use zoufang_types::labels;
 
@@ -123,7 +127,7 @@ fn issue_fact(i: &IssueChanged, kind: &'static str, key: String, who: Vec<Audien
 }
 
 /// The facts of an `issues.issue.<change>` event, and what else to do.
-pub fn from_issue(change: &str, i: &IssueChanged) -> (Vec<Fact>, Followup) {
+pub fn from_issue(change: IssueChange, i: &IssueChanged) -> (Vec<Fact>, Followup) {
     let cadre = &i.responsible_cadre_id;
     let assignee = || {
         if cadre.is_empty() {
@@ -134,7 +138,7 @@ pub fn from_issue(change: &str, i: &IssueChanged) -> (Vec<Fact>, Followup) {
     };
     let deadline = ts_key(i.deadline.as_ref());
     match change {
-        "created" | "assigned" if !cadre.is_empty() => (
+        IssueChange::Created | IssueChange::Assigned if !cadre.is_empty() => (
             vec![issue_fact(
                 i,
                 "issue.assigned",
@@ -143,7 +147,7 @@ pub fn from_issue(change: &str, i: &IssueChanged) -> (Vec<Fact>, Followup) {
             )],
             Followup::Reset,
         ),
-        "reopened" => (
+        IssueChange::Reopened => (
             vec![issue_fact(
                 i,
                 "issue.reopened",
@@ -152,7 +156,7 @@ pub fn from_issue(change: &str, i: &IssueChanged) -> (Vec<Fact>, Followup) {
             )],
             Followup::Reset,
         ),
-        "due_soon" => (
+        IssueChange::DueSoon => (
             vec![issue_fact(
                 i,
                 "issue.due_soon",
@@ -161,7 +165,7 @@ pub fn from_issue(change: &str, i: &IssueChanged) -> (Vec<Fact>, Followup) {
             )],
             Followup::DueSoon,
         ),
-        "overdue" => (
+        IssueChange::Overdue => (
             vec![issue_fact(
                 i,
                 "issue.overdue",
@@ -170,7 +174,10 @@ pub fn from_issue(change: &str, i: &IssueChanged) -> (Vec<Fact>, Followup) {
             )],
             Followup::StartLadder,
         ),
-        "resolved" | "explained" | "verified" | "merged" => (vec![], Followup::Settled),
+        IssueChange::Resolved
+        | IssueChange::Explained
+        | IssueChange::Verified
+        | IssueChange::Merged => (vec![], Followup::Settled),
         _ => (vec![], Followup::None),
     }
 }
@@ -182,12 +189,13 @@ pub fn overdue_key(issue_id: &str, deadline_secs: i64, level: u32) -> String {
 
 /// A callback task assigned to a supervisor, or overdue. An unassigned task
 /// reaches every supervisor covering its region.
-pub fn from_callback(c: &CallbackTask) -> Option<Fact> {
-    let kind = match c.change.as_str() {
-        "assigned" => "callback.assigned",
-        "overdue" => "callback.overdue",
-        _ => return None,
+pub fn from_callback(change: CallbackTaskChange, c: &CallbackTask) -> Option<Fact> {
+    let kind = match change {
+        CallbackTaskChange::Assigned => "callback.assigned",
+        CallbackTaskChange::Overdue => "callback.overdue",
+        CallbackTaskChange::Unspecified => return None,
     };
+    let verb = supervision::task_verb_of(change)?;
     let audience = if c.supervisor_id.is_empty() {
         vec![Audience::Role(roles::SUPERVISOR)]
     } else {
@@ -200,7 +208,7 @@ pub fn from_callback(c: &CallbackTask) -> Option<Fact> {
     };
     Some(Fact {
         kind,
-        fact_key: format!("callback:{}:{}", c.callback_id, c.change),
+        fact_key: format!("callback:{}:{verb}", c.callback_id),
         subject_type: "callback",
         subject_id: c.callback_id.clone(),
         region_code: c.region_code.clone(),
@@ -243,8 +251,8 @@ pub fn from_dispute(d: &VisitDisputed) -> Fact {
 /// A petition case or hotline work order received: the township's leaders
 /// and the county petition bureau must decide on acceptance within the
 /// statutory time.
-pub fn from_petition(p: &PetitionCaseChanged) -> Option<Fact> {
-    if p.change != "received" {
+pub fn from_petition(change: CaseChange, p: &PetitionCaseChanged) -> Option<Fact> {
+    if change != CaseChange::Received {
         return None;
     }
     let kind_zh = if p.kind == "hotline" {
@@ -278,7 +286,9 @@ pub fn from_petition(p: &PetitionCaseChanged) -> Option<Fact> {
 mod tests {
     use super::*;
 
-    fn issue(change: &str) -> IssueChanged {
+    use IssueChange::*;
+
+    fn issue(change: IssueChange) -> IssueChanged {
         IssueChanged {
             issue_id: "0b5c".into(),
             change: change.into(),
@@ -296,10 +306,10 @@ mod tests {
 
     #[test]
     fn an_item_of_unknown_kind_is_poison() {
-        assert_eq!(known_kind(&issue("created")), Ok(ItemKind::Problem));
+        assert_eq!(known_kind(&issue(Created)), Ok(ItemKind::Problem));
         let odd = IssueChanged {
             kind: 17,
-            ..issue("created")
+            ..issue(Created)
         };
         assert!(
             known_kind(&odd)
@@ -311,8 +321,8 @@ mod tests {
 
     #[test]
     fn created_and_assigned_naming_the_same_cadre_are_one_fact() {
-        let (a, _) = from_issue("created", &issue("created"));
-        let (b, follow) = from_issue("assigned", &issue("assigned"));
+        let (a, _) = from_issue(Created, &issue(Created));
+        let (b, follow) = from_issue(Assigned, &issue(Assigned));
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].fact_key, b[0].fact_key);
         assert_eq!(b[0].audience, vec![Audience::Person("cadre-1".into())]);
@@ -321,61 +331,68 @@ mod tests {
 
     #[test]
     fn a_reassignment_or_a_reopening_is_a_new_fact() {
-        let mut other = issue("assigned");
+        let mut other = issue(Assigned);
         other.responsible_cadre_id = "cadre-2".into();
-        let (a, _) = from_issue("assigned", &issue("assigned"));
-        let (b, _) = from_issue("assigned", &other);
+        let (a, _) = from_issue(Assigned, &issue(Assigned));
+        let (b, _) = from_issue(Assigned, &other);
         assert_ne!(a[0].fact_key, b[0].fact_key);
-        let mut again = issue("reopened");
-        let (r1, _) = from_issue("reopened", &again);
+        let mut again = issue(Reopened);
+        let (r1, _) = from_issue(Reopened, &again);
         again.reopen_count = 1;
-        let (r2, _) = from_issue("reopened", &again);
+        let (r2, _) = from_issue(Reopened, &again);
         assert_ne!(r1[0].fact_key, r2[0].fact_key);
     }
 
     #[test]
     fn an_unassigned_creation_pages_nobody() {
-        let mut i = issue("created");
+        let mut i = issue(Created);
         i.responsible_cadre_id.clear();
-        assert!(from_issue("created", &i).0.is_empty());
+        assert!(from_issue(Created, &i).0.is_empty());
     }
 
     #[test]
     fn overdue_starts_the_ladder_and_settling_stops_it() {
-        let (facts, follow) = from_issue("overdue", &issue("overdue"));
+        let (facts, follow) = from_issue(Overdue, &issue(Overdue));
         assert_eq!(facts[0].kind, "issue.overdue");
         assert_eq!(facts[0].fact_key, overdue_key("0b5c", 1_800_000_000, 0));
         assert_eq!(follow, Followup::StartLadder);
-        for change in ["resolved", "explained", "verified", "merged"] {
+        for change in [Resolved, Explained, Verified, Merged] {
             assert_eq!(from_issue(change, &issue(change)).1, Followup::Settled);
         }
     }
 
     #[test]
     fn urgency_comes_from_the_flag_or_the_priority() {
-        let mut i = issue("assigned");
-        assert!(!from_issue("assigned", &i).0[0].urgent);
+        let mut i = issue(Assigned);
+        assert!(!from_issue(Assigned, &i).0[0].urgent);
         i.priority = "urgent".into();
-        assert!(from_issue("assigned", &i).0[0].urgent);
+        assert!(from_issue(Assigned, &i).0[0].urgent);
     }
 
     #[test]
     fn an_unassigned_callback_reaches_the_regions_supervisors() {
         let mut c = CallbackTask {
             callback_id: "cb".into(),
-            change: "assigned".into(),
+            change: CallbackTaskChange::Assigned.into(),
             region_code: "430426104201".into(),
             subject: "visit".into(),
             ..CallbackTask::default()
         };
-        let fact = from_callback(&c);
+        let fact = from_callback(CallbackTaskChange::Assigned, &c);
+        assert_eq!(
+            fact.as_ref().map(|f| f.fact_key.as_str()),
+            Some("callback:cb:assigned")
+        );
         assert_eq!(
             fact.map(|f| f.audience),
             Some(vec![Audience::Role(roles::SUPERVISOR)])
         );
         c.supervisor_id = "sup-1".into();
-        c.change = "overdue".into();
-        let fact = from_callback(&c);
+        let fact = from_callback(CallbackTaskChange::Overdue, &c);
+        assert_eq!(
+            fact.as_ref().map(|f| f.fact_key.as_str()),
+            Some("callback:cb:overdue")
+        );
         assert_eq!(fact.as_ref().map(|f| f.kind), Some("callback.overdue"));
         assert_eq!(
             fact.map(|f| f.audience),
@@ -402,15 +419,15 @@ mod tests {
     fn only_a_received_petition_pages() {
         let mut p = PetitionCaseChanged {
             case_id: "p".into(),
-            change: "received".into(),
+            change: CaseChange::Received.into(),
             kind: "hotline".into(),
             ..PetitionCaseChanged::default()
         };
         assert_eq!(
-            from_petition(&p).and_then(|f| f.vars.get("kind_zh").cloned()),
+            from_petition(CaseChange::Received, &p).and_then(|f| f.vars.get("kind_zh").cloned()),
             Some("12345工单".into())
         );
-        p.change = "accepted".into();
-        assert!(from_petition(&p).is_none());
+        p.change = CaseChange::Accepted.into();
+        assert!(from_petition(CaseChange::Accepted, &p).is_none());
     }
 }

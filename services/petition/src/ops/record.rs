@@ -22,11 +22,13 @@ pub async fn record(
     store::cases::log(tx, row, now, actor, change.name(), &extras.note).await?;
     outbox::enqueue(
         tx,
-        NewEvent::new(
+        // The key of the change the payload carries (the consumers check
+        // that the two agree).
+        NewEvent::under(
             change.routing_key(),
+            &view::event(row, change, extras),
             &row.region_code,
             format!("petition-cases/{}", row.case_id),
-            &view::event(row, change, extras),
         ),
     )
     .await?;

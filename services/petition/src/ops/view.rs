@@ -189,7 +189,7 @@ pub fn event(row: &CaseRow, change: Change, extras: &Extras) -> PetitionCaseChan
     let stage = stage_of(row);
     PetitionCaseChanged {
         case_id: row.case_id.to_string(),
-        change: change.name().to_owned(),
+        change: change.proto().into(),
         external_id: row.external_id.clone(),
         source_system: row.source_system.clone(),
         channel: row.channel.clone(),

@@ -24,7 +24,6 @@ use zoufang_types::scope::require_visible;
 use super::{State, page_size, parse_uuid, require_text, to_timestamp};
 use crate::{
     domain::{ValidVisit, check_completeness, fingerprint, validate_visit},
-    routing,
     store::{
         self,
         visits::{ItemRow, RecordContext, VisitFilter, VisitRow},
@@ -105,11 +104,10 @@ pub async fn record(
         let items = item_rows(&valid);
         let visit = view(&row, &items);
         let event = recorded_event(&visit, &row, &ctx);
-        let outbox_row = NewEvent::new(
-            routing::VISIT_RECORDED,
+        let outbox_row = NewEvent::of(
+            &event,
             &row.village_code,
             format!("visits/{}", row.visit_id),
-            &event,
         )
         .into_row();
         let event_id = outbox_row.event_id;
@@ -395,12 +393,7 @@ pub async fn flag_in(
     };
     outbox::enqueue(
         conn,
-        NewEvent::new(
-            routing::VISIT_DISPUTED,
-            &row.village_code,
-            format!("visits/{visit_id}"),
-            &event,
-        ),
+        NewEvent::of(&event, &row.village_code, format!("visits/{visit_id}")),
     )
     .await?;
     Ok(())

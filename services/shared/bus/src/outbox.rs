@@ -9,6 +9,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use zoufang_core::telemetry;
+use zoufang_proto::catalogue::{Event, SingleKey};
 
 /// An event to publish once the surrounding transaction commits.
 #[derive(Debug, Clone)]
@@ -24,20 +25,57 @@ pub struct NewEvent {
 }
 
 impl NewEvent {
-    /// An event carrying a protobuf message.
-    pub fn new(
-        routing_key: &'static str,
+    /// The event of a payload with one routing key (`VisitRecorded`,
+    /// `SessionsRevoked` …): the catalogue names its key.
+    pub fn of<E: SingleKey>(payload: &E, region_code: &str, subject: String) -> Self {
+        Self::under(E::KEY, payload, region_code, subject)
+    }
+
+    /// The event of a payload that carries its change as an enum
+    /// (`IssueChanged`, `PetitionCaseChanged`, `CallbackTask`): its key is
+    /// the one the catalogue maps that change to. An error when the change
+    /// is `UNSPECIFIED` (a publisher's bug: nothing is written).
+    pub fn of_change<E: Event>(
+        payload: &E,
         region_code: &str,
         subject: String,
-        message: &impl prost::Message,
+    ) -> anyhow::Result<Self> {
+        let key = payload.routing_key().ok_or_else(|| {
+            anyhow::anyhow!(
+                "a {} names no routing key of the catalogue (its change is unspecified)",
+                short_type_name::<E>()
+            )
+        })?;
+        Ok(Self::under(key, payload, region_code, subject))
+    }
+
+    /// The event of a payload published under `key`, one of the payload's
+    /// keys the publisher picks (`CallbackCompleted`: completed or
+    /// unreachable, which its outcome, not a field, tells apart).
+    pub fn under<E: Event>(
+        key: &'static str,
+        payload: &E,
+        region_code: &str,
+        subject: String,
     ) -> Self {
+        debug_assert!(
+            E::KEYS.contains(&key),
+            "{key} is not a key of {}",
+            short_type_name::<E>()
+        );
         Self {
-            routing_key,
+            routing_key: key,
             region_code: region_code.to_owned(),
             subject,
-            payload: message.encode_to_vec(),
+            payload: payload.encode_to_vec(),
         }
     }
+}
+
+/// `VisitRecorded` for `zoufang_proto::events::v1::VisitRecorded`.
+fn short_type_name<T>() -> &'static str {
+    let name = std::any::type_name::<T>();
+    name.rsplit("::").next().unwrap_or(name)
 }
 
 /// Writes `event` into the outbox on `conn` (call it inside the transaction

@@ -243,11 +243,11 @@ pub async fn record_attempt(
         };
         outbox::enqueue(
             &mut tx,
-            NewEvent::new(
+            NewEvent::under(
                 key,
+                &event,
                 &row.region_code,
                 format!("callbacks/{callback_id}"),
-                &event,
             ),
         )
         .await?;

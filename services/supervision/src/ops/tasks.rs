@@ -14,7 +14,7 @@ use zoufang_bus::{
 use zoufang_core::fields::county_of;
 use zoufang_proto::{
     common::v1::{ItemKind, VisitMode},
-    events::v1::{IssueChanged, VisitRecorded},
+    events::v1::{IssueChange, IssueChanged, VisitRecorded},
     supervision::v1::CallbackSubject,
 };
 use zoufang_types::labels;
@@ -140,15 +140,14 @@ pub async fn announce(
     conn: &mut PgConnection,
     row: &CallbackRow,
     change: TaskChange,
-) -> sqlx::Result<()> {
+) -> anyhow::Result<()> {
     outbox::enqueue(
         conn,
-        NewEvent::new(
-            change.routing_key(),
+        NewEvent::of_change(
+            &view::task_event(row, change),
             &row.region_code,
             format!("callbacks/{}", row.callback_id),
-            &view::task_event(row, change),
-        ),
+        )?,
     )
     .await?;
     Ok(())
@@ -290,6 +289,7 @@ pub fn score_of(t: store::facts::RiskTotals) -> u32 {
 pub async fn count_outcome(
     conn: &mut PgConnection,
     env: &Envelope,
+    change: IssueChange,
     issue: &IssueChanged,
 ) -> anyhow::Result<()> {
     let (Ok(campaign_id), false) = (
@@ -298,7 +298,7 @@ pub async fn count_outcome(
     ) else {
         return Ok(());
     };
-    let outcome = if issue.change == "overdue" {
+    let outcome = if change == IssueChange::Overdue {
         Outcome::Overdue
     } else {
         match issue

@@ -2,11 +2,11 @@
 //! made the visit or answers for the item.
 use zoufang_core::fields::to_timestamp;
 use zoufang_proto::{
-    events::v1::CallbackTask,
+    events::v1::{CallbackTask, CallbackTaskChange},
     supervision::v1::{Callback, CallbackState, CallbackSubject},
 };
 
-use crate::{domain::notice, outputs, store::callbacks::CallbackRow};
+use crate::{domain::notice, store::callbacks::CallbackRow};
 
 /// The stored state name of a proto state.
 pub fn state_name(s: CallbackState) -> &'static str {
@@ -61,19 +61,11 @@ pub enum TaskChange {
 }
 
 impl TaskChange {
-    /// The event's routing key.
-    pub fn routing_key(self) -> &'static str {
+    /// The `change` field of the event, which names its routing key.
+    pub fn proto(self) -> CallbackTaskChange {
         match self {
-            Self::Assigned => outputs::CALLBACK_ASSIGNED,
-            Self::Overdue => outputs::CALLBACK_OVERDUE,
-        }
-    }
-
-    /// The `change` field of the event.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Assigned => "assigned",
-            Self::Overdue => "overdue",
+            Self::Assigned => CallbackTaskChange::Assigned,
+            Self::Overdue => CallbackTaskChange::Overdue,
         }
     }
 }
@@ -92,7 +84,7 @@ pub fn subject_name(subject: i16) -> &'static str {
 pub fn task_event(c: &CallbackRow, change: TaskChange) -> CallbackTask {
     CallbackTask {
         callback_id: c.callback_id.to_string(),
-        change: change.name().to_owned(),
+        change: change.proto().into(),
         region_code: c.region_code.clone(),
         supervisor_id: c.supervisor_id.clone(),
         due_at: Some(to_timestamp(c.due_at)),
@@ -148,7 +140,7 @@ mod tests {
     fn task_event_carries_the_task_not_the_people() {
         let e = task_event(&row(), TaskChange::Assigned);
         assert_eq!(e.callback_id, Uuid::from_u128(7).to_string());
-        assert_eq!(e.change, "assigned");
+        assert_eq!(e.change(), CallbackTaskChange::Assigned);
         assert_eq!(e.subject, "issue");
         assert_eq!(e.supervisor_id, "sup-town");
         assert_eq!(e.region_code, "430426104201");
@@ -171,17 +163,15 @@ mod tests {
         r.campaign_id = None;
         let e = task_event(&r, TaskChange::Overdue);
         assert_eq!(
-            (e.change.as_str(), e.subject.as_str()),
-            ("overdue", "visit")
+            (e.change(), e.subject.as_str()),
+            (CallbackTaskChange::Overdue, "visit")
         );
         assert_eq!((e.supervisor_id.as_str(), e.campaign_id.as_str()), ("", ""));
+        use zoufang_proto::catalogue::{Event as _, supervision};
+        assert_eq!(e.routing_key(), Some(supervision::CALLBACK_OVERDUE));
         assert_eq!(
-            TaskChange::Overdue.routing_key(),
-            zoufang_proto::catalogue::supervision::CALLBACK_OVERDUE
-        );
-        assert_eq!(
-            TaskChange::Assigned.routing_key(),
-            zoufang_proto::catalogue::supervision::CALLBACK_ASSIGNED
+            task_event(&r, TaskChange::Assigned).routing_key(),
+            Some(supervision::CALLBACK_ASSIGNED)
         );
         assert_eq!(subject_name(0), "");
     }

@@ -550,7 +550,7 @@ async fn the_inbox_streams_to_a_browser_as_server_sent_events() {
             catalogue::issues::ASSIGNED,
             &zoufang_proto::events::v1::IssueChanged {
                 issue_id: issue_id.clone(),
-                change: "assigned".into(),
+                change: zoufang_proto::events::v1::IssueChange::Assigned.into(),
                 region_code: fixtures::VILLAGES[0].into(),
                 kind: ItemKind::Problem as i32,
                 category: "民生工程".into(),

@@ -22,7 +22,7 @@ use zoufang_e2e::{
 use zoufang_proto::catalogue;
 use zoufang_proto::{
     common::v1::ItemKind,
-    events::v1::{IssueChanged, PetitionCaseChanged},
+    events::v1::{CaseChange, IssueChanged, PetitionCaseChanged},
     issues::v1::*,
 };
 
@@ -47,6 +47,7 @@ fn new_case(kind: &str, household_id: &str, due: DateTime<Utc>) -> PetitionCaseC
         received_at: Some(to_timestamp(now())),
         due_at: Some(to_timestamp(due)),
         summary: "村道塌陷，雨天无法通行".into(),
+        change: CaseChange::Received.into(),
         kind: kind.into(),
         state: "received".into(),
         household_id: household_id.into(),
@@ -57,12 +58,14 @@ fn new_case(kind: &str, household_id: &str, due: DateTime<Utc>) -> PetitionCaseC
 /// The case after `change`, with the given deadline (None: no deadline runs).
 fn changed(
     case: &PetitionCaseChanged,
-    change: &str,
+    change: CaseChange,
     due: Option<DateTime<Utc>>,
 ) -> PetitionCaseChanged {
     PetitionCaseChanged {
         change: change.into(),
-        state: change.into(),
+        state: catalogue::petition::verb_of(change)
+            .unwrap_or_default()
+            .into(),
         due_at: due.map(to_timestamp),
         ..case.clone()
     }
@@ -71,21 +74,13 @@ fn changed(
 /// Publishes `case` as `petition.case.<its change>` and waits until the
 /// ledger applied it.
 async fn send(stack: &TestLedger, case: &PetitionCaseChanged) -> Uuid {
-    let change = if case.change.is_empty() {
-        "received"
-    } else {
-        case.change.as_str()
-    };
+    let key = catalogue::petition::key_of(case.change()).expect("a case change");
     let id = stack
-        .publish(
-            &format!("petition.case.{change}"),
-            &format!("petition/{}", case.case_id),
-            case,
-        )
+        .publish(key, &format!("petition/{}", case.case_id), case)
         .await;
     assert!(
         stack.applied(id, WAIT).await,
-        "petition.case.{change} of {} was never applied",
+        "{key} of {} was never applied",
         case.case_id
     );
     id
@@ -171,7 +166,7 @@ async fn petition_cases_become_ledger_items_that_follow_their_case() {
 
     // 2. Accepted, due within the hour: the sweeper announces it as due soon.
     let soon = now() + chrono::Duration::hours(1);
-    let accepted = changed(&case, "accepted", Some(soon));
+    let accepted = changed(&case, CaseChange::Accepted, Some(soon));
     send(&stack, &accepted).await;
     let (i, timeline) = issue(&mut admin, &id).await;
     assert_eq!(deadline_secs(&i), soon.timestamp());
@@ -196,7 +191,7 @@ async fn petition_cases_become_ledger_items_that_follow_their_case() {
 
     // Extended by 30 days: the deadline moves, and nothing is due any more.
     let later = now() + chrono::Duration::days(30);
-    send(&stack, &changed(&case, "extended", Some(later))).await;
+    send(&stack, &changed(&case, CaseChange::Extended, Some(later))).await;
     let (i, _) = issue(&mut admin, &id).await;
     assert_eq!(deadline_secs(&i), later.timestamp());
     sweep(&mut admin).await;
@@ -212,7 +207,7 @@ async fn petition_cases_become_ledger_items_that_follow_their_case() {
 
     // A deadline in the past: the sweeper announces it overdue.
     let past = now() - chrono::Duration::hours(1);
-    send(&stack, &changed(&case, "updated", Some(past))).await;
+    send(&stack, &changed(&case, CaseChange::Updated, Some(past))).await;
     assert_eq!(
         deadline_secs(&issue(&mut admin, &id).await.0),
         past.timestamp()
@@ -224,13 +219,14 @@ async fn petition_cases_become_ledger_items_that_follow_their_case() {
         "overdue for the past deadline"
     );
 
-    // A change the ledger does not know is taken and ignored.
+    // A change the ledger does not follow (the bridge's 办结) is taken and
+    // ignored.
     let version = issue(&mut admin, &id).await.0.version;
-    send(&stack, &changed(&case, "archived", None)).await;
+    send(&stack, &changed(&case, CaseChange::Finalized, None)).await;
     assert_eq!(issue(&mut admin, &id).await.0.version, version);
 
     // 3. Replied 支持: resolved with the reply's note.
-    let mut replied = changed(&case, "replied", None);
+    let mut replied = changed(&case, CaseChange::Replied, None);
     replied.outcome = "支持".into();
     replied.note = "已修复村道并书面答复".into();
     send(&stack, &replied).await;
@@ -252,7 +248,7 @@ async fn petition_cases_become_ledger_items_that_follow_their_case() {
 
     // Review requested: reopened, with the review's deadline.
     let review_due = now() + chrono::Duration::days(30);
-    let review = changed(&case, "review_requested", Some(review_due));
+    let review = changed(&case, CaseChange::ReviewRequested, Some(review_due));
     send(&stack, &review).await;
     let (i, _) = issue(&mut admin, &id).await;
     assert_eq!(state_of(&i), IssueState::Reopened);
@@ -266,7 +262,7 @@ async fn petition_cases_become_ledger_items_that_follow_their_case() {
     );
 
     // Reviewed 不予支持: explained.
-    let mut reviewed = changed(&case, "reviewed", None);
+    let mut reviewed = changed(&case, CaseChange::Reviewed, None);
     reviewed.outcome = "不予支持".into();
     reviewed.note = "维持原答复意见".into();
     send(&stack, &reviewed).await;
@@ -297,7 +293,7 @@ async fn petition_cases_become_ledger_items_that_follow_their_case() {
     send(&stack, &second).await;
     let (s, _) = issue(&mut admin, &second.issue_id).await;
     assert_eq!(s.household_id, "", "no household known");
-    let mut merged = changed(&second, "merged", None);
+    let mut merged = changed(&second, CaseChange::Merged, None);
     merged.merged_into_issue_id = id.clone();
     send(&stack, &merged).await;
     let (s, _) = issue(&mut admin, &second.issue_id).await;
@@ -319,7 +315,7 @@ async fn petition_cases_become_ledger_items_that_follow_their_case() {
         .publish(
             catalogue::petition::UPDATED,
             &format!("petition/{}", hotline.case_id),
-            &changed(&hotline, "updated", Some(moved)),
+            &changed(&hotline, CaseChange::Updated, Some(moved)),
         )
         .await;
     send(&stack, &hotline).await;
@@ -338,7 +334,7 @@ async fn petition_cases_become_ledger_items_that_follow_their_case() {
     .await
     .expect("the early change's deadline");
     assert_eq!(h.source, IssueSource::Hotline as i32);
-    let mut returned = changed(&hotline, "returned", None);
+    let mut returned = changed(&hotline, CaseChange::Returned, None);
     returned.note = "不属于本单位职责".into();
     send(&stack, &returned).await;
     let (h, _) = issue(&mut admin, &hotline.issue_id).await;

@@ -18,7 +18,7 @@ use zoufang_notify::{channels::verify_webhook, domain::beijing};
 use zoufang_proto::catalogue;
 use zoufang_proto::{
     common::v1::ItemKind,
-    events::v1::IssueChanged,
+    events::v1::{CaseChange, IssueChange, IssueChanged},
     issues::v1::{AssignIssueRequest, CreateIssueRequest, IssueSource},
     notify::v1::*,
 };
@@ -85,12 +85,14 @@ async fn inbox_of(n: &TestNotify, who: &str) -> Vec<Notification> {
 }
 
 /// An issue event as the ledger would publish it.
-fn issue_event(issue_id: &str, change: &str, cadre: &str, priority: &str) -> IssueChanged {
+fn issue_event(issue_id: &str, change: IssueChange, cadre: &str, priority: &str) -> IssueChanged {
     IssueChanged {
         issue_id: issue_id.into(),
         change: change.into(),
         region_code: fixtures::VILLAGES[0].into(),
-        state: change.into(),
+        state: catalogue::issues::verb_of(change)
+            .unwrap_or_default()
+            .into(),
         kind: ItemKind::Problem as i32,
         category: "道路交通".into(),
         priority: priority.into(),
@@ -324,7 +326,7 @@ async fn a_night_sms_waits_for_the_morning_unless_urgent() {
     notify
         .publish(
             catalogue::issues::ASSIGNED,
-            &issue_event(&routine, "assigned", &cadre, "normal"),
+            &issue_event(&routine, IssueChange::Assigned, &cadre, "normal"),
         )
         .await;
     // The inbox has it at once, and the stream pushes it.
@@ -360,7 +362,7 @@ async fn a_night_sms_waits_for_the_morning_unless_urgent() {
     notify
         .publish(
             catalogue::issues::ASSIGNED,
-            &issue_event(&urgent, "assigned", &cadre, "urgent"),
+            &issue_event(&urgent, IssueChange::Assigned, &cadre, "urgent"),
         )
         .await;
     let first = sms.wait_for(1, Duration::from_secs(15)).await;
@@ -464,7 +466,7 @@ async fn an_overdue_item_climbs_the_ladder_and_the_digest_lists_it() {
     notify
         .publish(
             catalogue::issues::OVERDUE,
-            &issue_event(&issue_id, "overdue", &cadre, "normal"),
+            &issue_event(&issue_id, IssueChange::Overdue, &cadre, "normal"),
         )
         .await;
     let kinds_of = |who: String| {
@@ -521,7 +523,7 @@ async fn an_overdue_item_climbs_the_ladder_and_the_digest_lists_it() {
     notify
         .publish(
             catalogue::issues::RESOLVED,
-            &issue_event(&issue_id, "resolved", &cadre, "normal"),
+            &issue_event(&issue_id, IssueChange::Resolved, &cadre, "normal"),
         )
         .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -667,7 +669,7 @@ async fn bad_input_is_refused_naming_the_field_and_templates_are_data() {
     notify
         .publish(
             catalogue::issues::ASSIGNED,
-            &issue_event(&issue_id, "assigned", "c-3", "normal"),
+            &issue_event(&issue_id, IssueChange::Assigned, "c-3", "normal"),
         )
         .await;
     let got = eventually(Duration::from_secs(15), || async {
@@ -742,7 +744,7 @@ async fn group_robots_get_their_vendors_formats_and_a_refusal_fails_with_its_rea
             catalogue::petition::RECEIVED,
             &zoufang_proto::events::v1::PetitionCaseChanged {
                 case_id: case_id.clone(),
-                change: "received".into(),
+                change: CaseChange::Received.into(),
                 external_id: "XF-2026-001".into(),
                 source_system: "县信访信息系统".into(),
                 channel: "网上".into(),

@@ -681,7 +681,7 @@ async fn webhook_subscriptions_reach_only_public_addresses_and_fail_generically(
             catalogue::petition::RECEIVED,
             &zoufang_proto::events::v1::PetitionCaseChanged {
                 case_id: case_id.clone(),
-                change: "received".into(),
+                change: zoufang_proto::events::v1::CaseChange::Received.into(),
                 external_id: "XF-2026-001".into(),
                 source_system: "县信访信息系统".into(),
                 channel: "网上".into(),

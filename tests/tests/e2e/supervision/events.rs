@@ -15,7 +15,7 @@ use zoufang_e2e::{
 };
 use zoufang_proto::catalogue;
 use zoufang_proto::{
-    events::v1::{CallbackTask, VisitRecorded},
+    events::v1::{CallbackTask, CallbackTaskChange, VisitRecorded},
     supervision::v1::*,
 };
 use zoufang_supervision::{app::Application, ops, store};
@@ -160,12 +160,8 @@ async fn tasks_are_announced_once_when_assigned_and_once_when_overdue() {
     assert_eq!(seen[0].envelope.county, fixtures::COUNTY);
     let a = task(&seen[0]);
     assert_eq!(
-        (
-            a.change.as_str(),
-            a.subject.as_str(),
-            a.supervisor_id.as_str()
-        ),
-        ("assigned", "visit", "sup-town")
+        (a.change(), a.subject.as_str(), a.supervisor_id.as_str()),
+        (CallbackTaskChange::Assigned, "visit", "sup-town")
     );
     assert_eq!(a.region_code, fixtures::VILLAGES[0]);
     assert_eq!(a.campaign_id, seed.campaign_id);
@@ -246,8 +242,8 @@ async fn tasks_are_announced_once_when_assigned_and_once_when_overdue() {
     assert_eq!(seen[0].envelope.subject, format!("callbacks/{cb_a}"));
     let o = task(&seen[0]);
     assert_eq!(
-        (o.change.as_str(), o.supervisor_id.as_str()),
-        ("overdue", "sup-town")
+        (o.change(), o.supervisor_id.as_str()),
+        (CallbackTaskChange::Overdue, "sup-town")
     );
     assert_eq!(o.due_at.unwrap().seconds, due_at.timestamp());
     let more = overdue
@@ -392,8 +388,8 @@ async fn sweeps_skip_locked_rows_and_announce_each_overdue_task_once() {
             let t = CallbackTask::decode(payload.as_slice()).unwrap();
             assert_eq!(subject, &format!("callbacks/{}", t.callback_id));
             assert_eq!(
-                (t.change.as_str(), t.subject.as_str()),
-                ("overdue", "visit")
+                (t.change(), t.subject.as_str()),
+                (CallbackTaskChange::Overdue, "visit")
             );
             t.callback_id
         })

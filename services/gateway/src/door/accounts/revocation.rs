@@ -5,7 +5,6 @@
 use chrono::Utc;
 use uuid::Uuid;
 use zoufang_bus::outbox::{self, NewEvent};
-use zoufang_core::auth::revocation::SESSION_REVOKED;
 use zoufang_proto::events::v1::{RevocationReason, SessionsRevoked};
 
 use super::store;
@@ -53,7 +52,7 @@ pub async fn end_sessions(
         // (a county admin's is empty), which pads to 000000.
         outbox::enqueue(
             &mut tx,
-            NewEvent::new(SESSION_REVOKED, scope, format!("users/{user_id}"), &event),
+            NewEvent::of(&event, scope, format!("users/{user_id}")),
         )
         .await?;
     }

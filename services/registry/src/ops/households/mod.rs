@@ -23,7 +23,6 @@ use zoufang_types::{
 
 use super::{State, page_size, parse_uuid, require_text, to_timestamp};
 use crate::{
-    routing,
     store::{
         self, audit,
         households::{HouseholdRow, NewHousehold, TagColumns},
@@ -188,11 +187,10 @@ fn registered_event(row: &NewHousehold) -> NewEvent {
         member_count: row.member_count,
         tags: row.tags.open_tags.clone(),
     };
-    NewEvent::new(
-        routing::HOUSEHOLD_REGISTERED,
+    NewEvent::of(
+        &event,
         &row.village_code,
         format!("households/{}", row.household_id),
-        &event,
     )
 }
 

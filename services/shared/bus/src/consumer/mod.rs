@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use zoufang_core::{metrics, telemetry};
+use zoufang_proto::catalogue::Event;
 
 use crate as bus;
 use crate::{
@@ -43,7 +44,9 @@ pub struct IncomingEvent {
 }
 
 impl IncomingEvent {
-    /// Decodes the payload; a payload that does not decode is parked.
+    /// Decodes the payload as any message `M` (a test topology's own keys);
+    /// a payload that does not decode is parked. Handlers of catalogue
+    /// events use [`Self::decode_if`].
     pub fn decode<M: prost::Message + Default>(&self) -> Result<M, HandlerError> {
         M::decode(self.payload.as_slice()).map_err(|e| {
             HandlerError::Park(anyhow::anyhow!(
@@ -51,6 +54,79 @@ impl IncomingEvent {
                 self.envelope.routing_key
             ))
         })
+    }
+
+    /// Whether the event travels under one of the keys of payload `E`.
+    pub fn is<E: Event>(&self) -> bool {
+        E::KEYS.contains(&self.envelope.routing_key.as_str())
+    }
+
+    /// The payload as the event type `E` when the event's routing key is
+    /// one of `E`'s (see the catalogue), `None` when it is not: a handler
+    /// dispatches by payload type, so the key it was bound to and the type
+    /// it decodes cannot disagree. Parked: a payload that does not decode,
+    /// and one whose typed change names another key than it came with.
+    pub fn decode_if<E: Event>(&self) -> Result<Option<E>, HandlerError> {
+        if !self.is::<E>() {
+            return Ok(None);
+        }
+        let payload: E = self.decode()?;
+        match payload.routing_key() {
+            Some(key) if key != self.envelope.routing_key => {
+                Err(HandlerError::Park(anyhow::anyhow!(
+                    "the payload of {} names the change of {key}",
+                    self.envelope.routing_key
+                )))
+            }
+            _ => Ok(Some(payload)),
+        }
+    }
+}
+
+/// The events a consumer takes, named by payload type: the routing keys
+/// its queue binds come from the catalogue's [`Event`] types, e.g.
+/// `Inputs::new().all::<VisitRecorded>().only::<IssueChanged>(&[issues::RESOLVED])`.
+/// Its handler decodes by the same types ([`IncomingEvent::decode_if`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inputs(Vec<&'static str>);
+
+impl Inputs {
+    /// Takes nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes every event carrying `E`: binds its keys, or its family's
+    /// wildcard (see [`Event::BINDINGS`]; an event under a key this build
+    /// does not know is then parked by the handler, not dropped).
+    pub fn all<E: Event>(mut self) -> Self {
+        self.0.extend(E::BINDINGS);
+        self
+    }
+
+    /// Takes the events carrying `E` under `keys`. Panics when one of them
+    /// is not a key of `E` (a programming error the service's tests catch).
+    pub fn only<E: Event>(mut self, keys: &[&'static str]) -> Self {
+        for key in keys {
+            assert!(
+                E::KEYS.contains(key),
+                "{key} does not carry a {}",
+                std::any::type_name::<E>()
+            );
+        }
+        self.0.extend(keys);
+        self
+    }
+
+    /// The routing keys to bind, each once, in the order taken.
+    pub fn keys(&self) -> Vec<&'static str> {
+        let mut keys = Vec::with_capacity(self.0.len());
+        for key in &self.0 {
+            if !keys.contains(key) {
+                keys.push(*key);
+            }
+        }
+        keys
     }
 }
 
@@ -96,6 +172,19 @@ pub fn known_enum<E: TryFrom<i32>>(field: &str, value: i32) -> Result<E, Poison>
                 .unwrap_or("enum")
         ))
     })
+}
+
+/// The typed change of a consumed event (`IssueChanged.change`,
+/// `PetitionCaseChanged.change`, `CallbackTask.change`): like
+/// [`known_enum`], and `UNSPECIFIED` (a publisher that did not say which
+/// change it announces) is [`Poison`] as well: no change is taken for
+/// another, nor for none.
+pub fn known_change<E: TryFrom<i32> + Default + PartialEq>(value: i32) -> Result<E, Poison> {
+    let change: E = known_enum("change", value)?;
+    if change == E::default() {
+        return Err(Poison("change is unspecified".into()));
+    }
+    Ok(change)
 }
 
 impl From<sqlx::Error> for HandlerError {

@@ -31,6 +31,98 @@ fn a_database_that_is_away_ends_the_session_instead_of_retrying() {
     assert!(matches!(park.unless_unavailable(), HandlerError::Park(_)));
 }
 
+fn incoming(key: &str, payload: &impl prost::Message) -> IncomingEvent {
+    IncomingEvent {
+        envelope: Envelope {
+            id: uuid::Uuid::now_v7(),
+            source: "/zoufang/test".into(),
+            routing_key: key.into(),
+            subject: "things/1".into(),
+            time: chrono::Utc::now(),
+            county: "430426".into(),
+            trace: Default::default(),
+            attempt: 0,
+        },
+        payload: payload.encode_to_vec(),
+    }
+}
+
+#[test]
+fn a_handler_decodes_by_payload_type_and_the_key_must_agree() {
+    use zoufang_proto::{
+        catalogue::issues,
+        events::v1::{IssueChange, IssueChanged, VisitRecorded},
+    };
+    let resolved = IssueChanged {
+        issue_id: "i".into(),
+        change: IssueChange::Resolved.into(),
+        ..Default::default()
+    };
+    let event = incoming(issues::RESOLVED, &resolved);
+    assert!(event.is::<IssueChanged>() && !event.is::<VisitRecorded>());
+    assert_eq!(event.decode_if::<VisitRecorded>().unwrap(), None);
+    assert_eq!(
+        event.decode_if::<IssueChanged>().unwrap(),
+        Some(resolved.clone())
+    );
+
+    // The payload's change names another key than it came under: parked.
+    let lying = incoming(issues::EXPLAINED, &resolved);
+    let err = lying.decode_if::<IssueChanged>().unwrap_err();
+    assert!(matches!(err, HandlerError::Park(_)), "{err}");
+    assert!(err.to_string().contains(issues::RESOLVED), "{err}");
+
+    // An unknown change is the handler's to refuse (known_enum parks it).
+    let newer = IssueChanged {
+        change: 99,
+        ..Default::default()
+    };
+    let decoded = incoming(issues::RESOLVED, &newer)
+        .decode_if::<IssueChanged>()
+        .unwrap()
+        .unwrap();
+    assert!(known_change::<IssueChange>(decoded.change).is_err());
+    assert_eq!(
+        known_change::<IssueChange>(0),
+        Err(Poison("change is unspecified".into()))
+    );
+    assert_eq!(
+        known_change::<IssueChange>(IssueChange::Overdue.into()),
+        Ok(IssueChange::Overdue)
+    );
+
+    // A payload that does not decode is parked.
+    let mut garbage = incoming(issues::RESOLVED, &resolved);
+    garbage.payload = vec![0xff, 0xff, 0xff];
+    assert!(matches!(
+        garbage.decode_if::<IssueChanged>(),
+        Err(HandlerError::Park(_))
+    ));
+}
+
+#[test]
+fn inputs_bind_the_keys_of_their_payload_types() {
+    use zoufang_proto::{
+        catalogue::{issues, petition, registry},
+        events::v1::{IssueChanged, PetitionCaseChanged, VisitRecorded},
+    };
+    let inputs = Inputs::new()
+        .all::<VisitRecorded>()
+        .only::<IssueChanged>(&[issues::RESOLVED, issues::OVERDUE])
+        .only::<IssueChanged>(&[issues::RESOLVED]);
+    assert_eq!(
+        inputs.keys(),
+        [registry::VISIT_RECORDED, issues::RESOLVED, issues::OVERDUE]
+    );
+    assert_eq!(
+        Inputs::new().all::<PetitionCaseChanged>().keys(),
+        [petition::ANY]
+    );
+    let wrong =
+        std::panic::catch_unwind(|| Inputs::new().only::<VisitRecorded>(&[issues::RESOLVED]));
+    assert!(wrong.is_err(), "a key of another payload is refused");
+}
+
 /// A stand-in for a prost enum: 0 and 1 known.
 #[derive(Debug, PartialEq)]
 enum Mode {
