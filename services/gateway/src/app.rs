@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use zoufang_core::db;
+use zoufang_core::{clock::Clock, db};
 use zoufang_service::server;
 
 use crate::{
@@ -77,8 +77,14 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds, connects and migrates; fails with a clear reason.
+    /// Binds, connects and migrates, on the system clock; fails with a
+    /// clear reason.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Clock::system()).await
+    }
+
+    /// As `build`, reading time from `clock` (tests set it).
+    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
         let keys = Arc::new(config.signing_keys().map_err(anyhow::Error::msg)?);
         let clients = Arc::new(config.clients().map_err(anyhow::Error::msg)?);
         let http = server::bind(config.http_addr).await?;
@@ -91,7 +97,7 @@ impl Application {
         )
         .await?;
         if let Some(pw) = &config.bootstrap_admin_password
-            && accounts::bootstrap(&pool, pw).await?
+            && accounts::bootstrap(&pool, pw, clock.now()).await?
         {
             tracing::warn!(
                 "created the account `admin` from BOOTSTRAP_ADMIN_PASSWORD; it must change its password at the first sign-in"
@@ -124,11 +130,13 @@ impl Application {
             catalog: Arc::new(Catalog::load()?),
             shutdown: CancellationToken::new(),
             revoked: zoufang_core::auth::RevokedSessions::default(),
+            clock: clock.clone(),
         };
         let exchange = crate::door::exchange::ExchangeState {
             pool: state.pool.clone(),
             keys,
             clients,
+            clock,
         };
         Ok(Self {
             http,

@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tonic::service::{Routes, interceptor::InterceptedService};
 use zoufang_bus::consumer::Ordering;
+use zoufang_core::clock::Clock;
 use zoufang_proto::issues::v1::issue_service_server::IssueServiceServer;
 use zoufang_service::server::Base;
 
@@ -30,8 +31,14 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds, connects and migrates; fails with a clear reason.
+    /// Binds, connects and migrates, on the system clock; fails with a
+    /// clear reason.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Clock::system()).await
+    }
+
+    /// As `build`, reading time from `clock` (tests set it).
+    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
         let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
         let settings = Settings {
             due_soon: chrono::Duration::hours(config.due_soon_hours.max(1)),
@@ -40,6 +47,7 @@ impl Application {
         let state = State {
             pool: base.pool(),
             settings,
+            clock,
         };
         Ok(Self {
             base,

@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tonic::service::{Routes, interceptor::InterceptedService};
 use zoufang_bus::consumer::Ordering;
+use zoufang_core::clock::Clock;
 use zoufang_proto::supervision::v1::supervision_service_server::SupervisionServiceServer;
 use zoufang_service::server::Base;
 
@@ -30,14 +31,21 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds, connects and migrates; fails with a clear reason.
+    /// Binds, connects and migrates, on the system clock; fails with a
+    /// clear reason.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Clock::system()).await
+    }
+
+    /// As `build`, reading time from `clock` (tests set it).
+    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
         let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
         let state = State {
             pool: base.pool(),
             registry: tonic::transport::Channel::from_shared(config.registry_url.clone())?
                 .connect_lazy(),
             exchange: std::sync::Arc::new(config.exchange().map_err(anyhow::Error::msg)?),
+            clock,
         };
         Ok(Self {
             base,

@@ -30,7 +30,7 @@ impl EventHandler for SupervisionEvents {
                 tasks::count_outcome(tx, env, &issue)
                     .await
                     .map_err(HandlerError::Retry)?;
-                tasks::from_issue(tx, env, &issue)
+                tasks::from_issue(tx, env, &issue, self.state.clock.now())
                     .await
                     .map_err(HandlerError::retry_or_park)?
             }
@@ -43,7 +43,7 @@ impl EventHandler for SupervisionEvents {
             }
             inputs::VISIT_RECORDED => {
                 let visit: VisitRecorded = event.decode()?;
-                tasks::from_visit(tx, env, &visit)
+                tasks::from_visit(tx, env, &visit, self.state.clock.now())
                     .await
                     .map_err(HandlerError::retry_or_park)?
             }

@@ -154,6 +154,7 @@ pub async fn from_petition(
     conn: &mut PgConnection,
     actor: &str,
     case: &PetitionCaseChanged,
+    now: DateTime<Utc>,
 ) -> ServiceResult<bool> {
     let issue_id = parse_uuid("issue_id", &case.issue_id)?;
     let region = RegionCode::parse("region_code", &case.region_code)?;
@@ -166,7 +167,6 @@ pub async fn from_petition(
     };
     let source = petition::source_of(&case.kind);
     let kind = ItemKind::Petition;
-    let now = Utc::now();
     let due_at = case
         .due_at
         .as_ref()
@@ -210,7 +210,11 @@ pub fn raised_kind(i: usize, item: &RaisedItem) -> Result<ItemKind, Poison> {
 /// Creates the entries of a recorded visit inside the consumer's transaction.
 /// Items resolved on the spot arrive resolved (当即解决). Returns how many
 /// entries were new.
-pub async fn from_visit(conn: &mut PgConnection, visit: &VisitRecorded) -> anyhow::Result<usize> {
+pub async fn from_visit(
+    conn: &mut PgConnection,
+    visit: &VisitRecorded,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
     let visit_id = Uuid::parse_str(&visit.visit_id)?;
     let campaign_id = Uuid::parse_str(&visit.campaign_id).ok();
     let household_id = Uuid::parse_str(&visit.household_id).ok();
@@ -218,7 +222,7 @@ pub async fn from_visit(conn: &mut PgConnection, visit: &VisitRecorded) -> anyho
         .recorded_at
         .as_ref()
         .and_then(to_chrono)
-        .unwrap_or_else(Utc::now);
+        .unwrap_or(now);
     let county = zoufang_core::fields::county_of(&visit.village_code);
     let rules = store::sla::of(&mut *conn, &county, campaign_id).await?;
     let mut created = 0;
@@ -368,7 +372,7 @@ pub async fn create(
         kind,
         &category,
         default_priority(kind, req.urgent),
-        Utc::now(),
+        state.clock.now(),
     );
     row.household_id = household_id;
     row.description = description;

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use zoufang_core::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
+    clock::Clock,
 };
 
 use crate::store::{self, issues::IssueRow};
@@ -43,6 +44,8 @@ pub struct State {
     pub pool: sqlx::PgPool,
     /// Deadlines and loops.
     pub settings: Settings,
+    /// Where "now" comes from: deadlines, crossings and every change's time.
+    pub clock: Clock,
 }
 
 /// The actor name of changes the service makes by itself.

@@ -1,5 +1,4 @@
 //! Reads: one issue with its timeline, filtered lists, and statistics.
-use chrono::Utc;
 use zoufang_core::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
@@ -67,7 +66,7 @@ pub async fn list(
         kind: (req.kind != 0).then_some(req.kind as i16),
         category: Some(req.category.trim().to_owned()).filter(|c| !c.is_empty()),
         responsible: Some(req.responsible_cadre_id.trim().to_owned()).filter(|c| !c.is_empty()),
-        overdue_at: req.overdue_only.then(Utc::now),
+        overdue_at: req.overdue_only.then(|| state.clock.now()),
         source: (req.source != 0).then_some(req.source as i16),
         campaign_id: parse_optional_uuid("campaign_id", &req.campaign_id)?,
         department,
@@ -106,7 +105,7 @@ pub async fn statistics(
     }
     let prefix = claims.effective_prefix(req.region_code.trim())?;
     let campaign_id = parse_optional_uuid("campaign_id", &req.campaign_id)?;
-    let t = store::stats::totals(&state.pool, &prefix, campaign_id, Utc::now()).await?;
+    let t = store::stats::totals(&state.pool, &prefix, campaign_id, state.clock.now()).await?;
     let by_category = store::stats::by_category(&state.pool, &prefix, campaign_id).await?;
     Ok(GetIssueStatisticsResponse {
         collected: t.collected,

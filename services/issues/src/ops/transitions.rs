@@ -77,6 +77,7 @@ pub async fn assign(
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
+        at: state.clock.now(),
     };
     let row = apply(
         &mut tx,
@@ -104,6 +105,7 @@ pub async fn start(
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
+        at: state.clock.now(),
     };
     let row = apply(
         &mut tx,
@@ -132,6 +134,7 @@ pub async fn resolve(
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
+        at: state.clock.now(),
     };
     let row = apply(
         &mut tx,
@@ -160,6 +163,7 @@ pub async fn explain(
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
+        at: state.clock.now(),
     };
     let change = lifecycle::explain(explanation.clone(), req.resident_acknowledged);
     let row = apply(
@@ -200,6 +204,7 @@ pub async fn escalate(
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
+        at: state.clock.now(),
     };
     let note = format!("{department} {}", req.note.trim())
         .trim()
@@ -245,6 +250,7 @@ pub async fn sign(
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
+        at: state.clock.now(),
     };
     let row = apply(
         &mut tx,
@@ -282,6 +288,7 @@ pub async fn return_issue(
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
+        at: state.clock.now(),
     };
     let row = apply(
         &mut tx,
@@ -322,6 +329,7 @@ pub async fn supervise(
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
+        at: state.clock.now(),
     };
     let row = apply(
         &mut tx,
@@ -356,6 +364,7 @@ pub async fn verify(
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
+        at: state.clock.now(),
     };
     let row = apply(
         &mut tx,
@@ -389,6 +398,7 @@ pub async fn reopen(
         Actor {
             name: &claims.sub,
             expected_version: Some(version),
+            at: state.clock.now(),
         },
         &reason,
         None,
@@ -437,6 +447,7 @@ pub async fn reopen_in(
     let system = Actor {
         name: SYSTEM,
         expected_version: None,
+        at: row.updated_at,
     };
     let row = apply(
         conn,
@@ -469,6 +480,7 @@ pub async fn merge(
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
+        at: state.clock.now(),
     };
     let row = merge_in(
         &mut tx,

@@ -81,7 +81,8 @@ pub async fn import(
         file_name,
         content,
     } = req;
-    let now = chrono::Utc::now();
+    // What lies in the future is judged on real time.
+    let now = state.wall.now();
     let parsed = tokio::task::spawn_blocking(move || {
         batch::parse(&content, file_name.trim(), source_system.trim(), now)
     })

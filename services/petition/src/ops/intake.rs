@@ -168,7 +168,8 @@ async fn create(
     matched: Option<Match>,
     actor: &str,
 ) -> Result<(CaseRow, Applied), Refused> {
-    let now = state.clock.now();
+    let at = state.at();
+    let now = at.case;
     let id = case_id(&case.source_system, &case.external_id);
     let clock = clock::Case::received(case.received_at, case.hotline);
     let mut row = CaseRow {
@@ -236,7 +237,7 @@ async fn create(
         note: notes.join("；"),
         ..Default::default()
     };
-    record(tx, &saved, Change::Received, actor, &extras, now).await?;
+    record(tx, &saved, Change::Received, actor, &extras, at).await?;
     Ok((saved, Applied::Created))
 }
 
@@ -276,14 +277,15 @@ async fn update(
         )
         .into());
     }
-    let now = state.clock.now();
+    let at = state.at();
+    let now = at.case;
     let saved = store::cases::save(tx, &row, now).await?;
     let note = format!("来源系统更新（序号 {}）", saved.sequence);
     let extras = view::Extras {
         note,
         ..Default::default()
     };
-    record(tx, &saved, Change::Updated, actor, &extras, now).await?;
+    record(tx, &saved, Change::Updated, actor, &extras, at).await?;
     Ok((saved, Applied::Updated))
 }
 

@@ -44,7 +44,8 @@ impl Sweep for Lapsed<'_> {
         county: &str,
         limit: i64,
     ) -> anyhow::Result<Swept> {
-        let now = self.0.clock.now();
+        let at = self.0.at();
+        let now = at.case;
         let rows = store::cases::claim_lapsed(tx, county, self.answered_before(now), limit).await?;
         let mut swept = Swept {
             claimed: rows.len(),
@@ -61,7 +62,7 @@ impl Sweep for Lapsed<'_> {
                 note: format!("{APPEAL_DAYS}日内未申请复查（复核），依规办结"),
                 ..Default::default()
             };
-            record(tx, &saved, Change::Finalized, "system", &extras, now).await?;
+            record(tx, &saved, Change::Finalized, "system", &extras, at).await?;
             swept.done += 1;
         }
         Ok(swept)

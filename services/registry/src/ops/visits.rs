@@ -2,7 +2,6 @@
 //! completeness check the campaign asks for), reading, listing and flagging
 //! disputed. Recording writes the `registry.visit.recorded` event in the same
 //! transaction.
-use chrono::Utc;
 use uuid::Uuid;
 use zoufang_bus::outbox::{self, NewEvent};
 use zoufang_core::{
@@ -48,7 +47,7 @@ pub async fn record(
     req: RecordVisitRequest,
 ) -> ServiceResult<RecordVisitResponse> {
     claims.require_any_role(&[roles::CADRE, roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN])?;
-    let valid = validate_visit(&req, Utc::now())?;
+    let valid = validate_visit(&req, state.clock.now())?;
     let is_admin = claims.has_any_role(&[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN]);
     if !is_admin {
         let me = Uuid::parse_str(&claims.sub).ok();

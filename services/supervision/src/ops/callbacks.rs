@@ -1,6 +1,5 @@
 //! The supervisor's side: the worklist (due first, blind), one callback, and
 //! attempts with their outcome — which leaves as `supervision.callback.completed`.
-use chrono::Utc;
 use zoufang_bus::outbox::{self, NewEvent};
 use zoufang_core::{
     ServiceError, ServiceResult,
@@ -29,7 +28,7 @@ pub async fn worklist(
     req: ListWorklistRequest,
 ) -> ServiceResult<ListWorklistResponse> {
     claims.require_any_role(&[roles::SUPERVISOR])?;
-    let overdue_at = req.overdue_only.then(Utc::now);
+    let overdue_at = req.overdue_only.then(|| state.clock.now());
     let rows = store::callbacks::worklist(
         &state.pool,
         &claims.sub,
@@ -189,7 +188,7 @@ pub async fn record_attempt(
             "record 满意, 基本满意 or 不满意",
         ));
     }
-    let now = Utc::now();
+    let now = state.clock.now();
     row.attempts += 1;
     row.reached = req.reached;
     let routing = if req.reached {

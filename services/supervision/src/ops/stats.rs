@@ -1,6 +1,5 @@
 //! Callback statistics by region and by cadre, and the cadres whose visits
 //! fail verification too often (the made-up-visit signal).
-use chrono::Utc;
 use zoufang_core::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
@@ -60,7 +59,8 @@ pub async fn statistics(
     } else {
         req.failure_threshold_bp
     };
-    let rows = store::callbacks::totals(&state.pool, &prefix, campaign_id, Utc::now()).await?;
+    let rows =
+        store::callbacks::totals(&state.pool, &prefix, campaign_id, state.clock.now()).await?;
     let (total, cadres) = rows
         .split_first()
         .map(|(t, c)| (t.clone(), c.to_vec()))

@@ -3,7 +3,7 @@
 //! happened. A task's id derives from the event's id, so a replayed event
 //! makes no second task — and announces none: `supervision.callback.assigned`
 //! is written with the task, in the same transaction, only when it is new.
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 use zoufang_bus::{
@@ -80,6 +80,7 @@ async fn policy_at(
 async fn create(
     conn: &mut PgConnection,
     env: &Envelope,
+    now: DateTime<Utc>,
     policy: &PolicyRow,
     subject: CallbackSubject,
     region_code: &str,
@@ -106,7 +107,7 @@ async fn create(
         campaign_id,
         supervisor_id: supervisor,
         state: "open".into(),
-        due_at: Utc::now() + Duration::days(i64::from(policy.due_days.max(1))),
+        due_at: now + Duration::days(i64::from(policy.due_days.max(1))),
         attempts: 0,
         max_attempts: policy.max_attempts.max(1),
         summary,
@@ -124,7 +125,7 @@ async fn create(
         answered_help_fen: None,
         answered_visit_date: None,
         backcheck_mismatches: 0,
-        created_at: Utc::now(),
+        created_at: now,
         completed_at: None,
     };
     let created = store::callbacks::insert(&mut *conn, &row).await?;
@@ -175,6 +176,7 @@ pub async fn from_issue(
     conn: &mut PgConnection,
     env: &Envelope,
     issue: &IssueChanged,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let issue_id = Uuid::parse_str(&issue.issue_id)?;
     let campaign_id = Uuid::parse_str(&issue.campaign_id).ok();
@@ -195,6 +197,7 @@ pub async fn from_issue(
     create(
         conn,
         env,
+        now,
         &policy,
         CallbackSubject::Issue,
         &issue.region_code,
@@ -338,6 +341,7 @@ pub async fn from_visit(
     conn: &mut PgConnection,
     env: &Envelope,
     visit: &VisitRecorded,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let visit_id = Uuid::parse_str(&visit.visit_id)?;
     let Ok(campaign_id) = Uuid::parse_str(&visit.campaign_id) else {
@@ -374,6 +378,7 @@ pub async fn from_visit(
     let created = create(
         conn,
         env,
+        now,
         &policy,
         CallbackSubject::Visit,
         &visit.village_code,

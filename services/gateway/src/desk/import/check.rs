@@ -1,7 +1,7 @@
 //! Checking one cell, with reasons in Chinese for the people who fix the
 //! file. The rules are the registry's (`zoufang_types`), so a row
 //! passing here passes there; the registry checks again anyway.
-use chrono::{NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use zoufang_tabular::{Cell, CellKind};
 use zoufang_types::{IdNumber, MobilePhone, RegionCode, RegionLevel, id_number, mask_phone};
 
@@ -16,9 +16,9 @@ pub fn halfwidth(s: &str) -> String {
         .collect()
 }
 
-/// Today in China (UTC+8), for birth dates.
-pub fn china_today() -> NaiveDate {
-    (Utc::now() + TimeDelta::hours(8)).date_naive()
+/// The day in China (UTC+8) at `now`, for birth dates.
+pub fn china_today(now: DateTime<Utc>) -> NaiveDate {
+    id_number::china_date(now)
 }
 
 fn formula_error(cell: &Cell) -> Result<(), String> {

@@ -148,7 +148,7 @@ fn prepare(
     }
     claims.require_scope(village.as_str())?;
     let head_name = require_text("head_name", &req.head_name, 50)?;
-    let id_number = IdNumber::parse("id_number", &req.id_number)?;
+    let id_number = IdNumber::parse("id_number", &req.id_number, state.clock.now())?;
     let phone = match req.phone.trim() {
         "" => None,
         p => Some(MobilePhone::parse("phone", p)?),
@@ -250,7 +250,7 @@ pub async fn find(
         roles::PETITION_BUREAU,
         roles::SERVICE,
     ])?;
-    let id_number = IdNumber::parse("id_number", &req.id_number)?;
+    let id_number = IdNumber::parse("id_number", &req.id_number, state.clock.now())?;
     let hash = state.pii.keyed_hash("id_number", id_number.as_str());
     let rows = store::households::find_by_id_hash(&state.pool, &hash).await?;
     let row = rows
