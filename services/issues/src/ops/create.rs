@@ -150,6 +150,7 @@ pub const PETITION_CATEGORY: &str = "其他";
 /// issue id, the case's region and household, its summary, and its statutory
 /// deadline (`due_at`) rather than an SLA default. True when it was new; a
 /// case already in the ledger is left exactly as it is.
+#[tracing::instrument(skip_all, fields(case_id = %case.case_id), err(level = "debug"))]
 pub async fn from_petition(
     conn: &mut PgConnection,
     actor: &str,
@@ -210,6 +211,7 @@ pub fn raised_kind(i: usize, item: &RaisedItem) -> Result<ItemKind, Poison> {
 /// Creates the entries of a recorded visit inside the consumer's transaction.
 /// Items resolved on the spot arrive resolved (当即解决). Returns how many
 /// entries were new.
+#[tracing::instrument(skip_all, fields(visit_id = %visit.visit_id), err(level = "debug"))]
 pub async fn from_visit(
     conn: &mut PgConnection,
     visit: &VisitRecorded,
@@ -290,6 +292,7 @@ pub async fn from_visit(
 }
 
 /// Creates an entry from walk-in reception or a hotline (idempotent by issue_id).
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn create(
     state: &State,
     claims: &Claims,

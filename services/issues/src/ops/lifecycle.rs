@@ -32,6 +32,7 @@ pub struct Actor<'a> {
 
 /// Applies `action` to an issue the caller may see. `change` edits the row
 /// after the state machine allowed the move; it may refuse with an error.
+#[tracing::instrument(skip_all, fields(%issue_id), err(level = "debug"))]
 pub async fn apply(
     conn: &mut PgConnection,
     claims: Option<&Claims>,
@@ -88,6 +89,7 @@ pub async fn apply(
 
 /// Appends the timeline entry and writes the event of a change.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn record(
     conn: &mut PgConnection,
     row: &IssueRow,

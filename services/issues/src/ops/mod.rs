@@ -76,6 +76,7 @@ pub fn is_department_of(claims: &Claims, row: &IssueRow) -> bool {
 }
 
 /// Loads an issue the caller may see; elsewhere it reads as not found.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn find_in_scope(
     conn: &mut sqlx::PgConnection,
     claims: &Claims,

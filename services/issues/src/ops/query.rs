@@ -13,6 +13,7 @@ use crate::{
 };
 
 /// One issue with its timeline.
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn get(
     state: &State,
     claims: &Claims,
@@ -40,6 +41,7 @@ fn department_only(claims: &Claims) -> bool {
 }
 
 /// Issues by filters, keyset-paginated; a department sees only its own.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list(
     state: &State,
     claims: &Claims,
@@ -93,6 +95,7 @@ pub async fn list(
 }
 
 /// The summary figures of a region (and campaign).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn statistics(
     state: &State,
     claims: &Claims,

@@ -87,6 +87,7 @@ impl Sweep for Crossed<'_> {
 }
 
 /// Sweeps once; returns (due_soon, overdue, sign_overdue) events written.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn sweep_once(state: &State) -> anyhow::Result<(usize, usize, usize)> {
     let mut counts = (0, 0, 0);
     for (mark, verb) in [
@@ -117,6 +118,7 @@ pub async fn run(state: State, interval: Duration, shutdown: CancellationToken) 
 }
 
 /// Sweeps now, on an admin's request.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn sweep_rpc(
     state: &State,
     claims: &Claims,

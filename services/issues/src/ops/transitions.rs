@@ -64,6 +64,7 @@ macro_rules! finish {
 }
 
 /// Assigns the issue to a cadre (交办), optionally with a deadline (限时解决).
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn assign(
     state: &State,
     claims: &Claims,
@@ -93,6 +94,7 @@ pub async fn assign(
 }
 
 /// The responsible cadre starts work.
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn start(
     state: &State,
     claims: &Claims,
@@ -121,6 +123,7 @@ pub async fn start(
 }
 
 /// Records the fix (办结).
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn resolve(
     state: &State,
     claims: &Claims,
@@ -150,6 +153,7 @@ pub async fn resolve(
 }
 
 /// Closes with an explanation (解释说明), recording the resident's acknowledgment.
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn explain(
     state: &State,
     claims: &Claims,
@@ -180,6 +184,7 @@ pub async fn explain(
 }
 
 /// Escalates to a lead department with assisting ones (上报; 牵头 / 协办).
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn escalate(
     state: &State,
     claims: &Claims,
@@ -238,6 +243,7 @@ async fn require_department(
 }
 
 /// The lead department signs for the issue (签收).
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn sign(
     state: &State,
     claims: &Claims,
@@ -275,6 +281,7 @@ pub async fn sign(
 }
 
 /// The lead department returns the issue with a reason (退回): back to the township.
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn return_issue(
     state: &State,
     claims: &Claims,
@@ -317,6 +324,7 @@ pub async fn return_issue(
 }
 
 /// A county supervision order (督办).
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn supervise(
     state: &State,
     claims: &Claims,
@@ -352,6 +360,7 @@ const CHECKERS: &[&str] = &[
 ];
 
 /// Confirms the fix (核实).
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn verify(
     state: &State,
     claims: &Claims,
@@ -380,6 +389,7 @@ pub async fn verify(
 }
 
 /// Reopens an issue for another round of rectification.
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn reopen(
     state: &State,
     claims: &Claims,
@@ -411,6 +421,7 @@ pub async fn reopen(
 /// level up in the same transaction (also used for unsatisfied callbacks and
 /// petition reviews). The new round's deadline is `deadline` when given,
 /// else the rules' second-round deadline.
+#[tracing::instrument(skip_all, fields(%issue_id), err(level = "debug"))]
 pub async fn reopen_in(
     conn: &mut PgConnection,
     state: &State,
@@ -467,6 +478,7 @@ pub async fn reopen_in(
 }
 
 /// Marks an issue a duplicate of another; the other's timeline shows the merge.
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn merge(
     state: &State,
     claims: &Claims,
@@ -497,6 +509,7 @@ pub async fn merge(
 /// Marks `issue_id` a duplicate of `into` (which must not be a duplicate
 /// itself, and lie in the same county); `into`'s timeline shows the merge
 /// too. With `claims`, both must be within the caller's sight.
+#[tracing::instrument(skip_all, fields(%issue_id, %into), err(level = "debug"))]
 pub async fn merge_in(
     conn: &mut PgConnection,
     claims: Option<&Claims>,

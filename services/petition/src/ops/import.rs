@@ -60,6 +60,7 @@ impl Drop for Slot {
 }
 
 /// Takes in every good row of the file.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn import(
     state: &State,
     claims: &Claims,

@@ -48,6 +48,7 @@ impl From<sqlx::Error> for Refused {
 }
 
 /// The registered source a case names; its region must cover the case's.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn source_for(state: &State, case: &Case) -> ServiceResult<SourceRow> {
     let source = store::sources::by_name(&state.pool, &case.source_system)
         .await?
@@ -74,6 +75,7 @@ pub async fn source_for(state: &State, case: &Case) -> ServiceResult<SourceRow> 
 /// webhook, the AMQP door), is remembered in the same transaction, and a signature seen before
 /// refuses the request. `caller`, for a person's batch file, must cover the
 /// case as stored when the row updates an existing one.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn intake(
     state: &State,
     case: &Case,

@@ -10,6 +10,7 @@ use crate::{
 };
 
 /// Records `change` of `row` (as saved) by `actor`, made `at`.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn record(
     tx: &mut PgConnection,
     row: &CaseRow,

@@ -70,6 +70,7 @@ impl Sweep for Lapsed<'_> {
 }
 
 /// Settles every case whose appeal window has run out; returns how many.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn settle_once(state: &State) -> anyhow::Result<usize> {
     let total = jobs::sweep(&state.pool, &Lapsed(state), BATCH).await?;
     if total > 0 {

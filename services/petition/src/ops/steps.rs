@@ -64,6 +64,7 @@ impl Step {
 }
 
 /// Applies `step` to the case as the caller.
+#[tracing::instrument(skip_all, fields(%case_id), err(level = "debug"))]
 pub async fn apply_as(
     state: &State,
     claims: &Claims,
@@ -108,6 +109,7 @@ pub async fn apply_as(
 }
 
 /// Applies `step` to the locked `row` inside `tx`.
+#[tracing::instrument(skip_all, fields(case_id = %row.case_id), err(level = "debug"))]
 pub async fn apply(
     tx: &mut PgConnection,
     mut row: CaseRow,

@@ -29,6 +29,7 @@ const ADMIN_ROLES: &[&str] = &[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN];
 const PERIOD_SLACK_DAYS: i64 = 1;
 
 /// Creates a campaign over a county or a township (idempotent by campaign_id).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn create(
     state: &State,
     claims: &Claims,
@@ -134,6 +135,7 @@ pub async fn create(
 }
 
 /// Reads a campaign in scope.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn get(
     state: &State,
     claims: &Claims,
@@ -149,6 +151,7 @@ pub async fn get(
 
 /// Loads a campaign the caller may see: its region within the caller's scope,
 /// or the caller's scope within its region (a township admin sees the county's campaign).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn find_in_scope(
     state: &State,
     claims: &Claims,
@@ -190,6 +193,7 @@ pub fn ensure_accepts_visits(c: &CampaignRow, started_at: DateTime<Utc>) -> Serv
 }
 
 /// Assigns a cadre to a zone, village or household of a campaign.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn assign(
     state: &State,
     claims: &Claims,
@@ -294,6 +298,7 @@ pub async fn assign(
 }
 
 /// A campaign's assignments (optionally one cadre's), within the caller's scope.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list_assignments(
     state: &State,
     claims: &Claims,
@@ -318,6 +323,7 @@ pub async fn list_assignments(
 
 /// Villages with no township office staff member responsible (联系村) —
 /// the seeds' rule "确保每个村都有一名镇机关工作人员负责".
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn uncovered_villages(
     state: &State,
     claims: &Claims,

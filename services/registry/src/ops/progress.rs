@@ -46,6 +46,7 @@ pub fn may_count_poverty(claims: &Claims) -> bool {
 
 /// A cadre's progress in a campaign against the quotas of their position.
 /// The cadre must be in the caller's scope, or be the caller.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn cadre(
     state: &State,
     claims: &Claims,
@@ -99,6 +100,7 @@ pub async fn cadre(
 /// Progress of a village, township or county (`region_code`) or of a work
 /// zone (`zone_id`) in a campaign: the total and one row per child
 /// (townships of a county, villages of a township or zone; none for a village).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn region(
     state: &State,
     claims: &Claims,

@@ -41,6 +41,7 @@ use crate::{
 /// (READ COMMITTED reads each statement's own snapshot): the id's unique key
 /// settles a race between two records of the same visit, and the foreign
 /// keys a vanished household or campaign.
+#[tracing::instrument(skip_all, fields(visit_id = %req.visit_id), err(level = "debug"))]
 pub async fn record(
     state: &State,
     claims: &Claims,
@@ -281,6 +282,7 @@ fn recorded_event(visit: &Visit, row: &VisitRow, ctx: &RecordContext) -> VisitRe
 }
 
 /// Reads one visit within the caller's scope.
+#[tracing::instrument(skip_all, fields(visit_id = %req.visit_id), err(level = "debug"))]
 pub async fn get(
     state: &State,
     claims: &Claims,
@@ -294,6 +296,7 @@ pub async fn get(
 }
 
 /// A page of visits, filtered by region, household, cadre or campaign.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list(
     state: &State,
     claims: &Claims,
@@ -343,6 +346,7 @@ pub async fn list(
 }
 
 /// Flags a visit disputed (once; flagging again changes nothing).
+#[tracing::instrument(skip_all, fields(visit_id = %req.visit_id), err(level = "debug"))]
 pub async fn flag_disputed(
     state: &State,
     claims: &Claims,
@@ -369,6 +373,7 @@ pub async fn flag_disputed(
 
 /// Flags a visit disputed once, with its event; flagging again changes
 /// nothing. Also used when a callback could not confirm the visit.
+#[tracing::instrument(skip_all, fields(%visit_id), err(level = "debug"))]
 pub async fn flag_in(
     conn: &mut sqlx::PgConnection,
     county: &str,

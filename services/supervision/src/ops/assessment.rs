@@ -38,6 +38,7 @@ fn from_registry(s: tonic::Status) -> ServiceError {
 }
 
 /// The assessment of the cadres of a region in a campaign.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn assess(
     state: &State,
     claims: &Claims,

@@ -22,6 +22,7 @@ use crate::{
 const ADMINS: &[&str] = &[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN];
 
 /// The caller's open callbacks, due first.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn worklist(
     state: &State,
     claims: &Claims,
@@ -69,6 +70,7 @@ async fn load(
 /// One callback. For the assigned supervisor of an open callback it carries
 /// the household's phone from the registry, read in the supervisor's name
 /// (the registry audits it) — never a number the checked cadre supplied.
+#[tracing::instrument(skip_all, fields(callback_id = %req.callback_id), err(level = "debug"))]
 pub async fn get(
     state: &State,
     claims: &Claims,
@@ -126,6 +128,7 @@ async fn household_phone(
 }
 
 /// One attempt; when reached, the outcome closes the callback and is published.
+#[tracing::instrument(skip_all, fields(callback_id = %req.callback_id), err(level = "debug"))]
 pub async fn record_attempt(
     state: &State,
     claims: &Claims,

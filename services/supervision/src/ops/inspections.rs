@@ -38,6 +38,7 @@ fn view(r: &InspectionRow, now: DateTime<Utc>) -> Inspection {
 }
 
 /// Records a finding (idempotent by inspection_id).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn create(
     state: &State,
     claims: &Claims,
@@ -99,6 +100,7 @@ pub async fn create(
 }
 
 /// Closes a finding once it is rectified.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn close(
     state: &State,
     claims: &Claims,
@@ -129,6 +131,7 @@ pub async fn close(
 }
 
 /// Findings of a region (open ones first).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list(
     state: &State,
     claims: &Claims,

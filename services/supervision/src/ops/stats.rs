@@ -36,6 +36,7 @@ fn totals(t: &Totals) -> CallbackTotals {
 }
 
 /// The figures of a region (and campaign).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn statistics(
     state: &State,
     claims: &Claims,

@@ -45,6 +45,7 @@ impl Sweep for Overdue<'_> {
 }
 
 /// Sweeps once; returns the number of overdue events written.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn sweep_once(state: &State) -> anyhow::Result<usize> {
     jobs::sweep(&state.pool, &Overdue(state), BATCH).await
 }

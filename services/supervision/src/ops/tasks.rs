@@ -137,6 +137,7 @@ async fn create(
 
 /// Writes the task event `change` of `row` into the outbox on `conn` (inside
 /// the transaction that created or marked the task).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn announce(
     conn: &mut PgConnection,
     row: &CallbackRow,
@@ -172,6 +173,7 @@ pub fn visit_mode(visit: &VisitRecorded) -> Result<VisitMode, Poison> {
 
 /// A resolved or explained item: always for urgent, dispute and petition
 /// items, a sampled share of the rest. True when a task was created.
+#[tracing::instrument(skip_all, fields(issue_id = %issue.issue_id), err(level = "debug"))]
 pub async fn from_issue(
     conn: &mut PgConnection,
     env: &Envelope,
@@ -290,6 +292,7 @@ pub fn score_of(t: store::facts::RiskTotals) -> u32 {
 
 /// Counts how a ledger item ended for its responsible cadre (考核 timeliness):
 /// resolved or explained by its deadline, after it, or overdue.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn count_outcome(
     conn: &mut PgConnection,
     env: &Envelope,
@@ -337,6 +340,7 @@ fn mode_zh(mode: i32) -> &'static str {
 }
 
 /// A recorded visit: a sampled share per cadre, with a minimum per cadre and week.
+#[tracing::instrument(skip_all, fields(visit_id = %visit.visit_id), err(level = "debug"))]
 pub async fn from_visit(
     conn: &mut PgConnection,
     env: &Envelope,

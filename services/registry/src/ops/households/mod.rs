@@ -76,6 +76,7 @@ const WRITE_ROLES: &[&str] = &[
 ];
 
 /// Registers a household; the same id and body again returns it unchanged.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn register(
     state: &State,
     claims: &Claims,
@@ -198,6 +199,7 @@ fn registered_event(row: &NewHousehold) -> NewEvent {
 
 /// Reads a household, masked unless `reveal` is asked by an allowed role
 /// with a purpose; a reveal is audited in the same transaction.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn get(
     state: &State,
     claims: &Claims,
@@ -238,6 +240,7 @@ pub async fn get(
 }
 
 /// Finds a household by ID number (keyed hash), within the caller's scope.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn find(
     state: &State,
     claims: &Claims,
@@ -265,6 +268,7 @@ pub async fn find(
 }
 
 /// A page of households in a region, masked; optionally only those with a tag.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list(
     state: &State,
     claims: &Claims,
@@ -320,6 +324,7 @@ pub async fn list(
 }
 
 /// Adds and removes tags (e.g. the petition bridge adds 重点信访).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn update_tags(
     state: &State,
     claims: &Claims,
@@ -358,6 +363,7 @@ pub async fn update_tags(
 }
 
 /// Loads a household the caller may see; outside the scope reads as not found.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn find_in_scope(
     conn: &mut sqlx::PgConnection,
     claims: &Claims,
