@@ -11,12 +11,13 @@ use zoufang_proto::registry::v1::{
     CreateAssignmentRequest, CreateAssignmentResponse, CreateCampaignRequest,
     CreateCampaignResponse, GetCampaignRequest, GetCampaignResponse, ListAssignmentsRequest,
     ListAssignmentsResponse, ListUncoveredVillagesRequest, ListUncoveredVillagesResponse, Quota,
+    QuotaMetric,
 };
 use zoufang_types::{RegionCode, RegionLevel};
 
 use super::{State, parse_uuid, require_text, to_chrono, to_timestamp};
 use crate::{
-    domain::validate_quotas,
+    domain::{quota, validate_quotas},
     store::{
         self,
         campaigns::{AssignmentRow, CampaignRow, QuotaRow},
@@ -79,7 +80,8 @@ pub async fn create(
             ));
         }
     };
-    validate_quotas("quotas", &req.quotas)?;
+    let quotas: Vec<quota::Quota> = req.quotas.iter().map(quota_of).collect();
+    validate_quotas("quotas", &quotas)?;
     let mut themes: Vec<String> = Vec::new();
     for t in &req.themes {
         let t = t.trim();
@@ -107,8 +109,7 @@ pub async fn create(
         completeness_policy: policy as i16,
         body_hash: state.body_hash(&normalized),
     };
-    let quotas: Vec<QuotaRow> = req
-        .quotas
+    let quotas: Vec<QuotaRow> = quotas
         .iter()
         .map(|q| QuotaRow {
             position: q.position.trim().to_owned(),
@@ -344,6 +345,27 @@ pub async fn uncovered_villages(
     Ok(ListUncoveredVillagesResponse {
         villages: rows.into_iter().map(super::regions::region_view).collect(),
     })
+}
+
+/// A quota as the request gives it (an unknown metric reads `Unspecified`,
+/// which validation refuses).
+fn quota_of(q: &Quota) -> quota::Quota {
+    quota::Quota {
+        position: q.position.clone(),
+        metric: QuotaMetric::try_from(q.metric).unwrap_or(QuotaMetric::Unspecified),
+        target: q.target,
+        min_amount_fen: q.min_amount_fen,
+    }
+}
+
+/// A stored quota.
+pub fn stored_quota(q: QuotaRow) -> quota::Quota {
+    quota::Quota {
+        position: q.position,
+        metric: QuotaMetric::try_from(i32::from(q.metric)).unwrap_or(QuotaMetric::Unspecified),
+        target: q.target,
+        min_amount_fen: q.min_amount_fen,
+    }
 }
 
 /// The proto view of a campaign.
