@@ -543,11 +543,15 @@ async fn measure(args: &Args, database: &str, p: &Province) -> anyhow::Result<()
         &zoufang_supervision::app::MIGRATOR,
     )
     .await?;
-    let registry =
-        zoufang_registry::ops::State::new(registry_pool.clone(), PiiCipher::new(&PiiKey::dev()));
+    let registry = zoufang_registry::ops::State::new(
+        registry_pool.clone(),
+        PiiCipher::new(&PiiKey::dev()),
+        zoufang_core::clock::Clock::system(),
+    );
     let issues = zoufang_issues::ops::State {
         pool: issues_pool,
         settings: Default::default(),
+        clock: zoufang_core::clock::Clock::system(),
     };
     let supervision = zoufang_supervision::ops::State {
         pool: supervision_pool,
@@ -558,6 +562,7 @@ async fn measure(args: &Args, database: &str, p: &Province) -> anyhow::Result<()
             "supervision",
             &zoufang_core::auth::exchange::dev_service_secret("supervision"),
         )?),
+        clock: zoufang_core::clock::Clock::system(),
     };
 
     let counts: Vec<(String, i64)> = sqlx::query_as(

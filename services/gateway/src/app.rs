@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use zoufang_core::db;
+use zoufang_core::{clock::Clock, db};
 use zoufang_service::server;
 
 use crate::{
@@ -77,6 +77,72 @@ pub struct Application {
 }
 
 impl Application {
+    /// As `build`, reading time from `clock` (tests set it).
+    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        let keys = Arc::new(config.signing_keys().map_err(anyhow::Error::msg)?);
+        let clients = Arc::new(config.clients().map_err(anyhow::Error::msg)?);
+        let http = server::bind(config.http_addr).await?;
+        let admin = server::bind(config.common.admin_addr_for(http.local_addr()?)).await?;
+        let pool = db::connect_and_migrate(
+            &config.common.database_url,
+            SCHEMA,
+            config.common.db_max_connections,
+            &MIGRATOR,
+        )
+        .await?;
+        if let Some(pw) = &config.bootstrap_admin_password
+            && accounts::bootstrap(&pool, pw, clock.now()).await?
+        {
+            tracing::warn!(
+                "created the account `admin` from BOOTSTRAP_ADMIN_PASSWORD; it must change its password at the first sign-in"
+            );
+        }
+        let state = AppState {
+            pool,
+            keys: keys.clone(),
+            upstreams: Upstreams::connect_lazy(
+                &config.registry_url,
+                &config.issues_url,
+                &config.supervision_url,
+                &config.notify_url,
+                &config.petition_url,
+            )?,
+            settings: Arc::new(Settings {
+                access_token_secs: config.access_token_secs,
+                refresh_token_days: config.refresh_token_days,
+                session_max_days: config.session_max_days,
+                lockout_threshold: config.lockout_threshold,
+                lockout_minutes: config.lockout_minutes,
+                address_limit: config.sign_in_address_limit,
+                address_window_minutes: config.sign_in_address_window_minutes,
+                trusted_proxies: config.trusted_proxies.clone(),
+            }),
+            hashing: Arc::new(accounts::hashing::Hashing::new(
+                config.hashing_concurrency,
+                std::time::Duration::from_millis(config.hashing_wait_ms),
+            )),
+            catalog: Arc::new(Catalog::load()?),
+            shutdown: CancellationToken::new(),
+            revoked: zoufang_core::auth::RevokedSessions::default(),
+            clock: clock.clone(),
+        };
+        let exchange = crate::door::exchange::ExchangeState {
+            pool: state.pool.clone(),
+            keys,
+            clients,
+            clock,
+        };
+        Ok(Self {
+            http,
+            admin,
+            shutdown: state.shutdown.clone(),
+            state,
+            common: config.common,
+            import_retention_days: config.import_retention_days,
+            exchange,
+        })
+    }
+
     /// The HTTP port (useful with port 0).
     pub fn http_port(&self) -> u16 {
         self.http.local_addr().map(|a| a.port()).unwrap_or_default()
@@ -120,66 +186,7 @@ impl zoufang_service::Service for Application {
     }
 
     async fn build(config: Config) -> anyhow::Result<Self> {
-        let keys = Arc::new(config.signing_keys().map_err(anyhow::Error::msg)?);
-        let clients = Arc::new(config.clients().map_err(anyhow::Error::msg)?);
-        let http = server::bind(config.http_addr).await?;
-        let admin = server::bind(config.common.admin_addr_for(http.local_addr()?)).await?;
-        let pool = db::connect_and_migrate(
-            &config.common.database_url,
-            SCHEMA,
-            config.common.db_max_connections,
-            &MIGRATOR,
-        )
-        .await?;
-        if let Some(pw) = &config.bootstrap_admin_password
-            && accounts::bootstrap(&pool, pw).await?
-        {
-            tracing::warn!(
-                "created the account `admin` from BOOTSTRAP_ADMIN_PASSWORD; it must change its password at the first sign-in"
-            );
-        }
-        let state = AppState {
-            pool,
-            keys: keys.clone(),
-            upstreams: Upstreams::connect_lazy(
-                &config.registry_url,
-                &config.issues_url,
-                &config.supervision_url,
-                &config.notify_url,
-                &config.petition_url,
-            )?,
-            settings: Arc::new(Settings {
-                access_token_secs: config.access_token_secs,
-                refresh_token_days: config.refresh_token_days,
-                session_max_days: config.session_max_days,
-                lockout_threshold: config.lockout_threshold,
-                lockout_minutes: config.lockout_minutes,
-                address_limit: config.sign_in_address_limit,
-                address_window_minutes: config.sign_in_address_window_minutes,
-                trusted_proxies: config.trusted_proxies.clone(),
-            }),
-            hashing: Arc::new(accounts::hashing::Hashing::new(
-                config.hashing_concurrency,
-                std::time::Duration::from_millis(config.hashing_wait_ms),
-            )),
-            catalog: Arc::new(Catalog::load()?),
-            shutdown: CancellationToken::new(),
-            revoked: zoufang_core::auth::RevokedSessions::default(),
-        };
-        let exchange = crate::door::exchange::ExchangeState {
-            pool: state.pool.clone(),
-            keys,
-            clients,
-        };
-        Ok(Self {
-            http,
-            admin,
-            shutdown: state.shutdown.clone(),
-            state,
-            common: config.common,
-            import_retention_days: config.import_retention_days,
-            exchange,
-        })
+        Self::build_with_clock(config, Clock::system()).await
     }
 
     fn shutdown_token(&self) -> CancellationToken {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tonic::service::{Routes, interceptor::InterceptedService};
 use zoufang_bus::consumer::Ordering;
+use zoufang_core::clock::Clock;
 use zoufang_proto::issues::v1::issue_service_server::IssueServiceServer;
 use zoufang_service::server::Base;
 
@@ -30,6 +31,25 @@ pub struct Application {
 }
 
 impl Application {
+    /// As `build`, reading time from `clock` (tests set it).
+    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
+        let settings = Settings {
+            due_soon: chrono::Duration::hours(config.due_soon_hours.max(1)),
+            max_loops: config.max_rectification_loops.max(1),
+        };
+        let state = State {
+            pool: base.pool(),
+            settings,
+            clock,
+        };
+        Ok(Self {
+            base,
+            state,
+            config,
+        })
+    }
+
     /// The port gRPC listens on (useful with port 0).
     pub fn grpc_port(&self) -> u16 {
         self.base.grpc_port()
@@ -55,20 +75,7 @@ impl zoufang_service::Service for Application {
     }
 
     async fn build(config: Config) -> anyhow::Result<Self> {
-        let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
-        let settings = Settings {
-            due_soon: chrono::Duration::hours(config.due_soon_hours.max(1)),
-            max_loops: config.max_rectification_loops.max(1),
-        };
-        let state = State {
-            pool: base.pool(),
-            settings,
-        };
-        Ok(Self {
-            base,
-            state,
-            config,
-        })
+        Self::build_with_clock(config, Clock::system()).await
     }
 
     fn shutdown_token(&self) -> CancellationToken {

@@ -5,6 +5,7 @@
 //! nothing; each branch looks at the entry's state first, so a change
 //! replayed under a new event id changes nothing either.
 use anyhow::anyhow;
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 use zoufang_bus::consumer::{EventHandler, HandlerError, IncomingEvent, known_change, known_enum};
@@ -56,7 +57,7 @@ impl EventHandler for LedgerEvents {
     ) -> Result<(), HandlerError> {
         let key = event.envelope.routing_key.as_str();
         if let Some(visit) = event.decode_if::<VisitRecorded>()? {
-            let created = ops::create::from_visit(tx, &visit)
+            let created = ops::create::from_visit(tx, &visit, self.state.clock.now())
                 .await
                 .map_err(HandlerError::retry_or_park)?;
             tracing::info!(visit_id = %visit.visit_id, created, "ledger entries from a visit");
@@ -80,10 +81,11 @@ fn not_yet(issue_id: Uuid) -> HandlerError {
     HandlerError::Retry(anyhow!("issue {issue_id} is not in the ledger yet"))
 }
 
-fn petition_actor() -> Actor<'static> {
+fn petition_actor(at: DateTime<Utc>) -> Actor<'static> {
     Actor {
         name: PETITION_ACTOR,
         expected_version: None,
+        at,
     }
 }
 
@@ -115,6 +117,7 @@ impl LedgerEvents {
         let actor = Actor {
             name: &outcome.supervisor_id,
             expected_version: None,
+            at: self.state.clock.now(),
         };
         let actor = if actor.name.is_empty() {
             Actor {
@@ -162,9 +165,10 @@ impl LedgerEvents {
             return Ok(());
         };
         if change == Change::Received {
-            let created = ops::create::from_petition(tx, PETITION_ACTOR, case)
-                .await
-                .map_err(to_handler)?;
+            let created =
+                ops::create::from_petition(tx, PETITION_ACTOR, case, self.state.clock.now())
+                    .await
+                    .map_err(to_handler)?;
             tracing::info!(case_id = %case.case_id, issue_id = %case.issue_id, created, "ledger entry from a petition case");
             return Ok(());
         }
@@ -209,7 +213,7 @@ impl LedgerEvents {
                 &self.state,
                 None,
                 issue_id,
-                petition_actor(),
+                petition_actor(self.state.clock.now()),
                 reason,
                 plan.deadline,
             )
@@ -246,7 +250,7 @@ impl LedgerEvents {
                     tx,
                     None,
                     issue_id,
-                    petition_actor(),
+                    petition_actor(self.state.clock.now()),
                     Action::Resolve,
                     &resolution,
                     change,
@@ -260,7 +264,7 @@ impl LedgerEvents {
                     tx,
                     None,
                     issue_id,
-                    petition_actor(),
+                    petition_actor(self.state.clock.now()),
                     Action::Explain,
                     &explanation,
                     change,
@@ -305,9 +309,16 @@ impl LedgerEvents {
             tracing::info!(%issue_id, "petition case merged into its own item: nothing to do");
             return Ok(());
         }
-        merge_in(tx, None, issue_id, into, petition_actor(), note)
-            .await
-            .map_err(to_handler)?;
+        merge_in(
+            tx,
+            None,
+            issue_id,
+            into,
+            petition_actor(self.state.clock.now()),
+            note,
+        )
+        .await
+        .map_err(to_handler)?;
         Ok(())
     }
 }

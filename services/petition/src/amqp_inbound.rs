@@ -184,7 +184,7 @@ async fn take(state: &State, delivery: &Delivery) -> Outcome {
         Ok(Err(why)) => return Outcome::Park(format!("unauthenticated: {why}")),
         Err(e) => return Outcome::Requeue(e.to_string()),
     };
-    let case = match inbound::parse(&delivery.data, chrono::Utc::now()) {
+    let case = match inbound::parse(&delivery.data, state.wall.now()) {
         Ok(c) => c,
         Err(e) => return Outcome::Park(e.to_string()),
     };

@@ -59,6 +59,7 @@ impl Application {
                 &config.common.pii().map_err(anyhow::Error::msg)?,
             )),
             clock,
+            wall: Clock::system(),
             registry: Registry::new(
                 &config.registry_url,
                 Arc::new(config.exchange().map_err(anyhow::Error::msg)?),

@@ -86,7 +86,7 @@ impl Queue for Answers<'_> {
     }
 
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        self.0.wall.now()
     }
 
     fn policy(&self) -> RetryPolicy {
@@ -169,7 +169,7 @@ async fn push(state: &State, r: &ReplyRow) -> anyhow::Result<Result<(), Failure>
         None => String::new(),
     };
     let body = serde_json::to_vec(&r.body)?;
-    let ts = Utc::now().timestamp();
+    let ts = state.wall.now().timestamp();
     let sent = state
         .http
         .post(&source.callback_url)

@@ -108,9 +108,9 @@ impl EventHandler for PetitionEvents {
         let Some(mut row) = store::cases::lock(tx, &found.county, found.case_id).await? else {
             return Ok(());
         };
-        let now = self.state.clock.now();
+        let at = self.state.at();
         for step in steps_for(view::stage_of(&row), outcome, &changed.note) {
-            row = match apply(tx, row, &step, LEDGER, now).await {
+            row = match apply(tx, row, &step, LEDGER, at).await {
                 Ok(saved) => saved,
                 // The clock refuses (e.g. a repeat of a final claim cannot be
                 // accepted): the handler answers it by hand; nothing to retry.

@@ -75,7 +75,7 @@ pub async fn authenticate(
         timestamp,
         signature,
         body,
-        chrono::Utc::now(),
+        state.wall.now(),
         state.settings.signature_window_secs,
     )
     .map(|mac| Authentic { source, mac })

@@ -110,7 +110,7 @@ async fn receive(AxumState(state): AxumState<State>, headers: HeaderMap, body: B
         Ok(Err(why)) => return unauthenticated(&why.to_string()),
         Err(e) => return service_error(e),
     };
-    let case = match inbound::parse(&body, chrono::Utc::now()) {
+    let case = match inbound::parse(&body, state.wall.now()) {
         Ok(c) => c,
         Err(e) => return service_error(e),
     };

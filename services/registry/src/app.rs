@@ -2,7 +2,7 @@
 //! auth), the consumer of callback outcomes, and the gRPC service.
 use tokio_util::sync::CancellationToken;
 use tonic::service::{Routes, interceptor::InterceptedService};
-use zoufang_core::pii::PiiCipher;
+use zoufang_core::{clock::Clock, pii::PiiCipher};
 use zoufang_proto::registry::v1::registry_service_server::RegistryServiceServer;
 use zoufang_service::server::Base;
 
@@ -20,6 +20,18 @@ pub struct Application {
 }
 
 impl Application {
+    /// As `build`, reading time from `clock` (tests set it).
+    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
+        let pii = PiiCipher::new(&config.common.pii().map_err(anyhow::Error::msg)?);
+        let state = State::new(base.pool(), pii, clock);
+        Ok(Self {
+            base,
+            state,
+            config,
+        })
+    }
+
     /// The port gRPC listens on (useful with port 0).
     pub fn grpc_port(&self) -> u16 {
         self.base.grpc_port()
@@ -45,14 +57,7 @@ impl zoufang_service::Service for Application {
     }
 
     async fn build(config: Config) -> anyhow::Result<Self> {
-        let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
-        let pii = PiiCipher::new(&config.common.pii().map_err(anyhow::Error::msg)?);
-        let state = State::new(base.pool(), pii);
-        Ok(Self {
-            base,
-            state,
-            config,
-        })
+        Self::build_with_clock(config, Clock::system()).await
     }
 
     fn shutdown_token(&self) -> CancellationToken {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tonic::service::{Routes, interceptor::InterceptedService};
 use zoufang_bus::consumer::Ordering;
+use zoufang_core::clock::Clock;
 use zoufang_proto::supervision::v1::supervision_service_server::SupervisionServiceServer;
 use zoufang_service::server::Base;
 
@@ -30,6 +31,23 @@ pub struct Application {
 }
 
 impl Application {
+    /// As `build`, reading time from `clock` (tests set it).
+    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
+        let state = State {
+            pool: base.pool(),
+            registry: tonic::transport::Channel::from_shared(config.registry_url.clone())?
+                .connect_lazy(),
+            exchange: std::sync::Arc::new(config.exchange().map_err(anyhow::Error::msg)?),
+            clock,
+        };
+        Ok(Self {
+            base,
+            state,
+            config,
+        })
+    }
+
     /// The port gRPC listens on (useful with port 0).
     pub fn grpc_port(&self) -> u16 {
         self.base.grpc_port()
@@ -59,18 +77,7 @@ impl zoufang_service::Service for Application {
     }
 
     async fn build(config: Config) -> anyhow::Result<Self> {
-        let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
-        let state = State {
-            pool: base.pool(),
-            registry: tonic::transport::Channel::from_shared(config.registry_url.clone())?
-                .connect_lazy(),
-            exchange: std::sync::Arc::new(config.exchange().map_err(anyhow::Error::msg)?),
-        };
-        Ok(Self {
-            base,
-            state,
-            config,
-        })
+        Self::build_with_clock(config, Clock::system()).await
     }
 
     fn shutdown_token(&self) -> CancellationToken {

@@ -34,7 +34,7 @@ impl EventHandler for SupervisionEvents {
                     tasks::count_outcome(tx, env, change, &issue)
                         .await
                         .map_err(HandlerError::Retry)?;
-                    tasks::from_issue(tx, env, &issue)
+                    tasks::from_issue(tx, env, &issue, self.state.clock.now())
                         .await
                         .map_err(HandlerError::retry_or_park)?
                 }
@@ -47,7 +47,7 @@ impl EventHandler for SupervisionEvents {
                 _ => return Err(unhandled()),
             }
         } else if let Some(visit) = event.decode_if::<VisitRecorded>()? {
-            tasks::from_visit(tx, env, &visit)
+            tasks::from_visit(tx, env, &visit, self.state.clock.now())
                 .await
                 .map_err(HandlerError::retry_or_park)?
         } else {

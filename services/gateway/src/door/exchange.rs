@@ -18,6 +18,7 @@ use zoufang_core::auth::{
     },
     roles, service_audience,
 };
+use zoufang_core::clock::Clock;
 
 use crate::door::accounts::store;
 
@@ -229,6 +230,8 @@ pub struct ExchangeState {
     pub pool: sqlx::PgPool,
     pub keys: Arc<JwtKeys>,
     pub clients: Arc<ServiceClients>,
+    /// Where "now" comes from (the tokens' issue and expiry times).
+    pub clock: Clock,
 }
 
 /// The session id of a gateway access token.
@@ -259,7 +262,7 @@ async fn exchange(
         ));
     }
     let p = purpose_for(&req.client_id, &req.purpose)?;
-    let now = chrono::Utc::now().timestamp();
+    let now = state.clock.now().timestamp();
     let claims = match p.kind {
         Kind::Delegated(_) => {
             let token = req.subject_token.as_deref().ok_or_else(|| {
@@ -326,7 +329,7 @@ fn issue(
         sid: Option<Uuid>,
     }
     let audience = service_audience(p.service);
-    let now = chrono::Utc::now().timestamp();
+    let now = state.clock.now().timestamp();
     let token = state
         .keys
         .mint_extended_to(

@@ -4,7 +4,10 @@
 use std::sync::Arc;
 
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
-use zoufang_core::auth::{BearerInterceptor, JwtKeys};
+use zoufang_core::{
+    auth::{BearerInterceptor, JwtKeys},
+    clock::Clock,
+};
 use zoufang_proto::{
     issues::v1::issue_service_client::IssueServiceClient,
     notify::v1::notify_service_client::NotifyServiceClient,
@@ -116,6 +119,10 @@ pub struct AppState {
     /// Sessions revoked anywhere (read from the revocation stream): the
     /// inbox stream of a revoked session ends.
     pub revoked: zoufang_core::auth::RevokedSessions,
+    /// Where "now" comes from: sessions, lock-outs, token lifetimes, the
+    /// desk's "today". Tokens are checked by the services on their own
+    /// clocks, so a test that sets this one keeps it near real time.
+    pub clock: Clock,
 }
 
 /// What the desk may use of the door's state: the gateway's database (the
@@ -127,6 +134,8 @@ pub struct Backend {
     pub pool: sqlx::PgPool,
     /// Channels to the services.
     pub upstreams: Upstreams,
+    /// The gateway's clock (an export's time, an import's "today").
+    pub clock: Clock,
 }
 
 impl axum::extract::FromRef<AppState> for Backend {
@@ -134,6 +143,7 @@ impl axum::extract::FromRef<AppState> for Backend {
         Self {
             pool: state.pool.clone(),
             upstreams: state.upstreams.clone(),
+            clock: state.clock.clone(),
         }
     }
 }

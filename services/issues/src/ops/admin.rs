@@ -32,6 +32,7 @@ fn county_of_scope(claims: &Claims) -> ServiceResult<String> {
 }
 
 /// The built-in categories and the county's own.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list_categories(
     state: &State,
     claims: &Claims,
@@ -55,6 +56,7 @@ pub async fn list_categories(
 }
 
 /// Adds a county category.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn create_category(
     state: &State,
     claims: &Claims,
@@ -73,6 +75,7 @@ pub async fn create_category(
 }
 
 /// Replaces a campaign's SLA rules.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn set_sla_rules(
     state: &State,
     claims: &Claims,

@@ -160,10 +160,12 @@ pub const PETITION_CATEGORY: &str = "其他";
 /// issue id, the case's region and household, its summary, and its statutory
 /// deadline (`due_at`) rather than an SLA default. True when it was new; a
 /// case already in the ledger is left exactly as it is.
+#[tracing::instrument(skip_all, fields(case_id = %case.case_id), err(level = "debug"))]
 pub async fn from_petition(
     conn: &mut PgConnection,
     actor: &str,
     case: &PetitionCaseChanged,
+    now: DateTime<Utc>,
 ) -> ServiceResult<bool> {
     let issue_id = parse_uuid("issue_id", &case.issue_id)?;
     let region = RegionCode::parse("region_code", &case.region_code)?;
@@ -176,7 +178,6 @@ pub async fn from_petition(
     };
     let source = petition::source_of(&case.kind);
     let kind = ItemKind::Petition;
-    let now = Utc::now();
     let due_at = case
         .due_at
         .as_ref()
@@ -220,7 +221,12 @@ pub fn raised_kind(i: usize, item: &RaisedItem) -> Result<ItemKind, Poison> {
 /// Creates the entries of a recorded visit inside the consumer's transaction.
 /// Items resolved on the spot arrive resolved (当即解决). Returns how many
 /// entries were new.
-pub async fn from_visit(conn: &mut PgConnection, visit: &VisitRecorded) -> anyhow::Result<usize> {
+#[tracing::instrument(skip_all, fields(visit_id = %visit.visit_id), err(level = "debug"))]
+pub async fn from_visit(
+    conn: &mut PgConnection,
+    visit: &VisitRecorded,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
     let visit_id = Uuid::parse_str(&visit.visit_id)?;
     let campaign_id = Uuid::parse_str(&visit.campaign_id).ok();
     let household_id = Uuid::parse_str(&visit.household_id).ok();
@@ -228,7 +234,7 @@ pub async fn from_visit(conn: &mut PgConnection, visit: &VisitRecorded) -> anyho
         .recorded_at
         .as_ref()
         .and_then(to_chrono)
-        .unwrap_or_else(Utc::now);
+        .unwrap_or(now);
     let county = zoufang_core::fields::county_of(&visit.village_code);
     let rules = store::sla::of(&mut *conn, &county, campaign_id).await?;
     let mut created = 0;
@@ -296,6 +302,7 @@ pub async fn from_visit(conn: &mut PgConnection, visit: &VisitRecorded) -> anyho
 }
 
 /// Creates an entry from walk-in reception or a hotline (idempotent by issue_id).
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn create(
     state: &State,
     claims: &Claims,
@@ -378,7 +385,7 @@ pub async fn create(
         kind,
         &category,
         default_priority(kind, req.urgent),
-        Utc::now(),
+        state.clock.now(),
     );
     row.household_id = household_id;
     row.description = description;

@@ -22,16 +22,19 @@ use crate::{
     store::{self, issues::IssueRow, timeline::NewEntry},
 };
 
-/// Who asks for a change, and which version they saw (None: the service
-/// itself, acting on an event, takes the row as it is).
+/// Who asks for a change, which version they saw (None: the service
+/// itself, acting on an event, takes the row as it is), and when (read from
+/// the service's clock).
 #[derive(Debug, Clone)]
 pub struct Actor<'a> {
     pub name: &'a str,
     pub expected_version: Option<i64>,
+    pub at: DateTime<Utc>,
 }
 
 /// Applies `action` to an issue the caller may see. `change` edits the row
 /// after the state machine allowed the move; it may refuse with an error.
+#[tracing::instrument(skip_all, fields(%issue_id), err(level = "debug"))]
 pub async fn apply(
     conn: &mut PgConnection,
     claims: Option<&Claims>,
@@ -61,7 +64,7 @@ pub async fn apply(
     let from = IssueState::parse(&row.state)
         .ok_or_else(|| anyhow::anyhow!("issue {issue_id} has unknown state {:?}", row.state))?;
     let to = transition(from, action)?;
-    let now = Utc::now();
+    let now = actor.at;
     row.state = to.as_str().to_owned();
     change(&mut row, now)?;
     let version = row.version;
@@ -88,6 +91,7 @@ pub async fn apply(
 
 /// Appends the timeline entry and writes the event of a change.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn record(
     conn: &mut PgConnection,
     row: &IssueRow,

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use zoufang_core::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
+    clock::Clock,
 };
 
 use crate::store::{self, issues::IssueRow};
@@ -43,6 +44,8 @@ pub struct State {
     pub pool: sqlx::PgPool,
     /// Deadlines and loops.
     pub settings: Settings,
+    /// Where "now" comes from: deadlines, crossings and every change's time.
+    pub clock: Clock,
 }
 
 /// The actor name of changes the service makes by itself.
@@ -73,6 +76,7 @@ pub fn is_department_of(claims: &Claims, row: &IssueRow) -> bool {
 }
 
 /// Loads an issue the caller may see; elsewhere it reads as not found.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn find_in_scope(
     conn: &mut sqlx::PgConnection,
     claims: &Claims,

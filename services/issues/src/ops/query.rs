@@ -1,5 +1,4 @@
 //! Reads: one issue with its timeline, filtered lists, and statistics.
-use chrono::Utc;
 use zoufang_core::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
@@ -14,6 +13,7 @@ use crate::{
 };
 
 /// One issue with its timeline.
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn get(
     state: &State,
     claims: &Claims,
@@ -41,6 +41,7 @@ fn department_only(claims: &Claims) -> bool {
 }
 
 /// Issues by filters, keyset-paginated; a department sees only its own.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list(
     state: &State,
     claims: &Claims,
@@ -67,7 +68,7 @@ pub async fn list(
         kind: (req.kind != 0).then_some(req.kind as i16),
         category: Some(req.category.trim().to_owned()).filter(|c| !c.is_empty()),
         responsible: Some(req.responsible_cadre_id.trim().to_owned()).filter(|c| !c.is_empty()),
-        overdue_at: req.overdue_only.then(Utc::now),
+        overdue_at: req.overdue_only.then(|| state.clock.now()),
         source: (req.source != 0).then_some(req.source as i16),
         campaign_id: parse_optional_uuid("campaign_id", &req.campaign_id)?,
         department,
@@ -94,6 +95,7 @@ pub async fn list(
 }
 
 /// The summary figures of a region (and campaign).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn statistics(
     state: &State,
     claims: &Claims,
@@ -106,7 +108,7 @@ pub async fn statistics(
     }
     let prefix = claims.effective_prefix(req.region_code.trim())?;
     let campaign_id = parse_optional_uuid("campaign_id", &req.campaign_id)?;
-    let t = store::stats::totals(&state.pool, &prefix, campaign_id, Utc::now()).await?;
+    let t = store::stats::totals(&state.pool, &prefix, campaign_id, state.clock.now()).await?;
     let by_category = store::stats::by_category(&state.pool, &prefix, campaign_id).await?;
     Ok(GetIssueStatisticsResponse {
         collected: t.collected,

@@ -6,7 +6,6 @@
 //! crossings are sweeps of the job engine (`zoufang_bus::jobs`).
 use std::time::Duration;
 
-use chrono::Utc;
 use sqlx::PgConnection;
 use tokio_util::sync::CancellationToken;
 use zoufang_bus::{
@@ -46,7 +45,7 @@ impl Sweep for Crossed<'_> {
     }
 
     async fn counties(&self) -> sqlx::Result<Vec<String>> {
-        let now = Utc::now();
+        let now = self.state.clock.now();
         issues::crossed_counties(
             &self.state.pool,
             self.mark,
@@ -62,7 +61,7 @@ impl Sweep for Crossed<'_> {
         county: &str,
         limit: i64,
     ) -> anyhow::Result<Swept> {
-        let now = Utc::now();
+        let now = self.state.clock.now();
         let due_soon_until = now + self.state.settings.due_soon;
         let rows = issues::claim_crossed(tx, self.mark, county, now, due_soon_until, limit).await?;
         for row in &rows {
@@ -85,6 +84,7 @@ impl Sweep for Crossed<'_> {
 }
 
 /// Sweeps once; returns (due_soon, overdue, sign_overdue) events written.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn sweep_once(state: &State) -> anyhow::Result<(usize, usize, usize)> {
     let mut counts = (0, 0, 0);
     for (mark, change) in [
@@ -124,6 +124,7 @@ pub async fn run(state: State, interval: Duration, shutdown: CancellationToken) 
 }
 
 /// Sweeps now, on an admin's request.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn sweep_rpc(
     state: &State,
     claims: &Claims,

@@ -64,6 +64,7 @@ macro_rules! finish {
 }
 
 /// Assigns the issue to a cadre (交办), optionally with a deadline (限时解决).
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn assign(
     state: &State,
     claims: &Claims,
@@ -77,6 +78,7 @@ pub async fn assign(
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
+        at: state.clock.now(),
     };
     let row = apply(
         &mut tx,
@@ -92,6 +94,7 @@ pub async fn assign(
 }
 
 /// The responsible cadre starts work.
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn start(
     state: &State,
     claims: &Claims,
@@ -104,6 +107,7 @@ pub async fn start(
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
+        at: state.clock.now(),
     };
     let row = apply(
         &mut tx,
@@ -119,6 +123,7 @@ pub async fn start(
 }
 
 /// Records the fix (办结).
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn resolve(
     state: &State,
     claims: &Claims,
@@ -132,6 +137,7 @@ pub async fn resolve(
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
+        at: state.clock.now(),
     };
     let row = apply(
         &mut tx,
@@ -147,6 +153,7 @@ pub async fn resolve(
 }
 
 /// Closes with an explanation (解释说明), recording the resident's acknowledgment.
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn explain(
     state: &State,
     claims: &Claims,
@@ -160,6 +167,7 @@ pub async fn explain(
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
+        at: state.clock.now(),
     };
     let change = lifecycle::explain(explanation.clone(), req.resident_acknowledged);
     let row = apply(
@@ -176,6 +184,7 @@ pub async fn explain(
 }
 
 /// Escalates to a lead department with assisting ones (上报; 牵头 / 协办).
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn escalate(
     state: &State,
     claims: &Claims,
@@ -200,6 +209,7 @@ pub async fn escalate(
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
+        at: state.clock.now(),
     };
     let note = format!("{department} {}", req.note.trim())
         .trim()
@@ -233,6 +243,7 @@ async fn require_department(
 }
 
 /// The lead department signs for the issue (签收).
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn sign(
     state: &State,
     claims: &Claims,
@@ -245,6 +256,7 @@ pub async fn sign(
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
+        at: state.clock.now(),
     };
     let row = apply(
         &mut tx,
@@ -269,6 +281,7 @@ pub async fn sign(
 }
 
 /// The lead department returns the issue with a reason (退回): back to the township.
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn return_issue(
     state: &State,
     claims: &Claims,
@@ -282,6 +295,7 @@ pub async fn return_issue(
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
+        at: state.clock.now(),
     };
     let row = apply(
         &mut tx,
@@ -310,6 +324,7 @@ pub async fn return_issue(
 }
 
 /// A county supervision order (督办).
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn supervise(
     state: &State,
     claims: &Claims,
@@ -322,6 +337,7 @@ pub async fn supervise(
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
+        at: state.clock.now(),
     };
     let row = apply(
         &mut tx,
@@ -344,6 +360,7 @@ const CHECKERS: &[&str] = &[
 ];
 
 /// Confirms the fix (核实).
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn verify(
     state: &State,
     claims: &Claims,
@@ -356,6 +373,7 @@ pub async fn verify(
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
+        at: state.clock.now(),
     };
     let row = apply(
         &mut tx,
@@ -371,6 +389,7 @@ pub async fn verify(
 }
 
 /// Reopens an issue for another round of rectification.
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn reopen(
     state: &State,
     claims: &Claims,
@@ -389,6 +408,7 @@ pub async fn reopen(
         Actor {
             name: &claims.sub,
             expected_version: Some(version),
+            at: state.clock.now(),
         },
         &reason,
         None,
@@ -401,6 +421,7 @@ pub async fn reopen(
 /// level up in the same transaction (also used for unsatisfied callbacks and
 /// petition reviews). The new round's deadline is `deadline` when given,
 /// else the rules' second-round deadline.
+#[tracing::instrument(skip_all, fields(%issue_id), err(level = "debug"))]
 pub async fn reopen_in(
     conn: &mut PgConnection,
     state: &State,
@@ -437,6 +458,7 @@ pub async fn reopen_in(
     let system = Actor {
         name: SYSTEM,
         expected_version: None,
+        at: row.updated_at,
     };
     let row = apply(
         conn,
@@ -456,6 +478,7 @@ pub async fn reopen_in(
 }
 
 /// Marks an issue a duplicate of another; the other's timeline shows the merge.
+#[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn merge(
     state: &State,
     claims: &Claims,
@@ -469,6 +492,7 @@ pub async fn merge(
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
+        at: state.clock.now(),
     };
     let row = merge_in(
         &mut tx,
@@ -485,6 +509,7 @@ pub async fn merge(
 /// Marks `issue_id` a duplicate of `into` (which must not be a duplicate
 /// itself, and lie in the same county); `into`'s timeline shows the merge
 /// too. With `claims`, both must be within the caller's sight.
+#[tracing::instrument(skip_all, fields(%issue_id, %into), err(level = "debug"))]
 pub async fn merge_in(
     conn: &mut PgConnection,
     claims: Option<&Claims>,

@@ -11,6 +11,7 @@ use super::{State, directory::county_prefix, view};
 use crate::store;
 
 /// A page of deliveries under a region, newest first.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list(
     state: &State,
     claims: &Claims,

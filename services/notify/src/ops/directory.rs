@@ -20,6 +20,7 @@ use crate::{
 const ADMINS: &[&str] = &[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN, roles::SERVICE];
 
 /// Adds or updates a person; their phone is encrypted, shown masked.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn upsert(
     state: &State,
     claims: &Claims,
@@ -133,6 +134,7 @@ pub fn county_prefix(claims: &Claims, requested: &str) -> ServiceResult<String> 
 }
 
 /// A page of the directory under a region, masked.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list(
     state: &State,
     claims: &Claims,
@@ -195,6 +197,7 @@ async fn subject(state: &State, claims: &Claims, requested: &str) -> ServiceResu
 }
 
 /// A person's preferences (the defaults when never set).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn get_preferences(
     state: &State,
     claims: &Claims,
@@ -209,6 +212,7 @@ pub async fn get_preferences(
 }
 
 /// Replaces a person's preferences.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn set_preferences(
     state: &State,
     claims: &Claims,

@@ -96,6 +96,7 @@ async fn audience(
 
 /// Writes a fact's messages and deliveries in `conn`'s transaction; returns
 /// how many inbox rows were new.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn publish(
     conn: &mut PgConnection,
     state: &State,

@@ -32,6 +32,7 @@ fn item_title(i: &IssueChanged) -> String {
 }
 
 /// Applies an issue event's follow-up in the consumer's transaction.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn apply(
     conn: &mut PgConnection,
     state: &State,
@@ -100,6 +101,7 @@ const ESCALATION_BATCH: usize = 100;
 
 /// Moves every overdue item whose time on its rung is up one rung higher,
 /// paging that rung's audience; returns how many climbed.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn escalate_due(state: &State) -> anyhow::Result<usize> {
     let now = state.clock.now();
     jobs::sweep(&state.pool, &Escalations { state, now }, ESCALATION_BATCH).await
@@ -164,6 +166,7 @@ impl Sweep for Escalations<'_> {
 }
 
 /// Sends the day's digests that are due; returns how many went out.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn send_digests(state: &State) -> anyhow::Result<usize> {
     let now = state.clock.now();
     let Some(date) = digest::due_date(now, state.settings.digest_hour) else {

@@ -20,6 +20,7 @@ use super::{State, view};
 use crate::store::{self, notifications::InboxCursor};
 
 /// A page of the caller's inbox, with each message's delivery states.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list(
     state: &State,
     claims: &Claims,
@@ -77,6 +78,7 @@ pub async fn list(
 }
 
 /// Marks the caller's notifications read.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn mark_read(
     state: &State,
     claims: &Claims,
@@ -115,6 +117,7 @@ pub async fn mark_read(
 }
 
 /// How many notifications the caller has not read.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn unread_count(
     state: &State,
     claims: &Claims,

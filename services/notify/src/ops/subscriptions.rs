@@ -22,6 +22,7 @@ const SUBSCRIPTION_NAMESPACE: Uuid = Uuid::from_u128(0x5d0b_7c2e_1f84_4a39_9e6d_
 const MIN_WEBHOOK_SECRET: usize = 16;
 
 /// Subscribes a robot or webhook to a region (idempotent by request id).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn create(
     state: &State,
     claims: &Claims,
@@ -101,6 +102,7 @@ pub async fn create(
 }
 
 /// The subscriptions under a region.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list(
     state: &State,
     claims: &Claims,
@@ -115,6 +117,7 @@ pub async fn list(
 }
 
 /// Stops a subscription.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn disable(
     state: &State,
     claims: &Claims,

@@ -29,6 +29,7 @@ pub fn require_template_editor(claims: &Claims) -> ServiceResult<()> {
 }
 
 /// Every template.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list(
     state: &State,
     claims: &Claims,
@@ -42,6 +43,7 @@ pub async fn list(
 }
 
 /// Replaces a template's texts; takes effect with the next message.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn update(
     state: &State,
     claims: &Claims,

@@ -60,6 +60,7 @@ impl Drop for Slot {
 }
 
 /// Takes in every good row of the file.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn import(
     state: &State,
     claims: &Claims,
@@ -81,7 +82,8 @@ pub async fn import(
         file_name,
         content,
     } = req;
-    let now = chrono::Utc::now();
+    // What lies in the future is judged on real time.
+    let now = state.wall.now();
     let parsed = tokio::task::spawn_blocking(move || {
         batch::parse(&content, file_name.trim(), source_system.trim(), now)
     })

@@ -48,6 +48,7 @@ impl From<sqlx::Error> for Refused {
 }
 
 /// The registered source a case names; its region must cover the case's.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn source_for(state: &State, case: &Case) -> ServiceResult<SourceRow> {
     let source = store::sources::by_name(&state.pool, &case.source_system)
         .await?
@@ -74,6 +75,7 @@ pub async fn source_for(state: &State, case: &Case) -> ServiceResult<SourceRow> 
 /// webhook, the AMQP door), is remembered in the same transaction, and a signature seen before
 /// refuses the request. `caller`, for a person's batch file, must cover the
 /// case as stored when the row updates an existing one.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn intake(
     state: &State,
     case: &Case,
@@ -168,7 +170,8 @@ async fn create(
     matched: Option<Match>,
     actor: &str,
 ) -> Result<(CaseRow, Applied), Refused> {
-    let now = state.clock.now();
+    let at = state.at();
+    let now = at.case;
     let id = case_id(&case.source_system, &case.external_id);
     let clock = clock::Case::received(case.received_at, case.hotline);
     let mut row = CaseRow {
@@ -236,7 +239,7 @@ async fn create(
         note: notes.join("；"),
         ..Default::default()
     };
-    record(tx, &saved, Change::Received, actor, &extras, now).await?;
+    record(tx, &saved, Change::Received, actor, &extras, at).await?;
     Ok((saved, Applied::Created))
 }
 
@@ -276,14 +279,15 @@ async fn update(
         )
         .into());
     }
-    let now = state.clock.now();
+    let at = state.at();
+    let now = at.case;
     let saved = store::cases::save(tx, &row, now).await?;
     let note = format!("来源系统更新（序号 {}）", saved.sequence);
     let extras = view::Extras {
         note,
         ..Default::default()
     };
-    record(tx, &saved, Change::Updated, actor, &extras, now).await?;
+    record(tx, &saved, Change::Updated, actor, &extras, at).await?;
     Ok((saved, Applied::Updated))
 }
 

@@ -12,6 +12,8 @@ pub mod view;
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use tokio::sync::Notify;
 use uuid::Uuid;
 use zoufang_bus::retry::RetryPolicy;
@@ -24,7 +26,14 @@ use crate::registry::Registry;
 pub struct State {
     pub pool: sqlx::PgPool,
     pub pii: Arc<PiiCipher>,
+    /// The cases' clock: statutory periods and every change's time (tests
+    /// move it through the periods).
     pub clock: Clock,
+    /// Real time, for what the outside world checks: a request's freshness,
+    /// what lies in the future of an incoming case, when an answer may be
+    /// sent and the time it is signed with. The system clock even where
+    /// tests move `clock`.
+    pub wall: Clock,
     pub registry: Registry,
     pub settings: Arc<Settings>,
     /// Pushes answers back to source systems (to checked addresses only).
@@ -35,6 +44,26 @@ pub struct State {
     pub wake: Arc<Notify>,
     /// The accounts with a batch import running (one each).
     pub imports: Arc<import::Running>,
+}
+
+/// When a change is made: on the cases' clock, and on the wall clock the
+/// answers are delivered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct At {
+    /// The cases' time (the change's time, statutory periods).
+    pub case: DateTime<Utc>,
+    /// Real time (the earliest an answer is sent).
+    pub wall: DateTime<Utc>,
+}
+
+impl State {
+    /// Now, on both clocks.
+    pub fn at(&self) -> At {
+        At {
+            case: self.clock.now(),
+            wall: self.wall.now(),
+        }
+    }
 }
 
 /// Tunables from the configuration.

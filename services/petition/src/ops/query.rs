@@ -21,6 +21,7 @@ async fn visible(state: &State, claims: &Claims, field: &str, id: &str) -> Servi
 }
 
 /// One case with its log.
+#[tracing::instrument(skip_all, fields(case_id = %req.case_id), err(level = "debug"))]
 pub async fn get(
     state: &State,
     claims: &Claims,
@@ -63,6 +64,7 @@ fn stage_pb(code: &str) -> i32 {
 }
 
 /// A page of cases in the caller's scope.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list(
     state: &State,
     claims: &Claims,
@@ -109,6 +111,7 @@ pub async fn list(
 }
 
 /// A case's answers to its source and their delivery state.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn replies(
     state: &State,
     claims: &Claims,

@@ -1,24 +1,25 @@
 //! Recording a change, in the transaction that made it: the log line, the
 //! `petition.case.*` event (outbox) and the answer to the source system.
-use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use zoufang_bus::outbox::{self, NewEvent};
 
-use super::{reply_id, view};
+use super::{At, reply_id, view};
 use crate::{
     domain::change::Change,
     store::{self, cases::CaseRow, replies::ReplyRow},
 };
 
-/// Records `change` of `row` (as saved) by `actor`.
+/// Records `change` of `row` (as saved) by `actor`, made `at`.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn record(
     tx: &mut PgConnection,
     row: &CaseRow,
     change: Change,
     actor: &str,
     extras: &view::Extras,
-    now: DateTime<Utc>,
+    at: At,
 ) -> sqlx::Result<()> {
+    let now = at.case;
     store::cases::log(tx, row, now, actor, change.name(), &extras.note).await?;
     outbox::enqueue(
         tx,
@@ -48,7 +49,7 @@ pub async fn record(
                 state: "pending".into(),
                 attempts: 0,
                 // Delivery runs on wall-clock time, whatever the case's clock says.
-                next_at: Utc::now(),
+                next_at: at.wall,
                 last_error: String::new(),
                 created_at: now,
                 sent_at: None,

@@ -44,7 +44,8 @@ impl Sweep for Lapsed<'_> {
         county: &str,
         limit: i64,
     ) -> anyhow::Result<Swept> {
-        let now = self.0.clock.now();
+        let at = self.0.at();
+        let now = at.case;
         let rows = store::cases::claim_lapsed(tx, county, self.answered_before(now), limit).await?;
         let mut swept = Swept {
             claimed: rows.len(),
@@ -61,7 +62,7 @@ impl Sweep for Lapsed<'_> {
                 note: format!("{APPEAL_DAYS}日内未申请复查（复核），依规办结"),
                 ..Default::default()
             };
-            record(tx, &saved, Change::Finalized, "system", &extras, now).await?;
+            record(tx, &saved, Change::Finalized, "system", &extras, at).await?;
             swept.done += 1;
         }
         Ok(swept)
@@ -69,6 +70,7 @@ impl Sweep for Lapsed<'_> {
 }
 
 /// Settles every case whose appeal window has run out; returns how many.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn settle_once(state: &State) -> anyhow::Result<usize> {
     let total = jobs::sweep(&state.pool, &Lapsed(state), BATCH).await?;
     if total > 0 {

@@ -63,6 +63,7 @@ fn check(req: &RegisterSourceRequest) -> Vec<FieldViolation> {
 }
 
 /// Registers a source system, or updates it (a new secret replaces the old).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn register(
     state: &State,
     claims: &Claims,
@@ -125,6 +126,7 @@ pub async fn register(
 }
 
 /// The sources in the caller's scope.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list(
     state: &State,
     claims: &Claims,

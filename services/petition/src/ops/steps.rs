@@ -3,12 +3,11 @@
 //! statutory rules (`domain::clock`) decide; this module checks who may act,
 //! the version the caller saw, and writes the result with its event and
 //! its answer in one transaction.
-use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 use zoufang_core::{ServiceError, ServiceResult, auth::Claims};
 
-use super::{HANDLERS, State, record::record, view};
+use super::{At, HANDLERS, State, record::record, view};
 use crate::{
     domain::{
         change::Change,
@@ -65,6 +64,7 @@ impl Step {
 }
 
 /// Applies `step` to the case as the caller.
+#[tracing::instrument(skip_all, fields(%case_id), err(level = "debug"))]
 pub async fn apply_as(
     state: &State,
     claims: &Claims,
@@ -102,20 +102,22 @@ pub async fn apply_as(
             row.version
         )));
     }
-    let saved = apply(&mut tx, row, &step, &claims.sub, state.clock.now()).await?;
+    let saved = apply(&mut tx, row, &step, &claims.sub, state.at()).await?;
     tx.commit().await?;
     state.wake.notify_one();
     Ok(saved)
 }
 
 /// Applies `step` to the locked `row` inside `tx`.
+#[tracing::instrument(skip_all, fields(case_id = %row.case_id), err(level = "debug"))]
 pub async fn apply(
     tx: &mut PgConnection,
     mut row: CaseRow,
     step: &Step,
     actor: &str,
-    now: DateTime<Utc>,
+    at: At,
 ) -> ServiceResult<CaseRow> {
+    let now = at.case;
     let clock = view::clock_of(&row);
     let mut extras = view::Extras::default();
     let (next, change) = match step {
@@ -191,7 +193,7 @@ pub async fn apply(
     };
     view::apply_clock(&mut row, &next);
     let saved = store::cases::save(tx, &row, now).await?;
-    record(tx, &saved, change, actor, &extras, now).await?;
+    record(tx, &saved, change, actor, &extras, at).await?;
     Ok(saved)
 }
 

@@ -10,9 +10,29 @@
 use std::collections::HashSet;
 
 use zoufang_core::ServiceResult;
-use zoufang_proto::registry::v1::{Quota, QuotaMetric, QuotaProgress};
+use zoufang_proto::registry::v1::QuotaMetric;
 
 use super::violations::Violations;
+
+/// A campaign's target for cadres of a position (empty: everyone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quota {
+    pub position: String,
+    /// What is counted (`Unspecified` for a value this build does not know).
+    pub metric: QuotaMetric,
+    pub target: i64,
+    /// For households helped: the least help (fen) that counts a household.
+    pub min_amount_fen: i64,
+}
+
+/// How far a cadre meets one quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub metric: QuotaMetric,
+    pub target: i64,
+    pub actual: i64,
+    pub met: bool,
+}
 
 /// What a cadre has done in a campaign (disputed visits excluded).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,10 +48,6 @@ pub struct CadreActuals {
     /// Total help (cash + goods, fen) given to each household helped, one
     /// entry per household: the per-household minimum is applied to totals.
     pub help_per_household_fen: Vec<i64>,
-}
-
-fn metric(q: &Quota) -> QuotaMetric {
-    QuotaMetric::try_from(q.metric).unwrap_or(QuotaMetric::Unspecified)
 }
 
 /// The quotas that apply to `position`, ordered by metric: the position's
@@ -51,11 +67,11 @@ pub fn applicable_quotas(quotas: &[Quota], position: &str) -> Vec<Quota> {
 }
 
 /// Progress against each quota that applies to `position`.
-pub fn evaluate(quotas: &[Quota], position: &str, actuals: &CadreActuals) -> Vec<QuotaProgress> {
+pub fn evaluate(quotas: &[Quota], position: &str, actuals: &CadreActuals) -> Vec<Progress> {
     applicable_quotas(quotas, position)
         .into_iter()
         .map(|q| {
-            let actual = match metric(&q) {
+            let actual = match q.metric {
                 QuotaMetric::HouseholdsVisited => actuals.households_visited,
                 QuotaMetric::OvernightStays => actuals.overnight_stays,
                 QuotaMetric::KeyHouseholdsVisited => actuals.key_households_visited,
@@ -72,7 +88,7 @@ pub fn evaluate(quotas: &[Quota], position: &str, actuals: &CadreActuals) -> Vec
                 QuotaMetric::Visits => actuals.visits,
                 QuotaMetric::Unspecified => 0,
             };
-            QuotaProgress {
+            Progress {
                 metric: q.metric,
                 target: q.target,
                 actual,
@@ -100,7 +116,7 @@ pub fn validate_quotas(field: &str, quotas: &[Quota]) -> ServiceResult<()> {
     let mut seen = HashSet::new();
     for (i, q) in quotas.iter().enumerate() {
         let f = |name: &str| format!("{field}[{i}].{name}");
-        let m = metric(q);
+        let m = q.metric;
         if m == QuotaMetric::Unspecified {
             v.add(f("metric"), "choose what the quota counts");
         } else if !seen.insert((q.position.trim(), m)) {
@@ -132,7 +148,7 @@ mod tests {
     fn quota(position: &str, metric: QuotaMetric, target: i64, min: i64) -> Quota {
         Quota {
             position: position.into(),
-            metric: metric as i32,
+            metric,
             target,
             min_amount_fen: min,
         }
@@ -150,26 +166,23 @@ mod tests {
         ]
     }
 
-    fn by(p: &[QuotaProgress], m: QuotaMetric) -> (i64, i64, bool) {
-        let q = p.iter().find(|x| x.metric == m as i32).expect("metric");
+    fn by(p: &[Progress], m: QuotaMetric) -> (i64, i64, bool) {
+        let q = p.iter().find(|x| x.metric == m).expect("metric");
         (q.target, q.actual, q.met)
     }
 
     #[test]
     fn position_quotas_override_everyones() {
         let q = applicable_quotas(&seeds_quotas(), "工作队员");
-        let metrics: Vec<i32> = q.iter().map(|q| q.metric).collect();
+        let metrics: Vec<QuotaMetric> = q.iter().map(|q| q.metric).collect();
         let expected = [
             HouseholdsVisited,
             OvernightStays,
             KeyHouseholdsVisited,
             HouseholdsHelped,
         ];
-        assert_eq!(metrics, expected.map(|m| m as i32));
-        let nights = q
-            .iter()
-            .find(|q| q.metric == OvernightStays as i32)
-            .unwrap();
+        assert_eq!(metrics, expected);
+        let nights = q.iter().find(|q| q.metric == OvernightStays).unwrap();
         assert_eq!(nights.target, 10);
         // Positions compare trimmed.
         assert_eq!(applicable_quotas(&seeds_quotas(), " 工作队员 "), q);

@@ -22,6 +22,7 @@ const KNOWN_ROLES: &[&str] = &[
 ];
 
 /// Registers a cadre (idempotent by cadre_id).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn register(
     state: &State,
     claims: &Claims,
@@ -91,6 +92,7 @@ pub async fn register(
 }
 
 /// Cadres within a region (and the caller's scope).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list(
     state: &State,
     claims: &Claims,

@@ -11,12 +11,13 @@ use zoufang_proto::registry::v1::{
     CreateAssignmentRequest, CreateAssignmentResponse, CreateCampaignRequest,
     CreateCampaignResponse, GetCampaignRequest, GetCampaignResponse, ListAssignmentsRequest,
     ListAssignmentsResponse, ListUncoveredVillagesRequest, ListUncoveredVillagesResponse, Quota,
+    QuotaMetric,
 };
 use zoufang_types::{RegionCode, RegionLevel};
 
 use super::{State, parse_uuid, require_text, to_chrono, to_timestamp};
 use crate::{
-    domain::validate_quotas,
+    domain::{quota, validate_quotas},
     store::{
         self,
         campaigns::{AssignmentRow, CampaignRow, QuotaRow},
@@ -29,6 +30,7 @@ const ADMIN_ROLES: &[&str] = &[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN];
 const PERIOD_SLACK_DAYS: i64 = 1;
 
 /// Creates a campaign over a county or a township (idempotent by campaign_id).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn create(
     state: &State,
     claims: &Claims,
@@ -78,7 +80,8 @@ pub async fn create(
             ));
         }
     };
-    validate_quotas("quotas", &req.quotas)?;
+    let quotas: Vec<quota::Quota> = req.quotas.iter().map(quota_of).collect();
+    validate_quotas("quotas", &quotas)?;
     let mut themes: Vec<String> = Vec::new();
     for t in &req.themes {
         let t = t.trim();
@@ -106,8 +109,7 @@ pub async fn create(
         completeness_policy: policy as i16,
         body_hash: state.body_hash(&normalized),
     };
-    let quotas: Vec<QuotaRow> = req
-        .quotas
+    let quotas: Vec<QuotaRow> = quotas
         .iter()
         .map(|q| QuotaRow {
             position: q.position.trim().to_owned(),
@@ -134,6 +136,7 @@ pub async fn create(
 }
 
 /// Reads a campaign in scope.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn get(
     state: &State,
     claims: &Claims,
@@ -149,6 +152,7 @@ pub async fn get(
 
 /// Loads a campaign the caller may see: its region within the caller's scope,
 /// or the caller's scope within its region (a township admin sees the county's campaign).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn find_in_scope(
     state: &State,
     claims: &Claims,
@@ -190,6 +194,7 @@ pub fn ensure_accepts_visits(c: &CampaignRow, started_at: DateTime<Utc>) -> Serv
 }
 
 /// Assigns a cadre to a zone, village or household of a campaign.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn assign(
     state: &State,
     claims: &Claims,
@@ -294,6 +299,7 @@ pub async fn assign(
 }
 
 /// A campaign's assignments (optionally one cadre's), within the caller's scope.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list_assignments(
     state: &State,
     claims: &Claims,
@@ -318,6 +324,7 @@ pub async fn list_assignments(
 
 /// Villages with no township office staff member responsible (联系村) —
 /// the seeds' rule "确保每个村都有一名镇机关工作人员负责".
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn uncovered_villages(
     state: &State,
     claims: &Claims,
@@ -338,6 +345,27 @@ pub async fn uncovered_villages(
     Ok(ListUncoveredVillagesResponse {
         villages: rows.into_iter().map(super::regions::region_view).collect(),
     })
+}
+
+/// A quota as the request gives it (an unknown metric reads `Unspecified`,
+/// which validation refuses).
+fn quota_of(q: &Quota) -> quota::Quota {
+    quota::Quota {
+        position: q.position.clone(),
+        metric: QuotaMetric::try_from(q.metric).unwrap_or(QuotaMetric::Unspecified),
+        target: q.target,
+        min_amount_fen: q.min_amount_fen,
+    }
+}
+
+/// A stored quota.
+pub fn stored_quota(q: QuotaRow) -> quota::Quota {
+    quota::Quota {
+        position: q.position,
+        metric: QuotaMetric::try_from(i32::from(q.metric)).unwrap_or(QuotaMetric::Unspecified),
+        target: q.target,
+        min_amount_fen: q.min_amount_fen,
+    }
 }
 
 /// The proto view of a campaign.

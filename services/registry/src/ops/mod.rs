@@ -15,7 +15,7 @@ use zoufang_bus::outbox;
 pub use zoufang_core::fields::{
     county_of, page_size, parse_uuid, require_text, to_chrono, to_timestamp,
 };
-use zoufang_core::pii::PiiCipher;
+use zoufang_core::{clock::Clock, pii::PiiCipher};
 
 /// What every operation needs.
 #[derive(Debug, Clone)]
@@ -24,18 +24,21 @@ pub struct State {
     pub pool: sqlx::PgPool,
     /// Encrypts and hashes personal data.
     pub pii: Arc<PiiCipher>,
+    /// Where "now" comes from (a visit may not lie in its future).
+    pub clock: Clock,
     /// Wakes the outbox relays after a write that defers it (recording a
     /// visit), off the caller's path.
     pub outbox_waker: outbox::Waker,
 }
 
 impl State {
-    /// Wraps a pool and a cipher.
-    pub fn new(pool: sqlx::PgPool, pii: PiiCipher) -> Self {
+    /// Wraps a pool, a cipher and a clock.
+    pub fn new(pool: sqlx::PgPool, pii: PiiCipher, clock: Clock) -> Self {
         Self {
             outbox_waker: outbox::Waker::new(pool.clone()),
             pool,
             pii: Arc::new(pii),
+            clock,
         }
     }
 

@@ -13,12 +13,16 @@ use zoufang_proto::{
     common::v1::MaterialHandout,
     registry::v1::{
         GetCadreProgressRequest, GetCadreProgressResponse, GetRegionProgressRequest,
-        GetRegionProgressResponse, ModeCount, Quota, RegionProgress,
+        GetRegionProgressResponse, ModeCount, QuotaProgress, RegionProgress,
     },
 };
 use zoufang_types::{RegionCode, RegionLevel, scope::require_visible};
 
-use super::{State, campaigns::find_in_scope, parse_uuid};
+use super::{
+    State,
+    campaigns::{find_in_scope, stored_quota},
+    parse_uuid,
+};
 use crate::{
     domain::quota::{CadreActuals, coverage_bp, evaluate},
     store::{
@@ -46,6 +50,7 @@ pub fn may_count_poverty(claims: &Claims) -> bool {
 
 /// A cadre's progress in a campaign against the quotas of their position.
 /// The cadre must be in the caller's scope, or be the caller.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn cadre(
     state: &State,
     claims: &Claims,
@@ -68,15 +73,10 @@ pub async fn cadre(
         require_visible(claims, &cadre.region_code, not_found)?;
     }
     let totals = store::progress::cadre_totals(&state.pool, county, campaign_id, cadre_id).await?;
-    let quotas: Vec<Quota> = store::campaigns::quotas(&state.pool, county, campaign_id)
+    let quotas: Vec<_> = store::campaigns::quotas(&state.pool, county, campaign_id)
         .await?
         .into_iter()
-        .map(|q| Quota {
-            position: q.position,
-            metric: i32::from(q.metric),
-            target: q.target,
-            min_amount_fen: q.min_amount_fen,
-        })
+        .map(stored_quota)
         .collect();
     let actuals = CadreActuals {
         visits: totals.visits,
@@ -85,7 +85,15 @@ pub async fn cadre(
         key_households_visited: totals.key_households_visited,
         help_per_household_fen: totals.help_per_household_fen,
     };
-    let quotas = evaluate(&quotas, &cadre.position, &actuals);
+    let quotas: Vec<QuotaProgress> = evaluate(&quotas, &cadre.position, &actuals)
+        .into_iter()
+        .map(|p| QuotaProgress {
+            metric: p.metric as i32,
+            target: p.target,
+            actual: p.actual,
+            met: p.met,
+        })
+        .collect();
     Ok(GetCadreProgressResponse {
         campaign_id: campaign_id.to_string(),
         cadre_id: cadre_id.to_string(),
@@ -99,6 +107,7 @@ pub async fn cadre(
 /// Progress of a village, township or county (`region_code`) or of a work
 /// zone (`zone_id`) in a campaign: the total and one row per child
 /// (townships of a county, villages of a township or zone; none for a village).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn region(
     state: &State,
     claims: &Claims,

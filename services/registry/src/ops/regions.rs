@@ -21,6 +21,7 @@ use crate::store::{
 const MAX_REPORTED: usize = 100;
 
 /// Imports regions from CSV `code,name,level,pcode`; all or nothing.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn import(
     state: &State,
     claims: &Claims,
@@ -185,6 +186,7 @@ fn parse_row(
 }
 
 /// Children of a region; with no parent given, the children of the caller's scope.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list(
     state: &State,
     claims: &Claims,
@@ -223,6 +225,7 @@ pub fn region_view(r: RegionRow) -> Region {
 }
 
 /// Creates a work zone over villages of one township (idempotent by zone_id).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn create_zone(
     state: &State,
     claims: &Claims,
@@ -308,6 +311,7 @@ pub async fn create_zone(
 }
 
 /// The work zones of a township.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list_zones(
     state: &State,
     claims: &Claims,

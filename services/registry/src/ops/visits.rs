@@ -2,7 +2,6 @@
 //! completeness check the campaign asks for), reading, listing and flagging
 //! disputed. Recording writes the `registry.visit.recorded` event in the same
 //! transaction.
-use chrono::Utc;
 use uuid::Uuid;
 use zoufang_bus::outbox::{self, NewEvent};
 use zoufang_core::{
@@ -41,13 +40,14 @@ use crate::{
 /// (READ COMMITTED reads each statement's own snapshot): the id's unique key
 /// settles a race between two records of the same visit, and the foreign
 /// keys a vanished household or campaign.
+#[tracing::instrument(skip_all, fields(visit_id = %req.visit_id), err(level = "debug"))]
 pub async fn record(
     state: &State,
     claims: &Claims,
     req: RecordVisitRequest,
 ) -> ServiceResult<RecordVisitResponse> {
     claims.require_any_role(&[roles::CADRE, roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN])?;
-    let valid = validate_visit(&req, Utc::now())?;
+    let valid = validate_visit(&req, state.clock.now())?;
     let is_admin = claims.has_any_role(&[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN]);
     if !is_admin {
         let me = Uuid::parse_str(&claims.sub).ok();
@@ -280,6 +280,7 @@ fn recorded_event(visit: &Visit, row: &VisitRow, ctx: &RecordContext) -> VisitRe
 }
 
 /// Reads one visit within the caller's scope.
+#[tracing::instrument(skip_all, fields(visit_id = %req.visit_id), err(level = "debug"))]
 pub async fn get(
     state: &State,
     claims: &Claims,
@@ -293,6 +294,7 @@ pub async fn get(
 }
 
 /// A page of visits, filtered by region, household, cadre or campaign.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list(
     state: &State,
     claims: &Claims,
@@ -342,6 +344,7 @@ pub async fn list(
 }
 
 /// Flags a visit disputed (once; flagging again changes nothing).
+#[tracing::instrument(skip_all, fields(visit_id = %req.visit_id), err(level = "debug"))]
 pub async fn flag_disputed(
     state: &State,
     claims: &Claims,
@@ -368,6 +371,7 @@ pub async fn flag_disputed(
 
 /// Flags a visit disputed once, with its event; flagging again changes
 /// nothing. Also used when a callback could not confirm the visit.
+#[tracing::instrument(skip_all, fields(%visit_id), err(level = "debug"))]
 pub async fn flag_in(
     conn: &mut sqlx::PgConnection,
     county: &str,

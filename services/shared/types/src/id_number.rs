@@ -3,7 +3,7 @@
 //! MOD 11-2, where 10 is written X).
 use std::fmt;
 
-use chrono::{NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::mask::mask_id_number;
 use zoufang_core::error::{ServiceError, ServiceResult};
@@ -30,15 +30,14 @@ pub fn check_char(first17: &str) -> Option<char> {
 }
 
 impl IdNumber {
-    /// Parses and checks an ID number; `field` names the input in errors.
-    /// "Today" is the date in China (UTC+8): a baby born this morning in
-    /// Beijing is not born in the future.
-    pub fn parse(field: &str, s: &str) -> ServiceResult<Self> {
-        let china_today = (Utc::now() + TimeDelta::hours(8)).date_naive();
-        Self::parse_on(field, s, china_today)
+    /// Parses and checks an ID number at `now`; `field` names the input in
+    /// errors. "Today" is the date in China (UTC+8): a baby born this
+    /// morning in Beijing is not born in the future.
+    pub fn parse(field: &str, s: &str, now: DateTime<Utc>) -> ServiceResult<Self> {
+        Self::parse_on(field, s, crate::beijing::date_of(now))
     }
 
-    /// [`IdNumber::parse`] against a given `today`, for tests and replays.
+    /// [`IdNumber::parse`] against a given Chinese `today`.
     pub fn parse_on(field: &str, s: &str, today: NaiveDate) -> ServiceResult<Self> {
         let bad = |reason: String| Err(ServiceError::invalid(field, reason));
         let s = s.trim().to_ascii_uppercase();
@@ -139,7 +138,7 @@ mod tests {
             assert_eq!(id.as_str(), s);
             assert_eq!(check_char(&s[..17]), s.chars().last());
         }
-        assert!(IdNumber::parse("id_number", "11010519491231002X").is_ok());
+        assert!(IdNumber::parse("id_number", "11010519491231002X", Utc::now()).is_ok());
     }
 
     #[test]

@@ -4,7 +4,6 @@
 //! then combined by the caller's weights.
 use std::collections::HashMap;
 
-use chrono::Utc;
 use zoufang_core::{
     ServiceError, ServiceResult,
     auth::{BearerInterceptor, Claims, roles},
@@ -39,6 +38,7 @@ fn from_registry(s: tonic::Status) -> ServiceError {
 }
 
 /// The assessment of the cadres of a region in a campaign.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn assess(
     state: &State,
     claims: &Claims,
@@ -78,7 +78,7 @@ pub async fn assess(
         .cadres;
 
     let callbacks: HashMap<String, Totals> =
-        store::callbacks::totals(&state.pool, &prefix, Some(campaign_id), Utc::now())
+        store::callbacks::totals(&state.pool, &prefix, Some(campaign_id), state.clock.now())
             .await?
             .into_iter()
             .skip(1)

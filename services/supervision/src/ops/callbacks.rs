@@ -1,6 +1,5 @@
 //! The supervisor's side: the worklist (due first, blind), one callback, and
 //! attempts with their outcome — which leaves as `supervision.callback.completed`.
-use chrono::Utc;
 use zoufang_bus::outbox::{self, NewEvent};
 use zoufang_core::{
     ServiceError, ServiceResult,
@@ -23,13 +22,14 @@ use crate::{
 const ADMINS: &[&str] = &[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN];
 
 /// The caller's open callbacks, due first.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn worklist(
     state: &State,
     claims: &Claims,
     req: ListWorklistRequest,
 ) -> ServiceResult<ListWorklistResponse> {
     claims.require_any_role(&[roles::SUPERVISOR])?;
-    let overdue_at = req.overdue_only.then(Utc::now);
+    let overdue_at = req.overdue_only.then(|| state.clock.now());
     let rows = store::callbacks::worklist(
         &state.pool,
         &claims.sub,
@@ -70,6 +70,7 @@ async fn load(
 /// One callback. For the assigned supervisor of an open callback it carries
 /// the household's phone from the registry, read in the supervisor's name
 /// (the registry audits it) — never a number the checked cadre supplied.
+#[tracing::instrument(skip_all, fields(callback_id = %req.callback_id), err(level = "debug"))]
 pub async fn get(
     state: &State,
     claims: &Claims,
@@ -127,6 +128,7 @@ async fn household_phone(
 }
 
 /// One attempt; when reached, the outcome closes the callback and is published.
+#[tracing::instrument(skip_all, fields(callback_id = %req.callback_id), err(level = "debug"))]
 pub async fn record_attempt(
     state: &State,
     claims: &Claims,
@@ -189,7 +191,7 @@ pub async fn record_attempt(
             "record 满意, 基本满意 or 不满意",
         ));
     }
-    let now = Utc::now();
+    let now = state.clock.now();
     row.attempts += 1;
     row.reached = req.reached;
     let routing = if req.reached {

@@ -1,7 +1,7 @@
 //! Inspections (督查记录): a supervisor's finding about a cadre or a village
 //! — diary incomplete, quota behind, discipline — with a rectification date
 //! and its close-out.
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use zoufang_core::{
     ServiceError, ServiceResult,
@@ -20,7 +20,7 @@ const INSPECTORS: &[&str] = &[
     roles::COUNTY_ADMIN,
 ];
 
-fn view(r: &InspectionRow) -> Inspection {
+fn view(r: &InspectionRow, now: DateTime<Utc>) -> Inspection {
     Inspection {
         inspection_id: r.inspection_id.to_string(),
         cadre_id: r.cadre_id.clone(),
@@ -33,11 +33,12 @@ fn view(r: &InspectionRow) -> Inspection {
         close_note: r.close_note.clone(),
         closed_at: r.closed_at.map(to_timestamp),
         created_at: Some(to_timestamp(r.created_at)),
-        overdue: r.closed_at.is_none() && r.rectify_by < Utc::now(),
+        overdue: r.closed_at.is_none() && r.rectify_by < now,
     }
 }
 
 /// Records a finding (idempotent by inspection_id).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn create(
     state: &State,
     claims: &Claims,
@@ -67,6 +68,7 @@ pub async fn create(
         req.kind, req.rectify_within_days
     ))
     .to_vec();
+    let now = state.clock.now();
     let row = InspectionRow {
         county: region.county().to_owned(),
         inspection_id,
@@ -75,11 +77,11 @@ pub async fn create(
         kind: kind as i16,
         finding,
         inspector_id: claims.sub.clone(),
-        rectify_by: Utc::now() + Duration::days(i64::from(req.rectify_within_days)),
+        rectify_by: now + Duration::days(i64::from(req.rectify_within_days)),
         closed_at: None,
         close_note: String::new(),
         body_hash: body_hash.clone(),
-        created_at: Utc::now(),
+        created_at: now,
     };
     let mut tx = state.pool.begin().await?;
     store::inspections::insert(&mut tx, &row).await?;
@@ -93,11 +95,12 @@ pub async fn create(
     }
     tx.commit().await?;
     Ok(CreateInspectionResponse {
-        inspection: Some(view(&stored)),
+        inspection: Some(view(&stored, state.clock.now())),
     })
 }
 
 /// Closes a finding once it is rectified.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn close(
     state: &State,
     claims: &Claims,
@@ -123,11 +126,12 @@ pub async fn close(
         .ok_or_else(|| anyhow::anyhow!("inspection vanished"))?;
     tx.commit().await?;
     Ok(CloseInspectionResponse {
-        inspection: Some(view(&row)),
+        inspection: Some(view(&row, state.clock.now())),
     })
 }
 
 /// Findings of a region (open ones first).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list(
     state: &State,
     claims: &Claims,
@@ -136,7 +140,8 @@ pub async fn list(
     let prefix = claims.effective_prefix(req.region_code.trim())?;
     let cadre = Some(req.cadre_id.trim()).filter(|c| !c.is_empty());
     let rows = store::inspections::list(&state.pool, &prefix, req.open_only, cadre).await?;
+    let now = state.clock.now();
     Ok(ListInspectionsResponse {
-        inspections: rows.iter().map(view).collect(),
+        inspections: rows.iter().map(|r| view(r, now)).collect(),
     })
 }

@@ -13,7 +13,7 @@ pub mod view;
 use std::sync::Arc;
 
 use tonic::transport::Channel;
-use zoufang_core::auth::exchange::TokenExchange;
+use zoufang_core::{auth::exchange::TokenExchange, clock::Clock};
 
 /// What every operation needs.
 #[derive(Debug, Clone)]
@@ -26,4 +26,6 @@ pub struct State {
     /// the calling person, so the registry audits a phone read under the
     /// supervisor's own name (supervision signs nothing itself).
     pub exchange: Arc<TokenExchange>,
+    /// Where "now" comes from: due dates, overdue marks, answers' times.
+    pub clock: Clock,
 }

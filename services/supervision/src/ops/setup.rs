@@ -26,6 +26,7 @@ fn team_view(t: TeamRow) -> Team {
 }
 
 /// Creates a team over a region (idempotent by team_id).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn create_team(
     state: &State,
     claims: &Claims,
@@ -85,6 +86,7 @@ pub async fn create_team(
 }
 
 /// Teams within a region (and the caller's scope).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list_teams(
     state: &State,
     claims: &Claims,
@@ -113,6 +115,7 @@ pub fn policy_row(p: &Policy, due_days: u32, max_attempts: u32) -> PolicyRow {
 }
 
 /// Adds a new version of a campaign's policy; it applies to later events.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn set_policy(
     state: &State,
     claims: &Claims,

@@ -36,6 +36,7 @@ fn detail(s: &Signal) -> (String, String) {
 }
 
 /// A campaign's visits with their signals.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list(
     state: &State,
     claims: &Claims,

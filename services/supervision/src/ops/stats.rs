@@ -1,6 +1,5 @@
 //! Callback statistics by region and by cadre, and the cadres whose visits
 //! fail verification too often (the made-up-visit signal).
-use chrono::Utc;
 use zoufang_core::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
@@ -37,6 +36,7 @@ fn totals(t: &Totals) -> CallbackTotals {
 }
 
 /// The figures of a region (and campaign).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn statistics(
     state: &State,
     claims: &Claims,
@@ -60,7 +60,8 @@ pub async fn statistics(
     } else {
         req.failure_threshold_bp
     };
-    let rows = store::callbacks::totals(&state.pool, &prefix, campaign_id, Utc::now()).await?;
+    let rows =
+        store::callbacks::totals(&state.pool, &prefix, campaign_id, state.clock.now()).await?;
     let (total, cadres) = rows
         .split_first()
         .map(|(t, c)| (t.clone(), c.to_vec()))

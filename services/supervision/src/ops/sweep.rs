@@ -4,7 +4,6 @@
 //! two replicas sweeping at once never announce the same task twice.
 use std::time::Duration;
 
-use chrono::Utc;
 use sqlx::PgConnection;
 use tokio_util::sync::CancellationToken;
 use zoufang_bus::jobs::{self, Sweep, Swept};
@@ -25,7 +24,7 @@ impl Sweep for Overdue<'_> {
     }
 
     async fn counties(&self) -> sqlx::Result<Vec<String>> {
-        store::callbacks::overdue_counties(&self.0.pool, Utc::now()).await
+        store::callbacks::overdue_counties(&self.0.pool, self.0.clock.now()).await
     }
 
     async fn batch(
@@ -34,7 +33,7 @@ impl Sweep for Overdue<'_> {
         county: &str,
         limit: i64,
     ) -> anyhow::Result<Swept> {
-        let rows = store::callbacks::claim_overdue(tx, county, Utc::now(), limit).await?;
+        let rows = store::callbacks::claim_overdue(tx, county, self.0.clock.now(), limit).await?;
         for row in &rows {
             tasks::announce(tx, row, TaskChange::Overdue).await?;
         }
@@ -46,6 +45,7 @@ impl Sweep for Overdue<'_> {
 }
 
 /// Sweeps once; returns the number of overdue events written.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn sweep_once(state: &State) -> anyhow::Result<usize> {
     jobs::sweep(&state.pool, &Overdue(state), BATCH).await
 }

@@ -3,7 +3,7 @@
 //! happened. A task's id derives from the event's id, so a replayed event
 //! makes no second task — and announces none: `supervision.callback.assigned`
 //! is written with the task, in the same transaction, only when it is new.
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 use zoufang_bus::{
@@ -80,6 +80,7 @@ async fn policy_at(
 async fn create(
     conn: &mut PgConnection,
     env: &Envelope,
+    now: DateTime<Utc>,
     policy: &PolicyRow,
     subject: CallbackSubject,
     region_code: &str,
@@ -106,7 +107,7 @@ async fn create(
         campaign_id,
         supervisor_id: supervisor,
         state: "open".into(),
-        due_at: Utc::now() + Duration::days(i64::from(policy.due_days.max(1))),
+        due_at: now + Duration::days(i64::from(policy.due_days.max(1))),
         attempts: 0,
         max_attempts: policy.max_attempts.max(1),
         summary,
@@ -124,7 +125,7 @@ async fn create(
         answered_help_fen: None,
         answered_visit_date: None,
         backcheck_mismatches: 0,
-        created_at: Utc::now(),
+        created_at: now,
         completed_at: None,
     };
     let created = store::callbacks::insert(&mut *conn, &row).await?;
@@ -136,6 +137,7 @@ async fn create(
 
 /// Writes the task event `change` of `row` into the outbox on `conn` (inside
 /// the transaction that created or marked the task).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn announce(
     conn: &mut PgConnection,
     row: &CallbackRow,
@@ -170,10 +172,12 @@ pub fn visit_mode(visit: &VisitRecorded) -> Result<VisitMode, Poison> {
 
 /// A resolved or explained item: always for urgent, dispute and petition
 /// items, a sampled share of the rest. True when a task was created.
+#[tracing::instrument(skip_all, fields(issue_id = %issue.issue_id), err(level = "debug"))]
 pub async fn from_issue(
     conn: &mut PgConnection,
     env: &Envelope,
     issue: &IssueChanged,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let issue_id = Uuid::parse_str(&issue.issue_id)?;
     let campaign_id = Uuid::parse_str(&issue.campaign_id).ok();
@@ -194,6 +198,7 @@ pub async fn from_issue(
     create(
         conn,
         env,
+        now,
         &policy,
         CallbackSubject::Issue,
         &issue.region_code,
@@ -286,6 +291,7 @@ pub fn score_of(t: store::facts::RiskTotals) -> u32 {
 
 /// Counts how a ledger item ended for its responsible cadre (考核 timeliness):
 /// resolved or explained by its deadline, after it, or overdue.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn count_outcome(
     conn: &mut PgConnection,
     env: &Envelope,
@@ -334,10 +340,12 @@ fn mode_zh(mode: i32) -> &'static str {
 }
 
 /// A recorded visit: a sampled share per cadre, with a minimum per cadre and week.
+#[tracing::instrument(skip_all, fields(visit_id = %visit.visit_id), err(level = "debug"))]
 pub async fn from_visit(
     conn: &mut PgConnection,
     env: &Envelope,
     visit: &VisitRecorded,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let visit_id = Uuid::parse_str(&visit.visit_id)?;
     let Ok(campaign_id) = Uuid::parse_str(&visit.campaign_id) else {
@@ -374,6 +382,7 @@ pub async fn from_visit(
     let created = create(
         conn,
         env,
+        now,
         &policy,
         CallbackSubject::Visit,
         &visit.village_code,

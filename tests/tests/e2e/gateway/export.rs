@@ -9,7 +9,7 @@
 use std::{io::Cursor, time::Duration};
 
 use calamine::{Data, Reader, Xlsx};
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
 use futures::{StreamExt, stream};
 use prost_types::Timestamp;
 use uuid::Uuid;
@@ -53,8 +53,28 @@ const HOUSEHOLDS: [HouseholdSeed; 3] = [
     ("430426105201", "陈新民", "新塘组", 5, "13907340003", &[]),
 ];
 
+/// The year of the test's October campaign: the latest whose campaign (to
+/// 11-15) is over in Beijing, so that every visit lies in the past and
+/// nothing that entered the ledger today falls in its October, whatever the
+/// machine's date.
+fn year() -> i32 {
+    let today = (Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let over = NaiveDate::from_ymd_opt(today.year(), 11, 16).expect("a date");
+    if today >= over {
+        today.year()
+    } else {
+        today.year() - 1
+    }
+}
+
+/// `text` with `YYYY` as the campaign's year.
+fn y(text: &str) -> String {
+    text.replace("YYYY", &year().to_string())
+}
+
+/// A timestamp written as RFC 3339, `YYYY` standing for the campaign's year.
 fn at(rfc3339: &str) -> Option<Timestamp> {
-    let t = DateTime::parse_from_rfc3339(rfc3339).expect("time");
+    let t = DateTime::parse_from_rfc3339(&y(rfc3339)).expect("time");
     Some(Timestamp {
         seconds: t.timestamp(),
         nanos: 0,
@@ -114,8 +134,8 @@ async fn seed(r: &mut Registry) -> World {
         campaign_id: campaign_id.clone(),
         region_code: "430426000000".into(),
         name: "祁东县十月大走访".into(),
-        starts_at: at("2026-09-30T16:00:00Z"),
-        ends_at: at("2026-11-15T16:00:00Z"),
+        starts_at: at("YYYY-09-30T16:00:00Z"),
+        ends_at: at("YYYY-11-15T16:00:00Z"),
         themes: vec!["民生工程".into()],
         status: CampaignStatus::Active as i32,
         completeness_policy: CompletenessPolicy::Flag as i32,
@@ -216,8 +236,8 @@ async fn record_visits(r: &mut Registry, w: &World) {
             w,
             0,
             &[0, 1],
-            "2026-10-08T01:30:00Z",
-            "2026-10-08T02:45:00Z",
+            "YYYY-10-08T01:30:00Z",
+            "YYYY-10-08T02:45:00Z",
         )
     };
     let v2 = RecordVisitRequest {
@@ -235,7 +255,7 @@ async fn record_visits(r: &mut Registry, w: &World) {
             ..Default::default()
         }],
         // 07:30 on 10-20 in Beijing is still 10-19 in UTC.
-        ..visit(w, 1, &[0], "2026-10-19T23:30:00Z", "2026-10-20T00:40:00Z")
+        ..visit(w, 1, &[0], "YYYY-10-19T23:30:00Z", "YYYY-10-20T00:40:00Z")
     };
     let v3 = RecordVisitRequest {
         mode: VisitMode::Phone as i32,
@@ -243,7 +263,7 @@ async fn record_visits(r: &mut Registry, w: &World) {
         photo_refs: vec![],
         situation: "户主在家".into(),
         narrative: "电话回访道路情况。".into(),
-        ..visit(w, 0, &[1], "2026-10-25T07:00:00Z", "2026-10-25T07:20:00Z")
+        ..visit(w, 0, &[1], "YYYY-10-25T07:00:00Z", "YYYY-10-25T07:20:00Z")
     };
     let v4 = RecordVisitRequest {
         situation: "五口之家，以种植为主".into(),
@@ -256,7 +276,7 @@ async fn record_visits(r: &mut Registry, w: &World) {
             urgent: true,
             ..Default::default()
         }],
-        ..visit(w, 2, &[2], "2026-10-10T02:00:00Z", "2026-10-10T03:00:00Z")
+        ..visit(w, 2, &[2], "YYYY-10-10T02:00:00Z", "YYYY-10-10T03:00:00Z")
     };
     for v in [v1, v2, v3, v4] {
         r.record_visit(v).await.expect("record visit");
@@ -381,7 +401,7 @@ fn file_name(disposition: &str) -> String {
 
 fn v1_row() -> Vec<String> {
     strings(&[
-        "2026-10-08",
+        &y("YYYY-10-08"),
         "09:30-10:45",
         "白鹤铺镇",
         "黄龙村",
@@ -408,7 +428,7 @@ fn v1_row() -> Vec<String> {
 
 fn v2_row() -> Vec<String> {
     strings(&[
-        "2026-10-20",
+        &y("YYYY-10-20"),
         "07:30-08:40",
         "白鹤铺镇",
         "肖家村",
@@ -435,7 +455,7 @@ fn v2_row() -> Vec<String> {
 
 fn v3_row() -> Vec<String> {
     strings(&[
-        "2026-10-25",
+        &y("YYYY-10-25"),
         "15:00-15:20",
         "白鹤铺镇",
         "黄龙村",
@@ -721,23 +741,24 @@ async fn visits_and_ledger_export_by_region_and_period_as_csv_and_xlsx() {
         )
         .await;
     let c = &w.campaign_id;
+    let year = year();
 
     // The township's visit days 10-01..10-20 as CSV: the first two visits.
     let path = format!(
-        "/v1/export/visits?region_code={TOWNSHIP}&campaign_id={c}&from=2026-10-01&to=2026-10-20&format=csv"
+        "/v1/export/visits?region_code={TOWNSHIP}&campaign_id={c}&from={year}-10-01&to={year}-10-20&format=csv"
     );
     let (status, content_type, disposition, body) = download(&stack, Some(&county), &path).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     assert_eq!(content_type, "text/csv; charset=utf-8");
     assert!(
-        disposition.starts_with(
-            "attachment; filename=\"visits-430426104-20261001-20261020.csv\"; filename*=UTF-8''"
-        ),
+        disposition.starts_with(&format!(
+            "attachment; filename=\"visits-430426104-{year}1001-{year}1020.csv\"; filename*=UTF-8''"
+        )),
         "{disposition}"
     );
     assert_eq!(
         file_name(&disposition),
-        "白鹤铺镇大走访活动记录表_2026-10-01至2026-10-20.csv"
+        format!("白鹤铺镇大走访活动记录表_{year}-10-01至{year}-10-20.csv")
     );
     assert_masked(&w, &String::from_utf8_lossy(&body));
     let (header, rows) = csv_rows(&body);
@@ -776,14 +797,14 @@ async fn visits_and_ledger_export_by_region_and_period_as_csv_and_xlsx() {
 
     // The same as XLSX: a title, sorted by date, typed cells.
     let path = format!(
-        "/v1/export/visits?region_code={TOWNSHIP}&campaign_id={c}&from=2026-10-01&to=2026-10-20"
+        "/v1/export/visits?region_code={TOWNSHIP}&campaign_id={c}&from={year}-10-01&to={year}-10-20"
     );
     let (status, content_type, disposition, body) = download(&stack, Some(&county), &path).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     assert_eq!(content_type, XLSX);
     assert_eq!(
         file_name(&disposition),
-        "白鹤铺镇大走访活动记录表_2026-10-01至2026-10-20.xlsx"
+        format!("白鹤铺镇大走访活动记录表_{year}-10-01至{year}-10-20.xlsx")
     );
     let (title, xheader, xrows) = xlsx_rows(body, "大走访活动记录表");
     assert_eq!(title, "白鹤铺镇大走访活动记录表");
@@ -800,7 +821,7 @@ async fn visits_and_ledger_export_by_region_and_period_as_csv_and_xlsx() {
 
     // Beijing days: up to 10-19 leaves out the visit at 07:30 on the 20th
     // (23:30 on the 19th in UTC).
-    let path = format!("/v1/export/visits?region_code={TOWNSHIP}&to=2026-10-19&format=csv");
+    let path = format!("/v1/export/visits?region_code={TOWNSHIP}&to={year}-10-19&format=csv");
     let (status, _, _, body) = download(&stack, Some(&county), &path).await;
     assert_eq!(status, 200);
     let (_, rows) = csv_rows(&body);
@@ -894,7 +915,7 @@ async fn visits_and_ledger_export_by_region_and_period_as_csv_and_xlsx() {
 
     // Items registered in October: none (they entered the ledger today).
     let path = format!(
-        "/v1/export/ledger?region_code={TOWNSHIP}&campaign_id={c}&from=2026-10-01&to=2026-10-31&format=csv"
+        "/v1/export/ledger?region_code={TOWNSHIP}&campaign_id={c}&from={year}-10-01&to={year}-10-31&format=csv"
     );
     let (status, _, _, body) = download(&stack, Some(&county), &path).await;
     assert_eq!(status, 200);
@@ -995,7 +1016,8 @@ async fn a_region_of_several_pages_streams_every_row() {
         .await;
     let w = seed(&mut registry).await;
     // One visit a day-and-a-bit apart from 10-01 on, all in 黄龙村.
-    let base = DateTime::parse_from_rfc3339("2026-10-01T00:00:00Z").unwrap();
+    let year = year();
+    let base = DateTime::parse_from_rfc3339(&format!("{year}-10-01T00:00:00Z")).unwrap();
     let requests: Vec<RecordVisitRequest> = (0..VISITS)
         .map(|i| {
             let start = base + chrono::Duration::minutes(i as i64 * 50);
@@ -1052,20 +1074,21 @@ async fn a_region_of_several_pages_streams_every_row() {
                 .with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap())
                 .format("%Y-%m-%d")
                 .to_string();
-            ("2026-10-10".."2026-10-21").contains(&day.as_str())
+            (format!("{year}-10-10")..format!("{year}-10-21")).contains(&day)
         })
         .count();
     assert!(in_period > 0 && in_period < VISITS);
-    let path = "/v1/export/visits?region_code=430426104201&from=2026-10-10&to=2026-10-20";
-    let (status, _, _, body) = download(&stack, Some(&county), path).await;
+    let path =
+        format!("/v1/export/visits?region_code=430426104201&from={year}-10-10&to={year}-10-20");
+    let (status, _, _, body) = download(&stack, Some(&county), &path).await;
     assert_eq!(status, 200);
     let (_, _, rows) = xlsx_rows(body, "大走访活动记录表");
     assert_eq!(rows.len(), in_period);
     let days: Vec<&str> = rows.iter().map(|r| r[1].as_str()).collect();
     assert!(days.windows(2).all(|d| d[0] <= d[1]), "sorted by date");
     assert_eq!(
-        (days[0], days[days.len() - 1]),
-        ("2026-10-10", "2026-10-20")
+        (days[0].to_owned(), days[days.len() - 1].to_owned()),
+        (format!("{year}-10-10"), format!("{year}-10-20"))
     );
     stack.stop().await;
 }

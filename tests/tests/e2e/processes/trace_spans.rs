@@ -294,7 +294,8 @@ async fn one_trace_spans_gateway_registry_queue_ledger_notify() {
     );
 
     // Registry → queue → ledger: the ledger's consume span hangs off the
-    // registry span that wrote the event into its outbox.
+    // registry span that wrote the event into its outbox: the operation's
+    // span (`record`) inside the RecordVisit span.
     let ledger = spans
         .iter()
         .find(|s| s.service == "issues" && s.name == "consume registry.visit.recorded")
@@ -308,33 +309,36 @@ async fn one_trace_spans_gateway_registry_queue_ledger_notify() {
         )
     });
     assert_eq!(
-        (
-            ledger_parent.service.as_str(),
-            ledger_parent.span_id.as_str()
-        ),
-        ("registry", registry.span_id.as_str()),
-        "across the queue, the ledger's consume span's parent is the registry span that \
-         enqueued the event:\n{all}"
+        (ledger_parent.service.as_str(), ledger_parent.name.as_str()),
+        ("registry", "record"),
+        "across the queue, the ledger's consume span's parent is the registry's operation \
+         span that enqueued the event:\n{all}"
+    );
+    assert!(
+        within(&spans, ledger_parent, registry),
+        "the registry's operation span lies within its RecordVisit span {}:\n{all}",
+        registry.span_id
     );
 
-    // Ledger → queue → notify: a consume span of notify hangs off the ledger's span.
+    // Ledger → queue → notify: a consume span of notify hangs off the
+    // ledger's span that wrote the event (the operation's span inside its
+    // consume span).
     let notified: Vec<&Received> = spans
         .iter()
         .filter(|s| s.service == "notify" && s.name == "consume issues.issue.created")
+        .filter(|s| parent_of(s).is_some_and(|p| p.service == "issues"))
         .collect();
-    assert!(
-        notified.iter().any(|n| n.parent == ledger.span_id),
-        "across the queue, notify's span consuming issues.issue.created is a child of the \
-         ledger's consume span {}:\n{all}",
-        ledger.span_id
-    );
-    let path = chain(
-        &spans,
-        notified
-            .iter()
-            .find(|n| n.parent == ledger.span_id)
-            .expect("found"),
-    );
+    let after_ledger = notified
+        .iter()
+        .find(|n| within(&spans, n, ledger))
+        .unwrap_or_else(|| {
+            panic!(
+                "across the queue, notify's span consuming issues.issue.created lies within \
+                 the ledger's consume span {}:\n{all}",
+                ledger.span_id
+            )
+        });
+    let path = chain(&spans, after_ledger);
     eprintln!(
         "path: {}",
         path.iter()
@@ -445,6 +449,13 @@ fn chain<'a>(spans: &'a [Received], from: &'a Received) -> Vec<&'a Received> {
         path.push(parent);
     }
     path
+}
+
+/// True when `ancestor` is `span` or one of its ancestors among `spans`.
+fn within(spans: &[Received], span: &Received, ancestor: &Received) -> bool {
+    chain(spans, span)
+        .iter()
+        .any(|s| s.span_id == ancestor.span_id)
 }
 
 /// The services along a path, repeats folded (a service's nested spans count once).

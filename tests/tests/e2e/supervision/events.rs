@@ -313,6 +313,7 @@ async fn sweeps_skip_locked_rows_and_announce_each_overdue_task_once() {
         pool: pool.clone(),
         registry: tonic::transport::Channel::from_static("http://127.0.0.1:1").connect_lazy(),
         exchange: Arc::new(config.exchange().unwrap()),
+        clock: zoufang_core::clock::Clock::system(),
     };
     // Three open and overdue, one overdue but done, one open and not yet due.
     let rows = [

@@ -212,7 +212,7 @@ async fn export<S: Sheet>(
             }
             subtitle.push_str(&format!(
                 "　导出时间：{}（北京时间）",
-                period::minute(chrono::Utc::now())
+                period::minute(state.clock.now())
             ));
             let heading = write::Heading {
                 sheet: S::NAME,

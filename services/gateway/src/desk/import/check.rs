@@ -1,7 +1,7 @@
 //! Checking one cell, with reasons in Chinese for the people who fix the
 //! file. The rules are the registry's (`zoufang_types`), so a row
 //! passing here passes there; the registry checks again anyway.
-use chrono::{NaiveDate, TimeDelta, Utc};
+use chrono::NaiveDate;
 use zoufang_tabular::{Cell, CellKind};
 use zoufang_types::{IdNumber, MobilePhone, RegionCode, RegionLevel, id_number, mask_phone};
 
@@ -14,11 +14,6 @@ pub fn halfwidth(s: &str) -> String {
             c => c,
         })
         .collect()
-}
-
-/// Today in China (UTC+8), for birth dates.
-pub fn china_today() -> NaiveDate {
-    (Utc::now() + TimeDelta::hours(8)).date_naive()
 }
 
 fn formula_error(cell: &Cell) -> Result<(), String> {

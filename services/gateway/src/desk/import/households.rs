@@ -324,7 +324,13 @@ mod tests {
             row(7, &["钱七", &id(1), "", "黄龙村", "", "2", ""]),
             row(8, &["孙八", &id(6), "", "肖家", "", "", ""]),
         ];
-        let p = parse(&rows, &m, &dir(), "430426104", check::china_today());
+        let p = parse(
+            &rows,
+            &m,
+            &dir(),
+            "430426104",
+            zoufang_types::beijing::date_of(chrono::Utc::now()),
+        );
         assert_eq!(p.good.len(), 1);
         let (n, req) = &p.good[0];
         assert_eq!(*n, 2);

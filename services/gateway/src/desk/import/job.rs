@@ -202,9 +202,9 @@ async fn execute(run: &mut Run, input: Input) -> Result<String, String> {
         Kind::Households => {
             let dir = load_directory(run, &area, &mapping, &rows, "village").await?;
             let (scope, m) = (run.claims.scope.clone(), mapping.clone());
+            let today = zoufang_types::beijing::date_of(run.up.state.clock.now());
             let parsed =
-                blocking(move || households::parse(&rows, &m, &dir, &scope, check::china_today()))
-                    .await?;
+                blocking(move || households::parse(&rows, &m, &dir, &scope, today)).await?;
             if gate(run, parsed.errors).await? {
                 households::write(run, &mapping, parsed.good).await?;
             }

@@ -16,7 +16,7 @@ use crate::door::{ApiError, Upstreams};
 /// Statistics calls in flight at once for one report.
 const CONCURRENCY: usize = 8;
 
-/// The summary of `region` in `campaign_id`, with a row per child.
+/// The summary of `region` in `campaign_id` as of `now`, with a row per child.
 #[tracing::instrument(skip_all, fields(region = %region.as_str(), campaign_id = %campaign_id), err(Debug))]
 pub async fn summary(
     up: &Upstreams,
@@ -24,6 +24,7 @@ pub async fn summary(
     region: &RegionCode,
     level: Level,
     campaign_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Summary, ApiError> {
     let mut registry = up.registry(token);
     let campaign = registry
@@ -82,14 +83,7 @@ pub async fn summary(
     let (total, children) = answers
         .split_first()
         .ok_or_else(|| ApiError::internal("no answers"))?;
-    Ok(summarize(
-        region,
-        level,
-        &campaign,
-        total,
-        children,
-        chrono::Utc::now(),
-    ))
+    Ok(summarize(region, level, &campaign, total, children, now))
 }
 
 /// The digits that matter for a prefix filter: 6 for a county, 9 for a

@@ -150,6 +150,7 @@ async fn summary(
         &region,
         level,
         &campaign_id,
+        state.clock.now(),
     )
     .await?;
     respond(format, &s, None, "summary")
@@ -184,6 +185,7 @@ async fn county(
         &region,
         Level::County,
         &campaign_id,
+        state.clock.now(),
     )
     .await?;
     let ranking = rank(&s.rows);

@@ -39,7 +39,7 @@ pub struct AccountView {
     pub created_at: DateTime<Utc>,
 }
 
-fn view(a: &AccountRow) -> AccountView {
+fn view(a: &AccountRow, now: DateTime<Utc>) -> AccountView {
     AccountView {
         account_id: a.account_id,
         username: a.username.clone(),
@@ -48,7 +48,7 @@ fn view(a: &AccountRow) -> AccountView {
         roles: a.roles.clone(),
         scope: a.scope.clone(),
         active: a.active,
-        locked: a.locked_until.is_some_and(|t| t > Utc::now()),
+        locked: a.locked_until.is_some_and(|t| t > now),
         created_at: a.created_at,
     }
 }
@@ -155,7 +155,7 @@ pub(super) async fn create_account(
         failed_attempts: 0,
         locked_until: None,
         created_by: caller.claims.sub.clone(),
-        created_at: Utc::now(),
+        created_at: state.clock.now(),
     };
     if !store::insert(&state.pool, &row).await? {
         return Err(ApiError::new(
@@ -164,7 +164,10 @@ pub(super) async fn create_account(
             "用户名或用户ID已存在",
         ));
     }
-    Ok((http::StatusCode::CREATED, Json(view(&row))))
+    Ok((
+        http::StatusCode::CREATED,
+        Json(view(&row, state.clock.now())),
+    ))
 }
 
 pub(super) async fn list_accounts(
@@ -175,7 +178,8 @@ pub(super) async fn list_accounts(
     let prefix = q.scope.unwrap_or_else(|| caller.claims.scope.clone());
     may_manage(&caller.claims, &prefix, &[])?;
     let rows = store::under(&state.pool, &prefix, 1000).await?;
-    Ok(Json(rows.iter().map(view).collect()))
+    let now = state.clock.now();
+    Ok(Json(rows.iter().map(|a| view(a, now)).collect()))
 }
 
 async fn managed(state: &AppState, caller: &Caller, id: &str) -> Result<AccountRow, ApiError> {
@@ -204,10 +208,11 @@ pub(super) async fn disable_account(
         &account.user_id,
         &account.scope,
         zoufang_proto::events::v1::RevocationReason::AccountDisabled,
+        state.clock.now(),
     )
     .await?;
     account.active = false;
-    Ok(Json(view(&account)))
+    Ok(Json(view(&account, state.clock.now())))
 }
 
 pub(super) async fn enable_account(
@@ -219,13 +224,17 @@ pub(super) async fn enable_account(
     store::set_active(&state.pool, account.account_id, true).await?;
     account.active = true;
     account.locked_until = None;
-    Ok(Json(view(&account)))
+    Ok(Json(view(&account, state.clock.now())))
 }
 
 /// Creates the first county admin when no account exists. Its password
 /// (from the deployment's environment) must pass the policy, and the
 /// account must change it at its first sign-in.
-pub async fn bootstrap(pool: &sqlx::PgPool, password: &str) -> anyhow::Result<bool> {
+pub async fn bootstrap(
+    pool: &sqlx::PgPool,
+    password: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
     password::check_policy("BOOTSTRAP_ADMIN_PASSWORD", password)
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     if store::any(pool).await? {
@@ -245,7 +254,7 @@ pub async fn bootstrap(pool: &sqlx::PgPool, password: &str) -> anyhow::Result<bo
         failed_attempts: 0,
         locked_until: None,
         created_by: "bootstrap".into(),
-        created_at: Utc::now(),
+        created_at: now,
     };
     if !store::insert(pool, &row).await? {
         return Ok(false);

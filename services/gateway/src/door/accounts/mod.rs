@@ -109,7 +109,7 @@ fn tokens(
         sub: &a.user_id,
         roles: &a.roles,
         scope: &a.scope,
-        exp: (Utc::now() + Duration::seconds(ttl)).timestamp(),
+        exp: (state.clock.now() + Duration::seconds(ttl)).timestamp(),
         sid: session_id,
     })?;
     Ok(Tokens {
@@ -200,7 +200,7 @@ async fn sign_in(
     if !account.active {
         return Err(ApiError::forbidden("账号已停用，请联系管理员"));
     }
-    let now = Utc::now();
+    let now = state.clock.now();
     let session_id = Uuid::now_v7();
     let refresh = new_refresh_token(session_id);
     let expires = now + Duration::days(state.settings.refresh_token_days);
@@ -232,7 +232,7 @@ async fn refresh(
     if !open {
         return Err(bad());
     }
-    if session_too_old(started, state.settings.session_max_days, Utc::now()) {
+    if session_too_old(started, state.settings.session_max_days, state.clock.now()) {
         // The absolute lifetime ends the session however often it refreshed.
         store::revoke(&state.pool, session_id).await?;
         return Err(ApiError::unauthenticated(
@@ -252,6 +252,7 @@ async fn refresh(
             user_id,
             scope,
             RevocationReason::RefreshReused,
+            state.clock.now(),
         )
         .await?;
         return Err(bad());
@@ -261,7 +262,7 @@ async fn refresh(
         .filter(|a| a.active)
         .ok_or_else(bad)?;
     let next = new_refresh_token(session_id);
-    let expires = Utc::now() + Duration::days(state.settings.refresh_token_days);
+    let expires = state.clock.now() + Duration::days(state.settings.refresh_token_days);
     if !store::rotate(
         &state.pool,
         session_id,
@@ -286,6 +287,7 @@ async fn sign_out(
         &caller.claims.sub,
         &caller.claims.scope,
         RevocationReason::SignedOut,
+        state.clock.now(),
     )
     .await?;
     Ok(Json(json!({"signed_out": true})))
@@ -374,6 +376,7 @@ async fn change_password(
         &account.user_id,
         &account.scope,
         RevocationReason::PasswordChanged,
+        state.clock.now(),
     )
     .await?;
     Ok(Json(json!({"changed": true})))

@@ -2,7 +2,7 @@
 //! gateway's table and, in the same transaction, a `gateway.session.revoked`
 //! event goes into the outbox, which every service reads to refuse the
 //! sessions' tokens at once (runtime `auth::revocation`).
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 use zoufang_bus::outbox::{self, NewEvent};
 use zoufang_proto::events::v1::{RevocationReason, SessionsRevoked};
@@ -21,7 +21,8 @@ pub enum Sessions {
     },
 }
 
-/// Ends `sessions` of the account `user_id` (scope `scope`) and announces it;
+/// Ends `sessions` of the account `user_id` (scope `scope`) at `now` and
+/// announces it;
 /// the ids ended (none when they were already closed: nothing is published).
 pub async fn end_sessions(
     pool: &sqlx::PgPool,
@@ -29,6 +30,7 @@ pub async fn end_sessions(
     user_id: &str,
     scope: &str,
     reason: RevocationReason,
+    now: DateTime<Utc>,
 ) -> sqlx::Result<Vec<Uuid>> {
     let mut tx = pool.begin().await?;
     let ended = match sessions {
@@ -38,7 +40,6 @@ pub async fn end_sessions(
         }
     };
     if !ended.is_empty() {
-        let now = Utc::now();
         let event = SessionsRevoked {
             session_ids: ended.iter().map(Uuid::to_string).collect(),
             user_id: user_id.to_owned(),

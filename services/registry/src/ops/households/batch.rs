@@ -14,6 +14,7 @@ pub const MAX_BATCH: usize = 1000;
 
 /// Registers a batch of households in one transaction: the same checks,
 /// encryption, idempotency and events as [`register`], one result each.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn register_many(
     state: &State,
     claims: &Claims,

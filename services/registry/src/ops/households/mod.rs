@@ -75,6 +75,7 @@ const WRITE_ROLES: &[&str] = &[
 ];
 
 /// Registers a household; the same id and body again returns it unchanged.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn register(
     state: &State,
     claims: &Claims,
@@ -147,7 +148,7 @@ fn prepare(
     }
     claims.require_scope(village.as_str())?;
     let head_name = require_text("head_name", &req.head_name, 50)?;
-    let id_number = IdNumber::parse("id_number", &req.id_number)?;
+    let id_number = IdNumber::parse("id_number", &req.id_number, state.clock.now())?;
     let phone = match req.phone.trim() {
         "" => None,
         p => Some(MobilePhone::parse("phone", p)?),
@@ -196,6 +197,7 @@ fn registered_event(row: &NewHousehold) -> NewEvent {
 
 /// Reads a household, masked unless `reveal` is asked by an allowed role
 /// with a purpose; a reveal is audited in the same transaction.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn get(
     state: &State,
     claims: &Claims,
@@ -236,6 +238,7 @@ pub async fn get(
 }
 
 /// Finds a household by ID number (keyed hash), within the caller's scope.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn find(
     state: &State,
     claims: &Claims,
@@ -248,7 +251,7 @@ pub async fn find(
         roles::PETITION_BUREAU,
         roles::SERVICE,
     ])?;
-    let id_number = IdNumber::parse("id_number", &req.id_number)?;
+    let id_number = IdNumber::parse("id_number", &req.id_number, state.clock.now())?;
     let hash = state.pii.keyed_hash("id_number", id_number.as_str());
     let rows = store::households::find_by_id_hash(&state.pool, &hash).await?;
     let row = rows
@@ -263,6 +266,7 @@ pub async fn find(
 }
 
 /// A page of households in a region, masked; optionally only those with a tag.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list(
     state: &State,
     claims: &Claims,
@@ -318,6 +322,7 @@ pub async fn list(
 }
 
 /// Adds and removes tags (e.g. the petition bridge adds 重点信访).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn update_tags(
     state: &State,
     claims: &Claims,
@@ -356,6 +361,7 @@ pub async fn update_tags(
 }
 
 /// Loads a household the caller may see; outside the scope reads as not found.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn find_in_scope(
     conn: &mut sqlx::PgConnection,
     claims: &Claims,
