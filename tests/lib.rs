@@ -561,7 +561,13 @@ pub mod consumer {
     /// Migrations of the test consumer's schema (the `applied` table).
     pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-    /// Records every `registry.visit.recorded` it applies.
+    /// The test consumer's retry delays.
+    pub fn retry_delays() -> Vec<Duration> {
+        ConsumerTopology::exponential(Duration::from_millis(200), 3)
+    }
+
+    /// Records every `registry.visit.recorded` it applies (and ignores one
+    /// without a visit id, a quiescence marker).
     #[derive(Debug, Clone, Copy)]
     pub struct RecordApplied;
 
@@ -572,6 +578,10 @@ pub mod consumer {
             event: &IncomingEvent,
         ) -> Result<(), HandlerError> {
             let visit: VisitRecorded = event.decode()?;
+            // A quiescence marker (`crate::quiet`): an empty event.
+            if visit.visit_id.is_empty() {
+                return Ok(());
+            }
             let visit_id = uuid::Uuid::parse_str(&visit.visit_id)
                 .map_err(|e| HandlerError::Park(anyhow::anyhow!("bad visit id: {e}")))?;
             sqlx::query("INSERT INTO applied (event_id, visit_id) VALUES ($1, $2)")
@@ -606,7 +616,7 @@ pub mod consumer {
             let topology = ConsumerTopology {
                 service: service.clone(),
                 bindings: vec![zoufang_proto::catalogue::registry::VISIT_RECORDED.into()],
-                retry_delays: ConsumerTopology::exponential(Duration::from_millis(200), 3),
+                retry_delays: retry_delays(),
             };
             // Declare the queues now, so nothing published from here on is missed.
             let conn = zoufang_bus::connect(&crate::amqp_url(), "test-declare")
@@ -640,30 +650,39 @@ pub mod consumer {
 
         /// Deletes this consumer's queues from the broker.
         pub async fn delete_queues(&self) {
-            crate::delete_consumer_queues(
-                &self.service,
-                &ConsumerTopology::exponential(Duration::from_millis(200), 3),
-            )
-            .await;
+            crate::delete_consumer_queues(&self.service, &retry_delays()).await;
         }
     }
 }
 
 /// A raw queue on the events exchange, to see exactly what was published.
+///
+/// A tap never fails quietly: if its consumer stops (the queue was deleted,
+/// the connection or channel closed) or a message is not an event, the next
+/// read panics, so "the tap saw nothing" cannot pass with a broken tap. To
+/// assert that nothing (more) was published, first let the publishers
+/// settle ([`crate::quiet`]), then [`Tap::drain`].
 pub mod tap {
     use std::time::Duration;
 
     use futures::StreamExt;
     use lapin::{
-        Connection,
-        options::{BasicAckOptions, BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions},
-        types::FieldTable,
+        BasicProperties, Connection,
+        options::{
+            BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, QueueBindOptions,
+            QueueDeclareOptions,
+        },
+        types::{AMQPValue, FieldTable},
     };
     use zoufang_bus::{EVENTS_EXCHANGE, Envelope, topology::declare_exchanges};
 
+    /// The header that marks a tap's own marker message ([`Tap::drain`]).
+    const MARKER_HEADER: &str = "x-zoufang-tap-marker";
+
     /// An exclusive, auto-deleted queue bound to one routing key.
     pub struct Tap {
-        _conn: Connection,
+        conn: Connection,
+        queue: String,
         consumer: lapin::Consumer,
     }
 
@@ -674,6 +693,13 @@ pub mod tap {
         pub envelope: Envelope,
         /// Its payload.
         pub payload: Vec<u8>,
+    }
+
+    /// What one read of the tap gave.
+    enum Read {
+        Event(Seen),
+        Marker(String),
+        TimedOut,
     }
 
     impl Tap {
@@ -715,12 +741,60 @@ pub mod tap {
                 .await
                 .expect("consume");
             Self {
-                _conn: conn,
+                conn,
+                queue: q.name().to_string(),
                 consumer,
             }
         }
 
-        /// Collects messages for which `keep` holds, until `count` are seen or `timeout` passes.
+        /// The tap's queue (server-named).
+        pub fn queue(&self) -> &str {
+            &self.queue
+        }
+
+        /// The tap's connection (its exclusive queue can be deleted only
+        /// through it: the tap's own test breaks it so).
+        pub fn connection(&self) -> &Connection {
+            &self.conn
+        }
+
+        /// The next message until `deadline`; panics if the tap is broken.
+        async fn read(&mut self, deadline: tokio::time::Instant) -> Read {
+            let next = match tokio::time::timeout_at(deadline, self.consumer.next()).await {
+                Err(_) => return Read::TimedOut,
+                Ok(next) => next,
+            };
+            let d = match next {
+                Some(Ok(d)) => d,
+                Some(Err(e)) => panic!("tap on {}: the consumer failed: {e}", self.queue),
+                None => panic!(
+                    "tap on {}: the consumer stopped (queue deleted, channel or connection closed)",
+                    self.queue
+                ),
+            };
+            d.ack(BasicAckOptions::default())
+                .await
+                .unwrap_or_else(|e| panic!("tap on {}: ack failed: {e}", self.queue));
+            let marker = d.properties.headers().as_ref().and_then(|h| {
+                h.inner().get(MARKER_HEADER).map(|v| match v {
+                    AMQPValue::LongString(s) => s.to_string(),
+                    other => format!("{other:?}"),
+                })
+            });
+            if let Some(marker) = marker {
+                return Read::Marker(marker);
+            }
+            let envelope = Envelope::from_properties(&d.properties, d.routing_key.as_str())
+                .unwrap_or_else(|e| panic!("tap on {}: not an event: {e}", self.queue));
+            Read::Event(Seen {
+                envelope,
+                payload: d.data.clone(),
+            })
+        }
+
+        /// Collects messages for which `keep` holds, until `count` are seen
+        /// or `timeout` passes: to wait for something that is to come. Not
+        /// for "nothing came": see [`Tap::drain`].
         pub async fn collect(
             &mut self,
             count: usize,
@@ -730,20 +804,75 @@ pub mod tap {
             let mut out = Vec::new();
             let deadline = tokio::time::Instant::now() + timeout;
             while out.len() < count {
-                let next = tokio::time::timeout_at(deadline, self.consumer.next()).await;
-                let Ok(Some(Ok(d))) = next else { break };
-                let _ = d.ack(BasicAckOptions::default()).await;
-                let envelope = Envelope::from_properties(&d.properties, d.routing_key.as_str())
-                    .expect("envelope");
-                let seen = Seen {
-                    envelope,
-                    payload: d.data.clone(),
-                };
-                if keep(&seen) {
-                    out.push(seen);
+                match self.read(deadline).await {
+                    Read::TimedOut => break,
+                    // Another drain's marker that outlived it.
+                    Read::Marker(_) => {}
+                    Read::Event(seen) => {
+                        if keep(&seen) {
+                            out.push(seen);
+                        }
+                    }
                 }
             }
             out
+        }
+
+        /// Everything the tap holds now: puts a marker in its own queue
+        /// and reads up to it, returning the events before it for which
+        /// `keep` holds. Run it once the publishers are quiet (their
+        /// outboxes drained, see [`crate::quiet`]), and what it returns is
+        /// everything they published. Panics if the marker does not come
+        /// back within [`crate::quiet::WITHIN`].
+        pub async fn drain(&mut self, keep: impl Fn(&Seen) -> bool) -> Vec<Seen> {
+            let marker = uuid::Uuid::new_v4().to_string();
+            let mut headers = FieldTable::default();
+            headers.insert(
+                MARKER_HEADER.into(),
+                AMQPValue::LongString(marker.as_str().into()),
+            );
+            let ch = zoufang_bus::confirm_channel(&self.conn)
+                .await
+                .unwrap_or_else(|e| panic!("tap on {}: channel: {e}", self.queue));
+            let confirm = ch
+                .basic_publish(
+                    "".into(),
+                    self.queue.as_str().into(),
+                    BasicPublishOptions {
+                        mandatory: true,
+                        ..Default::default()
+                    },
+                    b"",
+                    BasicProperties::default().with_headers(headers),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("tap on {}: publish the marker: {e}", self.queue))
+                .await
+                .unwrap_or_else(|e| panic!("tap on {}: confirm the marker: {e}", self.queue));
+            assert!(
+                confirm.is_ack() && confirm.take_message().is_none(),
+                "tap on {}: the broker did not take the marker (queue gone?)",
+                self.queue
+            );
+            let _ = ch.close(200, "marker".into()).await;
+            let deadline = tokio::time::Instant::now() + crate::quiet::WITHIN;
+            let mut out = Vec::new();
+            loop {
+                match self.read(deadline).await {
+                    Read::TimedOut => panic!(
+                        "tap on {}: its own marker did not come back within {:?}",
+                        self.queue,
+                        crate::quiet::WITHIN
+                    ),
+                    Read::Marker(m) if m == marker => return out,
+                    Read::Marker(_) => {}
+                    Read::Event(seen) => {
+                        if keep(&seen) {
+                            out.push(seen);
+                        }
+                    }
+                }
+            }
         }
     }
 }
@@ -756,3 +885,4 @@ pub mod petition;
 pub use petition::{FakePetitionSystem, TestPetition};
 pub mod faults;
 pub mod procs;
+pub mod quiet;
