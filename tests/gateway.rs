@@ -26,6 +26,7 @@ pub struct TestGateway {
     pub port: u16,
     pub pool: sqlx::PgPool,
     shutdown: CancellationToken,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
     http: reqwest::Client,
 }
 
@@ -161,7 +162,7 @@ impl TestGateway {
         configure(&mut config);
         let app = Application::build(config).await.expect("gateway builds");
         let (port, pool, shutdown) = (app.http_port(), app.pool(), app.shutdown_token());
-        tokio::spawn(app.run_until_stopped());
+        let handle = tokio::spawn(app.run_until_stopped());
         // The authority (on the same database) may have done it already.
         complete_first_sign_in(port).await;
         Self {
@@ -174,6 +175,7 @@ impl TestGateway {
             port,
             pool,
             shutdown,
+            handle,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(120))
                 .build()
@@ -256,9 +258,11 @@ impl TestGateway {
         &self.http
     }
 
-    /// Stops everything.
+    /// Stops everything; panics unless each returns Ok (see
+    /// [`TestService::stop`]).
     pub async fn stop(self) {
         self.shutdown.cancel();
+        crate::expect_clean_exit("the gateway", self.handle).await;
         self.petition.stop().await;
         self.notify.stop().await;
         self.supervision.stop().await;

@@ -252,7 +252,7 @@ pub async fn wait_for_queue(service_queue: &str) {
 
 /// Both service kinds start the same way: build, read the ports, run.
 macro_rules! launch {
-    ($app:expr, $database:expr) => {{
+    ($name:expr, $app:expr, $database:expr) => {{
         let app = $app;
         let (grpc_port, admin_port, pool, shutdown) = (
             app.grpc_port(),
@@ -262,12 +262,13 @@ macro_rules! launch {
         );
         let handle = tokio::spawn(app.run_until_stopped());
         TestService {
+            name: $name,
             database: $database.to_owned(),
             pool,
             grpc_port,
             admin_port,
             shutdown,
-            handle,
+            handle: Some(handle),
             queue: None,
             authority: None,
         }
@@ -277,8 +278,13 @@ macro_rules! launch {
 /// The registry under test (most tests use only it).
 pub type TestRegistry = TestService;
 
-/// A service running on port 0 against its own database.
+/// A service running on port 0 against its own database. [`TestService::stop`]
+/// fails the test unless the service stops within [`STOP_WITHIN`] and returns
+/// Ok; dropped without a stop (a test that panicked, or forgot), it is told
+/// to stop, and if it had already ended with an error, that is reported.
 pub struct TestService {
+    /// Which service (`registry`, `issues`, `supervision`, `notify`, `petition`).
+    pub name: &'static str,
     /// The database this instance owns.
     pub database: String,
     /// Its pool (search_path = registry), to check what was written.
@@ -293,7 +299,58 @@ pub struct TestService {
     pub queue: Option<String>,
     /// The token authority it exchanges tokens with, stopped with it.
     pub authority: Option<Authority>,
-    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// How long a service under test may take to stop after its shutdown is
+/// requested (its grace is 5 s).
+pub const STOP_WITHIN: Duration = Duration::from_secs(20);
+
+/// Waits for the task of an in-process service whose shutdown was
+/// requested; panics unless it returned Ok within [`STOP_WITHIN`].
+pub async fn expect_clean_exit(what: &str, handle: tokio::task::JoinHandle<anyhow::Result<()>>) {
+    check_exit(what, tokio::time::timeout(STOP_WITHIN, handle).await);
+}
+
+/// What a service's task gave within [`STOP_WITHIN`]: panics unless Ok.
+fn check_exit(
+    what: &str,
+    exited: Result<Result<anyhow::Result<()>, tokio::task::JoinError>, tokio::time::error::Elapsed>,
+) {
+    match exited {
+        Err(_) => panic!("{what} did not stop within {STOP_WITHIN:?} of its shutdown"),
+        Ok(Err(e)) => panic!("{what} panicked or was cancelled: {e}"),
+        Ok(Ok(Err(e))) => panic!("{what} stopped with an error: {e:#}"),
+        Ok(Ok(Ok(()))) => {}
+    }
+}
+
+/// In `Drop`: if the task already ended with an error or a panic, says so
+/// (a panic, unless the thread is panicking already).
+fn report_early_exit(what: &str, handle: &mut tokio::task::JoinHandle<anyhow::Result<()>>) {
+    use futures::FutureExt as _;
+    if !handle.is_finished() {
+        return;
+    }
+    let failure = match handle.now_or_never() {
+        Some(Ok(Err(e))) => format!("{what} stopped with an error: {e:#}"),
+        Some(Err(e)) => format!("{what} panicked: {e}"),
+        _ => return,
+    };
+    if std::thread::panicking() {
+        eprintln!("{failure}");
+    } else {
+        panic!("{failure}");
+    }
+}
+
+impl Drop for TestService {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(handle) = &mut self.handle {
+            report_early_exit(self.name, handle);
+        }
+    }
 }
 
 impl TestService {
@@ -313,6 +370,7 @@ impl TestService {
         cleanup_old_runs();
         let queue = config.consumer_queue.clone();
         let mut service = launch!(
+            "registry",
             Application::build(config).await.expect("registry builds"),
             database
         );
@@ -334,6 +392,7 @@ impl TestService {
             common: common_config(database),
         };
         let mut service = launch!(
+            "issues",
             zoufang_issues::app::Application::build(config)
                 .await
                 .expect("issues builds"),
@@ -376,6 +435,7 @@ impl TestService {
             common: common_config(database),
         };
         let mut service = launch!(
+            "supervision",
             zoufang_supervision::app::Application::build(config)
                 .await
                 .expect("supervision builds"),
@@ -418,16 +478,20 @@ impl TestService {
         )
     }
 
-    /// Stops the service and waits for it.
-    pub async fn stop(self) {
+    /// Stops the service and waits for it; panics unless it returns Ok
+    /// within [`STOP_WITHIN`] (its queues are deleted and its token
+    /// authority stopped first, whatever it returned).
+    pub async fn stop(mut self) {
         self.shutdown.cancel();
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.handle).await;
+        let handle = self.handle.take().expect("a running service");
+        let exited = tokio::time::timeout(STOP_WITHIN, handle).await;
         if let Some(queue) = &self.queue {
             delete_consumer_queues(queue, &zoufang_bus::consumer::default_retry_delays()).await;
         }
-        if let Some(authority) = self.authority {
+        if let Some(authority) = self.authority.take() {
             authority.stop().await;
         }
+        check_exit(&format!("{} on {}", self.name, self.database), exited);
     }
 }
 
@@ -517,10 +581,10 @@ pub struct Authority {
 }
 
 impl Authority {
-    /// Stops it and waits.
+    /// Stops it and waits; panics unless it returns Ok within [`STOP_WITHIN`].
     pub async fn stop(self) {
         self.shutdown.cancel();
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.handle).await;
+        expect_clean_exit("the token authority (a gateway)", self.handle).await;
     }
 }
 

@@ -63,7 +63,7 @@ impl TestNotify {
             .await
             .expect("notify builds");
         let state = app.state();
-        let mut service = launch!(app, database);
+        let mut service = launch!("notify", app, database);
         service.queue = Some(queue.clone());
         wait_for_queue(&queue).await;
         Self {
