@@ -802,8 +802,22 @@ pub async fn check_deliveries(
             .then_some(())
     })
     .await;
-    // Anything late would show as an extra below: a dispatch round or two more.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Nothing more will go out once no delivery waits or is being sent:
+    // every one has ended (sent or failed), so what arrived is all there is.
+    let settled = eventually(within, || async {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM notify.deliveries WHERE state IN ('pending', 'sending')",
+        )
+        .fetch_one(pool)
+        .await
+        .expect("notify deliveries");
+        (waiting == 0).then_some(())
+    })
+    .await;
+    assert!(
+        settled.is_some(),
+        "notify still had deliveries to send after {within:?}"
+    );
     let got = webhook_by_issue();
     let missing: Vec<&String> = want_webhook
         .iter()
