@@ -32,6 +32,12 @@ use crate::{
 const GIVE_UP_AFTER: Duration = Duration::from_secs(60);
 /// The pause between two attempts of the same visit.
 const RETRY_PAUSE: Duration = Duration::from_millis(100);
+/// How long the load waits for one answer: longer than a database restart
+/// on a busy machine takes (a request held meanwhile gets its real answer,
+/// a 503 or a 200, instead of "no answer").
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// A request answered later than this waited out a fault.
+const WAITED: Duration = Duration::from_secs(2);
 
 /// Seeds `stack` through the gateway (`Stack::seed`) and registers `extra`
 /// more households over the test villages; the seed and every household id
@@ -60,6 +66,7 @@ pub async fn seed_households(stack: &Stack, admin: &str, extra: u32) -> (Seed, V
 pub struct Load {
     stop: Arc<AtomicBool>,
     failures: Arc<AtomicU64>,
+    waited: Arc<AtomicU64>,
     failed_with: FailedWith,
     workers: Vec<JoinHandle<Recorded>>,
     started: Instant,
@@ -85,6 +92,8 @@ pub struct Loaded {
     pub attempts: u64,
     /// Requests that failed and were retried.
     pub failures: u64,
+    /// Requests answered (whatever the answer) only after [`WAITED`].
+    pub waited: u64,
     /// The failures by what the gateway answered: its HTTP status, or
     /// `no answer` (the connection failed or timed out).
     pub failed_with: BTreeMap<String, u64>,
@@ -118,6 +127,7 @@ impl Load {
     ) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let failures = Arc::new(AtomicU64::new(0));
+        let waited = Arc::new(AtomicU64::new(0));
         let failed_with = FailedWith::default();
         let url = stack.url("/v1/registry/RecordVisit");
         let workers = (0..workers)
@@ -134,6 +144,7 @@ impl Load {
                     },
                     stop.clone(),
                     failures.clone(),
+                    waited.clone(),
                     failed_with.clone(),
                 ))
             })
@@ -141,6 +152,7 @@ impl Load {
         Self {
             stop,
             failures,
+            waited,
             failed_with,
             workers,
             started: Instant::now(),
@@ -171,6 +183,7 @@ impl Load {
             visits,
             attempts,
             failures: self.failures.load(Ordering::Relaxed),
+            waited: self.waited.load(Ordering::Relaxed),
             failed_with: self.failed_with.lock().expect("tally").clone(),
             secs: self.started.elapsed().as_secs_f64(),
         }
@@ -195,10 +208,11 @@ async fn worker(
     w: Worker,
     stop: Arc<AtomicBool>,
     failures: Arc<AtomicU64>,
+    waited: Arc<AtomicU64>,
     failed_with: FailedWith,
 ) -> Recorded {
     let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
+        .timeout(REQUEST_TIMEOUT)
         .build()
         .expect("http client");
     let mut recorded = Recorded::default();
@@ -215,12 +229,16 @@ async fn worker(
         let t0 = Instant::now();
         loop {
             recorded.attempts += 1;
+            let sent = Instant::now();
             let reply = http
                 .post(&w.url)
                 .bearer_auth(&w.token)
                 .json(&body)
                 .send()
                 .await;
+            if sent.elapsed() >= WAITED {
+                waited.fetch_add(1, Ordering::Relaxed);
+            }
             let answer = match reply {
                 Ok(r) if r.status().as_u16() == 200 => break,
                 Ok(r) => {
@@ -551,8 +569,10 @@ async fn check_notifications(pool: &PgPool, visits: &[Uuid]) -> usize {
     paged.len()
 }
 
-/// At most one callback per sampled subject, and the per-cadre sampling
-/// counter equals the visit callbacks it selected; (visit, issue) callbacks.
+/// At most one callback per sampled subject, the per-cadre sampling
+/// counter equals the visit callbacks it selected, and each visit's
+/// dispute is called back exactly once (none missing, none doubled, nothing
+/// else); (visit, issue) callbacks.
 async fn check_callbacks(pool: &PgPool, visits: &[Uuid]) -> (i64, i64) {
     let dup_callbacks: Vec<(i16, Option<Uuid>, Option<Uuid>, i64)> = sqlx::query_as(
         "SELECT subject, issue_id, visit_id, count(*) FROM supervision.callbacks
@@ -577,6 +597,31 @@ async fn check_callbacks(pool: &PgPool, visits: &[Uuid]) -> (i64, i64) {
         visits,
     )
     .await;
+    // From the client's side: each visit of the load raises one dispute,
+    // mediated on the spot (`fixtures::visit_request`), and a resolved
+    // dispute is always called back; nothing else of the load's items is
+    // resolved. So one issue callback per acknowledged visit, on its dispute.
+    let on_disputes: Vec<(Uuid, i64)> = sqlx::query_as(
+        "SELECT i.visit_id, count(*) FROM supervision.callbacks c
+           JOIN issues.issues i ON i.issue_id = c.issue_id
+          WHERE i.visit_id = ANY($1) AND i.kind = $2
+          GROUP BY i.visit_id",
+    )
+    .bind(visits)
+    .bind(zoufang_proto::common::v1::ItemKind::Dispute as i16)
+    .fetch_all(pool)
+    .await
+    .expect("callbacks on the visits' disputes");
+    let wrong: Vec<&(Uuid, i64)> = on_disputes.iter().filter(|(_, n)| *n != 1).collect();
+    assert!(
+        wrong.is_empty()
+            && on_disputes.len() == visits.len()
+            && issue_callbacks == visits.len() as i64,
+        "issue callbacks: {issue_callbacks} in all, {} of {} visits' disputes called back, \
+         some more than once: {wrong:?}",
+        on_disputes.len(),
+        visits.len()
+    );
     let selected = scalar(
         pool,
         "SELECT coalesce(sum(selected), 0)::bigint FROM supervision.cadre_sampling",
@@ -588,4 +633,223 @@ async fn check_callbacks(pool: &PgPool, visits: &[Uuid]) -> (i64, i64) {
         "supervision counted {selected} visits selected for callbacks but holds {visit_callbacks} visit callbacks"
     );
     (visit_callbacks, issue_callbacks)
+}
+
+/// The fake SMS provider and webhook receiver a fault stack's notify sends
+/// to: each records every request it gets, an independent record of what
+/// was delivered.
+#[derive(Debug)]
+pub struct Receivers {
+    /// Stands in for the SMS provider.
+    pub sms: crate::fake_http::FakeHttp,
+    /// Receives the township's `issue.assigned` webhook.
+    pub webhook: crate::fake_http::FakeHttp,
+}
+
+/// The phone the seed's cadre is paged on.
+const CADRE_PHONE: &str = "13807340001";
+
+impl Receivers {
+    /// Starts both servers.
+    pub async fn start() -> Self {
+        Self {
+            sms: crate::fake_http::FakeHttp::start().await,
+            webhook: crate::fake_http::FakeHttp::start().await,
+        }
+    }
+
+    /// The stack's options: notify sends SMS to [`Receivers::sms`] and may
+    /// reach 127.0.0.1.
+    pub fn stack_options(&self) -> crate::procs::StackOptions {
+        crate::procs::StackOptions::default()
+            .service_env("notify", "SMS_PROVIDER_URL", self.sms.url("/sms/send"))
+            .service_env("notify", "OUTBOUND_ALLOW", "127.0.0.1")
+    }
+
+    /// Puts the seed's cadre in notify's directory with a phone and no quiet
+    /// hours (the test may run at night in Beijing), and subscribes the
+    /// webhook to the township's `issue.assigned`.
+    pub async fn subscribe(&self, stack: &Stack, admin: &str, seed: &Seed) {
+        use zoufang_proto::notify::v1::*;
+        stack
+            .rpc(
+                admin,
+                "notify",
+                "UpsertRecipient",
+                &UpsertRecipientRequest {
+                    recipient: Some(Recipient {
+                        recipient_id: seed.cadre_id.clone(),
+                        name: "周飞好".into(),
+                        roles: vec!["cadre".into()],
+                        region_code: fixtures::VILLAGES[0].into(),
+                        phone: CADRE_PHONE.into(),
+                        active: true,
+                    }),
+                    deactivate: false,
+                },
+            )
+            .await;
+        stack
+            .rpc(
+                admin,
+                "notify",
+                "SetPreferences",
+                &SetPreferencesRequest {
+                    preferences: Some(Preferences {
+                        recipient_id: seed.cadre_id.clone(),
+                        sms_enabled: true,
+                        digest_enabled: false,
+                        quiet_start_minute: 0,
+                        quiet_end_minute: 0,
+                        muted_kinds: vec![],
+                    }),
+                },
+            )
+            .await;
+        stack
+            .rpc(
+                admin,
+                "notify",
+                "CreateSubscription",
+                &CreateSubscriptionRequest {
+                    subscription: Some(Subscription {
+                        name: "乡镇工作群".into(),
+                        channel: Channel::Webhook as i32,
+                        region_code: fixtures::TOWNSHIP.into(),
+                        url: self.webhook.url("/hook"),
+                        secret: "fault-webhook-secret-0123456789".into(),
+                        kinds: vec!["issue.assigned".into()],
+                        request_id: Uuid::new_v4().to_string(),
+                        ..Subscription::default()
+                    }),
+                },
+            )
+            .await;
+    }
+}
+
+/// What the receivers got, checked against the ledger.
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    /// Assigned ledger items of the load's visits (each should page once).
+    pub assigned: usize,
+    /// Webhook requests received, and distinct deliveries among them.
+    pub webhook_requests: usize,
+    pub webhook_deliveries: usize,
+    /// SMS requests received, and distinct deliveries among them.
+    pub sms_requests: usize,
+    pub sms_deliveries: usize,
+}
+
+/// Waits (up to `within`) until the receivers got a delivery for every
+/// ledger item of `visits` assigned to a cadre, then checks against the
+/// ledger: the webhook got exactly one delivery (one delivery id) for each
+/// such item and for nothing else; the SMS provider got exactly one
+/// delivery per item assigned to the seed's cadre, on its phone. A
+/// delivery id received more than once is a retry of one delivery (notify
+/// sends at least once, receivers drop repeats by the id): counted, not a
+/// duplicate.
+pub async fn check_deliveries(
+    pool: &PgPool,
+    receivers: &Receivers,
+    seed: &Seed,
+    visits: &[Uuid],
+    within: Duration,
+) -> Delivered {
+    let assigned: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT issue_id, responsible_cadre_id FROM issues.issues
+         WHERE visit_id = ANY($1) AND responsible_cadre_id <> ''",
+    )
+    .bind(visits)
+    .fetch_all(pool)
+    .await
+    .expect("assigned issues");
+    let want_webhook: BTreeSet<String> = assigned.iter().map(|(i, _)| i.to_string()).collect();
+    let want_sms = assigned
+        .iter()
+        .filter(|(_, cadre)| *cadre == seed.cadre_id)
+        .count();
+    assert!(
+        !want_webhook.is_empty(),
+        "no item was assigned: nothing to check"
+    );
+    // Webhook: delivery ids by issue.
+    let webhook_by_issue = || {
+        let mut by: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for r in receivers.webhook.requests() {
+            let j = r.json();
+            if j["kind"] == "issue.assigned" {
+                by.entry(j["subject_id"].as_str().unwrap_or_default().to_owned())
+                    .or_default()
+                    .insert(j["delivery_id"].as_str().unwrap_or_default().to_owned());
+            }
+        }
+        by
+    };
+    let sms_ids = || {
+        receivers
+            .sms
+            .requests()
+            .iter()
+            .map(|r| r.json())
+            .filter(|j| j["phone"] == CADRE_PHONE)
+            .map(|j| j["request_id"].as_str().unwrap_or_default().to_owned())
+            .collect::<BTreeSet<String>>()
+    };
+    let all_in = eventually(within, || async {
+        let got = webhook_by_issue();
+        (want_webhook.iter().all(|i| got.contains_key(i)) && sms_ids().len() >= want_sms)
+            .then_some(())
+    })
+    .await;
+    // Nothing more will go out once no delivery waits or is being sent:
+    // every one has ended (sent or failed), so what arrived is all there is.
+    let settled = eventually(within, || async {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM notify.deliveries WHERE state IN ('pending', 'sending')",
+        )
+        .fetch_one(pool)
+        .await
+        .expect("notify deliveries");
+        (waiting == 0).then_some(())
+    })
+    .await;
+    assert!(
+        settled.is_some(),
+        "notify still had deliveries to send after {within:?}"
+    );
+    let got = webhook_by_issue();
+    let missing: Vec<&String> = want_webhook
+        .iter()
+        .filter(|i| !got.contains_key(*i))
+        .collect();
+    let extra: Vec<&String> = got.keys().filter(|i| !want_webhook.contains(*i)).collect();
+    let doubled: Vec<(&String, &BTreeSet<String>)> =
+        got.iter().filter(|(_, ids)| ids.len() > 1).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty() && doubled.is_empty(),
+        "webhook deliveries differ from the ledger's assignments: {} missing {missing:?}, \
+         {} unexpected {extra:?}, {} items delivered under several ids {doubled:?}",
+        missing.len(),
+        extra.len(),
+        doubled.len()
+    );
+    let sms = sms_ids();
+    assert_eq!(
+        sms.len(),
+        want_sms,
+        "the SMS provider got {} distinct messages for the cadre's {want_sms} assigned items",
+        sms.len()
+    );
+    assert!(
+        all_in.is_some(),
+        "not everything was delivered within {within:?}"
+    );
+    Delivered {
+        assigned: want_webhook.len(),
+        webhook_requests: receivers.webhook.requests().len(),
+        webhook_deliveries: got.values().map(BTreeSet::len).sum(),
+        sms_requests: receivers.sms.requests().len(),
+        sms_deliveries: sms.len(),
+    }
 }

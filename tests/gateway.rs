@@ -27,6 +27,7 @@ pub struct TestGateway {
     pub port: u16,
     pub pool: sqlx::PgPool,
     shutdown: CancellationToken,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
     http: reqwest::Client,
 }
 
@@ -162,7 +163,7 @@ impl TestGateway {
         configure(&mut config);
         let app = Application::build(config).await.expect("gateway builds");
         let (port, pool, shutdown) = (app.http_port(), app.pool(), app.shutdown_token());
-        tokio::spawn(app.run_until_stopped());
+        let handle = tokio::spawn(app.run_until_stopped());
         // The authority (on the same database) may have done it already.
         complete_first_sign_in(port).await;
         Self {
@@ -175,6 +176,7 @@ impl TestGateway {
             port,
             pool,
             shutdown,
+            handle,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(120))
                 .build()
@@ -257,9 +259,11 @@ impl TestGateway {
         &self.http
     }
 
-    /// Stops everything.
+    /// Stops everything; panics unless each returns Ok (see
+    /// [`TestService::stop`]).
     pub async fn stop(self) {
         self.shutdown.cancel();
+        crate::expect_clean_exit("the gateway", self.handle).await;
         self.petition.stop().await;
         self.notify.stop().await;
         self.supervision.stop().await;

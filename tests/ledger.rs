@@ -45,6 +45,11 @@ impl TestLedger {
         delete_consumer_queues(&self.queue, &default_retry_delays()).await;
     }
 
+    /// The ledger as a consumer [`crate::quiet`] waits for.
+    pub fn consumer(&self) -> crate::quiet::Consumer {
+        crate::quiet::Consumer::issues(&self.queue, &self.issues.pool)
+    }
+
     /// Publishes an event (a new event id) under `routing_key` and `subject`
     /// straight to the ledger's own queue, so other tests' services never
     /// see it; returns the event id.

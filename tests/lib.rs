@@ -253,7 +253,7 @@ pub async fn wait_for_queue(service_queue: &str) {
 
 /// Both service kinds start the same way: build, read the ports, run.
 macro_rules! launch {
-    ($app:expr, $database:expr) => {{
+    ($name:expr, $app:expr, $database:expr) => {{
         let app = $app;
         let (grpc_port, admin_port, pool, shutdown) = (
             app.grpc_port(),
@@ -263,12 +263,13 @@ macro_rules! launch {
         );
         let handle = tokio::spawn(app.run_until_stopped());
         TestService {
+            name: $name,
             database: $database.to_owned(),
             pool,
             grpc_port,
             admin_port,
             shutdown,
-            handle,
+            handle: Some(handle),
             queue: None,
             authority: None,
         }
@@ -278,8 +279,13 @@ macro_rules! launch {
 /// The registry under test (most tests use only it).
 pub type TestRegistry = TestService;
 
-/// A service running on port 0 against its own database.
+/// A service running on port 0 against its own database. [`TestService::stop`]
+/// fails the test unless the service stops within [`STOP_WITHIN`] and returns
+/// Ok; dropped without a stop (a test that panicked, or forgot), it is told
+/// to stop, and if it had already ended with an error, that is reported.
 pub struct TestService {
+    /// Which service (`registry`, `issues`, `supervision`, `notify`, `petition`).
+    pub name: &'static str,
     /// The database this instance owns.
     pub database: String,
     /// Its pool (search_path = registry), to check what was written.
@@ -294,7 +300,58 @@ pub struct TestService {
     pub queue: Option<String>,
     /// The token authority it exchanges tokens with, stopped with it.
     pub authority: Option<Authority>,
-    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// How long a service under test may take to stop after its shutdown is
+/// requested (its grace is 5 s).
+pub const STOP_WITHIN: Duration = Duration::from_secs(20);
+
+/// Waits for the task of an in-process service whose shutdown was
+/// requested; panics unless it returned Ok within [`STOP_WITHIN`].
+pub async fn expect_clean_exit(what: &str, handle: tokio::task::JoinHandle<anyhow::Result<()>>) {
+    check_exit(what, tokio::time::timeout(STOP_WITHIN, handle).await);
+}
+
+/// What a service's task gave within [`STOP_WITHIN`]: panics unless Ok.
+fn check_exit(
+    what: &str,
+    exited: Result<Result<anyhow::Result<()>, tokio::task::JoinError>, tokio::time::error::Elapsed>,
+) {
+    match exited {
+        Err(_) => panic!("{what} did not stop within {STOP_WITHIN:?} of its shutdown"),
+        Ok(Err(e)) => panic!("{what} panicked or was cancelled: {e}"),
+        Ok(Ok(Err(e))) => panic!("{what} stopped with an error: {e:#}"),
+        Ok(Ok(Ok(()))) => {}
+    }
+}
+
+/// In `Drop`: if the task already ended with an error or a panic, says so
+/// (a panic, unless the thread is panicking already).
+fn report_early_exit(what: &str, handle: &mut tokio::task::JoinHandle<anyhow::Result<()>>) {
+    use futures::FutureExt as _;
+    if !handle.is_finished() {
+        return;
+    }
+    let failure = match handle.now_or_never() {
+        Some(Ok(Err(e))) => format!("{what} stopped with an error: {e:#}"),
+        Some(Err(e)) => format!("{what} panicked: {e}"),
+        _ => return,
+    };
+    if std::thread::panicking() {
+        eprintln!("{failure}");
+    } else {
+        panic!("{failure}");
+    }
+}
+
+impl Drop for TestService {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(handle) = &mut self.handle {
+            report_early_exit(self.name, handle);
+        }
+    }
 }
 
 impl TestService {
@@ -314,6 +371,7 @@ impl TestService {
         cleanup_old_runs();
         let queue = config.consumer_queue.clone();
         let mut service = launch!(
+            "registry",
             Application::build(config).await.expect("registry builds"),
             database
         );
@@ -335,6 +393,7 @@ impl TestService {
             common: common_config(database),
         };
         let mut service = launch!(
+            "issues",
             zoufang_issues::app::Application::build(config)
                 .await
                 .expect("issues builds"),
@@ -377,6 +436,7 @@ impl TestService {
             common: common_config(database),
         };
         let mut service = launch!(
+            "supervision",
             zoufang_supervision::app::Application::build(config)
                 .await
                 .expect("supervision builds"),
@@ -419,16 +479,20 @@ impl TestService {
         )
     }
 
-    /// Stops the service and waits for it.
-    pub async fn stop(self) {
+    /// Stops the service and waits for it; panics unless it returns Ok
+    /// within [`STOP_WITHIN`] (its queues are deleted and its token
+    /// authority stopped first, whatever it returned).
+    pub async fn stop(mut self) {
         self.shutdown.cancel();
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.handle).await;
+        let handle = self.handle.take().expect("a running service");
+        let exited = tokio::time::timeout(STOP_WITHIN, handle).await;
         if let Some(queue) = &self.queue {
             delete_consumer_queues(queue, &zoufang_bus::consumer::default_retry_delays()).await;
         }
-        if let Some(authority) = self.authority {
+        if let Some(authority) = self.authority.take() {
             authority.stop().await;
         }
+        check_exit(&format!("{} on {}", self.name, self.database), exited);
     }
 }
 
@@ -518,10 +582,10 @@ pub struct Authority {
 }
 
 impl Authority {
-    /// Stops it and waits.
+    /// Stops it and waits; panics unless it returns Ok within [`STOP_WITHIN`].
     pub async fn stop(self) {
         self.shutdown.cancel();
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.handle).await;
+        expect_clean_exit("the token authority (a gateway)", self.handle).await;
     }
 }
 
@@ -562,7 +626,13 @@ pub mod consumer {
     /// Migrations of the test consumer's schema (the `applied` table).
     pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-    /// Records every `registry.visit.recorded` it applies.
+    /// The test consumer's retry delays.
+    pub fn retry_delays() -> Vec<Duration> {
+        ConsumerTopology::exponential(Duration::from_millis(200), 3)
+    }
+
+    /// Records every `registry.visit.recorded` it applies (and ignores one
+    /// without a visit id, a quiescence marker).
     #[derive(Debug, Clone, Copy)]
     pub struct RecordApplied;
 
@@ -573,6 +643,10 @@ pub mod consumer {
             event: &IncomingEvent,
         ) -> Result<(), HandlerError> {
             let visit: VisitRecorded = event.decode()?;
+            // A quiescence marker (`crate::quiet`): an empty event.
+            if visit.visit_id.is_empty() {
+                return Ok(());
+            }
             let visit_id = uuid::Uuid::parse_str(&visit.visit_id)
                 .map_err(|e| HandlerError::Park(anyhow::anyhow!("bad visit id: {e}")))?;
             sqlx::query("INSERT INTO applied (event_id, visit_id) VALUES ($1, $2)")
@@ -607,7 +681,7 @@ pub mod consumer {
             let topology = ConsumerTopology {
                 service: service.clone(),
                 bindings: vec![zoufang_proto::catalogue::registry::VISIT_RECORDED.into()],
-                retry_delays: ConsumerTopology::exponential(Duration::from_millis(200), 3),
+                retry_delays: retry_delays(),
             };
             // Declare the queues now, so nothing published from here on is missed.
             let conn = zoufang_bus::connect(&crate::amqp_url(), "test-declare")
@@ -641,30 +715,39 @@ pub mod consumer {
 
         /// Deletes this consumer's queues from the broker.
         pub async fn delete_queues(&self) {
-            crate::delete_consumer_queues(
-                &self.service,
-                &ConsumerTopology::exponential(Duration::from_millis(200), 3),
-            )
-            .await;
+            crate::delete_consumer_queues(&self.service, &retry_delays()).await;
         }
     }
 }
 
 /// A raw queue on the events exchange, to see exactly what was published.
+///
+/// A tap never fails quietly: if its consumer stops (the queue was deleted,
+/// the connection or channel closed) or a message is not an event, the next
+/// read panics, so "the tap saw nothing" cannot pass with a broken tap. To
+/// assert that nothing (more) was published, first let the publishers
+/// settle ([`crate::quiet`]), then [`Tap::drain`].
 pub mod tap {
     use std::time::Duration;
 
     use futures::StreamExt;
     use lapin::{
-        Connection,
-        options::{BasicAckOptions, BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions},
-        types::FieldTable,
+        BasicProperties, Connection,
+        options::{
+            BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, QueueBindOptions,
+            QueueDeclareOptions,
+        },
+        types::{AMQPValue, FieldTable},
     };
     use zoufang_bus::{EVENTS_EXCHANGE, Envelope, topology::declare_exchanges};
 
+    /// The header that marks a tap's own marker message ([`Tap::drain`]).
+    const MARKER_HEADER: &str = "x-zoufang-tap-marker";
+
     /// An exclusive, auto-deleted queue bound to one routing key.
     pub struct Tap {
-        _conn: Connection,
+        conn: Connection,
+        queue: String,
         consumer: lapin::Consumer,
     }
 
@@ -675,6 +758,13 @@ pub mod tap {
         pub envelope: Envelope,
         /// Its payload.
         pub payload: Vec<u8>,
+    }
+
+    /// What one read of the tap gave.
+    enum Read {
+        Event(Seen),
+        Marker(String),
+        TimedOut,
     }
 
     impl Tap {
@@ -716,12 +806,60 @@ pub mod tap {
                 .await
                 .expect("consume");
             Self {
-                _conn: conn,
+                conn,
+                queue: q.name().to_string(),
                 consumer,
             }
         }
 
-        /// Collects messages for which `keep` holds, until `count` are seen or `timeout` passes.
+        /// The tap's queue (server-named).
+        pub fn queue(&self) -> &str {
+            &self.queue
+        }
+
+        /// The tap's connection (its exclusive queue can be deleted only
+        /// through it: the tap's own test breaks it so).
+        pub fn connection(&self) -> &Connection {
+            &self.conn
+        }
+
+        /// The next message until `deadline`; panics if the tap is broken.
+        async fn read(&mut self, deadline: tokio::time::Instant) -> Read {
+            let next = match tokio::time::timeout_at(deadline, self.consumer.next()).await {
+                Err(_) => return Read::TimedOut,
+                Ok(next) => next,
+            };
+            let d = match next {
+                Some(Ok(d)) => d,
+                Some(Err(e)) => panic!("tap on {}: the consumer failed: {e}", self.queue),
+                None => panic!(
+                    "tap on {}: the consumer stopped (queue deleted, channel or connection closed)",
+                    self.queue
+                ),
+            };
+            d.ack(BasicAckOptions::default())
+                .await
+                .unwrap_or_else(|e| panic!("tap on {}: ack failed: {e}", self.queue));
+            let marker = d.properties.headers().as_ref().and_then(|h| {
+                h.inner().get(MARKER_HEADER).map(|v| match v {
+                    AMQPValue::LongString(s) => s.to_string(),
+                    other => format!("{other:?}"),
+                })
+            });
+            if let Some(marker) = marker {
+                return Read::Marker(marker);
+            }
+            let envelope = Envelope::from_properties(&d.properties, d.routing_key.as_str())
+                .unwrap_or_else(|e| panic!("tap on {}: not an event: {e}", self.queue));
+            Read::Event(Seen {
+                envelope,
+                payload: d.data.clone(),
+            })
+        }
+
+        /// Collects messages for which `keep` holds, until `count` are seen
+        /// or `timeout` passes: to wait for something that is to come. Not
+        /// for "nothing came": see [`Tap::drain`].
         pub async fn collect(
             &mut self,
             count: usize,
@@ -731,20 +869,75 @@ pub mod tap {
             let mut out = Vec::new();
             let deadline = tokio::time::Instant::now() + timeout;
             while out.len() < count {
-                let next = tokio::time::timeout_at(deadline, self.consumer.next()).await;
-                let Ok(Some(Ok(d))) = next else { break };
-                let _ = d.ack(BasicAckOptions::default()).await;
-                let envelope = Envelope::from_properties(&d.properties, d.routing_key.as_str())
-                    .expect("envelope");
-                let seen = Seen {
-                    envelope,
-                    payload: d.data.clone(),
-                };
-                if keep(&seen) {
-                    out.push(seen);
+                match self.read(deadline).await {
+                    Read::TimedOut => break,
+                    // Another drain's marker that outlived it.
+                    Read::Marker(_) => {}
+                    Read::Event(seen) => {
+                        if keep(&seen) {
+                            out.push(seen);
+                        }
+                    }
                 }
             }
             out
+        }
+
+        /// Everything the tap holds now: puts a marker in its own queue
+        /// and reads up to it, returning the events before it for which
+        /// `keep` holds. Run it once the publishers are quiet (their
+        /// outboxes drained, see [`crate::quiet`]), and what it returns is
+        /// everything they published. Panics if the marker does not come
+        /// back within [`crate::quiet::WITHIN`].
+        pub async fn drain(&mut self, keep: impl Fn(&Seen) -> bool) -> Vec<Seen> {
+            let marker = uuid::Uuid::new_v4().to_string();
+            let mut headers = FieldTable::default();
+            headers.insert(
+                MARKER_HEADER.into(),
+                AMQPValue::LongString(marker.as_str().into()),
+            );
+            let ch = zoufang_bus::confirm_channel(&self.conn)
+                .await
+                .unwrap_or_else(|e| panic!("tap on {}: channel: {e}", self.queue));
+            let confirm = ch
+                .basic_publish(
+                    "".into(),
+                    self.queue.as_str().into(),
+                    BasicPublishOptions {
+                        mandatory: true,
+                        ..Default::default()
+                    },
+                    b"",
+                    BasicProperties::default().with_headers(headers),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("tap on {}: publish the marker: {e}", self.queue))
+                .await
+                .unwrap_or_else(|e| panic!("tap on {}: confirm the marker: {e}", self.queue));
+            assert!(
+                confirm.is_ack() && confirm.take_message().is_none(),
+                "tap on {}: the broker did not take the marker (queue gone?)",
+                self.queue
+            );
+            let _ = ch.close(200, "marker".into()).await;
+            let deadline = tokio::time::Instant::now() + crate::quiet::WITHIN;
+            let mut out = Vec::new();
+            loop {
+                match self.read(deadline).await {
+                    Read::TimedOut => panic!(
+                        "tap on {}: its own marker did not come back within {:?}",
+                        self.queue,
+                        crate::quiet::WITHIN
+                    ),
+                    Read::Marker(m) if m == marker => return out,
+                    Read::Marker(_) => {}
+                    Read::Event(seen) => {
+                        if keep(&seen) {
+                            out.push(seen);
+                        }
+                    }
+                }
+            }
         }
     }
 }
@@ -757,3 +950,4 @@ pub mod petition;
 pub use petition::{FakePetitionSystem, TestPetition};
 pub mod faults;
 pub mod procs;
+pub mod quiet;

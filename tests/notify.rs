@@ -64,7 +64,7 @@ impl TestNotify {
             .await
             .expect("notify builds");
         let state = app.state();
-        let mut service = launch!(app, database);
+        let mut service = launch!("notify", app, database);
         service.queue = Some(queue.clone());
         wait_for_queue(&queue).await;
         Self {
@@ -82,8 +82,49 @@ impl TestNotify {
         )
     }
 
-    /// Publishes an event (new id) to this service's queue only.
-    pub async fn publish(&self, routing_key: &str, payload: &impl prost::Message) {
+    /// This service as a consumer [`crate::quiet`] waits for.
+    pub fn consumer(&self) -> crate::quiet::Consumer {
+        crate::quiet::Consumer::notify(&self.queue, &self.service.pool)
+    }
+
+    /// Waits until the service has done everything it will do with what it
+    /// was given so far, at its clock's current time: it applied the events
+    /// before a marker in `lane` ([`crate::quiet::caught_up`]), a dispatch
+    /// round of its own ran after that (deliveries, the escalation ladder,
+    /// digests), no delivery is due or being sent and no escalation is due,
+    /// and its outbox is published.
+    pub async fn settle(&self, lane: &crate::quiet::Lane) {
+        crate::quiet::caught_up(&self.consumer(), lane).await;
+        zoufang_notify::dispatch::run_once(&self.state)
+            .await
+            .expect("a dispatch round");
+        let t0 = std::time::Instant::now();
+        loop {
+            let now = self.state.clock.now();
+            let busy: i64 = sqlx::query_scalar(
+                "SELECT (SELECT count(*) FROM notify.deliveries
+                          WHERE state = 'sending' OR (state = 'pending' AND next_at <= $1))
+                      + (SELECT count(*) FROM notify.escalations WHERE next_at <= $1)",
+            )
+            .bind(now)
+            .fetch_one(&self.service.pool)
+            .await
+            .expect("due work");
+            if busy == 0 {
+                break;
+            }
+            assert!(
+                t0.elapsed() < crate::quiet::WITHIN,
+                "notify: {busy} deliveries or escalations still due after {:?}",
+                crate::quiet::WITHIN
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        crate::quiet::outbox_drained(&self.service.pool, "notify").await;
+    }
+
+    /// Publishes an event (new id) to this service's queue only; its envelope.
+    pub async fn publish(&self, routing_key: &str, payload: &impl prost::Message) -> Envelope {
         let subject_id = Uuid::new_v4();
         let envelope = Envelope {
             id: Uuid::now_v7(),
@@ -95,7 +136,9 @@ impl TestNotify {
             trace: Default::default(),
             attempt: 0,
         };
-        self.redeliver(&payload.encode_to_vec(), envelope).await;
+        self.redeliver(&payload.encode_to_vec(), envelope.clone())
+            .await;
+        envelope
     }
 
     /// Publishes `payload` under `envelope` (e.g. one seen before) to this

@@ -96,7 +96,7 @@ impl TestPetition {
             .await
             .expect("petition builds");
         let (state, webhook_port) = (app.state(), app.webhook_port());
-        let mut service = launch!(app, database);
+        let mut service = launch!("petition", app, database);
         service.queue = Some(config.consumer_queue.clone());
         service.authority = Some(authority);
         wait_for_queue(&config.consumer_queue).await;

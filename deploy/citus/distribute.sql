@@ -136,10 +136,10 @@ SELECT create_reference_table('petition.sources');
 -- ----------------------------------------------------------------- gateway
 -- The gateway's tables have no county (an account's scope may span
 -- counties, or be the whole province). Accounts are small and read on every
--- request. Sessions and import jobs/errors are NOT reference data — they
--- are here as a stop-gap (the test's allow-list marks them VIOLATION): they
--- work as reference tables, at the price of every write going to every
--- node. See README.md for the alternatives.
+-- request. Sessions and import jobs/errors are county-less too but NOT
+-- reference data — they are here as a stop-gap (the test's allow-list says
+-- so for each): they work as reference tables, at the price of every write
+-- going to every node. See README.md for the alternatives.
 SELECT create_reference_table('gateway.accounts');
 SELECT create_reference_table('gateway.sessions');
 SELECT create_reference_table('gateway.import_jobs');

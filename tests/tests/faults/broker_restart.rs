@@ -1,13 +1,18 @@
-//! RabbitMQ restarts while visits are being recorded: the relay and the
-//! consumer reconnect, nothing is lost, nothing is applied twice, and the
-//! township's events arrive in the order they were recorded.
+//! RabbitMQ restarts while visits are being recorded: the relay, the test
+//! consumer and the ledger's own consumer reconnect, nothing is lost,
+//! nothing is applied twice (the test consumer's record and the ledger's
+//! entries, each visit's items once), and the township's events arrive in
+//! the order they were recorded.
 //!
 //! It restarts the broker of this machine: it runs in the binary `faults`,
 //! alone (see `serial`).
 use std::{process::Command, time::Duration};
 
 use tokio_util::sync::CancellationToken;
-use zoufang_e2e::{TestRegistry, consumer::TestConsumer, eventually, fixtures};
+use zoufang_e2e::{
+    TestRegistry, TestService, consumer::TestConsumer, eventually, fixtures, unique_name,
+    wait_for_queue,
+};
 
 /// Starts the broker's application again when dropped (the test panicked
 /// between `stop_app` and `start_app`), so no later test finds the broker
@@ -53,6 +58,10 @@ async fn broker_restart_mid_stream_loses_and_doubles_nothing() {
         .client("admin-1", &["county_admin"], fixtures::COUNTY)
         .await;
     let seed = fixtures::seed(&mut admin).await;
+    // A real service's consumer beside the test's: the ledger.
+    let ledger_queue = unique_name("zft");
+    let ledger = TestService::start_issues_on(&registry.database, &ledger_queue, 3600).await;
+    wait_for_queue(&ledger_queue).await;
     let (consumer, runner) = TestConsumer::new(&registry.database).await;
     let stop = CancellationToken::new();
     let consumer_task = tokio::spawn(runner.run(stop.clone()));
@@ -66,6 +75,16 @@ async fn broker_restart_mid_stream_loses_and_doubles_nothing() {
             rabbitmqctl(&["stop_app"]);
         }
         if i == 40 {
+            // The outage was felt: what was recorded meanwhile waits in the outbox.
+            let waiting: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                    .fetch_one(&registry.pool)
+                    .await
+                    .expect("outbox");
+            assert!(
+                waiting > 0,
+                "nothing waited in the outbox while the broker was down"
+            );
             rabbitmqctl(&["start_app"]);
             rabbitmqctl(&["await_startup"]);
         }
@@ -96,8 +115,31 @@ async fn broker_restart_mid_stream_loses_and_doubles_nothing() {
             .unwrap();
     assert_eq!(unpublished, 0, "every outbox row marked sent");
 
+    // The ledger: each visit's two items, once each.
+    let ids: Vec<uuid::Uuid> = recorded.iter().map(|v| v.parse().expect("uuid")).collect();
+    let entries = eventually(Duration::from_secs(90), || async {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT count(*), count(DISTINCT (visit_id, item_no)) FROM issues.issues
+             WHERE visit_id = ANY($1)",
+        )
+        .bind(&ids)
+        .fetch_all(&ledger.pool)
+        .await
+        .expect("ledger");
+        let (rows, distinct) = rows[0];
+        (distinct == 2 * VISITS as i64).then_some((rows, distinct))
+    })
+    .await
+    .unwrap_or_else(|| panic!("the ledger did not take every visit's items within 90 s"));
+    assert_eq!(
+        entries,
+        (2 * VISITS as i64, 2 * VISITS as i64),
+        "each visit's two items in the ledger exactly once"
+    );
+
     stop.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(5), consumer_task).await;
     consumer.delete_queues().await;
+    ledger.stop().await;
     registry.stop().await;
 }

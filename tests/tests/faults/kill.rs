@@ -10,8 +10,8 @@
 use std::time::{Duration, Instant};
 
 use zoufang_e2e::{
-    faults::{Load, seed_households, verify_exactly_once},
-    procs::{Proc, Stack, StackOptions},
+    faults::{Load, Receivers, check_deliveries, seed_households, verify_exactly_once},
+    procs::{Proc, Stack},
 };
 
 /// Concurrent load workers, each recording a visit every `PERIOD`: 20/s in all.
@@ -41,7 +41,9 @@ async fn killing_each_service_under_load_loses_and_doubles_nothing() {
     let _serial = crate::serial().await;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let t_start = Instant::now();
-    let mut stack = Stack::start_with(StackOptions::default()).await;
+    // notify pages through fake receivers: what they get is checked too.
+    let receivers = Receivers::start().await;
+    let mut stack = Stack::start_with(receivers.stack_options()).await;
     let t_seed = Instant::now();
     eprintln!(
         "faults: stack up in {:.1} s (with the harness's build check and cleanup)",
@@ -49,6 +51,7 @@ async fn killing_each_service_under_load_loses_and_doubles_nothing() {
     );
     let admin = stack.admin_token().await;
     let (seed, households) = seed_households(&stack, &admin, HOUSEHOLDS).await;
+    receivers.subscribe(&stack, &admin, &seed).await;
     eprintln!("faults: seeded in {:.1} s", t_seed.elapsed().as_secs_f64());
 
     // The load: 20 visits a second through the gateway.
@@ -81,6 +84,21 @@ async fn killing_each_service_under_load_loses_and_doubles_nothing() {
     // Quiet, then every visit, ledger item, page and callback exactly once.
     let pool = stack.pool().await;
     let counts = verify_exactly_once(&pool, &loaded.visits, Duration::from_secs(60)).await;
+    let delivered = check_deliveries(
+        &pool,
+        &receivers,
+        &seed,
+        &loaded.visits,
+        Duration::from_secs(60),
+    )
+    .await;
+    eprintln!("faults: deliveries {delivered:?}");
+    // The registry's kill was felt: requests failed while it was down.
+    assert!(
+        loaded.failures > 0,
+        "no request failed although the registry was killed under load: {:?}",
+        loaded.failed_with
+    );
     eprintln!(
         "faults: kills {kills}; {counts}; requests {}, failed {}; total {:.1} s",
         loaded.attempts,

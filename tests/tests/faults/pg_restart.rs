@@ -18,9 +18,9 @@ use std::{
 
 use sqlx::Connection as _;
 use zoufang_e2e::{
-    faults::{Load, seed_households, verify_exactly_once},
+    faults::{Load, Receivers, check_deliveries, seed_households, verify_exactly_once},
     pg_server,
-    procs::{Stack, StackOptions},
+    procs::Stack,
 };
 
 /// Concurrent load workers, each recording a visit every `PERIOD`: 20/s in all.
@@ -144,13 +144,16 @@ async fn restarting_postgres_under_load_loses_and_doubles_nothing() {
     let _serial = crate::serial().await;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let t_start = Instant::now();
-    let mut stack = Stack::start_with(StackOptions::default()).await;
+    // notify pages through fake receivers: what they get is checked too.
+    let receivers = Receivers::start().await;
+    let mut stack = Stack::start_with(receivers.stack_options()).await;
     eprintln!(
         "pg_restart: stack up in {:.1} s (with the harness's build check and cleanup)",
         t_start.elapsed().as_secs_f64()
     );
     let admin = stack.admin_token().await;
     let (seed, households) = seed_households(&stack, &admin, HOUSEHOLDS).await;
+    receivers.subscribe(&stack, &admin, &seed).await;
 
     // The load: 20 visits a second through the gateway.
     let load = Load::start(&stack, &admin, &seed, &households, WORKERS, PERIOD);
@@ -190,15 +193,22 @@ async fn restarting_postgres_under_load_loses_and_doubles_nothing() {
     tokio::time::sleep(Duration::from_secs(5)).await;
     let loaded = load.stop().await;
     eprintln!(
-        "pg_restart: load stopped after {:.1} s: {} visits, {} requests, {} failed and retried",
+        "pg_restart: load stopped after {:.1} s: {} visits, {} requests, {} failed and retried, {} waited",
         loaded.secs,
         loaded.visits.len(),
         loaded.attempts,
-        loaded.failures
+        loaded.failures,
+        loaded.waited
     );
     eprintln!(
         "pg_restart: failed requests by answer: {:?}",
         loaded.failed_with
+    );
+    // The outage was felt: requests failed (and were retried) or waited
+    // it out.
+    assert!(
+        loaded.failures + loaded.waited > 0,
+        "no request failed or waited while PostgreSQL was down: the load never met the fault"
     );
     // A database that is away is not the request's fault: the services
     // answer UNAVAILABLE, the gateway 503, and the client retries. Any
@@ -220,6 +230,15 @@ async fn restarting_postgres_under_load_loses_and_doubles_nothing() {
     // Quiet, then every visit, ledger item, page and callback exactly once.
     let pool = stack.pool().await;
     let counts = verify_exactly_once(&pool, &loaded.visits, Duration::from_secs(90)).await;
+    let delivered = check_deliveries(
+        &pool,
+        &receivers,
+        &seed,
+        &loaded.visits,
+        Duration::from_secs(90),
+    )
+    .await;
+    eprintln!("pg_restart: deliveries {delivered:?}");
     assert_all_running(&mut stack, "while the services caught up");
     eprintln!(
         "pg_restart: restarts 1; {counts}; requests {}, failed {}; quiet {:.1} s; total {:.1} s",

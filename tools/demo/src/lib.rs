@@ -2154,8 +2154,15 @@ async fn petition_cases(
         }
     })
     .await?;
+    // The totals are the generated cases'; the bridge must hold exactly them.
+    let totals = PetitionTotals {
+        cases: c.cases.len() as i64,
+        accepted: c.cases.iter().filter(|k| k.accept).count() as i64,
+        matched_households: c.cases.iter().filter(|k| k.registered).count() as i64,
+        ledger_items: c.cases.len() as i64,
+    };
     let cases = our_cases(&petition, source, &ours).await?;
-    Ok(PetitionTotals {
+    let held = PetitionTotals {
         cases: cases.len() as i64,
         accepted: cases
             .iter()
@@ -2163,5 +2170,10 @@ async fn petition_cases(
             .count() as i64,
         matched_households: cases.iter().filter(|k| !k.household_id.is_empty()).count() as i64,
         ledger_items: issue_ids.len() as i64,
-    })
+    };
+    ensure!(
+        held == totals,
+        "the petition bridge holds {held:?}, not the generated {totals:?}"
+    );
+    Ok(totals)
 }

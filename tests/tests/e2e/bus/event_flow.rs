@@ -7,7 +7,7 @@ use prost::Message;
 use tokio_util::sync::CancellationToken;
 use zoufang_bus::relay::{OutboxRelay, RelayConfig};
 use zoufang_e2e::{
-    TestRegistry, consumer::TestConsumer, eventually, fixtures, tap::Tap, unique_name,
+    TestRegistry, consumer::TestConsumer, eventually, fixtures, quiet, tap::Tap, unique_name,
 };
 use zoufang_proto::catalogue;
 use zoufang_proto::events::v1::VisitRecorded;
@@ -126,7 +126,13 @@ async fn inbox_applies_once_when_the_relay_dies_between_publish_and_mark() {
     })
     .await;
     assert!(marked.is_some(), "the second relay marked the row sent");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The copy is in the consumer's queue; once a marker behind it in its
+    // lane is applied and the queues are empty, the consumer is done with it.
+    quiet::caught_up(
+        &quiet::Consumer::test_consumer(&consumer),
+        &quiet::Lane::of(&second[0].envelope),
+    )
+    .await;
     assert_eq!(consumer.applied(&visit_id).await, 1, "applied exactly once");
     let in_inbox: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox WHERE event_id = $1")
         .bind(first[0].envelope.id)

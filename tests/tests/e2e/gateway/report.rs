@@ -13,14 +13,14 @@ use calamine::{Data, Reader, Xlsx};
 use serde_json::Value;
 use uuid::Uuid;
 use zoufang_core::auth::roles;
-use zoufang_e2e::{Issues, Registry, eventually, fixtures, gateway::TestGateway};
+use zoufang_e2e::{Issues, Registry, Supervision, eventually, fixtures, gateway::TestGateway};
 use zoufang_gateway::desk::report::render::pct;
 use zoufang_gen::rng::Rng;
 use zoufang_proto::{
     common::v1::{Help, ItemKind, MaterialHandout, RaisedItem, VisitMode},
     issues::v1::*,
     registry::v1::*,
-    supervision::v1::GetCallbackStatisticsRequest,
+    supervision::v1::{SamplingPolicy, SetSamplingPolicyRequest},
 };
 use zoufang_types::Fen;
 
@@ -362,7 +362,7 @@ fn visit_base(campaign_id: &str, household_id: &str, cadre_id: &str, k: i64) -> 
 
 /// Seeds regions, cadres, households and a county-wide campaign, records
 /// the generated visits and returns the truth.
-async fn generate(admin: &mut Registry) -> Campaign {
+async fn generate(admin: &mut Registry, sup: &mut Supervision) -> Campaign {
     admin
         .import_regions(ImportRegionsRequest {
             csv: region_csv().into_bytes(),
@@ -401,6 +401,23 @@ async fn generate(admin: &mut Registry) -> Campaign {
         })
         .await
         .expect("create campaign");
+    // Supervision verifies every visit of town 104 and calls back no
+    // ordinary item: its visit callbacks there are exactly the visits.
+    sup.set_sampling_policy(SetSamplingPolicyRequest {
+        campaign_id: campaign_id.clone(),
+        region_code: TOWNSHIPS[0].0.into(),
+        policy: Some(SamplingPolicy {
+            item_share_bp: 0,
+            visit_share_bp: 10_000,
+            min_visits_per_cadre: 0,
+            high_risk_threshold: 60,
+            high_risk_visit_share_bp: 10_000,
+            due_days: 3,
+            max_attempts: 3,
+        }),
+    })
+    .await
+    .expect("sampling policy");
 
     // The generator's seeded stream, so the campaign is the same every run.
     let mut rng = Rng::new(20_261_129, "report", 0);
@@ -778,7 +795,11 @@ async fn a_generated_campaign_summarises_to_its_true_totals() {
         .registry
         .client("seed", &[roles::COUNTY_ADMIN], "430426")
         .await;
-    let c = generate(&mut registry).await;
+    let mut sup = stack
+        .supervision
+        .supervision_client("seed", &[roles::COUNTY_ADMIN], "430426")
+        .await;
+    let c = generate(&mut registry, &mut sup).await;
     let mut ledger = stack
         .issues
         .issues_client("admin-1", &[roles::COUNTY_ADMIN], "430426")
@@ -1074,30 +1095,34 @@ async fn a_generated_campaign_summarises_to_its_true_totals() {
         vec!["活动总结", "分乡镇情况", "诉求分类", "各乡镇排名"]
     );
 
-    // Callbacks are supervision's own figures, passed through: once its
-    // figures stand still, the summary shows the same.
-    let sup = stack
-        .supervision
-        .supervision_client("sup-1", &[roles::SUPERVISOR], "430426")
-        .await;
-    let mut matched = false;
-    for _ in 0..40 {
-        let direct = |mut sup: zoufang_e2e::Supervision| {
-            let id = c.id.clone();
-            async move {
-                sup.get_callback_statistics(GetCallbackStatisticsRequest {
-                    region_code: "430426104".into(),
-                    campaign_id: id,
-                    failure_threshold_bp: 0,
-                })
-                .await
-                .expect("callback statistics")
-                .into_inner()
-                .totals
-                .unwrap_or_default()
-            }
-        };
-        let before = direct(sup.clone()).await;
+    // Callbacks: every visit recorded in town 104 is verified (the policy
+    // set before any visit), no ordinary item is called back; disputes and urgent items
+    // always are, and those are counted here from supervision's rows with
+    // plain SQL. No callback was completed.
+    let issue_callbacks = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM supervision.callbacks
+             WHERE subject = 1 AND campaign_id = $1::uuid AND region_code LIKE '430426104%'",
+        )
+        .bind(&c.id)
+        .fetch_one(&stack.pool)
+        .await
+        .expect("issue callbacks")
+    };
+    let visit_callbacks: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM supervision.callbacks
+         WHERE subject = 2 AND campaign_id = $1::uuid AND region_code LIKE '430426104%'",
+    )
+    .bind(&c.id)
+    .fetch_one(&stack.pool)
+    .await
+    .expect("visit callbacks");
+    // Every visit recorded there: the counted ones and the one the
+    // resident denies (flagged disputed after supervision sampled it).
+    let want_visits = t104.visits + t104.disputed_visits;
+    let mut last = Value::Null;
+    let matched = eventually(Duration::from_secs(30), || async {
+        let want = want_visits + issue_callbacks().await;
         let (_, j) = stack
             .get(
                 &format!(
@@ -1107,22 +1132,47 @@ async fn a_generated_campaign_summarises_to_its_true_totals() {
                 Some(&admin),
             )
             .await;
-        let after = direct(sup.clone()).await;
-        let cb = &j["callbacks"];
-        if before == after
-            && cb["callbacks"].as_i64() == Some(before.callbacks)
-            && cb["done"].as_i64() == Some(before.done)
-            && cb["open"].as_i64() == Some(before.open)
-            && cb["reach_rate_bp"].as_u64() == Some(u64::from(before.reach_rate_bp))
-            && cb["satisfaction_rate_bp"].as_u64() == Some(u64::from(before.satisfaction_rate_bp))
-            && cb["visits_checked"].as_i64() == Some(before.visits_checked)
-        {
-            matched = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        let cb = j["callbacks"].clone();
+        let ok = cb["callbacks"].as_i64() == Some(want)
+            && cb["open"].as_i64() == Some(want)
+            && cb["done"].as_i64() == Some(0)
+            && cb["visits_checked"].as_i64() == Some(0)
+            && cb["reach_rate_bp"].as_u64() == Some(0)
+            && cb["satisfaction_rate_bp"].as_u64() == Some(0);
+        ok.then_some(())
+    })
+    .await;
+    if matched.is_none() {
+        let (_, j) = stack
+            .get(
+                &format!(
+                    "/v1/reports/summary?region_code={town}&campaign_id={}",
+                    c.id
+                ),
+                Some(&admin),
+            )
+            .await;
+        last = j["callbacks"].clone();
     }
-    assert!(matched, "the summary's callbacks are supervision's");
+    assert!(
+        matched.is_some(),
+        "the summary's callbacks are not the {want_visits} visits recorded in town 104 (supervision \
+         holds {visit_callbacks} visit callbacks there) plus its {} issue callbacks, all open: {last}",
+        issue_callbacks().await
+    );
+    assert!(want_visits > 0, "town 104 had visits to verify");
+    let visit_callbacks: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM supervision.callbacks
+         WHERE subject = 2 AND campaign_id = $1::uuid AND region_code LIKE '430426104%'",
+    )
+    .bind(&c.id)
+    .fetch_one(&stack.pool)
+    .await
+    .expect("visit callbacks");
+    assert_eq!(
+        visit_callbacks, want_visits,
+        "one callback per visit of town 104"
+    );
     stack.stop().await;
 }
 

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use zoufang_e2e::{
     TestService, eventually, fixtures,
     ledger::{TestLedger, assigned, issue, reception_issue, state_of},
+    quiet,
     tap::Tap,
 };
 use zoufang_proto::catalogue;
@@ -97,7 +98,9 @@ async fn a_visit_with_three_items_becomes_three_entries_exactly_once() {
     .unwrap()
     .await
     .unwrap();
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Applied (or dropped) once a marker behind it in its lane is, and
+    // anything it wrote is published.
+    quiet::settled(&stack.consumer(), &quiet::Lane::of(&seen[0].envelope)).await;
     assert_eq!(
         stack.count(by_visit, &visit_id).await,
         3,
@@ -468,7 +471,16 @@ async fn an_overdue_item_is_announced_once_across_sweeps_and_sweepers() {
         a.unwrap();
         b.unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // And after them, one sweep of each, one at a time: whatever a sweep
+    // would announce again, these would have.
+    admin
+        .sweep_deadlines(SweepDeadlinesRequest {})
+        .await
+        .unwrap();
+    other
+        .sweep_deadlines(SweepDeadlinesRequest {})
+        .await
+        .unwrap();
     let overdue = stack.count("SELECT count(*) FROM outbox WHERE subject = 'issues/' || $1 AND routing_key = 'issues.issue.overdue'", &late.issue_id).await;
     let due_soon = stack.count("SELECT count(*) FROM outbox WHERE subject = 'issues/' || $1 AND routing_key = 'issues.issue.due_soon'", &soon.issue_id).await;
     assert_eq!((overdue, due_soon), (1, 1), "exactly one announcement each");

@@ -17,6 +17,7 @@ use zoufang_core::fields::to_timestamp;
 use zoufang_e2e::{
     eventually, fixtures,
     ledger::{TestLedger, issue, state_of},
+    quiet,
     tap::{Seen, Tap},
 };
 use zoufang_proto::catalogue;
@@ -195,10 +196,11 @@ async fn petition_cases_become_ledger_items_that_follow_their_case() {
     let (i, _) = issue(&mut admin, &id).await;
     assert_eq!(deadline_secs(&i), later.timestamp());
     sweep(&mut admin).await;
+    // The sweep has returned; what it and the extension wrote is published
+    // once the outbox is drained, and the tap holds it before its marker.
+    quiet::outbox_drained(&stack.issues.pool, "issues").await;
     let quiet = tap
-        .collect(1, Duration::from_secs(3), |s| {
-            IssueChanged::decode(s.payload.as_slice()).is_ok_and(|e| e.issue_id == id)
-        })
+        .drain(|s| IssueChanged::decode(s.payload.as_slice()).is_ok_and(|e| e.issue_id == id))
         .await;
     assert!(
         quiet.is_empty(),

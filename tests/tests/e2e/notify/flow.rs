@@ -12,7 +12,7 @@ use uuid::Uuid;
 use zoufang_core::clock::Clock;
 use zoufang_core::{auth::roles, fields::to_timestamp};
 use zoufang_e2e::{
-    Notify, TestNotify, eventually, fake_http::FakeHttp, fixtures, ledger::TestLedger,
+    Notify, TestNotify, eventually, fake_http::FakeHttp, fixtures, ledger::TestLedger, quiet::Lane,
 };
 use zoufang_notify::{channels::verify_webhook, domain::beijing};
 use zoufang_proto::catalogue;
@@ -281,7 +281,8 @@ async fn an_assignment_reaches_the_inbox_and_the_webhook_exactly_once_despite_fa
     let mut replay = seen[0].envelope.clone();
     replay.id = Uuid::now_v7();
     notify.redeliver(&seen[0].payload, replay).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Both applied (or dropped) and whatever they queued dispatched.
+    notify.settle(&Lane::of(&seen[0].envelope)).await;
     assert_eq!(inbox_of(&notify, &cadre).await.len(), 1, "one inbox row");
     assert_eq!(
         webhook.requests_matching(&needle).len(),
@@ -323,7 +324,7 @@ async fn a_night_sms_waits_for_the_morning_unless_urgent() {
         .into_inner();
 
     let routine = Uuid::new_v4().to_string();
-    notify
+    let routine_event = notify
         .publish(
             catalogue::issues::ASSIGNED,
             &issue_event(&routine, IssueChange::Assigned, &cadre, "normal"),
@@ -341,8 +342,9 @@ async fn a_night_sms_waits_for_the_morning_unless_urgent() {
         (pushed.kind.as_str(), pushed.subject_id.as_str()),
         ("issue.assigned", routine.as_str())
     );
-    // The SMS waits until 07:00.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The SMS waits until 07:00: the event applied and a dispatch round
+    // after it, nothing due is left, and nothing was sent.
+    notify.settle(&Lane::of(&routine_event)).await;
     assert!(
         sms.requests().is_empty(),
         "no SMS at 23:00 for a routine item"
@@ -519,16 +521,18 @@ async fn an_overdue_item_climbs_the_ladder_and_the_digest_lists_it() {
     assert!(digest.body.contains("[超期]"), "{}", digest.body);
     assert!(digest.title.contains("1项"), "{}", digest.title);
 
-    // Resolved: the ladder stops before the county.
-    notify
+    // Resolved: the ladder stops before the county. Applied first; then an
+    // hour later a dispatch round has run and nothing is due: an item left
+    // on the ladder would have climbed to the county by then.
+    let resolved = notify
         .publish(
             catalogue::issues::RESOLVED,
             &issue_event(&issue_id, IssueChange::Resolved, &cadre, "normal"),
         )
         .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    notify.settle(&Lane::of(&resolved)).await;
     clock.advance(chrono::Duration::seconds(3601));
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    notify.settle(&Lane::of(&resolved)).await;
     assert!(
         kinds_of(county.clone()).await.is_empty(),
         "a resolved item does not reach the county"
@@ -739,7 +743,7 @@ async fn group_robots_get_their_vendors_formats_and_a_refusal_fails_with_its_rea
     );
 
     let case_id = Uuid::new_v4().to_string();
-    notify
+    let received = notify
         .publish(
             catalogue::petition::RECEIVED,
             &zoufang_proto::events::v1::PetitionCaseChanged {
@@ -804,7 +808,7 @@ async fn group_robots_get_their_vendors_formats_and_a_refusal_fails_with_its_rea
     .expect("the WeCom delivery failed");
     assert_eq!(failed.attempts, 1);
     assert!(failed.last_error.contains("93000"), "{}", failed.last_error);
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    notify.settle(&Lane::of(&received)).await;
     assert_eq!(wecom.requests_matching("宅基地纠纷").len(), 1);
 
     // The county petition bureau got it in the inbox (by role over the region).

@@ -11,6 +11,7 @@ use zoufang_core::clock::Clock;
 use zoufang_e2e::{
     FakePetitionSystem, TestPetition, TestService, eventually,
     petition::{self, COUNTY, VILLAGES},
+    quiet,
     tap::Tap,
     unique_name, wait_for_queue,
 };
@@ -393,9 +394,10 @@ async fn sweep_and_see(w: &World, tap: &mut Tap, issue_id: &str) -> Vec<String> 
         .sweep_deadlines(SweepDeadlinesRequest {})
         .await
         .expect("sweep");
-    // Other tests' ledgers hear these cases too and announce their own
-    // copies' creation; only deadline crossings matter here.
-    tap.collect(8, Duration::from_secs(2), |s| {
+    // The sweep has returned: once the ledger's outbox is published, the
+    // tap holds all it announced. Only deadline crossings matter here.
+    quiet::outbox_drained(&w.issues.pool, "issues").await;
+    tap.drain(|s| {
         let key = s.envelope.routing_key.as_str();
         (key.ends_with(".due_soon") || key.ends_with(".overdue"))
             && <IssueChanged as prost::Message>::decode(s.payload.as_slice())
@@ -465,7 +467,9 @@ async fn the_15_60_30_day_clock_feeds_the_ledgers_due_soon_and_overdue() {
     let c_case = c.body["case_id"].as_str().expect("case").to_owned();
     let c_issue = c.body["issue_id"].as_str().expect("issue").to_owned();
     w.ledger_until(&c_issue, "exists", |_| true).await;
-    tap.collect(8, Duration::from_millis(500), |_| false).await;
+    // What the tap holds so far is of no interest.
+    quiet::outbox_drained(&w.issues.pool, "issues").await;
+    tap.drain(|_| false).await;
     w.clock.set(now - Days::hours(59 * 24 + 12));
     let accepted = bureau
         .accept_case(AcceptCaseRequest {
@@ -677,7 +681,15 @@ async fn a_resolution_reaches_the_source_exactly_once_even_when_it_is_down_for_a
         6,
         "4 failures + 2 successes"
     );
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Sent is final, and nothing else waits to go out: no further request
+    // can come.
+    let waiting: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM petition.replies WHERE state IN ('pending', 'sending')",
+    )
+    .fetch_one(&w.bridge.service.pool)
+    .await
+    .expect("replies");
+    assert_eq!(waiting, 0, "no answer waits to be sent");
 
     let answered = w.fake.answers_for(&external, "replied");
     let delivery_ids: std::collections::HashSet<_> = answered

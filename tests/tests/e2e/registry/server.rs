@@ -165,6 +165,7 @@ async fn regions_import_with_types_from_the_code_and_lists_by_parent() {
 async fn shutdown_is_graceful() {
     let registry = TestRegistry::start().await;
     let port = registry.grpc_port;
+    // `stop` itself fails the test unless the service returned Ok.
     let stopped = tokio::time::timeout(Duration::from_secs(10), registry.stop()).await;
     assert!(stopped.is_ok(), "stopped within the grace period");
     assert!(
@@ -173,4 +174,12 @@ async fn shutdown_is_graceful() {
             .is_err(),
         "no longer listening"
     );
+}
+
+/// What `stop` checks: a service task that returned an error fails the test.
+#[tokio::test]
+#[should_panic(expected = "stopped with an error: the relay lost its database")]
+async fn an_error_exit_fails_the_stop() {
+    let task = tokio::spawn(async { Err(anyhow::anyhow!("the relay lost its database")) });
+    zoufang_e2e::expect_clean_exit("a service", task).await;
 }

@@ -369,7 +369,12 @@ async fn a_callback_that_cannot_confirm_a_visit_flags_it_disputed_once() {
     .unwrap()
     .await
     .unwrap();
-    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    // The three and the copy applied (or dropped), their events published.
+    zoufang_e2e::quiet::settled(
+        &zoufang_e2e::quiet::Consumer::registry(&registry.queue.clone().unwrap(), &registry.pool),
+        &zoufang_e2e::quiet::Lane::of(env),
+    )
+    .await;
     for (v, want) in [(&confirmed, false), (&unreachable, false)] {
         let got = admin
             .get_visit(GetVisitRequest {

@@ -493,7 +493,7 @@ async fn supervision_has_no_token_of_its_own_to_fall_back_on() {
         .expect_err("no token, no registry read");
     assert_eq!(err.code(), Code::Internal, "{err:?}");
     stop.cancel();
-    let _ = tokio::time::timeout(Duration::from_secs(10), handle).await;
+    zoufang_e2e::expect_clean_exit("supervision without its secret", handle).await;
     zoufang_e2e::delete_consumer_queues(&queue, &zoufang_bus::consumer::default_retry_delays())
         .await;
     authority.stop().await;

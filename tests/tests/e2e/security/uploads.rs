@@ -426,13 +426,14 @@ async fn import_reports_mask_personal_numbers_and_old_jobs_expire() {
         .await
         .expect("gateway");
     let stop = app.shutdown_token();
-    tokio::spawn(app.run_until_stopped());
+    let second = tokio::spawn(app.run_until_stopped());
     let gone = eventually(Duration::from_secs(20), || async {
         let n = rows_of(&stack.pool, "import_jobs", old).await;
         (n == 0).then_some(())
     })
     .await;
     stop.cancel();
+    zoufang_e2e::expect_clean_exit("the second gateway", second).await;
     assert!(gone.is_some(), "the old job was not swept");
     assert_eq!(rows_of(&stack.pool, "import_errors", old).await, 0);
     let kept = uuid::Uuid::parse_str(&job_id).expect("uuid");

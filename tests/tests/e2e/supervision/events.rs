@@ -9,7 +9,7 @@ use lapin::options::BasicPublishOptions;
 use prost::Message;
 use uuid::Uuid;
 use zoufang_e2e::{
-    TestService, common_config, eventually, fixtures,
+    TestService, common_config, eventually, fixtures, quiet,
     tap::{Seen, Tap},
     unique_name, wait_for_queue,
 };
@@ -78,6 +78,32 @@ async fn republish(seen: &Seen, queue: &str) {
     .await
     .unwrap();
     let _ = conn.close(200, "replayed".into()).await;
+}
+
+/// A supervision configuration on `database` that reaches nothing (no
+/// registry, no token exchange): for the sweep alone.
+fn sweeper_config(database: &str) -> zoufang_supervision::config::Config {
+    zoufang_supervision::config::Config {
+        grpc_addr: "127.0.0.1:0".parse().unwrap(),
+        registry_url: "http://127.0.0.1:1".into(),
+        sweep_interval_secs: 3600,
+        consumer_queue: unique_name("zft"),
+        token_exchange_url: "http://127.0.0.1:1/internal/token".into(),
+        service_secret: zoufang_e2e::service_secret("supervision"),
+        service_secret_file: None,
+        common: common_config(database),
+    }
+}
+
+/// Supervision's state on `pool` for sweeping (what another replica's
+/// sweeper runs with).
+fn sweeper(pool: &sqlx::PgPool) -> ops::State {
+    ops::State {
+        pool: pool.clone(),
+        registry: tonic::transport::Channel::from_static("http://127.0.0.1:1").connect_lazy(),
+        exchange: Arc::new(sweeper_config("unused").exchange().unwrap()),
+        clock: zoufang_core::clock::Clock::system(),
+    }
 }
 
 #[tokio::test]
@@ -182,8 +208,23 @@ async fn tasks_are_announced_once_when_assigned_and_once_when_overdue() {
         })
         .await;
     let event_id = visit_events[0].envelope.id;
+    // The first replay is a duplicate: wait until a replica dropped it
+    // (both run in this process and count into one metric).
+    let duplicates = || {
+        zoufang_core::metrics::CONSUMED
+            .with_label_values(&[&format!("{sup_queue}.events"), "duplicate"])
+            .get()
+    };
+    let before = duplicates();
     republish(&visit_events[0], &sup_queue).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        eventually(Duration::from_secs(15), || async {
+            (duplicates() > before).then_some(())
+        })
+        .await
+        .is_some(),
+        "the replay was dropped as a duplicate"
+    );
     sqlx::query("DELETE FROM supervision.inbox WHERE event_id = $1")
         .bind(event_id)
         .execute(&supervision.pool)
@@ -204,9 +245,10 @@ async fn tasks_are_announced_once_when_assigned_and_once_when_overdue() {
     })
     .await;
     assert!(handled.is_some(), "the replay was handled again");
-    let again = assigned
-        .collect(1, Duration::from_secs(2), for_callback(&cb_a))
-        .await;
+    // Its inbox row commits with whatever the handler wrote: once that is
+    // published, the tap holds all of it.
+    quiet::outbox_drained(&supervision.pool, "supervision").await;
+    let again = assigned.drain(for_callback(&cb_a)).await;
     assert!(again.is_empty(), "a replay publishes nothing: {again:?}");
     assert_eq!(
         outbox_count(
@@ -246,10 +288,19 @@ async fn tasks_are_announced_once_when_assigned_and_once_when_overdue() {
         (CallbackTaskChange::Overdue, "sup-town")
     );
     assert_eq!(o.due_at.unwrap().seconds, due_at.timestamp());
+    // Sweeps after the announcement, as a third replica: each finds
+    // nothing more to announce (and the two replicas go on sweeping).
+    let third = sweeper(&supervision.pool);
+    for _ in 0..3 {
+        assert_eq!(
+            ops::sweep::sweep_once(&third).await.expect("sweep"),
+            0,
+            "a later sweep announces nothing"
+        );
+    }
+    quiet::outbox_drained(&supervision.pool, "supervision").await;
     let more = overdue
-        .collect(1, Duration::from_millis(3500), |s| {
-            for_callback(&cb_a)(s) || for_callback(&cb_b)(s)
-        })
+        .drain(|s| for_callback(&cb_a)(s) || for_callback(&cb_b)(s))
         .await;
     assert!(more.is_empty(), "announced once, B not at all: {more:?}");
     assert_eq!(
@@ -295,26 +346,11 @@ async fn tasks_are_announced_once_when_assigned_and_once_when_overdue() {
 #[tokio::test]
 async fn sweeps_skip_locked_rows_and_announce_each_overdue_task_once() {
     let database = unique_name("zft");
-    let config = zoufang_supervision::config::Config {
-        grpc_addr: "127.0.0.1:0".parse().unwrap(),
-        registry_url: "http://127.0.0.1:1".into(),
-        sweep_interval_secs: 3600,
-        consumer_queue: unique_name("zft"),
-        token_exchange_url: "http://127.0.0.1:1/internal/token".into(),
-        service_secret: zoufang_e2e::service_secret("supervision"),
-        service_secret_file: None,
-        common: common_config(&database),
-    };
-    let app = Application::build(config.clone())
+    let app = Application::build(sweeper_config(&database))
         .await
         .expect("supervision builds");
     let pool = app.pool();
-    let state = ops::State {
-        pool: pool.clone(),
-        registry: tonic::transport::Channel::from_static("http://127.0.0.1:1").connect_lazy(),
-        exchange: Arc::new(config.exchange().unwrap()),
-        clock: zoufang_core::clock::Clock::system(),
-    };
+    let state = sweeper(&pool);
     // Three open and overdue, one overdue but done, one open and not yet due.
     let rows = [
         ("open", "-3 hours"),

@@ -9,7 +9,7 @@ use prost::Message;
 use uuid::Uuid;
 use zoufang_bus::consumer::default_retry_delays;
 use zoufang_e2e::{
-    TestService, delete_consumer_queues, eventually, fixtures, tap::Tap, unique_name,
+    TestService, delete_consumer_queues, eventually, fixtures, quiet, tap::Tap, unique_name,
     wait_for_queue,
 };
 use zoufang_proto::catalogue;
@@ -397,7 +397,11 @@ async fn callbacks_reopen_unsatisfied_items_and_dispute_denied_visits() {
     .unwrap()
     .await
     .unwrap();
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    quiet::settled(
+        &quiet::Consumer::supervision(&sup_queue, &supervision.pool),
+        &quiet::Lane::of(&seen[0].envelope),
+    )
+    .await;
     assert_eq!(count().await, 1, "a replay creates no extra task");
 
     supervision.stop().await;

@@ -33,7 +33,26 @@ async fn records_that_cannot_be_true_raise_the_cadres_risk() {
     });
     second.photo_refs = first.photo_refs.clone();
     reg.record_visit(first.clone()).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The second is read against the first: wait until its facts are stored.
+    assert!(
+        eventually(Duration::from_secs(15), || {
+            let pool = supervision.pool.clone();
+            let id = first.visit_id.clone();
+            async move {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM supervision.visit_facts WHERE visit_id = $1::uuid",
+                )
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .ok()?;
+                (n == 1).then_some(())
+            }
+        })
+        .await
+        .is_some(),
+        "the first visit's facts were stored"
+    );
     reg.record_visit(second.clone()).await.unwrap();
 
     let signals = eventually(Duration::from_secs(15), || {

@@ -105,6 +105,8 @@ pub struct PetitionCase {
     pub content: String,
     pub received: String,
     pub accept: bool,
+    /// The petitioner heads a registered household (the bridge matches it).
+    pub registered: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -540,6 +542,7 @@ pub fn plan_cases(
                     content,
                     received,
                     accept: k != 0,
+                    registered: false,
                 }
             } else {
                 let hh = &households[petitioners[k]];
@@ -553,6 +556,7 @@ pub fn plan_cases(
                     content,
                     received,
                     accept: k != 0,
+                    registered: true,
                 }
             }
         })
