@@ -14,7 +14,9 @@
 //!   put in its own queue.
 //!
 //! The marker is a real event type the consumer handles, with an empty
-//! payload, which each handler treats as a no-op (see [`Consumer`]).
+//! payload (but for the change its routing key names, without which the
+//! consumer would park it), which each handler treats as a no-op (see
+//! [`Consumer`]).
 use std::time::{Duration, Instant};
 
 use lapin::options::{BasicPublishOptions, QueueDeclareOptions};
@@ -45,6 +47,30 @@ pub struct Consumer {
 }
 
 impl Consumer {
+    /// The marker's payload: empty, but for the change (and, for notify,
+    /// the kind) its routing key names, since an event whose change or kind
+    /// the consumer cannot read is parked, not applied.
+    pub fn marker_payload(&self) -> Vec<u8> {
+        use prost::Message as _;
+        use zoufang_proto::{
+            common::v1::ItemKind,
+            events::v1::{IssueChange, IssueChanged},
+        };
+        match catalogue::issues::change_of(self.marker_key) {
+            Some(change) => IssueChanged {
+                change: change as i32,
+                kind: if change == IssueChange::Created {
+                    ItemKind::Problem as i32
+                } else {
+                    0
+                },
+                ..Default::default()
+            }
+            .encode_to_vec(),
+            None => Vec::new(),
+        }
+    }
+
     fn service(queue: &str, pool: &PgPool, schema: &'static str, marker_key: &'static str) -> Self {
         Self {
             queue: queue.to_owned(),
@@ -82,14 +108,10 @@ impl Consumer {
         Self::service(queue, pool, "supervision", catalogue::issues::OVERDUE)
     }
 
-    /// Notify: an empty `supervision.callback.assigned` has no change, so no fact.
+    /// Notify: an `issues.issue.created` of no cadre and no issue concerns
+    /// nobody, so no fact.
     pub fn notify(queue: &str, pool: &PgPool) -> Self {
-        Self::service(
-            queue,
-            pool,
-            "notify",
-            catalogue::supervision::CALLBACK_ASSIGNED,
-        )
+        Self::service(queue, pool, "notify", catalogue::issues::CREATED)
     }
 
     /// The petition bridge: an empty `issues.issue.resolved` names no issue.
@@ -225,7 +247,7 @@ pub async fn caught_up(consumer: &Consumer, lane: &Lane) {
             trace: Default::default(),
             attempt: 0,
         };
-        publish_to_queue(&main, &[], &envelope).await;
+        publish_to_queue(&main, &consumer.marker_payload(), &envelope).await;
         let sql = format!(
             "SELECT count(*) FROM {}.inbox WHERE event_id = $1",
             consumer.schema
