@@ -34,6 +34,8 @@ zoufang_service::rpcs! {
         list_cadres(ListCadresRequest) -> ListCadresResponse => ops::cadres::list;
         create_campaign(CreateCampaignRequest) -> CreateCampaignResponse => ops::campaigns::create;
         get_campaign(GetCampaignRequest) -> GetCampaignResponse => ops::campaigns::get;
+        list_campaigns(ListCampaignsRequest) -> ListCampaignsResponse => ops::campaigns::list;
+        set_campaign_status(SetCampaignStatusRequest) -> SetCampaignStatusResponse => ops::campaigns::set_status;
         create_assignment(CreateAssignmentRequest) -> CreateAssignmentResponse => ops::campaigns::assign;
         list_assignments(ListAssignmentsRequest) -> ListAssignmentsResponse => ops::campaigns::list_assignments;
         list_uncovered_villages(ListUncoveredVillagesRequest) -> ListUncoveredVillagesResponse => ops::campaigns::uncovered_villages;

@@ -2,6 +2,7 @@
 //! the completeness check, quota arithmetic, and what a visit adds to the
 //! progress counters. No I/O here: the `ops` layer
 //! reads the clock and the database and passes what these need.
+pub mod campaign_status;
 pub mod completeness;
 pub mod fingerprint;
 pub mod items;

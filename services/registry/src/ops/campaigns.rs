@@ -10,14 +10,15 @@ use zoufang_proto::registry::v1::{
     Assignment, AssignmentTarget, CadreUnit, Campaign, CampaignStatus, CompletenessPolicy,
     CreateAssignmentRequest, CreateAssignmentResponse, CreateCampaignRequest,
     CreateCampaignResponse, GetCampaignRequest, GetCampaignResponse, ListAssignmentsRequest,
-    ListAssignmentsResponse, ListUncoveredVillagesRequest, ListUncoveredVillagesResponse, Quota,
-    QuotaMetric,
+    ListAssignmentsResponse, ListCampaignsRequest, ListCampaignsResponse,
+    ListUncoveredVillagesRequest, ListUncoveredVillagesResponse, Quota, QuotaMetric,
+    SetCampaignStatusRequest, SetCampaignStatusResponse,
 };
 use zoufang_types::{RegionCode, RegionLevel};
 
 use super::{State, parse_uuid, require_text, to_chrono, to_timestamp};
 use crate::{
-    domain::{quota, validate_quotas},
+    domain::{campaign_status, quota, validate_quotas},
     store::{
         self,
         campaigns::{AssignmentRow, CampaignRow, QuotaRow},
@@ -131,6 +132,94 @@ pub async fn create(
     let quotas = store::campaigns::quotas(&mut *tx, &row.county, campaign_id).await?;
     tx.commit().await?;
     Ok(CreateCampaignResponse {
+        campaign: Some(view(&stored, &quotas)),
+    })
+}
+
+/// Campaigns the caller may see (those in its scope and those covering
+/// it), newest id first, a page at a time.
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn list(
+    state: &State,
+    claims: &Claims,
+    req: ListCampaignsRequest,
+) -> ServiceResult<ListCampaignsResponse> {
+    let prefix = claims.effective_prefix(req.region_code.trim())?;
+    let status = match CampaignStatus::try_from(req.status) {
+        Ok(CampaignStatus::Unspecified) => None,
+        Ok(s) => Some(s as i16),
+        Err(_) => {
+            return Err(ServiceError::invalid(
+                "status",
+                "one of PLANNED, ACTIVE, CLOSED (or unset for all)",
+            ));
+        }
+    };
+    let size = match req.page_size {
+        0 => 50,
+        n @ 1..=200 => i64::from(n),
+        _ => return Err(ServiceError::invalid("page_size", "between 1 and 200")),
+    };
+    let after = match req.page_token.trim() {
+        "" => None,
+        t => Some(parse_uuid("page_token", t)?),
+    };
+    let county = (prefix.len() >= 6).then(|| &prefix[..6]);
+    let mut rows =
+        store::campaigns::list(&state.pool, &prefix, county, status, after, size + 1).await?;
+    let more = rows.len() as i64 > size;
+    rows.truncate(size as usize);
+    let mut campaigns = Vec::with_capacity(rows.len());
+    for c in &rows {
+        let quotas = store::campaigns::quotas(&state.pool, &c.county, c.campaign_id).await?;
+        campaigns.push(view(c, &quotas));
+    }
+    Ok(ListCampaignsResponse {
+        next_page_token: match rows.last() {
+            Some(last) if more => last.campaign_id.to_string(),
+            _ => String::new(),
+        },
+        campaigns,
+    })
+}
+
+/// Activates or closes a campaign (启动 / 结束). Only an admin whose scope
+/// covers the whole campaign may: a township admin cannot close the
+/// county's campaign.
+#[tracing::instrument(skip_all, err(level = "debug"), fields(campaign_id = %req.campaign_id))]
+pub async fn set_status(
+    state: &State,
+    claims: &Claims,
+    req: SetCampaignStatusRequest,
+) -> ServiceResult<SetCampaignStatusResponse> {
+    claims.require_any_role(ADMIN_ROLES)?;
+    let campaign_id = parse_uuid("campaign_id", &req.campaign_id)?;
+    let to = CampaignStatus::try_from(req.status)
+        .map_err(|_| ServiceError::invalid("status", "one of ACTIVE, CLOSED"))?;
+    let found = find_in_scope(state, claims, campaign_id).await?;
+    claims.require_scope(&found.region_code)?;
+    let mut tx = state.pool.begin().await?;
+    // Read again under the transaction's lock so two admins do not race.
+    let c = store::campaigns::get_for_update(&mut tx, &found.county, campaign_id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("campaign {campaign_id}")))?;
+    let from = CampaignStatus::try_from(i32::from(c.status)).unwrap_or(CampaignStatus::Unspecified);
+    let changes = campaign_status::transition(from, to).map_err(|why| {
+        if to == CampaignStatus::Unspecified || to == CampaignStatus::Planned {
+            ServiceError::invalid("status", why)
+        } else {
+            ServiceError::FailedPrecondition(why)
+        }
+    })?;
+    if changes {
+        store::campaigns::set_status(&mut tx, &c.county, campaign_id, to as i16).await?;
+    }
+    let stored = store::campaigns::get(&mut *tx, &c.county, campaign_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("campaign vanished while its status changed"))?;
+    let quotas = store::campaigns::quotas(&mut *tx, &c.county, campaign_id).await?;
+    tx.commit().await?;
+    Ok(SetCampaignStatusResponse {
         campaign: Some(view(&stored, &quotas)),
     })
 }

@@ -87,6 +87,70 @@ pub async fn get(
     .await
 }
 
+/// Campaigns lying in `prefix` or covering it (a county campaign is seen
+/// from each of its townships), newest id first, after `after`; `county`
+/// narrows to one county when the prefix names one.
+pub async fn list(
+    ex: impl PgExecutor<'_>,
+    prefix: &str,
+    county: Option<&str>,
+    status: Option<i16>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> sqlx::Result<Vec<CampaignRow>> {
+    sqlx::query_as(
+        "SELECT county, campaign_id, region_code, name, starts_at, ends_at, themes, status,
+                completeness_policy, body_hash
+         FROM campaigns
+         WHERE ($1::char(6) IS NULL OR county = $1::char(6))
+           AND (region_code LIKE $2 || '%' OR $2 LIKE region_code || '%')
+           AND ($3::smallint IS NULL OR status = $3)
+           AND ($4::uuid IS NULL OR campaign_id < $4)
+         ORDER BY campaign_id DESC
+         LIMIT $5",
+    )
+    .bind(county)
+    .bind(prefix)
+    .bind(status)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
+/// Sets a campaign's status.
+pub async fn set_status(
+    conn: &mut PgConnection,
+    county: &str,
+    campaign_id: Uuid,
+    status: i16,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE campaigns SET status = $3 WHERE county = $1::char(6) AND campaign_id = $2")
+        .bind(county)
+        .bind(campaign_id)
+        .bind(status)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A campaign, locked for an update in this transaction.
+pub async fn get_for_update(
+    conn: &mut PgConnection,
+    county: &str,
+    campaign_id: Uuid,
+) -> sqlx::Result<Option<CampaignRow>> {
+    sqlx::query_as(
+        "SELECT county, campaign_id, region_code, name, starts_at, ends_at, themes, status,
+                completeness_policy, body_hash
+         FROM campaigns WHERE county = $1::char(6) AND campaign_id = $2 FOR UPDATE",
+    )
+    .bind(county)
+    .bind(campaign_id)
+    .fetch_optional(conn)
+    .await
+}
+
 /// The county a campaign id lives in.
 pub async fn county_of(ex: impl PgExecutor<'_>, campaign_id: Uuid) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar("SELECT county FROM campaigns WHERE campaign_id = $1 LIMIT 1")

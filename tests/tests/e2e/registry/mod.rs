@@ -1,4 +1,5 @@
 //! The registry: regions, households, visits, progress.
+mod campaigns;
 mod households_batch;
 mod pii;
 mod progress;
