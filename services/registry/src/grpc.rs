@@ -34,6 +34,7 @@ zoufang_service::rpcs! {
         list_cadres(ListCadresRequest) -> ListCadresResponse => ops::cadres::list;
         create_campaign(CreateCampaignRequest) -> CreateCampaignResponse => ops::campaigns::create;
         get_campaign(GetCampaignRequest) -> GetCampaignResponse => ops::campaigns::get;
+        update_campaign(UpdateCampaignRequest) -> UpdateCampaignResponse => ops::campaigns::update;
         list_campaigns(ListCampaignsRequest) -> ListCampaignsResponse => ops::campaigns::list;
         set_campaign_status(SetCampaignStatusRequest) -> SetCampaignStatusResponse => ops::campaigns::set_status;
         create_assignment(CreateAssignmentRequest) -> CreateAssignmentResponse => ops::campaigns::assign;

@@ -12,7 +12,8 @@ use zoufang_proto::registry::v1::{
     CreateCampaignResponse, GetCampaignRequest, GetCampaignResponse, ListAssignmentsRequest,
     ListAssignmentsResponse, ListCampaignsRequest, ListCampaignsResponse,
     ListUncoveredVillagesRequest, ListUncoveredVillagesResponse, Quota, QuotaMetric,
-    SetCampaignStatusRequest, SetCampaignStatusResponse,
+    SetCampaignStatusRequest, SetCampaignStatusResponse, UpdateCampaignRequest,
+    UpdateCampaignResponse,
 };
 use zoufang_types::{RegionCode, RegionLevel};
 
@@ -47,20 +48,21 @@ pub async fn create(
         ));
     }
     claims.require_scope(region.as_str())?;
-    let name = require_text("name", &req.name, 100)?;
-    let starts_at = req
-        .starts_at
-        .as_ref()
-        .and_then(to_chrono)
-        .ok_or_else(|| ServiceError::invalid("starts_at", "is required"))?;
-    let ends_at = req
-        .ends_at
-        .as_ref()
-        .and_then(to_chrono)
-        .ok_or_else(|| ServiceError::invalid("ends_at", "is required"))?;
-    if ends_at <= starts_at {
-        return Err(ServiceError::invalid("ends_at", "must be after starts_at"));
-    }
+    let Editable {
+        name,
+        starts_at,
+        ends_at,
+        themes,
+        policy,
+        quotas,
+    } = editable(
+        &req.name,
+        req.starts_at.as_ref(),
+        req.ends_at.as_ref(),
+        &req.themes,
+        req.completeness_policy,
+        &req.quotas,
+    )?;
     let status = match CampaignStatus::try_from(req.status) {
         Ok(CampaignStatus::Unspecified) => CampaignStatus::Active,
         Ok(s) => s,
@@ -71,25 +73,6 @@ pub async fn create(
             ));
         }
     };
-    let policy = match CompletenessPolicy::try_from(req.completeness_policy) {
-        Ok(CompletenessPolicy::Unspecified) => CompletenessPolicy::Flag,
-        Ok(p) => p,
-        Err(_) => {
-            return Err(ServiceError::invalid(
-                "completeness_policy",
-                format!("unknown policy {}", req.completeness_policy),
-            ));
-        }
-    };
-    let quotas: Vec<quota::Quota> = req.quotas.iter().map(quota_of).collect();
-    validate_quotas("quotas", &quotas)?;
-    let mut themes: Vec<String> = Vec::new();
-    for t in &req.themes {
-        let t = t.trim();
-        if !t.is_empty() && !themes.iter().any(|x| x == t) {
-            themes.push(t.to_owned());
-        }
-    }
     // Normalise defaults into the body before hashing, so a retry that spells
     // a default explicitly is still the same campaign.
     let normalized = CreateCampaignRequest {
@@ -110,15 +93,7 @@ pub async fn create(
         completeness_policy: policy as i16,
         body_hash: state.body_hash(&normalized),
     };
-    let quotas: Vec<QuotaRow> = quotas
-        .iter()
-        .map(|q| QuotaRow {
-            position: q.position.trim().to_owned(),
-            metric: q.metric as i16,
-            target: q.target,
-            min_amount_fen: q.min_amount_fen,
-        })
-        .collect();
+    let quotas = quota_rows(&quotas);
     let mut tx = state.pool.begin().await?;
     store::campaigns::insert(&mut tx, &row, &quotas).await?;
     let stored = store::campaigns::get(&mut *tx, &row.county, campaign_id)
@@ -133,6 +108,122 @@ pub async fn create(
     tx.commit().await?;
     Ok(CreateCampaignResponse {
         campaign: Some(view(&stored, &quotas)),
+    })
+}
+
+/// What an admin may set on a campaign, at creation and after, checked.
+struct Editable {
+    name: String,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    themes: Vec<String>,
+    policy: CompletenessPolicy,
+    quotas: Vec<quota::Quota>,
+}
+
+/// Checks the editable fields, naming the first one that is wrong.
+fn editable(
+    name: &str,
+    starts_at: Option<&prost_types::Timestamp>,
+    ends_at: Option<&prost_types::Timestamp>,
+    themes: &[String],
+    policy: i32,
+    quotas: &[Quota],
+) -> ServiceResult<Editable> {
+    let name = require_text("name", name, 100)?;
+    let starts_at = starts_at
+        .and_then(to_chrono)
+        .ok_or_else(|| ServiceError::invalid("starts_at", "is required"))?;
+    let ends_at = ends_at
+        .and_then(to_chrono)
+        .ok_or_else(|| ServiceError::invalid("ends_at", "is required"))?;
+    if ends_at <= starts_at {
+        return Err(ServiceError::invalid("ends_at", "must be after starts_at"));
+    }
+    let policy = match CompletenessPolicy::try_from(policy) {
+        Ok(CompletenessPolicy::Unspecified) => CompletenessPolicy::Flag,
+        Ok(p) => p,
+        Err(_) => {
+            return Err(ServiceError::invalid(
+                "completeness_policy",
+                format!("unknown policy {policy}: one of REFUSE, FLAG"),
+            ));
+        }
+    };
+    let quotas: Vec<quota::Quota> = quotas.iter().map(quota_of).collect();
+    validate_quotas("quotas", &quotas)?;
+    let mut unique: Vec<String> = Vec::new();
+    for t in themes {
+        let t = t.trim();
+        if !t.is_empty() && !unique.iter().any(|x| x == t) {
+            unique.push(t.to_owned());
+        }
+    }
+    Ok(Editable {
+        name,
+        starts_at,
+        ends_at,
+        themes: unique,
+        policy,
+        quotas,
+    })
+}
+
+fn quota_rows(quotas: &[quota::Quota]) -> Vec<QuotaRow> {
+    quotas
+        .iter()
+        .map(|q| QuotaRow {
+            position: q.position.trim().to_owned(),
+            metric: q.metric as i16,
+            target: q.target,
+            min_amount_fen: q.min_amount_fen,
+        })
+        .collect()
+}
+
+/// Edits a campaign's name, period, themes, completeness policy and
+/// quotas (all of them: the request is the campaign as it should be). Its
+/// region and status do not change here; a closed campaign is final.
+#[tracing::instrument(skip_all, err(level = "debug"), fields(campaign_id = %req.campaign_id))]
+pub async fn update(
+    state: &State,
+    claims: &Claims,
+    req: UpdateCampaignRequest,
+) -> ServiceResult<UpdateCampaignResponse> {
+    claims.require_any_role(ADMIN_ROLES)?;
+    let campaign_id = parse_uuid("campaign_id", &req.campaign_id)?;
+    let found = find_in_scope(state, claims, campaign_id).await?;
+    claims.require_scope(&found.region_code)?;
+    let e = editable(
+        &req.name,
+        req.starts_at.as_ref(),
+        req.ends_at.as_ref(),
+        &req.themes,
+        req.completeness_policy,
+        &req.quotas,
+    )?;
+    let mut tx = state.pool.begin().await?;
+    let c = store::campaigns::get_for_update(&mut tx, &found.county, campaign_id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("campaign {campaign_id}")))?;
+    if c.status == CampaignStatus::Closed as i16 {
+        return Err(ServiceError::FailedPrecondition(format!(
+            "campaign {campaign_id} is closed; its figures are final"
+        )));
+    }
+    let row = CampaignRow {
+        name: e.name,
+        starts_at: e.starts_at,
+        ends_at: e.ends_at,
+        themes: e.themes,
+        completeness_policy: e.policy as i16,
+        ..c
+    };
+    store::campaigns::update(&mut tx, &row, &quota_rows(&e.quotas)).await?;
+    let quotas = store::campaigns::quotas(&mut *tx, &row.county, campaign_id).await?;
+    tx.commit().await?;
+    Ok(UpdateCampaignResponse {
+        campaign: Some(view(&row, &quotas)),
     })
 }
 

@@ -55,19 +55,29 @@ pub async fn insert(
     if done.rows_affected() == 0 {
         return Ok(false);
     }
+    insert_quotas(conn, &c.county, c.campaign_id, quotas).await?;
+    Ok(true)
+}
+
+async fn insert_quotas(
+    conn: &mut PgConnection,
+    county: &str,
+    campaign_id: Uuid,
+    quotas: &[QuotaRow],
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO campaign_quotas (county, campaign_id, position, metric, target, min_amount_fen)
          SELECT $1, $2, * FROM UNNEST($3::text[], $4::smallint[], $5::bigint[], $6::bigint[])",
     )
-    .bind(&c.county)
-    .bind(c.campaign_id)
+    .bind(county)
+    .bind(campaign_id)
     .bind(quotas.iter().map(|q| q.position.clone()).collect::<Vec<_>>())
     .bind(quotas.iter().map(|q| q.metric).collect::<Vec<_>>())
     .bind(quotas.iter().map(|q| q.target).collect::<Vec<_>>())
     .bind(quotas.iter().map(|q| q.min_amount_fen).collect::<Vec<_>>())
-    .execute(&mut *conn)
+    .execute(conn)
     .await?;
-    Ok(true)
+    Ok(())
 }
 
 /// One campaign.
@@ -132,6 +142,34 @@ pub async fn set_status(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Replaces a campaign's editable fields and its quotas.
+pub async fn update(
+    conn: &mut PgConnection,
+    c: &CampaignRow,
+    quotas: &[QuotaRow],
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE campaigns SET name = $3, starts_at = $4, ends_at = $5, themes = $6,
+                              completeness_policy = $7
+         WHERE county = $1::char(6) AND campaign_id = $2",
+    )
+    .bind(&c.county)
+    .bind(c.campaign_id)
+    .bind(&c.name)
+    .bind(c.starts_at)
+    .bind(c.ends_at)
+    .bind(&c.themes)
+    .bind(c.completeness_policy)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM campaign_quotas WHERE county = $1::char(6) AND campaign_id = $2")
+        .bind(&c.county)
+        .bind(c.campaign_id)
+        .execute(&mut *conn)
+        .await?;
+    insert_quotas(conn, &c.county, c.campaign_id, quotas).await
 }
 
 /// A campaign, locked for an update in this transaction.

@@ -1,5 +1,6 @@
-//! Campaigns over their life: listed by scope a page at a time, activated
-//! and closed by an admin whose scope covers them, never reopened.
+//! Campaigns over their life: listed by scope a page at a time, edited,
+//! activated and closed by an admin whose scope covers them, never reopened
+//! or edited once closed.
 use std::collections::BTreeSet;
 
 use tonic::Code;
@@ -46,7 +47,7 @@ fn set(id: &str, status: CampaignStatus) -> SetCampaignStatusRequest {
 }
 
 #[tokio::test]
-async fn campaigns_are_listed_by_scope_in_pages_and_move_only_forward() {
+async fn campaigns_are_listed_by_scope_in_pages_edited_and_move_only_forward() {
     let registry = TestRegistry::start().await;
     let mut county = registry
         .client("county-admin", &["county_admin"], fixtures::COUNTY)
@@ -147,6 +148,64 @@ async fn campaigns_are_listed_by_scope_in_pages_and_move_only_forward() {
             .unwrap();
         assert_eq!(c.status, CampaignStatus::Active as i32);
     }
+    // Editing: every editable field is replaced; only an admin covering the
+    // campaign may; bad input names its field and writes nothing.
+    let edit = |id: &str, name: &str, ends_in_days: i64| UpdateCampaignRequest {
+        campaign_id: id.into(),
+        name: name.into(),
+        starts_at: fixtures::ago(86400),
+        ends_at: fixtures::ago(-ends_in_days * 86400),
+        themes: vec!["入户走访".into(), "矛盾化解".into()],
+        completeness_policy: CompletenessPolicy::Refuse as i32,
+        quotas: vec![Quota {
+            position: String::new(),
+            metric: QuotaMetric::HouseholdsVisited as i32,
+            target: 40,
+            min_amount_fen: 0,
+        }],
+    };
+    let e = town
+        .update_campaign(edit(&whole, "乡镇不能改县里的活动", 60))
+        .await
+        .expect_err("not the township's");
+    assert_eq!(e.code(), Code::PermissionDenied);
+    let e = county
+        .update_campaign(edit(&whole, "结束早于开始", -3))
+        .await
+        .expect_err("ends before it starts");
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(e.message().contains("ends_at"), "{}", e.message());
+    let edited = county
+        .update_campaign(edit(&whole, "全县干部大走访（延长）", 60))
+        .await
+        .expect("edit")
+        .into_inner()
+        .campaign
+        .unwrap();
+    let stored = county
+        .get_campaign(GetCampaignRequest {
+            campaign_id: whole.clone(),
+        })
+        .await
+        .expect("get")
+        .into_inner()
+        .campaign
+        .unwrap();
+    assert_eq!(edited, stored);
+    assert_eq!(stored.name, "全县干部大走访（延长）");
+    assert_eq!(stored.themes, ["入户走访", "矛盾化解"]);
+    assert_eq!(
+        stored.completeness_policy,
+        CompletenessPolicy::Refuse as i32
+    );
+    assert_eq!(stored.quotas.len(), 1);
+    assert_eq!(stored.quotas[0].target, 40);
+    assert_eq!(
+        stored.status,
+        CampaignStatus::Active as i32,
+        "status unchanged"
+    );
+
     let closed = town
         .set_campaign_status(set(&ours, CampaignStatus::Closed))
         .await
@@ -159,6 +218,11 @@ async fn campaigns_are_listed_by_scope_in_pages_and_move_only_forward() {
         .set_campaign_status(set(&ours, CampaignStatus::Active))
         .await
         .expect_err("a closed campaign does not reopen");
+    assert_eq!(e.code(), Code::FailedPrecondition);
+    let e = town
+        .update_campaign(edit(&ours, "已结束的活动", 60))
+        .await
+        .expect_err("a closed campaign is final");
     assert_eq!(e.code(), Code::FailedPrecondition);
     let e = county
         .set_campaign_status(set(&whole, CampaignStatus::Planned))
