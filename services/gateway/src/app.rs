@@ -77,8 +77,49 @@ pub struct Application {
 }
 
 impl Application {
-    /// As `build`, reading time from `clock` (tests set it).
-    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
+    /// The HTTP port (useful with port 0).
+    pub fn http_port(&self) -> u16 {
+        self.http.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    /// The admin port.
+    pub fn admin_port(&self) -> u16 {
+        self.admin
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    /// The gateway's database pool.
+    pub fn pool(&self) -> sqlx::PgPool {
+        self.state.pool.clone()
+    }
+
+    /// The whole HTTP app: the route table, with the desk's state.
+    pub fn router(state: AppState) -> Router {
+        let (list, schemas) = all_endpoints(&state.catalog);
+        let doc = endpoints::document(&list, &state.catalog, &schemas);
+        endpoints::router(list, doc)
+            .layer(axum::extract::DefaultBodyLimit::max(JSON_BODY_LIMIT))
+            .layer(axum::middleware::map_response(too_large_as_json))
+            .layer(axum::Extension(Desk::default()))
+            .with_state(state)
+    }
+}
+
+impl zoufang_service::Service for Application {
+    type Config = Config;
+    const NAME: &'static str = "gateway";
+
+    fn common(config: &Config) -> &zoufang_core::config::CommonConfig {
+        &config.common
+    }
+
+    fn validate(config: &Config) -> Result<(), String> {
+        config.validate()
+    }
+
+    async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
         let keys = Arc::new(config.signing_keys().map_err(anyhow::Error::msg)?);
         let clients = Arc::new(config.clients().map_err(anyhow::Error::msg)?);
         let http = server::bind(config.http_addr).await?;
@@ -141,52 +182,6 @@ impl Application {
             import_retention_days: config.import_retention_days,
             exchange,
         })
-    }
-
-    /// The HTTP port (useful with port 0).
-    pub fn http_port(&self) -> u16 {
-        self.http.local_addr().map(|a| a.port()).unwrap_or_default()
-    }
-
-    /// The admin port.
-    pub fn admin_port(&self) -> u16 {
-        self.admin
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or_default()
-    }
-
-    /// The gateway's database pool.
-    pub fn pool(&self) -> sqlx::PgPool {
-        self.state.pool.clone()
-    }
-
-    /// The whole HTTP app: the route table, with the desk's state.
-    pub fn router(state: AppState) -> Router {
-        let (list, schemas) = all_endpoints(&state.catalog);
-        let doc = endpoints::document(&list, &state.catalog, &schemas);
-        endpoints::router(list, doc)
-            .layer(axum::extract::DefaultBodyLimit::max(JSON_BODY_LIMIT))
-            .layer(axum::middleware::map_response(too_large_as_json))
-            .layer(axum::Extension(Desk::default()))
-            .with_state(state)
-    }
-}
-
-impl zoufang_service::Service for Application {
-    type Config = Config;
-    const NAME: &'static str = "gateway";
-
-    fn common(config: &Config) -> &zoufang_core::config::CommonConfig {
-        &config.common
-    }
-
-    fn validate(config: &Config) -> Result<(), String> {
-        config.validate()
-    }
-
-    async fn build(config: Config) -> anyhow::Result<Self> {
-        Self::build_with_clock(config, Clock::system()).await
     }
 
     fn shutdown_token(&self) -> CancellationToken {

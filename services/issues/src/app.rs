@@ -31,25 +31,6 @@ pub struct Application {
 }
 
 impl Application {
-    /// As `build`, reading time from `clock` (tests set it).
-    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
-        let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
-        let settings = Settings {
-            due_soon: chrono::Duration::hours(config.due_soon_hours.max(1)),
-            max_loops: config.max_rectification_loops.max(1),
-        };
-        let state = State {
-            pool: base.pool(),
-            settings,
-            clock,
-        };
-        Ok(Self {
-            base,
-            state,
-            config,
-        })
-    }
-
     /// The port gRPC listens on (useful with port 0).
     pub fn grpc_port(&self) -> u16 {
         self.base.grpc_port()
@@ -74,8 +55,22 @@ impl zoufang_service::Service for Application {
         &config.common
     }
 
-    async fn build(config: Config) -> anyhow::Result<Self> {
-        Self::build_with_clock(config, Clock::system()).await
+    async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
+        let settings = Settings {
+            due_soon: chrono::Duration::hours(config.due_soon_hours.max(1)),
+            max_loops: config.max_rectification_loops.max(1),
+        };
+        let state = State {
+            pool: base.pool(),
+            settings,
+            clock,
+        };
+        Ok(Self {
+            base,
+            state,
+            config,
+        })
     }
 
     fn shutdown_token(&self) -> CancellationToken {

@@ -37,45 +37,6 @@ pub struct Application {
 }
 
 impl Application {
-    /// As `build`, reading time from `clock` (tests move it).
-    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
-        let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
-        let settings = Settings {
-            link_base_url: config.link_base_url.clone(),
-            sms: config.sms_provider_url.clone().map(|url| SmsProvider {
-                url,
-                token: config.sms_provider_token.clone(),
-                sign_name: config.sms_sign_name.clone(),
-            }),
-            retry: config.retry_policy(),
-            escalation_step: Duration::from_secs(config.escalation_step_secs),
-            digest_hour: config.digest_hour,
-            dispatch_interval: Duration::from_millis(config.dispatch_interval_ms),
-        };
-        let state = State {
-            pool: base.pool(),
-            pii: Arc::new(PiiCipher::new(
-                &config.common.pii().map_err(anyhow::Error::msg)?,
-            )),
-            clock,
-            settings: Arc::new(settings),
-            sender: Sender::new(
-                Duration::from_secs(config.delivery_timeout_secs),
-                zoufang_core::outbound::OutboundPolicy::new(&config.outbound_allow)
-                    .map_err(anyhow::Error::msg)?,
-            )?,
-            inbox: broadcast::channel(INBOX_BUFFER).0,
-            wake: Arc::new(Notify::new()),
-            shutdown: base.shutdown_token(),
-            revoked: base.revoked_sessions(),
-        };
-        Ok(Self {
-            base,
-            state,
-            config,
-        })
-    }
-
     /// The port gRPC listens on (useful with port 0).
     pub fn grpc_port(&self) -> u16 {
         self.base.grpc_port()
@@ -122,8 +83,42 @@ impl zoufang_service::Service for Application {
         w
     }
 
-    async fn build(config: Config) -> anyhow::Result<Self> {
-        Self::build_with_clock(config, Clock::system()).await
+    async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
+        let settings = Settings {
+            link_base_url: config.link_base_url.clone(),
+            sms: config.sms_provider_url.clone().map(|url| SmsProvider {
+                url,
+                token: config.sms_provider_token.clone(),
+                sign_name: config.sms_sign_name.clone(),
+            }),
+            retry: config.retry_policy(),
+            escalation_step: Duration::from_secs(config.escalation_step_secs),
+            digest_hour: config.digest_hour,
+            dispatch_interval: Duration::from_millis(config.dispatch_interval_ms),
+        };
+        let state = State {
+            pool: base.pool(),
+            pii: Arc::new(PiiCipher::new(
+                &config.common.pii().map_err(anyhow::Error::msg)?,
+            )),
+            clock,
+            settings: Arc::new(settings),
+            sender: Sender::new(
+                Duration::from_secs(config.delivery_timeout_secs),
+                zoufang_core::outbound::OutboundPolicy::new(&config.outbound_allow)
+                    .map_err(anyhow::Error::msg)?,
+            )?,
+            inbox: broadcast::channel(INBOX_BUFFER).0,
+            wake: Arc::new(Notify::new()),
+            shutdown: base.shutdown_token(),
+            revoked: base.revoked_sessions(),
+        };
+        Ok(Self {
+            base,
+            state,
+            config,
+        })
     }
 
     fn shutdown_token(&self) -> CancellationToken {

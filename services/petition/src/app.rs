@@ -35,53 +35,6 @@ pub struct Application {
 }
 
 impl Application {
-    /// As `build`, reading time from `clock` (tests move it through the
-    /// statutory periods).
-    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
-        // Also checked by `validate`; tests build from a literal config.
-        crate::config::check_signature_window(config.signature_window_secs)
-            .map_err(anyhow::Error::msg)?;
-        let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
-        let webhook = bind(config.webhook_addr).await?;
-        let outbound = OutboundPolicy::new(&config.outbound_allow).map_err(anyhow::Error::msg)?;
-        let timeout = Duration::from_secs(config.delivery_timeout_secs);
-        // Callback URLs are the sources' choice: connections go only to
-        // checked addresses, redirects are not followed.
-        let http = outbound
-            .client_builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .user_agent(concat!("zoufang-petition/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        let state = State {
-            pool: base.pool(),
-            pii: Arc::new(PiiCipher::new(
-                &config.common.pii().map_err(anyhow::Error::msg)?,
-            )),
-            clock,
-            wall: Clock::system(),
-            registry: Registry::new(
-                &config.registry_url,
-                Arc::new(config.exchange().map_err(anyhow::Error::msg)?),
-            )?,
-            settings: Arc::new(Settings {
-                signature_window_secs: config.signature_window_secs,
-                retry: config.retry_policy(),
-                dispatch_interval: Duration::from_millis(config.dispatch_interval_ms),
-            }),
-            http,
-            outbound,
-            wake: Arc::new(Notify::new()),
-            imports: Arc::default(),
-        };
-        Ok(Self {
-            base,
-            webhook,
-            state,
-            config,
-        })
-    }
-
     /// The port gRPC listens on (useful with port 0).
     pub fn grpc_port(&self) -> u16 {
         self.base.grpc_port()
@@ -137,8 +90,49 @@ impl zoufang_service::Service for Application {
         config.validate()
     }
 
-    async fn build(config: Config) -> anyhow::Result<Self> {
-        Self::build_with_clock(config, Clock::system()).await
+    async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        // Also checked by `validate`; tests build from a literal config.
+        crate::config::check_signature_window(config.signature_window_secs)
+            .map_err(anyhow::Error::msg)?;
+        let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
+        let webhook = bind(config.webhook_addr).await?;
+        let outbound = OutboundPolicy::new(&config.outbound_allow).map_err(anyhow::Error::msg)?;
+        let timeout = Duration::from_secs(config.delivery_timeout_secs);
+        // Callback URLs are the sources' choice: connections go only to
+        // checked addresses, redirects are not followed.
+        let http = outbound
+            .client_builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .user_agent(concat!("zoufang-petition/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let state = State {
+            pool: base.pool(),
+            pii: Arc::new(PiiCipher::new(
+                &config.common.pii().map_err(anyhow::Error::msg)?,
+            )),
+            clock,
+            wall: Clock::system(),
+            registry: Registry::new(
+                &config.registry_url,
+                Arc::new(config.exchange().map_err(anyhow::Error::msg)?),
+            )?,
+            settings: Arc::new(Settings {
+                signature_window_secs: config.signature_window_secs,
+                retry: config.retry_policy(),
+                dispatch_interval: Duration::from_millis(config.dispatch_interval_ms),
+            }),
+            http,
+            outbound,
+            wake: Arc::new(Notify::new()),
+            imports: Arc::default(),
+        };
+        Ok(Self {
+            base,
+            webhook,
+            state,
+            config,
+        })
     }
 
     fn shutdown_token(&self) -> CancellationToken {

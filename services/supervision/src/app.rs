@@ -31,23 +31,6 @@ pub struct Application {
 }
 
 impl Application {
-    /// As `build`, reading time from `clock` (tests set it).
-    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
-        let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
-        let state = State {
-            pool: base.pool(),
-            registry: tonic::transport::Channel::from_shared(config.registry_url.clone())?
-                .connect_lazy(),
-            exchange: std::sync::Arc::new(config.exchange().map_err(anyhow::Error::msg)?),
-            clock,
-        };
-        Ok(Self {
-            base,
-            state,
-            config,
-        })
-    }
-
     /// The port gRPC listens on (useful with port 0).
     pub fn grpc_port(&self) -> u16 {
         self.base.grpc_port()
@@ -76,8 +59,20 @@ impl zoufang_service::Service for Application {
         config.validate()
     }
 
-    async fn build(config: Config) -> anyhow::Result<Self> {
-        Self::build_with_clock(config, Clock::system()).await
+    async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        let base = Base::start(config.grpc_addr, &config.common, SCHEMA, &MIGRATOR).await?;
+        let state = State {
+            pool: base.pool(),
+            registry: tonic::transport::Channel::from_shared(config.registry_url.clone())?
+                .connect_lazy(),
+            exchange: std::sync::Arc::new(config.exchange().map_err(anyhow::Error::msg)?),
+            clock,
+        };
+        Ok(Self {
+            base,
+            state,
+            config,
+        })
     }
 
     fn shutdown_token(&self) -> CancellationToken {

@@ -6,7 +6,7 @@
 use std::future::Future;
 
 use tokio_util::sync::CancellationToken;
-use zoufang_core::{config, config::CommonConfig, telemetry};
+use zoufang_core::{clock::Clock, config, config::CommonConfig, telemetry};
 
 use crate::server::shutdown_signal;
 
@@ -36,8 +36,17 @@ pub trait Service: Sized + Send + 'static {
             .collect()
     }
 
-    /// Binds, connects and migrates; fails with a clear reason.
-    fn build(config: Self::Config) -> impl Future<Output = anyhow::Result<Self>> + Send;
+    /// Binds, connects and migrates, reading time from `clock` (tests move
+    /// it); fails with a clear reason.
+    fn build_with_clock(
+        config: Self::Config,
+        clock: Clock,
+    ) -> impl Future<Output = anyhow::Result<Self>> + Send;
+
+    /// [`Service::build_with_clock`] on the system clock, as the binary runs.
+    fn build(config: Self::Config) -> impl Future<Output = anyhow::Result<Self>> + Send {
+        Self::build_with_clock(config, Clock::system())
+    }
 
     /// Cancel it to stop the service gracefully.
     fn shutdown_token(&self) -> CancellationToken;
