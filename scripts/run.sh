@@ -6,7 +6,7 @@
 #      notify, petition, gateway), logging to .run/logs/<name>.log, and waits
 #      until its /readyz answers;
 #   4. with --demo, loads a demo county and a simulated campaign into the
-#      running services (target/release/zfdemo, seed 2026 or --seed N) and
+#      running services (target/release/zfdemo (target/debug with --debug), seed 2026 or --seed N) and
 #      keeps its totals;
 #   5. prints what runs where, a development token and (with --demo) the
 #      demo's totals and where its campaign summary is, then waits.
@@ -29,7 +29,7 @@ source scripts/lib.sh
 
 usage() {
   cat <<'USAGE'
-Usage: scripts/run.sh [--demo [--seed N]]
+Usage: scripts/run.sh [--demo [--seed N]] [--debug]
 
 Builds and starts every Zoufang service on this machine; Ctrl-C stops them.
   --demo      after the services are ready, load the demo county (祁东县) and a
@@ -37,14 +37,17 @@ Builds and starts every Zoufang service on this machine; Ctrl-C stops them.
               the gateway URL of its campaign summary (the same seed again
               changes nothing)
   --seed N    the demo's seed (default 2026)
+  --debug     build and run the debug binaries (faster to build, slower to run)
 USAGE
 }
 
 demo=0
 demo_seed=""
+profile=release
 while [ $# -gt 0 ]; do
   case "$1" in
     --demo) demo=1 ;;
+    --debug) profile=debug ;;
     --seed)
       [ $# -ge 2 ] || die "--seed needs a number"
       demo_seed=$2
@@ -149,8 +152,10 @@ ensure_postgres
 ensure_rabbitmq
 [ -z "${zf_vhost:-}" ] || ensure_vhost "$zf_vhost"
 
-log "cargo build --release --locked --bins"
-cargo build --release --locked --bins
+build_flags=(--locked --bins)
+[ "$profile" = release ] && build_flags+=(--release)
+log "cargo build ${build_flags[*]}"
+cargo build "${build_flags[@]}"
 
 mkdir -p .run/logs
 rows=()
@@ -158,7 +163,7 @@ for entry in "${SERVICES[@]}"; do
   name=${entry%%:*}
   port=${entry##*:}
   admin=$((port + 1000))
-  bin=target/release/$name
+  bin=target/$profile/$name
   [ -x "$bin" ] || continue
 
   extra=()
@@ -207,26 +212,26 @@ done
 [ "${#pids[@]}" -gt 0 ] || die "no service binary in target/release (looked for: ${SERVICES[*]%%:*})"
 
 token=""
-if [ -x target/release/zfctl ]; then
+if [ -x target/$profile/zfctl ]; then
   token_err=$(mktemp)
-  if ! token=$(target/release/zfctl token --sub dev-admin --roles county_admin,township_admin --scope "" 2>"$token_err"); then
+  if ! token=$(target/$profile/zfctl token --sub dev-admin --roles county_admin,township_admin --scope "" 2>"$token_err"); then
     log "zfctl could not mint a token: $(cat "$token_err")"
     token=""
   fi
   rm -f "$token_err"
 else
-  log "target/release/zfctl is missing: no development token"
+  log "target/$profile/zfctl is missing: no development token"
 fi
 
 # The demo: the generator talks to the services just started, at their
 # default addresses, with the same (development) signing key.
 demo_out=""
 if [ "$demo" -eq 1 ]; then
-  [ -x target/release/zfdemo ] || die "target/release/zfdemo is missing (cargo build --release --bins builds it)"
+  [ -x target/$profile/zfdemo ] || die "target/$profile/zfdemo is missing (cargo build --release --bins builds it)"
   demo_out=.run/demo-seed-$demo_seed.txt
-  log "loading the demo county and campaign (seed $demo_seed): target/release/zfdemo --seed $demo_seed"
+  log "loading the demo county and campaign (seed $demo_seed): target/$profile/zfdemo --seed $demo_seed"
   t0=$SECONDS
-  if target/release/zfdemo --seed "$demo_seed" >"$demo_out"; then
+  if target/$profile/zfdemo --seed "$demo_seed" >"$demo_out"; then
     log "demo loaded in $((SECONDS - t0)) s"
   else
     rc=$?
@@ -256,12 +261,12 @@ if [ -n "$token" ]; then
   echo
   echo "  grpcurl -plaintext -H \"authorization: Bearer \$TOKEN\" 127.0.0.1:50051 list"
 fi
-if [ -x target/release/petition ]; then
+if [ -x target/$profile/petition ]; then
   echo
   echo "Petition bridge: petition systems post signed cases to http://127.0.0.1:8085/v1/cases"
   echo "  (register a source first: POST /v1/petition/RegisterSource through the gateway)."
 fi
-if [ -x target/release/gateway ]; then
+if [ -x target/$profile/gateway ]; then
   echo
   echo "Gateway: API docs at http://127.0.0.1:8080/docs (OpenAPI: /openapi.json). Sign in:"
   echo "  curl -s http://127.0.0.1:8080/v1/auth/sign-in -H 'content-type: application/json' \\"

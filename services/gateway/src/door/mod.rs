@@ -1,5 +1,6 @@
 //! The front door (正门): who is asking and what they may reach. Sign-in,
-//! sessions, lock-out and tokens (`accounts`, `caller`, `client_addr`, and
+//! sessions, lock-out and tokens (`accounts`, `caller`, `client_addr`, the
+//! console's cookie sessions, `browser`, and
 //! the token exchange for services, `exchange`); every service's unary RPC
 //! transcoded between proto3 JSON and gRPC (`rpc`); the route table and its
 //! OpenAPI document (`endpoints`); one JSON error shape (`error`); the
@@ -18,6 +19,7 @@
 //!   OpenAPI operation, for the one route table;
 //! - [`ApiError`], [`FieldError`]: the JSON error shape.
 pub mod accounts;
+pub mod browser;
 pub mod caller;
 pub mod client_addr;
 pub mod endpoints;

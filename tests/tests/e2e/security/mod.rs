@@ -11,6 +11,7 @@
 //! | `revocation` | sign-out and disable reach every service; the SSE inbox ends |
 //! | `petition` | the AMQP door, SSRF in callbacks and webhooks, replayed signatures |
 mod accounts;
+mod browser;
 mod petition;
 mod revocation;
 mod scope;

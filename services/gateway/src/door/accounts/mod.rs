@@ -23,6 +23,7 @@ use uuid::Uuid;
 use zoufang_core::auth::roles;
 
 use crate::door::{
+    browser,
     caller::Caller,
     client_addr::ClientAddr,
     endpoints::{Endpoint, Module, op, schema_ref},
@@ -98,6 +99,17 @@ fn new_refresh_token(session_id: Uuid) -> String {
     format!("{session_id}.{}", hex::encode(bytes))
 }
 
+/// A short-lived access token for `a` in session `session_id`.
+pub fn mint_access(state: &AppState, a: &AccountRow, session_id: Uuid) -> Result<String, ApiError> {
+    Ok(state.keys.mint_extended(&AccessClaims {
+        sub: &a.user_id,
+        roles: &a.roles,
+        scope: &a.scope,
+        exp: (state.clock.now() + Duration::seconds(state.settings.access_token_secs)).timestamp(),
+        sid: session_id,
+    })?)
+}
+
 fn tokens(
     state: &AppState,
     a: &AccountRow,
@@ -105,13 +117,7 @@ fn tokens(
     refresh: String,
 ) -> Result<Tokens, ApiError> {
     let ttl = state.settings.access_token_secs;
-    let access = state.keys.mint_extended(&AccessClaims {
-        sub: &a.user_id,
-        roles: &a.roles,
-        scope: &a.scope,
-        exp: (state.clock.now() + Duration::seconds(ttl)).timestamp(),
-        sid: session_id,
-    })?;
+    let access = mint_access(state, a, session_id)?;
     Ok(Tokens {
         access_token: access,
         token_type: "Bearer",
@@ -148,11 +154,13 @@ async fn equalise(permit: hashing::Permit) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn sign_in(
-    State(state): State<AppState>,
-    client: ClientAddr,
-    Json(req): Json<SignIn>,
-) -> Result<Json<Tokens>, ApiError> {
+/// Checks a sign-in's credentials under the address and account throttles:
+/// the account when the password is right and the account active.
+async fn check_credentials(
+    state: &AppState,
+    client: &ClientAddr,
+    req: &SignIn,
+) -> Result<AccountRow, ApiError> {
     let s = &state.settings;
     // The address's budget first: refusing here tells nothing about the account.
     if !store::reserve_address(
@@ -200,6 +208,15 @@ async fn sign_in(
     if !account.active {
         return Err(ApiError::forbidden("账号已停用，请联系管理员"));
     }
+    Ok(account)
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    Json(req): Json<SignIn>,
+) -> Result<Json<Tokens>, ApiError> {
+    let account = check_credentials(&state, &client, &req).await?;
     let now = state.clock.now();
     let session_id = Uuid::now_v7();
     let refresh = new_refresh_token(session_id);
@@ -213,6 +230,115 @@ async fn sign_in(
     )
     .await?;
     Ok(Json(tokens(&state, &account, session_id, refresh)?))
+}
+
+/// The console's view of its session: who is signed in and the CSRF token
+/// its page sends back.
+#[derive(Debug, Serialize)]
+pub struct WebSession {
+    /// None for a caller signed in with a bearer token.
+    pub csrf_token: Option<String>,
+    pub user: WebUser,
+}
+
+/// The signed-in person as the console shows them.
+#[derive(Debug, Serialize)]
+pub struct WebUser {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<String>,
+    pub scope: String,
+    pub must_change_password: bool,
+}
+
+impl WebUser {
+    fn of(a: &AccountRow, must_change_password: bool) -> Self {
+        Self {
+            user_id: a.user_id.clone(),
+            username: a.username.clone(),
+            display_name: a.display_name.clone(),
+            roles: a.roles.clone(),
+            scope: a.scope.clone(),
+            must_change_password,
+        }
+    }
+}
+
+/// Sign-in for the console (浏览器登录): the same checks as a token
+/// sign-in, answered with an HttpOnly session cookie and the session's CSRF
+/// token instead of tokens. The cookie lives as long as a refresh token
+/// would (REFRESH_TOKEN_DAYS), never past SESSION_MAX_DAYS.
+async fn web_sign_in(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    tls: browser::OverTls,
+    Json(req): Json<SignIn>,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    let account = check_credentials(&state, &client, &req).await?;
+    let session_id = Uuid::now_v7();
+    let (cookie, cookie_hash) = browser::new_cookie_secret(session_id);
+    let csrf = browser::new_csrf_token();
+    let days = state
+        .settings
+        .refresh_token_days
+        .min(state.settings.session_max_days);
+    store::open_browser_session(
+        &state.pool,
+        session_id,
+        account.account_id,
+        &cookie_hash,
+        &csrf,
+        &refresh_hash(&new_refresh_token(session_id)),
+        state.clock.now() + Duration::days(days),
+    )
+    .await?;
+    let must_change = store::must_change_password(&state.pool, account.account_id).await?;
+    Ok((
+        [(
+            http::header::SET_COOKIE,
+            browser::set_cookie(&cookie, days * 86_400, tls.0),
+        )],
+        Json(WebSession {
+            csrf_token: Some(csrf),
+            user: WebUser::of(&account, must_change),
+        }),
+    ))
+}
+
+/// Who is signed in (the console calls it at start): 401 without a session.
+async fn web_session(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<WebSession>, ApiError> {
+    let account = account_of_caller(&state, &caller).await?;
+    let must_change = store::must_change_password(&state.pool, account.account_id).await?;
+    Ok(Json(WebSession {
+        csrf_token: caller.csrf_token.clone(),
+        user: WebUser::of(&account, must_change),
+    }))
+}
+
+/// Sign-out for the console: the session ends (its cookie is refused from
+/// now on, wherever a copy of it is) and the cookie is cleared.
+async fn web_sign_out(
+    State(state): State<AppState>,
+    tls: browser::OverTls,
+    caller: Caller,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    end_sessions(
+        &state.pool,
+        Sessions::One(caller.session_id),
+        &caller.claims.sub,
+        &caller.claims.scope,
+        RevocationReason::SignedOut,
+        state.clock.now(),
+    )
+    .await?;
+    Ok((
+        [(http::header::SET_COOKIE, browser::clear_cookie(tls.0))],
+        Json(json!({"signed_out": true})),
+    ))
 }
 
 async fn refresh(
@@ -421,6 +547,48 @@ pub fn endpoints() -> Module {
         ),
         Endpoint::new(
             http::Method::POST,
+            "/v1/auth/session",
+            post(web_sign_in),
+            op(
+                "auth",
+                "控制台登录 (console sign-in): an HttpOnly session cookie and the session's CSRF token, which every state-changing request sends back in X-CSRF-Token",
+                false,
+                Some(
+                    json!({"type": "object", "required": ["username", "password"], "additionalProperties": false,
+                "properties": {"username": {"type": "string", "minLength": 1}, "password": {"type": "string"}}}),
+                ),
+                schema_ref("WebSession"),
+                vec![],
+            ),
+        ),
+        Endpoint::new(
+            http::Method::GET,
+            "/v1/auth/session",
+            get(web_session),
+            op(
+                "auth",
+                "当前登录 (the signed-in person and, for a cookie session, its CSRF token)",
+                true,
+                None,
+                schema_ref("WebSession"),
+                vec![],
+            ),
+        ),
+        Endpoint::new(
+            http::Method::DELETE,
+            "/v1/auth/session",
+            axum::routing::delete(web_sign_out),
+            op(
+                "auth",
+                "控制台退出 (console sign-out): the session ends and its cookie is cleared",
+                true,
+                None,
+                ok.clone(),
+                vec![],
+            ),
+        ),
+        Endpoint::new(
+            http::Method::POST,
             "/v1/auth/refresh",
             post(refresh),
             op(
@@ -527,7 +695,21 @@ pub fn endpoints() -> Module {
             ),
         ),
     ];
-    (endpoints, vec![("Account", account), ("Me", me)])
+    let web_session = json!({"type": "object", "required": ["csrf_token", "user"], "properties": {
+        "csrf_token": {"type": "string", "nullable": true},
+        "user": {"type": "object",
+            "required": ["user_id", "username", "display_name", "roles", "scope", "must_change_password"],
+            "properties": {"user_id": string, "username": string, "display_name": string,
+                "roles": {"type": "array", "items": string}, "scope": string,
+                "must_change_password": {"type": "boolean"}}}}});
+    (
+        endpoints,
+        vec![
+            ("Account", account),
+            ("Me", me),
+            ("WebSession", web_session),
+        ],
+    )
 }
 
 #[cfg(test)]

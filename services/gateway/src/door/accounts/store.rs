@@ -346,3 +346,69 @@ pub async fn revoke_all<'e>(
     .fetch_all(exec)
     .await
 }
+
+/// A browser session as the cookie path reads it: the stored cookie hash
+/// and CSRF token, when it was opened, and its account.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BrowserSessionRow {
+    pub cookie_hash: Vec<u8>,
+    pub csrf_token: String,
+    pub started: DateTime<Utc>,
+    pub must_change_password: bool,
+    #[sqlx(flatten)]
+    pub account: AccountRow,
+}
+
+/// Opens a browser session: its cookie's hash and CSRF token; the refresh
+/// hash is a random value no refresh token matches (browser sessions do
+/// not refresh).
+pub async fn open_browser_session<'e>(
+    exec: impl PgExecutor<'e>,
+    session_id: Uuid,
+    account_id: Uuid,
+    cookie_hash: &[u8],
+    csrf_token: &str,
+    unusable_refresh_hash: &[u8],
+    expires_at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO sessions (session_id, account_id, refresh_hash, expires_at, cookie_hash, csrf_token)
+         VALUES ($1,$2,$3,$4,$5,$6)",
+    )
+    .bind(session_id)
+    .bind(account_id)
+    .bind(unusable_refresh_hash)
+    .bind(expires_at)
+    .bind(cookie_hash)
+    .bind(csrf_token)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// An open browser session (not revoked, not expired, its account active).
+pub async fn open_browser_session_row<'e>(
+    exec: impl PgExecutor<'e>,
+    session_id: Uuid,
+) -> sqlx::Result<Option<BrowserSessionRow>> {
+    sqlx::query_as(concat!(
+        "SELECT s.cookie_hash, s.csrf_token, s.created_at AS started, a.must_change_password, ",
+        "a.account_id, a.username, a.user_id, a.display_name, a.password_hash, a.roles, a.scope, ",
+        "a.active, a.failed_attempts, a.locked_until, a.created_by, a.created_at
+         FROM sessions s JOIN accounts a USING (account_id)
+         WHERE s.session_id = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND a.active
+           AND s.cookie_hash IS NOT NULL AND s.csrf_token IS NOT NULL"
+    ))
+    .bind(session_id)
+    .fetch_optional(exec)
+    .await
+}
+
+/// Whether an account must change its password before anything else.
+pub async fn must_change_password<'e>(exec: impl PgExecutor<'e>, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT must_change_password FROM accounts WHERE account_id = $1")
+        .bind(id)
+        .fetch_optional(exec)
+        .await
+        .map(|v| v.unwrap_or(false))
+}
