@@ -255,7 +255,7 @@ fn add_message(schemas: &mut Map<String, Value>, m: &MessageDescriptor) {
         } else if f.is_list() {
             s = json!({"type": "array", "items": s});
         }
-        props.insert(f.json_name().to_owned(), s);
+        props.insert(f.name().to_owned(), s);
     }
     schemas.insert(
         name,

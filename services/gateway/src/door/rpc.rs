@@ -1,5 +1,7 @@
 //! The generic JSON transcoder: every unary RPC of the four services is
-//! served as `POST /v1/<service>/<Method>` with the proto3 JSON mapping.
+//! served as `POST /v1/<service>/<Method>` with the proto3 JSON mapping,
+//! fields named by their proto (snake_case) names on the way out; requests
+//! may name them either way (`household_id` or `householdId`).
 //! Requests and responses are read and written through the contracts'
 //! descriptors (`prost-reflect`), so the HTTP API is the gRPC API, field for
 //! field, and cannot drift from it. The caller's own token goes upstream:
@@ -151,9 +153,14 @@ pub fn decode_json(input: &MessageDescriptor, body: &[u8]) -> Result<DynamicMess
     Ok(msg)
 }
 
-/// Writes a response message as JSON, every field present (defaults too).
+/// Writes a response message as JSON, every field present (defaults too),
+/// named by its proto field name (`household_id`, not the proto3 JSON
+/// default `householdId`), so the transcoded RPCs speak the same snake_case
+/// as every hand-written endpoint. Requests may use either spelling.
 pub fn encode_json(msg: &DynamicMessage) -> Result<serde_json::Value, ApiError> {
-    let options = SerializeOptions::new().skip_default_fields(false);
+    let options = SerializeOptions::new()
+        .skip_default_fields(false)
+        .use_proto_field_name(true);
     msg.serialize_with_options(serde_json::value::Serializer, &options)
         .map_err(ApiError::internal)
 }
@@ -295,5 +302,27 @@ mod tests {
         let err = decode_json(&m.input, br#"{"noSuchField": 1}"#).expect_err("unknown field");
         assert!(err.message.contains("noSuchField"), "{}", err.message);
         assert!(decode_json(&m.input, b"[1]").is_err());
+    }
+
+    #[test]
+    fn json_field_names_are_snake_case_out_and_either_spelling_in() {
+        let c = Catalog::load().expect("catalog");
+        let m = c
+            .methods()
+            .find(|m| m.name == "ListHouseholds")
+            .expect("method");
+        let camel = decode_json(&m.input, br#"{"regionCode": "430426", "pageSize": 5}"#)
+            .expect("lowerCamelCase is accepted");
+        let snake = decode_json(&m.input, br#"{"region_code": "430426", "page_size": 5}"#)
+            .expect("snake_case is accepted");
+        assert_eq!(camel, snake);
+        let out = encode_json(&snake).expect("encode");
+        let keys: Vec<_> = out.as_object().expect("object").keys().cloned().collect();
+        assert!(keys.contains(&"region_code".to_owned()), "{keys:?}");
+        assert!(keys.contains(&"page_size".to_owned()), "{keys:?}");
+        assert!(
+            keys.iter().all(|k| !k.chars().any(|c| c.is_ascii_uppercase())),
+            "{keys:?}"
+        );
     }
 }

@@ -341,9 +341,9 @@ fn aimed_at_other_township(input: &prost_reflect::MessageDescriptor, f: &Foreign
             _ => continue,
         };
         if field.is_list() {
-            body.insert(field.json_name().to_owned(), json!([v]));
+            body.insert(field.name().to_owned(), json!([v]));
         } else {
-            body.insert(field.json_name().to_owned(), v);
+            body.insert(field.name().to_owned(), v);
         }
     }
     Value::Object(body)
@@ -414,32 +414,32 @@ async fn a_township_admin_reads_no_other_township_through_any_get_or_list_endpoi
     for (path, body, id) in [
         (
             "/v1/registry/GetHousehold",
-            json!({"householdId": foreign.household_id}),
+            json!({"household_id": foreign.household_id}),
             &foreign.household_id,
         ),
         (
             "/v1/issues/GetIssue",
-            json!({"issueId": foreign.issue_id}),
+            json!({"issue_id": foreign.issue_id}),
             &foreign.issue_id,
         ),
         (
             "/v1/registry/GetVisit",
-            json!({"visitId": foreign.visit_id}),
+            json!({"visit_id": foreign.visit_id}),
             &foreign.visit_id,
         ),
         (
             "/v1/registry/GetCampaign",
-            json!({"campaignId": foreign.campaign_id}),
+            json!({"campaign_id": foreign.campaign_id}),
             &foreign.campaign_id,
         ),
         (
             "/v1/issues/ListIssues",
-            json!({"regionCode": fixtures::OTHER_VILLAGE}),
+            json!({"region_code": fixtures::OTHER_VILLAGE}),
             &foreign.issue_id,
         ),
         (
             "/v1/supervision/ListInspections",
-            json!({"regionCode": fixtures::OTHER_VILLAGE}),
+            json!({"region_code": fixtures::OTHER_VILLAGE}),
             &foreign.inspection_id,
         ),
     ] {
@@ -452,7 +452,7 @@ async fn a_township_admin_reads_no_other_township_through_any_get_or_list_endpoi
         .post(
             "/v1/registry/GetHousehold",
             Some(&admin),
-            json!({"householdId": foreign.household_id}),
+            json!({"household_id": foreign.household_id}),
         )
         .await;
     assert!(h.to_string().contains("****"), "{h}");

@@ -364,12 +364,12 @@ async fn an_xlsx_with_good_and_bad_rows_imports_the_good_ones_and_reports_each_b
         .post(
             "/v1/registry/FindHousehold",
             Some(&admin),
-            json!({"idNumber": id3}),
+            json!({"id_number": id3}),
         )
         .await;
     assert_eq!(s, 200, "{found}");
     assert_eq!(found["household"]["phone"], "138****0003");
-    assert_eq!(found["household"]["villageCode"], "430426104202");
+    assert_eq!(found["household"]["village_code"], "430426104202");
     let villages: Vec<(String, String, i32)> = sqlx::query_as(
         "SELECT head_name, village_code::text, member_count FROM households ORDER BY head_name",
     )
@@ -625,7 +625,7 @@ async fn csv_in_utf8_and_gbk_cadres_and_progress() {
         .post(
             "/v1/registry/ListCadres",
             Some(&town),
-            json!({"regionCode": "430426104"}),
+            json!({"region_code": "430426104"}),
         )
         .await;
     assert_eq!(s, 200);
@@ -636,7 +636,7 @@ async fn csv_in_utf8_and_gbk_cadres_and_progress() {
         .map(|c| {
             (
                 c["name"].as_str().unwrap().to_owned(),
-                c["regionCode"].as_str().unwrap().to_owned(),
+                c["region_code"].as_str().unwrap().to_owned(),
             )
         })
         .collect();

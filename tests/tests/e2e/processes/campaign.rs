@@ -78,7 +78,7 @@ async fn a_campaign_on_the_real_binaries_ends_in_a_summary_with_exactly_its_figu
         .post(
             "/v1/registry/ListRegions",
             Some(&admin),
-            json!({"parentCode": format!("{}000000", demo::COUNTY)}),
+            json!({"parent_code": format!("{}000000", demo::COUNTY)}),
         )
         .await;
     let town = regions.1["regions"]
@@ -93,8 +93,8 @@ async fn a_campaign_on_the_real_binaries_ends_in_a_summary_with_exactly_its_figu
         .post(
             "/v1/notify/UpsertRecipient",
             Some(&admin),
-            json!({"recipient": {"recipientId": town_admin, "name": "乡镇管理员",
-                   "roles": ["township_admin"], "regionCode": town}}),
+            json!({"recipient": {"recipient_id": town_admin, "name": "乡镇管理员",
+                   "roles": ["township_admin"], "region_code": town}}),
         )
         .await;
     assert_eq!(s, 200, "{body}");
@@ -106,8 +106,8 @@ async fn a_campaign_on_the_real_binaries_ends_in_a_summary_with_exactly_its_figu
         .post(
             "/v1/petition/RegisterSource",
             Some(&admin),
-            json!({"sourceSystem": "qidong-xinfang", "displayName": "祁东县信访信息系统",
-                   "regionCode": demo::COUNTY, "callbackUrl": "", "secret": secret}),
+            json!({"source_system": "qidong-xinfang", "display_name": "祁东县信访信息系统",
+                   "region_code": demo::COUNTY, "callback_url": "", "secret": secret}),
         )
         .await;
     assert_eq!(s, 200, "{body}");
