@@ -106,3 +106,38 @@ _zf_await_rabbitmq() {
   done
   return 1
 }
+
+# The browser the console's end-to-end tests drive (Debian's chromium, with
+# fonts-noto-cjk so pages and screenshots show Chinese), installed from
+# Debian's packages when missing; root (CI) installs, anyone else is told.
+ensure_browser() {
+  local missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 ||
+    missing+=(fonts-noto-cjk)
+  if [ "${#missing[@]}" -eq 0 ]; then
+    log "browser: $(/usr/bin/chromium --version 2>/dev/null | head -n 1) with fonts-noto-cjk"
+    return 0
+  fi
+  [ "$(id -u)" -eq 0 ] ||
+    die "the console tests need ${missing[*]}: sudo apt-get install -y --no-install-recommends ${missing[*]}"
+  local t0=$SECONDS
+  log "browser: installing ${missing[*]} from Debian's packages"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; } ||
+    die "apt-get could not install ${missing[*]}"
+  log "browser: installed ${missing[*]} in $((SECONDS - t0)) s"
+}
+
+# The web workspace's packages (web/node_modules), installed with npm ci
+# when missing or older than package-lock.json.
+ensure_web_packages() {
+  need node "install Node.js 20 (Debian's nodejs, or nodesource)"
+  need npm "install npm"
+  if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+    local t0=$SECONDS
+    log "web: npm ci"
+    (cd web && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in web/"
+    log "web: packages installed in $((SECONDS - t0)) s"
+  fi
+}

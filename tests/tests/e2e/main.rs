@@ -23,6 +23,7 @@
 //! | `security` | the security findings (issue 18) |
 //! | `rpcs` | the RPCs no other behaviour test calls, each also aimed at another township |
 mod bus;
+mod console;
 mod fuzz_regressions;
 mod gateway;
 mod ledger;
