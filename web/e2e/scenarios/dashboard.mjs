@@ -72,12 +72,9 @@ export default async function (t) {
   await page.locator('[data-test=coverage-chart]').scrollIntoViewIfNeeded();
 
   // Drill down: a township's villages.
-  const chart = page.locator('[data-test=coverage-chart] canvas').first();
-  const box = await chart.boundingBox();
-  if (box) {
-    await page.mouse.click(box.x + box.width * 0.3, box.y + box.height - 30);
-    await page.getByText('各村').first().waitFor({ timeout: 10000 }).catch(() => undefined);
-  }
+  await page.locator('[data-test=drill-select]').click();
+  await page.locator('.el-select-dropdown:visible .el-select-dropdown__item').filter({ hasText: seed.township.name }).click();
+  await page.getByText(`${seed.township.name}各村`).waitFor();
   await page.waitForTimeout(800);
   await t.shot(page, 'drill-down');
 
