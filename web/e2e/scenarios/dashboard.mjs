@@ -78,6 +78,38 @@ export default async function (t) {
   await page.waitForTimeout(800);
   await t.shot(page, 'drill-down');
 
+  // The 活动总结 of the same campaign and region shows the same figures.
+  await page.getByRole('button', { name: '查看活动总结' }).click();
+  await page.waitForURL((url) => url.pathname === '/data/summary');
+  await page.locator('[data-test=sum-coverage]').waitFor();
+  await page.locator('[data-test=summary][data-loading=no]').waitFor();
+  const sumCoverage = await page.locator('[data-test=sum-coverage]').innerText();
+  t.check(sumCoverage === pct(summary.body.visits.coverage_bp), `the 活动总结 shows coverage ${sumCoverage}`);
+  const sumResolution = await page.locator('[data-test=sum-resolution]').innerText();
+  t.check(sumResolution === pct(summary.body.ledger.resolution_rate_bp), `the 活动总结 shows 办结率 ${sumResolution}`);
+  const sumVisited = await page.locator('[data-test=sum-visited]').innerText();
+  t.check(sumVisited === String(summary.body.visits.households_visited), `the 活动总结 shows ${sumVisited} households visited`);
+  await t.shot(page, 'summary');
+  await page.locator('[data-test=summary-text-tab]').click();
+  const frame = page.frameLocator('[data-test=summary-html]');
+  await frame.locator('body').waitFor();
+  const doc = await frame.locator('body').innerText();
+  t.check(doc.includes(summary.body.region_name), 'the summary text names the county');
+  await page.waitForTimeout(500);
+  await t.shot(page, 'summary-text');
+  const [xlsx] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=summary-xlsx]').click()]);
+  t.check(xlsx.suggestedFilename().endsWith('.xlsx'), `the summary downloads as XLSX (${xlsx.suggestedFilename()})`);
+
+  // 数据导出: the ledger of the campaign as CSV.
+  await page.goto(`${t.base}/data/exports`);
+  await page.locator('[data-test=export-form]').waitFor();
+  await page.locator('[data-test=export-what]').getByText('民情台账').click();
+  await page.getByText('CSV（不限行数').click();
+  await page.waitForTimeout(800);
+  await t.shot(page, 'exports');
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=export-submit]').click()]);
+  t.check(/\.csv$/.test(csv.suggestedFilename()), `the ledger downloads as CSV (${csv.suggestedFilename()})`);
+
   // The big screen.
   const wide = await t.signIn('leader', { width: 1920, height: 1080 });
   await wide.goto(`${t.base}/dashboard`);
