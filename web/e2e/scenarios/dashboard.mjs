@@ -18,10 +18,11 @@ function pct(bp) {
 export default async function (t) {
   const { seed } = t;
   const page = await t.signIn('leader');
-  await page.goto(`${t.base}/dashboard`);
+  // The seed campaign by its link (another scenario may have activated a newer one).
+  await page.goto(`${t.base}/dashboard?campaign_id=${seed.campaign_id}`);
   await page.locator('[data-test=dashboard] [data-test=figure]').first().waitFor();
 
-  // The page preselects the active campaign and the session's county.
+  // The region defaults to the session's county.
   const meta = await page.locator('[data-test=summary-meta]').innerText();
 
   // The summary report of the same campaign and region, as the gateway answers it.
@@ -30,7 +31,7 @@ export default async function (t) {
     return { status: r.status, body: await r.json() };
   }, { county: seed.county.code, campaign: seed.campaign_id });
   t.check(summary.status === 200, `GET /v1/reports/summary answers 200 (got ${summary.status})`);
-  t.check(meta.includes(summary.body.campaign.name), `the dashboard shows the seed campaign (${meta})`);
+  t.check(meta.includes(summary.body.campaign.name) && meta.includes(summary.body.region_name), `the dashboard shows the seed campaign at the county (${meta})`);
 
   const figures = await page.locator('[data-test=dashboard] [data-test=figure]').evaluateAll((els) =>
     els.map((e) => ({ key: e.dataset.key, value: e.dataset.value, text: e.textContent.trim() })),
@@ -112,7 +113,7 @@ export default async function (t) {
 
   // The big screen.
   const wide = await t.signIn('leader', { width: 1920, height: 1080 });
-  await wide.goto(`${t.base}/dashboard`);
+  await wide.goto(`${t.base}/dashboard?campaign_id=${seed.campaign_id}`);
   await wide.locator('[data-test=dashboard] [data-test=figure]').first().waitFor();
   await wide.locator('[data-test=per-day-chart][data-loaded=yes]').waitFor({ timeout: 60000 });
   await wide.waitForTimeout(1000);
@@ -120,7 +121,7 @@ export default async function (t) {
 
   // A township admin's dashboard: their township, villages in the rows.
   const township = await t.signIn('township');
-  await township.goto(`${t.base}/dashboard`);
+  await township.goto(`${t.base}/dashboard?campaign_id=${seed.campaign_id}`);
   await township.locator('[data-test=dashboard] [data-test=figure]').first().waitFor();
   const tmeta = await township.locator('[data-test=summary-meta]').innerText();
   t.check(tmeta.includes(seed.township.name), `the township admin sees their township (${tmeta})`);
