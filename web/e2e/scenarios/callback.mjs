@@ -8,6 +8,11 @@
 // form, 已回访; and the notification link /callbacks/<id> opened directly.
 import { randomUUID } from 'node:crypto';
 
+// Element Plus puts a data-test on the input itself or on its wrapper.
+export function field(scope, name) {
+  return scope.locator(`[data-test=${name}]`).locator('xpath=self::input | self::textarea | .//input | .//textarea').first();
+}
+
 async function session(t, who) {
   const a = t.seed.accounts[who];
   const r = await fetch(`${t.base}/v1/auth/session`, {
@@ -123,7 +128,7 @@ export default async function (t) {
   // An attempt that did not reach anyone.
   const form = page.locator('[data-test=outcome-form]');
   await form.getByText('无人接听 / 未接通').click();
-  await form.locator('[data-test=comment] textarea').fill('下午再拨打');
+  await field(form, 'comment').fill('下午再拨打');
   await form.locator('[data-test=submit-attempt]').click();
   await page.getByText('已记录第 1 次联系').waitFor();
   t.check((await page.locator('[data-test=callback-info]').innerText()).includes('1 次'), 'the attempt is counted');
@@ -134,10 +139,10 @@ export default async function (t) {
   await form.getByText('请选择群众是否确认干部上门走访').waitFor();
   await t.shot(page, 'outcome-validation');
   await form.getByText('是，群众确认干部来过').click();
-  await form.locator('[data-test=member-count] input').fill('4');
-  await form.locator('[data-test=help-yuan] input').fill('0');
+  await field(form, 'member-count').fill('4');
+  await field(form, 'help-yuan').fill('0');
   await form.getByText('满意', { exact: true }).click();
-  await form.locator('[data-test=comment] textarea').fill('群众确认干部本周上门，了解了家里的情况');
+  await field(form, 'comment').fill('群众确认干部本周上门，了解了家里的情况');
   await t.shot(page, 'outcome-form');
   await form.locator('[data-test=submit-attempt]').click();
   await page.locator('[data-test=callback-result]').waitFor();
