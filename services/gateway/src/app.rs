@@ -95,11 +95,15 @@ impl Application {
         self.state.pool.clone()
     }
 
-    /// The whole HTTP app: the route table, with the desk's state.
+    /// The whole HTTP app: the route table, with the desk's state, and the
+    /// web console for every other path.
     pub fn router(state: AppState) -> Router {
         let (list, schemas) = all_endpoints(&state.catalog);
         let doc = endpoints::document(&list, &state.catalog, &schemas);
         endpoints::router(list, doc)
+            // What no route matched: the web console (its pages and
+            // assets), or the API's JSON 404 under /v1.
+            .fallback(crate::console::serve)
             .layer(axum::extract::DefaultBodyLimit::max(JSON_BODY_LIMIT))
             .layer(axum::middleware::map_response(too_large_as_json))
             .layer(axum::Extension(Desk::default()))
