@@ -321,7 +321,8 @@ mod tests {
         assert!(keys.contains(&"region_code".to_owned()), "{keys:?}");
         assert!(keys.contains(&"page_size".to_owned()), "{keys:?}");
         assert!(
-            keys.iter().all(|k| !k.chars().any(|c| c.is_ascii_uppercase())),
+            keys.iter()
+                .all(|k| !k.chars().any(|c| c.is_ascii_uppercase())),
             "{keys:?}"
         );
     }

@@ -459,6 +459,140 @@ async fn a_township_admin_reads_no_other_township_through_any_get_or_list_endpoi
     stack.stop().await;
 }
 
+/// One meaning for region codes: a township's full 12-digit code lists its
+/// households and issues and gives the same statistics as its prefix, and
+/// so does every other list or statistics RPC that names a region.
+#[tokio::test]
+async fn a_townships_full_code_reads_like_its_prefix_in_every_list_and_statistics() {
+    let stack = TestGateway::start().await;
+    let (seed, _foreign) = seed_other_township(&stack).await;
+    let mut issues = stack
+        .issues
+        .issues_client("seed", &[roles::COUNTY_ADMIN], "430426")
+        .await;
+    for (i, village) in fixtures::VILLAGES[..2].iter().enumerate() {
+        issues
+            .create_issue(CreateIssueRequest {
+                issue_id: Uuid::new_v4().to_string(),
+                source: IssueSource::Reception as i32,
+                region_code: (*village).into(),
+                kind: ItemKind::Problem as i32,
+                category: "民生工程".into(),
+                description: format!("村道破损 {i}"),
+                ..Default::default()
+            })
+            .await
+            .expect("issue in the township");
+    }
+    let admin = stack.admin_token().await;
+    let (full, prefix) = (fixtures::TOWNSHIP, &fixtures::TOWNSHIP[..9]);
+    assert_eq!(full, "430426104000");
+
+    let households = stack
+        .post(
+            "/v1/registry/ListHouseholds",
+            Some(&admin),
+            json!({"region_code": full}),
+        )
+        .await;
+    assert_eq!(households.0, 200, "{}", households.1);
+    let villages: Vec<_> = households.1["households"]
+        .as_array()
+        .expect("households")
+        .iter()
+        .map(|h| h["village_code"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(villages.len(), seed.household_ids.len(), "{}", households.1);
+    assert!(
+        villages.iter().all(|v| v.starts_with(prefix)),
+        "{villages:?}"
+    );
+
+    let listed = stack
+        .post(
+            "/v1/issues/ListIssues",
+            Some(&admin),
+            json!({"region_code": full}),
+        )
+        .await;
+    assert_eq!(listed.0, 200, "{}", listed.1);
+    let regions: Vec<_> = listed.1["issues"]
+        .as_array()
+        .expect("issues")
+        .iter()
+        .map(|i| i["region_code"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(regions.len(), 2, "{}", listed.1);
+    assert!(regions.iter().all(|r| r.starts_with(prefix)), "{regions:?}");
+
+    let stats = stack
+        .post(
+            "/v1/issues/GetIssueStatistics",
+            Some(&admin),
+            json!({"region_code": full}),
+        )
+        .await;
+    assert_eq!(stats.0, 200, "{}", stats.1);
+    assert_eq!(stats.1["collected"], "2", "{}", stats.1);
+
+    // Every list or statistics RPC naming a region: the full code and the
+    // prefix give the same answer (a campaign where the request takes one).
+    let catalog = Catalog::load().expect("catalog");
+    let mut compared = Vec::new();
+    for m in catalog.methods() {
+        let is_read = m.name.starts_with("List")
+            || m.name.ends_with("Statistics")
+            || m.name.ends_with("Progress")
+            || m.name.ends_with("Assessment");
+        let region_field = ["region_code", "township_code", "parent_code"]
+            .into_iter()
+            .find(|f| m.input.get_field_by_name(f).is_some());
+        let Some(field) = region_field.filter(|_| is_read) else {
+            continue;
+        };
+        let body = |code: &str| {
+            let mut b = serde_json::Map::new();
+            b.insert(field.to_owned(), json!(code));
+            if m.input.get_field_by_name("campaign_id").is_some() {
+                b.insert("campaign_id".into(), json!(seed.campaign_id));
+            }
+            Value::Object(b)
+        };
+        let path = m.http_path();
+        let by_full = stack.post(&path, Some(&admin), body(full)).await;
+        let by_prefix = stack.post(&path, Some(&admin), body(prefix)).await;
+        assert_eq!(by_full.0, 200, "{path} with {full}: {}", by_full.1);
+        assert_eq!(by_full, by_prefix, "{path}: {full} and {prefix} differ");
+        compared.push(m.name.clone());
+    }
+    for must in [
+        "ListHouseholds",
+        "ListIssues",
+        "GetIssueStatistics",
+        "ListCadres",
+        "ListVisits",
+        "ListCampaigns",
+        "GetRegionProgress",
+        "ListWorkZones",
+        "ListRegions",
+        "GetCallbackStatistics",
+        "ListInspections",
+        "ListTeams",
+        "GetCadreAssessment",
+        "ListVisitSignals",
+        "ListRecipients",
+        "ListSubscriptions",
+        "ListDeliveries",
+        "ListCases",
+    ] {
+        assert!(
+            compared.iter().any(|c| c == must),
+            "{must} not compared: {compared:?}"
+        );
+    }
+    stack.stop().await;
+}
+
 #[tokio::test]
 async fn the_openapi_document_is_true_to_the_routes() {
     let stack = TestGateway::start().await;

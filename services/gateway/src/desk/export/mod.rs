@@ -39,7 +39,6 @@ use http::{StatusCode, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use zoufang_proto::registry::v1::GetCampaignRequest;
-use zoufang_types::RegionCode;
 
 use crate::door::{ApiError, Backend, Caller, Endpoint, FieldError, Module, op};
 use period::Period;
@@ -91,17 +90,11 @@ pub struct ExportQuery {
 }
 
 /// The region prefix to export: a 12-digit code stands for its region (its
-/// significant digits), a shorter prefix for itself; narrowed to the
-/// caller's scope, refused outside it.
+/// significant digits), a shorter prefix for itself
+/// ([`zoufang_types::list_prefix`]); narrowed to the caller's scope, refused
+/// outside it.
 fn region_prefix(caller: &Caller, given: Option<&str>) -> Result<String, ApiError> {
-    let given = given.unwrap_or_default().trim();
-    let requested = match RegionCode::parse("region_code", given) {
-        Ok(code) => code.prefix().to_owned(),
-        Err(_) => given.to_owned(),
-    };
-    let prefix = caller
-        .claims
-        .effective_prefix(&requested)
+    let prefix = zoufang_types::list_prefix(&caller.claims, given.unwrap_or_default())
         .map_err(|e| ApiError::from(tonic::Status::from(e)))?;
     if prefix.is_empty() {
         return Err(ApiError::invalid(

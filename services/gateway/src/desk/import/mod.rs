@@ -266,7 +266,8 @@ pub fn area_of(claims: &Claims, requested: Option<&str>) -> Result<String, ApiEr
     let Some(r) = requested.map(str::trim).filter(|r| !r.is_empty()) else {
         return Ok(claims.scope.clone());
     };
-    let r = r.trim_end_matches("000").trim_end_matches("000");
+    // A full code stands for its region (430426104000 is the township).
+    let r = zoufang_types::region_prefix(r);
     if r.len() > 12 || !r.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::invalid("region", "应为县（区）或乡镇的区划代码"));
     }
