@@ -593,6 +593,148 @@ async fn a_townships_full_code_reads_like_its_prefix_in_every_list_and_statistic
     stack.stop().await;
 }
 
+/// Every error is `{code, message, field_errors}` with a Chinese message:
+/// a body not declared as JSON (415), one that is not JSON or does not match
+/// (400 naming the field), a bad enum value (listing the values it takes),
+/// no such route (404) or method (405), a service's English refusal.
+#[tokio::test]
+async fn every_error_is_json_in_one_shape_with_a_chinese_message() {
+    let stack = TestGateway::start().await;
+    let admin = stack.admin_token().await;
+    let is_cjk = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
+    let send = |method: reqwest::Method, path: &str, content_type: Option<&str>, body: &str| {
+        let mut r = stack
+            .http()
+            .request(method, stack.url(path))
+            .bearer_auth(&admin)
+            .body(body.to_owned());
+        if let Some(t) = content_type {
+            r = r.header("content-type", t);
+        }
+        async move {
+            let resp = r.send().await.expect("send");
+            let status = resp.status().as_u16();
+            let json = resp
+                .headers()
+                .get("content-type")
+                .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+            let text = resp.text().await.expect("body");
+            assert!(json, "{status} is not JSON: {text}");
+            let v: Value = serde_json::from_str(&text).expect("JSON body");
+            (status, v)
+        }
+    };
+    let shape = |what: &str, status: u16, v: &Value, want_status: u16, want_code: &str| {
+        assert_eq!(status, want_status, "{what}: {v}");
+        assert_eq!(v["code"], want_code, "{what}: {v}");
+        let message = v["message"].as_str().unwrap_or_default();
+        assert!(
+            message.chars().any(is_cjk),
+            "{what}: not Chinese: {message}"
+        );
+    };
+    let post = reqwest::Method::POST;
+
+    let (s, v) = send(
+        post.clone(),
+        "/v1/registry/ListHouseholds",
+        Some("text/plain"),
+        "{}",
+    )
+    .await;
+    shape("RPC text/plain", s, &v, 415, "unsupported_media_type");
+    let (s, v) = send(post.clone(), "/v1/registry/ListHouseholds", None, "{}").await;
+    shape("RPC undeclared", s, &v, 415, "unsupported_media_type");
+    let (s, v) = send(post.clone(), "/v1/auth/sign-in", Some("text/plain"), "{}").await;
+    shape("sign-in text/plain", s, &v, 415, "unsupported_media_type");
+
+    let (s, v) = send(
+        post.clone(),
+        "/v1/auth/sign-in",
+        Some("application/json"),
+        "{not json",
+    )
+    .await;
+    shape("sign-in not JSON", s, &v, 400, "invalid_argument");
+    assert_eq!(v["field_errors"][0]["field"], "body", "{v}");
+    let (s, v) = send(
+        post.clone(),
+        "/v1/auth/sign-in",
+        Some("application/json"),
+        r#"{"username": 1, "password": "x"}"#,
+    )
+    .await;
+    shape("sign-in wrong type", s, &v, 400, "invalid_argument");
+    assert_eq!(v["field_errors"][0]["field"], "username", "{v}");
+    let (s, v) = send(
+        post.clone(),
+        "/v1/registry/ListHouseholds",
+        Some("application/json"),
+        "{not json",
+    )
+    .await;
+    shape("RPC not JSON", s, &v, 400, "invalid_argument");
+
+    let (s, v) = send(
+        post.clone(),
+        "/v1/issues/ListIssues",
+        Some("application/json"),
+        r#"{"state": "SOLVED"}"#,
+    )
+    .await;
+    shape("bad enum", s, &v, 400, "invalid_argument");
+    assert_eq!(v["field_errors"][0]["field"], "state", "{v}");
+    let reason = v["field_errors"][0]["reason"].as_str().unwrap_or_default();
+    for value in [
+        "ISSUE_STATE_OPEN",
+        "ISSUE_STATE_RESOLVED",
+        "ISSUE_STATE_VERIFIED",
+    ] {
+        assert!(reason.contains(value), "{value} not listed: {reason}");
+    }
+    let (s, v) = send(
+        post.clone(),
+        "/v1/registry/ListHouseholds",
+        Some("application/json"),
+        r#"{"regionCode": "430426", "no_such": 1}"#,
+    )
+    .await;
+    shape("unknown field", s, &v, 400, "invalid_argument");
+    assert_eq!(v["field_errors"][0]["field"], "no_such", "{v}");
+
+    // A service's English refusal gets Chinese words before it.
+    let (s, v) = send(
+        post.clone(),
+        "/v1/registry/GetHousehold",
+        Some("application/json"),
+        r#"{"household_id": "not-a-uuid"}"#,
+    )
+    .await;
+    shape("service refusal", s, &v, 400, "invalid_argument");
+    assert_eq!(v["field_errors"][0]["field"], "household_id", "{v}");
+
+    let (s, v) = send(reqwest::Method::GET, "/v1/no/such/route", None, "").await;
+    shape("no route", s, &v, 404, "not_found");
+    let (s, v) = send(
+        reqwest::Method::GET,
+        "/v1/registry/ListHouseholds",
+        None,
+        "",
+    )
+    .await;
+    shape("no such method", s, &v, 405, "method_not_allowed");
+    let (s, v) = send(
+        reqwest::Method::GET,
+        "/v1/reports/county?campaign_id=1&x=%ZZ",
+        None,
+        "",
+    )
+    .await;
+    assert!(s >= 400, "{s}: {v}");
+    assert!(v["code"].is_string() && v["message"].is_string(), "{v}");
+    stack.stop().await;
+}
+
 #[tokio::test]
 async fn the_openapi_document_is_true_to_the_routes() {
     let stack = TestGateway::start().await;

@@ -327,23 +327,25 @@ pub fn endpoints() -> Module {
             http::Method::GET,
             "/v1/export/visits",
             get(visits),
-            export_op(
-                "Visit records as a 大走访活动记录表 (one row per visit: date, township, village, household head, cadres, mode, overnight stay, situation, diary, items raised and what was done on the spot, policies, materials, help in 元, remarks), XLSX or CSV, for a region and a period of visit days (Beijing time)",
-            ),
+            export_op((
+                "导出走访记录",
+                "Visit records as a 大走访活动记录表 (one row per visit: date, township, village, household head, cadres, mode, overnight stay, situation, diary, items raised and what was done on the spot, policies, materials, help in 元, remarks), XLSX or CSV, for a region and a period of visit days (Beijing time).",
+            )),
         ),
         Endpoint::new(
             http::Method::GET,
             "/v1/export/ledger",
             get(ledger),
-            export_op(
-                "The 民情台账 (one row per item: registered on, village, household head, source, kind, category, content, responsible cadre and department, deadline, state, result, callback), XLSX or CSV, for a region and a period of registration days (Beijing time)",
-            ),
+            export_op((
+                "导出民情台账",
+                "The 民情台账 (one row per item: registered on, village, household head, source, kind, category, content, responsible cadre and department, deadline, state, result, callback), XLSX or CSV, for a region and a period of registration days (Beijing time).",
+            )),
         ),
     ];
     (list, vec![])
 }
 
-fn export_op(summary: &str) -> Value {
+fn export_op(summary: (&str, &str)) -> Value {
     let binary = json!({"type": "string", "format": "binary"});
     let parameters = vec![
         json!({"name": "region_code", "in": "query", "required": false,
