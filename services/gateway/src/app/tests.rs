@@ -1,6 +1,7 @@
 //! The OpenAPI document as served: every `$ref` resolves, every route is
 //! described in Chinese and English, GET routes list their parameters,
-//! request messages name their required fields.
+//! request messages name their required fields, and `web/openapi.json` is
+//! the document the gateway serves.
 use std::collections::BTreeSet;
 
 use serde_json::Value;
@@ -197,4 +198,42 @@ fn request_messages_name_their_required_fields_by_proto_name() {
         }
     }
     assert!(marked > 100, "only {marked} required fields");
+}
+
+/// Keys sorted at every level, so the file is stable whatever order the
+/// document was built in.
+fn sorted(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<_> = map.keys().collect();
+            keys.sort();
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted(&map[k])))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+/// `web/openapi.json` is the document the gateway serves (the web console
+/// generates its TypeScript types from it). `ZF_UPDATE_OPENAPI=1` rewrites it.
+#[test]
+fn web_openapi_json_is_the_served_document() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/openapi.json");
+    let want = serde_json::to_string_pretty(&sorted(&document())).expect("json") + "\n";
+    if std::env::var_os("ZF_UPDATE_OPENAPI").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().expect("web/")).expect("mkdir web");
+        std::fs::write(&path, &want).expect("write web/openapi.json");
+        return;
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == want,
+        "web/openapi.json is not the document the gateway serves: run \
+         `ZF_UPDATE_OPENAPI=1 cargo test -p zoufang-gateway --lib web_openapi_json` \
+         to rewrite it, and commit it"
+    );
 }
