@@ -224,7 +224,7 @@ pub fn region_code(data: &[u8]) {
         Ok(scope) => {
             let p = scope.as_str();
             assert!(p.len() <= 12 && p.bytes().all(|b| b.is_ascii_digit()));
-            assert_eq!(p, s.trim());
+            assert_eq!(p, zoufang_types::region_prefix(s.trim()));
             // A filter never widens the scope.
             for requested in ["", "43", "430426", "430426104201", p, s.trim()] {
                 if let Some(f) = scope.narrowest(requested) {

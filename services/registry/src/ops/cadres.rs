@@ -45,7 +45,7 @@ pub async fn register(
             )
         })?;
     let position = require_text("position", &req.position, 50)?;
-    let scope = RegionScope::parse("region_code", req.region_code.trim())?;
+    let scope = RegionScope::parse("region_code", &req.region_code)?;
     if scope.as_str().len() < 6 {
         return Err(ServiceError::invalid(
             "region_code",
@@ -98,7 +98,7 @@ pub async fn list(
     claims: &Claims,
     req: ListCadresRequest,
 ) -> ServiceResult<ListCadresResponse> {
-    let prefix = claims.effective_prefix(req.region_code.trim())?;
+    let prefix = zoufang_types::list_prefix(claims, &req.region_code)?;
     let rows = store::cadres::list(&state.pool, &prefix).await?;
     Ok(ListCadresResponse {
         cadres: rows

@@ -315,7 +315,7 @@ pub async fn list(
     }
     let limit = page_size(req.page_size);
     let filter = VisitFilter {
-        prefix: claims.effective_prefix(req.region_code.trim())?,
+        prefix: zoufang_types::list_prefix(claims, &req.region_code)?,
         household_id,
         cadre_id: opt_uuid("cadre_id", &req.cadre_id)?,
         campaign_id: opt_uuid("campaign_id", &req.campaign_id)?,

@@ -272,7 +272,7 @@ pub async fn list(
     claims: &Claims,
     req: ListHouseholdsRequest,
 ) -> ServiceResult<ListHouseholdsResponse> {
-    let prefix = claims.effective_prefix(req.region_code.trim())?;
+    let prefix = zoufang_types::list_prefix(claims, &req.region_code)?;
     let after = match req.page_token.trim() {
         "" => None,
         t => Some(parse_uuid("page_token", t)?),
