@@ -163,4 +163,11 @@ export default async function (t) {
   await direct.waitForTimeout(500);
   const id = callbackUrl.split('/').pop();
   t.check(!(await direct.locator(`[data-test=worklist-table] [data-callback-id="${id}"]`).count()), 'the done callback left the worklist');
+
+  // The inbox (notifications of assigned callbacks link here), and the header's unread badge.
+  await direct.locator('[data-test=inbox-bell]').click();
+  await direct.waitForURL(/\/inbox$/);
+  await direct.locator('[data-test=inbox-page] .el-table').waitFor();
+  await direct.waitForTimeout(800);
+  await t.shot(direct, 'inbox');
 }
