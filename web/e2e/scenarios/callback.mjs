@@ -42,10 +42,19 @@ async function fixture(t) {
   const { seed } = t;
   const leader = await session(t, 'leader');
   const cadre = await session(t, 'cadre');
-  const village = seed.village.code;
+  // A household of the seed village, else of the seed township (a small
+  // seed may leave the first village empty); the team covers its village.
+  let list = await cadre('registry/ListHouseholds', { region_code: seed.village.code, page_size: 20 });
+  if (!(list.households ?? []).length) {
+    list = await cadre('registry/ListHouseholds', { region_code: seed.township.code, page_size: 20 });
+  }
+  const households = list.households ?? [];
+  t.check(households.length > 0, `the seed township has households (${seed.township.code})`);
+  const household = households[Math.floor(Math.random() * households.length)];
+  const village = household.village_code;
   await leader('supervision/CreateTeam', {
     team_id: randomUUID(),
-    name: `${seed.village.name}回访组`,
+    name: `回访组${village.slice(-3)}`,
     region_code: village,
     member_ids: [seed.accounts.supervisor.user_id],
   });
@@ -62,10 +71,6 @@ async function fixture(t) {
       max_attempts: 3,
     },
   });
-  const list = await cadre('registry/ListHouseholds', { region_code: village, page_size: 20 });
-  const households = list.households ?? [];
-  t.check(households.length > 0, `the seed village has households (${village})`);
-  const household = households[Math.floor(Math.random() * households.length)];
   const now = Date.now();
   await cadre('registry/RecordVisit', {
     visit_id: randomUUID(),
