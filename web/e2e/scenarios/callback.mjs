@@ -175,4 +175,31 @@ export default async function (t) {
   await direct.locator('[data-test=inbox-page] .el-table').waitFor();
   await direct.waitForTimeout(800);
   await t.shot(direct, 'inbox');
+
+  // The other supervision pages, as the supervisor and as the county admin.
+  const pages = [
+    ['/supervision/inspections', 'inspections-page', 'inspections'],
+    ['/supervision/assessment', 'assessment-page', 'assessment'],
+    ['/supervision/teams', 'supervision-teams', 'teams'],
+  ];
+  for (const [path, test, name] of pages) {
+    await direct.goto(`${t.base}${path}`);
+    await direct.locator(`[data-test=${test}]`).waitFor();
+    await direct.waitForTimeout(1500);
+    await direct.locator('.el-loading-mask').first().waitFor({ state: 'hidden' }).catch(() => {});
+    await t.shot(direct, name);
+  }
+  const leader = await t.signIn('leader');
+  await leader.goto(`${t.base}/supervision/teams`);
+  await leader.locator('[data-test=policy-form]').waitFor();
+  await leader.waitForTimeout(1000);
+  await t.shot(leader, 'teams-admin');
+  await leader.goto(`${t.base}/supervision/signals`);
+  await leader.locator('[data-test=signals-page]').waitFor();
+  await leader.waitForTimeout(2000);
+  await t.shot(leader, 'signals');
+  await leader.goto(`${t.base}/callbacks`);
+  await leader.locator('[data-test=callbacks-table]').waitFor();
+  await leader.waitForTimeout(1000);
+  await t.shot(leader, 'callbacks-admin');
 }

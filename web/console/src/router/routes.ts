@@ -121,7 +121,7 @@ export const PAGES: PageDef[] = [
   // Notification links land here (LINK_BASE_URL/callbacks/<id>).
   { path: '/callbacks/:id', name: 'callback', title: '回访', roles: ['supervisor', 'county_admin'], activeMenu: '/callbacks',
     component: () => import('@/pages/supervision/CallbackDetailPage.vue') },
-  { path: '/supervision/signals', name: 'signals', title: '异常信号', roles: ['supervisor', 'county_admin'], menu: 'supervision',
+  { path: '/supervision/signals', name: 'signals', title: '异常信号', roles: ADMINS, menu: 'supervision',
     component: () => import('@/pages/supervision/SignalsPage.vue') },
   { path: '/supervision/inspections', name: 'inspections', title: '督查记录', roles: ['supervisor', ...ADMINS], menu: 'supervision',
     component: () => import('@/pages/supervision/InspectionsPage.vue') },
