@@ -239,6 +239,52 @@ async fn one_households_file_comes_back_filtered_and_only_to_callers_in_scope() 
         }
     }
 
+    // Callbacks are blind: the supervisor they are assigned to sees them,
+    // another supervisor of the township does not, a cadre may not list.
+    let callbacks_of = |token: String| {
+        let body = json!({"household_id": household});
+        let stack = &stack;
+        async move {
+            stack
+                .post("/v1/supervision/ListCallbacks", Some(&token), body)
+                .await
+        }
+    };
+    let assignee = stack
+        .account(
+            &admin,
+            "sup-town",
+            &[roles::SUPERVISOR],
+            "430426104",
+            "sup-town",
+        )
+        .await;
+    let (status, reply) = callbacks_of(assignee).await;
+    assert_eq!(status, 200, "{reply}");
+    let mine = list(&reply, "callbacks");
+    assert!(!mine.is_empty(), "{reply}");
+    assert!(
+        mine.iter()
+            .all(|c| field(c, "supervisor_id") == &json!("sup-town")),
+        "{reply}"
+    );
+    let colleague = stack
+        .account(
+            &admin,
+            "sup-two",
+            &[roles::SUPERVISOR],
+            "430426104",
+            "sup-two",
+        )
+        .await;
+    let (status, reply) = callbacks_of(colleague).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(list(&reply, "callbacks").is_empty(), "{reply}");
+    let cadre = stack
+        .account(&admin, "cadre-x", &[roles::CADRE], "430426104", "cadre-x")
+        .await;
+    assert_eq!(callbacks_of(cadre).await.0, 403);
+
     // A caller outside the household's scope gets none of it.
     for (path, body, key) in file_requests(household) {
         let (status, reply) = stack.post(path, Some(&outsider), body).await;
