@@ -73,6 +73,7 @@ SELECT create_distributed_table('registry.progress_village_households', 'county'
 SELECT create_distributed_table('registry.progress_households', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.progress_villages', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.progress_helped_tags', 'county', colocate_with => 'registry.regions');
+SELECT create_distributed_table('registry.household_history', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.pii_access_audit', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.outbox', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.inbox', 'county', colocate_with => 'registry.regions');

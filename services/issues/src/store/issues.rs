@@ -360,6 +360,7 @@ pub struct IssueFilter {
     pub source: Option<i16>,
     pub campaign_id: Option<Uuid>,
     pub department: Option<String>,
+    pub household_id: Option<Uuid>,
     pub after: Option<Uuid>,
     pub limit: i64,
 }
@@ -381,6 +382,7 @@ pub async fn list(ex: impl PgExecutor<'_>, f: &IssueFilter) -> sqlx::Result<Vec<
            AND ($8::uuid IS NULL OR campaign_id = $8)
            AND ($9::text IS NULL OR department = $9 OR $9 = ANY(assisting_departments))
            AND ($10::uuid IS NULL OR issue_id > $10)
+           AND ($12::uuid IS NULL OR household_id = $12)
          ORDER BY issue_id LIMIT $11"
     ))
     .bind(super::like_prefix(&f.prefix))
@@ -394,6 +396,7 @@ pub async fn list(ex: impl PgExecutor<'_>, f: &IssueFilter) -> sqlx::Result<Vec<
     .bind(&f.department)
     .bind(f.after)
     .bind(f.limit)
+    .bind(f.household_id)
     .fetch_all(ex)
     .await
 }

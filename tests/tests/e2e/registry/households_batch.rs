@@ -150,6 +150,7 @@ async fn a_batch_registers_the_good_and_names_each_bad_household() {
             household_id: good[3].household_id.clone(),
             reveal: true,
             purpose: "核对导入".into(),
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -186,6 +186,7 @@ async fn callbacks_reopen_unsatisfied_items_and_dispute_denied_visits() {
             household_id: seed.household_ids[0].clone(),
             reveal: true,
             purpose: "测试核对".into(),
+            ..Default::default()
         })
         .await
         .unwrap()
