@@ -32,6 +32,7 @@ zoufang_service::rpcs! {
         update_household_tags(UpdateHouseholdTagsRequest) -> UpdateHouseholdTagsResponse => ops::households::update_tags;
         register_cadre(RegisterCadreRequest) -> RegisterCadreResponse => ops::cadres::register;
         list_cadres(ListCadresRequest) -> ListCadresResponse => ops::cadres::list;
+        announce_cadres(AnnounceCadresRequest) -> AnnounceCadresResponse => ops::cadres::announce_all;
         create_campaign(CreateCampaignRequest) -> CreateCampaignResponse => ops::campaigns::create;
         get_campaign(GetCampaignRequest) -> GetCampaignResponse => ops::campaigns::get;
         update_campaign(UpdateCampaignRequest) -> UpdateCampaignResponse => ops::campaigns::update;

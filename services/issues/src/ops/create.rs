@@ -123,7 +123,15 @@ fn new_row(
         created_at: now,
         updated_at: now,
         resolved_at: None,
+        region_name: String::new(),
+        responsible_cadre_name: String::new(),
     }
+}
+
+/// The name of a place from its township's and village's names
+/// ("白地市镇" + "朝阳村"); either may be missing.
+pub fn place_name(township: &str, village: &str) -> String {
+    format!("{}{}", township.trim(), village.trim())
 }
 
 /// Inserts a new entry and, when it was new, appends its `create` timeline
@@ -263,12 +271,14 @@ pub async fn from_visit(
         row.household_id = household_id;
         row.description = item.description.clone();
         row.households_involved = item.households_involved;
+        row.region_name = place_name(&visit.township_name, &visit.village_name);
         row.body_hash = hash(&[&visit.visit_id, &item.item_no.to_string()]);
         if item.resolved_on_spot {
             row.state = IssueState::Resolved.as_str().to_owned();
             row.disposition = Disposition::OnSpot as i16;
             row.resolution = item.resolution_note.clone();
             row.responsible_cadre_id = visit.cadre_ids.first().cloned().unwrap_or_default();
+            row.responsible_cadre_name = visit.cadre_names.first().cloned().unwrap_or_default();
             row.resolved_at = Some(recorded_at);
             row.resolved_in_time = Some(true);
         }

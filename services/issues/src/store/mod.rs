@@ -1,4 +1,5 @@
 //! All of the ledger's SQL, one module per table family.
+pub mod cadres;
 pub mod categories;
 pub mod issues;
 pub mod sla;
