@@ -21,3 +21,14 @@ CREATE TABLE cadres (
 ALTER TABLE issues
     ADD COLUMN region_name text NOT NULL DEFAULT '',
     ADD COLUMN responsible_cadre_name text NOT NULL DEFAULT '';
+
+-- The names of places the ledger learned from visit events (the registry's
+-- region names travel with each visit): the village's and its township's.
+-- An item from reception, a hotline or a petition case names its place from
+-- here when a visit was ever recorded there ('' otherwise).
+CREATE TABLE places (
+    county  char(6)     NOT NULL,
+    code    varchar(12) NOT NULL,
+    name    text        NOT NULL,
+    PRIMARY KEY (county, code)
+);

@@ -128,6 +128,13 @@ fn new_row(
     }
 }
 
+/// The name the ledger learned for a place from visit events ('' when no
+/// visit was recorded there yet).
+async fn known_place(conn: &mut PgConnection, code: &str) -> sqlx::Result<String> {
+    let (township, village) = store::places::names_of(conn, code).await?;
+    Ok(place_name(&township, &village))
+}
+
 /// The name of a place from its township's and village's names
 /// ("白地市镇" + "朝阳村"); either may be missing.
 pub fn place_name(township: &str, village: &str) -> String {
@@ -213,6 +220,7 @@ pub async fn from_petition(
         summary => summary.to_owned(),
     };
     row.body_hash = hash(&["petition", &case.case_id, &case.issue_id]);
+    row.region_name = known_place(&mut *conn, region.as_str()).await?;
     let note = petition::received_note(source, &case.channel, &case.external_id, row.deadline);
     insert_and_announce(conn, &row, actor, &note).await
 }
@@ -245,6 +253,20 @@ pub async fn from_visit(
         .unwrap_or(now);
     let county = zoufang_core::fields::county_of(&visit.village_code);
     let rules = store::sla::of(&mut *conn, &county, campaign_id).await?;
+    // The registry's names of the village and its township: kept for items
+    // of that place that come without them (reception, hotline, petition).
+    if visit.village_code.len() == 12 {
+        let township = format!("{}000", &visit.village_code[..9]);
+        store::places::learn(
+            conn,
+            &visit.village_code[..6],
+            &[
+                (visit.village_code.as_str(), visit.village_name.as_str()),
+                (township.as_str(), visit.township_name.as_str()),
+            ],
+        )
+        .await?;
+    }
     let mut created = 0;
     for (i, item) in visit.items.iter().enumerate() {
         let kind = raised_kind(i, item)?;
@@ -406,6 +428,7 @@ pub async fn create(
         .map(|c| c.trim().to_owned())
         .collect();
     row.body_hash = body_hash.clone();
+    row.region_name = known_place(&mut *tx, region.as_str()).await?;
     let created = insert_and_announce(&mut tx, &row, &claims.sub, "").await?;
     let stored = store::issues::get(&mut *tx, &row.county, issue_id)
         .await?

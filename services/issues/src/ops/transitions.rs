@@ -79,6 +79,8 @@ pub async fn assign(
     let cadre = assignee::parse_cadre_id("cadre_id", &req.cadre_id)?;
     let mut tx = state.pool.begin().await?;
     let item = find_in_scope(&mut tx, claims, issue_id).await?;
+    // A complaint about the cadre never goes to them, whoever they are.
+    routing::check_assignee("cadre_id", req.cadre_id.trim(), &item.concerned_cadre_ids)?;
     let known = store::cadres::get(&mut *tx, &item.county, cadre).await?;
     assignee::check(
         "cadre_id",

@@ -2,6 +2,7 @@
 pub mod cadres;
 pub mod categories;
 pub mod issues;
+pub mod places;
 pub mod sla;
 pub mod stats;
 pub mod timeline;

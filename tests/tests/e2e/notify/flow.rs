@@ -868,6 +868,30 @@ async fn notices_name_the_village_and_the_cadre_and_edited_templates_take_the_ne
     registry.record_visit(visit.clone()).await.expect("visit");
     let item = problem_of_visit(&mut ledger, &seed.campaign_id, &visit.visit_id).await;
     assert_eq!(item.region_name, "白鹤铺镇黄龙村");
+    // A walk-in item of that village is named from what the visit taught
+    // the ledger; one of a village never visited keeps only its code.
+    let walk_in = |village: &str| CreateIssueRequest {
+        issue_id: Uuid::new_v4().to_string(),
+        source: IssueSource::Reception as i32,
+        region_code: village.into(),
+        kind: ItemKind::Problem as i32,
+        category: "民生工程".into(),
+        description: "村道路灯损坏".into(),
+        ..Default::default()
+    };
+    for (village, name) in [
+        (fixtures::VILLAGES[0], "白鹤铺镇黄龙村"),
+        (fixtures::VILLAGES[2], "白鹤铺镇"),
+    ] {
+        let got = ledger
+            .create_issue(walk_in(village))
+            .await
+            .expect("a walk-in item")
+            .into_inner()
+            .issue
+            .expect("issue");
+        assert_eq!(got.region_name, name, "{village}");
+    }
 
     // Assigned: the shipped template names the village, not its code, and
     // the event names the cadre.
