@@ -50,8 +50,7 @@ use zoufang_proto::catalogue;
 use zoufang_proto::{
     events::v1::{
         CadreChanged, CallbackCompleted, CallbackTask, HouseholdRegistered, IssueChanged,
-        PetitionCaseChanged,
-        VisitDisputed, VisitRecorded,
+        PetitionCaseChanged, VisitDisputed, VisitRecorded,
     },
     registry::v1::Region,
 };

@@ -186,11 +186,12 @@ pub async fn register_cadre(registry: &mut crate::Registry, id: &str, name: &str
 /// [`crate::quiet::WITHIN`].
 pub async fn await_cadre(issues_pool: &sqlx::PgPool, cadre_id: &str) {
     let known = eventually(crate::quiet::WITHIN, || async {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM issues.cadres WHERE cadre_id = $1::uuid")
-            .bind(cadre_id)
-            .fetch_one(issues_pool)
-            .await
-            .expect("the ledger's directory of cadres");
+        let n: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM issues.cadres WHERE cadre_id = $1::uuid")
+                .bind(cadre_id)
+                .fetch_one(issues_pool)
+                .await
+                .expect("the ledger's directory of cadres");
         (n > 0).then_some(())
     })
     .await;

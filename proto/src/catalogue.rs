@@ -412,7 +412,11 @@ mod tests {
         for (all, prefix, any) in [
             (issues::ALL, issues::PREFIX, issues::ANY),
             (petition::ALL, petition::PREFIX, petition::ANY),
-            (registry::CADRE_ALL, registry::CADRE_PREFIX, registry::CADRE_ANY),
+            (
+                registry::CADRE_ALL,
+                registry::CADRE_PREFIX,
+                registry::CADRE_ANY,
+            ),
         ] {
             assert_eq!(any, format!("{prefix}*"));
             assert!(all.iter().all(|k| k.starts_with(prefix)), "{prefix}");

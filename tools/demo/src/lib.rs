@@ -54,10 +54,10 @@ use zoufang_proto::{
         RegisterSourceRequest, Stage, petition_service_client::PetitionServiceClient,
     },
     registry::v1::{
-        CampaignStatus, CompletenessPolicy, CreateAssignmentRequest, CreateCampaignRequest,
-        CreateWorkZoneRequest, GetCampaignRequest, GetRegionProgressRequest, GetVisitRequest,
-        ImportRegionsRequest, Quota, QuotaMetric, RecordVisitRequest, RegionProgress,
-        AnnounceCadresRequest, RegisterCadreRequest, RegisterHouseholdRequest, RegisterHouseholdsRequest,
+        AnnounceCadresRequest, CampaignStatus, CompletenessPolicy, CreateAssignmentRequest,
+        CreateCampaignRequest, CreateWorkZoneRequest, GetCampaignRequest, GetRegionProgressRequest,
+        GetVisitRequest, ImportRegionsRequest, Quota, QuotaMetric, RecordVisitRequest,
+        RegionProgress, RegisterCadreRequest, RegisterHouseholdRequest, RegisterHouseholdsRequest,
         registry_service_client::RegistryServiceClient,
     },
     supervision::v1::{

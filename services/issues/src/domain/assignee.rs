@@ -110,10 +110,7 @@ mod tests {
             assert_eq!(field_of(&e), "cadre_id", "{raw:?}");
         }
         let id = Uuid::new_v4();
-        assert_eq!(
-            parse_cadre_id("cadre_id", &format!(" {id} ")).unwrap(),
-            id
-        );
+        assert_eq!(parse_cadre_id("cadre_id", &format!(" {id} ")).unwrap(), id);
     }
 
     #[test]

@@ -428,7 +428,7 @@ pub async fn create(
         .map(|c| c.trim().to_owned())
         .collect();
     row.body_hash = body_hash.clone();
-    row.region_name = known_place(&mut *tx, region.as_str()).await?;
+    row.region_name = known_place(&mut tx, region.as_str()).await?;
     let created = insert_and_announce(&mut tx, &row, &claims.sub, "").await?;
     let stored = store::issues::get(&mut *tx, &row.county, issue_id)
         .await?

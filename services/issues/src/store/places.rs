@@ -3,7 +3,11 @@ use sqlx::{PgConnection, PgExecutor};
 
 /// Records the names of `(code, name)` places of `county` (empty names are
 /// skipped); a renamed place takes its new name.
-pub async fn learn(conn: &mut PgConnection, county: &str, places: &[(&str, &str)]) -> sqlx::Result<()> {
+pub async fn learn(
+    conn: &mut PgConnection,
+    county: &str,
+    places: &[(&str, &str)],
+) -> sqlx::Result<()> {
     let (codes, names): (Vec<String>, Vec<String>) = places
         .iter()
         .filter(|(code, name)| !code.is_empty() && !name.trim().is_empty())

@@ -177,7 +177,8 @@ pub async fn announce_all(
     claims.require_scope(prefix.as_str())?;
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
-    let rows = store::cadres::within(&mut *tx, &county_of(prefix.as_str()), prefix.as_str()).await?;
+    let rows =
+        store::cadres::within(&mut *tx, &county_of(prefix.as_str()), prefix.as_str()).await?;
     for row in &rows {
         announce(&mut tx, row, CadreChange::Announced, now).await?;
     }

@@ -400,7 +400,8 @@ pub async fn flag_in(
     }
     let items = store::visits::items_of(&mut *conn, county, &[visit_id]).await?;
     store::visits::set_disputed(conn, &row, &items, reason).await?;
-    let (village_name, township_name) = store::regions::names_of(&mut *conn, &row.village_code).await?;
+    let (village_name, township_name) =
+        store::regions::names_of(&mut *conn, &row.village_code).await?;
     let event = VisitDisputed {
         visit_id: visit_id.to_string(),
         household_id: row.household_id.to_string(),

@@ -67,7 +67,10 @@ async fn assign_refuses_unknown_cadres_and_cadres_outside_the_items_region() {
     // of the same township: INVALID_ARGUMENT naming the field and the cadre.
     let neighbour_town = stack.cadre("太和堂镇干部", "430426105").await;
     let other_village = stack.cadre("肖家村干部", fixtures::VILLAGES[1]).await;
-    for (cadre, name) in [(&neighbour_town, "太和堂镇干部"), (&other_village, "肖家村干部")] {
+    for (cadre, name) in [
+        (&neighbour_town, "太和堂镇干部"),
+        (&other_village, "肖家村干部"),
+    ] {
         let e = admin.assign_issue(assign(&i, cadre)).await.unwrap_err();
         assert_eq!(e.code(), Code::InvalidArgument, "{name}: {e:?}");
         assert!(
@@ -123,7 +126,9 @@ async fn cadre_events_carry_no_phone_and_announcing_fills_a_directory_that_misse
     await_cadre(&stack.issues.pool, &id).await;
     let subject = format!("cadres/{id}");
     let seen = tap
-        .collect(1, Duration::from_secs(30), |s| s.envelope.subject == subject)
+        .collect(1, Duration::from_secs(30), |s| {
+            s.envelope.subject == subject
+        })
         .await;
     assert_eq!(seen.len(), 1, "one registry.cadre.registered");
     assert_eq!(
@@ -133,7 +138,11 @@ async fn cadre_events_carry_no_phone_and_announcing_fills_a_directory_that_misse
     let event = CadreChanged::decode(seen[0].payload.as_slice()).expect("a CadreChanged");
     assert_eq!(event.change(), CadreChange::Registered);
     assert_eq!(
-        (event.name.as_str(), event.region_code.as_str(), event.county.as_str()),
+        (
+            event.name.as_str(),
+            event.region_code.as_str(),
+            event.county.as_str()
+        ),
         ("周飞好", "430426104", fixtures::COUNTY)
     );
     let raw = String::from_utf8_lossy(&seen[0].payload);

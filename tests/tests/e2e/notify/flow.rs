@@ -916,7 +916,10 @@ async fn notices_name_the_village_and_the_cadre_and_edited_templates_take_the_ne
         .await;
     let event = IssueChanged::decode(seen[0].payload.as_slice()).expect("IssueChanged");
     assert_eq!(
-        (event.region_name.as_str(), event.responsible_cadre_name.as_str()),
+        (
+            event.region_name.as_str(),
+            event.responsible_cadre_name.as_str()
+        ),
         ("白鹤铺镇黄龙村", "周飞好")
     );
     let first = eventually(Duration::from_secs(30), || async {
@@ -932,7 +935,11 @@ async fn notices_name_the_village_and_the_cadre_and_edited_templates_take_the_ne
         "{}",
         first.body
     );
-    assert!(!first.body.contains(fixtures::VILLAGES[0]), "{}", first.body);
+    assert!(
+        !first.body.contains(fixtures::VILLAGES[0]),
+        "{}",
+        first.body
+    );
 
     // An edited template may name the responsible cadre and the place; the
     // next notice (an item of 肖家村) uses them.
@@ -972,7 +979,9 @@ async fn notices_name_the_village_and_the_cadre_and_edited_templates_take_the_ne
     .expect("the second notice");
     assert_eq!(second.title, "白鹤铺镇肖家村：城镇建设");
     assert!(
-        second.body.starts_with("周飞好同志，白鹤铺镇肖家村的事项请办理"),
+        second
+            .body
+            .starts_with("周飞好同志，白鹤铺镇肖家村的事项请办理"),
         "{}",
         second.body
     );
