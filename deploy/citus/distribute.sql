@@ -82,6 +82,8 @@ SELECT create_distributed_table('registry.inbox', 'county', colocate_with => 're
 SELECT create_distributed_table('issues.issues', 'county', colocate_with => 'none');
 SELECT create_distributed_table('issues.issue_timeline', 'county', colocate_with => 'issues.issues');
 SELECT create_distributed_table('issues.sla_rules', 'county', colocate_with => 'issues.issues');
+SELECT create_distributed_table('issues.cadres', 'county', colocate_with => 'issues.issues');
+SELECT create_distributed_table('issues.places', 'county', colocate_with => 'issues.issues');
 SELECT create_distributed_table('issues.outbox', 'county', colocate_with => 'issues.issues');
 SELECT create_distributed_table('issues.inbox', 'county', colocate_with => 'issues.issues');
 -- Categories: a dozen built-in ones under county '000000' plus each county's

@@ -34,6 +34,7 @@ zoufang_service::rpcs! {
         list_household_history(ListHouseholdHistoryRequest) -> ListHouseholdHistoryResponse => ops::households::edit::history;
         register_cadre(RegisterCadreRequest) -> RegisterCadreResponse => ops::cadres::register;
         list_cadres(ListCadresRequest) -> ListCadresResponse => ops::cadres::list;
+        announce_cadres(AnnounceCadresRequest) -> AnnounceCadresResponse => ops::cadres::announce_all;
         create_campaign(CreateCampaignRequest) -> CreateCampaignResponse => ops::campaigns::create;
         get_campaign(GetCampaignRequest) -> GetCampaignResponse => ops::campaigns::get;
         update_campaign(UpdateCampaignRequest) -> UpdateCampaignResponse => ops::campaigns::update;
