@@ -5,6 +5,7 @@
 mod admin;
 pub mod hashing;
 pub mod password;
+pub mod provision;
 pub mod revocation;
 pub mod store;
 pub mod user_id;
