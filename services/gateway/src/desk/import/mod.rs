@@ -21,6 +21,7 @@
 //! cell, reasons in Chinese), `directory` (village names to codes),
 //! `households` / `cadres` / `regions` (rows to requests, and the writes),
 //! `store` (the SQL).
+pub mod assignments;
 pub mod cadres;
 pub mod check;
 pub mod directory;
@@ -75,6 +76,7 @@ pub enum Kind {
     Households,
     Cadres,
     Regions,
+    Assignments,
 }
 
 impl Kind {
@@ -83,6 +85,7 @@ impl Kind {
             Self::Households => "households",
             Self::Cadres => "cadres",
             Self::Regions => "regions",
+            Self::Assignments => "assignments",
         }
     }
 
@@ -91,6 +94,7 @@ impl Kind {
             Self::Households => header::HOUSEHOLD_FIELDS,
             Self::Cadres => header::CADRE_FIELDS,
             Self::Regions => header::REGION_FIELDS,
+            Self::Assignments => header::ASSIGNMENT_FIELDS,
         }
     }
 }
@@ -221,6 +225,9 @@ pub struct StartQuery {
     /// Answer when the job is done (up to a minute) instead of at once.
     #[serde(default)]
     pub wait: Option<bool>,
+    /// The campaign of a 包保 import (required there, refused elsewhere).
+    #[serde(default)]
+    pub campaign_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -296,6 +303,7 @@ async fn start(
     })?;
     let mode = Mode::parse(q.mode.as_deref())?;
     let area = area_of(&caller.claims, q.region.as_deref())?;
+    let campaign_id = campaign_of(kind, q.campaign_id.as_deref())?;
     let limits = Limits::DEFAULT;
     // The account's slot before a byte of the file is read: a second
     // import of the same account gets 409 without costing memory.
@@ -354,6 +362,7 @@ async fn start(
         read: read.map_err(String::from),
         format,
         area,
+        campaign_id,
         slot: Some(slot),
     };
     let task = tokio::spawn(run_job(run, input));
@@ -366,6 +375,28 @@ async fn start(
     };
     let location = format!("/v1/import/{job_id}");
     Ok((status, [(http::header::LOCATION, location)], Json(view)).into_response())
+}
+
+/// The campaign of a 包保 import: required and a UUID there; other kinds
+/// take none.
+pub fn campaign_of(kind: Kind, requested: Option<&str>) -> Result<Option<String>, ApiError> {
+    let requested = requested.map(str::trim).filter(|c| !c.is_empty());
+    match (kind, requested) {
+        (Kind::Assignments, None) => Err(ApiError::invalid(
+            "campaign_id",
+            "包保导入须指明走访活动：?campaign_id=<活动编号>",
+        )),
+        (Kind::Assignments, Some(c)) => Uuid::parse_str(c)
+            .map(|u| Some(u.hyphenated().to_string()))
+            .map_err(|_| {
+                ApiError::invalid("campaign_id", format!("“{c}”不是有效的活动编号（UUID）"))
+            }),
+        (_, None) => Ok(None),
+        (_, Some(_)) => Err(ApiError::invalid(
+            "campaign_id",
+            "只有包保导入（/v1/import/assignments）需要 campaign_id",
+        )),
+    }
 }
 
 async fn view_of(
@@ -433,6 +464,17 @@ async fn regions_route(
     start(Kind::Regions, desk, state, caller, q, headers, body).await
 }
 
+async fn assignments_route(
+    State(state): State<Backend>,
+    Extension(desk): Extension<Desk>,
+    caller: Caller,
+    Query(q): Query<StartQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    start(Kind::Assignments, desk, state, caller, q, headers, body).await
+}
+
 /// A job's state, counters and a page of its errors; only its creator, or
 /// an admin whose scope covers the creator's, may read it.
 async fn status(
@@ -495,6 +537,20 @@ fn start_operation(what: &str) -> Value {
     o
 }
 
+fn assignment_operation() -> Value {
+    let mut o = start_operation(
+        "包保 assignments of one campaign (包保关系): 干部编号 or 干部姓名 (干部手机号 for namesakes), and 户编号, 村 (所属乡镇) or 工作片; 包保类型 联系户 / 联系村 / 包片 when a row fills more than one. Idempotent: uploading the same sheet again creates nothing",
+    );
+    if let Some(params) = o["parameters"].as_array_mut() {
+        params.insert(
+            0,
+            json!({"name": "campaign_id", "in": "query", "required": true, "description": "The campaign (走访活动) the assignments belong to",
+                   "schema": {"type": "string", "format": "uuid"}}),
+        );
+    }
+    o
+}
+
 /// The import endpoints and the schemas they use.
 pub fn endpoints() -> Module {
     let int = json!({"type": "integer"});
@@ -505,7 +561,7 @@ pub fn endpoints() -> Module {
         "reason": {"type": "string"}}});
     let job = json!({"type": "object", "properties": {
         "job_id": {"type": "string", "format": "uuid"},
-        "kind": {"type": "string", "enum": ["households", "cadres", "regions"]},
+        "kind": {"type": "string", "enum": ["households", "cadres", "regions", "assignments"]},
         "mode": {"type": "string", "enum": ["all_or_nothing", "good_rows_only"]},
         "state": {"type": "string", "enum": ["running", "done", "failed"]},
         "phase": {"type": "string", "enum": ["reading", "checking", "writing", "finished"]},
@@ -537,6 +593,12 @@ pub fn endpoints() -> Module {
             "/v1/import/regions",
             post(regions_route),
             start_operation("the region table (行政区划): 区划代码, 名称, 级别, 上级代码"),
+        ),
+        Endpoint::new(
+            http::Method::POST,
+            "/v1/import/assignments",
+            post(assignments_route),
+            assignment_operation(),
         ),
         Endpoint::new(
             http::Method::GET,
