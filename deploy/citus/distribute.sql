@@ -146,6 +146,7 @@ SELECT create_reference_table('gateway.accounts');
 SELECT create_reference_table('gateway.sessions');
 SELECT create_reference_table('gateway.import_jobs');
 SELECT create_reference_table('gateway.import_errors');
+SELECT create_reference_table('gateway.import_credentials');
 -- The sign-in throttle's tables (by client address, by account): the same
 -- stop-gap, the same price on every failed sign-in.
 SELECT create_reference_table('gateway.sign_in_throttle');

@@ -14,6 +14,10 @@ pub struct Run {
     pub claims: Claims,
     pub up: Upstream,
     pub counts: Counts,
+    /// Initial passwords of accounts made by the job: (row, cadre, username, password).
+    pub credentials: Vec<(u32, String, String, String)>,
+    /// What the summary adds (teams created …).
+    pub notes: Vec<String>,
     pool: sqlx::PgPool,
     failed_rows: HashSet<u32>,
     error_seq: i32,
@@ -32,6 +36,8 @@ impl Run {
             claims,
             up,
             counts: Counts::default(),
+            credentials: Vec::new(),
+            notes: Vec::new(),
             pool,
             failed_rows: HashSet::new(),
             error_seq: 0,
@@ -97,6 +103,15 @@ impl Run {
             self.last_report = Instant::now();
         }
         Ok(())
+    }
+
+    /// Stores the initial passwords collected so far, for the job's
+    /// creator to fetch once.
+    pub async fn save_credentials(&mut self) -> Result<(), String> {
+        let taken = std::mem::take(&mut self.credentials);
+        store::add_credentials(&self.pool, self.job_id, &taken)
+            .await
+            .map_err(Self::db)
     }
 
     /// The reason an all-or-nothing job wrote nothing.
@@ -220,7 +235,8 @@ async fn execute(run: &mut Run, input: Input) -> Result<String, String> {
                 blocking(move || cadres::parse(&rows, &m, &dir, &scope, county_admin, &existing))
                     .await?;
             if gate(run, parsed.errors).await? {
-                cadres::write(run, &mapping, parsed.good).await?;
+                let registered = cadres::write(run, &mapping, parsed.good).await?;
+                teams::join(run, &mapping, &area, registered).await?;
             }
         }
         Kind::Assignments => {
@@ -288,14 +304,19 @@ async fn execute(run: &mut Run, input: Input) -> Result<String, String> {
         }
     }
     let c = run.counts;
-    Ok(if c.failed == 0 {
+    let mut summary = if c.failed == 0 {
         format!("共{}行，全部导入", c.total)
     } else {
         format!(
             "共{}行：导入{}行，{}行有误未导入",
             c.total, c.imported, c.failed
         )
-    })
+    };
+    if !run.notes.is_empty() {
+        summary.push_str("；");
+        summary.push_str(&run.notes.join("；"));
+    }
+    Ok(summary)
 }
 
 /// A region code's significant prefix (430426104000 → 430426104).

@@ -32,6 +32,7 @@ mod job;
 pub mod regions;
 pub mod store;
 mod sweep;
+pub mod teams;
 mod upstream;
 
 use std::time::Duration;
@@ -52,7 +53,7 @@ use zoufang_core::auth::{Claims, roles};
 use zoufang_tabular::{Cell, FieldSpec, Limits, Mapping, Row};
 
 use super::Desk;
-use crate::door::{ApiError, Backend, Caller, Endpoint, Module, op, schema_ref};
+use crate::door::{ApiError, Backend, CadreAccounts, Caller, Endpoint, Module, op, schema_ref};
 use store::Counts;
 
 use job::{Input, run_job};
@@ -260,6 +261,9 @@ pub struct JobView {
     pub finished_at: Option<DateTime<Utc>>,
     pub errors_total: i64,
     pub errors: Vec<RowError>,
+    /// Initial passwords of accounts the job made, waiting to be fetched
+    /// once by the job's creator (`POST /v1/import/{job_id}/credentials`).
+    pub credentials_waiting: i64,
 }
 
 const IMPORT_ROLES: &[&str] = &[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN];
@@ -289,10 +293,12 @@ pub fn area_of(claims: &Claims, requested: Option<&str>) -> Result<String, ApiEr
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn start(
     kind: Kind,
     desk: Desk,
     state: Backend,
+    accounts: CadreAccounts,
     caller: Caller,
     q: StartQuery,
     headers: HeaderMap,
@@ -356,6 +362,8 @@ async fn start(
     let up = Upstream {
         state: state.clone(),
         token: caller.token.clone(),
+        accounts,
+        caller: caller.clone(),
     };
     let run = Run::new(job_id, kind, mode, caller.claims.clone(), up);
     let input = Input {
@@ -409,6 +417,7 @@ async fn view_of(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("import job {job_id}")))?;
     let (errors, errors_total) = store::errors(&state.pool, job_id, offset, limit).await?;
+    let credentials_waiting = store::credentials_waiting(&state.pool, job_id).await?;
     Ok(JobView {
         job_id: job.job_id,
         kind: job.kind,
@@ -428,51 +437,96 @@ async fn view_of(
         finished_at: job.finished_at,
         errors_total,
         errors,
+        credentials_waiting,
     })
 }
 
 async fn households_route(
     State(state): State<Backend>,
+    State(accounts): State<CadreAccounts>,
     Extension(desk): Extension<Desk>,
     caller: Caller,
     Query(q): Query<StartQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    start(Kind::Households, desk, state, caller, q, headers, body).await
+    start(
+        Kind::Households,
+        desk,
+        state,
+        accounts,
+        caller,
+        q,
+        headers,
+        body,
+    )
+    .await
 }
 
 async fn cadres_route(
     State(state): State<Backend>,
+    State(accounts): State<CadreAccounts>,
     Extension(desk): Extension<Desk>,
     caller: Caller,
     Query(q): Query<StartQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    start(Kind::Cadres, desk, state, caller, q, headers, body).await
+    start(
+        Kind::Cadres,
+        desk,
+        state,
+        accounts,
+        caller,
+        q,
+        headers,
+        body,
+    )
+    .await
 }
 
 async fn regions_route(
     State(state): State<Backend>,
+    State(accounts): State<CadreAccounts>,
     Extension(desk): Extension<Desk>,
     caller: Caller,
     Query(q): Query<StartQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    start(Kind::Regions, desk, state, caller, q, headers, body).await
+    start(
+        Kind::Regions,
+        desk,
+        state,
+        accounts,
+        caller,
+        q,
+        headers,
+        body,
+    )
+    .await
 }
 
 async fn assignments_route(
     State(state): State<Backend>,
+    State(accounts): State<CadreAccounts>,
     Extension(desk): Extension<Desk>,
     caller: Caller,
     Query(q): Query<StartQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    start(Kind::Assignments, desk, state, caller, q, headers, body).await
+    start(
+        Kind::Assignments,
+        desk,
+        state,
+        accounts,
+        caller,
+        q,
+        headers,
+        body,
+    )
+    .await
 }
 
 /// A job's state, counters and a page of its errors; only its creator, or
@@ -495,6 +549,41 @@ async fn status(
     let offset = q.errors_offset.unwrap_or(0).max(0);
     let limit = q.errors_limit.unwrap_or(1000).clamp(1, 10_000);
     Ok(Json(view_of(&state, id, offset, limit).await?))
+}
+
+/// One account an import made and its one-time initial password.
+#[derive(Debug, Serialize)]
+pub struct Credential {
+    pub row: i32,
+    pub cadre_id: String,
+    pub username: String,
+    pub initial_password: String,
+}
+
+/// The initial passwords of the accounts a job made: only for the job's
+/// creator, and only once (they are deleted as they are answered).
+async fn credentials_route(
+    State(state): State<Backend>,
+    caller: Caller,
+    Path(job_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let not_found = || ApiError::not_found(format!("import job {job_id}"));
+    let id = Uuid::parse_str(&job_id).map_err(|_| not_found())?;
+    let job = store::get(&state.pool, id).await?.ok_or_else(not_found)?;
+    if job.created_by != caller.claims.sub {
+        return Err(not_found());
+    }
+    let taken: Vec<Credential> = store::take_credentials(&state.pool, id)
+        .await?
+        .into_iter()
+        .map(|(row, cadre_id, username, initial_password)| Credential {
+            row,
+            cadre_id,
+            username,
+            initial_password,
+        })
+        .collect();
+    Ok(Json(json!({"job_id": id, "credentials": taken})))
 }
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -572,8 +661,30 @@ pub fn endpoints() -> Module {
         "updated_at": {"type": "string", "format": "date-time"},
         "finished_at": {"type": "string", "format": "date-time", "nullable": true},
         "errors_total": int,
-        "errors": {"type": "array", "items": schema_ref("ImportRowError")}}});
+        "errors": {"type": "array", "items": schema_ref("ImportRowError")},
+        "credentials_waiting": {"type": "integer", "description": "Initial passwords of accounts this job made (cadre rows with 登录账号), waiting to be fetched once"}}});
+    let credentials = json!({"type": "object", "required": ["job_id", "credentials"], "properties": {
+        "job_id": {"type": "string", "format": "uuid"},
+        "credentials": {"type": "array", "items": {"type": "object",
+            "required": ["row", "cadre_id", "username", "initial_password"], "properties": {
+            "row": int, "cadre_id": string, "username": string,
+            "initial_password": {"type": "string", "description": "One-time; the cadre must change it at the first sign-in"}}}}}});
     let endpoints = vec![
+        Endpoint::new(
+            http::Method::POST,
+            "/v1/import/{job_id}/credentials",
+            post(credentials_route),
+            op(
+                "import",
+                "取走初始密码: the initial passwords of the accounts a cadre import made, for the job's creator, once (they are deleted as they are answered) / Takes the initial passwords of a job's new accounts",
+                true,
+                None,
+                schema_ref("ImportCredentials"),
+                vec![
+                    json!({"name": "job_id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}),
+                ],
+            ),
+        ),
         Endpoint::new(
             http::Method::POST,
             "/v1/import/households",
@@ -586,7 +697,9 @@ pub fn endpoints() -> Module {
             http::Method::POST,
             "/v1/import/cadres",
             post(cadres_route),
-            start_operation("cadres (干部): 姓名, 联系电话, 单位类型, 职务, 工作区域, 角色"),
+            start_operation(
+                "cadres (干部): 姓名, 联系电话, 单位类型, 职务, 工作区域, 角色; optional 干部编号 (the cadre's id: such rows are idempotent), 所属工作队 and 是否队长 (joins the work team of that name in the cadre's township, creating it when the township has none: listed in the job's message), 登录账号 (onboards the row whole: recipient and a sign-in account bound to the cadre, its initial password fetched once from /v1/import/{job_id}/credentials)",
+            ),
         ),
         Endpoint::new(
             http::Method::POST,
@@ -620,7 +733,11 @@ pub fn endpoints() -> Module {
     ];
     (
         endpoints,
-        vec![("ImportJob", job), ("ImportRowError", row_error)],
+        vec![
+            ("ImportJob", job),
+            ("ImportRowError", row_error),
+            ("ImportCredentials", credentials),
+        ],
     )
 }
 
