@@ -3,4 +3,5 @@ mod api;
 mod export;
 mod fuzz;
 mod import;
+mod organisation;
 mod report;
