@@ -490,7 +490,12 @@ pub fn import_row(data: &[u8]) {
                 zones: &zones,
                 households: &households,
             };
-            let p = import::assignments::parse(&rows, &mapping, "0191c6a2-7b7e-7c3a-9d41-2f5e8a9b0c01", &cx);
+            let p = import::assignments::parse(
+                &rows,
+                &mapping,
+                "0191c6a2-7b7e-7c3a-9d41-2f5e8a9b0c01",
+                &cx,
+            );
             for (_, req) in &p.good {
                 assert!(uuid::Uuid::parse_str(&req.assignment_id).is_ok());
                 assert_eq!(req.cadre_id, "0191c6a2-7b7e-7c3a-9d41-2f5e8a9b0c1d");
