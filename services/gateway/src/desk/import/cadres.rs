@@ -563,6 +563,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::type_complexity)]
     fn team_leader_id_and_account_columns() {
         let headers: Vec<String> = [
             "姓名",

@@ -313,7 +313,7 @@ async fn execute(run: &mut Run, input: Input) -> Result<String, String> {
         )
     };
     if !run.notes.is_empty() {
-        summary.push_str("；");
+        summary.push('；');
         summary.push_str(&run.notes.join("；"));
     }
     Ok(summary)

@@ -1,11 +1,12 @@
-//! Import (导入) of households, cadres and the region table from the files
+//! Import (导入) of households, cadres (with their work teams and, given a
+//! 登录账号, their accounts), the region table and 包保 assignments from the files
 //! townships really have: Excel workbooks and CSV (UTF-8 or GBK) with
 //! Chinese headers in their usual variants, the header under a title row or
 //! two. Every bad row is reported as (row, column, reason) in Chinese, the
 //! row as Excel numbers it; the caller chooses all-or-nothing (any bad row →
 //! nothing written) or good-rows-only.
 //!
-//! An import is a job: `POST /v1/import/{households|cadres|regions}` takes
+//! An import is a job: `POST /v1/import/{households|cadres|regions|assignments}` takes
 //! the file as the body and answers 202 with the job; the job runs in the
 //! background, reporting progress to `GET /v1/import/{job_id}`; `?wait=true`
 //! answers when it is done (up to a minute). Jobs and their error reports
@@ -19,7 +20,8 @@
 //! Layers: `zoufang_tabular` (files to cells, finding the header
 //! row), `header` (the column names of each kind's fields), `check` (one
 //! cell, reasons in Chinese), `directory` (village names to codes),
-//! `households` / `cadres` / `regions` (rows to requests, and the writes),
+//! `households` / `cadres` (and `teams`) / `regions` / `assignments` (rows
+//! to requests, and the writes),
 //! `store` (the SQL).
 pub mod assignments;
 pub mod cadres;

@@ -31,15 +31,12 @@ pub fn township_of(region: &str) -> Option<String> {
     (region.len() >= 9).then(|| format!("{:0<12}", &region[..9]))
 }
 
+/// Rows by (township, team name).
+pub type Groups = BTreeMap<(String, String), Vec<Registered>>;
+
 /// Where each row goes: (township, team name) → rows, or the row's error.
-pub fn plan(
-    rows: &[Registered],
-    existing: &[WorkTeam],
-) -> (
-    BTreeMap<(String, String), Vec<Registered>>,
-    Vec<(u32, String)>,
-) {
-    let mut groups: BTreeMap<(String, String), Vec<Registered>> = BTreeMap::new();
+pub fn plan(rows: &[Registered], existing: &[WorkTeam]) -> (Groups, Vec<(u32, String)>) {
+    let mut groups: Groups = BTreeMap::new();
     let mut errors = Vec::new();
     for r in rows {
         let Some(name) = &r.team else { continue };
