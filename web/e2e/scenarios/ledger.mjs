@@ -15,6 +15,13 @@ async function pick(page, select, text) {
   return chosen;
 }
 
+/** Waits (a while) for the names of people, households and villages to arrive. */
+async function namesShown(page) {
+  await page
+    .waitForFunction(() => ![...document.querySelectorAll('.el-table__row td, .el-descriptions__content')].some((c) => c.textContent.trim() === '…'), null, { timeout: 8000 })
+    .catch(() => undefined);
+}
+
 async function stateIs(page, text) {
   await page.locator('[data-test=detail-state]', { hasText: text }).waitFor();
 }
@@ -24,6 +31,8 @@ async function act(page, t, action, name, fill) {
   const dialog = page.locator('.el-dialog:visible');
   await dialog.waitFor();
   if (fill) await fill(dialog);
+  await page.locator('.el-select-dropdown:visible').waitFor({ state: 'hidden' }).catch(() => undefined);
+  await page.waitForTimeout(300);
   await t.shot(page, `${name}-dialog`);
   await dialog.locator('[data-test=action-submit]').click();
   await dialog.waitFor({ state: 'hidden' });
@@ -33,12 +42,14 @@ export default async function (t) {
   const wide = await t.signIn('township', { width: 1920, height: 1080 });
   await wide.goto(`${t.base}/issues`);
   await wide.locator('[data-test=issue-table] .el-table__row').first().waitFor();
+  await namesShown(wide);
   await t.shot(wide, 'list-1920');
   await wide.context().close();
 
   const page = await t.signIn('township');
   await page.goto(`${t.base}/issues`);
   await page.locator('[data-test=issue-table] .el-table__row').first().waitFor();
+  await namesShown(page);
   await t.shot(page, 'list');
 
   // Open items of the township: the region filter starts at the township.
@@ -51,6 +62,7 @@ export default async function (t) {
   await page.waitForFunction(() => !document.querySelector('[data-test=issue-table] .el-loading-mask'));
   const states = await page.locator('[data-test=issue-table] [data-test=issue-state]').allInnerTexts();
   t.check(states.length > 0 && states.every((s) => s.trim() === '待分派'), `only open items are listed: ${states}`);
+  await namesShown(page);
   await t.shot(page, 'list-open');
 
   // Open the first open item.
@@ -61,6 +73,7 @@ export default async function (t) {
   const itemUrl = page.url();
   await stateIs(page, '待分派');
   await page.locator('[data-test=issue-facts]', { hasText: description }).waitFor();
+  await namesShown(page);
   await t.shot(page, 'item-open');
 
   // Assign to a cadre of the township through the picker.
@@ -68,7 +81,7 @@ export default async function (t) {
   await act(page, t, 'assign', 'assign', async (dialog) => {
     cadre = await pick(page, dialog.locator('[data-test=cadre-picker]'));
   });
-  await stateIs(page, '已交办');
+  await stateIs(page, '已分派');
   const facts = await page.locator('[data-test=issue-facts]').innerText();
   t.check(facts.includes(cadre.split(/\s/)[0]), `the item names the cadre ${cadre}`);
   await t.shot(page, 'item-assigned');
@@ -83,7 +96,7 @@ export default async function (t) {
   await dialog.locator('[data-test=action-submit]').click();
   await dialog.getByText('请填写办理结果').waitFor();
   const note = '已协调村委会上门处理，群众表示认可';
-  await dialog.locator('[data-test=resolution] textarea').fill(note);
+  await dialog.locator('textarea[data-test=resolution], [data-test=resolution] textarea').fill(note);
   await t.shot(page, 'resolve-dialog');
   await dialog.locator('[data-test=action-submit]').click();
   await dialog.waitFor({ state: 'hidden' });
@@ -103,5 +116,6 @@ export default async function (t) {
   // The list shows it resolved.
   await page.goto(`${t.base}/issues?state=ISSUE_STATE_RESOLVED`);
   await page.locator('[data-test=issue-table] .el-table__row').first().waitFor();
+  await namesShown(page);
   await t.shot(page, 'list-resolved');
 }

@@ -154,6 +154,7 @@ export async function departmentAccounts(): Promise<AccountLite[]> {
 export function personLabel(id: string | undefined, self?: { user_id: string; display_name: string } | null): string {
   if (!id) return '—'
   if (id === 'system') return '系统'
+  if (id === 'petition') return '信访系统'
   if (self && id === self.user_id) return self.display_name
   return cadreNames[id] ?? accountNames[id] ?? id
 }

@@ -63,6 +63,7 @@ export const TIMELINE_ACTION: Record<string, string> = {
   reopen: '重新办理',
   merge: '合并为重复',
   merge_in: '并入重复诉求',
+  petition_deadline: '信访时限调整',
   due_soon: '即将到期',
   overdue: '已逾期',
 }
