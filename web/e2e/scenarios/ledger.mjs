@@ -38,7 +38,44 @@ async function act(page, t, action, name, fill) {
   await dialog.waitFor({ state: 'hidden' });
 }
 
+/**
+ * Makes sure the township has an open item (a fresh stack may have none):
+ * registers one at the seed's village as a walk-in reception (开门接访), through
+ * the API with the township admin's own session.
+ */
+async function ensureOpenItem(t) {
+  const account = t.seed.accounts.township;
+  const signIn = await fetch(`${t.base}/v1/auth/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: account.username, password: account.password }),
+  });
+  const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0];
+  const { csrf_token } = await signIn.json();
+  const headers = { 'content-type': 'application/json', cookie, 'X-CSRF-Token': csrf_token };
+  const list = await fetch(`${t.base}/v1/issues/ListIssues`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ region_code: t.seed.township.code, state: 'ISSUE_STATE_OPEN', page_size: 1 }),
+  }).then((r) => r.json());
+  if ((list.issues ?? []).length > 0) return;
+  const created = await fetch(`${t.base}/v1/issues/CreateIssue`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      issue_id: crypto.randomUUID(),
+      source: 'ISSUE_SOURCE_RECEPTION',
+      region_code: t.seed.village.code,
+      kind: 'ITEM_KIND_PROBLEM',
+      category: '其他',
+      description: '开门接访：村道路灯损坏，夜间出行不便',
+    }),
+  });
+  t.check(created.ok, `an open item could be registered (${created.status} ${await created.text()})`);
+}
+
 export default async function (t) {
+  await ensureOpenItem(t);
   const wide = await t.signIn('township', { width: 1920, height: 1080 });
   await wide.goto(`${t.base}/issues`);
   await wide.locator('[data-test=issue-table] .el-table__row').first().waitFor();
@@ -112,6 +149,12 @@ export default async function (t) {
   await stateIs(other, '已办结');
   await other.locator('[data-test=issue-facts]', { hasText: description }).waitFor();
   await t.shot(other, 'notification-link');
+
+  // A county admin's settings page: categories and deadline rules.
+  const county = await t.signIn(t.seed.accounts.leader ? 'leader' : 'admin');
+  await county.goto(`${t.base}/ledger/settings`);
+  await county.locator('[data-test=categories] .el-tag').first().waitFor();
+  await t.shot(county, 'settings');
 
   // The list shows it resolved.
   await page.goto(`${t.base}/issues?state=ISSUE_STATE_RESOLVED`);

@@ -155,6 +155,7 @@ export function personLabel(id: string | undefined, self?: { user_id: string; di
   if (!id) return '—'
   if (id === 'system') return '系统'
   if (id === 'petition') return '信访系统'
+  if (id.startsWith('import:')) return `批量导入（${id.slice(7)}）`
   if (self && id === self.user_id) return self.display_name
   return cadreNames[id] ?? accountNames[id] ?? id
 }

@@ -137,21 +137,29 @@ export function caseActionLabel(a: CaseAction, c: Pick<Case, 'stage'>): string {
   return CASE_ACTION_LABEL[a]
 }
 
-/** The case log's change names in Chinese. */
+/** The case log's and replies' change names in Chinese. */
 export const CASE_CHANGE: Record<string, string> = {
   received: '收到',
-  created: '收到',
+  updated: '更新',
   accepted: '受理',
+  not_accepted: '不予受理',
   refused: '不予受理',
   extended: '延期',
   replied: '答复',
   review_requested: '申请复查',
-  appealed: '申请复查/复核',
-  reviewed: '复查/复核决定',
-  decided: '复查/复核决定',
+  reviewed: '复查决定',
+  re_review_requested: '申请复核',
+  rereview_requested: '申请复核',
+  re_reviewed: '复核决定',
+  rereviewed: '复核决定',
   returned: '退单',
   reassigned: '改派',
   merged: '并单',
-  settled: '期满办结',
-  updated: '更新',
+  finalized: '办结',
+}
+
+/** A change name in Chinese (an unknown one shows as is). */
+export function changeLabel(change: string | undefined): string {
+  if (!change) return '—'
+  return CASE_CHANGE[change] ?? change
 }
