@@ -34,6 +34,7 @@ export default async function (t) {
     await step.click();
     const dialog = page.locator('.el-dialog:visible');
     await dialog.waitFor();
+    await page.waitForTimeout(500);
     await t.shot(page, 'case-step-dialog');
     await dialog.getByRole('button', { name: '取消' }).click();
     await dialog.waitFor({ state: 'hidden' });
