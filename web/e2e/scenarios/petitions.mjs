@@ -21,6 +21,8 @@ export default async function (t) {
   await page.locator('[data-test=case-link]').first().click();
   await page.waitForURL((u) => /^\/petitions\/[0-9a-f-]{36}$/.test(u.pathname));
   await page.locator('[data-test=case-stage]').waitFor();
+  await page.locator('[data-test=replies]').waitFor();
+  await page.waitForTimeout(500);
   const stage = (await page.locator('[data-test=case-stage]').innerText()).trim();
   if (['待受理', '办理中', '复查中', '复核中'].includes(stage)) {
     const clock = await page.locator('[data-test=case-clock]').innerText();
