@@ -63,6 +63,8 @@ SELECT create_distributed_table('registry.cadres', 'county', colocate_with => 'r
 SELECT create_distributed_table('registry.campaigns', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.campaign_quotas', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.assignments', 'county', colocate_with => 'registry.regions');
+SELECT create_distributed_table('registry.work_teams', 'county', colocate_with => 'registry.regions');
+SELECT create_distributed_table('registry.work_team_members', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.visits', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.visit_items', 'county', colocate_with => 'registry.regions');
 -- Progress counters, kept by the registry's statements that write
@@ -73,6 +75,7 @@ SELECT create_distributed_table('registry.progress_village_households', 'county'
 SELECT create_distributed_table('registry.progress_households', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.progress_villages', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.progress_helped_tags', 'county', colocate_with => 'registry.regions');
+SELECT create_distributed_table('registry.household_history', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.pii_access_audit', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.outbox', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.inbox', 'county', colocate_with => 'registry.regions');
@@ -81,6 +84,8 @@ SELECT create_distributed_table('registry.inbox', 'county', colocate_with => 're
 SELECT create_distributed_table('issues.issues', 'county', colocate_with => 'none');
 SELECT create_distributed_table('issues.issue_timeline', 'county', colocate_with => 'issues.issues');
 SELECT create_distributed_table('issues.sla_rules', 'county', colocate_with => 'issues.issues');
+SELECT create_distributed_table('issues.cadres', 'county', colocate_with => 'issues.issues');
+SELECT create_distributed_table('issues.places', 'county', colocate_with => 'issues.issues');
 SELECT create_distributed_table('issues.outbox', 'county', colocate_with => 'issues.issues');
 SELECT create_distributed_table('issues.inbox', 'county', colocate_with => 'issues.issues');
 -- Categories: a dozen built-in ones under county '000000' plus each county's
@@ -144,6 +149,7 @@ SELECT create_reference_table('gateway.accounts');
 SELECT create_reference_table('gateway.sessions');
 SELECT create_reference_table('gateway.import_jobs');
 SELECT create_reference_table('gateway.import_errors');
+SELECT create_reference_table('gateway.import_credentials');
 -- The sign-in throttle's tables (by client address, by account): the same
 -- stop-gap, the same price on every failed sign-in.
 SELECT create_reference_table('gateway.sign_in_throttle');

@@ -72,6 +72,7 @@ pub async fn list(
         source: (req.source != 0).then_some(req.source as i16),
         campaign_id: parse_optional_uuid("campaign_id", &req.campaign_id)?,
         department,
+        household_id: parse_optional_uuid("household_id", &req.household_id)?,
         after: parse_optional_uuid("page_token", &req.page_token)?,
         limit: limit + 1,
     };

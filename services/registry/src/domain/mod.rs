@@ -5,11 +5,13 @@
 pub mod campaign_status;
 pub mod completeness;
 pub mod fingerprint;
+pub mod household_edit;
 pub mod items;
 pub mod quota;
 pub mod tally;
 pub mod violations;
 pub mod visit;
+pub mod work_team;
 
 pub use completeness::{MIN_NARRATIVE_CHARS, check_completeness};
 pub use fingerprint::fingerprint;

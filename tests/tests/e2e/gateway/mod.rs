@@ -2,5 +2,7 @@
 mod api;
 mod export;
 mod fuzz;
+mod household_file;
 mod import;
+mod organisation;
 mod report;
