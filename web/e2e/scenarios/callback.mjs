@@ -124,6 +124,7 @@ export default async function (t) {
   // 查看号码 with a purpose.
   await page.locator('[data-test=reveal-phone]').click();
   await page.locator('[data-test=reveal-dialog]').getByText('确认查看').waitFor();
+  await page.waitForTimeout(500); // the dialog's opening animation
   await t.shot(page, 'reveal-dialog');
   await page.locator('[data-test=reveal-confirm]').click();
   await page.locator('[data-test=reveal-note]').waitFor();
