@@ -65,7 +65,7 @@ describe('the guard', { timeout: 60_000 }, () => {
     setActivePinia((pinia = createPinia()))
     expect(await land(routerFor(['petition_bureau']), '/')).toBe('/petitions')
     setActivePinia((pinia = createPinia()))
-    expect(await land(routerFor(['cadre']), '/')).toBe('/inbox')
+    expect(await land(routerFor(['cadre']), '/')).toBe('/issues')
   })
 
   it('takes the signed-in away from the sign-in page', async () => {
@@ -101,11 +101,11 @@ describe('the page table', () => {
     }
   })
 
-  it('offers every group to a county admin, in order, and a cadre only the inbox', () => {
+  it('offers every group to a county admin, in order, and a cadre only its ledger items and the inbox', () => {
     expect(menuFor(['county_admin']).map((g) => g.title)).toEqual([
       '驾驶舱', '走访活动', '组织架构', '干部', '户档案', '民情台账', '督查回访', '信访', '数据', '消息', '账号管理',
     ])
-    expect(menuFor(['cadre']).flatMap((g) => g.items.map((i) => i.path))).toEqual(['/inbox'])
+    expect(menuFor(['cadre']).flatMap((g) => g.items.map((i) => i.path))).toEqual(['/issues', '/inbox'])
     expect(homeFor(['department'])).toBe('/issues')
   })
 })
