@@ -214,4 +214,4 @@ async fn the_console_in_a_browser() {
 }
 
 /// The scenarios, in order (each a file in `web/e2e/scenarios/`).
-const SCENARIOS: &[&str] = &["dashboard", "imports", "access"];
+const SCENARIOS: &[&str] = &["dashboard", "imports", "campaigns", "people", "access"];
