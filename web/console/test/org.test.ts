@@ -113,3 +113,32 @@ describe('organisation helpers', () => {
     }
   })
 })
+
+describe('包保 from a sheet', () => {
+  it('sends the file as the body, with its type, the campaign, the mode and the CSRF token', async () => {
+    const { configureApi, setCsrfToken } = await import('@zoufang/shared')
+    const { importAssignments } = await import('@/org/api')
+    const seen: Request[] = []
+    configureApi({
+      baseUrl: 'http://localhost',
+      fetch: (async (req: Request) => {
+        seen.push(req)
+        return new Response(JSON.stringify({ job_id: 'j-1', state: 'running' }), { status: 202, headers: { 'content-type': 'application/json' } })
+      }) as typeof fetch,
+    })
+    setCsrfToken('tok')
+    const file = new File(['干部姓名,村\n张三,下坳村\n'], '包保.csv', { type: 'text/csv' })
+    const job = await importAssignments('c-1', file, 'good_rows_only')
+    expect(job.job_id).toBe('j-1')
+    const req = seen[0]!
+    const url = new URL(req.url)
+    expect(url.pathname).toBe('/v1/import/assignments')
+    expect(url.searchParams.get('campaign_id')).toBe('c-1')
+    expect(url.searchParams.get('mode')).toBe('good_rows_only')
+    expect(req.method).toBe('POST')
+    expect(req.headers.get('content-type')).toBe('text/csv')
+    expect(req.headers.get('x-csrf-token')).toBe('tok')
+    expect(await req.text()).toBe('干部姓名,村\n张三,下坳村\n')
+    setCsrfToken(null)
+  })
+})

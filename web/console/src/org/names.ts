@@ -4,7 +4,7 @@
  * through ListCadres). Each list is fetched once per page visit and shared
  * by every component that asks.
  */
-import { call, regionCodeOfScope } from '@zoufang/shared'
+import { call, regionCodeOfScope, scopeOfRegionCode } from '@zoufang/shared'
 import { defineStore } from 'pinia'
 import { reactive } from 'vue'
 
@@ -118,3 +118,13 @@ export const useNamesStore = defineStore('org-names', () => {
 
   return { regions, cadres, childrenOf, ensureRegions, regionName, regionPath, cadresOf, cadreName, forgetCadres }
 })
+
+/** The region a page starts in: the person's scope as a 12-digit code ('' for everywhere). */
+export function regionOfScope(scope: string | null | undefined): string {
+  return scope ? regionCodeOfScope(scope) : ''
+}
+
+/** A 12-digit code as the prefix the list RPCs filter by ('' for everywhere). */
+export function prefixOfRegion(code: string): string {
+  return code ? scopeOfRegionCode(code) : ''
+}
