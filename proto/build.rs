@@ -4,6 +4,7 @@ use std::{env, fs, path::PathBuf};
 
 const PROTOS: &[&str] = &[
     "zoufang/common/v1/common.proto",
+    "zoufang/common/v1/options.proto",
     "zoufang/events/v1/registry_events.proto",
     "zoufang/registry/v1/registry.proto",
     "zoufang/events/v1/issue_events.proto",
@@ -16,11 +17,18 @@ const PROTOS: &[&str] = &[
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let fds = protox::compile(PROTOS, ["."])?;
+    let mut compiler = protox::Compiler::new(["."])?;
+    compiler
+        .include_source_info(true)
+        .include_imports(true)
+        .open_files(PROTOS)?;
+    let fds = compiler.file_descriptor_set();
     let out = PathBuf::from(env::var("OUT_DIR")?);
+    // Encoded by the compiler itself, so custom options such as
+    // `(zoufang.common.v1.required)` survive (prost_types drops them).
     fs::write(
         out.join("zoufang_descriptor.bin"),
-        prost::Message::encode_to_vec(&fds),
+        compiler.encode_file_descriptor_set(),
     )?;
     tonic_prost_build::configure()
         .build_client(true)

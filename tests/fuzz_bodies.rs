@@ -49,8 +49,8 @@ use zoufang_gateway::desk::import::{
 use zoufang_proto::catalogue;
 use zoufang_proto::{
     events::v1::{
-        CallbackCompleted, CallbackTask, HouseholdRegistered, IssueChanged, PetitionCaseChanged,
-        VisitDisputed, VisitRecorded,
+        CadreChanged, CallbackCompleted, CallbackTask, HouseholdRegistered, IssueChanged,
+        PetitionCaseChanged, VisitDisputed, VisitRecorded,
     },
     registry::v1::Region,
 };
@@ -224,7 +224,7 @@ pub fn region_code(data: &[u8]) {
         Ok(scope) => {
             let p = scope.as_str();
             assert!(p.len() <= 12 && p.bytes().all(|b| b.is_ascii_digit()));
-            assert_eq!(p, s.trim());
+            assert_eq!(p, zoufang_types::region_prefix(s.trim()));
             // A filter never widens the scope.
             for requested in ["", "43", "430426", "430426104201", p, s.trim()] {
                 if let Some(f) = scope.narrowest(requested) {
@@ -783,6 +783,7 @@ pub fn event_decode(data: &[u8]) {
         }
         k if k.starts_with(catalogue::issues::PREFIX) => &[typed::<IssueChanged>],
         k if k.starts_with(catalogue::petition::PREFIX) => &[typed::<PetitionCaseChanged>],
+        k if k.starts_with(catalogue::registry::CADRE_PREFIX) => &[typed::<CadreChanged>],
         _ => &[
             typed::<VisitRecorded>,
             typed::<VisitDisputed>,
@@ -791,6 +792,7 @@ pub fn event_decode(data: &[u8]) {
             typed::<CallbackTask>,
             typed::<IssueChanged>,
             typed::<PetitionCaseChanged>,
+            typed::<CadreChanged>,
         ],
     };
     for decode in typed {

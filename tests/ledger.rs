@@ -103,6 +103,20 @@ impl TestLedger {
         .is_some()
     }
 
+    /// Registers a cadre working in `region` (a prefix: 6, 9 or 12 digits)
+    /// in the registry, and waits until the ledger's directory has them
+    /// (the registry's `registry.cadre.registered` applied); their id.
+    pub async fn cadre(&self, name: &str, region: &str) -> String {
+        let mut registry = self
+            .registry
+            .client("admin-1", &["county_admin"], fixtures::COUNTY)
+            .await;
+        let id = Uuid::new_v4().to_string();
+        register_cadre(&mut registry, &id, name, region).await;
+        await_cadre(&self.issues.pool, &id).await;
+        id
+    }
+
     /// Runs a count query with one text parameter on the ledger's database.
     pub async fn count(&self, sql: &'static str, id: &str) -> i64 {
         sqlx::query_scalar(sql)
@@ -150,12 +164,49 @@ pub async fn reception_issue(c: &mut Issues, kind: ItemKind, concerned: Vec<Stri
     .unwrap()
 }
 
-/// Assigns an issue to a cadre, returning it.
-pub async fn assigned(c: &mut Issues, i: Issue) -> Issue {
+/// Registers a township-office cadre `id` named `name` working in `region`
+/// through `registry` (a county admin's client).
+pub async fn register_cadre(registry: &mut crate::Registry, id: &str, name: &str, region: &str) {
+    registry
+        .register_cadre(zoufang_proto::registry::v1::RegisterCadreRequest {
+            cadre_id: id.into(),
+            name: name.into(),
+            phone: String::new(),
+            unit: zoufang_proto::registry::v1::CadreUnit::TownshipOffice as i32,
+            position: "工作队员".into(),
+            region_code: region.into(),
+            roles: vec!["cadre".into()],
+        })
+        .await
+        .expect("register cadre");
+}
+
+/// Waits until the ledger on `issues_pool` has cadre `cadre_id` in its
+/// directory (kept from the registry's cadre events); panics after
+/// [`crate::quiet::WITHIN`].
+pub async fn await_cadre(issues_pool: &sqlx::PgPool, cadre_id: &str) {
+    let known = eventually(crate::quiet::WITHIN, || async {
+        let n: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM issues.cadres WHERE cadre_id = $1::uuid")
+                .bind(cadre_id)
+                .fetch_one(issues_pool)
+                .await
+                .expect("the ledger's directory of cadres");
+        (n > 0).then_some(())
+    })
+    .await;
+    assert!(
+        known.is_some(),
+        "the ledger never learned of cadre {cadre_id} (its registry.cadre.registered)"
+    );
+}
+
+/// Assigns an issue to the registered cadre `cadre`, returning it.
+pub async fn assigned(c: &mut Issues, i: Issue, cadre: &str) -> Issue {
     c.assign_issue(AssignIssueRequest {
         issue_id: i.issue_id.clone(),
         expected_version: i.version,
-        cadre_id: Uuid::new_v4().to_string(),
+        cadre_id: cadre.into(),
         deadline_days: 7,
         note: String::new(),
     })

@@ -15,6 +15,8 @@ export default defineConfig({
   },
   test: {
     environment: 'happy-dom',
+    // The machine is shared: a cold transform of a page can take seconds.
+    testTimeout: 20_000,
     include: ['shared/test/**/*.test.ts', 'console/test/**/*.test.ts'],
     server: { deps: { inline: ['element-plus'] } },
   },

@@ -73,6 +73,7 @@ SELECT create_distributed_table('registry.progress_village_households', 'county'
 SELECT create_distributed_table('registry.progress_households', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.progress_villages', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.progress_helped_tags', 'county', colocate_with => 'registry.regions');
+SELECT create_distributed_table('registry.household_history', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.pii_access_audit', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.outbox', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.inbox', 'county', colocate_with => 'registry.regions');
@@ -81,6 +82,8 @@ SELECT create_distributed_table('registry.inbox', 'county', colocate_with => 're
 SELECT create_distributed_table('issues.issues', 'county', colocate_with => 'none');
 SELECT create_distributed_table('issues.issue_timeline', 'county', colocate_with => 'issues.issues');
 SELECT create_distributed_table('issues.sla_rules', 'county', colocate_with => 'issues.issues');
+SELECT create_distributed_table('issues.cadres', 'county', colocate_with => 'issues.issues');
+SELECT create_distributed_table('issues.places', 'county', colocate_with => 'issues.issues');
 SELECT create_distributed_table('issues.outbox', 'county', colocate_with => 'issues.issues');
 SELECT create_distributed_table('issues.inbox', 'county', colocate_with => 'issues.issues');
 -- Categories: a dozen built-in ones under county '000000' plus each county's

@@ -3,8 +3,8 @@
 //! and consumers name keys from here; `docs/events.md` says what each means.
 
 use crate::events::v1::{
-    CallbackCompleted, CallbackTask, HouseholdRegistered, IssueChanged, PetitionCaseChanged,
-    SessionsRevoked, VisitDisputed, VisitRecorded,
+    CadreChanged, CallbackCompleted, CallbackTask, HouseholdRegistered, IssueChanged,
+    PetitionCaseChanged, SessionsRevoked, VisitDisputed, VisitRecorded,
 };
 
 /// An event payload and the routing keys it travels under
@@ -43,6 +43,47 @@ pub mod registry {
     pub const VISIT_DISPUTED: &str = "registry.visit.disputed";
     /// A household entered the register.
     pub const HOUSEHOLD_REGISTERED: &str = "registry.household.registered";
+
+    /// What every cadre key starts with; the rest is the verb.
+    pub const CADRE_PREFIX: &str = "registry.cadre.";
+    /// Binds every cadre event.
+    pub const CADRE_ANY: &str = "registry.cadre.*";
+    /// A new cadre entered the register (`CadreChanged`).
+    pub const CADRE_REGISTERED: &str = "registry.cadre.registered";
+    /// The registry states a cadre as it stands (`CadreChanged`, `AnnounceCadres`).
+    pub const CADRE_ANNOUNCED: &str = "registry.cadre.announced";
+    /// Every cadre key.
+    pub const CADRE_ALL: &[&str] = &[CADRE_REGISTERED, CADRE_ANNOUNCED];
+
+    use crate::events::v1::CadreChange;
+
+    /// Every change of a cadre with its key, in the order of [`CADRE_ALL`].
+    pub const CADRE_CHANGES: [(CadreChange, &str); 2] = [
+        (CadreChange::Registered, CADRE_REGISTERED),
+        (CadreChange::Announced, CADRE_ANNOUNCED),
+    ];
+
+    /// The routing key of a cadre's `change`; `None` for `UNSPECIFIED`.
+    pub fn cadre_key_of(change: CadreChange) -> Option<&'static str> {
+        CADRE_CHANGES
+            .iter()
+            .find(|(c, _)| *c == change)
+            .map(|(_, k)| *k)
+    }
+
+    /// The verb of a cadre's `change`, the last word of its key (`announced`).
+    pub fn cadre_verb_of(change: CadreChange) -> Option<&'static str> {
+        cadre_key_of(change).and_then(|k| k.strip_prefix(CADRE_PREFIX))
+    }
+
+    /// The change a routing key names; `None` for a key outside
+    /// `registry.cadre.*` or one of it this build does not know.
+    pub fn cadre_change_of(key: &str) -> Option<CadreChange> {
+        CADRE_CHANGES
+            .iter()
+            .find(|(_, k)| *k == key)
+            .map(|(c, _)| *c)
+    }
 }
 
 /// The ledger's events: `issues.issue.<verb>`, all carrying `IssueChanged`.
@@ -276,6 +317,14 @@ impl Event for PetitionCaseChanged {
     }
 }
 
+impl Event for CadreChanged {
+    const KEYS: &'static [&'static str] = registry::CADRE_ALL;
+    const BINDINGS: &'static [&'static str] = &[registry::CADRE_ANY];
+    fn routing_key(&self) -> Option<&'static str> {
+        registry::cadre_key_of(self.change())
+    }
+}
+
 impl Event for CallbackCompleted {
     const KEYS: &'static [&'static str] = &[
         supervision::CALLBACK_COMPLETED,
@@ -302,6 +351,7 @@ pub fn all_keys() -> Vec<&'static str> {
         VisitRecorded::KEYS,
         VisitDisputed::KEYS,
         HouseholdRegistered::KEYS,
+        CadreChanged::KEYS,
         IssueChanged::KEYS,
         CallbackCompleted::KEYS,
         CallbackTask::KEYS,
@@ -320,6 +370,7 @@ pub fn payload_of(key: &str) -> Option<&'static str> {
     named::<VisitRecorded>(key, "VisitRecorded")
         .or_else(|| named::<VisitDisputed>(key, "VisitDisputed"))
         .or_else(|| named::<HouseholdRegistered>(key, "HouseholdRegistered"))
+        .or_else(|| named::<CadreChanged>(key, "CadreChanged"))
         .or_else(|| named::<IssueChanged>(key, "IssueChanged"))
         .or_else(|| named::<CallbackCompleted>(key, "CallbackCompleted"))
         .or_else(|| named::<CallbackTask>(key, "CallbackTask"))
@@ -361,6 +412,11 @@ mod tests {
         for (all, prefix, any) in [
             (issues::ALL, issues::PREFIX, issues::ANY),
             (petition::ALL, petition::PREFIX, petition::ANY),
+            (
+                registry::CADRE_ALL,
+                registry::CADRE_PREFIX,
+                registry::CADRE_ANY,
+            ),
         ] {
             assert_eq!(any, format!("{prefix}*"));
             assert!(all.iter().all(|k| k.starts_with(prefix)), "{prefix}");
@@ -426,6 +482,38 @@ mod tests {
         assert_eq!(petition::key_of(CaseChange::Unspecified), None);
         assert_eq!(petition::change_of(petition::ANY), None);
         assert_eq!(petition::change_of(issues::MERGED), None);
+    }
+
+    #[test]
+    fn every_cadre_change_has_its_key_and_back() {
+        use crate::events::v1::CadreChange;
+        let keys: Vec<_> = registry::CADRE_CHANGES.iter().map(|(_, k)| *k).collect();
+        assert_eq!(keys, registry::CADRE_ALL);
+        assert_eq!(CadreChanged::KEYS, registry::CADRE_ALL);
+        assert_eq!(CadreChanged::BINDINGS, [registry::CADRE_ANY]);
+        for (change, key) in registry::CADRE_CHANGES {
+            let name = change
+                .as_str_name()
+                .strip_prefix("CADRE_CHANGE_")
+                .unwrap()
+                .to_lowercase();
+            assert_eq!(key, format!("{}{name}", registry::CADRE_PREFIX));
+            assert_eq!(registry::cadre_key_of(change), Some(key));
+            assert_eq!(registry::cadre_change_of(key), Some(change));
+            assert_eq!(registry::cadre_verb_of(change), Some(&*name));
+            let payload = CadreChanged {
+                change: change.into(),
+                ..Default::default()
+            };
+            assert_eq!(payload.routing_key(), Some(key));
+        }
+        let values = (0..64)
+            .filter(|v| CadreChange::try_from(*v).is_ok())
+            .count();
+        assert_eq!(values, registry::CADRE_CHANGES.len() + 1);
+        assert_eq!(registry::cadre_key_of(CadreChange::Unspecified), None);
+        assert_eq!(registry::cadre_change_of(registry::CADRE_ANY), None);
+        assert_eq!(CadreChanged::default().routing_key(), None);
     }
 
     #[test]

@@ -8,6 +8,9 @@ import { defineConfig } from 'vite'
 // The gateway a `npm run dev` talks to (the Vite dev server proxies the API
 // there, so the session cookie stays same-origin).
 const gateway = process.env.ZF_GATEWAY_URL ?? 'http://127.0.0.1:8080'
+// The gateway's build script builds with ZF_WEB_NO_DTS=1: the plugins' type
+// declarations belong to the source tree, which a cargo build leaves alone.
+const dts = process.env.ZF_WEB_NO_DTS !== '1'
 
 export default defineConfig({
   plugins: [
@@ -16,11 +19,11 @@ export default defineConfig({
     // enter its chunk, each with its own CSS.
     AutoImport({
       resolvers: [ElementPlusResolver()],
-      dts: 'src/auto-imports.d.ts',
+      dts: dts && 'src/auto-imports.d.ts',
     }),
     Components({
       resolvers: [ElementPlusResolver({ importStyle: 'css' })],
-      dts: 'src/components.d.ts',
+      dts: dts && 'src/components.d.ts',
       // Our own shared components are imported explicitly.
       dirs: [],
     }),

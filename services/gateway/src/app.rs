@@ -44,23 +44,12 @@ pub fn all_endpoints(catalog: &Catalog) -> Module {
 /// ([`endpoints::UPLOAD_RPC_BODY_LIMIT`]).
 pub const JSON_BODY_LIMIT: usize = 1 << 20;
 
-/// axum refuses a body over its limit with a plain-text 413: answer it in
-/// the gateway's JSON error shape, in Chinese, naming the limits.
-async fn too_large_as_json(response: axum::response::Response) -> axum::response::Response {
-    use axum::response::IntoResponse as _;
-    let json = response
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if response.status() != http::StatusCode::PAYLOAD_TOO_LARGE || json {
-        return response;
-    }
-    crate::door::error::ApiError::new(
-        http::StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        "请求体过大：普通请求不能超过 1 MB（导入文件另有上限，见导入接口说明）",
-    )
-    .into_response()
+/// The OpenAPI document the gateway serves at `/openapi.json`, built from
+/// the same route table as the router (and committed as `web/openapi.json`,
+/// from which the web console generates its types).
+pub fn openapi_document(catalog: &Catalog) -> serde_json::Value {
+    let (list, schemas) = all_endpoints(catalog);
+    endpoints::document(&list, catalog, &schemas)
 }
 
 /// A built, not yet running, gateway.
@@ -95,13 +84,22 @@ impl Application {
         self.state.pool.clone()
     }
 
-    /// The whole HTTP app: the route table, with the desk's state.
+    /// The whole HTTP app: the route table, with the desk's state, and the
+    /// web console for every other path.
     pub fn router(state: AppState) -> Router {
         let (list, schemas) = all_endpoints(&state.catalog);
         let doc = endpoints::document(&list, &state.catalog, &schemas);
+        // Every error leaves as JSON in the one shape: axum's own plain-text
+        // answers (a body over its limit, not JSON, not matching; no such
+        // route or method) are rewritten by `errors_as_json`.
         endpoints::router(list, doc)
+            // What no route matched: the web console (its pages and
+            // assets), or the API's JSON 404 under /v1.
+            .fallback(crate::console::serve)
             .layer(axum::extract::DefaultBodyLimit::max(JSON_BODY_LIMIT))
-            .layer(axum::middleware::map_response(too_large_as_json))
+            .layer(axum::middleware::map_response(
+                crate::door::error::errors_as_json,
+            ))
             .layer(axum::Extension(Desk::default()))
             .with_state(state)
     }
@@ -253,3 +251,6 @@ impl zoufang_service::Service for Application {
         served.map_err(Into::into)
     }
 }
+
+#[cfg(test)]
+mod tests;

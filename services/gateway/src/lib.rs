@@ -10,12 +10,14 @@
 //! OpenAPI document, server-sent events), and `desk` (imports, exports,
 //! campaign summaries), which reaches the door only through the small API
 //! the door documents for it. `app` wires the two; `config` reads the
-//! settings of both.
+//! settings of both. `console` serves the web console (管理端) that
+//! `build.rs` builds from `web/` and embeds, for every path no route takes.
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 
 pub mod app;
 pub mod config;
+pub mod console;
 pub mod desk;
 pub mod door;
 

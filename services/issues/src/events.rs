@@ -12,7 +12,10 @@ use zoufang_bus::consumer::{EventHandler, HandlerError, IncomingEvent, known_cha
 use zoufang_core::{ServiceError, fields::to_chrono};
 use zoufang_proto::{
     catalogue::supervision,
-    events::v1::{CallbackCompleted, CaseChange, PetitionCaseChanged, Satisfaction, VisitRecorded},
+    events::v1::{
+        CadreChange, CadreChanged, CallbackCompleted, CaseChange, PetitionCaseChanged,
+        Satisfaction, VisitRecorded,
+    },
 };
 
 use crate::{
@@ -69,12 +72,52 @@ impl EventHandler for LedgerEvents {
         } else if let Some(case) = event.decode_if::<PetitionCaseChanged>()? {
             let change: CaseChange = known_change(case.change)?;
             self.petition(tx, change, &case).await
+        } else if let Some(cadre) = event.decode_if::<CadreChanged>()? {
+            let _: CadreChange = known_change(cadre.change)?;
+            directory(tx, &cadre).await
         } else {
             Err(HandlerError::Park(anyhow::anyhow!(
                 "the ledger does not handle {key}"
             )))
         }
     }
+}
+
+/// A cadre event: the directory keeps the newest statement of each cadre
+/// (registered and announced both state the whole cadre). One that names
+/// no valid cadre, county or time is parked.
+async fn directory(tx: &mut PgConnection, cadre: &CadreChanged) -> Result<(), HandlerError> {
+    let park = |what: &str| {
+        HandlerError::Park(anyhow!(
+            "cadre event with {what}: {:?} / {:?}",
+            cadre.cadre_id,
+            cadre.county
+        ))
+    };
+    let cadre_id = Uuid::parse_str(cadre.cadre_id.trim()).map_err(|_| park("no valid cadre id"))?;
+    let county = cadre.county.trim();
+    let region = cadre.region_code.trim();
+    if county.len() != 6
+        || !county.bytes().all(|b| b.is_ascii_digit())
+        || !region.starts_with(county)
+    {
+        return Err(park("no valid county and region"));
+    }
+    let as_of = cadre
+        .as_of
+        .as_ref()
+        .and_then(to_chrono)
+        .ok_or_else(|| park("no time"))?;
+    let row = store::cadres::CadreRow {
+        county: county.to_owned(),
+        cadre_id,
+        name: cadre.name.trim().to_owned(),
+        region_code: region.to_owned(),
+        as_of,
+    };
+    let changed = store::cadres::upsert(tx, &row).await?;
+    tracing::info!(%cadre_id, changed, "cadre directory");
+    Ok(())
 }
 
 fn not_yet(issue_id: Uuid) -> HandlerError {

@@ -24,16 +24,18 @@ pub const SERVICE_NAME: &str = "zoufang.issues.v1.IssueService";
 
 /// The events the ledger consumes: recorded visits with their raised
 /// items, supervisors' callback outcomes (completed, not unreachable), and
-/// every change of a petition case or 12345 work order.
+/// every change of a petition case or 12345 work order, and the registry's
+/// cadres (its directory of assignees).
 pub fn inputs() -> zoufang_bus::consumer::Inputs {
     use zoufang_proto::{
         catalogue::supervision,
-        events::v1::{CallbackCompleted, PetitionCaseChanged, VisitRecorded},
+        events::v1::{CadreChanged, CallbackCompleted, PetitionCaseChanged, VisitRecorded},
     };
     zoufang_bus::consumer::Inputs::new()
         .all::<VisitRecorded>()
         .only::<CallbackCompleted>(&[supervision::CALLBACK_COMPLETED])
         .all::<PetitionCaseChanged>()
+        .all::<CadreChanged>()
 }
 
 #[cfg(test)]
@@ -41,14 +43,15 @@ mod tests {
     use zoufang_proto::catalogue::{petition, registry, supervision};
 
     #[test]
-    fn the_ledger_binds_visits_completed_callbacks_and_every_case_change() {
+    fn the_ledger_binds_visits_completed_callbacks_every_case_change_and_cadres() {
         let keys = super::inputs().keys();
         assert_eq!(
             keys,
             [
                 registry::VISIT_RECORDED,
                 supervision::CALLBACK_COMPLETED,
-                petition::ANY
+                petition::ANY,
+                registry::CADRE_ANY
             ]
         );
     }

@@ -30,8 +30,11 @@ zoufang_service::rpcs! {
         find_household(FindHouseholdRequest) -> FindHouseholdResponse => ops::households::find;
         list_households(ListHouseholdsRequest) -> ListHouseholdsResponse => ops::households::list;
         update_household_tags(UpdateHouseholdTagsRequest) -> UpdateHouseholdTagsResponse => ops::households::update_tags;
+        update_household(UpdateHouseholdRequest) -> UpdateHouseholdResponse => ops::households::edit::update;
+        list_household_history(ListHouseholdHistoryRequest) -> ListHouseholdHistoryResponse => ops::households::edit::history;
         register_cadre(RegisterCadreRequest) -> RegisterCadreResponse => ops::cadres::register;
         list_cadres(ListCadresRequest) -> ListCadresResponse => ops::cadres::list;
+        announce_cadres(AnnounceCadresRequest) -> AnnounceCadresResponse => ops::cadres::announce_all;
         create_campaign(CreateCampaignRequest) -> CreateCampaignResponse => ops::campaigns::create;
         get_campaign(GetCampaignRequest) -> GetCampaignResponse => ops::campaigns::get;
         update_campaign(UpdateCampaignRequest) -> UpdateCampaignResponse => ops::campaigns::update;

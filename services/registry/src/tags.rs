@@ -70,7 +70,7 @@ pub fn filter_is_reveal(tag: &str, may_reveal: bool, purpose: &str) -> ServiceRe
     if purpose.trim().is_empty() {
         return Err(ServiceError::invalid(
             "purpose",
-            "say why you filter by a sensitive tag; every household listed is audited",
+            "按敏感标签筛选须说明用途（purpose），列出的每一户都将记入审计",
         ));
     }
     Ok(true)

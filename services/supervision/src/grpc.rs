@@ -25,6 +25,7 @@ zoufang_service::rpcs! {
         list_teams(ListTeamsRequest) -> ListTeamsResponse => ops::setup::list_teams;
         set_sampling_policy(SetSamplingPolicyRequest) -> SetSamplingPolicyResponse => ops::setup::set_policy;
         list_worklist(ListWorklistRequest) -> ListWorklistResponse => ops::callbacks::worklist;
+        list_callbacks(ListCallbacksRequest) -> ListCallbacksResponse => ops::callbacks::list;
         record_attempt(RecordAttemptRequest) -> RecordAttemptResponse => ops::callbacks::record_attempt;
         get_callback_statistics(GetCallbackStatisticsRequest) -> GetCallbackStatisticsResponse => ops::stats::statistics;
         create_inspection(CreateInspectionRequest) -> CreateInspectionResponse => ops::inspections::create;

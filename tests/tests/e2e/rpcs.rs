@@ -368,7 +368,7 @@ mod notify {
             .await;
 
         // ListRecipients: the town's people, phones masked, not the other town's.
-        let here = format!("cadre-{}", Uuid::new_v4());
+        let here = stack.cadre("周飞好", "430426104").await;
         let there = format!("cadre-{}", Uuid::new_v4());
         admin
             .upsert_recipient(recipient(&here, fixtures::VILLAGES[0], "13812345678"))

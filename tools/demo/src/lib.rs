@@ -54,10 +54,10 @@ use zoufang_proto::{
         RegisterSourceRequest, Stage, petition_service_client::PetitionServiceClient,
     },
     registry::v1::{
-        CampaignStatus, CompletenessPolicy, CreateAssignmentRequest, CreateCampaignRequest,
-        CreateWorkZoneRequest, GetCampaignRequest, GetRegionProgressRequest, GetVisitRequest,
-        ImportRegionsRequest, Quota, QuotaMetric, RecordVisitRequest, RegionProgress,
-        RegisterCadreRequest, RegisterHouseholdRequest, RegisterHouseholdsRequest,
+        AnnounceCadresRequest, CampaignStatus, CompletenessPolicy, CreateAssignmentRequest,
+        CreateCampaignRequest, CreateWorkZoneRequest, GetCampaignRequest, GetRegionProgressRequest,
+        GetVisitRequest, ImportRegionsRequest, Quota, QuotaMetric, RecordVisitRequest,
+        RegionProgress, RegisterCadreRequest, RegisterHouseholdRequest, RegisterHouseholdsRequest,
         registry_service_client::RegistryServiceClient,
     },
     supervision::v1::{
@@ -1311,6 +1311,15 @@ async fn setup_county(clients: &Clients, county: &County) -> anyhow::Result<()> 
         .buffer_unordered(CONCURRENCY)
         .try_collect::<Vec<_>>()
         .await?;
+    // The ledger assigns items only to cadres its directory knows, which it
+    // keeps from the registry's cadre events. A cadre registered by an
+    // earlier run before the ledger kept one (registering again announces
+    // nothing) is learned from this; on a fresh county it repeats, harmlessly,
+    // what registering announced.
+    let req = AnnounceCadresRequest {
+        region_code: COUNTY.into(),
+    };
+    call!("announce the cadres", registry, announce_cadres, req)?;
     Ok(())
 }
 
@@ -1773,7 +1782,14 @@ async fn advance(
         match result {
             Ok(Some(next)) => issue = next,
             Ok(None) => bail!("the ledger answered {step} of item {id} without the item"),
-            Err(s) if (transient(&s) || s.code() == Code::Aborted) && troubles < TRIES => {
+            // A cadre registered a moment ago may not have reached the
+            // ledger's directory yet: it says so, and to try again shortly.
+            Err(s)
+                if (transient(&s)
+                    || s.code() == Code::Aborted
+                    || (step == "assign" && s.code() == Code::FailedPrecondition))
+                    && troubles < TRIES =>
+            {
                 troubles += 1;
                 back_off(troubles + 1).await;
                 let req = GetIssueRequest {

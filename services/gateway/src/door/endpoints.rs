@@ -58,11 +58,12 @@ pub fn schema_ref(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
-/// An OpenAPI operation: tag, summary, whether it needs a token, the JSON
-/// request body schema, the 200 response schema and parameters.
+/// An OpenAPI operation: tag, its Chinese summary and English description
+/// (`(zh, en)`), whether it needs a token, the JSON request body schema,
+/// the 200 response schema and parameters.
 pub fn op(
     tag: &str,
-    summary: &str,
+    (summary, description): (&str, &str),
     auth: bool,
     request: Option<Value>,
     response: Value,
@@ -71,6 +72,7 @@ pub fn op(
     let mut o = json!({
         "tags": [tag],
         "summary": summary,
+        "description": description,
         "responses": {
             "200": {"description": "OK", "content": {"application/json": {"schema": response}}},
             "400": error_response("Invalid input; field_errors name the fields"),
@@ -80,11 +82,15 @@ pub fn op(
             "409": error_response("Conflict"),
             "413": error_response("The body is over its limit (JSON 1 MiB; files see the route)"),
             "422": error_response("Not allowed in the current state"),
+            "429": error_response("Too many requests; retry later"),
+            "503": error_response("A service is briefly unavailable; retry shortly"),
         },
     });
     if let Some(schema) = request {
         o["requestBody"] =
             json!({"required": true, "content": {"application/json": {"schema": schema}}});
+        o["responses"]["415"] =
+            error_response("The body is not declared as JSON (Content-Type: application/json)");
     }
     if !parameters.is_empty() {
         o["parameters"] = Value::Array(parameters);
@@ -112,11 +118,10 @@ pub fn rpc_endpoints(catalog: &Catalog) -> Vec<Endpoint> {
     catalog
         .methods()
         .map(|m| {
-            let summary = if m.doc.is_empty() {
-                format!("{}.{}", m.service, m.name)
-            } else {
-                m.doc.clone()
-            };
+            let description = format!(
+                "{} (gRPC `{}`; the proto3 JSON of the request, fields by their proto names.)",
+                m.doc, m.grpc_path
+            );
             let mut route = rpc::route(Arc::new(m.clone()));
             if UPLOAD_RPCS.contains(&(m.service, m.name.as_str())) {
                 route = route.layer(axum::extract::DefaultBodyLimit::max(UPLOAD_RPC_BODY_LIMIT));
@@ -127,7 +132,7 @@ pub fn rpc_endpoints(catalog: &Catalog) -> Vec<Endpoint> {
                 route,
                 operation: op(
                     m.service,
-                    &summary,
+                    (&m.summary, &description),
                     true,
                     Some(schema_ref(m.input.full_name())),
                     schema_ref(m.output.full_name()),
@@ -219,7 +224,7 @@ pub fn document(endpoints: &[Endpoint], catalog: &Catalog, extra: &[(&str, Value
         "info": {
             "title": "Zoufang API (走访平台接口)",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Every service RPC as POST /v1/<service>/<Method> with proto3 JSON, plus sign-in, import, export and reports. Errors: {code, message, field_errors}."
+            "description": "走访平台的 HTTP 接口。Every service RPC as POST /v1/<service>/<Method> with proto3 JSON (fields named by their proto names, snake_case, like every other endpoint; requests may also use the lowerCamelCase names), plus sign-in, accounts, import, export and reports. A region is named by its full 12-digit code or by a prefix of one, everywhere: 430426104000 and 430426104 both mean the township. Every error, whatever its status, is {code, message, field_errors} with a Chinese message."
         },
         "servers": [{"url": "/"}],
         "components": {
@@ -244,6 +249,7 @@ fn add_message(schemas: &mut Map<String, Value>, m: &MessageDescriptor) {
     // Insert first, so a recursive message does not loop.
     schemas.insert(name.clone(), json!({"type": "object"}));
     let mut props = Map::new();
+    let mut required = Vec::new();
     for f in m.fields() {
         let mut s = kind_schema(schemas, &f.kind());
         if f.is_map() {
@@ -255,12 +261,27 @@ fn add_message(schemas: &mut Map<String, Value>, m: &MessageDescriptor) {
         } else if f.is_list() {
             s = json!({"type": "array", "items": s});
         }
+        if let Some(doc) = rpc::leading_comment(&f.parent_file(), f.path()) {
+            let doc = doc.split_whitespace().collect::<Vec<_>>().join(" ");
+            // Beside a `$ref` an OpenAPI 3.0 schema ignores siblings: wrap it.
+            if s.get("$ref").is_some() {
+                s = json!({"allOf": [s]});
+            }
+            s["description"] = Value::String(doc);
+        }
+        if rpc::is_required(&f) {
+            required.push(Value::String(f.name().to_owned()));
+        }
         props.insert(f.name().to_owned(), s);
     }
-    schemas.insert(
-        name,
-        json!({"type": "object", "additionalProperties": false, "properties": props}),
-    );
+    let mut schema = json!({"type": "object", "additionalProperties": false, "properties": props});
+    if !required.is_empty() {
+        schema["required"] = Value::Array(required);
+    }
+    if let Some(doc) = rpc::leading_comment(&m.parent_file(), m.path()) {
+        schema["description"] = Value::String(doc.split_whitespace().collect::<Vec<_>>().join(" "));
+    }
+    schemas.insert(name, schema);
 }
 
 fn well_known(name: &str) -> Option<Value> {
@@ -315,10 +336,11 @@ fn docs_page(doc: &Value) -> String {
             for (method, o) in ops.as_object().into_iter().flatten() {
                 let pretty = |v: &Value| esc(&serde_json::to_string_pretty(v).unwrap_or_default());
                 rows.push_str(&format!(
-                    "<details><summary><code>{}</code> <b>{}</b> — {}</summary><h4>Request</h4><pre>{}</pre><h4>Response</h4><pre>{}</pre></details>\n",
+                    "<details><summary><code>{}</code> <b>{}</b> — {}</summary><p>{}</p><h4>Request</h4><pre>{}</pre><h4>Response</h4><pre>{}</pre></details>\n",
                     method.to_uppercase(),
                     esc(path),
                     esc(o["summary"].as_str().unwrap_or_default()),
+                    esc(o["description"].as_str().unwrap_or_default()),
                     pretty(&o["requestBody"]["content"]["application/json"]["schema"]),
                     pretty(&o["responses"]["200"]["content"]["application/json"]["schema"]),
                 ));

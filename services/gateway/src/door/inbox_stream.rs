@@ -104,7 +104,10 @@ const SESSION_RECHECK: Duration = Duration::from_secs(30);
 pub fn endpoints() -> Module {
     let mut operation = op(
         "notify",
-        "The caller's new notifications as Server-Sent Events (event `notification`, data: a zoufang.notify.v1.Notification as JSON)",
+        (
+            "消息推送（SSE）",
+            "The caller's new notifications as Server-Sent Events (event `notification`, data: a zoufang.notify.v1.Notification as JSON, snake_case fields).",
+        ),
         true,
         None,
         json!({"type": "string"}),

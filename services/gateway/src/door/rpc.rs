@@ -16,7 +16,7 @@ use axum::{
 };
 use prost::bytes::Buf;
 use prost_reflect::{
-    DescriptorPool, DeserializeOptions, DynamicMessage, MessageDescriptor, SerializeOptions,
+    DescriptorPool, DeserializeOptions, DynamicMessage, Kind, MessageDescriptor, SerializeOptions,
 };
 use tonic::{
     Status,
@@ -46,7 +46,10 @@ pub struct MethodEntry {
     pub grpc_path: String,
     pub input: MessageDescriptor,
     pub output: MessageDescriptor,
-    /// The RPC's comment in the .proto, for the OpenAPI summary.
+    /// The first line of the RPC's comment in the .proto: its Chinese
+    /// title, the OpenAPI summary.
+    pub summary: String,
+    /// The rest of the comment, in English: the OpenAPI description.
     pub doc: String,
 }
 
@@ -85,13 +88,17 @@ impl Catalog {
             let methods = svc
                 .methods()
                 .filter(|m| !m.is_client_streaming() && !m.is_server_streaming())
-                .map(|m| MethodEntry {
-                    service: short,
-                    name: m.name().to_owned(),
-                    grpc_path: format!("/{}/{}", full, m.name()),
-                    input: m.input(),
-                    output: m.output(),
-                    doc: comment_of(&m),
+                .map(|m| {
+                    let (summary, doc) = comment_of(&m);
+                    MethodEntry {
+                        service: short,
+                        name: m.name().to_owned(),
+                        grpc_path: format!("/{}/{}", full, m.name()),
+                        input: m.input(),
+                        output: m.output(),
+                        summary,
+                        doc,
+                    }
                 })
                 .collect();
             services.push(ServiceEntry {
@@ -109,19 +116,39 @@ impl Catalog {
     }
 }
 
-fn comment_of(m: &prost_reflect::MethodDescriptor) -> String {
-    m.parent_file()
-        .file_descriptor_proto()
+/// An RPC's comment as (title, description): the contracts write each
+/// RPC's Chinese title on the comment's first line and describe it in
+/// English on the lines after (a unit test holds every RPC to that).
+fn comment_of(m: &prost_reflect::MethodDescriptor) -> (String, String) {
+    let comment = leading_comment(&m.parent_file(), m.path()).unwrap_or_default();
+    let mut lines = comment.lines().map(str::trim).filter(|l| !l.is_empty());
+    let title = lines.next().unwrap_or_default().to_owned();
+    (title, lines.collect::<Vec<_>>().join(" "))
+}
+
+/// The leading comment of the element at `path` of `file`, if any.
+pub fn leading_comment(file: &prost_reflect::FileDescriptor, path: &[i32]) -> Option<String> {
+    file.file_descriptor_proto()
         .source_code_info
-        .as_ref()
-        .and_then(|info| {
-            info.location
-                .iter()
-                .find(|l| l.path == m.path())
-                .and_then(|l| l.leading_comments.clone())
-        })
-        .map(|c| c.trim().replace('\n', " "))
-        .unwrap_or_default()
+        .as_ref()?
+        .location
+        .iter()
+        .find(|l| l.path == path)?
+        .leading_comments
+        .clone()
+}
+
+/// Whether the contract marks a request field required: the field option
+/// `(zoufang.common.v1.required) = true` (proto/zoufang/common/v1/options.proto).
+pub fn is_required(field: &prost_reflect::FieldDescriptor) -> bool {
+    let Some(ext) = field
+        .parent_pool()
+        .get_extension_by_name("zoufang.common.v1.required")
+    else {
+        return false;
+    };
+    let options = field.options();
+    options.has_extension(&ext) && options.get_extension(&ext).as_bool() == Some(true)
 }
 
 /// The upstream channel of a service.
@@ -135,13 +162,44 @@ fn channel(state: &AppState, service: &str) -> Channel {
     }
 }
 
+/// 415 unless a non-empty body is declared as JSON (`application/json`,
+/// or a `+json` type); an empty body is the empty message whatever it says.
+pub fn require_json(headers: &http::HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    let declared = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let essence = declared
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    match essence.as_deref() {
+        Some(t)
+            if t == "application/json"
+                || (t.starts_with("application/") && t.ends_with("+json")) =>
+        {
+            Ok(())
+        }
+        _ => Err(ApiError::unsupported_media_type(declared)),
+    }
+}
+
 /// Reads a JSON body as the method's input; the error names the field.
+/// Unknown fields and enum values are found first, with their path
+/// (`recipient.roles[1]`) and, for an enum, the values it takes; what
+/// remains (a wrong type, a bad number) is the decoder's to say.
 pub fn decode_json(input: &MessageDescriptor, body: &[u8]) -> Result<DynamicMessage, ApiError> {
     let body = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}".as_slice()
     } else {
         body
     };
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid("body", format!("不是有效的 JSON：{e}")))?;
+    if let Some((field, reason)) = check_message(input, &value, "") {
+        return Err(ApiError::invalid(field, reason));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let msg = DynamicMessage::deserialize_with_options(
         input.clone(),
@@ -149,8 +207,93 @@ pub fn decode_json(input: &MessageDescriptor, body: &[u8]) -> Result<DynamicMess
         &DeserializeOptions::new().deny_unknown_fields(true),
     )
     .and_then(|m| de.end().map(|()| m))
-    .map_err(|e| ApiError::invalid("body", format!("not a valid {}: {e}", input.name())))?;
+    .map_err(|e| ApiError::invalid("body", format!("不符合 {} 的格式：{e}", input.name())))?;
     Ok(msg)
+}
+
+/// The first unknown field or bad enum value in `value` read as a `desc`,
+/// as (path, reason).
+fn check_message(
+    desc: &MessageDescriptor,
+    value: &serde_json::Value,
+    path: &str,
+) -> Option<(String, String)> {
+    if desc.full_name().starts_with("google.protobuf.") {
+        return None;
+    }
+    let serde_json::Value::Object(fields) = value else {
+        let at = if path.is_empty() { "body" } else { path };
+        return Some((at.to_owned(), format!("须为 JSON 对象（{}）", desc.name())));
+    };
+    for (key, v) in fields {
+        let at = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        let Some(field) = desc
+            .get_field_by_json_name(key)
+            .or_else(|| desc.get_field_by_name(key))
+        else {
+            let known: Vec<_> = desc.fields().map(|f| f.name().to_owned()).collect();
+            return Some((
+                at,
+                format!(
+                    "没有这个字段；{} 的字段有：{}",
+                    desc.name(),
+                    known.join("、")
+                ),
+            ));
+        };
+        if v.is_null() || field.is_map() {
+            continue;
+        }
+        let items: Vec<(String, &serde_json::Value)> = match (field.is_list(), v) {
+            (true, serde_json::Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| (format!("{at}[{i}]"), item))
+                .collect(),
+            (true, _) => continue,
+            (false, _) => vec![(at, v)],
+        };
+        for (at, item) in items {
+            let bad = match field.kind() {
+                Kind::Enum(e) => check_enum(&e, item).map(|reason| (at, reason)),
+                Kind::Message(m) => check_message(&m, item, &at),
+                _ => None,
+            };
+            if bad.is_some() {
+                return bad;
+            }
+        }
+    }
+    None
+}
+
+/// Why `value` is not a value of the enum `e` (its name, or its number),
+/// listing the names it takes; None when it is one.
+pub fn check_enum(e: &prost_reflect::EnumDescriptor, value: &serde_json::Value) -> Option<String> {
+    let ok = match value {
+        serde_json::Value::String(s) => e.get_value_by_name(s).is_some(),
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .and_then(|n| i32::try_from(n).ok())
+            .is_some_and(|n| e.get_value(n).is_some()),
+        _ => false,
+    };
+    if ok {
+        return None;
+    }
+    let allowed: Vec<_> = e
+        .values()
+        .filter(|v| v.number() != 0)
+        .map(|v| v.name().to_owned())
+        .collect();
+    Some(format!(
+        "无效的取值 {value}；可选值：{}",
+        allowed.join("、")
+    ))
 }
 
 /// Writes a response message as JSON, every field present (defaults too),
@@ -211,6 +354,7 @@ pub fn route(method: Arc<MethodEntry>) -> MethodRouter<AppState> {
                 otel.kind = "server", http.route = %method.http_path(), rpc.method = %method.grpc_path);
             zoufang_core::telemetry::set_parent_from_http(&span, &headers);
             async move {
+                require_json(&headers, &body)?;
                 let msg = decode_json(&method.input, &body)?;
                 let reply = call(&state, &caller, &method, msg).await?;
                 Ok::<_, ApiError>(Json(encode_json(&reply)?))
@@ -305,6 +449,95 @@ mod tests {
     }
 
     #[test]
+    fn every_rpc_has_a_chinese_title_and_an_english_description() {
+        let c = Catalog::load().expect("catalog");
+        let is_cjk = |ch: char| ('\u{4e00}'..='\u{9fff}').contains(&ch);
+        for m in c.methods() {
+            assert!(
+                m.summary.chars().any(is_cjk),
+                "{}: the comment's first line is the Chinese title, not {:?}",
+                m.grpc_path,
+                m.summary
+            );
+            assert!(
+                m.doc.chars().filter(char::is_ascii_alphabetic).count() > 10,
+                "{}: the English description is missing: {:?}",
+                m.grpc_path,
+                m.doc
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_enum_value_names_the_field_and_the_values_it_takes() {
+        let c = Catalog::load().expect("catalog");
+        let m = c
+            .methods()
+            .find(|m| m.name == "ListIssues")
+            .expect("method");
+        let err = decode_json(&m.input, br#"{"state": "SOLVED"}"#).expect_err("bad enum");
+        assert_eq!(err.field_errors[0].field, "state");
+        let reason = &err.field_errors[0].reason;
+        assert!(reason.contains("\"SOLVED\""), "{reason}");
+        assert!(reason.contains("ISSUE_STATE_RESOLVED"), "{reason}");
+        assert!(reason.contains("可选值"), "{reason}");
+        assert!(decode_json(&m.input, br#"{"state": "ISSUE_STATE_RESOLVED"}"#).is_ok());
+        assert!(decode_json(&m.input, br#"{"state": 3}"#).is_ok());
+        // Nested and repeated: the path says where.
+        let m = c
+            .methods()
+            .find(|m| m.name == "UpsertRecipient")
+            .expect("method");
+        let err = decode_json(&m.input, br#"{"recipient": {"nope": 1}}"#).expect_err("unknown");
+        assert_eq!(err.field_errors[0].field, "recipient.nope");
+        let m = c
+            .methods()
+            .find(|m| m.name == "CreateCampaign")
+            .expect("method");
+        let err =
+            decode_json(&m.input, br#"{"quotas": [{"metric": "X"}]}"#).expect_err("enum in list");
+        assert_eq!(err.field_errors[0].field, "quotas[0].metric", "{err:?}");
+    }
+
+    #[test]
+    fn only_json_bodies_are_read() {
+        let mut headers = http::HeaderMap::new();
+        assert!(
+            require_json(&headers, b"").is_ok(),
+            "an empty body needs no type"
+        );
+        let e = require_json(&headers, b"{}").expect_err("undeclared");
+        assert_eq!((e.status.as_u16(), e.code), (415, "unsupported_media_type"));
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            "text/plain".parse().expect("header"),
+        );
+        let e = require_json(&headers, b"{}").expect_err("text");
+        assert!(e.message.contains("text/plain"), "{}", e.message);
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            "application/json; charset=utf-8".parse().expect("header"),
+        );
+        assert!(require_json(&headers, b"{}").is_ok());
+    }
+
+    #[test]
+    fn required_fields_are_read_from_the_contract() {
+        let c = Catalog::load().expect("catalog");
+        let m = c
+            .methods()
+            .find(|m| m.name == "GetHousehold")
+            .expect("method");
+        let required: Vec<_> = m
+            .input
+            .fields()
+            .filter(is_required)
+            .map(|f| f.name().to_owned())
+            .collect();
+        assert_eq!(required, ["household_id"]);
+    }
+
+    #[test]
     fn json_field_names_are_snake_case_out_and_either_spelling_in() {
         let c = Catalog::load().expect("catalog");
         let m = c
@@ -321,7 +554,8 @@ mod tests {
         assert!(keys.contains(&"region_code".to_owned()), "{keys:?}");
         assert!(keys.contains(&"page_size".to_owned()), "{keys:?}");
         assert!(
-            keys.iter().all(|k| !k.chars().any(|c| c.is_ascii_uppercase())),
+            keys.iter()
+                .all(|k| !k.chars().any(|c| c.is_ascii_uppercase())),
             "{keys:?}"
         );
     }

@@ -1,6 +1,7 @@
 //! The ledger's pure rules: the state machine, deadlines (SLA), and routing
 //! (conflict of interest, rectification loops). No I/O here: the `ops` layer
 //! reads the clock and the database and passes in what these need.
+pub mod assignee;
 pub mod petition;
 pub mod routing;
 pub mod sla;

@@ -123,7 +123,22 @@ fn new_row(
         created_at: now,
         updated_at: now,
         resolved_at: None,
+        region_name: String::new(),
+        responsible_cadre_name: String::new(),
     }
+}
+
+/// The name the ledger learned for a place from visit events ('' when no
+/// visit was recorded there yet).
+async fn known_place(conn: &mut PgConnection, code: &str) -> sqlx::Result<String> {
+    let (township, village) = store::places::names_of(conn, code).await?;
+    Ok(place_name(&township, &village))
+}
+
+/// The name of a place from its township's and village's names
+/// ("白地市镇" + "朝阳村"); either may be missing.
+pub fn place_name(township: &str, village: &str) -> String {
+    format!("{}{}", township.trim(), village.trim())
 }
 
 /// Inserts a new entry and, when it was new, appends its `create` timeline
@@ -205,6 +220,7 @@ pub async fn from_petition(
         summary => summary.to_owned(),
     };
     row.body_hash = hash(&["petition", &case.case_id, &case.issue_id]);
+    row.region_name = known_place(&mut *conn, region.as_str()).await?;
     let note = petition::received_note(source, &case.channel, &case.external_id, row.deadline);
     insert_and_announce(conn, &row, actor, &note).await
 }
@@ -237,6 +253,20 @@ pub async fn from_visit(
         .unwrap_or(now);
     let county = zoufang_core::fields::county_of(&visit.village_code);
     let rules = store::sla::of(&mut *conn, &county, campaign_id).await?;
+    // The registry's names of the village and its township: kept for items
+    // of that place that come without them (reception, hotline, petition).
+    if visit.village_code.len() == 12 {
+        let township = format!("{}000", &visit.village_code[..9]);
+        store::places::learn(
+            conn,
+            &visit.village_code[..6],
+            &[
+                (visit.village_code.as_str(), visit.village_name.as_str()),
+                (township.as_str(), visit.township_name.as_str()),
+            ],
+        )
+        .await?;
+    }
     let mut created = 0;
     for (i, item) in visit.items.iter().enumerate() {
         let kind = raised_kind(i, item)?;
@@ -263,12 +293,14 @@ pub async fn from_visit(
         row.household_id = household_id;
         row.description = item.description.clone();
         row.households_involved = item.households_involved;
+        row.region_name = place_name(&visit.township_name, &visit.village_name);
         row.body_hash = hash(&[&visit.visit_id, &item.item_no.to_string()]);
         if item.resolved_on_spot {
             row.state = IssueState::Resolved.as_str().to_owned();
             row.disposition = Disposition::OnSpot as i16;
             row.resolution = item.resolution_note.clone();
             row.responsible_cadre_id = visit.cadre_ids.first().cloned().unwrap_or_default();
+            row.responsible_cadre_name = visit.cadre_names.first().cloned().unwrap_or_default();
             row.resolved_at = Some(recorded_at);
             row.resolved_in_time = Some(true);
         }
@@ -396,6 +428,7 @@ pub async fn create(
         .map(|c| c.trim().to_owned())
         .collect();
     row.body_hash = body_hash.clone();
+    row.region_name = known_place(&mut tx, region.as_str()).await?;
     let created = insert_and_announce(&mut tx, &row, &claims.sub, "").await?;
     let stored = store::issues::get(&mut *tx, &row.county, issue_id)
         .await?

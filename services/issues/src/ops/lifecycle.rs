@@ -139,11 +139,13 @@ fn close_round(row: &mut IssueRow, now: DateTime<Utc>) {
     row.resolved_in_time = Some(row.deadline.is_none_or(|d| now <= d));
 }
 
-/// Assigns a cadre (never one the complaint concerns), optionally with a deadline.
-pub fn assign(
-    cadre_id: &str,
+/// Assigns a cadre (never one the complaint concerns), named `name`,
+/// optionally with a deadline.
+pub fn assign<'a>(
+    cadre_id: &'a str,
+    name: &'a str,
     deadline_days: i32,
-) -> impl FnOnce(&mut IssueRow, DateTime<Utc>) -> ServiceResult<()> + '_ {
+) -> impl FnOnce(&mut IssueRow, DateTime<Utc>) -> ServiceResult<()> + 'a {
     move |row, now| {
         routing::check_assignee("cadre_id", cadre_id, &row.concerned_cadre_ids)?;
         if !(0..=365).contains(&deadline_days) {
@@ -153,6 +155,7 @@ pub fn assign(
             ));
         }
         row.responsible_cadre_id = cadre_id.to_owned();
+        row.responsible_cadre_name = name.to_owned();
         if deadline_days > 0 {
             row.deadline = Some(now + days(deadline_days));
             row.disposition = Disposition::TimeLimited as i16;

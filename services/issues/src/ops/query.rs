@@ -63,7 +63,7 @@ pub async fn list(
         Some(req.department.trim().to_owned()).filter(|d| !d.is_empty())
     };
     let filter = IssueFilter {
-        prefix: claims.effective_prefix(req.region_code.trim())?,
+        prefix: zoufang_types::list_prefix(claims, &req.region_code)?,
         state: state_filter,
         kind: (req.kind != 0).then_some(req.kind as i16),
         category: Some(req.category.trim().to_owned()).filter(|c| !c.is_empty()),
@@ -72,6 +72,7 @@ pub async fn list(
         source: (req.source != 0).then_some(req.source as i16),
         campaign_id: parse_optional_uuid("campaign_id", &req.campaign_id)?,
         department,
+        household_id: parse_optional_uuid("household_id", &req.household_id)?,
         after: parse_optional_uuid("page_token", &req.page_token)?,
         limit: limit + 1,
     };
@@ -106,7 +107,7 @@ pub async fn statistics(
             "departments see their own issues, not region statistics".into(),
         ));
     }
-    let prefix = claims.effective_prefix(req.region_code.trim())?;
+    let prefix = zoufang_types::list_prefix(claims, &req.region_code)?;
     let campaign_id = parse_optional_uuid("campaign_id", &req.campaign_id)?;
     let t = store::stats::totals(&state.pool, &prefix, campaign_id, state.clock.now()).await?;
     let by_category = store::stats::by_category(&state.pool, &prefix, campaign_id).await?;

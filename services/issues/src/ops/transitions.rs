@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     domain::{
-        routing,
+        assignee, routing,
         state::{Action, State as IssueState},
     },
     store::{self, issues::IssueRow},
@@ -63,7 +63,10 @@ macro_rules! finish {
     }};
 }
 
-/// Assigns the issue to a cadre (交办), optionally with a deadline (限时解决).
+/// Assigns (or hands over) the issue to a cadre (交办), optionally with a
+/// deadline (限时解决). The cadre must be in the ledger's directory (kept
+/// from the registry's cadre events) and their region must cover the item
+/// ([`assignee::check`]).
 #[tracing::instrument(skip_all, fields(issue_id = %req.issue_id), err(level = "debug"))]
 pub async fn assign(
     state: &State,
@@ -73,8 +76,23 @@ pub async fn assign(
     claims.require_any_role(ADMINS)?;
     let issue_id = parse_uuid("issue_id", &req.issue_id)?;
     let version = expected(req.expected_version)?;
-    let cadre_id = req.cadre_id.trim().to_owned();
+    let cadre = assignee::parse_cadre_id("cadre_id", &req.cadre_id)?;
     let mut tx = state.pool.begin().await?;
+    let item = find_in_scope(&mut tx, claims, issue_id).await?;
+    // A complaint about the cadre never goes to them, whoever they are.
+    routing::check_assignee("cadre_id", req.cadre_id.trim(), &item.concerned_cadre_ids)?;
+    let known = store::cadres::get(&mut *tx, &item.county, cadre).await?;
+    assignee::check(
+        "cadre_id",
+        cadre,
+        known.as_ref().map(|k| assignee::Known {
+            name: &k.name,
+            region_code: &k.region_code,
+        }),
+        &item.region_code,
+    )?;
+    let name = known.map(|k| k.name).unwrap_or_default();
+    let cadre_id = cadre.to_string();
     let actor = Actor {
         name: &claims.sub,
         expected_version: Some(version),
@@ -87,7 +105,7 @@ pub async fn assign(
         actor,
         Action::Assign,
         req.note.trim(),
-        lifecycle::assign(&cadre_id, req.deadline_days),
+        lifecycle::assign(&cadre_id, &name, req.deadline_days),
     )
     .await?;
     finish!(tx, row, AssignIssueResponse)

@@ -50,6 +50,8 @@ pub fn issue(r: &IssueRow) -> Issue {
         created_at: Some(to_timestamp(r.created_at)),
         updated_at: Some(to_timestamp(r.updated_at)),
         resolved_at: r.resolved_at.map(to_timestamp),
+        region_name: r.region_name.clone(),
+        responsible_cadre_name: r.responsible_cadre_name.clone(),
     }
 }
 
@@ -127,6 +129,8 @@ pub fn event(r: &IssueRow, change: IssueChange, actor: &str, note: &str) -> Issu
         merged_into: r.merged_into.map(|v| v.to_string()).unwrap_or_default(),
         source: source_name(r.source).to_owned(),
         description: r.description.clone(),
+        region_name: r.region_name.clone(),
+        responsible_cadre_name: r.responsible_cadre_name.clone(),
     }
 }
 

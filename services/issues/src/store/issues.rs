@@ -43,6 +43,10 @@ pub struct IssueRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
+    /// The place by name ("白地市镇朝阳村"), '' when unknown.
+    pub region_name: String,
+    /// The responsible cadre's name, '' when none or unknown.
+    pub responsible_cadre_name: String,
 }
 
 macro_rules! columns {
@@ -52,7 +56,8 @@ macro_rules! columns {
          responsible_cadre_id, department, assisting_departments, deadline, resolution, \
          explanation, resident_acknowledged, reopen_count, rectification_round, escalation_level, \
          merged_into, concerned_cadre_ids, supervised, sign_deadline, signed_at, resolved_in_time, \
-         ever_escalated, version, body_hash, created_at, updated_at, resolved_at"
+         ever_escalated, version, body_hash, created_at, updated_at, resolved_at, region_name, \
+         responsible_cadre_name"
     };
 }
 
@@ -62,8 +67,9 @@ pub async fn insert(conn: &mut PgConnection, r: &IssueRow) -> sqlx::Result<bool>
         "INSERT INTO issues (county, issue_id, source, visit_id, item_no, campaign_id, household_id,
             region_code, kind, category, description, households_involved, priority, disposition,
             state, responsible_cadre_id, department, deadline, resolution, concerned_cadre_ids,
-            resolved_in_time, body_hash, resolved_at)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23)
+            resolved_in_time, body_hash, resolved_at, region_name, responsible_cadre_name)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,
+                 $24,$25)
          ON CONFLICT DO NOTHING",
     )
     .bind(&r.county)
@@ -89,6 +95,8 @@ pub async fn insert(conn: &mut PgConnection, r: &IssueRow) -> sqlx::Result<bool>
     .bind(r.resolved_in_time)
     .bind(&r.body_hash)
     .bind(r.resolved_at)
+    .bind(&r.region_name)
+    .bind(&r.responsible_cadre_name)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -146,7 +154,8 @@ pub async fn update(conn: &mut PgConnection, r: &IssueRow, expected: i64) -> sql
             explanation = $12, resident_acknowledged = $13, reopen_count = $14,
             rectification_round = $15, escalation_level = $16, merged_into = $17, supervised = $18,
             sign_deadline = $19, signed_at = $20, resolved_in_time = $21, ever_escalated = $22,
-            resolved_at = $23, version = version + 1, updated_at = now()
+            resolved_at = $23, responsible_cadre_name = $24, version = version + 1,
+            updated_at = now()
          WHERE county = $1::char(6) AND issue_id = $2 AND version = $3",
     )
     .bind(&r.county)
@@ -172,6 +181,7 @@ pub async fn update(conn: &mut PgConnection, r: &IssueRow, expected: i64) -> sql
     .bind(r.resolved_in_time)
     .bind(r.ever_escalated)
     .bind(r.resolved_at)
+    .bind(&r.responsible_cadre_name)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -360,6 +370,7 @@ pub struct IssueFilter {
     pub source: Option<i16>,
     pub campaign_id: Option<Uuid>,
     pub department: Option<String>,
+    pub household_id: Option<Uuid>,
     pub after: Option<Uuid>,
     pub limit: i64,
 }
@@ -381,6 +392,7 @@ pub async fn list(ex: impl PgExecutor<'_>, f: &IssueFilter) -> sqlx::Result<Vec<
            AND ($8::uuid IS NULL OR campaign_id = $8)
            AND ($9::text IS NULL OR department = $9 OR $9 = ANY(assisting_departments))
            AND ($10::uuid IS NULL OR issue_id > $10)
+           AND ($12::uuid IS NULL OR household_id = $12)
          ORDER BY issue_id LIMIT $11"
     ))
     .bind(super::like_prefix(&f.prefix))
@@ -394,6 +406,7 @@ pub async fn list(ex: impl PgExecutor<'_>, f: &IssueFilter) -> sqlx::Result<Vec<
     .bind(&f.department)
     .bind(f.after)
     .bind(f.limit)
+    .bind(f.household_id)
     .fetch_all(ex)
     .await
 }

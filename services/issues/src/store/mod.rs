@@ -1,6 +1,8 @@
 //! All of the ledger's SQL, one module per table family.
+pub mod cadres;
 pub mod categories;
 pub mod issues;
+pub mod places;
 pub mod sla;
 pub mod stats;
 pub mod timeline;

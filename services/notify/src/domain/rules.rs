@@ -89,16 +89,38 @@ fn vars(pairs: Vec<(&str, String)>) -> Vars {
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
+/// A place by name ("白地市镇朝阳村"), or by its code when the event
+/// carried no name (an older publisher, a region the publisher has no name
+/// for).
+pub fn place(name: &str, code: &str) -> String {
+    non_empty(name.trim(), code)
+}
+
+/// The place of a township and a village name, either possibly empty.
+fn place_of(township: &str, village: &str, code: &str) -> String {
+    place(&format!("{}{}", township.trim(), village.trim()), code)
+}
+
+/// Who answers for an item, by name: the responsible cadre's name, their
+/// id when the event carried no name, 未指定 when there is nobody.
+pub fn responsible(i: &IssueChanged) -> String {
+    non_empty(
+        i.responsible_cadre_name.trim(),
+        &non_empty(&i.responsible_cadre_id, "未指定"),
+    )
+}
+
 /// The variables of an issue's templates (`link` is added by the caller).
 pub fn issue_vars(i: &IssueChanged) -> Vars {
     vars(vec![
         ("region_code", i.region_code.clone()),
+        ("region_name", place(&i.region_name, &i.region_code)),
         ("category", non_empty(&i.category, kind_zh(i.kind))),
         ("kind_zh", kind_zh(i.kind).into()),
         ("description", i.description.clone()),
         ("deadline", ts(i.deadline.as_ref())),
         ("priority", i.priority.clone()),
-        ("responsible", non_empty(&i.responsible_cadre_id, "未指定")),
+        ("responsible", responsible(i)),
         ("reopen_count", i.reopen_count.to_string()),
         ("note", i.note.clone()),
         ("state", i.state.clone()),
@@ -215,6 +237,8 @@ pub fn from_callback(change: CallbackTaskChange, c: &CallbackTask) -> Option<Fac
         urgent: false,
         vars: vars(vec![
             ("region_code", c.region_code.clone()),
+            // Callback tasks carry no place name yet: the code stands in.
+            ("region_name", place("", &c.region_code)),
             ("subject_zh", subject_zh.into()),
             ("summary", c.summary.clone()),
             ("due_at", ts(c.due_at.as_ref())),
@@ -242,6 +266,10 @@ pub fn from_dispute(d: &VisitDisputed) -> Fact {
         urgent: false,
         vars: vars(vec![
             ("region_code", d.village_code.clone()),
+            (
+                "region_name",
+                place_of(&d.township_name, &d.village_name, &d.village_code),
+            ),
             ("reason", non_empty(&d.reason, "回访未能核实")),
         ]),
         audience,
@@ -269,6 +297,8 @@ pub fn from_petition(change: CaseChange, p: &PetitionCaseChanged) -> Option<Fact
         urgent: false,
         vars: vars(vec![
             ("region_code", p.region_code.clone()),
+            // Petition cases carry no place name yet: the code stands in.
+            ("region_name", place("", &p.region_code)),
             ("channel", p.channel.clone()),
             ("source_system", p.source_system.clone()),
             ("kind_zh", kind_zh.into()),
@@ -341,6 +371,30 @@ mod tests {
         again.reopen_count = 1;
         let (r2, _) = from_issue(Reopened, &again);
         assert_ne!(r1[0].fact_key, r2[0].fact_key);
+    }
+
+    #[test]
+    fn places_and_people_are_named_by_name_the_code_only_in_want_of_one() {
+        let mut i = issue(Assigned);
+        let v = issue_vars(&i);
+        assert_eq!(v["region_name"], "430426104201", "no name carried");
+        assert_eq!(v["responsible"], "cadre-1");
+        i.region_name = "白鹤铺镇长塘村".into();
+        i.responsible_cadre_name = "李四".into();
+        let v = issue_vars(&i);
+        assert_eq!(v["region_name"], "白鹤铺镇长塘村");
+        assert_eq!(v["responsible"], "李四");
+        i.responsible_cadre_id.clear();
+        i.responsible_cadre_name.clear();
+        assert_eq!(issue_vars(&i)["responsible"], "未指定");
+        let d = from_dispute(&VisitDisputed {
+            visit_id: "v".into(),
+            village_code: "430426104201".into(),
+            village_name: "长塘村".into(),
+            township_name: "白鹤铺镇".into(),
+            ..VisitDisputed::default()
+        });
+        assert_eq!(d.vars["region_name"], "白鹤铺镇长塘村");
     }
 
     #[test]

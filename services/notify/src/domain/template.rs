@@ -27,6 +27,7 @@ pub const KINDS: &[(&str, &[&str])] = &[
 const ISSUE_VARS: &[&str] = &[
     "link",
     "region_code",
+    "region_name",
     "category",
     "kind_zh",
     "description",
@@ -37,11 +38,19 @@ const ISSUE_VARS: &[&str] = &[
     "note",
     "state",
 ];
-const CALLBACK_VARS: &[&str] = &["link", "region_code", "subject_zh", "summary", "due_at"];
-const DISPUTE_VARS: &[&str] = &["link", "region_code", "reason"];
+const CALLBACK_VARS: &[&str] = &[
+    "link",
+    "region_code",
+    "region_name",
+    "subject_zh",
+    "summary",
+    "due_at",
+];
+const DISPUTE_VARS: &[&str] = &["link", "region_code", "region_name", "reason"];
 const PETITION_VARS: &[&str] = &[
     "link",
     "region_code",
+    "region_name",
     "channel",
     "source_system",
     "kind_zh",

@@ -123,7 +123,7 @@ pub fn check_roles_fit_region(held: &[String], region: &RegionCode) -> ServiceRe
 
 /// The county (6+ digit prefix) a list request reads.
 pub fn county_prefix(claims: &Claims, requested: &str) -> ServiceResult<String> {
-    let prefix = claims.effective_prefix(requested)?;
+    let prefix = zoufang_types::list_prefix(claims, requested)?;
     if prefix.len() < 6 {
         return Err(ServiceError::invalid(
             "region_code",

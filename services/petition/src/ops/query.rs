@@ -71,7 +71,7 @@ pub async fn list(
     req: ListCasesRequest,
 ) -> ServiceResult<ListCasesResponse> {
     claims.require_any_role(READERS)?;
-    let prefix = claims.effective_prefix(req.region_code.trim())?;
+    let prefix = zoufang_types::list_prefix(claims, &req.region_code)?;
     let stage = match PbStage::try_from(req.stage) {
         Ok(s) => view::stage_code(s).map(str::to_owned),
         Err(_) => return Err(ServiceError::invalid("stage", "unknown stage")),

@@ -5,6 +5,7 @@
 pub mod campaign_status;
 pub mod completeness;
 pub mod fingerprint;
+pub mod household_edit;
 pub mod items;
 pub mod quota;
 pub mod tally;

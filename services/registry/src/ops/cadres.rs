@@ -1,15 +1,21 @@
 //! Cadres (干部): who visits, their unit, position (the key of quotas) and scope.
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use zoufang_bus::outbox::{self, NewEvent};
 use zoufang_core::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
 };
-use zoufang_proto::registry::v1::{
-    Cadre, CadreUnit, ListCadresRequest, ListCadresResponse, RegisterCadreRequest,
-    RegisterCadreResponse,
+use zoufang_proto::{
+    events::v1::{CadreChange, CadreChanged},
+    registry::v1::{
+        AnnounceCadresRequest, AnnounceCadresResponse, Cadre, CadreUnit, ListCadresRequest,
+        ListCadresResponse, RegisterCadreRequest, RegisterCadreResponse,
+    },
 };
-use zoufang_types::{MobilePhone, RegionScope, mask_phone};
+use zoufang_types::{MobilePhone, RegionCode, RegionScope, mask_phone};
 
-use super::{State, county_of, parse_uuid, require_text};
+use super::{State, county_of, parse_uuid, require_text, to_timestamp};
 use crate::store::{self, cadres::CadreRow};
 
 const KNOWN_ROLES: &[&str] = &[
@@ -21,7 +27,8 @@ const KNOWN_ROLES: &[&str] = &[
     roles::PETITION_BUREAU,
 ];
 
-/// Registers a cadre (idempotent by cadre_id).
+/// Registers a cadre (idempotent by cadre_id); a new one is announced
+/// (`registry.cadre.registered`) in the same transaction.
 #[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn register(
     state: &State,
@@ -45,7 +52,7 @@ pub async fn register(
             )
         })?;
     let position = require_text("position", &req.position, 50)?;
-    let scope = RegionScope::parse("region_code", req.region_code.trim())?;
+    let scope = RegionScope::parse("region_code", &req.region_code)?;
     if scope.as_str().len() < 6 {
         return Err(ServiceError::invalid(
             "region_code",
@@ -76,7 +83,7 @@ pub async fn register(
         .as_ref()
         .map(|p| state.pii.keyed_hash("phone", p.as_str()));
     let mut tx = state.pool.begin().await?;
-    store::cadres::insert(&mut tx, &row, phone_hash.as_deref()).await?;
+    let inserted = store::cadres::insert(&mut tx, &row, phone_hash.as_deref()).await?;
     let stored = store::cadres::get(&mut *tx, &row.county, cadre_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("cadre vanished after insert"))?;
@@ -84,6 +91,9 @@ pub async fn register(
         return Err(ServiceError::AlreadyExists(format!(
             "cadre_id {cadre_id} is already registered with different details"
         )));
+    }
+    if inserted {
+        announce(&mut tx, &stored, CadreChange::Registered, state.clock.now()).await?;
     }
     tx.commit().await?;
     Ok(RegisterCadreResponse {
@@ -98,13 +108,83 @@ pub async fn list(
     claims: &Claims,
     req: ListCadresRequest,
 ) -> ServiceResult<ListCadresResponse> {
-    let prefix = claims.effective_prefix(req.region_code.trim())?;
+    let prefix = zoufang_types::list_prefix(claims, &req.region_code)?;
     let rows = store::cadres::list(&state.pool, &prefix).await?;
     Ok(ListCadresResponse {
         cadres: rows
             .iter()
             .map(|r| view(state, r))
             .collect::<ServiceResult<_>>()?,
+    })
+}
+
+/// Writes the event stating `row` (no phone: personal data never travels).
+pub async fn announce(
+    conn: &mut PgConnection,
+    row: &CadreRow,
+    change: CadreChange,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    outbox::enqueue(
+        conn,
+        NewEvent::of_change(
+            &cadre_event(row, change, now),
+            &row.region_code,
+            format!("cadres/{}", row.cadre_id),
+        )
+        .map_err(ServiceError::Internal)?,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The payload of a cadre event: who, where, position and roles.
+pub fn cadre_event(row: &CadreRow, change: CadreChange, now: DateTime<Utc>) -> CadreChanged {
+    CadreChanged {
+        cadre_id: row.cadre_id.to_string(),
+        change: change.into(),
+        name: row.name.clone(),
+        region_code: row.region_code.clone(),
+        county: row.county.clone(),
+        position: row.position.clone(),
+        roles: row.roles.clone(),
+        as_of: Some(to_timestamp(now)),
+    }
+}
+
+/// Announces every cadre within a region again (`registry.cadre.announced`),
+/// so the directories other services keep from cadre events are filled
+/// after the fact. County admins (and the service role), within scope.
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn announce_all(
+    state: &State,
+    claims: &Claims,
+    req: AnnounceCadresRequest,
+) -> ServiceResult<AnnounceCadresResponse> {
+    claims.require_any_role(&[roles::COUNTY_ADMIN, roles::SERVICE])?;
+    let raw = req.region_code.trim();
+    let prefix = if raw.len() == 12 {
+        RegionScope::for_code(&RegionCode::parse("region_code", raw)?)
+    } else {
+        RegionScope::parse("region_code", raw)?
+    };
+    if prefix.as_str().len() < 6 {
+        return Err(ServiceError::invalid(
+            "region_code",
+            "请给出县（6 位）或以下的区域编码：干部按县发布",
+        ));
+    }
+    claims.require_scope(prefix.as_str())?;
+    let now = state.clock.now();
+    let mut tx = state.pool.begin().await?;
+    let rows =
+        store::cadres::within(&mut *tx, &county_of(prefix.as_str()), prefix.as_str()).await?;
+    for row in &rows {
+        announce(&mut tx, row, CadreChange::Announced, now).await?;
+    }
+    tx.commit().await?;
+    Ok(AnnounceCadresResponse {
+        announced: i32::try_from(rows.len()).unwrap_or(i32::MAX),
     })
 }
 

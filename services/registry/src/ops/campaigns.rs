@@ -235,7 +235,7 @@ pub async fn list(
     claims: &Claims,
     req: ListCampaignsRequest,
 ) -> ServiceResult<ListCampaignsResponse> {
-    let prefix = claims.effective_prefix(req.region_code.trim())?;
+    let prefix = zoufang_types::list_prefix(claims, &req.region_code)?;
     let status = match CampaignStatus::try_from(req.status) {
         Ok(CampaignStatus::Unspecified) => None,
         Ok(s) => Some(s as i16),
@@ -512,7 +512,7 @@ pub async fn uncovered_villages(
 ) -> ServiceResult<ListUncoveredVillagesResponse> {
     let campaign_id = parse_uuid("campaign_id", &req.campaign_id)?;
     let campaign = find_in_scope(state, claims, campaign_id).await?;
-    let prefix = claims.effective_prefix(&campaign.region_code)?;
+    let prefix = zoufang_types::list_prefix(claims, &campaign.region_code)?;
     let rows = store::campaigns::uncovered_villages(
         &state.pool,
         &campaign.county,

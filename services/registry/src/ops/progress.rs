@@ -249,7 +249,7 @@ async fn resolve(
             "give a region_code or a zone_id",
         )),
         (_, "") => {
-            let region = RegionCode::parse("region_code", req.region_code.trim())?;
+            let region = RegionCode::parse_named("region_code", &req.region_code)?;
             let child_level = match region.level() {
                 RegionLevel::County => Some(RegionLevel::Township),
                 RegionLevel::Township => Some(RegionLevel::Village),

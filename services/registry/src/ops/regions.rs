@@ -195,7 +195,11 @@ pub async fn list(
     let parent = match req.parent_code.trim() {
         "" if claims.scope.is_empty() => None,
         "" => Some(format!("{:0<12}", claims.scope)),
-        p => Some(RegionCode::parse("parent_code", p)?.as_str().to_owned()),
+        p => Some(
+            RegionCode::parse_named("parent_code", p)?
+                .as_str()
+                .to_owned(),
+        ),
     };
     let rows = store::regions::children(&state.pool, parent.as_deref()).await?;
     Ok(ListRegionsResponse {
@@ -317,7 +321,7 @@ pub async fn list_zones(
     claims: &Claims,
     req: ListWorkZonesRequest,
 ) -> ServiceResult<ListWorkZonesResponse> {
-    let township = RegionCode::parse("township_code", &req.township_code)?;
+    let township = RegionCode::parse_named("township_code", &req.township_code)?;
     claims.require_scope(township.as_str())?;
     let zones = store::regions::zones_of(&state.pool, township.as_str()).await?;
     Ok(ListWorkZonesResponse {

@@ -276,6 +276,19 @@ fn recorded_event(visit: &Visit, row: &VisitRow, ctx: &RecordContext) -> VisitRe
         key_household: ctx.is_key,
         household_member_count: ctx.member_count,
         phone_shared_households: i32::try_from(ctx.phone_sharers).unwrap_or(i32::MAX),
+        village_name: ctx.village_name.clone(),
+        township_name: ctx.township_name.clone(),
+        cadre_names: visit
+            .cadre_ids
+            .iter()
+            .map(|id| {
+                ctx.known_cadres
+                    .iter()
+                    .position(|k| k.to_string() == *id)
+                    .and_then(|i| ctx.known_cadre_names.get(i).cloned())
+                    .unwrap_or_default()
+            })
+            .collect(),
     }
 }
 
@@ -315,7 +328,7 @@ pub async fn list(
     }
     let limit = page_size(req.page_size);
     let filter = VisitFilter {
-        prefix: claims.effective_prefix(req.region_code.trim())?,
+        prefix: zoufang_types::list_prefix(claims, &req.region_code)?,
         household_id,
         cadre_id: opt_uuid("cadre_id", &req.cadre_id)?,
         campaign_id: opt_uuid("campaign_id", &req.campaign_id)?,
@@ -387,6 +400,8 @@ pub async fn flag_in(
     }
     let items = store::visits::items_of(&mut *conn, county, &[visit_id]).await?;
     store::visits::set_disputed(conn, &row, &items, reason).await?;
+    let (village_name, township_name) =
+        store::regions::names_of(&mut *conn, &row.village_code).await?;
     let event = VisitDisputed {
         visit_id: visit_id.to_string(),
         household_id: row.household_id.to_string(),
@@ -394,6 +409,8 @@ pub async fn flag_in(
         cadre_ids: row.cadre_ids.iter().map(Uuid::to_string).collect(),
         reason: reason.to_owned(),
         flagged_by: flagged_by.to_owned(),
+        village_name,
+        township_name,
     };
     outbox::enqueue(
         conn,

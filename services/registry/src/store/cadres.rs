@@ -77,6 +77,24 @@ pub async fn list(ex: impl PgExecutor<'_>, prefix: &str) -> sqlx::Result<Vec<Cad
     .await
 }
 
+/// Cadres of `county` whose region starts with `prefix` (the county's
+/// cadres within a region, for announcing them), ordered by id.
+pub async fn within(
+    ex: impl PgExecutor<'_>,
+    county: &str,
+    prefix: &str,
+) -> sqlx::Result<Vec<CadreRow>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM cadres WHERE county = $1::char(6) AND region_code LIKE $2 ORDER BY cadre_id"
+    ))
+    .bind(county)
+    .bind(super::like_prefix(prefix))
+    .fetch_all(ex)
+    .await
+}
+
 /// Which of `ids` are registered cadres of the county.
 pub async fn existing_ids(
     ex: impl PgExecutor<'_>,

@@ -22,13 +22,14 @@ pub struct HouseholdRow {
     pub is_key: bool,
     pub body_hash: Vec<u8>,
     pub registered_at: DateTime<Utc>,
+    pub version: i64,
 }
 
 macro_rules! columns {
     () => {
         "county, household_id, village_code, group_name, address, head_name, \
          id_number_cipher, phone_cipher, member_count, open_tags, sensitive_tags_cipher, is_key, \
-         body_hash, registered_at"
+         body_hash, registered_at, version"
     };
 }
 
@@ -326,5 +327,131 @@ pub async fn phone_sharers(
     .bind(county)
     .bind(household_id)
     .fetch_one(ex)
+    .await
+}
+
+/// The editable fields of a household as they will be stored (phone
+/// already encrypted and hashed).
+#[derive(Debug, Clone)]
+pub struct EditedFields {
+    pub address: String,
+    pub group_name: String,
+    pub phone_cipher: Option<Vec<u8>>,
+    pub phone_hash: Option<Vec<u8>>,
+    pub member_count: i32,
+}
+
+/// One edit's history row: the changed values arrive encrypted.
+#[derive(Debug, Clone)]
+pub struct NewHistory<'a> {
+    pub actor: &'a str,
+    pub roles: &'a [String],
+    pub fields: Vec<String>,
+    pub changes_cipher: Vec<u8>,
+    pub note: &'a str,
+    pub changed_at: DateTime<Utc>,
+}
+
+/// Writes an edit and its history row, moving the version from `expected`
+/// to `expected + 1`; false (nothing written) when the stored version is no
+/// longer `expected`. The caller holds the row ([`lock`]) in its transaction.
+pub async fn update_fields(
+    conn: &mut PgConnection,
+    county: &str,
+    household_id: Uuid,
+    expected: i64,
+    fields: &EditedFields,
+    history: &NewHistory<'_>,
+) -> sqlx::Result<bool> {
+    let updated: i64 = sqlx::query_scalar(
+        "WITH changed AS (
+            UPDATE households
+               SET address = $4, group_name = $5, phone_cipher = $6, phone_hash = $7,
+                   member_count = $8, version = version + 1
+             WHERE county = $1::char(6) AND household_id = $2 AND version = $3
+            RETURNING county, household_id, version
+         ), kept AS (
+            INSERT INTO household_history (county, household_id, version, actor, roles, fields,
+                changes_cipher, note, changed_at)
+            SELECT county, household_id, version, $9, $10, $11, $12, $13, $14 FROM changed
+            RETURNING version
+         )
+         SELECT count(*) FROM kept",
+    )
+    .bind(county)
+    .bind(household_id)
+    .bind(expected)
+    .bind(&fields.address)
+    .bind(&fields.group_name)
+    .bind(&fields.phone_cipher)
+    .bind(&fields.phone_hash)
+    .bind(fields.member_count)
+    .bind(history.actor)
+    .bind(history.roles)
+    .bind(&history.fields)
+    .bind(&history.changes_cipher)
+    .bind(history.note)
+    .bind(history.changed_at)
+    .fetch_one(conn)
+    .await?;
+    Ok(updated == 1)
+}
+
+/// A history row as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HistoryRow {
+    pub version: i64,
+    pub actor: String,
+    pub roles: Vec<String>,
+    pub fields: Vec<String>,
+    pub changes_cipher: Vec<u8>,
+    pub note: String,
+    pub changed_at: DateTime<Utc>,
+}
+
+/// A household's edits, newest first: those below version `before` when
+/// given, at most `limit`.
+pub async fn history(
+    ex: impl PgExecutor<'_>,
+    county: &str,
+    household_id: Uuid,
+    before: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<HistoryRow>> {
+    sqlx::query_as(
+        "SELECT version, actor, roles, fields, changes_cipher, note, changed_at
+         FROM household_history
+         WHERE county = $1::char(6) AND household_id = $2
+           AND ($3::bigint IS NULL OR version < $3)
+         ORDER BY version DESC LIMIT $4",
+    )
+    .bind(county)
+    .bind(household_id)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
+/// The fields changed by the edits after version `since` (for a stale
+/// edit's refusal: what changed under it), oldest first, each once.
+pub async fn fields_changed_since(
+    ex: impl PgExecutor<'_>,
+    county: &str,
+    household_id: Uuid,
+    since: i64,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT f FROM (
+            SELECT f, min(h.version) AS first
+            FROM household_history h, unnest(h.fields) AS f
+            WHERE h.county = $1::char(6) AND h.household_id = $2 AND h.version > $3
+            GROUP BY f
+         ) s ORDER BY first, f",
+    )
+    .bind(county)
+    .bind(household_id)
+    .bind(since)
+    .fetch_all(ex)
     .await
 }

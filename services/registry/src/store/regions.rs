@@ -114,6 +114,24 @@ pub async fn get(ex: impl PgExecutor<'_>, code: &str) -> sqlx::Result<Option<Reg
     .await
 }
 
+/// The names of a village (or township) code and of its township, '' for
+/// what the region table does not hold: (village name, township name);
+/// for a township-level code, ('', its name).
+pub async fn names_of(ex: impl PgExecutor<'_>, code: &str) -> sqlx::Result<(String, String)> {
+    let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT (SELECT name FROM regions WHERE county = $1::char(6) AND code = $2::char(12)
+                   AND right($2, 3) <> '000'),
+                (SELECT name FROM regions WHERE county = $1::char(6)
+                   AND code = rpad(left($2, 9), 12, '0')::char(12))",
+    )
+    .bind(&code[..6.min(code.len())])
+    .bind(code)
+    .fetch_optional(ex)
+    .await?;
+    let (village, township) = row.unwrap_or_default();
+    Ok((village.unwrap_or_default(), township.unwrap_or_default()))
+}
+
 /// Direct children of a region (or the top level when `parent` is None).
 pub async fn children(
     ex: impl PgExecutor<'_>,

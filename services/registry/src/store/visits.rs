@@ -82,6 +82,12 @@ pub struct RecordContext {
     pub campaign: Option<CampaignRow>,
     /// Which of the asked cadre ids are registered in the county.
     pub known_cadres: Vec<Uuid>,
+    /// Their names, in the order of `known_cadres`.
+    pub known_cadre_names: Vec<String>,
+    /// The names of the household's village and its township ('' when
+    /// the region table has none).
+    pub village_name: String,
+    pub township_name: String,
     /// The database's clock, the visit's `recorded_at`.
     pub now: DateTime<Utc>,
 }
@@ -106,6 +112,9 @@ struct ContextRow {
     c_completeness_policy: Option<i16>,
     c_body_hash: Option<Vec<u8>>,
     known_cadres: Vec<Uuid>,
+    known_cadre_names: Vec<String>,
+    village_name: Option<String>,
+    township_name: Option<String>,
     now: DateTime<Utc>,
 }
 
@@ -128,7 +137,16 @@ pub async fn record_context(
                 c.status AS c_status, c.completeness_policy AS c_completeness_policy,
                 c.body_hash AS c_body_hash,
                 ARRAY(SELECT k.cadre_id FROM cadres k
-                      WHERE k.county = h.county AND k.cadre_id = ANY($4)) AS known_cadres,
+                      WHERE k.county = h.county AND k.cadre_id = ANY($4)
+                      ORDER BY k.cadre_id) AS known_cadres,
+                ARRAY(SELECT k.name FROM cadres k
+                      WHERE k.county = h.county AND k.cadre_id = ANY($4)
+                      ORDER BY k.cadre_id) AS known_cadre_names,
+                (SELECT r.name FROM regions r
+                 WHERE r.county = h.county AND r.code = h.village_code) AS village_name,
+                (SELECT r.name FROM regions r
+                 WHERE r.county = h.county
+                   AND r.code = rpad(left(h.village_code, 9), 12, '0')::char(12)) AS township_name,
                 now() AS now
          FROM households h
          LEFT JOIN visits v ON v.county = h.county AND v.visit_id = $2
@@ -189,6 +207,9 @@ pub async fn record_context(
             existing_body_hash: r.existing_body_hash,
             campaign,
             known_cadres: r.known_cadres,
+            known_cadre_names: r.known_cadre_names,
+            village_name: r.village_name.unwrap_or_default(),
+            township_name: r.township_name.unwrap_or_default(),
             now: r.now,
         }
     }))

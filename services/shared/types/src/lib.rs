@@ -17,5 +17,5 @@ pub use id_number::IdNumber;
 pub use mask::{mask_id_number, mask_numbers_in_text, mask_phone};
 pub use money::Fen;
 pub use phone::MobilePhone;
-pub use region::{RegionCode, RegionLevel, TownshipKind, VillageKind};
-pub use scope::RegionScope;
+pub use region::{RegionCode, RegionLevel, TownshipKind, VillageKind, region_prefix};
+pub use scope::{RegionScope, list_prefix};

@@ -114,6 +114,29 @@ impl VillageKind {
     }
 }
 
+/// The prefix a region named in a request stands for — the one meaning of
+/// a region code in every filter and scope: a full 12-digit code loses its
+/// trailing all-zero levels (village 3 digits, then township 3, county 2,
+/// city 2), so the township 430426104000 becomes 430426104 and matches its
+/// villages, and the county 430426000000 becomes 430426; a village's code
+/// stays whole. Anything shorter is a prefix already and comes back as it
+/// is (a skipped level, 441900003000, keeps its zero group: 441900003).
+/// Plain string work: checking the digits is the caller's.
+pub fn region_prefix(code: &str) -> &str {
+    if code.len() != 12 || !code.is_ascii() {
+        return code;
+    }
+    let mut end = 12;
+    for width in [3, 3, 2, 2] {
+        if code[end - width..end].bytes().all(|b| b == b'0') {
+            end -= width;
+        } else {
+            break;
+        }
+    }
+    &code[..end]
+}
+
 /// A valid 12-digit region code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RegionCode(String);
@@ -140,6 +163,19 @@ impl RegionCode {
             return bad("a village part is set but the township part (digits 7–9) is 000".into());
         }
         Ok(Self(s.to_owned()))
+    }
+
+    /// A region named by its full code or by its prefix — the other side
+    /// of [`region_prefix`]: a 2/4/6/9-digit prefix is padded with zeros
+    /// (430426104 is the township 430426104000), a full code parsed as
+    /// [`RegionCode::parse`] does; so a request that names one region (a
+    /// parent, a township, a progress subject) takes either form.
+    pub fn parse_named(field: &str, s: &str) -> ServiceResult<Self> {
+        let s = s.trim();
+        if s.len() < 12 && !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+            return Self::parse(field, &format!("{s:0<12}"));
+        }
+        Self::parse(field, s)
     }
 
     /// The 12 digits.
@@ -254,6 +290,61 @@ mod tests {
 
     fn code(s: &str) -> RegionCode {
         RegionCode::parse("code", s).expect(s)
+    }
+
+    #[test]
+    fn a_region_is_named_by_its_code_or_its_prefix() {
+        for (given, want) in [
+            ("430426104000", "430426104000"),
+            ("430426104", "430426104000"),
+            (" 430426 ", "430426000000"),
+            ("430426104201", "430426104201"),
+            ("43", "430000000000"),
+        ] {
+            let c = RegionCode::parse_named("parent_code", given).expect(given);
+            assert_eq!(c.as_str(), want, "{given}");
+            assert_eq!(region_prefix(c.as_str()), region_prefix(given.trim()));
+        }
+        for bad in ["", "00", "43x", "4304261042011"] {
+            let e = RegionCode::parse_named("parent_code", bad).unwrap_err();
+            assert!(e.to_string().contains("parent_code"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_full_code_stands_for_its_prefix_and_a_prefix_stays() {
+        for (given, want) in [
+            // Full codes: village, township, county, city, province.
+            ("430426104201", "430426104201"),
+            ("430426104000", "430426104"),
+            ("430426000000", "430426"),
+            ("430400000000", "4304"),
+            ("430000000000", "43"),
+            // A skipped level keeps its zero group (东莞's towns).
+            ("441900003000", "441900003"),
+            // Prefixes stay as they are, zeros and all.
+            ("", ""),
+            ("43", "43"),
+            ("430426", "430426"),
+            ("430426104", "430426104"),
+            ("4304261040", "4304261040"),
+            ("43042610400", "43042610400"),
+            // Not a code: left for the caller's check.
+            ("4304261040000", "4304261040000"),
+            ("abc", "abc"),
+            ("四三〇四", "四三〇四"),
+        ] {
+            assert_eq!(region_prefix(given), want, "{given}");
+        }
+        // The same prefix a parsed code gives.
+        for c in [
+            "430426104201",
+            "430426104000",
+            "430426000000",
+            "441900003000",
+        ] {
+            assert_eq!(region_prefix(c), code(c).prefix(), "{c}");
+        }
     }
 
     fn err(s: &str) -> String {

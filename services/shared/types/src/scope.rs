@@ -12,7 +12,34 @@ use zoufang_core::{
     error::{ServiceError, ServiceResult},
 };
 
-use crate::region::RegionCode;
+use crate::region::{RegionCode, region_prefix};
+
+/// The region prefix a list or statistics request filters on — every
+/// request that names a region to read goes through here: `requested` is a
+/// region code or a prefix of one ([`region_prefix`]: a full 12-digit code
+/// stands for its region and everything under it, so 430426104000 filters
+/// as the township 430426104), narrowed to the caller's scope, so an empty
+/// request means "all I may see" and nobody sees past their scope.
+/// InvalidArgument (field `region_code`) unless `requested` is at most 12
+/// digits, which also makes the result safe in a `LIKE prefix || '%'`
+/// filter; PermissionDenied when the region and the scope are disjoint.
+pub fn list_prefix(claims: &Claims, requested: &str) -> ServiceResult<String> {
+    list_prefix_of("region_code", claims, requested)
+}
+
+/// [`list_prefix`] for a request whose field has another name.
+pub fn list_prefix_of(field: &str, claims: &Claims, requested: &str) -> ServiceResult<String> {
+    let requested = RegionScope::parse(field, requested)?;
+    RegionScope(claims.scope.clone())
+        .narrowest(requested.as_str())
+        .ok_or_else(|| {
+            ServiceError::PermissionDenied(format!(
+                "region {} is outside your scope {}",
+                requested.as_str(),
+                claims.scope
+            ))
+        })
+}
 
 /// The write rule: a caller may change a row only when their scope covers
 /// the row as stored (`stored_region`, None when the row does not exist
@@ -58,7 +85,9 @@ pub fn require_visible(
 pub struct RegionScope(String);
 
 impl RegionScope {
-    /// Parses a prefix of at most 12 digits (surrounding whitespace ignored).
+    /// Parses a prefix of at most 12 digits (surrounding whitespace
+    /// ignored); a full 12-digit code gives the prefix it stands for
+    /// ([`region_prefix`]), so a township's code covers its villages.
     pub fn parse(field: &str, s: &str) -> ServiceResult<Self> {
         let s = s.trim();
         if !s.bytes().all(|b| b.is_ascii_digit()) {
@@ -73,7 +102,7 @@ impl RegionScope {
                 format!("must be at most 12 digits, got {}", s.len()),
             ));
         }
-        Ok(Self(s.to_owned()))
+        Ok(Self(region_prefix(s).to_owned()))
     }
 
     /// The scope of everything within a code: its significant prefix.
@@ -134,6 +163,10 @@ mod tests {
         assert!(e.to_string().contains("at most 12 digits, got 13"));
         assert!(RegionScope::parse("scope", "43%").is_err());
         assert!(RegionScope::parse("scope", "430426104201").is_ok());
+        // A full code stands for its region.
+        let township = RegionScope::parse("scope", "430426104000").unwrap();
+        assert_eq!(township.as_str(), "430426104");
+        assert!(township.covers("430426104201"));
         let for_township = RegionScope::for_code(&code("430426104000"));
         assert_eq!(for_township.as_str(), "430426104");
     }
@@ -173,6 +206,38 @@ mod tests {
         assert!(require_visible(&township, "430426104201", nf).is_ok());
         let hidden = require_visible(&township, "430426105201", nf).unwrap_err();
         assert_eq!(hidden.to_string(), nf().to_string());
+    }
+
+    #[test]
+    fn list_prefixes_take_codes_and_prefixes_within_the_scope() {
+        let (c, all) = (claims("3701"), claims(""));
+        for (claims, requested, want) in [
+            (&c, "", "3701"),
+            (&c, "37", "3701"),
+            (&c, "3701", "3701"),
+            (&c, " 370102 ", "370102"),
+            (&all, "", ""),
+            (&all, "3702", "3702"),
+            // A full code stands for its region: township, village, county.
+            (&c, "370102104000", "370102104"),
+            (&c, "370102104201", "370102104201"),
+            (&c, "370102000000", "370102"),
+            (&c, "370100000000", "3701"),
+            (&all, "370000000000", "37"),
+        ] {
+            assert_eq!(list_prefix(claims, requested).unwrap(), want, "{requested}");
+        }
+        for disjoint in ["3702", "370200000000"] {
+            let e = list_prefix(&c, disjoint).unwrap_err();
+            assert!(matches!(e, ServiceError::PermissionDenied(_)), "{e}");
+        }
+        for bad in ["37%", "3701021042011", "37 01"] {
+            let e = list_prefix(&all, bad).unwrap_err();
+            assert!(matches!(e, ServiceError::InvalidArgument(_)), "{e}");
+            assert!(e.to_string().contains("region_code"), "{e}");
+        }
+        let e = list_prefix_of("parent_code", &all, "x").unwrap_err();
+        assert!(e.to_string().contains("parent_code"), "{e}");
     }
 
     #[test]

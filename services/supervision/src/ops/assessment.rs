@@ -51,7 +51,7 @@ pub async fn assess(
         roles::SUPERVISOR,
     ])?;
     let campaign_id = parse_uuid("campaign_id", &req.campaign_id)?;
-    let prefix = claims.effective_prefix(req.region_code.trim())?;
+    let prefix = zoufang_types::list_prefix(claims, &req.region_code)?;
     let weights = req.weights.map_or_else(Weights::default, |w| Weights {
         coverage: w.coverage,
         timeliness: w.timeliness,

@@ -4,7 +4,7 @@ use zoufang_bus::outbox::{self, NewEvent};
 use zoufang_core::{
     ServiceError, ServiceResult,
     auth::{Claims, roles},
-    fields::{page_size, parse_uuid, to_timestamp},
+    fields::{page_size, parse_optional_uuid, parse_uuid, to_timestamp},
 };
 use zoufang_proto::{
     events::v1::{CallbackCompleted, Satisfaction},
@@ -43,6 +43,57 @@ pub async fn worklist(
             .filter(|r| claims.covers(&r.region_code))
             .map(view::callback)
             .collect(),
+    })
+}
+
+/// Callbacks in the caller's scope, a page at a time, by region, household
+/// or state: every one in scope for an admin, a supervisor's own for a
+/// supervisor. Blind like the worklist (no visiting cadre), and without the
+/// phone, which only GetCallback shows, to the assignee.
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn list(
+    state: &State,
+    claims: &Claims,
+    req: ListCallbacksRequest,
+) -> ServiceResult<ListCallbacksResponse> {
+    claims.require_any_role(&[
+        roles::SUPERVISOR,
+        roles::TOWNSHIP_ADMIN,
+        roles::COUNTY_ADMIN,
+    ])?;
+    let callback_state = match CallbackState::try_from(req.state) {
+        Ok(CallbackState::Unspecified) => None,
+        Ok(CallbackState::Open) => Some("open"),
+        Ok(CallbackState::Done) => Some("done"),
+        Ok(CallbackState::Unreachable) => Some("unreachable"),
+        Err(_) => {
+            return Err(ServiceError::invalid(
+                "state",
+                format!(
+                    "未知的回访状态 {}：可选 CALLBACK_STATE_OPEN、CALLBACK_STATE_DONE、CALLBACK_STATE_UNREACHABLE",
+                    req.state
+                ),
+            ));
+        }
+    };
+    let limit = page_size(req.page_size);
+    let filter = store::callbacks::CallbackFilter {
+        prefix: claims.effective_prefix(req.region_code.trim())?,
+        household_id: parse_optional_uuid("household_id", &req.household_id)?,
+        state: callback_state.map(str::to_owned),
+        supervisor_id: (!claims.has_any_role(ADMINS)).then(|| claims.sub.clone()),
+        after: parse_optional_uuid("page_token", &req.page_token)?,
+        limit: limit + 1,
+    };
+    let rows = store::callbacks::list(&state.pool, &filter).await?;
+    let more = rows.len() as i64 > limit;
+    let rows = &rows[..rows.len().min(limit as usize)];
+    Ok(ListCallbacksResponse {
+        next_page_token: match (more, rows.last()) {
+            (true, Some(last)) => last.callback_id.to_string(),
+            _ => String::new(),
+        },
+        callbacks: rows.iter().map(view::callback).collect(),
     })
 }
 
@@ -118,6 +169,9 @@ async fn household_phone(
             household_id: household_id.to_string(),
             reveal: true,
             purpose: format!("督查回访 {callback_id}"),
+            // The number to call and nothing else: the ID number and the
+            // sensitive tags stay masked, and the audit names the phone only.
+            reveal_fields: vec!["phone".into()],
         })
         .await
         .map_err(|s| anyhow::anyhow!("registry refused the household's phone: {}", s.message()))?

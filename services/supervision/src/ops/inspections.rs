@@ -137,7 +137,7 @@ pub async fn list(
     claims: &Claims,
     req: ListInspectionsRequest,
 ) -> ServiceResult<ListInspectionsResponse> {
-    let prefix = claims.effective_prefix(req.region_code.trim())?;
+    let prefix = zoufang_types::list_prefix(claims, &req.region_code)?;
     let cadre = Some(req.cadre_id.trim()).filter(|c| !c.is_empty());
     let rows = store::inspections::list(&state.pool, &prefix, req.open_only, cadre).await?;
     let now = state.clock.now();

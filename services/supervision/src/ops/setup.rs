@@ -92,7 +92,7 @@ pub async fn list_teams(
     claims: &Claims,
     req: ListTeamsRequest,
 ) -> ServiceResult<ListTeamsResponse> {
-    let prefix = claims.effective_prefix(req.region_code.trim())?;
+    let prefix = zoufang_types::list_prefix(claims, &req.region_code)?;
     let teams = store::teams::list(&state.pool, &prefix).await?;
     Ok(ListTeamsResponse {
         teams: teams.into_iter().map(team_view).collect(),

@@ -44,7 +44,7 @@ pub async fn list(
 ) -> ServiceResult<ListVisitSignalsResponse> {
     claims.require_any_role(&[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN])?;
     let campaign_id = parse_uuid("campaign_id", &req.campaign_id)?;
-    let region = RegionCode::parse("region_code", &req.region_code)?;
+    let region = RegionCode::parse_named("region_code", &req.region_code)?;
     claims.require_scope(region.county())?;
     let cadre = Some(req.cadre_id.trim()).filter(|c| !c.is_empty());
     let rows = store::facts::signals_of(

@@ -47,7 +47,7 @@ pub async fn statistics(
         roles::TOWNSHIP_ADMIN,
         roles::COUNTY_ADMIN,
     ])?;
-    let prefix = claims.effective_prefix(req.region_code.trim())?;
+    let prefix = zoufang_types::list_prefix(claims, &req.region_code)?;
     let campaign_id = parse_optional_uuid("campaign_id", &req.campaign_id)?;
     if req.failure_threshold_bp > 10_000 {
         return Err(ServiceError::invalid(

@@ -124,6 +124,44 @@ pub async fn worklist(
     .await
 }
 
+/// What a list of callbacks is narrowed to.
+#[derive(Debug, Clone)]
+pub struct CallbackFilter {
+    /// Region-code prefix, inside the caller's scope.
+    pub prefix: String,
+    pub household_id: Option<Uuid>,
+    /// `open`, `done` or `unreachable`.
+    pub state: Option<String>,
+    /// Only this supervisor's (a supervisor who is no admin).
+    pub supervisor_id: Option<String>,
+    /// The last id of the previous page.
+    pub after: Option<Uuid>,
+    pub limit: i64,
+}
+
+/// A page of callbacks, keyset-paginated by id.
+pub async fn list(ex: impl PgExecutor<'_>, f: &CallbackFilter) -> sqlx::Result<Vec<CallbackRow>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM callbacks
+         WHERE region_code LIKE $1
+           AND ($2::uuid IS NULL OR household_id = $2)
+           AND ($3::text IS NULL OR state = $3)
+           AND ($4::text IS NULL OR supervisor_id = $4)
+           AND ($5::uuid IS NULL OR callback_id > $5)
+         ORDER BY callback_id LIMIT $6"
+    ))
+    .bind(super::like_prefix(&f.prefix))
+    .bind(f.household_id)
+    .bind(&f.state)
+    .bind(&f.supervisor_id)
+    .bind(f.after)
+    .bind(f.limit)
+    .fetch_all(ex)
+    .await
+}
+
 /// The counties with open callbacks past their due time and not yet
 /// announced: a read without locks, so it may ask every shard.
 pub async fn overdue_counties(

@@ -459,6 +459,282 @@ async fn a_township_admin_reads_no_other_township_through_any_get_or_list_endpoi
     stack.stop().await;
 }
 
+/// One meaning for region codes: a township's full 12-digit code lists its
+/// households and issues and gives the same statistics as its prefix, and
+/// so does every other list or statistics RPC that names a region.
+#[tokio::test]
+async fn a_townships_full_code_reads_like_its_prefix_in_every_list_and_statistics() {
+    let stack = TestGateway::start().await;
+    let (seed, _foreign) = seed_other_township(&stack).await;
+    let mut issues = stack
+        .issues
+        .issues_client("seed", &[roles::COUNTY_ADMIN], "430426")
+        .await;
+    for (i, village) in fixtures::VILLAGES[..2].iter().enumerate() {
+        issues
+            .create_issue(CreateIssueRequest {
+                issue_id: Uuid::new_v4().to_string(),
+                source: IssueSource::Reception as i32,
+                region_code: (*village).into(),
+                kind: ItemKind::Problem as i32,
+                category: "民生工程".into(),
+                description: format!("村道破损 {i}"),
+                ..Default::default()
+            })
+            .await
+            .expect("issue in the township");
+    }
+    let admin = stack.admin_token().await;
+    let (full, prefix) = (fixtures::TOWNSHIP, &fixtures::TOWNSHIP[..9]);
+    assert_eq!(full, "430426104000");
+
+    let households = stack
+        .post(
+            "/v1/registry/ListHouseholds",
+            Some(&admin),
+            json!({"region_code": full}),
+        )
+        .await;
+    assert_eq!(households.0, 200, "{}", households.1);
+    let villages: Vec<_> = households.1["households"]
+        .as_array()
+        .expect("households")
+        .iter()
+        .map(|h| h["village_code"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(villages.len(), seed.household_ids.len(), "{}", households.1);
+    assert!(
+        villages.iter().all(|v| v.starts_with(prefix)),
+        "{villages:?}"
+    );
+
+    let listed = stack
+        .post(
+            "/v1/issues/ListIssues",
+            Some(&admin),
+            json!({"region_code": full}),
+        )
+        .await;
+    assert_eq!(listed.0, 200, "{}", listed.1);
+    let regions: Vec<_> = listed.1["issues"]
+        .as_array()
+        .expect("issues")
+        .iter()
+        .map(|i| i["region_code"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(regions.len(), 2, "{}", listed.1);
+    assert!(regions.iter().all(|r| r.starts_with(prefix)), "{regions:?}");
+
+    let stats = stack
+        .post(
+            "/v1/issues/GetIssueStatistics",
+            Some(&admin),
+            json!({"region_code": full}),
+        )
+        .await;
+    assert_eq!(stats.0, 200, "{}", stats.1);
+    assert_eq!(stats.1["collected"], "2", "{}", stats.1);
+
+    // Every list or statistics RPC naming a region: the full code and the
+    // prefix give the same answer (a campaign where the request takes one).
+    let catalog = Catalog::load().expect("catalog");
+    let mut compared = Vec::new();
+    for m in catalog.methods() {
+        let is_read = m.name.starts_with("List")
+            || m.name.ends_with("Statistics")
+            || m.name.ends_with("Progress")
+            || m.name.ends_with("Assessment");
+        let region_field = ["region_code", "township_code", "parent_code"]
+            .into_iter()
+            .find(|f| m.input.get_field_by_name(f).is_some());
+        let Some(field) = region_field.filter(|_| is_read) else {
+            continue;
+        };
+        let body = |code: &str| {
+            let mut b = serde_json::Map::new();
+            b.insert(field.to_owned(), json!(code));
+            if m.input.get_field_by_name("campaign_id").is_some() {
+                b.insert("campaign_id".into(), json!(seed.campaign_id));
+            }
+            Value::Object(b)
+        };
+        let path = m.http_path();
+        let by_full = stack.post(&path, Some(&admin), body(full)).await;
+        let by_prefix = stack.post(&path, Some(&admin), body(prefix)).await;
+        assert_eq!(by_full.0, 200, "{path} with {full}: {}", by_full.1);
+        assert_eq!(by_full, by_prefix, "{path}: {full} and {prefix} differ");
+        compared.push(m.name.clone());
+    }
+    for must in [
+        "ListHouseholds",
+        "ListIssues",
+        "GetIssueStatistics",
+        "ListCadres",
+        "ListVisits",
+        "ListCampaigns",
+        "GetRegionProgress",
+        "ListWorkZones",
+        "ListRegions",
+        "GetCallbackStatistics",
+        "ListInspections",
+        "ListTeams",
+        "GetCadreAssessment",
+        "ListVisitSignals",
+        "ListRecipients",
+        "ListSubscriptions",
+        "ListDeliveries",
+        "ListCases",
+    ] {
+        assert!(
+            compared.iter().any(|c| c == must),
+            "{must} not compared: {compared:?}"
+        );
+    }
+    stack.stop().await;
+}
+
+/// Every error is `{code, message, field_errors}` with a Chinese message:
+/// a body not declared as JSON (415), one that is not JSON or does not match
+/// (400 naming the field), a bad enum value (listing the values it takes),
+/// no such route (404) or method (405), a service's English refusal.
+#[tokio::test]
+async fn every_error_is_json_in_one_shape_with_a_chinese_message() {
+    let stack = TestGateway::start().await;
+    let admin = stack.admin_token().await;
+    let is_cjk = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
+    let send = |method: reqwest::Method, path: &str, content_type: Option<&str>, body: &str| {
+        let mut r = stack
+            .http()
+            .request(method, stack.url(path))
+            .bearer_auth(&admin)
+            .body(body.to_owned());
+        if let Some(t) = content_type {
+            r = r.header("content-type", t);
+        }
+        async move {
+            let resp = r.send().await.expect("send");
+            let status = resp.status().as_u16();
+            let json = resp
+                .headers()
+                .get("content-type")
+                .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+            let text = resp.text().await.expect("body");
+            assert!(json, "{status} is not JSON: {text}");
+            let v: Value = serde_json::from_str(&text).expect("JSON body");
+            (status, v)
+        }
+    };
+    let shape = |what: &str, status: u16, v: &Value, want_status: u16, want_code: &str| {
+        assert_eq!(status, want_status, "{what}: {v}");
+        assert_eq!(v["code"], want_code, "{what}: {v}");
+        let message = v["message"].as_str().unwrap_or_default();
+        assert!(
+            message.chars().any(is_cjk),
+            "{what}: not Chinese: {message}"
+        );
+    };
+    let post = reqwest::Method::POST;
+
+    let (s, v) = send(
+        post.clone(),
+        "/v1/registry/ListHouseholds",
+        Some("text/plain"),
+        "{}",
+    )
+    .await;
+    shape("RPC text/plain", s, &v, 415, "unsupported_media_type");
+    let (s, v) = send(post.clone(), "/v1/registry/ListHouseholds", None, "{}").await;
+    shape("RPC undeclared", s, &v, 415, "unsupported_media_type");
+    let (s, v) = send(post.clone(), "/v1/auth/sign-in", Some("text/plain"), "{}").await;
+    shape("sign-in text/plain", s, &v, 415, "unsupported_media_type");
+
+    let (s, v) = send(
+        post.clone(),
+        "/v1/auth/sign-in",
+        Some("application/json"),
+        "{not json",
+    )
+    .await;
+    shape("sign-in not JSON", s, &v, 400, "invalid_argument");
+    assert_eq!(v["field_errors"][0]["field"], "body", "{v}");
+    let (s, v) = send(
+        post.clone(),
+        "/v1/auth/sign-in",
+        Some("application/json"),
+        r#"{"username": 1, "password": "x"}"#,
+    )
+    .await;
+    shape("sign-in wrong type", s, &v, 400, "invalid_argument");
+    assert_eq!(v["field_errors"][0]["field"], "username", "{v}");
+    let (s, v) = send(
+        post.clone(),
+        "/v1/registry/ListHouseholds",
+        Some("application/json"),
+        "{not json",
+    )
+    .await;
+    shape("RPC not JSON", s, &v, 400, "invalid_argument");
+
+    let (s, v) = send(
+        post.clone(),
+        "/v1/issues/ListIssues",
+        Some("application/json"),
+        r#"{"state": "SOLVED"}"#,
+    )
+    .await;
+    shape("bad enum", s, &v, 400, "invalid_argument");
+    assert_eq!(v["field_errors"][0]["field"], "state", "{v}");
+    let reason = v["field_errors"][0]["reason"].as_str().unwrap_or_default();
+    for value in [
+        "ISSUE_STATE_OPEN",
+        "ISSUE_STATE_RESOLVED",
+        "ISSUE_STATE_VERIFIED",
+    ] {
+        assert!(reason.contains(value), "{value} not listed: {reason}");
+    }
+    let (s, v) = send(
+        post.clone(),
+        "/v1/registry/ListHouseholds",
+        Some("application/json"),
+        r#"{"regionCode": "430426", "no_such": 1}"#,
+    )
+    .await;
+    shape("unknown field", s, &v, 400, "invalid_argument");
+    assert_eq!(v["field_errors"][0]["field"], "no_such", "{v}");
+
+    // A service's English refusal gets Chinese words before it.
+    let (s, v) = send(
+        post.clone(),
+        "/v1/registry/GetHousehold",
+        Some("application/json"),
+        r#"{"household_id": "not-a-uuid"}"#,
+    )
+    .await;
+    shape("service refusal", s, &v, 400, "invalid_argument");
+    assert_eq!(v["field_errors"][0]["field"], "household_id", "{v}");
+
+    let (s, v) = send(reqwest::Method::GET, "/v1/no/such/route", None, "").await;
+    shape("no route", s, &v, 404, "not_found");
+    let (s, v) = send(
+        reqwest::Method::GET,
+        "/v1/registry/ListHouseholds",
+        None,
+        "",
+    )
+    .await;
+    shape("no such method", s, &v, 405, "method_not_allowed");
+    let (s, v) = send(
+        reqwest::Method::GET,
+        "/v1/reports/county?campaign_id=1&x=%ZZ",
+        None,
+        "",
+    )
+    .await;
+    assert!(s >= 400, "{s}: {v}");
+    assert!(v["code"].is_string() && v["message"].is_string(), "{v}");
+    stack.stop().await;
+}
+
 #[tokio::test]
 async fn the_openapi_document_is_true_to_the_routes() {
     let stack = TestGateway::start().await;

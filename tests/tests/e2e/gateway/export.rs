@@ -728,6 +728,8 @@ async fn visits_and_ledger_export_by_region_and_period_as_csv_and_xlsx() {
     })
     .await;
     assert!(arrived.is_some(), "the visits' items reach the ledger");
+    // The road goes to the first cadre: the ledger's directory must know them.
+    zoufang_e2e::ledger::await_cadre(&stack.issues.pool, &w.cadres[0]).await;
     let items = work_the_ledger(&mut ledger, &w).await;
 
     let admin = stack.admin_token().await;

@@ -2,5 +2,6 @@
 mod api;
 mod export;
 mod fuzz;
+mod household_file;
 mod import;
 mod report;

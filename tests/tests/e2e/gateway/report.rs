@@ -804,6 +804,10 @@ async fn a_generated_campaign_summarises_to_its_true_totals() {
         .issues
         .issues_client("admin-1", &[roles::COUNTY_ADMIN], "430426")
         .await;
+    // Items go to their township's cadre: the ledger's directory must know them.
+    for cadre in c.cadres.values() {
+        zoufang_e2e::ledger::await_cadre(&stack.issues.pool, cadre).await;
+    }
     work_the_ledger(&mut ledger, &c).await;
     let admin = stack.admin_token().await;
     let town = TOWNSHIPS[0].0;

@@ -6,7 +6,6 @@ use std::time::Duration;
 use lapin::options::BasicPublishOptions;
 use prost::Message;
 use tonic::Code;
-use uuid::Uuid;
 use zoufang_e2e::{
     TestService, eventually, fixtures,
     ledger::{TestLedger, assigned, issue, reception_issue, state_of},
@@ -121,7 +120,7 @@ async fn an_item_lives_through_every_state() {
         .issues
         .issues_client("admin-1", ADMIN, fixtures::COUNTY)
         .await;
-    let cadre = Uuid::new_v4().to_string();
+    let cadre = stack.cadre("周飞好", "430426104").await;
     let mut cadre_client = stack
         .issues
         .issues_client(&cadre, &["cadre"], "430426104")
@@ -402,8 +401,9 @@ async fn concurrent_resolves_one_wins_the_other_is_aborted() {
         .issues
         .issues_client("admin-1", ADMIN, fixtures::COUNTY)
         .await;
+    let cadre = stack.cadre("周飞好", fixtures::COUNTY).await;
     let i = reception_issue(&mut admin, ItemKind::Problem, vec![]).await;
-    let i = assigned(&mut admin, i).await;
+    let i = assigned(&mut admin, i, &cadre).await;
     let mut tasks = Vec::new();
     for n in 0..2 {
         let mut c = admin.clone();

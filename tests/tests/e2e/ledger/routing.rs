@@ -94,8 +94,9 @@ async fn callbacks_verify_or_reopen_and_loops_escalate() {
         }
     };
 
+    let cadre = stack.cadre("周飞好", "430426104").await;
     let i = reception_issue(&mut admin, ItemKind::Problem, vec![]).await;
-    let i = assigned(&mut admin, i).await;
+    let i = assigned(&mut admin, i, &cadre).await;
     let i = admin
         .resolve_issue(ResolveIssueRequest {
             issue_id: i.issue_id.clone(),
@@ -113,7 +114,7 @@ async fn callbacks_verify_or_reopen_and_loops_escalate() {
 
     // Unsatisfied twice → two rounds; the third time it goes one level up.
     let j = reception_issue(&mut admin, ItemKind::Problem, vec![]).await;
-    let j = assigned(&mut admin, j).await;
+    let j = assigned(&mut admin, j, &cadre).await;
     let mut version = j.version;
     for round in 1..=3 {
         let r = admin
@@ -241,7 +242,8 @@ async fn conflicts_of_interest_departments_and_statistics() {
         .into_inner()
         .issue
         .unwrap();
-    let d = assigned(&mut admin, d).await;
+    let cadre = stack.cadre("周飞好", "430426104").await;
+    let d = assigned(&mut admin, d, &cadre).await;
     admin
         .resolve_issue(ResolveIssueRequest {
             issue_id: d.issue_id.clone(),

@@ -115,7 +115,7 @@ async fn an_assignment_reaches_the_inbox_and_the_webhook_exactly_once_despite_fa
     })
     .await;
     let mut admin_client = admin(&notify).await;
-    let cadre = format!("cadre-{}", Uuid::new_v4());
+    let cadre = stack.cadre("周飞好", "430426104").await;
     person(
         &mut admin_client,
         &cadre,
@@ -818,4 +818,173 @@ async fn group_robots_get_their_vendors_formats_and_a_refusal_fails_with_its_rea
             .any(|n| n.kind == "petition.received" && n.subject_id == case_id)
     );
     notify.stop().await;
+}
+
+/// The problem item a visit to `household` raised, once the ledger has it.
+async fn problem_of_visit(
+    ledger: &mut zoufang_e2e::Issues,
+    campaign_id: &str,
+    visit_id: &str,
+) -> zoufang_proto::issues::v1::Issue {
+    eventually(Duration::from_secs(30), || {
+        let mut l = ledger.clone();
+        async move {
+            l.list_issues(zoufang_proto::issues::v1::ListIssuesRequest {
+                campaign_id: campaign_id.into(),
+                page_size: 100,
+                ..Default::default()
+            })
+            .await
+            .ok()?
+            .into_inner()
+            .issues
+            .into_iter()
+            .find(|i| i.visit_id == visit_id && i.kind == ItemKind::Problem as i32)
+        }
+    })
+    .await
+    .expect("the visit's problem reached the ledger")
+}
+
+#[tokio::test]
+async fn notices_name_the_village_and_the_cadre_and_edited_templates_take_the_new_placeholders() {
+    let stack = TestLedger::start(3600).await;
+    let notify = TestNotify::start(&stack.registry.database, Clock::system(), |_| {}).await;
+    let mut registry = stack
+        .registry
+        .client("admin-1", &[roles::COUNTY_ADMIN], fixtures::COUNTY)
+        .await;
+    // Regions with their names, and 周飞好 of 白鹤铺镇.
+    let seed = fixtures::seed(&mut registry).await;
+    let mut ledger = stack
+        .issues
+        .issues_client("admin-1", &[roles::COUNTY_ADMIN], fixtures::COUNTY)
+        .await;
+    let mut tap = zoufang_e2e::tap::Tap::bind(catalogue::issues::ASSIGNED).await;
+    zoufang_e2e::ledger::await_cadre(&stack.issues.pool, &seed.cadre_id).await;
+
+    // A visit to 黄龙村 raises a problem; the item keeps the place's name.
+    let visit = fixtures::visit_request(&seed, &seed.household_ids[0]);
+    registry.record_visit(visit.clone()).await.expect("visit");
+    let item = problem_of_visit(&mut ledger, &seed.campaign_id, &visit.visit_id).await;
+    assert_eq!(item.region_name, "白鹤铺镇黄龙村");
+    // A walk-in item of that village is named from what the visit taught
+    // the ledger; one of a village never visited keeps only its code.
+    let walk_in = |village: &str| CreateIssueRequest {
+        issue_id: Uuid::new_v4().to_string(),
+        source: IssueSource::Reception as i32,
+        region_code: village.into(),
+        kind: ItemKind::Problem as i32,
+        category: "民生工程".into(),
+        description: "村道路灯损坏".into(),
+        ..Default::default()
+    };
+    for (village, name) in [
+        (fixtures::VILLAGES[0], "白鹤铺镇黄龙村"),
+        (fixtures::VILLAGES[2], "白鹤铺镇"),
+    ] {
+        let got = ledger
+            .create_issue(walk_in(village))
+            .await
+            .expect("a walk-in item")
+            .into_inner()
+            .issue
+            .expect("issue");
+        assert_eq!(got.region_name, name, "{village}");
+    }
+
+    // Assigned: the shipped template names the village, not its code, and
+    // the event names the cadre.
+    let item = ledger
+        .assign_issue(AssignIssueRequest {
+            issue_id: item.issue_id.clone(),
+            expected_version: item.version,
+            cadre_id: seed.cadre_id.clone(),
+            deadline_days: 7,
+            note: String::new(),
+        })
+        .await
+        .expect("assign")
+        .into_inner()
+        .issue
+        .expect("issue");
+    assert_eq!(item.responsible_cadre_name, "周飞好");
+    let seen = tap
+        .collect(1, Duration::from_secs(30), |s| {
+            s.envelope.subject == format!("issues/{}", item.issue_id)
+        })
+        .await;
+    let event = IssueChanged::decode(seen[0].payload.as_slice()).expect("IssueChanged");
+    assert_eq!(
+        (
+            event.region_name.as_str(),
+            event.responsible_cadre_name.as_str()
+        ),
+        ("白鹤铺镇黄龙村", "周飞好")
+    );
+    let first = eventually(Duration::from_secs(30), || async {
+        inbox_of(&notify, &seed.cadre_id)
+            .await
+            .into_iter()
+            .find(|n| n.subject_id == item.issue_id)
+    })
+    .await
+    .expect("the assignment notice");
+    assert!(
+        first.body.starts_with("白鹤铺镇黄龙村 的问题事项"),
+        "{}",
+        first.body
+    );
+    assert!(
+        !first.body.contains(fixtures::VILLAGES[0]),
+        "{}",
+        first.body
+    );
+
+    // An edited template may name the responsible cadre and the place; the
+    // next notice (an item of 肖家村) uses them.
+    let mut root = notify.client("root", &[roles::COUNTY_ADMIN], "").await;
+    root.update_template(UpdateTemplateRequest {
+        template: Some(Template {
+            kind: "issue.assigned".into(),
+            title: "{{region_name}}：{{category}}".into(),
+            body: "{{responsible}}同志，{{region_name}}的事项请办理：{{description}}".into(),
+            sms_body: String::new(),
+            ..Template::default()
+        }),
+        expected_version: 0,
+    })
+    .await
+    .expect("a template with the new placeholders");
+    let visit = fixtures::visit_request(&seed, &seed.household_ids[1]);
+    registry.record_visit(visit.clone()).await.expect("visit");
+    let item = problem_of_visit(&mut ledger, &seed.campaign_id, &visit.visit_id).await;
+    ledger
+        .assign_issue(AssignIssueRequest {
+            issue_id: item.issue_id.clone(),
+            expected_version: item.version,
+            cadre_id: seed.cadre_id.clone(),
+            deadline_days: 7,
+            note: String::new(),
+        })
+        .await
+        .expect("assign");
+    let second = eventually(Duration::from_secs(30), || async {
+        inbox_of(&notify, &seed.cadre_id)
+            .await
+            .into_iter()
+            .find(|n| n.subject_id == item.issue_id)
+    })
+    .await
+    .expect("the second notice");
+    assert_eq!(second.title, "白鹤铺镇肖家村：城镇建设");
+    assert!(
+        second
+            .body
+            .starts_with("周飞好同志，白鹤铺镇肖家村的事项请办理"),
+        "{}",
+        second.body
+    );
+    notify.stop().await;
+    stack.stop().await;
 }

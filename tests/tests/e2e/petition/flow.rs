@@ -628,11 +628,17 @@ async fn a_resolution_reaches_the_source_exactly_once_even_when_it_is_down_for_a
         .issues
         .issues_client("cadre-9", &["county_admin"], COUNTY)
         .await;
+    // A county cadre, registered first: the ledger assigns only cadres its
+    // directory knows (from the registry's cadre events).
+    let cadre = uuid::Uuid::new_v4().to_string();
+    let mut registry = w.registry.client("admin", &["county_admin"], "").await;
+    zoufang_e2e::ledger::register_cadre(&mut registry, &cadre, "陈志刚", COUNTY).await;
+    zoufang_e2e::ledger::await_cadre(&w.issues.pool, &cadre).await;
     let item = ledger
         .assign_issue(AssignIssueRequest {
             issue_id: issue_id.clone(),
             expected_version: item.version,
-            cadre_id: "cadre-9".into(),
+            cadre_id: cadre.clone(),
             deadline_days: 0,
             note: String::new(),
         })

@@ -74,6 +74,7 @@ async fn personal_data_is_encrypted_masked_and_reveals_are_audited() {
         household_id: household_id.clone(),
         reveal: true,
         purpose: String::new(),
+        reveal_fields: vec![],
     };
     assert_eq!(
         cadre

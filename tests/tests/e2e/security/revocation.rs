@@ -31,6 +31,7 @@ fn reveal(household_id: &str) -> GetHouseholdRequest {
         household_id: household_id.to_owned(),
         reveal: true,
         purpose: "电话回访核实".into(),
+        reveal_fields: vec![],
     }
 }
 

@@ -399,6 +399,7 @@ async fn a_delegated_phone_read_is_audited_under_the_supervisor_and_needs_an_ope
             household_id: seed.household_ids[0].clone(),
             reveal: true,
             purpose: "督查回访 security-test".into(),
+            reveal_fields: vec![],
         })
         .await
         .expect("the delegated read")

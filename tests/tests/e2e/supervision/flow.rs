@@ -102,6 +102,7 @@ async fn callbacks_reopen_unsatisfied_items_and_dispute_denied_visits() {
     })
     .await
     .expect("the problem reached the ledger");
+    zoufang_e2e::ledger::await_cadre(&issues.pool, &seed.cadre_id).await;
     let problem = ledger
         .assign_issue(AssignIssueRequest {
             issue_id: problem.issue_id.clone(),
@@ -186,6 +187,7 @@ async fn callbacks_reopen_unsatisfied_items_and_dispute_denied_visits() {
             household_id: seed.household_ids[0].clone(),
             reveal: true,
             purpose: "测试核对".into(),
+            ..Default::default()
         })
         .await
         .unwrap()

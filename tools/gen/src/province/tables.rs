@@ -69,13 +69,23 @@ pub fn small_tables(p: &Province, now: i64) -> Vec<(&'static str, Vec<u8>)> {
         region(&mut regions, &v.code, &v.name, 5);
     }
 
-    let mut cadres = Vec::new();
-    let cadre =
+    // The registry's cadres, and the ledger's directory of them as the
+    // registry's cadre events leave it (issues.cadres).
+    let (mut cadres, mut directory) = (Vec::new(), Vec::new());
+    let mut cadre =
         |buf: &mut Vec<u8>, r: &mut Rng, id: Uuid, unit: i64, position: &str, region: &str| {
+            let name = person(r);
+            Row::new(&mut directory)
+                .raw(&region[..6])
+                .uuid(id)
+                .text(&name)
+                .raw(region)
+                .ts(now)
+                .end();
             Row::new(buf)
                 .raw(&region[..6])
                 .uuid(id)
-                .text(&person(r))
+                .text(&name)
                 .random_bytes(r, 1 + 12 + 11 + 16)
                 .random_bytes(r, 32)
                 .int(unit)
@@ -163,6 +173,10 @@ pub fn small_tables(p: &Province, now: i64) -> Vec<(&'static str, Vec<u8>)> {
             "COPY registry.cadres (county, cadre_id, name, phone_cipher, phone_hash, unit, position,
                 region_code, roles, body_hash) FROM STDIN",
             cadres,
+        ),
+        (
+            "COPY issues.cadres (county, cadre_id, name, region_code, as_of) FROM STDIN",
+            directory,
         ),
         (
             "COPY registry.campaigns (county, campaign_id, region_code, name, starts_at, ends_at,

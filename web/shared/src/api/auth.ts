@@ -21,7 +21,8 @@ export interface SessionUser {
 }
 
 export interface SessionBody {
-  csrf_token: string
+  /** Null for a caller signed in with a bearer token (API clients), not a cookie. */
+  csrf_token: string | null
   user: SessionUser
 }
 

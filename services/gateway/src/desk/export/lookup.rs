@@ -131,8 +131,7 @@ impl Lookup {
                     .registry(token)
                     .get_household(GetHouseholdRequest {
                         household_id: id.clone(),
-                        reveal: false,
-                        purpose: String::new(),
+                        ..Default::default()
                     })
                     .await;
                 let info = seen(r)?.household.as_ref().map(HouseholdInfo::from);

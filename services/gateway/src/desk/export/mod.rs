@@ -39,7 +39,6 @@ use http::{StatusCode, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use zoufang_proto::registry::v1::GetCampaignRequest;
-use zoufang_types::RegionCode;
 
 use crate::door::{ApiError, Backend, Caller, Endpoint, FieldError, Module, op};
 use period::Period;
@@ -91,17 +90,11 @@ pub struct ExportQuery {
 }
 
 /// The region prefix to export: a 12-digit code stands for its region (its
-/// significant digits), a shorter prefix for itself; narrowed to the
-/// caller's scope, refused outside it.
+/// significant digits), a shorter prefix for itself
+/// ([`zoufang_types::list_prefix`]); narrowed to the caller's scope, refused
+/// outside it.
 fn region_prefix(caller: &Caller, given: Option<&str>) -> Result<String, ApiError> {
-    let given = given.unwrap_or_default().trim();
-    let requested = match RegionCode::parse("region_code", given) {
-        Ok(code) => code.prefix().to_owned(),
-        Err(_) => given.to_owned(),
-    };
-    let prefix = caller
-        .claims
-        .effective_prefix(&requested)
+    let prefix = zoufang_types::list_prefix(&caller.claims, given.unwrap_or_default())
         .map_err(|e| ApiError::from(tonic::Status::from(e)))?;
     if prefix.is_empty() {
         return Err(ApiError::invalid(
@@ -334,23 +327,25 @@ pub fn endpoints() -> Module {
             http::Method::GET,
             "/v1/export/visits",
             get(visits),
-            export_op(
-                "Visit records as a 大走访活动记录表 (one row per visit: date, township, village, household head, cadres, mode, overnight stay, situation, diary, items raised and what was done on the spot, policies, materials, help in 元, remarks), XLSX or CSV, for a region and a period of visit days (Beijing time)",
-            ),
+            export_op((
+                "导出走访记录",
+                "Visit records as a 大走访活动记录表 (one row per visit: date, township, village, household head, cadres, mode, overnight stay, situation, diary, items raised and what was done on the spot, policies, materials, help in 元, remarks), XLSX or CSV, for a region and a period of visit days (Beijing time).",
+            )),
         ),
         Endpoint::new(
             http::Method::GET,
             "/v1/export/ledger",
             get(ledger),
-            export_op(
-                "The 民情台账 (one row per item: registered on, village, household head, source, kind, category, content, responsible cadre and department, deadline, state, result, callback), XLSX or CSV, for a region and a period of registration days (Beijing time)",
-            ),
+            export_op((
+                "导出民情台账",
+                "The 民情台账 (one row per item: registered on, village, household head, source, kind, category, content, responsible cadre and department, deadline, state, result, callback), XLSX or CSV, for a region and a period of registration days (Beijing time).",
+            )),
         ),
     ];
     (list, vec![])
 }
 
-fn export_op(summary: &str) -> Value {
+fn export_op(summary: (&str, &str)) -> Value {
     let binary = json!({"type": "string", "format": "binary"});
     let parameters = vec![
         json!({"name": "region_code", "in": "query", "required": false,

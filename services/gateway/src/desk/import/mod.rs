@@ -266,7 +266,8 @@ pub fn area_of(claims: &Claims, requested: Option<&str>) -> Result<String, ApiEr
     let Some(r) = requested.map(str::trim).filter(|r| !r.is_empty()) else {
         return Ok(claims.scope.clone());
     };
-    let r = r.trim_end_matches("000").trim_end_matches("000");
+    // A full code stands for its region (430426104000 is the township).
+    let r = zoufang_types::region_prefix(r);
     if r.len() > 12 || !r.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::invalid("region", "应为县（区）或乡镇的区划代码"));
     }
@@ -457,11 +458,14 @@ async fn status(
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-fn start_operation(what: &str) -> Value {
+fn start_operation(title: &str, what: &str) -> Value {
     let mut o = op(
         "import",
-        &format!(
-            "Imports {what} from an XLSX or CSV file (the body, at most 20 MB); 202 with the job, or 200 when done with ?wait=true"
+        (
+            title,
+            &format!(
+                "Imports {what} from an XLSX or CSV file (the body, at most 20 MB); 202 with the job, or 200 when done with ?wait=true."
+            ),
         ),
         true,
         None,
@@ -523,6 +527,7 @@ pub fn endpoints() -> Module {
             "/v1/import/households",
             post(households_route),
             start_operation(
+                "导入农户",
                 "households (户): 户主姓名, 身份证号, 联系电话, 所属村, 所属乡镇, 村民小组, 家庭住址, 家庭人口, 标签",
             ),
         ),
@@ -530,13 +535,19 @@ pub fn endpoints() -> Module {
             http::Method::POST,
             "/v1/import/cadres",
             post(cadres_route),
-            start_operation("cadres (干部): 姓名, 联系电话, 单位类型, 职务, 工作区域, 角色"),
+            start_operation(
+                "导入干部",
+                "cadres (干部): 姓名, 联系电话, 单位类型, 职务, 工作区域, 角色",
+            ),
         ),
         Endpoint::new(
             http::Method::POST,
             "/v1/import/regions",
             post(regions_route),
-            start_operation("the region table (行政区划): 区划代码, 名称, 级别, 上级代码"),
+            start_operation(
+                "导入行政区划",
+                "the region table (行政区划): 区划代码, 名称, 级别, 上级代码",
+            ),
         ),
         Endpoint::new(
             http::Method::GET,
@@ -544,7 +555,10 @@ pub fn endpoints() -> Module {
             get(status),
             op(
                 "import",
-                "An import job: state, progress and its per-row errors (a page)",
+                (
+                    "导入任务进度",
+                    "An import job: state, progress and its per-row errors (a page).",
+                ),
                 true,
                 None,
                 schema_ref("ImportJob"),

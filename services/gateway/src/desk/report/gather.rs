@@ -51,7 +51,9 @@ pub async fn summary(
     all.extend(progress.children);
     let answers: Vec<Answers> = stream::iter(all)
         .map(|p| async move {
-            let prefix = significant_prefix(&p.key);
+            // The services take a full code too; the key's prefix keeps the
+            // request the same whatever the key's form.
+            let prefix = zoufang_types::region_prefix(&p.key).to_owned();
             let (issues, callbacks) = tokio::try_join!(
                 async {
                     up.issues(token)
@@ -84,25 +86,4 @@ pub async fn summary(
         .split_first()
         .ok_or_else(|| ApiError::internal("no answers"))?;
     Ok(summarize(region, level, &campaign, total, children, now))
-}
-
-/// The digits that matter for a prefix filter: 6 for a county, 9 for a
-/// township, 12 for a village (the services filter issues and callbacks by
-/// the village code they carry).
-fn significant_prefix(code: &str) -> String {
-    RegionCode::parse("region_code", code)
-        .map(|c| c.prefix().to_owned())
-        .unwrap_or_else(|_| code.trim_end_matches('0').to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prefixes_by_level() {
-        assert_eq!(significant_prefix("430426000000"), "430426");
-        assert_eq!(significant_prefix("430426104000"), "430426104");
-        assert_eq!(significant_prefix("430426104201"), "430426104201");
-    }
 }

@@ -271,7 +271,10 @@ pub fn endpoints() -> Module {
             "/v1/reports/summary",
             get(summary),
             report_op(
-                "Campaign summary (活动总结) of a township or a county: every figure, a row per village (or township), as JSON, Markdown, HTML with SVG charts, or XLSX",
+                (
+                    "活动总结",
+                    "Campaign summary (活动总结) of a township or a county: every figure, a row per village (or township), as JSON, Markdown, HTML with SVG charts, or XLSX.",
+                ),
                 "ReportSummary",
                 vec![
                     json!({"name": "region_code", "in": "query", "required": true,
@@ -287,7 +290,10 @@ pub fn endpoints() -> Module {
             "/v1/reports/county",
             get(county),
             report_op(
-                "County leadership view: the county's figures with a row per township and each township's rank by coverage and by 办结率 (closed / collected; ties share a rank)",
+                (
+                    "县级领导视图",
+                    "County leadership view: the county's figures with a row per township and each township's rank by coverage and by 办结率 (closed / collected; ties share a rank).",
+                ),
                 "CountyReport",
                 vec![
                     json!({"name": "county", "in": "query", "required": true,
@@ -303,7 +309,7 @@ pub fn endpoints() -> Module {
 }
 
 /// An operation answering JSON, Markdown, HTML or XLSX.
-fn report_op(summary: &str, schema: &str, parameters: Vec<Value>) -> Value {
+fn report_op(summary: (&str, &str), schema: &str, parameters: Vec<Value>) -> Value {
     let mut o = op(
         "reports",
         summary,

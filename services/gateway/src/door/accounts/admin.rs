@@ -133,9 +133,12 @@ pub(super) async fn create_account(
             "a region-code prefix of at most 12 digits",
         ));
     }
+    // A full 12-digit code stands for its region: a township's code gives
+    // the township's scope, covering its villages.
+    let scope = zoufang_types::region_prefix(&req.scope).to_owned();
     password::check_policy("password", &req.password)?;
-    may_manage(&caller.claims, &req.scope, &req.roles)?;
-    let user_id = super::user_id::bind(&state, &caller, req.user_id.as_deref(), &req.scope).await?;
+    may_manage(&caller.claims, &scope, &req.roles)?;
+    let user_id = super::user_id::bind(&state, &caller, req.user_id.as_deref(), &scope).await?;
     let pw = req.password.clone();
     let phc = state
         .hashing
@@ -150,7 +153,7 @@ pub(super) async fn create_account(
         display_name: req.display_name.trim().to_owned(),
         password_hash: phc,
         roles: req.roles.clone(),
-        scope: req.scope.clone(),
+        scope,
         active: true,
         failed_attempts: 0,
         locked_until: None,
@@ -175,7 +178,11 @@ pub(super) async fn list_accounts(
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<AccountView>>, ApiError> {
-    let prefix = q.scope.unwrap_or_else(|| caller.claims.scope.clone());
+    // A full 12-digit code stands for its region, as everywhere.
+    let prefix = q.scope.map_or_else(
+        || caller.claims.scope.clone(),
+        |given| zoufang_types::region_prefix(given.trim()).to_owned(),
+    );
     may_manage(&caller.claims, &prefix, &[])?;
     let rows = store::under(&state.pool, &prefix, 1000).await?;
     let now = state.clock.now();

@@ -535,7 +535,10 @@ pub fn endpoints() -> Module {
             post(sign_in),
             op(
                 "auth",
-                "Sign in (登录): a token with the account's roles and scope, and a refresh token",
+                (
+                    "登录",
+                    "Sign in: an access token with the account's roles and scope, and a refresh token.",
+                ),
                 false,
                 Some(
                     json!({"type": "object", "required": ["username", "password"], "additionalProperties": false,
@@ -593,7 +596,10 @@ pub fn endpoints() -> Module {
             post(refresh),
             op(
                 "auth",
-                "A new access token for a refresh token (which rotates)",
+                (
+                    "刷新访问令牌",
+                    "A new access token for a refresh token (which rotates; a reused one ends the session).",
+                ),
                 false,
                 Some(
                     json!({"type": "object", "required": ["refresh_token"], "additionalProperties": false,
@@ -607,7 +613,14 @@ pub fn endpoints() -> Module {
             http::Method::POST,
             "/v1/auth/sign-out",
             post(sign_out),
-            op("auth", "Ends this session", true, None, ok.clone(), vec![]),
+            op(
+                "auth",
+                ("退出登录", "Ends this session; its tokens stop working."),
+                true,
+                None,
+                ok.clone(),
+                vec![],
+            ),
         ),
         Endpoint::new(
             http::Method::GET,
@@ -615,7 +628,10 @@ pub fn endpoints() -> Module {
             get(who_am_i),
             op(
                 "auth",
-                "Who the token speaks for",
+                (
+                    "当前用户",
+                    "Who the token speaks for: the account, its roles and its scope.",
+                ),
                 true,
                 None,
                 schema_ref("Me"),
@@ -628,7 +644,10 @@ pub fn endpoints() -> Module {
             post(change_password),
             op(
                 "auth",
-                "Changes the caller's password; other sessions end",
+                (
+                    "修改密码",
+                    "Changes the caller's password; the other sessions end.",
+                ),
                 true,
                 Some(
                     json!({"type": "object", "required": ["old_password", "new_password"], "additionalProperties": false,
@@ -644,7 +663,10 @@ pub fn endpoints() -> Module {
             post(create_account),
             op(
                 "accounts",
-                "Creates an account (county admins; township admins for their township's cadres)",
+                (
+                    "创建账号",
+                    "Creates an account (county admins; township admins for their township's cadres). A scope given as a full 12-digit code stands for its region.",
+                ),
                 true,
                 Some(
                     json!({"type": "object", "required": ["username", "password", "display_name", "roles", "scope"], "additionalProperties": false,
@@ -661,7 +683,10 @@ pub fn endpoints() -> Module {
             get(list_accounts),
             op(
                 "accounts",
-                "Accounts under a scope",
+                (
+                    "账号列表",
+                    "Accounts under a scope (a region code or a prefix of one; the caller's scope by default).",
+                ),
                 true,
                 None,
                 json!({"type": "array", "items": schema_ref("Account")}),
@@ -674,7 +699,10 @@ pub fn endpoints() -> Module {
             post(disable_account),
             op(
                 "accounts",
-                "Disables an account; its tokens stop working",
+                (
+                    "停用账号",
+                    "Disables an account; its tokens stop working at once.",
+                ),
                 true,
                 None,
                 schema_ref("Account"),
@@ -687,7 +715,7 @@ pub fn endpoints() -> Module {
             post(enable_account),
             op(
                 "accounts",
-                "Enables (and unlocks) an account",
+                ("启用账号", "Enables (and unlocks) an account."),
                 true,
                 None,
                 schema_ref("Account"),

@@ -65,6 +65,7 @@ async fn audit_probes(
 }
 
 mod batch;
+pub mod edit;
 pub use batch::{MAX_BATCH, register_many};
 
 const WRITE_ROLES: &[&str] = &[
@@ -195,8 +196,62 @@ fn registered_event(row: &NewHousehold) -> NewEvent {
     )
 }
 
+/// The personal fields a reveal may show in full, in audit order.
+pub const REVEALABLE: &[&str] = &["id_number", "phone", "tags"];
+
+/// The longest stated purpose of a reveal, in characters.
+pub const MAX_PURPOSE_CHARS: usize = 200;
+
+/// Checks a reveal's stated purpose: required (a reveal without one is
+/// refused before anything is read), at most [`MAX_PURPOSE_CHARS`]; the
+/// purpose, trimmed, as it goes into the audit.
+pub fn reveal_purpose(purpose: &str) -> ServiceResult<String> {
+    let p = purpose.trim();
+    if p.is_empty() {
+        return Err(ServiceError::invalid(
+            "purpose",
+            "查看完整身份证号或电话须说明用途（purpose），该查看将记入审计",
+        ));
+    }
+    if p.chars().count() > MAX_PURPOSE_CHARS {
+        return Err(ServiceError::invalid(
+            "purpose",
+            format!("用途说明最多 {MAX_PURPOSE_CHARS} 个字"),
+        ));
+    }
+    if p.chars().any(char::is_control) {
+        return Err(ServiceError::invalid(
+            "purpose",
+            "用途说明不能含有控制字符（如换行）",
+        ));
+    }
+    Ok(p.to_owned())
+}
+
+/// Which fields a reveal shows: those named (each one of [`REVEALABLE`]),
+/// or all of them when none is named; in [`REVEALABLE`] order.
+pub fn reveal_fields(asked: &[String]) -> ServiceResult<Vec<&'static str>> {
+    if asked.iter().all(|f| f.trim().is_empty()) {
+        return Ok(REVEALABLE.to_vec());
+    }
+    for (i, f) in asked.iter().enumerate() {
+        if !f.trim().is_empty() && !REVEALABLE.contains(&f.trim()) {
+            return Err(ServiceError::invalid(
+                format!("reveal_fields[{i}]"),
+                format!("只能查看 id_number（身份证号）、phone（电话）或 tags（标签），收到 {f:?}"),
+            ));
+        }
+    }
+    Ok(REVEALABLE
+        .iter()
+        .copied()
+        .filter(|r| asked.iter().any(|f| f.trim() == *r))
+        .collect())
+}
+
 /// Reads a household, masked unless `reveal` is asked by an allowed role
-/// with a purpose; a reveal is audited in the same transaction.
+/// with a purpose; a reveal shows the fields asked (all by default) and is
+/// audited, naming them and the purpose, in the same transaction.
 #[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn get(
     state: &State,
@@ -204,33 +259,34 @@ pub async fn get(
     req: GetHouseholdRequest,
 ) -> ServiceResult<GetHouseholdResponse> {
     let household_id = parse_uuid("household_id", &req.household_id)?;
-    if req.reveal {
+    let reveal = if req.reveal {
         claims.require_any_role(REVEAL_ROLES)?;
-        if req.purpose.trim().is_empty() {
-            return Err(ServiceError::invalid(
-                "purpose",
-                "say why personal data is needed; the read is audited",
-            ));
-        }
-    }
+        let purpose = reveal_purpose(&req.purpose)?;
+        Some((purpose, reveal_fields(&req.reveal_fields)?))
+    } else {
+        None
+    };
     let mut tx = state.pool.begin().await?;
     let row = find_in_scope(&mut tx, claims, household_id).await?;
-    if req.reveal {
-        audit::record(
-            &mut tx,
-            &audit::PiiRead {
-                county: &row.county,
-                actor: &claims.sub,
-                roles: &claims.roles,
-                subject_kind: "household",
-                subject_id: household_id,
-                fields: &["id_number", "phone", "tags"],
-                purpose: req.purpose.trim(),
-            },
-        )
-        .await?;
-    }
-    let household = view(state, &row, req.reveal)?;
+    let household = match &reveal {
+        Some((purpose, fields)) => {
+            audit::record(
+                &mut tx,
+                &audit::PiiRead {
+                    county: &row.county,
+                    actor: &claims.sub,
+                    roles: &claims.roles,
+                    subject_kind: "household",
+                    subject_id: household_id,
+                    fields,
+                    purpose,
+                },
+            )
+            .await?;
+            view_revealing(state, &row, fields)?
+        }
+        None => view(state, &row, false)?,
+    };
     tx.commit().await?;
     Ok(GetHouseholdResponse {
         household: Some(household),
@@ -272,7 +328,7 @@ pub async fn list(
     claims: &Claims,
     req: ListHouseholdsRequest,
 ) -> ServiceResult<ListHouseholdsResponse> {
-    let prefix = claims.effective_prefix(req.region_code.trim())?;
+    let prefix = zoufang_types::list_prefix(claims, &req.region_code)?;
     let after = match req.page_token.trim() {
         "" => None,
         t => Some(parse_uuid("page_token", t)?),
@@ -418,6 +474,17 @@ fn all_tags(state: &State, row: &HouseholdRow) -> ServiceResult<Vec<String>> {
 
 /// The household as the caller sees it: masked, or in full when revealed.
 pub fn view(state: &State, row: &HouseholdRow, reveal: bool) -> ServiceResult<Household> {
+    view_revealing(state, row, if reveal { REVEALABLE } else { &[] })
+}
+
+/// The household with `shown` (of [`REVEALABLE`]) in full and the rest
+/// masked; `revealed` says whether anything is shown in full.
+pub fn view_revealing(
+    state: &State,
+    row: &HouseholdRow,
+    shown: &[&str],
+) -> ServiceResult<Household> {
+    let full = |f: &str| shown.contains(&f);
     let id_number = state.pii.decrypt(&row.id_number_cipher)?;
     let phone = match &row.phone_cipher {
         Some(c) => state.pii.decrypt(c)?,
@@ -430,25 +497,65 @@ pub fn view(state: &State, row: &HouseholdRow, reveal: bool) -> ServiceResult<Ho
         group_name: row.group_name.clone(),
         address: row.address.clone(),
         head_name: row.head_name.clone(),
-        id_number: if reveal {
+        id_number: if full("id_number") {
             id_number
         } else {
             mask_id_number(&id_number)
         },
-        phone: if reveal || phone.is_empty() {
+        phone: if full("phone") || phone.is_empty() {
             phone
         } else {
             mask_phone(&phone)
         },
         member_count: row.member_count,
-        tags: if reveal {
+        tags: if full("tags") {
             let mut all = row.open_tags.clone();
             all.extend(sensitive);
             all
         } else {
             tags::masked(&row.open_tags, sensitive.len())
         },
-        revealed: reveal,
+        revealed: !shown.is_empty(),
         registered_at: Some(to_timestamp(row.registered_at)),
+        version: row.version,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(e: ServiceError) -> String {
+        match e {
+            ServiceError::InvalidArgument(vs) => vs[0].field.clone(),
+            other => panic!("not invalid: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_reveal_states_its_purpose() {
+        for bad in [
+            "",
+            "  \t ",
+            &"查".repeat(MAX_PURPOSE_CHARS + 1),
+            "核实\n电话",
+        ] {
+            let e = reveal_purpose(bad).expect_err(bad);
+            assert!(e.to_string().contains("purpose: "), "{e}");
+            assert_eq!(field_of(e), "purpose");
+        }
+        assert_eq!(reveal_purpose(" 电话回访核实 ").unwrap(), "电话回访核实");
+    }
+
+    #[test]
+    fn a_reveal_shows_the_fields_asked_or_all() {
+        assert_eq!(reveal_fields(&[]).unwrap(), REVEALABLE);
+        assert_eq!(reveal_fields(&[" ".into()]).unwrap(), REVEALABLE);
+        assert_eq!(
+            reveal_fields(&["tags".into(), "phone".into(), "phone".into()]).unwrap(),
+            ["phone", "tags"]
+        );
+        let e = reveal_fields(&["phone".into(), "address".into()]).unwrap_err();
+        assert_eq!(field_of(e), "reveal_fields[1]");
+    }
 }

@@ -150,31 +150,6 @@ impl Claims {
             self.scope
         )))
     }
-
-    /// The region prefix a list query filters on: the narrower of `requested`
-    /// and the scope, so an empty request means "all I may see" and nobody
-    /// sees past their scope. InvalidArgument (field `region_code`) unless
-    /// `requested` is at most 12 digits, which also makes the result safe in
-    /// a `LIKE prefix || '%'` filter; PermissionDenied when the two are disjoint.
-    /// A full 12-digit code stands for its region and everything under it
-    /// (430426104000, the township, filters as 430426104).
-    pub fn effective_prefix(&self, requested: &str) -> ServiceResult<String> {
-        if !is_region_prefix(requested) {
-            let why = "must be a region code prefix of at most 12 digits";
-            return Err(ServiceError::invalid("region_code", why));
-        }
-        let requested = significant_prefix(requested);
-        if requested.starts_with(&self.scope) {
-            Ok(requested.to_owned())
-        } else if self.scope.starts_with(requested) {
-            Ok(self.scope.clone())
-        } else {
-            Err(denied(format!(
-                "region {requested} is outside your scope {}",
-                self.scope
-            )))
-        }
-    }
 }
 
 fn denied(reason: String) -> ServiceError {
@@ -183,25 +158,6 @@ fn denied(reason: String) -> ServiceError {
 
 fn is_region_prefix(s: &str) -> bool {
     s.len() <= 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// The prefix a full 12-digit region code stands for: its trailing zero
-/// levels dropped (village 3 digits, township 3, county 2, city 2), so a
-/// township's full code matches its villages. Shorter input is a prefix
-/// already and is returned as it is.
-fn significant_prefix(code: &str) -> &str {
-    if code.len() != 12 {
-        return code;
-    }
-    let mut end = 12;
-    for width in [3, 3, 2, 2] {
-        if code[end - width..end].bytes().all(|b| b == b'0') {
-            end -= width;
-        } else {
-            break;
-        }
-    }
-    &code[..end]
 }
 
 /// Rules beyond the signature; shared by `mint` and `verify` so we never

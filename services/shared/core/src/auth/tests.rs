@@ -219,36 +219,6 @@ fn scope_and_role_checks() {
 }
 
 #[test]
-fn effective_prefix_cases() {
-    let (c, all) = (with_scope("3701"), with_scope(""));
-    for (claims, requested, want) in [
-        (&c, "", "3701"),
-        (&c, "37", "3701"),
-        (&c, "3701", "3701"),
-        (&c, "370102", "370102"),
-        (&all, "", ""),
-        (&all, "3702", "3702"),
-        // A full code stands for its region: township, village, county.
-        (&c, "370102104000", "370102104"),
-        (&c, "370102104201", "370102104201"),
-        (&c, "370102000000", "370102"),
-        (&all, "370000000000", "37"),
-    ] {
-        assert_eq!(
-            claims.effective_prefix(requested).unwrap(),
-            want,
-            "{requested}"
-        );
-    }
-    let disjoint = c.effective_prefix("3702");
-    assert!(matches!(disjoint, Err(ServiceError::PermissionDenied(_))));
-    let disjoint = c.effective_prefix("370200000000");
-    assert!(matches!(disjoint, Err(ServiceError::PermissionDenied(_))));
-    let wildcard = all.effective_prefix("37%");
-    assert!(matches!(wildcard, Err(ServiceError::InvalidArgument(_))));
-}
-
-#[test]
 fn interceptor_with_and_without_metadata() {
     let keys = Arc::new(dev());
     let mut auth = AuthInterceptor {
