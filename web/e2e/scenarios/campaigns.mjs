@@ -31,8 +31,8 @@ export default async function (t) {
 
   // Edit page (planned campaign), then back.
   await page.goto(`${t.base}/campaigns/${campaignId}/edit`);
-  await page.locator('input[data-test=campaign-name], [data-test=campaign-name] input').first().waitFor();
-  t.check((await page.locator('input[data-test=campaign-name], [data-test=campaign-name] input').first().inputValue()) === name, 'the edit form holds the name');
+  // The form holds the campaign's own name once it has loaded.
+  await page.waitForFunction((n) => document.querySelector('input[data-test=campaign-name]')?.value === n, name);
   await t.shot(page, 'edit');
 
   // Activate, with its confirmation.
