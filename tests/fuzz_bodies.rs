@@ -358,8 +358,9 @@ fn claims(scope: &str, roles: &[&str]) -> Claims {
 
 // --------------------------------------------------------------- import_row
 
-/// A file body as an import reads it. The first byte picks the kind (its
-/// value mod 3: households, cadres, regions), the scope (bits 2–3), whether
+/// A file body as an import reads it. The first byte picks the kind (bit 4
+/// set: 包保 assignments; else its value mod 3: households, cadres,
+/// regions), the scope (bits 2–3), whether
 /// the caller is a county admin (bit 7) and what the rest is (bit 6): set,
 /// the XML of a worksheet, wrapped here in a minimal XLSX (see
 /// [`xlsx_around`]: a fuzzer cannot change what is inside a real workbook
@@ -369,7 +370,11 @@ pub fn import_row(data: &[u8]) {
     let Some((&selector, body)) = data.split_first() else {
         return;
     };
-    let kind = [Kind::Households, Kind::Cadres, Kind::Regions][usize::from(selector % 3)];
+    let kind = if selector & 0x10 != 0 {
+        Kind::Assignments
+    } else {
+        [Kind::Households, Kind::Cadres, Kind::Regions][usize::from(selector % 3)]
+    };
     let scope = SCOPES[usize::from((selector >> 2) & 3) % SCOPES.len()];
     let county_admin = selector & 0x80 != 0;
     let wrapped;
@@ -442,9 +447,13 @@ pub fn import_row(data: &[u8]) {
             (p.good.iter().map(|(n, _)| *n).collect(), p.errors)
         }
         Kind::Cadres => {
-            let existing = HashSet::from([("张三".to_owned(), "138****0001".to_owned())]);
+            let existing = std::collections::HashMap::from([(
+                ("张三".to_owned(), "138****0001".to_owned()),
+                "0191c6a2-7b7e-7c3a-9d41-2f5e8a9b0c1d".to_owned(),
+            )]);
             let p = import::cadres::parse(&rows, &mapping, dir, scope, county_admin, &existing);
-            for (_, req) in &p.good {
+            for (_, row) in &p.good {
+                let req = &row.req;
                 let r = &req.region_code;
                 assert!(matches!(r.len(), 6 | 9 | 12) && r.bytes().all(|b| b.is_ascii_digit()));
                 assert!(r.starts_with(scope), "{r} outside {scope:?}");
@@ -460,6 +469,36 @@ pub fn import_row(data: &[u8]) {
                         req.roles
                     );
                 }
+            }
+            (p.good.iter().map(|(n, _)| *n).collect(), p.errors)
+        }
+        Kind::Assignments => {
+            use zoufang_proto::registry::v1::Cadre;
+            let cadres = import::assignments::Cadres::new(&[Cadre {
+                cadre_id: "0191c6a2-7b7e-7c3a-9d41-2f5e8a9b0c1d".into(),
+                name: "张三".into(),
+                phone: "138****0001".into(),
+                ..Cadre::default()
+            }]);
+            let zones = import::assignments::Zones::new(vec![]);
+            let households = std::collections::HashMap::new();
+            let cx = import::assignments::Context {
+                dir,
+                scope,
+                campaign_region: scope,
+                cadres: &cadres,
+                zones: &zones,
+                households: &households,
+            };
+            let p = import::assignments::parse(
+                &rows,
+                &mapping,
+                "0191c6a2-7b7e-7c3a-9d41-2f5e8a9b0c01",
+                &cx,
+            );
+            for (_, req) in &p.good {
+                assert!(uuid::Uuid::parse_str(&req.assignment_id).is_ok());
+                assert_eq!(req.cadre_id, "0191c6a2-7b7e-7c3a-9d41-2f5e8a9b0c1d");
             }
             (p.good.iter().map(|(n, _)| *n).collect(), p.errors)
         }

@@ -63,6 +63,8 @@ SELECT create_distributed_table('registry.cadres', 'county', colocate_with => 'r
 SELECT create_distributed_table('registry.campaigns', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.campaign_quotas', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.assignments', 'county', colocate_with => 'registry.regions');
+SELECT create_distributed_table('registry.work_teams', 'county', colocate_with => 'registry.regions');
+SELECT create_distributed_table('registry.work_team_members', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.visits', 'county', colocate_with => 'registry.regions');
 SELECT create_distributed_table('registry.visit_items', 'county', colocate_with => 'registry.regions');
 -- Progress counters, kept by the registry's statements that write
@@ -147,6 +149,7 @@ SELECT create_reference_table('gateway.accounts');
 SELECT create_reference_table('gateway.sessions');
 SELECT create_reference_table('gateway.import_jobs');
 SELECT create_reference_table('gateway.import_errors');
+SELECT create_reference_table('gateway.import_credentials');
 -- The sign-in throttle's tables (by client address, by account): the same
 -- stop-gap, the same price on every failed sign-in.
 SELECT create_reference_table('gateway.sign_in_throttle');

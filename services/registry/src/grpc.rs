@@ -25,6 +25,10 @@ zoufang_service::rpcs! {
         list_regions(ListRegionsRequest) -> ListRegionsResponse => ops::regions::list;
         create_work_zone(CreateWorkZoneRequest) -> CreateWorkZoneResponse => ops::regions::create_zone;
         list_work_zones(ListWorkZonesRequest) -> ListWorkZonesResponse => ops::regions::list_zones;
+        create_work_team(CreateWorkTeamRequest) -> CreateWorkTeamResponse => ops::teams::create;
+        list_work_teams(ListWorkTeamsRequest) -> ListWorkTeamsResponse => ops::teams::list;
+        set_work_team_members(SetWorkTeamMembersRequest) -> SetWorkTeamMembersResponse => ops::teams::set_members;
+        add_work_team_members(AddWorkTeamMembersRequest) -> AddWorkTeamMembersResponse => ops::teams::add_members;
         register_household(RegisterHouseholdRequest) -> RegisterHouseholdResponse => ops::households::register;
         get_household(GetHouseholdRequest) -> GetHouseholdResponse => ops::households::get;
         find_household(FindHouseholdRequest) -> FindHouseholdResponse => ops::households::find;

@@ -106,7 +106,8 @@ fn committed_seeds_are_the_generated_ones() {
 
 /// The seeds (target, file name, bytes): a valid ID number and near misses,
 /// region codes of each length, CSV in UTF-8 and GBK, a small XLSX, encoded
-/// events. For `import_row` the first byte picks the kind (mod 3), the scope
+/// events. For `import_row` the first byte picks the kind (bit 4: 包保
+/// assignments; else mod 3), the scope
 /// (bits 2–3), worksheet XML (bit 6) and a county admin (bit 7); see
 /// `fuzz_bodies::import_row`.
 fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
@@ -182,6 +183,14 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             "import_row",
             "seed-regions.csv",
             with(2, regions.as_bytes()),
+        ),
+        (
+            "import_row",
+            "seed-assignments.csv",
+            with(
+                0x10,
+                "干部姓名,村\n张三,黄龙村\n张三,\n李四,黄龙村\n".as_bytes(),
+            ),
         ),
         (
             "import_row",

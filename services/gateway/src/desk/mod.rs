@@ -16,6 +16,7 @@ use crate::door::Module;
 
 pub mod export;
 pub mod import;
+pub mod people;
 pub mod report;
 
 pub use import::sweep_old_jobs;
@@ -34,5 +35,6 @@ pub fn endpoints() -> Vec<Module> {
         report::endpoints(),
         import::endpoints(),
         export::endpoints(),
+        people::endpoints(),
     ]
 }

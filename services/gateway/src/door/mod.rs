@@ -17,7 +17,10 @@
 //!   called with the caller's token, extracted as `State<Backend>`;
 //! - [`Endpoint`], [`Module`], [`op`], [`schema_ref`]: a route with its
 //!   OpenAPI operation, for the one route table;
-//! - [`ApiError`], [`FieldError`]: the JSON error shape.
+//! - [`ApiError`], [`FieldError`]: the JSON error shape;
+//! - [`CadreAccounts`] (with [`CadreAccount`], [`Provisioned`],
+//!   [`check_username`]): sign-in accounts bound to cadres (`user_id` =
+//!   `cadre_id`) with a one-time initial password, for onboarding.
 pub mod accounts;
 pub mod browser;
 pub mod caller;
@@ -29,6 +32,7 @@ pub mod inbox_stream;
 pub mod rpc;
 pub mod state;
 
+pub use accounts::provision::{CadreAccount, CadreAccounts, Provisioned, check_username};
 pub use caller::Caller;
 pub use endpoints::{Endpoint, Module, op, schema_ref};
 pub use error::{ApiError, FieldError};
@@ -39,11 +43,15 @@ pub use state::{Backend, Upstreams};
 const DESK_API: &[&str] = &[
     "ApiError",
     "Backend",
+    "CadreAccount",
+    "CadreAccounts",
     "Caller",
     "Endpoint",
     "FieldError",
     "Module",
     "Upstreams",
+    "Provisioned",
+    "check_username",
     "op",
     "schema_ref",
 ];

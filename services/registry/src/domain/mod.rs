@@ -11,6 +11,7 @@ pub mod quota;
 pub mod tally;
 pub mod violations;
 pub mod visit;
+pub mod work_team;
 
 pub use completeness::{MIN_NARRATIVE_CHARS, check_completeness};
 pub use fingerprint::fingerprint;

@@ -7,6 +7,7 @@ pub mod campaigns;
 pub mod households;
 pub mod progress;
 pub mod regions;
+pub mod teams;
 pub mod visits;
 
 use std::sync::Arc;

@@ -6,6 +6,7 @@ pub mod campaigns;
 pub mod households;
 pub mod progress;
 pub mod regions;
+pub mod teams;
 pub mod visits;
 
 /// Escapes `%`, `_` and `\` so a region prefix is matched literally by LIKE.

@@ -110,11 +110,6 @@ async fn account(
            "role": role, "scope": scope, "user_id": user_id})
 }
 
-/// Proto3 JSON names a field either way while the gateway's naming settles.
-fn field<'a>(v: &'a Value, snake: &str, camel: &str) -> &'a Value {
-    if v[snake].is_null() { &v[camel] } else { &v[snake] }
-}
-
 impl Console {
     pub async fn start() -> Self {
         let stack = TestGateway::start().await;
@@ -128,7 +123,7 @@ impl Console {
         let village = first_child(&stack, &admin, &township_code).await;
         let prefix = township_code.trim_end_matches("000").to_owned();
         let cadre = first_cadre(&stack, &admin, &prefix).await;
-        let cadre_id = field(&cadre, "cadre_id", "cadreId")
+        let cadre_id = cadre["cadre_id"]
             .as_str()
             .expect("a cadre of the township")
             .to_owned();
@@ -138,7 +133,7 @@ impl Console {
             "leader": account(&stack, &admin, "leader", "县领导", roles::COUNTY_ADMIN, &county_prefix, "leader-1").await,
             "township": account(&stack, &admin, "township", "乡镇管理员", roles::TOWNSHIP_ADMIN, &prefix, "township-1").await,
             "supervisor": account(&stack, &admin, "supervisor", "督查员", roles::SUPERVISOR, &county_prefix, "supervisor-1").await,
-            "cadre": account(&stack, &admin, "cadre", field(&cadre, "name", "name").as_str().unwrap_or("干部"), roles::CADRE, &prefix, &cadre_id).await,
+            "cadre": account(&stack, &admin, "cadre", cadre["name"].as_str().unwrap_or("干部"), roles::CADRE, &prefix, &cadre_id).await,
         });
         let seed = json!({
             "gateway_url": format!("http://127.0.0.1:{}", stack.port),
@@ -214,4 +209,4 @@ async fn the_console_in_a_browser() {
 }
 
 /// The scenarios, in order (each a file in `web/e2e/scenarios/`).
-const SCENARIOS: &[&str] = &["dashboard", "imports", "campaigns", "people", "access"];
+const SCENARIOS: &[&str] = &["dashboard", "petitions", "imports", "ledger", "campaigns", "people", "access"];

@@ -4,4 +4,5 @@ mod export;
 mod fuzz;
 mod household_file;
 mod import;
+mod organisation;
 mod report;

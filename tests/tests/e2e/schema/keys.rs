@@ -78,6 +78,12 @@ const REFERENCE_TABLES: &[(&str, &str)] = &[
          every node",
     ),
     (
+        "gateway.import_credentials",
+        "county-less: the initial passwords of the accounts one import job \
+         made (job_id, row), as county-less as the job and its accounts; \
+         written once per job and deleted when fetched",
+    ),
+    (
         "gateway.sign_in_throttle",
         "county-less: keyed by client address — a sign-in attempt has no \
          account, let alone a region, yet; every failed sign-in writes to \

@@ -106,7 +106,8 @@ export const PAGES: PageDef[] = [
 
   // 民情台账
   { path: '/issues', name: 'issues', title: '台账事项', menu: 'ledger',
-    roles: [...ADMINS, 'department', 'supervisor', 'petition_bureau'],
+    // A cadre sees the items of their scope, filtered to their own by default.
+    roles: [...ADMINS, 'department', 'supervisor', 'petition_bureau', 'cadre'],
     component: () => import('@/pages/issues/IssueListPage.vue') },
   // Notification links land here (LINK_BASE_URL/issues/<id>), for whoever
   // they were sent to: the ledger decides what the person may see.

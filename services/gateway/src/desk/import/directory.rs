@@ -82,6 +82,18 @@ impl Directory {
         }
     }
 
+    /// The codes of the townships loaded whose code starts with `prefix`.
+    pub fn townships_in(&self, prefix: &str) -> Vec<String> {
+        let mut codes: Vec<String> = self
+            .townships
+            .keys()
+            .filter(|c| c.starts_with(prefix))
+            .cloned()
+            .collect();
+        codes.sort();
+        codes
+    }
+
     /// True when nothing at all is loaded (names cannot be resolved).
     pub fn is_empty(&self) -> bool {
         self.loaded.is_empty()

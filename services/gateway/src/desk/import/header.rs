@@ -210,6 +210,118 @@ pub const CADRE_FIELDS: &[FieldSpec] = &[
         &["角色", "系统角色", "权限", "roles"],
         false,
     ),
+    field(
+        "team",
+        "所属工作队",
+        &[
+            "所属工作队",
+            "工作队",
+            "工作队名称",
+            "驻村工作队",
+            "队别",
+            "team",
+        ],
+        false,
+    ),
+    field(
+        "leader",
+        "是否队长",
+        &["是否队长", "队长", "是否为队长", "队长标记", "leader"],
+        false,
+    ),
+    field(
+        "cadre_id",
+        "干部编号",
+        &["干部编号", "干部ID", "干部id", "cadre_id"],
+        false,
+    ),
+    field(
+        "username",
+        "登录账号",
+        &["登录账号", "账号", "用户名", "登录名", "username"],
+        false,
+    ),
+];
+
+/// 包保 assignments: who (the cadre, by 干部编号 or by name, a phone to
+/// tell namesakes apart) answers for what (a household by 户编号, a
+/// village, or a work zone), of one campaign named in the upload's query.
+pub const ASSIGNMENT_FIELDS: &[FieldSpec] = &[
+    field(
+        "cadre_id",
+        "干部编号",
+        &["干部编号", "干部ID", "干部id", "cadre_id"],
+        false,
+    ),
+    field(
+        "cadre_name",
+        "干部姓名",
+        &[
+            "干部姓名",
+            "包保干部",
+            "包保责任人",
+            "责任人",
+            "联系干部",
+            "干部",
+            "姓名",
+            "cadre_name",
+        ],
+        false,
+    ),
+    field(
+        "cadre_phone",
+        "干部手机号",
+        &[
+            "干部手机号",
+            "干部手机",
+            "干部电话",
+            "干部联系电话",
+            "手机号",
+            "联系电话",
+            "cadre_phone",
+        ],
+        false,
+    ),
+    field(
+        "target",
+        "包保类型",
+        &["包保类型", "包保方式", "包保对象类型", "类型", "target"],
+        false,
+    ),
+    field(
+        "household_id",
+        "户编号",
+        &["户编号", "户ID", "户id", "农户编号", "household_id"],
+        false,
+    ),
+    field(
+        "village",
+        "村",
+        &[
+            "村",
+            "所属村",
+            "包保村",
+            "联系村",
+            "村(社区)",
+            "村/社区",
+            "村代码",
+            "village_code",
+            "village",
+        ],
+        false,
+    ),
+    field(
+        "township",
+        "所属乡镇",
+        &["所属乡镇", "乡镇", "乡镇(街道)", "乡(镇)", "township"],
+        false,
+    ),
+    field(
+        "zone",
+        "工作片",
+        &["工作片", "包片", "工作片名称", "片区", "zone"],
+        false,
+    ),
 ];
 
 /// The region table (行政区划).

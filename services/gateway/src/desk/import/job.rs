@@ -14,6 +14,10 @@ pub struct Run {
     pub claims: Claims,
     pub up: Upstream,
     pub counts: Counts,
+    /// Initial passwords of accounts made by the job: (row, cadre, username, password).
+    pub credentials: Vec<(u32, String, String, String)>,
+    /// What the summary adds (teams created …).
+    pub notes: Vec<String>,
     pool: sqlx::PgPool,
     failed_rows: HashSet<u32>,
     error_seq: i32,
@@ -32,6 +36,8 @@ impl Run {
             claims,
             up,
             counts: Counts::default(),
+            credentials: Vec::new(),
+            notes: Vec::new(),
             pool,
             failed_rows: HashSet::new(),
             error_seq: 0,
@@ -99,6 +105,15 @@ impl Run {
         Ok(())
     }
 
+    /// Stores the initial passwords collected so far, for the job's
+    /// creator to fetch once.
+    pub async fn save_credentials(&mut self) -> Result<(), String> {
+        let taken = std::mem::take(&mut self.credentials);
+        store::add_credentials(&self.pool, self.job_id, &taken)
+            .await
+            .map_err(Self::db)
+    }
+
     /// The reason an all-or-nothing job wrote nothing.
     pub fn nothing_written(&self) -> String {
         format!(
@@ -115,6 +130,8 @@ pub(super) struct Input {
     pub(super) format: zoufang_tabular::Format,
     /// Where village names are looked up (a county or township prefix).
     pub(super) area: String,
+    /// The campaign of a 包保 import.
+    pub(super) campaign_id: Option<String>,
     /// The account's import slot, held until the job ends.
     pub(super) slot: Option<super::gate::Slot>,
 }
@@ -182,7 +199,7 @@ async fn load_directory(
 /// The whole job; Ok is the summary, Err the reason it failed.
 async fn execute(run: &mut Run, input: Input) -> Result<String, String> {
     let kind = run.kind;
-    let (format, area) = (input.format, input.area);
+    let (format, area, campaign_id) = (input.format, input.area, input.campaign_id);
     let (sheet, header_row, mapping, rows) = input.read?;
     run.counts.total = rows.len() as i32;
     store::set_source(
@@ -218,7 +235,64 @@ async fn execute(run: &mut Run, input: Input) -> Result<String, String> {
                 blocking(move || cadres::parse(&rows, &m, &dir, &scope, county_admin, &existing))
                     .await?;
             if gate(run, parsed.errors).await? {
-                cadres::write(run, &mapping, parsed.good).await?;
+                let registered = cadres::write(run, &mapping, parsed.good).await?;
+                teams::join(run, &mapping, &area, registered).await?;
+            }
+        }
+        Kind::Assignments => {
+            let campaign_id = campaign_id.unwrap_or_default();
+            if let Some(problem) = assignments::header_problem(&mapping) {
+                return Err(format!("第{header_row}行是表头，但{problem}"));
+            }
+            let campaign = run
+                .up
+                .retrying_status(|mut c| {
+                    let campaign_id = campaign_id.clone();
+                    async move {
+                        c.get_campaign(zoufang_proto::registry::v1::GetCampaignRequest {
+                            campaign_id,
+                        })
+                        .await
+                    }
+                })
+                .await
+                .map_err(|s| match s.code() {
+                    tonic::Code::NotFound | tonic::Code::InvalidArgument => {
+                        format!("找不到走访活动{campaign_id}，或它不在您的管辖范围内")
+                    }
+                    _ => status_reason(&s),
+                })?
+                .campaign
+                .unwrap_or_default();
+            // Names are looked up within the campaign's region and the area.
+            let campaign_prefix = significant(&campaign.region_code);
+            let area = if campaign_prefix.starts_with(&area) {
+                campaign_prefix.clone()
+            } else {
+                area
+            };
+            let dir = load_directory(run, &area, &mapping, &rows, "village").await?;
+            let (cadres, zones) = assignments::load(&run.up, &area, &dir).await?;
+            let households = assignments::household_villages(
+                &run.up,
+                assignments::household_ids(&rows, &mapping),
+            )
+            .await?;
+            let (scope, m) = (run.claims.scope.clone(), mapping.clone());
+            let parsed = blocking(move || {
+                let cx = assignments::Context {
+                    dir: &dir,
+                    scope: &scope,
+                    campaign_region: &campaign_prefix,
+                    cadres: &cadres,
+                    zones: &zones,
+                    households: &households,
+                };
+                assignments::parse(&rows, &m, &campaign_id, &cx)
+            })
+            .await?;
+            if gate(run, parsed.errors).await? {
+                assignments::write(run, &mapping, parsed.good).await?;
             }
         }
         Kind::Regions => {
@@ -230,14 +304,28 @@ async fn execute(run: &mut Run, input: Input) -> Result<String, String> {
         }
     }
     let c = run.counts;
-    Ok(if c.failed == 0 {
+    let mut summary = if c.failed == 0 {
         format!("共{}行，全部导入", c.total)
     } else {
         format!(
             "共{}行：导入{}行，{}行有误未导入",
             c.total, c.imported, c.failed
         )
-    })
+    };
+    if !run.notes.is_empty() {
+        summary.push('；');
+        summary.push_str(&run.notes.join("；"));
+    }
+    Ok(summary)
+}
+
+/// A region code's significant prefix (430426104000 → 430426104).
+fn significant(code: &str) -> String {
+    let mut p = code.trim();
+    while p.len() > 6 && p.ends_with("000") {
+        p = &p[..p.len() - 3];
+    }
+    p.to_owned()
 }
 
 /// After checking: stores the bad rows; false (nothing to write) when

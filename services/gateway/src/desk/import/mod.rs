@@ -1,11 +1,12 @@
-//! Import (导入) of households, cadres and the region table from the files
+//! Import (导入) of households, cadres (with their work teams and, given a
+//! 登录账号, their accounts), the region table and 包保 assignments from the files
 //! townships really have: Excel workbooks and CSV (UTF-8 or GBK) with
 //! Chinese headers in their usual variants, the header under a title row or
 //! two. Every bad row is reported as (row, column, reason) in Chinese, the
 //! row as Excel numbers it; the caller chooses all-or-nothing (any bad row →
 //! nothing written) or good-rows-only.
 //!
-//! An import is a job: `POST /v1/import/{households|cadres|regions}` takes
+//! An import is a job: `POST /v1/import/{households|cadres|regions|assignments}` takes
 //! the file as the body and answers 202 with the job; the job runs in the
 //! background, reporting progress to `GET /v1/import/{job_id}`; `?wait=true`
 //! answers when it is done (up to a minute). Jobs and their error reports
@@ -19,8 +20,10 @@
 //! Layers: `zoufang_tabular` (files to cells, finding the header
 //! row), `header` (the column names of each kind's fields), `check` (one
 //! cell, reasons in Chinese), `directory` (village names to codes),
-//! `households` / `cadres` / `regions` (rows to requests, and the writes),
+//! `households` / `cadres` (and `teams`) / `regions` / `assignments` (rows
+//! to requests, and the writes),
 //! `store` (the SQL).
+pub mod assignments;
 pub mod cadres;
 pub mod check;
 pub mod directory;
@@ -31,6 +34,7 @@ mod job;
 pub mod regions;
 pub mod store;
 mod sweep;
+pub mod teams;
 mod upstream;
 
 use std::time::Duration;
@@ -51,7 +55,7 @@ use zoufang_core::auth::{Claims, roles};
 use zoufang_tabular::{Cell, FieldSpec, Limits, Mapping, Row};
 
 use super::Desk;
-use crate::door::{ApiError, Backend, Caller, Endpoint, Module, op, schema_ref};
+use crate::door::{ApiError, Backend, CadreAccounts, Caller, Endpoint, Module, op, schema_ref};
 use store::Counts;
 
 use job::{Input, run_job};
@@ -75,6 +79,7 @@ pub enum Kind {
     Households,
     Cadres,
     Regions,
+    Assignments,
 }
 
 impl Kind {
@@ -83,6 +88,7 @@ impl Kind {
             Self::Households => "households",
             Self::Cadres => "cadres",
             Self::Regions => "regions",
+            Self::Assignments => "assignments",
         }
     }
 
@@ -91,6 +97,7 @@ impl Kind {
             Self::Households => header::HOUSEHOLD_FIELDS,
             Self::Cadres => header::CADRE_FIELDS,
             Self::Regions => header::REGION_FIELDS,
+            Self::Assignments => header::ASSIGNMENT_FIELDS,
         }
     }
 }
@@ -221,6 +228,9 @@ pub struct StartQuery {
     /// Answer when the job is done (up to a minute) instead of at once.
     #[serde(default)]
     pub wait: Option<bool>,
+    /// The campaign of a 包保 import (required there, refused elsewhere).
+    #[serde(default)]
+    pub campaign_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -253,6 +263,9 @@ pub struct JobView {
     pub finished_at: Option<DateTime<Utc>>,
     pub errors_total: i64,
     pub errors: Vec<RowError>,
+    /// Initial passwords of accounts the job made, waiting to be fetched
+    /// once by the job's creator (`POST /v1/import/{job_id}/credentials`).
+    pub credentials_waiting: i64,
 }
 
 const IMPORT_ROLES: &[&str] = &[roles::TOWNSHIP_ADMIN, roles::COUNTY_ADMIN];
@@ -283,10 +296,12 @@ pub fn area_of(claims: &Claims, requested: Option<&str>) -> Result<String, ApiEr
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn start(
     kind: Kind,
     desk: Desk,
     state: Backend,
+    accounts: CadreAccounts,
     caller: Caller,
     q: StartQuery,
     headers: HeaderMap,
@@ -297,6 +312,7 @@ async fn start(
     })?;
     let mode = Mode::parse(q.mode.as_deref())?;
     let area = area_of(&caller.claims, q.region.as_deref())?;
+    let campaign_id = campaign_of(kind, q.campaign_id.as_deref())?;
     let limits = Limits::DEFAULT;
     // The account's slot before a byte of the file is read: a second
     // import of the same account gets 409 without costing memory.
@@ -349,12 +365,15 @@ async fn start(
     let up = Upstream {
         state: state.clone(),
         token: caller.token.clone(),
+        accounts,
+        caller: caller.clone(),
     };
     let run = Run::new(job_id, kind, mode, caller.claims.clone(), up);
     let input = Input {
         read: read.map_err(String::from),
         format,
         area,
+        campaign_id,
         slot: Some(slot),
     };
     let task = tokio::spawn(run_job(run, input));
@@ -369,6 +388,28 @@ async fn start(
     Ok((status, [(http::header::LOCATION, location)], Json(view)).into_response())
 }
 
+/// The campaign of a 包保 import: required and a UUID there; other kinds
+/// take none.
+pub fn campaign_of(kind: Kind, requested: Option<&str>) -> Result<Option<String>, ApiError> {
+    let requested = requested.map(str::trim).filter(|c| !c.is_empty());
+    match (kind, requested) {
+        (Kind::Assignments, None) => Err(ApiError::invalid(
+            "campaign_id",
+            "包保导入须指明走访活动：?campaign_id=<活动编号>",
+        )),
+        (Kind::Assignments, Some(c)) => Uuid::parse_str(c)
+            .map(|u| Some(u.hyphenated().to_string()))
+            .map_err(|_| {
+                ApiError::invalid("campaign_id", format!("“{c}”不是有效的活动编号（UUID）"))
+            }),
+        (_, None) => Ok(None),
+        (_, Some(_)) => Err(ApiError::invalid(
+            "campaign_id",
+            "只有包保导入（/v1/import/assignments）需要 campaign_id",
+        )),
+    }
+}
+
 async fn view_of(
     state: &Backend,
     job_id: Uuid,
@@ -379,6 +420,7 @@ async fn view_of(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("import job {job_id}")))?;
     let (errors, errors_total) = store::errors(&state.pool, job_id, offset, limit).await?;
+    let credentials_waiting = store::credentials_waiting(&state.pool, job_id).await?;
     Ok(JobView {
         job_id: job.job_id,
         kind: job.kind,
@@ -398,40 +440,96 @@ async fn view_of(
         finished_at: job.finished_at,
         errors_total,
         errors,
+        credentials_waiting,
     })
 }
 
 async fn households_route(
     State(state): State<Backend>,
+    State(accounts): State<CadreAccounts>,
     Extension(desk): Extension<Desk>,
     caller: Caller,
     Query(q): Query<StartQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    start(Kind::Households, desk, state, caller, q, headers, body).await
+    start(
+        Kind::Households,
+        desk,
+        state,
+        accounts,
+        caller,
+        q,
+        headers,
+        body,
+    )
+    .await
 }
 
 async fn cadres_route(
     State(state): State<Backend>,
+    State(accounts): State<CadreAccounts>,
     Extension(desk): Extension<Desk>,
     caller: Caller,
     Query(q): Query<StartQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    start(Kind::Cadres, desk, state, caller, q, headers, body).await
+    start(
+        Kind::Cadres,
+        desk,
+        state,
+        accounts,
+        caller,
+        q,
+        headers,
+        body,
+    )
+    .await
 }
 
 async fn regions_route(
     State(state): State<Backend>,
+    State(accounts): State<CadreAccounts>,
     Extension(desk): Extension<Desk>,
     caller: Caller,
     Query(q): Query<StartQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    start(Kind::Regions, desk, state, caller, q, headers, body).await
+    start(
+        Kind::Regions,
+        desk,
+        state,
+        accounts,
+        caller,
+        q,
+        headers,
+        body,
+    )
+    .await
+}
+
+async fn assignments_route(
+    State(state): State<Backend>,
+    State(accounts): State<CadreAccounts>,
+    Extension(desk): Extension<Desk>,
+    caller: Caller,
+    Query(q): Query<StartQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    start(
+        Kind::Assignments,
+        desk,
+        state,
+        accounts,
+        caller,
+        q,
+        headers,
+        body,
+    )
+    .await
 }
 
 /// A job's state, counters and a page of its errors; only its creator, or
@@ -454,6 +552,41 @@ async fn status(
     let offset = q.errors_offset.unwrap_or(0).max(0);
     let limit = q.errors_limit.unwrap_or(1000).clamp(1, 10_000);
     Ok(Json(view_of(&state, id, offset, limit).await?))
+}
+
+/// One account an import made and its one-time initial password.
+#[derive(Debug, Serialize)]
+pub struct Credential {
+    pub row: i32,
+    pub cadre_id: String,
+    pub username: String,
+    pub initial_password: String,
+}
+
+/// The initial passwords of the accounts a job made: only for the job's
+/// creator, and only once (they are deleted as they are answered).
+async fn credentials_route(
+    State(state): State<Backend>,
+    caller: Caller,
+    Path(job_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let not_found = || ApiError::not_found(format!("import job {job_id}"));
+    let id = Uuid::parse_str(&job_id).map_err(|_| not_found())?;
+    let job = store::get(&state.pool, id).await?.ok_or_else(not_found)?;
+    if job.created_by != caller.claims.sub {
+        return Err(not_found());
+    }
+    let taken: Vec<Credential> = store::take_credentials(&state.pool, id)
+        .await?
+        .into_iter()
+        .map(|(row, cadre_id, username, initial_password)| Credential {
+            row,
+            cadre_id,
+            username,
+            initial_password,
+        })
+        .collect();
+    Ok(Json(json!({"job_id": id, "credentials": taken})))
 }
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -499,6 +632,21 @@ fn start_operation(title: &str, what: &str) -> Value {
     o
 }
 
+fn assignment_operation() -> Value {
+    let mut o = start_operation(
+        "导入包保关系",
+        "包保 assignments of one campaign (包保关系): 干部编号 or 干部姓名 (干部手机号 for namesakes), and 户编号, 村 (所属乡镇) or 工作片; 包保类型 联系户 / 联系村 / 包片 when a row fills more than one. Idempotent: uploading the same sheet again creates nothing",
+    );
+    if let Some(params) = o["parameters"].as_array_mut() {
+        params.insert(
+            0,
+            json!({"name": "campaign_id", "in": "query", "required": true, "description": "The campaign (走访活动) the assignments belong to",
+                   "schema": {"type": "string", "format": "uuid"}}),
+        );
+    }
+    o
+}
+
 /// The import endpoints and the schemas they use.
 pub fn endpoints() -> Module {
     let int = json!({"type": "integer"});
@@ -509,7 +657,7 @@ pub fn endpoints() -> Module {
         "reason": {"type": "string"}}});
     let job = json!({"type": "object", "properties": {
         "job_id": {"type": "string", "format": "uuid"},
-        "kind": {"type": "string", "enum": ["households", "cadres", "regions"]},
+        "kind": {"type": "string", "enum": ["households", "cadres", "regions", "assignments"]},
         "mode": {"type": "string", "enum": ["all_or_nothing", "good_rows_only"]},
         "state": {"type": "string", "enum": ["running", "done", "failed"]},
         "phase": {"type": "string", "enum": ["reading", "checking", "writing", "finished"]},
@@ -520,8 +668,33 @@ pub fn endpoints() -> Module {
         "updated_at": {"type": "string", "format": "date-time"},
         "finished_at": {"type": "string", "format": "date-time", "nullable": true},
         "errors_total": int,
-        "errors": {"type": "array", "items": schema_ref("ImportRowError")}}});
+        "errors": {"type": "array", "items": schema_ref("ImportRowError")},
+        "credentials_waiting": {"type": "integer", "description": "Initial passwords of accounts this job made (cadre rows with 登录账号), waiting to be fetched once"}}});
+    let credentials = json!({"type": "object", "required": ["job_id", "credentials"], "properties": {
+        "job_id": {"type": "string", "format": "uuid"},
+        "credentials": {"type": "array", "items": {"type": "object",
+            "required": ["row", "cadre_id", "username", "initial_password"], "properties": {
+            "row": int, "cadre_id": string, "username": string,
+            "initial_password": {"type": "string", "description": "One-time; the cadre must change it at the first sign-in"}}}}}});
     let endpoints = vec![
+        Endpoint::new(
+            http::Method::POST,
+            "/v1/import/{job_id}/credentials",
+            post(credentials_route),
+            op(
+                "import",
+                (
+                    "取走初始密码",
+                    "Takes the initial passwords of the accounts a cadre import made: for the job's creator, once (they are deleted as they are answered).",
+                ),
+                true,
+                None,
+                schema_ref("ImportCredentials"),
+                vec![
+                    json!({"name": "job_id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}),
+                ],
+            ),
+        ),
         Endpoint::new(
             http::Method::POST,
             "/v1/import/households",
@@ -537,7 +710,7 @@ pub fn endpoints() -> Module {
             post(cadres_route),
             start_operation(
                 "导入干部",
-                "cadres (干部): 姓名, 联系电话, 单位类型, 职务, 工作区域, 角色",
+                "cadres (干部): 姓名, 联系电话, 单位类型, 职务, 工作区域, 角色; optional 干部编号 (the cadre's id: such rows are idempotent), 所属工作队 and 是否队长 (joins the work team of that name in the cadre's township, creating it when the township has none: listed in the job's message), 登录账号 (onboards the row whole: recipient and a sign-in account bound to the cadre, its initial password fetched once from /v1/import/{job_id}/credentials)",
             ),
         ),
         Endpoint::new(
@@ -548,6 +721,12 @@ pub fn endpoints() -> Module {
                 "导入行政区划",
                 "the region table (行政区划): 区划代码, 名称, 级别, 上级代码",
             ),
+        ),
+        Endpoint::new(
+            http::Method::POST,
+            "/v1/import/assignments",
+            post(assignments_route),
+            assignment_operation(),
         ),
         Endpoint::new(
             http::Method::GET,
@@ -572,7 +751,11 @@ pub fn endpoints() -> Module {
     ];
     (
         endpoints,
-        vec![("ImportJob", job), ("ImportRowError", row_error)],
+        vec![
+            ("ImportJob", job),
+            ("ImportRowError", row_error),
+            ("ImportCredentials", credentials),
+        ],
     )
 }
 

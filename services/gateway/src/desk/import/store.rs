@@ -165,6 +165,58 @@ pub async fn add_errors<'e>(
     Ok(())
 }
 
+/// Keeps initial passwords for the job's creator: (row, cadre, username, password).
+pub async fn add_credentials<'e>(
+    ex: impl PgExecutor<'e>,
+    job_id: Uuid,
+    rows: &[(u32, String, String, String)],
+) -> sqlx::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO import_credentials (job_id, row_no, cadre_id, username, initial_password)
+         SELECT $1, * FROM UNNEST($2::int[], $3::text[], $4::text[], $5::text[])
+         ON CONFLICT (job_id, row_no) DO NOTHING",
+    )
+    .bind(job_id)
+    .bind(
+        rows.iter()
+            .map(|r| i32::try_from(r.0).unwrap_or(i32::MAX))
+            .collect::<Vec<_>>(),
+    )
+    .bind(rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.2.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.3.clone()).collect::<Vec<_>>())
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Takes (and deletes) a job's initial passwords, in row order.
+pub async fn take_credentials<'e>(
+    ex: impl PgExecutor<'e>,
+    job_id: Uuid,
+) -> sqlx::Result<Vec<(i32, String, String, String)>> {
+    let mut rows: Vec<(i32, String, String, String)> = sqlx::query_as(
+        "DELETE FROM import_credentials WHERE job_id = $1
+         RETURNING row_no, cadre_id, username, initial_password",
+    )
+    .bind(job_id)
+    .fetch_all(ex)
+    .await?;
+    rows.sort_by_key(|r| r.0);
+    Ok(rows)
+}
+
+/// How many initial passwords of a job wait to be fetched.
+pub async fn credentials_waiting<'e>(ex: impl PgExecutor<'e>, job_id: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM import_credentials WHERE job_id = $1")
+        .bind(job_id)
+        .fetch_one(ex)
+        .await
+}
+
 /// A job; a running one silent for [`STALE_SECS`] is marked failed first.
 pub async fn get(pool: &sqlx::PgPool, job_id: Uuid) -> sqlx::Result<Option<JobRow>> {
     sqlx::query(

@@ -9,6 +9,10 @@ use super::*;
 pub struct Upstream {
     pub(super) state: Backend,
     pub(super) token: String,
+    /// Sign-in accounts for the cadre rows that ask for one.
+    pub(super) accounts: crate::door::CadreAccounts,
+    /// The caller, on whose behalf rows are onboarded.
+    pub(super) caller: crate::door::Caller,
 }
 
 pub(crate) type RegistryClient =

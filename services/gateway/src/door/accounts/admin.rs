@@ -73,7 +73,11 @@ fn rank(roles: &[String]) -> u8 {
 /// and only over a strictly narrower scope. So township admins never touch
 /// peers, and no admin touches one at their own level and scope (or
 /// themselves). Listing passes no roles: it needs an admin over the scope.
-fn may_manage(claims: &Claims, scope: &str, roles_granted: &[String]) -> Result<(), ApiError> {
+pub(super) fn may_manage(
+    claims: &Claims,
+    scope: &str,
+    roles_granted: &[String],
+) -> Result<(), ApiError> {
     let mine = rank(&claims.roles);
     if mine == 0 {
         return Err(ApiError::forbidden("管理账号需要县级或乡镇管理员角色"));

@@ -5,6 +5,7 @@
 mod admin;
 pub mod hashing;
 pub mod password;
+pub mod provision;
 pub mod revocation;
 pub mod store;
 pub mod user_id;
@@ -554,7 +555,10 @@ pub fn endpoints() -> Module {
             post(web_sign_in),
             op(
                 "auth",
-                "控制台登录 (console sign-in): an HttpOnly session cookie and the session's CSRF token, which every state-changing request sends back in X-CSRF-Token",
+                (
+                    "控制台登录",
+                    "Console sign-in: an HttpOnly session cookie and the session's CSRF token, which every state-changing request sends back in X-CSRF-Token.",
+                ),
                 false,
                 Some(
                     json!({"type": "object", "required": ["username", "password"], "additionalProperties": false,
@@ -570,7 +574,10 @@ pub fn endpoints() -> Module {
             get(web_session),
             op(
                 "auth",
-                "当前登录 (the signed-in person and, for a cookie session, its CSRF token)",
+                (
+                    "当前登录",
+                    "The signed-in person and, for a cookie session, its CSRF token.",
+                ),
                 true,
                 None,
                 schema_ref("WebSession"),
@@ -583,7 +590,10 @@ pub fn endpoints() -> Module {
             axum::routing::delete(web_sign_out),
             op(
                 "auth",
-                "控制台退出 (console sign-out): the session ends and its cookie is cleared",
+                (
+                    "控制台退出",
+                    "Console sign-out: the session ends and its cookie is cleared.",
+                ),
                 true,
                 None,
                 ok.clone(),

@@ -48,6 +48,73 @@ pub async fn insert<'e>(exec: impl PgExecutor<'e>, a: &AccountRow) -> sqlx::Resu
     Ok(done.rows_affected() == 1)
 }
 
+/// Inserts an account that must change its password at the first
+/// sign-in, unless the username or user id is taken; true when inserted.
+pub async fn insert_requiring_change<'e>(
+    exec: impl PgExecutor<'e>,
+    a: &AccountRow,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO accounts (account_id, username, user_id, display_name, password_hash, roles,
+            scope, active, created_by, must_change_password)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,true) ON CONFLICT DO NOTHING",
+    )
+    .bind(a.account_id)
+    .bind(&a.username)
+    .bind(&a.user_id)
+    .bind(&a.display_name)
+    .bind(&a.password_hash)
+    .bind(&a.roles)
+    .bind(&a.scope)
+    .bind(a.active)
+    .bind(&a.created_by)
+    .execute(exec)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// An account by the person it speaks for.
+pub async fn by_user_id<'e>(
+    exec: impl PgExecutor<'e>,
+    user_id: &str,
+) -> sqlx::Result<Option<AccountRow>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM accounts WHERE user_id = $1"
+    ))
+    .bind(user_id)
+    .fetch_optional(exec)
+    .await
+}
+
+/// Whether an account has still to replace its initial password.
+pub async fn must_change_password<'e>(exec: impl PgExecutor<'e>, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT must_change_password FROM accounts WHERE account_id = $1")
+        .bind(id)
+        .fetch_optional(exec)
+        .await
+        .map(|v| v.unwrap_or(false))
+}
+
+/// Replaces an initial password not yet changed by a new one (still to be
+/// changed at the first sign-in); false when the account has meanwhile
+/// chosen its own.
+pub async fn reset_initial_password<'e>(
+    exec: impl PgExecutor<'e>,
+    id: Uuid,
+    phc: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE accounts SET password_hash = $2 WHERE account_id = $1 AND must_change_password",
+    )
+    .bind(id)
+    .bind(phc)
+    .execute(exec)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Whether any account exists (for the bootstrap admin).
 pub async fn any<'e>(exec: impl PgExecutor<'e>) -> sqlx::Result<bool> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts)")
@@ -402,13 +469,4 @@ pub async fn open_browser_session_row<'e>(
     .bind(session_id)
     .fetch_optional(exec)
     .await
-}
-
-/// Whether an account must change its password before anything else.
-pub async fn must_change_password<'e>(exec: impl PgExecutor<'e>, id: Uuid) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT must_change_password FROM accounts WHERE account_id = $1")
-        .bind(id)
-        .fetch_optional(exec)
-        .await
-        .map(|v| v.unwrap_or(false))
 }
