@@ -33,6 +33,7 @@ export default async function (t) {
   await page.goto(`${t.base}/campaigns/${campaignId}/edit`);
   // The form holds the campaign's own name once it has loaded.
   await page.waitForFunction((n) => document.querySelector('input[data-test=campaign-name]')?.value === n, name);
+  await page.waitForLoadState('networkidle');
   await t.shot(page, 'edit');
 
   // Activate, with its confirmation.
