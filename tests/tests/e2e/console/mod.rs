@@ -209,4 +209,12 @@ async fn the_console_in_a_browser() {
 }
 
 /// The scenarios, in order (each a file in `web/e2e/scenarios/`).
-const SCENARIOS: &[&str] = &["dashboard", "petitions", "imports", "ledger", "campaigns", "people", "access"];
+const SCENARIOS: &[&str] = &[
+    "dashboard",
+    "petitions",
+    "imports",
+    "ledger",
+    "campaigns",
+    "people",
+    "access",
+];
