@@ -206,6 +206,7 @@ async fn the_console_in_a_browser() {
     println!("screenshots in .run/screenshots/: {}", shots.join(", "));
     assert!(!shots.is_empty(), "no screenshot was taken");
     let _ = console.totals;
+    console.stack.stop().await;
 }
 
 /// The scenarios, in order (each a file in `web/e2e/scenarios/`).
