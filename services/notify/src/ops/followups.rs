@@ -144,7 +144,7 @@ impl Sweep for Escalations<'_> {
                 subject_id: e.issue_id.to_string(),
                 region_code: e.region_code.clone(),
                 urgent: e.urgent,
-                vars: e.vars.0.clone(),
+                vars: ladder_vars(e.vars.0.clone(), &e.region_code),
                 audience: rung.role.map(Audience::Role).into_iter().collect(),
             };
             fanout::publish(tx, state, &fact, now).await?;
@@ -207,4 +207,32 @@ pub async fn send_digests(state: &State) -> anyhow::Result<usize> {
         tx.commit().await?;
     }
     Ok(sent)
+}
+
+/// The stored variables of a ladder's item; one stored before names
+/// travelled lacks `region_name`, which then shows the code (never blank).
+fn ladder_vars(
+    mut vars: crate::domain::template::Vars,
+    region_code: &str,
+) -> crate::domain::template::Vars {
+    vars.entry("region_name".into())
+        .or_insert_with(|| region_code.to_owned());
+    vars
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ladder_stored_before_names_travelled_shows_the_code() {
+        let old = ladder_vars(Default::default(), "430426104201");
+        assert_eq!(old["region_name"], "430426104201");
+        let mut named = crate::domain::template::Vars::new();
+        named.insert("region_name".into(), "白鹤铺镇黄龙村".into());
+        assert_eq!(
+            ladder_vars(named, "430426104201")["region_name"],
+            "白鹤铺镇黄龙村"
+        );
+    }
 }

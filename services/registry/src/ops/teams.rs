@@ -225,7 +225,7 @@ pub async fn list(
     claims: &Claims,
     req: ListWorkTeamsRequest,
 ) -> ServiceResult<ListWorkTeamsResponse> {
-    let prefix = claims.effective_prefix(req.region_code.trim())?;
+    let prefix = zoufang_types::list_prefix(claims, req.region_code.trim())?;
     let rows = store::teams::list(&state.pool, &prefix).await?;
     Ok(ListWorkTeamsResponse {
         teams: rows.into_iter().map(view).collect(),

@@ -78,7 +78,7 @@ pub async fn list(
     };
     let limit = page_size(req.page_size);
     let filter = store::callbacks::CallbackFilter {
-        prefix: claims.effective_prefix(req.region_code.trim())?,
+        prefix: zoufang_types::list_prefix(claims, req.region_code.trim())?,
         household_id: parse_optional_uuid("household_id", &req.household_id)?,
         state: callback_state.map(str::to_owned),
         supervisor_id: (!claims.has_any_role(ADMINS)).then(|| claims.sub.clone()),

@@ -206,7 +206,20 @@ async fn the_console_in_a_browser() {
     println!("screenshots in .run/screenshots/: {}", shots.join(", "));
     assert!(!shots.is_empty(), "no screenshot was taken");
     let _ = console.totals;
+    console.stack.stop().await;
 }
 
 /// The scenarios, in order (each a file in `web/e2e/scenarios/`).
+<<<<<<< HEAD
 const SCENARIOS: &[&str] = &["dashboard", "petitions", "imports", "ledger", "callback", "households", "access"];
+=======
+const SCENARIOS: &[&str] = &[
+    "dashboard",
+    "petitions",
+    "imports",
+    "ledger",
+    "campaigns",
+    "people",
+    "access",
+];
+>>>>>>> main

@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Accounts under a scope */
+        /**
+         * 账号列表
+         * @description Accounts under a scope (a region code or a prefix of one; the caller's scope by default).
+         */
         get: {
             parameters: {
                 query?: {
@@ -95,10 +98,31 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
-        /** Creates an account (county admins; township admins for their township's cadres) */
+        /**
+         * 创建账号
+         * @description Creates an account (county admins; township admins for their township's cadres). A scope given as a full 12-digit code stands for its region.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -182,8 +206,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -208,7 +259,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Disables an account; its tokens stop working */
+        /**
+         * 停用账号
+         * @description Disables an account; its tokens stop working at once.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -285,6 +339,24 @@ export interface paths {
                 };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -309,7 +381,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Enables (and unlocks) an account */
+        /**
+         * 启用账号
+         * @description Enables (and unlocks) an account.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -393,6 +468,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -408,7 +501,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who the token speaks for */
+        /**
+         * 当前用户
+         * @description Who the token speaks for: the account, its roles and its scope.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -490,6 +586,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -509,7 +623,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Changes the caller's password; other sessions end */
+        /**
+         * 修改密码
+         * @description Changes the caller's password; the other sessions end.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -589,8 +706,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -615,7 +759,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A new access token for a refresh token (which rotates) */
+        /**
+         * 刷新访问令牌
+         * @description A new access token for a refresh token (which rotates; a reused one ends the session).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -700,8 +847,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -724,7 +898,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 当前登录 (the signed-in person and, for a cookie session, its CSRF token) */
+        /**
+         * 当前登录
+         * @description The signed-in person and, for a cookie session, its CSRF token.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -806,10 +983,31 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
-        /** 控制台登录 (console sign-in): an HttpOnly session cookie and the session's CSRF token, which every state-changing request sends back in X-CSRF-Token */
+        /**
+         * 控制台登录
+         * @description Console sign-in: an HttpOnly session cookie and the session's CSRF token, which every state-changing request sends back in X-CSRF-Token.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -889,6 +1087,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
                     headers: {
@@ -898,9 +1105,30 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
-        /** 控制台退出 (console sign-out): the session ends and its cookie is cleared */
+        /**
+         * 控制台退出
+         * @description Console sign-out: the session ends and its cookie is cleared.
+         */
         delete: {
             parameters: {
                 query?: never;
@@ -982,6 +1210,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         options?: never;
@@ -998,7 +1244,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign in (登录): a token with the account's roles and scope, and a refresh token */
+        /**
+         * 登录
+         * @description Sign in: an access token with the account's roles and scope, and a refresh token.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1084,8 +1333,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1110,7 +1386,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Ends this session */
+        /**
+         * 退出登录
+         * @description Ends this session; its tokens stop working.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1192,6 +1471,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1207,7 +1504,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The 民情台账 (one row per item: registered on, village, household head, source, kind, category, content, responsible cadre and department, deadline, state, result, callback), XLSX or CSV, for a region and a period of registration days (Beijing time) */
+        /**
+         * 导出民情台账
+         * @description The 民情台账 (one row per item: registered on, village, household head, source, kind, category, content, responsible cadre and department, deadline, state, result, callback), XLSX or CSV, for a region and a period of registration days (Beijing time).
+         */
         get: {
             parameters: {
                 query?: {
@@ -1295,6 +1595,24 @@ export interface paths {
                 };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1319,7 +1637,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Visit records as a 大走访活动记录表 (one row per visit: date, township, village, household head, cadres, mode, overnight stay, situation, diary, items raised and what was done on the spot, policies, materials, help in 元, remarks), XLSX or CSV, for a region and a period of visit days (Beijing time) */
+        /**
+         * 导出走访记录
+         * @description Visit records as a 大走访活动记录表 (one row per visit: date, township, village, household head, cadres, mode, overnight stay, situation, diary, items raised and what was done on the spot, policies, materials, help in 元, remarks), XLSX or CSV, for a region and a period of visit days (Beijing time).
+         */
         get: {
             parameters: {
                 query?: {
@@ -1414,10 +1735,175 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/import/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 导入包保关系
+         * @description Imports 包保 assignments of one campaign (包保关系): 干部编号 or 干部姓名 (干部手机号 for namesakes), and 户编号, 村 (所属乡镇) or 工作片; 包保类型 联系户 / 联系村 / 包片 when a row fills more than one. Idempotent: uploading the same sheet again creates nothing from an XLSX or CSV file (the body, at most 20 MB); 202 with the job, or 200 when done with ?wait=true.
+         */
+        post: {
+            parameters: {
+                query: {
+                    /** @description The campaign (走访活动) the assignments belong to */
+                    campaign_id: string;
+                    /** @description all_or_nothing (default): any bad row, nothing is written; good_rows_only: the good rows are written */
+                    mode?: "all_or_nothing" | "good_rows_only";
+                    /** @description County or township code to look village and township names up in; defaults to the caller's scope */
+                    region?: string;
+                    /** @description Worksheet name; defaults to the first whose header row matches */
+                    sheet?: string;
+                    /** @description Answer when the job is done (up to 60 s) */
+                    wait?: boolean;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/octet-stream": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ImportJob"];
+                    };
+                };
+                /** @description Accepted: the job runs; poll Location */
+                202: {
+                    headers: {
+                        Location?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ImportJob"];
+                    };
+                };
+                /** @description Invalid input; field_errors name the fields */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Outside the caller's role or scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or outside the caller's scope) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description This account has an import running (one at a time) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The file is over a limit, named in the message (20 MB, 100 MB unzipped, 200,000 rows, 2,000,000 cells, 32,767 characters a cell, 40 MB of text) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed in the current state */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The gateway runs its most imports at once; retry shortly */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -1433,7 +1919,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Imports cadres (干部): 姓名, 联系电话, 单位类型, 职务, 工作区域, 角色 from an XLSX or CSV file (the body, at most 20 MB); 202 with the job, or 200 when done with ?wait=true */
+        /**
+         * 导入干部
+         * @description Imports cadres (干部): 姓名, 联系电话, 单位类型, 职务, 工作区域, 角色; optional 干部编号 (the cadre's id: such rows are idempotent), 所属工作队 and 是否队长 (joins the work team of that name in the cadre's township, creating it when the township has none: listed in the job's message), 登录账号 (onboards the row whole: recipient and a sign-in account bound to the cadre, its initial password fetched once from /v1/import/{job_id}/credentials) from an XLSX or CSV file (the body, at most 20 MB); 202 with the job, or 200 when done with ?wait=true.
+         */
         post: {
             parameters: {
                 query?: {
@@ -1542,6 +2031,15 @@ export interface paths {
                 };
                 /** @description The gateway runs its most imports at once; retry shortly */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1566,7 +2064,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Imports households (户): 户主姓名, 身份证号, 联系电话, 所属村, 所属乡镇, 村民小组, 家庭住址, 家庭人口, 标签 from an XLSX or CSV file (the body, at most 20 MB); 202 with the job, or 200 when done with ?wait=true */
+        /**
+         * 导入农户
+         * @description Imports households (户): 户主姓名, 身份证号, 联系电话, 所属村, 所属乡镇, 村民小组, 家庭住址, 家庭人口, 标签 from an XLSX or CSV file (the body, at most 20 MB); 202 with the job, or 200 when done with ?wait=true.
+         */
         post: {
             parameters: {
                 query?: {
@@ -1675,6 +2176,15 @@ export interface paths {
                 };
                 /** @description The gateway runs its most imports at once; retry shortly */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1699,7 +2209,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Imports the region table (行政区划): 区划代码, 名称, 级别, 上级代码 from an XLSX or CSV file (the body, at most 20 MB); 202 with the job, or 200 when done with ?wait=true */
+        /**
+         * 导入行政区划
+         * @description Imports the region table (行政区划): 区划代码, 名称, 级别, 上级代码 from an XLSX or CSV file (the body, at most 20 MB); 202 with the job, or 200 when done with ?wait=true.
+         */
         post: {
             parameters: {
                 query?: {
@@ -1815,6 +2328,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1830,7 +2352,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An import job: state, progress and its per-row errors (a page) */
+        /**
+         * 导入任务进度
+         * @description An import job: state, progress and its per-row errors (a page).
+         */
         get: {
             parameters: {
                 query?: {
@@ -1917,10 +2442,150 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/import/{job_id}/credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 取走初始密码
+         * @description Takes the initial passwords of the accounts a cadre import made: for the job's creator, once (they are deleted as they are answered).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    job_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ImportCredentials"];
+                    };
+                };
+                /** @description Invalid input; field_errors name the fields */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Outside the caller's role or scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or outside the caller's scope) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is over its limit (JSON 1 MiB; files see the route) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed in the current state */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -1936,7 +2601,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Transitions. Each takes the version the caller saw; a stale one is ABORTED. */
+        /**
+         * 交办问题
+         * @description Assigns an item to a responsible cadre with a deadline (交办). Every transition takes the version the caller saw; a stale one is refused (409). (gRPC `/zoufang.issues.v1.IssueService/AssignIssue`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2013,8 +2681,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2039,7 +2734,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** issues.CreateCategory */
+        /**
+         * 新增问题类别
+         * @description Adds an item category. (gRPC `/zoufang.issues.v1.IssueService/CreateCategory`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2116,8 +2814,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2142,7 +2867,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Creates an issue from walk-in reception (开门接访) or a hotline, idempotent by issue_id. */
+        /**
+         * 登记问题
+         * @description Creates an issue from walk-in reception (开门接访) or a hotline, idempotent by issue_id. (gRPC `/zoufang.issues.v1.IssueService/CreateIssue`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2219,8 +2947,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2245,7 +3000,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** issues.EscalateIssue */
+        /**
+         * 上报部门
+         * @description Escalates an item to a lead department, with assisting ones (上报, 牵头 / 协办). (gRPC `/zoufang.issues.v1.IssueService/EscalateIssue`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2322,8 +3080,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2348,7 +3133,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** issues.ExplainIssue */
+        /**
+         * 解释说明
+         * @description Closes an item by explanation where no fix is possible (解释说明). (gRPC `/zoufang.issues.v1.IssueService/ExplainIssue`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2425,8 +3213,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2451,7 +3266,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** One issue with its whole timeline. */
+        /**
+         * 查看问题
+         * @description One issue with its whole timeline. (gRPC `/zoufang.issues.v1.IssueService/GetIssue`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2528,8 +3346,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2554,7 +3399,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The figures of the campaign summaries, for a region and a campaign. */
+        /**
+         * 问题统计
+         * @description The figures of the campaign summaries, for a region and a campaign. (gRPC `/zoufang.issues.v1.IssueService/GetIssueStatistics`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2631,8 +3479,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2657,7 +3532,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** issues.ListCategories */
+        /**
+         * 问题类别列表
+         * @description The item categories (问题类别). (gRPC `/zoufang.issues.v1.IssueService/ListCategories`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2734,8 +3612,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2760,7 +3665,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Issues by filters, keyset-paginated. */
+        /**
+         * 民情台账列表
+         * @description Ledger items by region (code or prefix) and filters, keyset-paginated. (gRPC `/zoufang.issues.v1.IssueService/ListIssues`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2837,8 +3745,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2863,7 +3798,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Marks an issue a duplicate of another; the other's timeline shows both. */
+        /**
+         * 合并重复问题
+         * @description Marks an issue a duplicate of another; the other's timeline shows both. (gRPC `/zoufang.issues.v1.IssueService/MergeIssue`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2940,8 +3878,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2966,7 +3931,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** issues.ReopenIssue */
+        /**
+         * 重新办理
+         * @description Reopens an item for another rectification round (二次整改). (gRPC `/zoufang.issues.v1.IssueService/ReopenIssue`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -3043,8 +4011,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3069,7 +4064,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** issues.ResolveIssue */
+        /**
+         * 办结问题
+         * @description Resolves an item with what was done (办结). (gRPC `/zoufang.issues.v1.IssueService/ResolveIssue`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -3146,8 +4144,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3172,7 +4197,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The receiving department returns it with a reason (退回). */
+        /**
+         * 部门退回
+         * @description The receiving department returns it with a reason (退回). (gRPC `/zoufang.issues.v1.IssueService/ReturnIssue`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -3249,8 +4277,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3275,7 +4330,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Default deadlines of a campaign by kind, category and priority. */
+        /**
+         * 设置办理时限
+         * @description Default deadlines of a campaign by kind, category and priority. (gRPC `/zoufang.issues.v1.IssueService/SetSlaRules`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -3352,8 +4410,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3378,7 +4463,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The receiving department signs for an escalated issue (签收). */
+        /**
+         * 部门签收
+         * @description The receiving department signs for an escalated issue (签收). (gRPC `/zoufang.issues.v1.IssueService/SignIssue`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -3455,8 +4543,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3481,7 +4596,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** issues.StartIssue */
+        /**
+         * 开始办理
+         * @description The responsible cadre starts work on an item (办理中). (gRPC `/zoufang.issues.v1.IssueService/StartIssue`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -3558,8 +4676,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3584,7 +4729,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A county supervision order (督办): higher priority, tighter deadline. */
+        /**
+         * 督办
+         * @description A county supervision order (督办): higher priority, tighter deadline. (gRPC `/zoufang.issues.v1.IssueService/SuperviseIssue`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -3661,8 +4809,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3687,7 +4862,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Emits due-soon and overdue events now (the service also sweeps on a timer). */
+        /**
+         * 立即检查办理时限
+         * @description Emits due-soon and overdue events now (the service also sweeps on a timer). (gRPC `/zoufang.issues.v1.IssueService/SweepDeadlines`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -3764,8 +4942,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3790,7 +4995,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** issues.VerifyIssue */
+        /**
+         * 核实办结
+         * @description Confirms a resolved item (核实), normally from a callback. (gRPC `/zoufang.issues.v1.IssueService/VerifyIssue`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -3867,8 +5075,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3893,7 +5128,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Group robots (WeCom, DingTalk) and signed webhooks subscribed to a region. */
+        /**
+         * 创建群机器人或Webhook订阅
+         * @description Group robots (WeCom, DingTalk) and signed webhooks subscribed to a region. (gRPC `/zoufang.notify.v1.NotifyService/CreateSubscription`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -3970,8 +5208,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3996,7 +5261,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** notify.DisableSubscription */
+        /**
+         * 停用订阅
+         * @description Disables a subscription. (gRPC `/zoufang.notify.v1.NotifyService/DisableSubscription`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -4073,8 +5341,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4099,7 +5394,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Per-recipient preferences: SMS on/off, quiet hours, daily digest, muted kinds. */
+        /**
+         * 查看通知偏好
+         * @description Per-recipient preferences: SMS on/off, quiet hours, daily digest, muted kinds. (gRPC `/zoufang.notify.v1.NotifyService/GetPreferences`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -4176,8 +5474,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4202,7 +5527,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** notify.GetUnreadCount */
+        /**
+         * 未读消息数
+         * @description How many of the caller's notifications are unread. (gRPC `/zoufang.notify.v1.NotifyService/GetUnreadCount`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -4279,8 +5607,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4305,7 +5660,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Per-channel delivery state, e.g. the failed ones with their reasons. */
+        /**
+         * 投递记录
+         * @description Per-channel delivery state, e.g. the failed ones with their reasons. (gRPC `/zoufang.notify.v1.NotifyService/ListDeliveries`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -4382,8 +5740,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4408,7 +5793,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The caller's inbox: unread first, newest first, keyset-paginated. */
+        /**
+         * 我的消息
+         * @description The caller's inbox: unread first, newest first, keyset-paginated. (gRPC `/zoufang.notify.v1.NotifyService/ListInbox`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -4485,8 +5873,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4511,7 +5926,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** notify.ListRecipients */
+        /**
+         * 通知对象列表
+         * @description The notification directory of a county or a region inside one. (gRPC `/zoufang.notify.v1.NotifyService/ListRecipients`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -4588,8 +6006,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4614,7 +6059,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** notify.ListSubscriptions */
+        /**
+         * 订阅列表
+         * @description Subscriptions of a county or a region inside one. (gRPC `/zoufang.notify.v1.NotifyService/ListSubscriptions`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -4691,8 +6139,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4717,7 +6192,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Message templates (Chinese), editable without a rebuild. */
+        /**
+         * 消息模板列表
+         * @description Message templates (Chinese), editable without a rebuild. (gRPC `/zoufang.notify.v1.NotifyService/ListTemplates`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -4794,8 +6272,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4820,7 +6325,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Marks the caller's notifications read (some, or all). */
+        /**
+         * 标记已读
+         * @description Marks the caller's notifications read (some, or all). (gRPC `/zoufang.notify.v1.NotifyService/MarkRead`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -4897,8 +6405,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4923,7 +6458,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** notify.SetPreferences */
+        /**
+         * 设置通知偏好
+         * @description Sets a recipient's preferences. (gRPC `/zoufang.notify.v1.NotifyService/SetPreferences`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -5000,8 +6538,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5026,7 +6591,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** notify.UpdateTemplate */
+        /**
+         * 修改消息模板
+         * @description Edits a template; its placeholders are checked, and a stale version is refused. (gRPC `/zoufang.notify.v1.NotifyService/UpdateTemplate`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -5103,8 +6671,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5129,7 +6724,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The directory of people notifications reach (who holds which role where,  and the phone for SMS). Maintained by township and county admins. */
+        /**
+         * 维护通知对象
+         * @description The directory of people notifications reach (who holds which role where, and the phone for SMS). Maintained by township and county admins. (gRPC `/zoufang.notify.v1.NotifyService/UpsertRecipient`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -5206,8 +6804,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5230,7 +6855,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's new notifications as Server-Sent Events (event `notification`, data: a zoufang.notify.v1.Notification as JSON) */
+        /**
+         * 消息推送（SSE）
+         * @description The caller's new notifications as Server-Sent Events (event `notification`, data: a zoufang.notify.v1.Notification as JSON, snake_case fields).
+         */
         get: {
             parameters: {
                 query?: never;
@@ -5312,10 +6940,170 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/people/cadres": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 录入干部（一步完成）
+         * @description Onboards a cadre in one step: registers the cadre, the notification recipient and a sign-in account bound to the cadre (user_id = cadre_id) with a one-time initial password; idempotent by cadre_id.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["OnboardCadreRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OnboardedCadreResponse"];
+                    };
+                };
+                /** @description Onboarded; the account was made by this call */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OnboardedCadreResponse"];
+                    };
+                };
+                /** @description Invalid input; field_errors name the fields */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Outside the caller's role or scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or outside the caller's scope) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is over its limit (JSON 1 MiB; files see the route) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed in the current state */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -5331,7 +7119,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 受理: handling is due 60 days later. */
+        /**
+         * 受理
+         * @description Accepts a case (受理): handling is due 60 days later. (gRPC `/zoufang.petition.v1.PetitionService/AcceptCase`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -5408,8 +7199,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5434,7 +7252,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The review's (复查) or re-review's (复核) decision; a re-review's is final. */
+        /**
+         * 复查或复核决定
+         * @description The review's (复查) or re-review's (复核) decision; a re-review's is final. (gRPC `/zoufang.petition.v1.PetitionService/DecideReview`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -5511,8 +7332,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5537,7 +7385,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 延期: once, by at most 30 days, with a reason. */
+        /**
+         * 延期
+         * @description Extends the handling period (延期): once, by at most 30 days, with a reason. (gRPC `/zoufang.petition.v1.PetitionService/ExtendCase`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -5614,8 +7465,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5640,7 +7518,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** petition.GetCase */
+        /**
+         * 查看信访件
+         * @description One case with its history. (gRPC `/zoufang.petition.v1.PetitionService/GetCase`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -5717,8 +7598,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5743,7 +7651,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A batch file (CSV or XLSX) of cases. */
+        /**
+         * 导入信访件
+         * @description Imports a batch file (CSV or XLSX, Chinese headers) of cases; per-row errors. (gRPC `/zoufang.petition.v1.PetitionService/ImportCases`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -5820,8 +7731,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5846,7 +7784,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cases by region, stage or household (a visiting cadre sees a household's open cases). */
+        /**
+         * 信访件列表
+         * @description Cases by region, stage or household (a visiting cadre sees a household's open cases). (gRPC `/zoufang.petition.v1.PetitionService/ListCases`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -5923,8 +7864,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5949,7 +7917,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** What was pushed back to the source system, and each push's state. */
+        /**
+         * 答复推送记录
+         * @description What was pushed back to the source system, and each push's state. (gRPC `/zoufang.petition.v1.PetitionService/ListReplies`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -6026,8 +7997,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6052,7 +8050,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** petition.ListSources */
+        /**
+         * 来源系统列表
+         * @description The registered petition systems and hotlines the caller's scope covers. (gRPC `/zoufang.petition.v1.PetitionService/ListSources`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -6129,8 +8130,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6155,7 +8183,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 并单 (hotline): a repeat order into the one already open. */
+        /**
+         * 并单
+         * @description Merges a repeat hotline order into the one already open (并单). (gRPC `/zoufang.petition.v1.PetitionService/MergeOrders`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -6232,8 +8263,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6258,7 +8316,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 改派 (hotline): a returned order to another handler. */
+        /**
+         * 改派
+         * @description Reassigns a returned hotline order to another handler (改派). (gRPC `/zoufang.petition.v1.PetitionService/ReassignOrder`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -6335,8 +8396,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6361,7 +8449,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 不予受理. */
+        /**
+         * 不予受理
+         * @description Refuses to accept a case (不予受理), with a reason. (gRPC `/zoufang.petition.v1.PetitionService/RefuseCase`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -6438,8 +8529,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6464,7 +8582,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A petition system or hotline that sends cases and receives answers. */
+        /**
+         * 登记来源系统
+         * @description A petition system or hotline that sends cases and receives answers. (gRPC `/zoufang.petition.v1.PetitionService/RegisterSource`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -6541,8 +8662,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6567,7 +8715,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 答复: 支持, 解释 or 不予支持. */
+        /**
+         * 答复
+         * @description Replies to a case (答复): 支持, 解释 or 不予支持. (gRPC `/zoufang.petition.v1.PetitionService/ReplyCase`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -6644,8 +8795,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6670,7 +8848,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 申请复查 after a reply, 申请复核 after a review; within 30 days. */
+        /**
+         * 申请复查或复核
+         * @description Requests a review (申请复查) after a reply, or a re-review (申请复核) after a review; within 30 days. (gRPC `/zoufang.petition.v1.PetitionService/RequestReview`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -6747,8 +8928,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6773,7 +8981,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 退单 (hotline). */
+        /**
+         * 退单
+         * @description Returns a hotline order (退单). (gRPC `/zoufang.petition.v1.PetitionService/ReturnOrder`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -6850,8 +9061,301 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/registry/AddWorkTeamMembers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Adds members to a work team (and names its leader when given), keeping the others.
+         * @description (gRPC `/zoufang.registry.v1.RegistryService/AddWorkTeamMembers`; the proto3 JSON of the request, fields by their proto names.)
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["zoufang.registry.v1.AddWorkTeamMembersRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["zoufang.registry.v1.AddWorkTeamMembersResponse"];
+                    };
+                };
+                /** @description Invalid input; field_errors name the fields */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Outside the caller's role or scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or outside the caller's scope) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is over its limit (JSON 1 MiB; files see the route) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed in the current state */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/registry/AnnounceCadres": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publishes every cadre within a region again (registry.cadre.announced),
+         * @description so the directories other services keep from cadre events (the ledger's) are filled after the fact: after an upgrade, or a restored database. (gRPC `/zoufang.registry.v1.RegistryService/AnnounceCadres`; the proto3 JSON of the request, fields by their proto names.)
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["zoufang.registry.v1.AnnounceCadresRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["zoufang.registry.v1.AnnounceCadresResponse"];
+                    };
+                };
+                /** @description Invalid input; field_errors name the fields */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Outside the caller's role or scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or outside the caller's scope) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is over its limit (JSON 1 MiB; files see the route) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed in the current state */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6876,7 +9380,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Assigns a cadre to a zone, village or household for a campaign (包保). */
+        /**
+         * 创建包保关系
+         * @description Assigns a cadre to a zone, village or household for a campaign (包保). (gRPC `/zoufang.registry.v1.RegistryService/CreateAssignment`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -6953,8 +9460,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6979,7 +9513,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** registry.CreateCampaign */
+        /**
+         * 创建走访活动
+         * @description Creates a campaign over a region with its period, themes, completeness policy and quotas. (gRPC `/zoufang.registry.v1.RegistryService/CreateCampaign`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -7056,8 +9593,168 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/registry/CreateWorkTeam": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Creates a work team (工作队) of a township: its name, leader (队长),
+         * @description optional work zone and members; idempotent by the client-chosen team_id. (Not supervision's CreateTeam, whose teams are supervisors' 督查组.) (gRPC `/zoufang.registry.v1.RegistryService/CreateWorkTeam`; the proto3 JSON of the request, fields by their proto names.)
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["zoufang.registry.v1.CreateWorkTeamRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["zoufang.registry.v1.CreateWorkTeamResponse"];
+                    };
+                };
+                /** @description Invalid input; field_errors name the fields */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Outside the caller's role or scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or outside the caller's scope) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is over its limit (JSON 1 MiB; files see the route) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed in the current state */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7082,7 +9779,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Creates a work zone (工作片) over some of a township's villages. */
+        /**
+         * 创建工作片
+         * @description Creates a work zone (工作片) over some of a township's villages. (gRPC `/zoufang.registry.v1.RegistryService/CreateWorkZone`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -7159,8 +9859,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7185,7 +9912,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Finds a household by ID number through its keyed hash. */
+        /**
+         * 按身份证号查找农户
+         * @description Finds a household by ID number through its keyed hash. (gRPC `/zoufang.registry.v1.RegistryService/FindHousehold`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -7262,8 +9992,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7288,7 +10045,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Marks a visit disputed (e.g. the resident denies it happened). */
+        /**
+         * 标记走访存疑
+         * @description Marks a visit disputed (e.g. the resident denies it happened). (gRPC `/zoufang.registry.v1.RegistryService/FlagVisitDisputed`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -7365,8 +10125,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7391,7 +10178,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A cadre's progress against the quotas of their position. */
+        /**
+         * 干部走访进度
+         * @description A cadre's progress against the quotas of their position. (gRPC `/zoufang.registry.v1.RegistryService/GetCadreProgress`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -7468,8 +10258,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7494,7 +10311,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** registry.GetCampaign */
+        /**
+         * 查看走访活动
+         * @description One campaign with its quotas. (gRPC `/zoufang.registry.v1.RegistryService/GetCampaign`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -7571,8 +10391,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7597,7 +10444,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reads a household; personal data masked unless requested and allowed (then audited). */
+        /**
+         * 查看农户
+         * @description Reads a household; personal data masked unless requested and allowed (then audited). (gRPC `/zoufang.registry.v1.RegistryService/GetHousehold`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -7674,8 +10524,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7700,7 +10577,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Progress of a village, a work zone or a township (or county), with a per-child breakdown. */
+        /**
+         * 区域走访进度
+         * @description Progress of a village, a work zone or a township (or county), with a per-child breakdown. (gRPC `/zoufang.registry.v1.RegistryService/GetRegionProgress`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -7777,8 +10657,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7803,7 +10710,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** registry.GetVisit */
+        /**
+         * 查看走访记录
+         * @description One visit record with its items raised. (gRPC `/zoufang.registry.v1.RegistryService/GetVisit`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -7880,8 +10790,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7906,7 +10843,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Imports 12-digit statistical division codes from CSV (code,name,level,pcode). */
+        /**
+         * 导入行政区划
+         * @description Imports 12-digit statistical division codes from CSV (code,name,level,pcode). (gRPC `/zoufang.registry.v1.RegistryService/ImportRegions`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -7983,8 +10923,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8009,7 +10976,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** registry.ListAssignments */
+        /**
+         * 包保关系列表
+         * @description A campaign's assignments (包保), optionally of one cadre. (gRPC `/zoufang.registry.v1.RegistryService/ListAssignments`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -8086,8 +11056,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8112,7 +11109,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** registry.ListCadres */
+        /**
+         * 干部列表
+         * @description Cadres working within a region (code or prefix). (gRPC `/zoufang.registry.v1.RegistryService/ListCadres`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -8189,8 +11189,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8215,7 +11242,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Campaigns visible to the caller, newest first, paged. */
+        /**
+         * 走访活动列表
+         * @description Campaigns visible to the caller, newest first, paged. (gRPC `/zoufang.registry.v1.RegistryService/ListCampaigns`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -8292,8 +11322,168 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/registry/ListHouseholdHistory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 户信息修改记录
+         * @description A household's edits, newest first, paged; phone numbers masked. (gRPC `/zoufang.registry.v1.RegistryService/ListHouseholdHistory`; the proto3 JSON of the request, fields by their proto names.)
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["zoufang.registry.v1.ListHouseholdHistoryRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["zoufang.registry.v1.ListHouseholdHistoryResponse"];
+                    };
+                };
+                /** @description Invalid input; field_errors name the fields */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Outside the caller's role or scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or outside the caller's scope) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is over its limit (JSON 1 MiB; files see the route) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed in the current state */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8318,7 +11508,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** registry.ListHouseholds */
+        /**
+         * 农户列表
+         * @description Households of a region (village, township or county code, or a prefix), optionally by tag, paged; personal data masked. (gRPC `/zoufang.registry.v1.RegistryService/ListHouseholds`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -8395,8 +11588,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8421,7 +11641,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Lists the direct children of a region (or the regions of one level below a code). */
+        /**
+         * 下级区划列表
+         * @description Lists the direct children of a region (or the regions of one level below a code). (gRPC `/zoufang.registry.v1.RegistryService/ListRegions`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -8498,8 +11721,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8524,7 +11774,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Villages of a campaign's region with no township staff member responsible. */
+        /**
+         * 未包保的村
+         * @description Villages of a campaign's region with no township staff member responsible. (gRPC `/zoufang.registry.v1.RegistryService/ListUncoveredVillages`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -8601,8 +11854,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8627,7 +11907,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** registry.ListVisits */
+        /**
+         * 走访记录列表
+         * @description Visits by region, household, cadre or campaign, newest first, paged. (gRPC `/zoufang.registry.v1.RegistryService/ListVisits`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -8704,8 +11987,168 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/registry/ListWorkTeams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The work teams of a region (a township, or every township of a county).
+         * @description (gRPC `/zoufang.registry.v1.RegistryService/ListWorkTeams`; the proto3 JSON of the request, fields by their proto names.)
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["zoufang.registry.v1.ListWorkTeamsRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["zoufang.registry.v1.ListWorkTeamsResponse"];
+                    };
+                };
+                /** @description Invalid input; field_errors name the fields */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Outside the caller's role or scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or outside the caller's scope) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is over its limit (JSON 1 MiB; files see the route) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed in the current state */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8730,7 +12173,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** registry.ListWorkZones */
+        /**
+         * 乡镇的工作片列表
+         * @description The work zones (工作片) of a township. (gRPC `/zoufang.registry.v1.RegistryService/ListWorkZones`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -8807,8 +12253,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8833,7 +12306,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Records a visit, idempotent by the client-chosen visit_id. */
+        /**
+         * 登记走访
+         * @description Records a visit, idempotent by the client-chosen visit_id. (gRPC `/zoufang.registry.v1.RegistryService/RecordVisit`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -8910,8 +12386,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8936,7 +12439,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** registry.RegisterCadre */
+        /**
+         * 登记干部
+         * @description Registers a cadre with unit, position, phone, roles and the region they work in. (gRPC `/zoufang.registry.v1.RegistryService/RegisterCadre`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -9013,8 +12519,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9039,7 +12572,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Registers a household, idempotent by the client-chosen household_id. */
+        /**
+         * 登记农户
+         * @description Registers a household, idempotent by the client-chosen household_id. (gRPC `/zoufang.registry.v1.RegistryService/RegisterHousehold`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -9116,8 +12652,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9142,7 +12705,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Registers up to 1000 households in one transaction, each checked,  encrypted, announced and idempotent by household_id exactly as  RegisterHousehold; one result per household. With all_or_nothing a bad  household writes none of them; with validate_only nothing is written. */
+        /**
+         * 批量登记农户
+         * @description Registers up to 1000 households in one transaction, each checked, encrypted, announced and idempotent by household_id exactly as RegisterHousehold; one result per household. With all_or_nothing a bad household writes none of them; with validate_only nothing is written. (gRPC `/zoufang.registry.v1.RegistryService/RegisterHouseholds`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -9219,8 +12785,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9245,7 +12838,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Moves a campaign along planned → active → closed (启动 / 结束). */
+        /**
+         * 启动或结束走访活动
+         * @description Moves a campaign along planned → active → closed (启动 / 结束). (gRPC `/zoufang.registry.v1.RegistryService/SetCampaignStatus`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -9322,8 +12918,168 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/registry/SetWorkTeamMembers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replaces a work team's members and leader.
+         * @description (gRPC `/zoufang.registry.v1.RegistryService/SetWorkTeamMembers`; the proto3 JSON of the request, fields by their proto names.)
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["zoufang.registry.v1.SetWorkTeamMembersRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["zoufang.registry.v1.SetWorkTeamMembersResponse"];
+                    };
+                };
+                /** @description Invalid input; field_errors name the fields */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Outside the caller's role or scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or outside the caller's scope) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is over its limit (JSON 1 MiB; files see the route) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed in the current state */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9348,7 +13104,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Edits a campaign's name, period, themes, policy and quotas (not closed). */
+        /**
+         * 修改走访活动
+         * @description Edits a campaign's name, period, themes, policy and quotas (not closed). (gRPC `/zoufang.registry.v1.RegistryService/UpdateCampaign`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -9425,8 +13184,168 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/registry/UpdateHousehold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 修改户信息
+         * @description Edits a household's address, group, phone and member count from the version the edit started from (a stale version is ABORTED, nothing written); every edit is kept in the household's history. (gRPC `/zoufang.registry.v1.RegistryService/UpdateHousehold`; the proto3 JSON of the request, fields by their proto names.)
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["zoufang.registry.v1.UpdateHouseholdRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["zoufang.registry.v1.UpdateHouseholdResponse"];
+                    };
+                };
+                /** @description Invalid input; field_errors name the fields */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Outside the caller's role or scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or outside the caller's scope) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is over its limit (JSON 1 MiB; files see the route) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed in the current state */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9451,7 +13370,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** registry.UpdateHouseholdTags */
+        /**
+         * 修改农户标签
+         * @description Adds and removes a household's tags (重点信访, 低保 …). (gRPC `/zoufang.registry.v1.RegistryService/UpdateHouseholdTags`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -9528,8 +13450,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9552,7 +13501,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** County leadership view: the county's figures with a row per township and each township's rank by coverage and by 办结率 (closed / collected; ties share a rank) */
+        /**
+         * 县级领导视图
+         * @description County leadership view: the county's figures with a row per township and each township's rank by coverage and by 办结率 (closed / collected; ties share a rank).
+         */
         get: {
             parameters: {
                 query: {
@@ -9644,6 +13596,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -9661,7 +13631,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Campaign summary (活动总结) of a township or a county: every figure, a row per village (or township), as JSON, Markdown, HTML with SVG charts, or XLSX */
+        /**
+         * 活动总结
+         * @description Campaign summary (活动总结) of a township or a county: every figure, a row per village (or township), as JSON, Markdown, HTML with SVG charts, or XLSX.
+         */
         get: {
             parameters: {
                 query: {
@@ -9753,6 +13726,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -9772,7 +13763,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** supervision.CloseInspection */
+        /**
+         * 督查整改销号
+         * @description Closes an inspection finding with a note (整改销号). (gRPC `/zoufang.supervision.v1.SupervisionService/CloseInspection`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -9849,8 +13843,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9875,7 +13896,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Inspections (督查记录): findings about a cadre or a village with a  rectification date, and their close-out. */
+        /**
+         * 登记督查发现
+         * @description Records an inspection finding (督查记录) about a cadre or a village, with a rectification date. (gRPC `/zoufang.supervision.v1.SupervisionService/CreateInspection`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -9952,8 +13976,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9978,7 +14029,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A supervision team (督查组) over a region, with its members. */
+        /**
+         * 创建督查组
+         * @description A supervision team (督查组) over a region, with its members. (gRPC `/zoufang.supervision.v1.SupervisionService/CreateTeam`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -10055,8 +14109,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10081,7 +14162,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The cadre assessment (考核) of a campaign: each component and the weighted score. */
+        /**
+         * 干部考核
+         * @description The cadre assessment (考核) of a campaign: each component and the weighted score. (gRPC `/zoufang.supervision.v1.SupervisionService/GetCadreAssessment`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -10158,8 +14242,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10184,7 +14295,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** supervision.GetCallback */
+        /**
+         * 查看回访任务
+         * @description One callback task; the resident's phone is read from the registry in the supervisor's name (audited there). (gRPC `/zoufang.supervision.v1.SupervisionService/GetCallback`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -10261,8 +14375,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10287,7 +14428,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Callbacks done, reach, satisfaction and visit confirmation by region and  by cadre, with the cadres whose visits fail verification too often. */
+        /**
+         * 回访统计
+         * @description Callbacks done, reach, satisfaction and visit confirmation by region and by cadre, with the cadres whose visits fail verification too often. (gRPC `/zoufang.supervision.v1.SupervisionService/GetCallbackStatistics`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -10364,8 +14508,168 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/supervision/ListCallbacks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 回访列表
+         * @description Callbacks in the caller's scope, a page at a time; by region, household or state (a household's file shows its callbacks). Admins see every callback in scope, a supervisor only those assigned to them. (gRPC `/zoufang.supervision.v1.SupervisionService/ListCallbacks`; the proto3 JSON of the request, fields by their proto names.)
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["zoufang.supervision.v1.ListCallbacksRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["zoufang.supervision.v1.ListCallbacksResponse"];
+                    };
+                };
+                /** @description Invalid input; field_errors name the fields */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Outside the caller's role or scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or outside the caller's scope) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is over its limit (JSON 1 MiB; files see the route) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed in the current state */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10390,7 +14694,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** supervision.ListInspections */
+        /**
+         * 督查记录列表
+         * @description Inspection findings by region (code or prefix), open ones or all, optionally of one cadre. (gRPC `/zoufang.supervision.v1.SupervisionService/ListInspections`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -10467,8 +14774,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10493,7 +14827,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** supervision.ListTeams */
+        /**
+         * 督查组列表
+         * @description Supervision teams over a region (code or prefix). (gRPC `/zoufang.supervision.v1.SupervisionService/ListTeams`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -10570,8 +14907,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10596,7 +14960,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Each visit's fabrication signals, read from the records themselves. */
+        /**
+         * 走访疑点
+         * @description Each visit's fabrication signals, read from the records themselves. (gRPC `/zoufang.supervision.v1.SupervisionService/ListVisitSignals`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -10673,8 +15040,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10699,7 +15093,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The caller's open callbacks, due first. Blind: no visiting cadre is shown. */
+        /**
+         * 回访工作清单
+         * @description The caller's open callbacks, due first. Blind: no visiting cadre is shown. (gRPC `/zoufang.supervision.v1.SupervisionService/ListWorklist`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -10776,8 +15173,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10802,7 +15226,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** One attempt to reach the resident; with an outcome when reached. */
+        /**
+         * 登记回访
+         * @description One attempt to reach the resident; with an outcome when reached. (gRPC `/zoufang.supervision.v1.SupervisionService/RecordAttempt`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -10879,8 +15306,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10905,7 +15359,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A campaign's sampling policy; changes apply to new events only. */
+        /**
+         * 设置抽查策略
+         * @description A campaign's sampling policy; changes apply to new events only. (gRPC `/zoufang.supervision.v1.SupervisionService/SetSamplingPolicy`; the proto3 JSON of the request, fields by their proto names.)
+         */
         post: {
             parameters: {
                 query?: never;
@@ -10982,8 +15439,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The body is not declared as JSON (Content-Type: application/json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not allowed in the current state */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; retry later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service is briefly unavailable; retry shortly */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -11310,17 +15794,33 @@ export interface components {
                 visits: number;
             };
         };
+        /** @description 每个错误的形状 (the shape of every error): code is machine-readable, message is Chinese for people, field_errors name the bad fields of a request. */
         Error: {
-            code: string;
+            /** @enum {string} */
+            code: "invalid_argument" | "unauthenticated" | "permission_denied" | "password_change_required" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "failed_precondition" | "locked" | "too_many_requests" | "internal" | "unimplemented" | "unavailable";
             field_errors?: {
                 field: string;
                 reason: string;
             }[];
+            /** @description 中文说明 (Chinese, for people) */
             message: string;
+        };
+        ImportCredentials: {
+            credentials: {
+                cadre_id: string;
+                /** @description One-time; the cadre must change it at the first sign-in */
+                initial_password: string;
+                row: number;
+                username: string;
+            }[];
+            /** Format: uuid */
+            job_id: string;
         };
         ImportJob: {
             /** Format: date-time */
             created_at?: string;
+            /** @description Initial passwords of accounts this job made (cadre rows with 登录账号), waiting to be fetched once */
+            credentials_waiting?: number;
             errors?: components["schemas"]["ImportRowError"][];
             errors_total?: number;
             /** Format: date-time */
@@ -11330,7 +15830,7 @@ export interface components {
             /** Format: uuid */
             job_id?: string;
             /** @enum {string} */
-            kind?: "households" | "cadres" | "regions";
+            kind?: "households" | "cadres" | "regions" | "assignments";
             message?: string;
             /** @enum {string} */
             mode?: "all_or_nothing" | "good_rows_only";
@@ -11357,6 +15857,52 @@ export interface components {
             roles?: string[];
             scope?: string;
             user_id?: string;
+        };
+        OnboardCadreRequest: {
+            /**
+             * Format: uuid
+             * @description Client-chosen id of the cadre: the key that makes a retry complete the rest and double nothing; becomes the account's user_id
+             */
+            cadre_id: string;
+            /** @description 姓名 */
+            name: string;
+            /** @description 手机号 (11 digits); optional */
+            phone?: string;
+            /** @description 职务, the key of campaign quotas */
+            position: string;
+            /** @description 工作区域: a county, township or village code (12 digits, or its significant prefix) */
+            region_code: string;
+            /** @description Defaults to ["cadre"] */
+            roles?: string[];
+            /** @description 单位类型: township_office | village_committee | county_department (or 乡镇机关 / 村两委 / 县直部门) */
+            unit: string;
+            /** @description 登录账号; defaults to the phone number */
+            username?: string;
+        };
+        OnboardedCadre: {
+            cadre_id: string;
+            name: string;
+            /** @description Masked (138****5678) */
+            phone: string;
+            position: string;
+            region_code: string;
+            roles: string[];
+            /** @enum {string} */
+            unit: "township_office" | "village_committee" | "county_department";
+        };
+        OnboardedCadreResponse: {
+            account: {
+                /** Format: uuid */
+                account_id: string;
+                /** @description = cadre_id: an account bound to a cadre speaks for it */
+                user_id: string;
+                username: string;
+            };
+            account_created: boolean;
+            cadre: components["schemas"]["OnboardedCadre"];
+            /** @description One-time initial password, shown only by the call that set it; the cadre must change it at the first sign-in */
+            initial_password: string | null;
+            must_change_password: boolean;
         };
         ReportSummary: {
             callbacks: {
@@ -11647,10 +16193,12 @@ export interface components {
         };
         /** Format: date-time */
         "google.protobuf.Timestamp": string;
+        /** @description A point in WGS-84 degrees. */
         "zoufang.common.v1.GeoPoint": {
             latitude?: number;
             longitude?: number;
         };
+        /** @description Help given to a household (帮扶/慰问). Money in fen (分, 1/100 yuan). */
         "zoufang.common.v1.Help": {
             /** Format: int64 */
             cash_fen?: string;
@@ -11658,37 +16206,52 @@ export interface components {
             /** Format: int64 */
             goods_value_fen?: string;
         };
+        /** @description Materials handed out on a visit (送资料), e.g. policy leaflets. */
         "zoufang.common.v1.MaterialHandout": {
             name?: string;
             /** Format: int32 */
             quantity?: number;
         };
+        /** @description An item a resident raised during a visit. */
         "zoufang.common.v1.RaisedItem": {
+            /** @description Ledger category (经济发展, 城镇建设, 民生工程, 农田水利, 社会治安, 矛盾纠纷, 信访积案, 政策咨询 …). */
             category?: string;
             description?: string;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description For disputes: how many households are involved (涉及户数).
+             */
             households_involved?: number;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description 1-based position of the item within its visit; with the visit id it names the item.
+             */
             item_no?: number;
             /** @enum {string} */
             kind?: "ITEM_KIND_UNSPECIFIED" | "ITEM_KIND_PROBLEM" | "ITEM_KIND_SUGGESTION" | "ITEM_KIND_DISPUTE" | "ITEM_KIND_PETITION";
+            /** @description What was done on the spot, when resolved_on_spot. */
             resolution_note?: string;
+            /** @description 当即解决: resolved during the visit itself. */
             resolved_on_spot?: boolean;
             urgent?: boolean;
         };
         "zoufang.issues.v1.AssignIssueRequest": {
             cadre_id?: string;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Days to fix it (限时解决); 0 keeps the SLA default.
+             */
             deadline_days?: number;
             /** Format: int64 */
-            expected_version?: string;
-            issue_id?: string;
+            expected_version: string;
+            issue_id: string;
             note?: string;
         };
         "zoufang.issues.v1.AssignIssueResponse": {
             issue?: components["schemas"]["zoufang.issues.v1.Issue"];
         };
         "zoufang.issues.v1.Category": {
+            /** @description Built in (seeded) or added by an admin. */
             builtin?: boolean;
             name?: string;
         };
@@ -11698,25 +16261,25 @@ export interface components {
             count?: string;
         };
         "zoufang.issues.v1.CreateCategoryRequest": {
-            name?: string;
+            name: string;
         };
         "zoufang.issues.v1.CreateCategoryResponse": {
             category?: components["schemas"]["zoufang.issues.v1.Category"];
         };
         "zoufang.issues.v1.CreateIssueRequest": {
             campaign_id?: string;
-            category?: string;
+            category: string;
             concerned_cadre_ids?: string[];
-            description?: string;
+            description: string;
             household_id?: string;
             /** Format: int32 */
             households_involved?: number;
-            issue_id?: string;
+            issue_id: string;
             /** @enum {string} */
-            kind?: "ITEM_KIND_UNSPECIFIED" | "ITEM_KIND_PROBLEM" | "ITEM_KIND_SUGGESTION" | "ITEM_KIND_DISPUTE" | "ITEM_KIND_PETITION";
-            region_code?: string;
+            kind: "ITEM_KIND_UNSPECIFIED" | "ITEM_KIND_PROBLEM" | "ITEM_KIND_SUGGESTION" | "ITEM_KIND_DISPUTE" | "ITEM_KIND_PETITION";
+            region_code: string;
             /** @enum {string} */
-            source?: "ISSUE_SOURCE_UNSPECIFIED" | "ISSUE_SOURCE_VISIT" | "ISSUE_SOURCE_RECEPTION" | "ISSUE_SOURCE_HOTLINE" | "ISSUE_SOURCE_PETITION";
+            source: "ISSUE_SOURCE_UNSPECIFIED" | "ISSUE_SOURCE_VISIT" | "ISSUE_SOURCE_RECEPTION" | "ISSUE_SOURCE_HOTLINE" | "ISSUE_SOURCE_PETITION";
             urgent?: boolean;
         };
         "zoufang.issues.v1.CreateIssueResponse": {
@@ -11725,12 +16288,16 @@ export interface components {
         };
         "zoufang.issues.v1.EscalateIssueRequest": {
             assisting_departments?: string[];
-            department?: string;
+            /** @description Lead department (牵头). */
+            department: string;
             /** Format: int64 */
-            expected_version?: string;
-            issue_id?: string;
+            expected_version: string;
+            issue_id: string;
             note?: string;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Hours the department has to sign for it; 0 = 24.
+             */
             sign_within_hours?: number;
         };
         "zoufang.issues.v1.EscalateIssueResponse": {
@@ -11738,16 +16305,17 @@ export interface components {
         };
         "zoufang.issues.v1.ExplainIssueRequest": {
             /** Format: int64 */
-            expected_version?: string;
-            explanation?: string;
-            issue_id?: string;
+            expected_version: string;
+            explanation: string;
+            issue_id: string;
+            /** @description The resident acknowledged the explanation (签字/认可). */
             resident_acknowledged?: boolean;
         };
         "zoufang.issues.v1.ExplainIssueResponse": {
             issue?: components["schemas"]["zoufang.issues.v1.Issue"];
         };
         "zoufang.issues.v1.GetIssueRequest": {
-            issue_id?: string;
+            issue_id: string;
         };
         "zoufang.issues.v1.GetIssueResponse": {
             issue?: components["schemas"]["zoufang.issues.v1.Issue"];
@@ -11759,13 +16327,19 @@ export interface components {
         };
         "zoufang.issues.v1.GetIssueStatisticsResponse": {
             by_category?: components["schemas"]["zoufang.issues.v1.CategoryCount"][];
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description 梳理问题/建议: every item collected.
+             */
             collected?: string;
             /** Format: int64 */
             dispute_households?: string;
             /** Format: int64 */
             disputes?: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description 化解矛盾纠纷 … 起, 涉及 … 户.
+             */
             disputes_mediated?: string;
             /** Format: int64 */
             escalated?: string;
@@ -11781,11 +16355,17 @@ export interface components {
             problems?: string;
             /** Format: int64 */
             reopened?: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description 限时解决 on time.
+             */
             resolved_in_time?: string;
             /** Format: int64 */
             resolved_late?: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description 当即解决.
+             */
             resolved_on_spot?: string;
             /** Format: int64 */
             suggestions?: string;
@@ -11793,17 +16373,23 @@ export interface components {
             verified?: string;
         };
         "zoufang.issues.v1.Issue": {
+            /** @description Assisting departments (协办). */
             assisting_departments?: string[];
             campaign_id?: string;
             category?: string;
+            /** @description Cadres the complaint concerns: never routed to them. */
             concerned_cadre_ids?: string[];
             created_at?: components["schemas"]["google.protobuf.Timestamp"];
             deadline?: components["schemas"]["google.protobuf.Timestamp"];
+            /** @description Lead department (牵头). */
             department?: string;
             description?: string;
             /** @enum {string} */
             disposition?: "DISPOSITION_UNSPECIFIED" | "DISPOSITION_ON_SPOT" | "DISPOSITION_TIME_LIMITED" | "DISPOSITION_ESCALATED" | "DISPOSITION_EXPLAINED";
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description 0 township, 1 county department, 2 county leadership …
+             */
             escalation_level?: number;
             explanation?: string;
             household_id?: string;
@@ -11817,15 +16403,23 @@ export interface components {
             merged_into?: string;
             /** @enum {string} */
             priority?: "PRIORITY_UNSPECIFIED" | "PRIORITY_NORMAL" | "PRIORITY_HIGH" | "PRIORITY_URGENT";
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description 1 for the first round, 2 for 二次整改 …
+             */
             rectification_round?: number;
             region_code?: string;
+            /** @description The place by name (township and village, "白鹤铺镇黄龙村"), as the registry named it on the visit that raised the item; empty when unknown. */
+            region_name?: string;
             /** Format: int32 */
             reopen_count?: number;
             resident_acknowledged?: boolean;
             resolution?: string;
             resolved_at?: components["schemas"]["google.protobuf.Timestamp"];
             responsible_cadre_id?: string;
+            /** @description The responsible cadre's name, from the ledger's directory of cadres. */
+            responsible_cadre_name?: string;
+            /** @description Deadline to sign for an escalated issue. */
             sign_deadline?: components["schemas"]["google.protobuf.Timestamp"];
             signed_at?: components["schemas"]["google.protobuf.Timestamp"];
             /** @enum {string} */
@@ -11846,6 +16440,8 @@ export interface components {
             campaign_id?: string;
             category?: string;
             department?: string;
+            /** @description Only the items of this registry household, when set (a household's file, 一户一档). */
+            household_id?: string;
             /** @enum {string} */
             kind?: "ITEM_KIND_UNSPECIFIED" | "ITEM_KIND_PROBLEM" | "ITEM_KIND_SUGGESTION" | "ITEM_KIND_DISPUTE" | "ITEM_KIND_PETITION";
             overdue_only?: boolean;
@@ -11865,9 +16461,9 @@ export interface components {
         };
         "zoufang.issues.v1.MergeIssueRequest": {
             /** Format: int64 */
-            expected_version?: string;
-            into_issue_id?: string;
-            issue_id?: string;
+            expected_version: string;
+            into_issue_id: string;
+            issue_id: string;
             note?: string;
         };
         "zoufang.issues.v1.MergeIssueResponse": {
@@ -11875,34 +16471,35 @@ export interface components {
         };
         "zoufang.issues.v1.ReopenIssueRequest": {
             /** Format: int64 */
-            expected_version?: string;
-            issue_id?: string;
-            reason?: string;
+            expected_version: string;
+            issue_id: string;
+            reason: string;
         };
         "zoufang.issues.v1.ReopenIssueResponse": {
             issue?: components["schemas"]["zoufang.issues.v1.Issue"];
         };
         "zoufang.issues.v1.ResolveIssueRequest": {
             /** Format: int64 */
-            expected_version?: string;
-            issue_id?: string;
-            resolution?: string;
+            expected_version: string;
+            issue_id: string;
+            resolution: string;
         };
         "zoufang.issues.v1.ResolveIssueResponse": {
             issue?: components["schemas"]["zoufang.issues.v1.Issue"];
         };
         "zoufang.issues.v1.ReturnIssueRequest": {
             /** Format: int64 */
-            expected_version?: string;
-            issue_id?: string;
-            reason?: string;
+            expected_version: string;
+            issue_id: string;
+            reason: string;
         };
         "zoufang.issues.v1.ReturnIssueResponse": {
             issue?: components["schemas"]["zoufang.issues.v1.Issue"];
         };
         "zoufang.issues.v1.SetSlaRulesRequest": {
-            campaign_id?: string;
-            region_code?: string;
+            campaign_id: string;
+            /** @description The campaign's county code (the rules live with the county's data). */
+            region_code: string;
             rules?: components["schemas"]["zoufang.issues.v1.SlaRule"][];
         };
         "zoufang.issues.v1.SetSlaRulesResponse": {
@@ -11910,8 +16507,8 @@ export interface components {
         };
         "zoufang.issues.v1.SignIssueRequest": {
             /** Format: int64 */
-            expected_version?: string;
-            issue_id?: string;
+            expected_version: string;
+            issue_id: string;
             note?: string;
         };
         "zoufang.issues.v1.SignIssueResponse": {
@@ -11921,26 +16518,32 @@ export interface components {
             category?: string;
             /** Format: int32 */
             days?: number;
-            /** @enum {string} */
+            /**
+             * @description Empty matches every kind / category / priority.
+             * @enum {string}
+             */
             kind?: "ITEM_KIND_UNSPECIFIED" | "ITEM_KIND_PROBLEM" | "ITEM_KIND_SUGGESTION" | "ITEM_KIND_DISPUTE" | "ITEM_KIND_PETITION";
             /** @enum {string} */
             priority?: "PRIORITY_UNSPECIFIED" | "PRIORITY_NORMAL" | "PRIORITY_HIGH" | "PRIORITY_URGENT";
         };
         "zoufang.issues.v1.StartIssueRequest": {
             /** Format: int64 */
-            expected_version?: string;
-            issue_id?: string;
+            expected_version: string;
+            issue_id: string;
             note?: string;
         };
         "zoufang.issues.v1.StartIssueResponse": {
             issue?: components["schemas"]["zoufang.issues.v1.Issue"];
         };
         "zoufang.issues.v1.SuperviseIssueRequest": {
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The new, tighter deadline in days from now.
+             */
             deadline_days?: number;
             /** Format: int64 */
-            expected_version?: string;
-            issue_id?: string;
+            expected_version: string;
+            issue_id: string;
             note?: string;
         };
         "zoufang.issues.v1.SuperviseIssueResponse": {
@@ -11952,7 +16555,10 @@ export interface components {
             due_soon?: number;
             /** Format: int32 */
             overdue?: number;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Escalations their department did not sign for in time.
+             */
             sign_overdue?: number;
         };
         "zoufang.issues.v1.TimelineEntry": {
@@ -11962,21 +16568,22 @@ export interface components {
             /** @enum {string} */
             from_state?: "ISSUE_STATE_UNSPECIFIED" | "ISSUE_STATE_OPEN" | "ISSUE_STATE_ASSIGNED" | "ISSUE_STATE_IN_PROGRESS" | "ISSUE_STATE_RESOLVED" | "ISSUE_STATE_VERIFIED" | "ISSUE_STATE_EXPLAINED" | "ISSUE_STATE_ESCALATED" | "ISSUE_STATE_REOPENED" | "ISSUE_STATE_DUPLICATE";
             note?: string;
+            /** @description For merges: the other issue. */
             related_issue_id?: string;
             /** @enum {string} */
             to_state?: "ISSUE_STATE_UNSPECIFIED" | "ISSUE_STATE_OPEN" | "ISSUE_STATE_ASSIGNED" | "ISSUE_STATE_IN_PROGRESS" | "ISSUE_STATE_RESOLVED" | "ISSUE_STATE_VERIFIED" | "ISSUE_STATE_EXPLAINED" | "ISSUE_STATE_ESCALATED" | "ISSUE_STATE_REOPENED" | "ISSUE_STATE_DUPLICATE";
         };
         "zoufang.issues.v1.VerifyIssueRequest": {
             /** Format: int64 */
-            expected_version?: string;
-            issue_id?: string;
+            expected_version: string;
+            issue_id: string;
             note?: string;
         };
         "zoufang.issues.v1.VerifyIssueResponse": {
             issue?: components["schemas"]["zoufang.issues.v1.Issue"];
         };
         "zoufang.notify.v1.CreateSubscriptionRequest": {
-            subscription?: components["schemas"]["zoufang.notify.v1.Subscription"];
+            subscription: components["schemas"]["zoufang.notify.v1.Subscription"];
         };
         "zoufang.notify.v1.CreateSubscriptionResponse": {
             subscription?: components["schemas"]["zoufang.notify.v1.Subscription"];
@@ -11994,16 +16601,18 @@ export interface components {
             sent_at?: components["schemas"]["google.protobuf.Timestamp"];
             /** @enum {string} */
             state?: "DELIVERY_STATE_UNSPECIFIED" | "DELIVERY_STATE_PENDING" | "DELIVERY_STATE_SENT" | "DELIVERY_STATE_FAILED";
+            /** @description A recipient id (SMS) or a subscription id (robots, webhooks). */
             target?: string;
             title?: string;
         };
         "zoufang.notify.v1.DisableSubscriptionRequest": {
-            subscription_id?: string;
+            subscription_id: string;
         };
         "zoufang.notify.v1.DisableSubscriptionResponse": {
             subscription?: components["schemas"]["zoufang.notify.v1.Subscription"];
         };
         "zoufang.notify.v1.GetPreferencesRequest": {
+            /** @description Empty: the caller's own. */
             recipient_id?: string;
         };
         "zoufang.notify.v1.GetPreferencesResponse": {
@@ -12020,8 +16629,12 @@ export interface components {
             /** Format: int32 */
             page_size?: number;
             page_token?: string;
+            /** @description A region-code prefix; defaults to the caller's scope. */
             region_code?: string;
-            /** @enum {string} */
+            /**
+             * @description Unspecified: every state.
+             * @enum {string}
+             */
             state?: "DELIVERY_STATE_UNSPECIFIED" | "DELIVERY_STATE_PENDING" | "DELIVERY_STATE_SENT" | "DELIVERY_STATE_FAILED";
         };
         "zoufang.notify.v1.ListDeliveriesResponse": {
@@ -12044,6 +16657,7 @@ export interface components {
             /** Format: int32 */
             page_size?: number;
             page_token?: string;
+            /** @description A region-code prefix; defaults to the caller's scope. */
             region_code?: string;
             role?: string;
         };
@@ -12062,6 +16676,7 @@ export interface components {
             templates?: components["schemas"]["zoufang.notify.v1.Template"][];
         };
         "zoufang.notify.v1.MarkReadRequest": {
+            /** @description Marks every unread notification of the caller instead. */
             all?: boolean;
             notification_ids?: string[];
         };
@@ -12075,84 +16690,116 @@ export interface components {
             body?: string;
             created_at?: components["schemas"]["google.protobuf.Timestamp"];
             deliveries?: components["schemas"]["zoufang.notify.v1.Delivery"][];
+            /** @description The template key: issue.assigned, issue.overdue, callback.assigned, digest … */
             kind?: string;
+            /** @description Where the subject opens in the web app. */
             link?: string;
             notification_id?: string;
+            /** @description Unset while unread. */
             read_at?: components["schemas"]["google.protobuf.Timestamp"];
             recipient_id?: string;
             region_code?: string;
             subject_id?: string;
+            /** @description issue, callback, visit, petition, digest. */
             subject_type?: string;
             title?: string;
             urgent?: boolean;
         };
         "zoufang.notify.v1.Preferences": {
             digest_enabled?: boolean;
+            /** @description Kinds that reach only the inbox (no SMS). */
             muted_kinds?: string[];
             /** Format: int32 */
             quiet_end_minute?: number;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Quiet hours for SMS in Beijing time, minutes after midnight; start == end means none. Urgent items are sent at once regardless.
+             */
             quiet_start_minute?: number;
             recipient_id?: string;
             sms_enabled?: boolean;
         };
         "zoufang.notify.v1.Recipient": {
+            /** @description Read-only: false once deactivated. */
             active?: boolean;
             name?: string;
+            /** @description Masked on the way out (138****5678); empty on an upsert keeps the stored one. */
             phone?: string;
+            /** @description The person's user id (the `sub` of their token; a cadre's id). */
             recipient_id?: string;
+            /** @description The 12-digit code of the region the person serves. */
             region_code?: string;
+            /** @description cadre, township_admin, supervisor, county_admin, petition_bureau, department. */
             roles?: string[];
         };
         "zoufang.notify.v1.SetPreferencesRequest": {
-            preferences?: components["schemas"]["zoufang.notify.v1.Preferences"];
+            /** @description recipient_id empty: the caller's own. */
+            preferences: components["schemas"]["zoufang.notify.v1.Preferences"];
         };
         "zoufang.notify.v1.SetPreferencesResponse": {
             preferences?: components["schemas"]["zoufang.notify.v1.Preferences"];
         };
         "zoufang.notify.v1.Subscription": {
             active?: boolean;
-            /** @enum {string} */
+            /**
+             * @description WECOM, DINGTALK or WEBHOOK.
+             * @enum {string}
+             */
             channel?: "CHANNEL_UNSPECIFIED" | "CHANNEL_INBOX" | "CHANNEL_SMS" | "CHANNEL_WECOM" | "CHANNEL_DINGTALK" | "CHANNEL_WEBHOOK";
             created_at?: components["schemas"]["google.protobuf.Timestamp"];
+            /** @description Kinds delivered; empty means all. */
             kinds?: string[];
             name?: string;
+            /** @description Messages about regions under this code reach the subscription. */
             region_code?: string;
+            /** @description Client-chosen id making the create idempotent. */
             request_id?: string;
+            /** @description DingTalk signing secret or the webhook's HMAC key; write-only. */
             secret?: string;
             subscription_id?: string;
+            /** @description The robot's or webhook's URL (the robot key is part of it). */
             url?: string;
         };
         "zoufang.notify.v1.Template": {
             body?: string;
+            /** @description issue.assigned, issue.reopened, issue.due_soon, issue.overdue, issue.overdue.township, issue.overdue.county, callback.assigned, callback.overdue, visit.disputed, petition.received, digest. */
             kind?: string;
+            /** @description The SMS text; empty means this kind is never sent by SMS. */
             sms_body?: string;
+            /** @description {{name}} placeholders are filled from the event; see `variables`. */
             title?: string;
             updated_at?: components["schemas"]["google.protobuf.Timestamp"];
             updated_by?: string;
+            /** @description The placeholders this kind offers (read-only). */
             variables?: string[];
             /** Format: int32 */
             version?: number;
         };
         "zoufang.notify.v1.UpdateTemplateRequest": {
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The version read, for optimistic concurrency; 0 skips the check.
+             */
             expected_version?: number;
-            template?: components["schemas"]["zoufang.notify.v1.Template"];
+            /** @description kind, title, body and sms_body are read; the rest is ignored. */
+            template: components["schemas"]["zoufang.notify.v1.Template"];
         };
         "zoufang.notify.v1.UpdateTemplateResponse": {
             template?: components["schemas"]["zoufang.notify.v1.Template"];
         };
         "zoufang.notify.v1.UpsertRecipientRequest": {
+            /** @description Stops everything reaching the person (they left the post). */
             deactivate?: boolean;
-            recipient?: components["schemas"]["zoufang.notify.v1.Recipient"];
+            recipient: components["schemas"]["zoufang.notify.v1.Recipient"];
         };
         "zoufang.notify.v1.UpsertRecipientResponse": {
             recipient?: components["schemas"]["zoufang.notify.v1.Recipient"];
         };
         "zoufang.petition.v1.AcceptCaseRequest": {
-            case_id?: string;
+            case_id: string;
             /** Format: int64 */
             expected_version?: string;
+            /** @description The case repeats a final claim (repeat_of_case_id is set) but rests on new facts and reasons (新的事实和理由); otherwise it cannot be accepted. */
             new_facts?: boolean;
             note?: string;
         };
@@ -12161,6 +16808,7 @@ export interface components {
         };
         "zoufang.petition.v1.Attachment": {
             name?: string;
+            /** @description Where the source system keeps it; the bridge stores only the reference. */
             ref?: string;
         };
         "zoufang.petition.v1.Case": {
@@ -12168,27 +16816,36 @@ export interface components {
             assignee?: string;
             attachments?: components["schemas"]["zoufang.petition.v1.Attachment"][];
             case_id?: string;
+            /** @description 来信 / 来访 / 网上 / 电话. */
             channel?: string;
             content?: string;
+            /** @description The current stage's statutory deadline; unset once closed. */
             due_at?: components["schemas"]["google.protobuf.Timestamp"];
             extended?: boolean;
             extension_reason?: string;
             external_id?: string;
+            /** @description The registry household matched by ID number; empty when none. */
             household_id?: string;
             id_number_masked?: string;
+            /** @description The ledger item the case became. */
             issue_id?: string;
             /** @enum {string} */
             kind?: "CASE_KIND_UNSPECIFIED" | "CASE_KIND_PETITION" | "CASE_KIND_HOTLINE";
             merged_into_case_id?: string;
             /** @enum {string} */
             outcome?: "OUTCOME_UNSPECIFIED" | "OUTCOME_SUPPORTED" | "OUTCOME_EXPLAINED" | "OUTCOME_NOT_SUPPORTED";
+            /** @description Masked: 唐* , 430***********1234, 139****5678. */
             petitioner_name?: string;
             phone_masked?: string;
             received_at?: components["schemas"]["google.protobuf.Timestamp"];
             region_code?: string;
+            /** @description The petitioner's earlier case that became final (复核终结), when this one may repeat its claim. */
             repeat_of_case_id?: string;
             reply_text?: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The source's update sequence last applied.
+             */
             sequence?: string;
             source_system?: string;
             /** @enum {string} */
@@ -12200,24 +16857,25 @@ export interface components {
         "zoufang.petition.v1.CaseLogEntry": {
             actor?: string;
             at?: components["schemas"]["google.protobuf.Timestamp"];
+            /** @description The change: received, updated, accepted, extended, replied … */
             change?: string;
             note?: string;
             /** @enum {string} */
             stage?: "STAGE_UNSPECIFIED" | "STAGE_RECEIVED" | "STAGE_NOT_ACCEPTED" | "STAGE_HANDLING" | "STAGE_REPLIED" | "STAGE_UNDER_REVIEW" | "STAGE_REVIEWED" | "STAGE_UNDER_RE_REVIEW" | "STAGE_FINAL" | "STAGE_RETURNED" | "STAGE_MERGED";
         };
         "zoufang.petition.v1.DecideReviewRequest": {
-            case_id?: string;
+            case_id: string;
             /** Format: int64 */
             expected_version?: string;
             /** @enum {string} */
-            outcome?: "OUTCOME_UNSPECIFIED" | "OUTCOME_SUPPORTED" | "OUTCOME_EXPLAINED" | "OUTCOME_NOT_SUPPORTED";
+            outcome: "OUTCOME_UNSPECIFIED" | "OUTCOME_SUPPORTED" | "OUTCOME_EXPLAINED" | "OUTCOME_NOT_SUPPORTED";
             text?: string;
         };
         "zoufang.petition.v1.DecideReviewResponse": {
             case?: components["schemas"]["zoufang.petition.v1.Case"];
         };
         "zoufang.petition.v1.ExtendCaseRequest": {
-            case_id?: string;
+            case_id: string;
             /** Format: int32 */
             days?: number;
             /** Format: int64 */
@@ -12228,7 +16886,7 @@ export interface components {
             case?: components["schemas"]["zoufang.petition.v1.Case"];
         };
         "zoufang.petition.v1.GetCaseRequest": {
-            case_id?: string;
+            case_id: string;
         };
         "zoufang.petition.v1.GetCaseResponse": {
             case?: components["schemas"]["zoufang.petition.v1.Case"];
@@ -12236,8 +16894,10 @@ export interface components {
         };
         "zoufang.petition.v1.ImportCasesRequest": {
             /** Format: byte */
-            content?: string;
+            content: string;
+            /** @description The file name or content type: .csv or .xlsx. */
             file_name?: string;
+            /** @description Used for rows without a 来源系统 column. */
             source_system?: string;
         };
         "zoufang.petition.v1.ImportCasesResponse": {
@@ -12255,10 +16915,12 @@ export interface components {
             household_id?: string;
             /** @enum {string} */
             kind?: "CASE_KIND_UNSPECIFIED" | "CASE_KIND_PETITION" | "CASE_KIND_HOTLINE";
+            /** @description Only cases not yet closed (not final, refused, merged or returned). */
             open_only?: boolean;
             /** Format: int32 */
             page_size?: number;
             page_token?: string;
+            /** @description Region-code prefix; empty means the caller's scope. */
             region_code?: string;
             /** @enum {string} */
             stage?: "STAGE_UNSPECIFIED" | "STAGE_RECEIVED" | "STAGE_NOT_ACCEPTED" | "STAGE_HANDLING" | "STAGE_REPLIED" | "STAGE_UNDER_REVIEW" | "STAGE_REVIEWED" | "STAGE_UNDER_RE_REVIEW" | "STAGE_FINAL" | "STAGE_RETURNED" | "STAGE_MERGED";
@@ -12268,7 +16930,7 @@ export interface components {
             next_page_token?: string;
         };
         "zoufang.petition.v1.ListRepliesRequest": {
-            case_id?: string;
+            case_id: string;
         };
         "zoufang.petition.v1.ListRepliesResponse": {
             replies?: components["schemas"]["zoufang.petition.v1.Reply"][];
@@ -12278,18 +16940,19 @@ export interface components {
             sources?: components["schemas"]["zoufang.petition.v1.Source"][];
         };
         "zoufang.petition.v1.MergeOrdersRequest": {
-            case_id?: string;
+            case_id: string;
             /** Format: int64 */
             expected_version?: string;
-            into_case_id?: string;
+            into_case_id: string;
             note?: string;
         };
         "zoufang.petition.v1.MergeOrdersResponse": {
             case?: components["schemas"]["zoufang.petition.v1.Case"];
         };
         "zoufang.petition.v1.ReassignOrderRequest": {
+            /** @description The department or township now handling it. */
             assignee?: string;
-            case_id?: string;
+            case_id: string;
             /** Format: int64 */
             expected_version?: string;
             note?: string;
@@ -12298,7 +16961,7 @@ export interface components {
             case?: components["schemas"]["zoufang.petition.v1.Case"];
         };
         "zoufang.petition.v1.RefuseCaseRequest": {
-            case_id?: string;
+            case_id: string;
             /** Format: int64 */
             expected_version?: string;
             reason?: string;
@@ -12308,10 +16971,11 @@ export interface components {
         };
         "zoufang.petition.v1.RegisterSourceRequest": {
             callback_url?: string;
-            display_name?: string;
-            region_code?: string;
-            secret?: string;
-            source_system?: string;
+            display_name: string;
+            region_code: string;
+            /** @description Signs inbound webhooks and outbound answers (HMAC-SHA256); write-only. */
+            secret: string;
+            source_system: string;
         };
         "zoufang.petition.v1.RegisterSourceResponse": {
             source?: components["schemas"]["zoufang.petition.v1.Source"];
@@ -12320,6 +16984,7 @@ export interface components {
             /** Format: int32 */
             attempts?: number;
             case_id?: string;
+            /** @description accepted, not_accepted, extended, replied, reviewed, final, returned … */
             change?: string;
             created_at?: components["schemas"]["google.protobuf.Timestamp"];
             last_error?: string;
@@ -12329,18 +16994,18 @@ export interface components {
             state?: "REPLY_STATE_UNSPECIFIED" | "REPLY_STATE_PENDING" | "REPLY_STATE_SENDING" | "REPLY_STATE_SENT" | "REPLY_STATE_FAILED";
         };
         "zoufang.petition.v1.ReplyCaseRequest": {
-            case_id?: string;
+            case_id: string;
             /** Format: int64 */
             expected_version?: string;
             /** @enum {string} */
-            outcome?: "OUTCOME_UNSPECIFIED" | "OUTCOME_SUPPORTED" | "OUTCOME_EXPLAINED" | "OUTCOME_NOT_SUPPORTED";
+            outcome: "OUTCOME_UNSPECIFIED" | "OUTCOME_SUPPORTED" | "OUTCOME_EXPLAINED" | "OUTCOME_NOT_SUPPORTED";
             text?: string;
         };
         "zoufang.petition.v1.ReplyCaseResponse": {
             case?: components["schemas"]["zoufang.petition.v1.Case"];
         };
         "zoufang.petition.v1.RequestReviewRequest": {
-            case_id?: string;
+            case_id: string;
             /** Format: int64 */
             expected_version?: string;
             note?: string;
@@ -12349,7 +17014,7 @@ export interface components {
             case?: components["schemas"]["zoufang.petition.v1.Case"];
         };
         "zoufang.petition.v1.ReturnOrderRequest": {
-            case_id?: string;
+            case_id: string;
             /** Format: int64 */
             expected_version?: string;
             reason?: string;
@@ -12358,33 +17023,65 @@ export interface components {
             case?: components["schemas"]["zoufang.petition.v1.Case"];
         };
         "zoufang.petition.v1.RowError": {
+            /** @description The column header as the file has it. */
             column?: string;
+            /** @description In Chinese. */
             reason?: string;
             /** Format: int32 */
             row?: number;
         };
         "zoufang.petition.v1.Source": {
+            /** @description Where answers are pushed (signed webhook). */
             callback_url?: string;
             created_at?: components["schemas"]["google.protobuf.Timestamp"];
             display_name?: string;
+            /** @description Whether a signing secret is set; the secret itself is never shown. */
             has_secret?: boolean;
+            /** @description The county (6 digits) or wider prefix whose cases it sends. */
             region_code?: string;
+            /** @description The name cases carry in source_system. */
             source_system?: string;
+        };
+        "zoufang.registry.v1.AddWorkTeamMembersRequest": {
+            /** @description Cadres to add; those already members stay as they are. */
+            cadre_ids?: string[];
+            /** @description When set, the team's new leader (added as a member when missing). */
+            leader_cadre_id?: string;
+            team_id?: string;
+        };
+        "zoufang.registry.v1.AddWorkTeamMembersResponse": {
+            team?: components["schemas"]["zoufang.registry.v1.WorkTeam"];
+        };
+        "zoufang.registry.v1.AnnounceCadresRequest": {
+            /** @description The region whose cadres to announce: a county (6 digits) or below, or a 12-digit code; within the caller's scope. */
+            region_code?: string;
+        };
+        "zoufang.registry.v1.AnnounceCadresResponse": {
+            /**
+             * Format: int32
+             * @description How many cadres were announced.
+             */
+            announced?: number;
         };
         "zoufang.registry.v1.Assignment": {
             assignment_id?: string;
             cadre_id?: string;
             campaign_id?: string;
+            /** @description The region the assignment lies in (the village for households, the township for zones). */
             region_code?: string;
             /** @enum {string} */
             target?: "ASSIGNMENT_TARGET_UNSPECIFIED" | "ASSIGNMENT_TARGET_ZONE" | "ASSIGNMENT_TARGET_VILLAGE" | "ASSIGNMENT_TARGET_HOUSEHOLD";
+            /** @description zone_id, village code or household_id, by target. */
             target_id?: string;
         };
         "zoufang.registry.v1.Cadre": {
             cadre_id?: string;
             name?: string;
+            /** @description Masked 3+4. */
             phone?: string;
+            /** @description Position (职务), the key of campaign quotas: 党委书记, 班子成员, 机关干部, 村干部 … */
             position?: string;
+            /** @description Region code prefix this cadre works in. */
             region_code?: string;
             roles?: string[];
             /** @enum {string} */
@@ -12397,6 +17094,7 @@ export interface components {
             ends_at?: components["schemas"]["google.protobuf.Timestamp"];
             name?: string;
             quotas?: components["schemas"]["zoufang.registry.v1.Quota"][];
+            /** @description County or township code the campaign covers. */
             region_code?: string;
             starts_at?: components["schemas"]["google.protobuf.Timestamp"];
             /** @enum {string} */
@@ -12405,28 +17103,29 @@ export interface components {
         };
         "zoufang.registry.v1.Completeness": {
             complete?: boolean;
+            /** @description Every missing field, by its request field path (e.g. "narrative", "items[1].category"). */
             missing_fields?: string[];
         };
         "zoufang.registry.v1.CreateAssignmentRequest": {
-            assignment_id?: string;
-            cadre_id?: string;
-            campaign_id?: string;
+            assignment_id: string;
+            cadre_id: string;
+            campaign_id: string;
             /** @enum {string} */
-            target?: "ASSIGNMENT_TARGET_UNSPECIFIED" | "ASSIGNMENT_TARGET_ZONE" | "ASSIGNMENT_TARGET_VILLAGE" | "ASSIGNMENT_TARGET_HOUSEHOLD";
-            target_id?: string;
+            target: "ASSIGNMENT_TARGET_UNSPECIFIED" | "ASSIGNMENT_TARGET_ZONE" | "ASSIGNMENT_TARGET_VILLAGE" | "ASSIGNMENT_TARGET_HOUSEHOLD";
+            target_id: string;
         };
         "zoufang.registry.v1.CreateAssignmentResponse": {
             assignment?: components["schemas"]["zoufang.registry.v1.Assignment"];
         };
         "zoufang.registry.v1.CreateCampaignRequest": {
-            campaign_id?: string;
+            campaign_id: string;
             /** @enum {string} */
             completeness_policy?: "COMPLETENESS_POLICY_UNSPECIFIED" | "COMPLETENESS_POLICY_REFUSE" | "COMPLETENESS_POLICY_FLAG";
-            ends_at?: components["schemas"]["google.protobuf.Timestamp"];
-            name?: string;
+            ends_at: components["schemas"]["google.protobuf.Timestamp"];
+            name: string;
             quotas?: components["schemas"]["zoufang.registry.v1.Quota"][];
-            region_code?: string;
-            starts_at?: components["schemas"]["google.protobuf.Timestamp"];
+            region_code: string;
+            starts_at: components["schemas"]["google.protobuf.Timestamp"];
             /** @enum {string} */
             status?: "CAMPAIGN_STATUS_UNSPECIFIED" | "CAMPAIGN_STATUS_PLANNED" | "CAMPAIGN_STATUS_ACTIVE" | "CAMPAIGN_STATUS_CLOSED";
             themes?: string[];
@@ -12434,91 +17133,155 @@ export interface components {
         "zoufang.registry.v1.CreateCampaignResponse": {
             campaign?: components["schemas"]["zoufang.registry.v1.Campaign"];
         };
-        "zoufang.registry.v1.CreateWorkZoneRequest": {
+        "zoufang.registry.v1.CreateWorkTeamRequest": {
+            /** @description Optional; becomes a member when not listed among them. */
+            leader_cadre_id?: string;
+            member_cadre_ids?: string[];
             name?: string;
+            /** @description Client-chosen UUID; the same id and body twice is one team. */
+            team_id?: string;
             township_code?: string;
-            village_codes?: string[];
             zone_id?: string;
+        };
+        "zoufang.registry.v1.CreateWorkTeamResponse": {
+            /** @description False for a retry of an identical create. */
+            created?: boolean;
+            team?: components["schemas"]["zoufang.registry.v1.WorkTeam"];
+        };
+        "zoufang.registry.v1.CreateWorkZoneRequest": {
+            name: string;
+            township_code: string;
+            village_codes?: string[];
+            /** @description Client-chosen UUID; the same id twice is one zone. */
+            zone_id: string;
         };
         "zoufang.registry.v1.CreateWorkZoneResponse": {
             zone?: components["schemas"]["zoufang.registry.v1.WorkZone"];
         };
+        /** @description Why one household of a batch was refused. */
         "zoufang.registry.v1.FieldError": {
+            /** @description The request field, as RegisterHousehold names it: id_number, phone, village_code … */
             field?: string;
             reason?: string;
         };
         "zoufang.registry.v1.FindHouseholdRequest": {
-            id_number?: string;
+            id_number: string;
         };
         "zoufang.registry.v1.FindHouseholdResponse": {
             household?: components["schemas"]["zoufang.registry.v1.Household"];
         };
         "zoufang.registry.v1.FlagVisitDisputedRequest": {
-            reason?: string;
-            visit_id?: string;
+            reason: string;
+            visit_id: string;
         };
         "zoufang.registry.v1.FlagVisitDisputedResponse": {
             visit?: components["schemas"]["zoufang.registry.v1.Visit"];
         };
         "zoufang.registry.v1.GetCadreProgressRequest": {
-            cadre_id?: string;
-            campaign_id?: string;
+            cadre_id: string;
+            campaign_id: string;
         };
         "zoufang.registry.v1.GetCadreProgressResponse": {
+            /** @description True when every quota is met. */
             all_met?: boolean;
             cadre_id?: string;
             campaign_id?: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Visits of this cadre flagged disputed.
+             */
             disputed_visits?: string;
             position?: string;
             quotas?: components["schemas"]["zoufang.registry.v1.QuotaProgress"][];
         };
         "zoufang.registry.v1.GetCampaignRequest": {
-            campaign_id?: string;
+            campaign_id: string;
         };
         "zoufang.registry.v1.GetCampaignResponse": {
             campaign?: components["schemas"]["zoufang.registry.v1.Campaign"];
         };
         "zoufang.registry.v1.GetHouseholdRequest": {
-            household_id?: string;
+            household_id: string;
+            /** @description Why (查看用途): required with reveal, at most 200 characters; audited. */
             purpose?: string;
+            /** @description Ask for unmasked personal data. Allowed to township_admin, county_admin and supervisor; every such read is audited with the purpose given. */
             reveal?: boolean;
+            /** @description With reveal: which of id_number, phone and tags to show in full; empty means all three. Only these are unmasked, and only these are audited. */
+            reveal_fields?: string[];
         };
         "zoufang.registry.v1.GetHouseholdResponse": {
             household?: components["schemas"]["zoufang.registry.v1.Household"];
         };
         "zoufang.registry.v1.GetRegionProgressRequest": {
-            campaign_id?: string;
+            campaign_id: string;
+            /** @description A village, township or county code; or set zone_id instead. */
             region_code?: string;
             zone_id?: string;
         };
         "zoufang.registry.v1.GetRegionProgressResponse": {
+            /** @description One row per village of the region or zone (per township for a county). */
             children?: components["schemas"]["zoufang.registry.v1.RegionProgress"][];
             total?: components["schemas"]["zoufang.registry.v1.RegionProgress"];
         };
         "zoufang.registry.v1.GetVisitRequest": {
-            visit_id?: string;
+            visit_id: string;
         };
         "zoufang.registry.v1.GetVisitResponse": {
             visit?: components["schemas"]["zoufang.registry.v1.Visit"];
         };
         "zoufang.registry.v1.Household": {
             address?: string;
+            /** @description 村民小组, free text. */
             group_name?: string;
             head_name?: string;
             household_id?: string;
+            /** @description Masked as 6+4 (370102********1234) unless revealed. */
             id_number?: string;
             /** Format: int32 */
             member_count?: number;
+            /** @description Masked as 3+4 (138****5678) unless revealed. */
             phone?: string;
             registered_at?: components["schemas"]["google.protobuf.Timestamp"];
+            /** @description True when id_number and phone are shown in full (and the read was audited). */
             revealed?: boolean;
             tags?: string[];
+            /**
+             * Format: int64
+             * @description Counts the edits of UpdateHousehold (1 when registered); an edit names the version it started from. Tag changes do not move it.
+             */
+            version?: string;
             village_code?: string;
         };
+        /** @description One edit of a household. */
+        "zoufang.registry.v1.HouseholdEdit": {
+            /** @description Who made it (the token's subject) and their roles then. */
+            actor?: string;
+            actor_roles?: string[];
+            changed_at?: components["schemas"]["google.protobuf.Timestamp"];
+            changes?: components["schemas"]["zoufang.registry.v1.HouseholdFieldChange"][];
+            note?: string;
+            /**
+             * Format: int64
+             * @description The version the edit made.
+             */
+            version?: string;
+        };
+        /** @description One changed field of an edit. */
+        "zoufang.registry.v1.HouseholdFieldChange": {
+            /** @description address, group_name, phone or member_count. */
+            field?: string;
+            /** @description Its Chinese label: 住址, 村民小组, 联系电话, 家庭人口. */
+            label?: string;
+            new_value?: string;
+            /** @description Before and after; phone numbers masked 3+4, empty for none. */
+            old_value?: string;
+        };
         "zoufang.registry.v1.ImportRegionsRequest": {
-            /** Format: byte */
-            csv?: string;
+            /**
+             * Format: byte
+             * @description UTF-8 CSV with a header row: code,name,level,pcode.
+             */
+            csv: string;
         };
         "zoufang.registry.v1.ImportRegionsResponse": {
             /** Format: int32 */
@@ -12527,8 +17290,9 @@ export interface components {
             updated?: number;
         };
         "zoufang.registry.v1.ListAssignmentsRequest": {
+            /** @description Only this cadre's assignments, when set. */
             cadre_id?: string;
-            campaign_id?: string;
+            campaign_id: string;
         };
         "zoufang.registry.v1.ListAssignmentsResponse": {
             assignments?: components["schemas"]["zoufang.registry.v1.Assignment"][];
@@ -12540,23 +17304,51 @@ export interface components {
             cadres?: components["schemas"]["zoufang.registry.v1.Cadre"][];
         };
         "zoufang.registry.v1.ListCampaignsRequest": {
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description At most this many (default 50, at most 200).
+             */
             page_size?: number;
+            /** @description The next_page_token of the previous page. */
             page_token?: string;
+            /** @description A region code (12 digits, or a prefix) the campaigns lie in or cover; empty lists every campaign the caller may see. */
             region_code?: string;
-            /** @enum {string} */
+            /**
+             * @description Only campaigns in this status, when set.
+             * @enum {string}
+             */
             status?: "CAMPAIGN_STATUS_UNSPECIFIED" | "CAMPAIGN_STATUS_PLANNED" | "CAMPAIGN_STATUS_ACTIVE" | "CAMPAIGN_STATUS_CLOSED";
         };
         "zoufang.registry.v1.ListCampaignsResponse": {
             campaigns?: components["schemas"]["zoufang.registry.v1.Campaign"][];
+            /** @description Empty on the last page. */
+            next_page_token?: string;
+        };
+        "zoufang.registry.v1.ListHouseholdHistoryRequest": {
+            household_id?: string;
+            /**
+             * Format: int32
+             * @description At most this many edits (default 50, at most 500).
+             */
+            page_size?: number;
+            /** @description The next_page_token of the previous page. */
+            page_token?: string;
+        };
+        "zoufang.registry.v1.ListHouseholdHistoryResponse": {
+            /** @description Newest first. */
+            edits?: components["schemas"]["zoufang.registry.v1.HouseholdEdit"][];
+            /** @description Empty on the last page. */
             next_page_token?: string;
         };
         "zoufang.registry.v1.ListHouseholdsRequest": {
             /** Format: int32 */
             page_size?: number;
             page_token?: string;
+            /** @description Why, when filtering by a sensitive tag (required then; audited). */
             purpose?: string;
+            /** @description Region prefix (village, township or county code). */
             region_code?: string;
+            /** @description Only households carrying this tag, when set. A sensitive tag (poverty or health: 低保, 特困, 残疾 …) reveals who carries it, so filtering by one is a reveal: allowed to township_admin, county_admin and supervisor, with a purpose, and every household listed is audited. */
             tag?: string;
         };
         "zoufang.registry.v1.ListHouseholdsResponse": {
@@ -12570,7 +17362,7 @@ export interface components {
             regions?: components["schemas"]["zoufang.registry.v1.Region"][];
         };
         "zoufang.registry.v1.ListUncoveredVillagesRequest": {
-            campaign_id?: string;
+            campaign_id: string;
         };
         "zoufang.registry.v1.ListUncoveredVillagesResponse": {
             villages?: components["schemas"]["zoufang.registry.v1.Region"][];
@@ -12582,14 +17374,23 @@ export interface components {
             /** Format: int32 */
             page_size?: number;
             page_token?: string;
+            /** @description Region prefix; required unless household_id is set. */
             region_code?: string;
         };
         "zoufang.registry.v1.ListVisitsResponse": {
             next_page_token?: string;
             visits?: components["schemas"]["zoufang.registry.v1.Visit"][];
         };
+        "zoufang.registry.v1.ListWorkTeamsRequest": {
+            /** @description A township or county code (12 digits, or a prefix); empty lists the teams of the caller's scope. */
+            region_code?: string;
+        };
+        "zoufang.registry.v1.ListWorkTeamsResponse": {
+            /** @description By township, then name. */
+            teams?: components["schemas"]["zoufang.registry.v1.WorkTeam"][];
+        };
         "zoufang.registry.v1.ListWorkZonesRequest": {
-            township_code?: string;
+            township_code: string;
         };
         "zoufang.registry.v1.ListWorkZonesResponse": {
             zones?: components["schemas"]["zoufang.registry.v1.WorkZone"][];
@@ -12603,8 +17404,12 @@ export interface components {
         "zoufang.registry.v1.Quota": {
             /** @enum {string} */
             metric?: "QUOTA_METRIC_UNSPECIFIED" | "QUOTA_METRIC_HOUSEHOLDS_VISITED" | "QUOTA_METRIC_OVERNIGHT_STAYS" | "QUOTA_METRIC_KEY_HOUSEHOLDS_VISITED" | "QUOTA_METRIC_HOUSEHOLDS_HELPED" | "QUOTA_METRIC_VISITS";
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description For HOUSEHOLDS_HELPED: the least help per household, in fen.
+             */
             min_amount_fen?: string;
+            /** @description The position it applies to; empty applies to everyone in the campaign. */
             position?: string;
             /** Format: int64 */
             target?: string;
@@ -12619,30 +17424,33 @@ export interface components {
             target?: string;
         };
         "zoufang.registry.v1.RecordVisitRequest": {
-            cadre_ids?: string[];
-            campaign_id?: string;
-            ended_at?: components["schemas"]["google.protobuf.Timestamp"];
+            cadre_ids: string[];
+            campaign_id: string;
+            ended_at: components["schemas"]["google.protobuf.Timestamp"];
             help?: components["schemas"]["zoufang.common.v1.Help"];
-            household_id?: string;
+            household_id: string;
             items?: components["schemas"]["zoufang.common.v1.RaisedItem"][];
             location?: components["schemas"]["zoufang.common.v1.GeoPoint"];
             materials?: components["schemas"]["zoufang.common.v1.MaterialHandout"][];
             /** @enum {string} */
-            mode?: "VISIT_MODE_UNSPECIFIED" | "VISIT_MODE_DOOR_TO_DOOR" | "VISIT_MODE_PHONE" | "VISIT_MODE_RECEPTION" | "VISIT_MODE_CASE_VISIT" | "VISIT_MODE_LIVE_IN";
-            narrative?: string;
+            mode: "VISIT_MODE_UNSPECIFIED" | "VISIT_MODE_DOOR_TO_DOOR" | "VISIT_MODE_PHONE" | "VISIT_MODE_RECEPTION" | "VISIT_MODE_CASE_VISIT" | "VISIT_MODE_LIVE_IN";
+            narrative: string;
             overnight_stay?: boolean;
             photo_refs?: string[];
             policies_explained?: string[];
             situation?: string;
-            started_at?: components["schemas"]["google.protobuf.Timestamp"];
-            visit_id?: string;
+            started_at: components["schemas"]["google.protobuf.Timestamp"];
+            /** @description Client-chosen UUID: phones retry, the same id twice is one visit. */
+            visit_id: string;
         };
         "zoufang.registry.v1.RecordVisitResponse": {
+            /** @description True when this call created the visit; false for a repeat of the same id and body. */
             created?: boolean;
             visit?: components["schemas"]["zoufang.registry.v1.Visit"];
         };
         "zoufang.registry.v1.Region": {
             code?: string;
+            /** @description From the code's digits: 街道 / 镇 / 乡 for townships, 居委会 / 村委会 for villages. */
             kind?: string;
             /** @enum {string} */
             level?: "REGION_LEVEL_UNSPECIFIED" | "REGION_LEVEL_PROVINCE" | "REGION_LEVEL_CITY" | "REGION_LEVEL_COUNTY" | "REGION_LEVEL_TOWNSHIP" | "REGION_LEVEL_VILLAGE";
@@ -12650,7 +17458,10 @@ export interface components {
             parent_code?: string;
         };
         "zoufang.registry.v1.RegionProgress": {
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Coverage in basis points (10000 = 100%).
+             */
             coverage_bp?: number;
             /** Format: int64 */
             disputed_visits?: string;
@@ -12668,26 +17479,30 @@ export interface components {
             items_raised?: string;
             /** Format: int64 */
             items_resolved_on_spot?: string;
+            /** @description Region code, or zone id for a work zone. */
             key?: string;
             materials?: components["schemas"]["zoufang.common.v1.MaterialHandout"][];
             name?: string;
             /** Format: int64 */
             overnight_stays?: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Of households_helped, those tagged as poor (低保, 特困, 五保, 脱贫户 …: the registry's POVERTY_TAGS), counted through the tags' keyed hashes. Always 0 for callers who may not see sensitive tags (township_admin, county_admin, supervisor and services may): a village's small count next to the helped households a cadre knows tells who is poor.
+             */
             poor_households_helped?: string;
             /** Format: int64 */
             visits?: string;
             visits_by_mode?: components["schemas"]["zoufang.registry.v1.ModeCount"][];
         };
         "zoufang.registry.v1.RegisterCadreRequest": {
-            cadre_id?: string;
-            name?: string;
-            phone?: string;
-            position?: string;
-            region_code?: string;
+            cadre_id: string;
+            name: string;
+            phone: string;
+            position: string;
+            region_code: string;
             roles?: string[];
             /** @enum {string} */
-            unit?: "CADRE_UNIT_UNSPECIFIED" | "CADRE_UNIT_TOWNSHIP_OFFICE" | "CADRE_UNIT_VILLAGE_COMMITTEE" | "CADRE_UNIT_COUNTY_DEPARTMENT";
+            unit: "CADRE_UNIT_UNSPECIFIED" | "CADRE_UNIT_TOWNSHIP_OFFICE" | "CADRE_UNIT_VILLAGE_COMMITTEE" | "CADRE_UNIT_COUNTY_DEPARTMENT";
         };
         "zoufang.registry.v1.RegisterCadreResponse": {
             cadre?: components["schemas"]["zoufang.registry.v1.Cadre"];
@@ -12695,62 +17510,121 @@ export interface components {
         "zoufang.registry.v1.RegisterHouseholdRequest": {
             address?: string;
             group_name?: string;
-            head_name?: string;
-            household_id?: string;
-            id_number?: string;
+            head_name: string;
+            household_id: string;
+            id_number: string;
             /** Format: int32 */
             member_count?: number;
             phone?: string;
             tags?: string[];
-            village_code?: string;
+            village_code: string;
         };
         "zoufang.registry.v1.RegisterHouseholdResponse": {
             household?: components["schemas"]["zoufang.registry.v1.Household"];
         };
         "zoufang.registry.v1.RegisterHouseholdsRequest": {
+            /** @description Any bad household (invalid, out of scope, duplicate, conflicting) writes none. */
             all_or_nothing?: boolean;
-            households?: components["schemas"]["zoufang.registry.v1.RegisterHouseholdRequest"][];
+            /** @description At most 1000, each as for RegisterHousehold. */
+            households: components["schemas"]["zoufang.registry.v1.RegisterHouseholdRequest"][];
+            /** @description Check everything, conflicts with the register included, and write nothing. */
             validate_only?: boolean;
         };
         "zoufang.registry.v1.RegisterHouseholdsResponse": {
+            /** @description False when nothing was written (validate_only, or all_or_nothing with a refusal). */
             committed?: boolean;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Households this call created.
+             */
             created?: number;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Households refused.
+             */
             failed?: number;
+            /** @description One per requested household, in request order. */
             results?: components["schemas"]["zoufang.registry.v1.RegisterHouseholdsResult"][];
         };
         "zoufang.registry.v1.RegisterHouseholdsResult": {
+            /** @description True when this call created it; false for a retry of an identical registration. */
             created?: boolean;
+            /** @description Why it was refused; empty when it was (or, with validate_only, would be) registered. */
             errors?: components["schemas"]["zoufang.registry.v1.FieldError"][];
+            /** @description Set when the household is registered (by this call or an identical earlier one). */
             household_id?: string;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Position in the request.
+             */
             index?: number;
         };
         "zoufang.registry.v1.SetCampaignStatusRequest": {
-            campaign_id?: string;
-            /** @enum {string} */
-            status?: "CAMPAIGN_STATUS_UNSPECIFIED" | "CAMPAIGN_STATUS_PLANNED" | "CAMPAIGN_STATUS_ACTIVE" | "CAMPAIGN_STATUS_CLOSED";
+            campaign_id: string;
+            /**
+             * @description ACTIVE (from PLANNED) or CLOSED (from PLANNED or ACTIVE); setting the status it already has changes nothing.
+             * @enum {string}
+             */
+            status: "CAMPAIGN_STATUS_UNSPECIFIED" | "CAMPAIGN_STATUS_PLANNED" | "CAMPAIGN_STATUS_ACTIVE" | "CAMPAIGN_STATUS_CLOSED";
         };
         "zoufang.registry.v1.SetCampaignStatusResponse": {
             campaign?: components["schemas"]["zoufang.registry.v1.Campaign"];
         };
+        "zoufang.registry.v1.SetWorkTeamMembersRequest": {
+            /** @description The leader after the change; empty leaves the team without one. */
+            leader_cadre_id?: string;
+            /** @description Every member after the change (the leader is added when missing). */
+            member_cadre_ids?: string[];
+            team_id?: string;
+        };
+        "zoufang.registry.v1.SetWorkTeamMembersResponse": {
+            team?: components["schemas"]["zoufang.registry.v1.WorkTeam"];
+        };
+        /** @description The campaign as it should be: every editable field is replaced (the region and the status are not editable here). */
         "zoufang.registry.v1.UpdateCampaignRequest": {
-            campaign_id?: string;
+            campaign_id: string;
             /** @enum {string} */
             completeness_policy?: "COMPLETENESS_POLICY_UNSPECIFIED" | "COMPLETENESS_POLICY_REFUSE" | "COMPLETENESS_POLICY_FLAG";
-            ends_at?: components["schemas"]["google.protobuf.Timestamp"];
-            name?: string;
+            ends_at: components["schemas"]["google.protobuf.Timestamp"];
+            name: string;
             quotas?: components["schemas"]["zoufang.registry.v1.Quota"][];
-            starts_at?: components["schemas"]["google.protobuf.Timestamp"];
+            starts_at: components["schemas"]["google.protobuf.Timestamp"];
             themes?: string[];
         };
         "zoufang.registry.v1.UpdateCampaignResponse": {
             campaign?: components["schemas"]["zoufang.registry.v1.Campaign"];
         };
+        /** @description An edit of a household: each field set is changed, each field left unset stays as it is. The ID number and the head's name are not editable (a different person is a different registration); tags have their own RPC. */
+        "zoufang.registry.v1.UpdateHouseholdRequest": {
+            /** @description 住址, at most 200 characters; may be set empty. */
+            address?: string;
+            /**
+             * Format: int64
+             * @description Household.version as read when the edit started.
+             */
+            expected_version?: string;
+            /** @description 村民小组, at most 50 characters; may be set empty. */
+            group_name?: string;
+            household_id?: string;
+            /**
+             * Format: int32
+             * @description 家庭人口: 1 to 50.
+             */
+            member_count?: number;
+            /** @description Why (e.g. 搬迁, 换号), at most 200 characters; kept in the history. */
+            note?: string;
+            /** @description 联系电话: a mainland mobile number, or empty to remove it. */
+            phone?: string;
+        };
+        "zoufang.registry.v1.UpdateHouseholdResponse": {
+            /** @description False when every value set equals the stored one: nothing was written and the version stays. */
+            changed?: boolean;
+            /** @description Masked, with its new version. */
+            household?: components["schemas"]["zoufang.registry.v1.Household"];
+        };
         "zoufang.registry.v1.UpdateHouseholdTagsRequest": {
             add?: string[];
-            household_id?: string;
+            household_id: string;
             remove?: string[];
         };
         "zoufang.registry.v1.UpdateHouseholdTagsResponse": {
@@ -12770,15 +17644,31 @@ export interface components {
             materials?: components["schemas"]["zoufang.common.v1.MaterialHandout"][];
             /** @enum {string} */
             mode?: "VISIT_MODE_UNSPECIFIED" | "VISIT_MODE_DOOR_TO_DOOR" | "VISIT_MODE_PHONE" | "VISIT_MODE_RECEPTION" | "VISIT_MODE_CASE_VISIT" | "VISIT_MODE_LIVE_IN";
+            /** @description 民情日记: what was said and done. */
             narrative?: string;
             overnight_stay?: boolean;
             photo_refs?: string[];
             policies_explained?: string[];
             recorded_at?: components["schemas"]["google.protobuf.Timestamp"];
+            /** @description 家庭情况. */
             situation?: string;
             started_at?: components["schemas"]["google.protobuf.Timestamp"];
             village_code?: string;
             visit_id?: string;
+        };
+        /** @description A work team (工作队): cadres of a township (or sent to it by the county) who visit together, led by a 队长. A cadre is in one work team at most. */
+        "zoufang.registry.v1.WorkTeam": {
+            /** @description The leader (队长), one of the members; empty until one is named. */
+            leader_cadre_id?: string;
+            /** @description Every member, the leader included, in cadre_id order. */
+            member_cadre_ids?: string[];
+            /** @description Unique within the township. */
+            name?: string;
+            team_id?: string;
+            /** @description The township (12 digits) the team works in. */
+            township_code?: string;
+            /** @description The work zone (工作片) the team serves, of the same township; empty for none. */
+            zone_id?: string;
         };
         "zoufang.registry.v1.WorkZone": {
             name?: string;
@@ -12786,6 +17676,7 @@ export interface components {
             village_codes?: string[];
             zone_id?: string;
         };
+        /** @description Weights of the assessment's components (any scale; 0 drops a component). */
         "zoufang.supervision.v1.AssessmentWeights": {
             /** Format: int32 */
             backcheck?: number;
@@ -12798,11 +17689,18 @@ export interface components {
             /** Format: int32 */
             verification?: number;
         };
+        /** @description Each component is 0–100; a component with nothing to measure counts 100. */
         "zoufang.supervision.v1.CadreAssessment": {
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Back-check answers consistent with the diary.
+             */
             backcheck?: number;
             cadre_id?: string;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Quota attainment from the registry (households visited, nights …), averaged.
+             */
             coverage?: number;
             /** Format: int64 */
             items_in_time?: string;
@@ -12812,20 +17710,38 @@ export interface components {
             items_overdue?: string;
             name?: string;
             position?: string;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description 满意 + 基本满意 among answered item callbacks.
+             */
             satisfaction?: number;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The weighted score.
+             */
             score?: number;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Ledger items resolved by their deadline among those resolved or overdue.
+             */
             timeliness?: number;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Visits confirmed among those checked by callback.
+             */
             verification?: number;
         };
         "zoufang.supervision.v1.CadreCallbackStatistics": {
             cadre_id?: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Visits with at least one fabrication signal.
+             */
             flagged_visits?: string;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Fabrication risk (0–100) from the cadre's visit records themselves.
+             */
             risk_score?: number;
             totals?: components["schemas"]["zoufang.supervision.v1.CallbackTotals"];
             /** Format: int64 */
@@ -12842,6 +17758,7 @@ export interface components {
             fix_confirmed?: boolean;
             household_id?: string;
             issue_id?: string;
+            /** @description The number to call, from the registry's household record (never from the cadre being checked). Shown to the assigned supervisor by GetCallback only; the registry audits the read. */
             phone?: string;
             reached?: boolean;
             region_code?: string;
@@ -12851,13 +17768,17 @@ export interface components {
             state?: "CALLBACK_STATE_UNSPECIFIED" | "CALLBACK_STATE_OPEN" | "CALLBACK_STATE_DONE" | "CALLBACK_STATE_UNREACHABLE";
             /** @enum {string} */
             subject?: "CALLBACK_SUBJECT_UNSPECIFIED" | "CALLBACK_SUBJECT_ISSUE" | "CALLBACK_SUBJECT_VISIT";
+            /** @description What the callback checks, e.g. the item's category and resolution. */
             summary?: string;
             supervisor_id?: string;
             visit_confirmed?: boolean;
             visit_id?: string;
         };
         "zoufang.supervision.v1.CallbackTotals": {
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Back-check answers that contradict the diary.
+             */
             backcheck_mismatches?: string;
             /** Format: int64 */
             callbacks?: string;
@@ -12867,13 +17788,22 @@ export interface components {
             open?: string;
             /** Format: int64 */
             overdue?: string;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Reached / attempted callbacks, basis points.
+             */
             reach_rate_bp?: number;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description 满意 + 基本满意 among answered item callbacks, basis points.
+             */
             satisfaction_rate_bp?: number;
             /** Format: int64 */
             unreachable?: string;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Confirmed among reached visit callbacks, basis points.
+             */
             visit_confirmation_rate_bp?: number;
             /** Format: int64 */
             visits_checked?: string;
@@ -12881,37 +17811,43 @@ export interface components {
             visits_not_confirmed?: string;
         };
         "zoufang.supervision.v1.CloseInspectionRequest": {
-            inspection_id?: string;
-            note?: string;
+            inspection_id: string;
+            note: string;
         };
         "zoufang.supervision.v1.CloseInspectionResponse": {
             inspection?: components["schemas"]["zoufang.supervision.v1.Inspection"];
         };
         "zoufang.supervision.v1.CreateInspectionRequest": {
             cadre_id?: string;
-            finding?: string;
-            inspection_id?: string;
+            finding: string;
+            inspection_id: string;
             /** @enum {string} */
-            kind?: "FINDING_KIND_UNSPECIFIED" | "FINDING_KIND_DIARY_INCOMPLETE" | "FINDING_KIND_QUOTA_BEHIND" | "FINDING_KIND_DISCIPLINE" | "FINDING_KIND_OTHER";
-            /** Format: int32 */
+            kind: "FINDING_KIND_UNSPECIFIED" | "FINDING_KIND_DIARY_INCOMPLETE" | "FINDING_KIND_QUOTA_BEHIND" | "FINDING_KIND_DISCIPLINE" | "FINDING_KIND_OTHER";
+            /**
+             * Format: int32
+             * @description Days to rectify (1–90).
+             */
             rectify_within_days?: number;
-            region_code?: string;
+            region_code: string;
         };
         "zoufang.supervision.v1.CreateInspectionResponse": {
             inspection?: components["schemas"]["zoufang.supervision.v1.Inspection"];
         };
         "zoufang.supervision.v1.CreateTeamRequest": {
             member_ids?: string[];
-            name?: string;
-            region_code?: string;
-            team_id?: string;
+            name: string;
+            /** @description Region prefix the team works in. */
+            region_code: string;
+            team_id: string;
         };
         "zoufang.supervision.v1.CreateTeamResponse": {
             team?: components["schemas"]["zoufang.supervision.v1.Team"];
         };
         "zoufang.supervision.v1.GetCadreAssessmentRequest": {
-            campaign_id?: string;
+            campaign_id: string;
+            /** @description Cadres whose region lies within this prefix. */
             region_code?: string;
+            /** @description Unset: coverage 30, timeliness 25, verification 25, back-check 10, satisfaction 10. */
             weights?: components["schemas"]["zoufang.supervision.v1.AssessmentWeights"];
         };
         "zoufang.supervision.v1.GetCadreAssessmentResponse": {
@@ -12919,23 +17855,28 @@ export interface components {
             weights?: components["schemas"]["zoufang.supervision.v1.AssessmentWeights"];
         };
         "zoufang.supervision.v1.GetCallbackRequest": {
-            callback_id?: string;
+            callback_id: string;
         };
         "zoufang.supervision.v1.GetCallbackResponse": {
             callback?: components["schemas"]["zoufang.supervision.v1.Callback"];
         };
         "zoufang.supervision.v1.GetCallbackStatisticsRequest": {
             campaign_id?: string;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Verification failure rate (basis points) above which a cadre is listed.
+             */
             failure_threshold_bp?: number;
             region_code?: string;
         };
         "zoufang.supervision.v1.GetCallbackStatisticsResponse": {
             by_cadre?: components["schemas"]["zoufang.supervision.v1.CadreCallbackStatistics"][];
+            /** @description Cadres whose visit verification failure rate is above the threshold. */
             suspect_cadre_ids?: string[];
             totals?: components["schemas"]["zoufang.supervision.v1.CallbackTotals"];
         };
         "zoufang.supervision.v1.Inspection": {
+            /** @description The cadre found at fault, or empty for a village finding. */
             cadre_id?: string;
             close_note?: string;
             closed?: boolean;
@@ -12946,9 +17887,36 @@ export interface components {
             inspector_id?: string;
             /** @enum {string} */
             kind?: "FINDING_KIND_UNSPECIFIED" | "FINDING_KIND_DIARY_INCOMPLETE" | "FINDING_KIND_QUOTA_BEHIND" | "FINDING_KIND_DISCIPLINE" | "FINDING_KIND_OTHER";
+            /** @description Still open after its rectification date. */
             overdue?: boolean;
+            /** @description 整改期限. */
             rectify_by?: components["schemas"]["google.protobuf.Timestamp"];
+            /** @description The village (or township) the finding concerns. */
             region_code?: string;
+        };
+        "zoufang.supervision.v1.ListCallbacksRequest": {
+            /** @description Only the callbacks about this registry household, when set. */
+            household_id?: string;
+            /**
+             * Format: int32
+             * @description At most this many (default 50, at most 500).
+             */
+            page_size?: number;
+            /** @description The next_page_token of the previous page. */
+            page_token?: string;
+            /** @description A region code (12 digits or a prefix); empty means the caller's scope. */
+            region_code?: string;
+            /**
+             * @description Only callbacks in this state, when set.
+             * @enum {string}
+             */
+            state?: "CALLBACK_STATE_UNSPECIFIED" | "CALLBACK_STATE_OPEN" | "CALLBACK_STATE_DONE" | "CALLBACK_STATE_UNREACHABLE";
+        };
+        "zoufang.supervision.v1.ListCallbacksResponse": {
+            /** @description In id order; never the phone (GetCallback shows it to the assignee). */
+            callbacks?: components["schemas"]["zoufang.supervision.v1.Callback"][];
+            /** @description Empty on the last page. */
+            next_page_token?: string;
         };
         "zoufang.supervision.v1.ListInspectionsRequest": {
             cadre_id?: string;
@@ -12965,17 +17933,21 @@ export interface components {
             teams?: components["schemas"]["zoufang.supervision.v1.Team"][];
         };
         "zoufang.supervision.v1.ListVisitSignalsRequest": {
+            /** @description Only this cadre's visits, when set. */
             cadre_id?: string;
-            campaign_id?: string;
+            campaign_id: string;
+            /** @description Only visits with at least one signal. */
             flagged_only?: boolean;
             /** Format: int32 */
             page_size?: number;
-            region_code?: string;
+            /** @description The county the campaign's visits live in. */
+            region_code: string;
         };
         "zoufang.supervision.v1.ListVisitSignalsResponse": {
             visits?: components["schemas"]["zoufang.supervision.v1.VisitSignals"][];
         };
         "zoufang.supervision.v1.ListWorklistRequest": {
+            /** @description Only overdue callbacks. */
             overdue_only?: boolean;
             /** Format: int32 */
             page_size?: number;
@@ -12986,32 +17958,47 @@ export interface components {
         "zoufang.supervision.v1.RecordAttemptRequest": {
             /** Format: int64 */
             answered_help_fen?: string;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Back-check (visit callbacks): what the resident says, compared with the diary; unset = not asked.
+             */
             answered_member_count?: number;
+            /** @description Roughly when the visit happened, as the resident remembers (YYYY-MM-DD). */
             answered_visit_date?: string;
-            callback_id?: string;
+            callback_id: string;
             comment?: string;
+            /** @description When reached: for item callbacks. */
             fix_confirmed?: boolean;
             /** @enum {string} */
-            method?: "METHOD_UNSPECIFIED" | "METHOD_PHONE" | "METHOD_ON_SITE";
+            method: "METHOD_UNSPECIFIED" | "METHOD_PHONE" | "METHOD_ON_SITE";
             reached?: boolean;
             /** @enum {string} */
             satisfaction?: "SATISFACTION_UNSPECIFIED" | "SATISFACTION_SATISFIED" | "SATISFACTION_BASICALLY_SATISFIED" | "SATISFACTION_UNSATISFIED";
+            /** @description When reached: for visit callbacks. */
             visit_confirmed?: boolean;
         };
         "zoufang.supervision.v1.RecordAttemptResponse": {
             callback?: components["schemas"]["zoufang.supervision.v1.Callback"];
         };
         "zoufang.supervision.v1.SamplingPolicy": {
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Days a callback is due after it is created.
+             */
             due_days?: number;
             /** Format: int32 */
             high_risk_threshold?: number;
             /** Format: int32 */
             high_risk_visit_share_bp?: number;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Share of ordinary resolved items called back, in basis points (urgent, dispute and petition items are always called back).
+             */
             item_share_bp?: number;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Failed attempts after which a callback closes as unreachable.
+             */
             max_attempts?: number;
             /** Format: int32 */
             min_visits_per_cadre?: number;
@@ -13019,13 +18006,17 @@ export interface components {
             visit_share_bp?: number;
         };
         "zoufang.supervision.v1.SetSamplingPolicyRequest": {
-            campaign_id?: string;
-            policy?: components["schemas"]["zoufang.supervision.v1.SamplingPolicy"];
-            region_code?: string;
+            campaign_id: string;
+            policy: components["schemas"]["zoufang.supervision.v1.SamplingPolicy"];
+            /** @description County code of the campaign. */
+            region_code: string;
         };
         "zoufang.supervision.v1.SetSamplingPolicyResponse": {
             policy?: components["schemas"]["zoufang.supervision.v1.SamplingPolicy"];
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Increases with every change; tasks remember the version that chose them.
+             */
             version?: number;
         };
         "zoufang.supervision.v1.Team": {
@@ -13035,9 +18026,12 @@ export interface components {
             team_id?: string;
         };
         "zoufang.supervision.v1.VisitSignal": {
+            /** @description too_short, overlapping, same_place, impossible_travel, shared_phone, photo_reused. */
             code?: string;
+            /** @description What was measured, e.g. "104.2 km in 10 min (625 km/h)". */
             detail?: string;
             label?: string;
+            /** @description The other visit involved, when there is one. */
             other_visit_id?: string;
         };
         "zoufang.supervision.v1.VisitSignals": {

@@ -339,9 +339,12 @@ pub fn parse(
     out
 }
 
-/// The cadres the caller may see in `area`, and the work zones of its townships.
+/// The cadres the caller may see in `area`'s county (the registry narrows
+/// the county to the caller's scope, so a county admin may name the
+/// county's own cadres, sent to a township by a department), and the work
+/// zones of the area's townships.
 pub async fn load(up: &Upstream, area: &str, dir: &Directory) -> Result<(Cadres, Zones), String> {
-    let region_code = area.to_owned();
+    let region_code: String = area.chars().take(6).collect();
     let cadres = up
         .retrying(|mut c| {
             let region_code = region_code.clone();

@@ -229,6 +229,22 @@ pub fn parse(
                 }
             }
         });
+        // Notify gives county-wide roles the county's escalations: a row
+        // onboarded whole (登录账号) with one must work at county level.
+        if let (Some(Some(_)), Some(roles), Some(region)) = (&username, &roles, &region)
+            && region.len() > 6
+            && let Some(wide) = roles.iter().find(|r| {
+                matches!(
+                    r.as_str(),
+                    roles::COUNTY_ADMIN | roles::DEPARTMENT | roles::PETITION_BUREAU
+                )
+            })
+        {
+            c.fail(
+                "roles",
+                format!("“{wide}”是县级角色：带登录账号的行，工作区域须为县"),
+            );
+        }
         if let (Some(Some(t)), Some(true), Some(region)) = (&team, leader, &region) {
             let key = format!("{}/{t}", &region[..region.len().min(9)]);
             match leaders.get(&key) {
