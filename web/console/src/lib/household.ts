@@ -3,7 +3,9 @@
  * changed are sent, with the version the edit started from; Chinese reasons
  * keyed by the request's field names.
  */
-import type { UpdateHouseholdRequest } from './loose'
+import type { RpcRequest } from '@zoufang/shared'
+
+type UpdateHouseholdRequest = RpcRequest<'registry', 'UpdateHousehold'>
 
 export interface HouseholdEditForm {
   address: string
@@ -63,7 +65,7 @@ function changesOf(form: HouseholdEditForm, now: HouseholdNow): Partial<UpdateHo
 export function toUpdateRequest(form: HouseholdEditForm, now: HouseholdNow): UpdateHouseholdRequest {
   return {
     household_id: now.household_id ?? '',
-    expected_version: now.version ?? 0,
+    expected_version: String(now.version ?? 0),
     ...changesOf(form, now),
     note: form.note.trim(),
   }
