@@ -268,6 +268,9 @@ if [ -x target/$profile/petition ]; then
 fi
 if [ -x target/$profile/gateway ]; then
   echo
+  echo "Console (管理端): http://127.0.0.1:8080/ — sign in as admin with BOOTSTRAP_ADMIN_PASSWORD"
+  echo "  (default zoufang-admin-1), which it must change at the first sign-in."
+  echo
   echo "Gateway: API docs at http://127.0.0.1:8080/docs (OpenAPI: /openapi.json). Sign in:"
   echo "  curl -s http://127.0.0.1:8080/v1/auth/sign-in -H 'content-type: application/json' \\"
   echo "    -d '{\"username\":\"admin\",\"password\":\"<BOOTSTRAP_ADMIN_PASSWORD, default zoufang-admin-1>\"}'"
