@@ -210,16 +210,14 @@ async fn the_console_in_a_browser() {
 }
 
 /// The scenarios, in order (each a file in `web/e2e/scenarios/`).
-<<<<<<< HEAD
-const SCENARIOS: &[&str] = &["dashboard", "petitions", "imports", "ledger", "callback", "households", "access"];
-=======
 const SCENARIOS: &[&str] = &[
     "dashboard",
     "petitions",
     "imports",
     "ledger",
+    "callback",
+    "households",
     "campaigns",
     "people",
     "access",
 ];
->>>>>>> main
