@@ -237,8 +237,8 @@ pub fn from_callback(change: CallbackTaskChange, c: &CallbackTask) -> Option<Fac
         urgent: false,
         vars: vars(vec![
             ("region_code", c.region_code.clone()),
-            // Callback tasks carry no place name yet: the code stands in.
-            ("region_name", place("", &c.region_code)),
+            // Tasks made before names travelled carry none: the code stands in.
+            ("region_name", place(&c.region_name, &c.region_code)),
             ("subject_zh", subject_zh.into()),
             ("summary", c.summary.clone()),
             ("due_at", ts(c.due_at.as_ref())),
@@ -421,6 +421,25 @@ mod tests {
         assert!(!from_issue(Assigned, &i).0[0].urgent);
         i.priority = "urgent".into();
         assert!(from_issue(Assigned, &i).0[0].urgent);
+    }
+
+    #[test]
+    fn a_callback_notice_names_its_place_the_code_only_in_want_of_one() {
+        let mut c = CallbackTask {
+            callback_id: "cb".into(),
+            change: CallbackTaskChange::Assigned.into(),
+            region_code: "430426104201".into(),
+            subject: "visit".into(),
+            ..CallbackTask::default()
+        };
+        let vars = |c: &CallbackTask| {
+            from_callback(CallbackTaskChange::Assigned, c)
+                .expect("a fact")
+                .vars
+        };
+        assert_eq!(vars(&c)["region_name"], "430426104201");
+        c.region_name = "白鹤铺镇长塘村".into();
+        assert_eq!(vars(&c)["region_name"], "白鹤铺镇长塘村");
     }
 
     #[test]

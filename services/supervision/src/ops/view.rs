@@ -91,6 +91,7 @@ pub fn task_event(c: &CallbackRow, change: TaskChange) -> CallbackTask {
         subject: subject_name(c.subject).to_owned(),
         summary: notice::masked_numbers(&c.summary),
         campaign_id: c.campaign_id.map(|u| u.to_string()).unwrap_or_default(),
+        region_name: c.region_name.clone(),
     }
 }
 
@@ -110,6 +111,7 @@ mod tests {
             visit_id: None,
             household_id: Some(Uuid::from_u128(9)),
             region_code: "430426104201".into(),
+            region_name: "白鹤铺镇长塘村".into(),
             campaign_id: Some(Uuid::from_u128(10)),
             supervisor_id: "sup-town".into(),
             state: "open".into(),
@@ -144,6 +146,7 @@ mod tests {
         assert_eq!(e.subject, "issue");
         assert_eq!(e.supervisor_id, "sup-town");
         assert_eq!(e.region_code, "430426104201");
+        assert_eq!(e.region_name, "白鹤铺镇长塘村", "the place by name");
         assert_eq!(e.campaign_id, Uuid::from_u128(10).to_string());
         assert_eq!(e.due_at.unwrap().seconds, row().due_at.timestamp());
         assert_eq!(e.summary, "道路：村口路坏了，联系***********｜处理：已修");

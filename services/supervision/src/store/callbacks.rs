@@ -13,6 +13,8 @@ pub struct CallbackRow {
     pub visit_id: Option<Uuid>,
     pub household_id: Option<Uuid>,
     pub region_code: String,
+    /// The place by name (township + village), empty when not known.
+    pub region_name: String,
     pub campaign_id: Option<Uuid>,
     pub supervisor_id: String,
     pub state: String,
@@ -40,7 +42,7 @@ pub struct CallbackRow {
 
 macro_rules! columns {
     () => {
-        "county, callback_id, subject, issue_id, visit_id, household_id, region_code, campaign_id, \
+        "county, callback_id, subject, issue_id, visit_id, household_id, region_code, region_name, campaign_id, \
          supervisor_id, state, due_at, attempts, max_attempts, summary, policy_version, cadre_ids, \
          reached, visit_confirmed, fix_confirmed, satisfaction, comment, recorded_member_count, \
          recorded_help_fen, recorded_visit_date, answered_member_count, answered_help_fen, \
@@ -53,8 +55,8 @@ pub async fn insert(conn: &mut PgConnection, c: &CallbackRow) -> sqlx::Result<bo
     let done = sqlx::query(
         "INSERT INTO callbacks (county, callback_id, subject, issue_id, visit_id, household_id,
             region_code, campaign_id, supervisor_id, due_at, max_attempts, summary, policy_version, cadre_ids,
-            recorded_member_count, recorded_help_fen, recorded_visit_date)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) ON CONFLICT DO NOTHING",
+            recorded_member_count, recorded_help_fen, recorded_visit_date, region_name)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) ON CONFLICT DO NOTHING",
     )
     .bind(&c.county)
     .bind(c.callback_id)
@@ -73,6 +75,7 @@ pub async fn insert(conn: &mut PgConnection, c: &CallbackRow) -> sqlx::Result<bo
     .bind(c.recorded_member_count)
     .bind(c.recorded_help_fen)
     .bind(c.recorded_visit_date)
+    .bind(&c.region_name)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)

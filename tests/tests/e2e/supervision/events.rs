@@ -190,6 +190,8 @@ async fn tasks_are_announced_once_when_assigned_and_once_when_overdue() {
         (CallbackTaskChange::Assigned, "visit", "sup-town")
     );
     assert_eq!(a.region_code, fixtures::VILLAGES[0]);
+    // The notice names the place (issue 20: names, not codes).
+    assert_eq!(a.region_name, "白鹤铺镇黄龙村");
     assert_eq!(a.campaign_id, seed.campaign_id);
     let due_in = a.due_at.unwrap().seconds - chrono::Utc::now().timestamp();
     assert!((2 * 86400..=3 * 86400).contains(&due_in), "{due_in}");
