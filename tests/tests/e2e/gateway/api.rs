@@ -761,6 +761,7 @@ async fn the_openapi_document_is_true_to_the_routes() {
             let req = match method.as_str() {
                 "get" => stack.http().get(url),
                 "post" => stack.http().post(url).json(&json!({})),
+                "delete" => stack.http().delete(url),
                 other => panic!("unexpected method {other} on {path}"),
             };
             let status = req.send().await.expect("request").status().as_u16();
