@@ -9115,8 +9115,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Adds members to a work team (and names its leader when given), keeping the others.
-         * @description (gRPC `/zoufang.registry.v1.RegistryService/AddWorkTeamMembers`; the proto3 JSON of the request, fields by their proto names.)
+         * 添加工作队成员
+         * @description Adds members to a work team (and names its leader when given), keeping the others. (gRPC `/zoufang.registry.v1.RegistryService/AddWorkTeamMembers`; the proto3 JSON of the request, fields by their proto names.)
          */
         post: {
             parameters: {
@@ -9248,8 +9248,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Publishes every cadre within a region again (registry.cadre.announced),
-         * @description so the directories other services keep from cadre events (the ledger's) are filled after the fact: after an upgrade, or a restored database. (gRPC `/zoufang.registry.v1.RegistryService/AnnounceCadres`; the proto3 JSON of the request, fields by their proto names.)
+         * 重新通告干部
+         * @description Publishes every cadre within a region again (registry.cadre.announced), so the directories other services keep from cadre events (the ledger's) are filled after the fact: after an upgrade, or a restored database. (gRPC `/zoufang.registry.v1.RegistryService/AnnounceCadres`; the proto3 JSON of the request, fields by their proto names.)
          */
         post: {
             parameters: {
@@ -12041,8 +12041,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * The work teams of a region (a township, or every township of a county).
-         * @description (gRPC `/zoufang.registry.v1.RegistryService/ListWorkTeams`; the proto3 JSON of the request, fields by their proto names.)
+         * 工作队列表
+         * @description The work teams of a region (a township, or every township of a county). (gRPC `/zoufang.registry.v1.RegistryService/ListWorkTeams`; the proto3 JSON of the request, fields by their proto names.)
          */
         post: {
             parameters: {
@@ -12972,8 +12972,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Replaces a work team's members and leader.
-         * @description (gRPC `/zoufang.registry.v1.RegistryService/SetWorkTeamMembers`; the proto3 JSON of the request, fields by their proto names.)
+         * 设置工作队成员
+         * @description Replaces a work team's members and leader. (gRPC `/zoufang.registry.v1.RegistryService/SetWorkTeamMembers`; the proto3 JSON of the request, fields by their proto names.)
          */
         post: {
             parameters: {
